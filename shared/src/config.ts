@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+/** Raised when the environment does not satisfy a service's config schema; lists every bad variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/**
+ * Parses the environment once with a zod object whose keys are variable names, reporting every bad or
+ * missing variable in one error (not just the first), and freezes the result.
+ */
+export function loadConfig<S extends z.ZodObject>(schema: S, env: Record<string, string | undefined>): Readonly<z.output<S>> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const variable = issue.path.map(String).join('.') || '(environment)';
+      const value = env[variable];
+      const shown = value === undefined ? 'missing' : `got ${JSON.stringify(value)}`;
+      return `${variable}: ${issue.message} (${shown})`;
+    });
+    throw new ConfigError(problems);
+  }
+  return Object.freeze(parsed.data);
+}
+
+/** A TCP port number given as a string. */
+export const port = () => z.coerce.number().int().min(1).max(65535);
+
+/** A positive integer given as a string. */
+export const positiveInt = () => z.coerce.number().int().positive();

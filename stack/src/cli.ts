@@ -1,0 +1,161 @@
+import { spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '@heimdall/shared';
+import { loadStackConfig } from './config.js';
+import { ServiceRunner, findServices } from './services.js';
+import { Stack, StackError, type ServerStatus } from './stack.js';
+import { SERVERS } from './servers/index.js';
+
+const USAGE = `usage: npm run stack -- <command>
+  up [server...]      install what is missing, start the servers, wait until ready
+  down [server...]    stop the servers the stack started (data is kept)
+  status              each server: up/down, port, version, pid, memory
+  logs <server>       the last 200 lines of a server's log
+servers: ${SERVERS.map((s) => s.name).join(', ')}`;
+
+const repoDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function formatTable(rows: readonly ServerStatus[]): string {
+  const lines = rows.map((r) => [
+    r.name,
+    r.state,
+    String(r.port),
+    r.version ?? '-',
+    r.pid === undefined ? '-' : String(r.pid),
+    r.rssBytes === 0 ? '-' : `${Math.round(r.rssBytes / 2 ** 20)} MiB`,
+  ]);
+  const header = ['SERVER', 'STATE', 'PORT', 'VERSION', 'PID', 'RSS'];
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  return [header, ...lines].map((cells) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+async function printStatus(stack: Stack): Promise<void> {
+  const rows = await stack.status(stack.servers);
+  const total = rows.reduce((sum, r) => sum + r.rssBytes, 0);
+  console.log(formatTable(rows));
+  console.log(`stack resident memory: ${Math.round(total / 2 ** 20)} MiB; data under ${stack.config.stackDir}`);
+}
+
+function run(command: string, args: readonly string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: repoDir, stdio: 'inherit' });
+    child.once('error', () => resolve(127));
+    child.once('exit', (code, signal) => resolve(code ?? (signal === null ? 1 : 128)));
+  });
+}
+
+/** `npm start`: the stack, then every Heimdall service, in the foreground until Ctrl-C. */
+async function start(stack: Stack): Promise<number> {
+  const started = await stack.up(stack.servers);
+  await printStatus(stack);
+  const services = await findServices(repoDir);
+  const runner = new ServiceRunner();
+  runner.start(services, process.env);
+  console.log(
+    services.length === 0
+      ? 'No Heimdall services yet: the stack alone is running. Ctrl-C stops it.'
+      : `Started ${services.map((s) => s.name).join(', ')}. Ctrl-C stops everything.`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  console.log('stopping…');
+  await runner.stop();
+  await stack.down(stack.servers.filter((s) => started.includes(s.name)));
+  return 0;
+}
+
+interface VitestSummary {
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+}
+
+/** `npm test`: the stack (if not up), type check, lint, both test tiers; stops what it started. */
+async function test(stack: Stack): Promise<number> {
+  const started = await stack.up(stack.servers);
+  const bin = (name: string) => join(repoDir, 'node_modules', '.bin', name);
+  const results = join(stack.config.stackDir, 'test-results');
+  const vitest = (tier: string): [string, string, string[]] => [
+    `${tier} tests`,
+    bin('vitest'),
+    ['run', '--project', tier, '--reporter=default', '--reporter=json', `--outputFile.json=${join(results, `${tier}.json`)}`],
+  ];
+  const steps: [string, string, string[]][] = [
+    ['typecheck and lint', bin('turbo'), ['run', 'typecheck', 'lint', '--output-logs=errors-only']],
+    vitest('unit'),
+    vitest('int'),
+  ];
+  const failed: string[] = [];
+  try {
+    await rm(results, { recursive: true, force: true });
+    for (const [label, command, args] of steps) {
+      console.log(`\n== ${label}`);
+      if ((await run(command, args)) !== 0) failed.push(label);
+    }
+  } finally {
+    await stack.down(stack.servers.filter((s) => started.includes(s.name)));
+  }
+  const totals = { passed: 0, failed: 0, skipped: 0 };
+  for (const tier of ['unit', 'int']) {
+    const summary = await readFile(join(results, `${tier}.json`), 'utf8').then(
+      (text) => JSON.parse(text) as VitestSummary,
+      () => undefined,
+    );
+    totals.passed += summary?.numPassedTests ?? 0;
+    totals.failed += summary?.numFailedTests ?? 0;
+    totals.skipped += summary?.numPendingTests ?? 0;
+  }
+  console.log(failed.length === 0 ? '\nall checks passed' : `\nfailed: ${failed.join(', ')}`);
+  console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+  return failed.length === 0 ? 0 : 1;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const stack = new Stack(loadStackConfig(process.env, repoDir), SERVERS);
+  switch (command) {
+    case 'up': {
+      const started = await stack.up(stack.select(rest));
+      console.log(started.length === 0 ? 'already up' : `started ${started.join(', ')}`);
+      await printStatus(stack);
+      return 0;
+    }
+    case 'down': {
+      const stopped = await stack.down(stack.select(rest));
+      console.log(stopped.length === 0 ? 'nothing to stop' : `stopped ${stopped.join(', ')}`);
+      return 0;
+    }
+    case 'status':
+      await printStatus(stack);
+      return 0;
+    case 'logs': {
+      const [server] = stack.select(rest.slice(0, 1));
+      if (rest.length !== 1 || server === undefined) break;
+      const log = await readFile(stack.logFile(server), 'utf8').catch(() => `(no log yet at ${stack.logFile(server)})`);
+      console.log(log.trimEnd().split('\n').slice(-200).join('\n'));
+      return 0;
+    }
+    case 'start':
+      return start(stack);
+    case 'test':
+      return test(stack);
+  }
+  console.error(USAGE);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof StackError || error instanceof ConfigError) {
+      console.error(`heimdall: ${error.message}`);
+    } else {
+      console.error(error);
+    }
+    process.exit(1);
+  },
+);

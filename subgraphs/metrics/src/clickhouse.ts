@@ -1,0 +1,28 @@
+import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+
+/** Where ClickHouse lives: a server over HTTP, or the engine embedded in this process (chdb). */
+export type ClickHouseTarget =
+  | { readonly kind: 'server'; readonly url: string; readonly username?: string; readonly password?: string; readonly database?: string }
+  | { readonly kind: 'embedded'; readonly dataDir: string };
+
+/**
+ * One `@clickhouse/client` for both targets, so the SQL and the code above the connection are the same.
+ * Embedded: one process per data folder (chdb locks it).
+ */
+export function createClickHouseClient(target: ClickHouseTarget): ClickHouseClient {
+  if (target.kind === 'server') {
+    return createClient({
+      url: target.url,
+      ...(target.username === undefined ? {} : { username: target.username }),
+      ...(target.password === undefined ? {} : { password: target.password }),
+      ...(target.database === undefined ? {} : { database: target.database }),
+    });
+  }
+  // chdb types its connection against @clickhouse/client-common, which the client now bundles as a copy of its
+  // own: the same interface twice, so TypeScript sees two types. At run time they are one (SPEC §12).
+  const connection = createChdbConnection({ path: target.dataDir }) as unknown as NonNullable<
+    Parameters<typeof createClient>[0]
+  >['connection'];
+  return createClient({ connection });
+}

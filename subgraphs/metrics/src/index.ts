@@ -1,0 +1,1 @@
+export { type ClickHouseTarget, createClickHouseClient } from './clickhouse.js';
