@@ -68,8 +68,9 @@ export class ConsulClient {
     });
   }
 
+  /** Idempotent: an instance already gone (deregistered, or reaped after failing its check) is not an error. */
   async deregister(id: string): Promise<void> {
-    await this.request('PUT', `/v1/agent/service/deregister/${encodeURIComponent(id)}`);
+    await this.request('PUT', `/v1/agent/service/deregister/${encodeURIComponent(id)}`, undefined, undefined, [404]);
   }
 
   /**
@@ -98,7 +99,13 @@ export class ConsulClient {
     };
   }
 
-  private async request(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+  private async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+    acceptedStatuses: readonly number[] = [],
+  ): Promise<Response> {
     const timeout = AbortSignal.timeout(this.options.requestTimeoutMs ?? 5 * 60_000);
     let response: Response;
     try {
@@ -110,7 +117,7 @@ export class ConsulClient {
     } catch (error) {
       throw new ConsulError(`Consul at ${this.baseUrl} is unreachable (${method} ${path}): ${String(error)}`);
     }
-    if (!response.ok) {
+    if (!response.ok && !acceptedStatuses.includes(response.status)) {
       throw new ConsulError(`Consul ${method} ${path} answered ${response.status}: ${await response.text()}`);
     }
     return response;

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { chmodSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { StackConfig } from './config.js';
 
@@ -35,9 +36,15 @@ export function accountWhenRoot(name: string): { uid: number; gid: number } | un
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
-/** Gives a directory tree to the account a server runs as. */
+/**
+ * Gives a directory tree to the account a server runs as. That account must also be able to reach the tree,
+ * so parents it cannot traverse (a checkout under /root, mode 700) get search permission for others, never read.
+ */
 export function chownTree(dir: string, account: { uid: number; gid: number } | undefined): void {
   if (account === undefined) return;
+  for (let parent = dirname(dir); parent !== dirname(parent); parent = dirname(parent)) {
+    if ((statSync(parent).mode & 0o001) === 0) chmodSync(parent, statSync(parent).mode | 0o001);
+  }
   const result = spawnSync('chown', ['-R', `${account.uid}:${account.gid}`, dir]);
   if (result.status !== 0) throw new Error(`chown ${dir} failed: ${result.stderr.toString()}`);
 }

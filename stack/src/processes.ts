@@ -109,13 +109,9 @@ async function children(pid: number): Promise<number[]> {
  * for one, runs the server JVM as a child.
  */
 export async function residentBytes(pid: number): Promise<number> {
-  let own = 0;
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    own = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
-  } catch {
-    return 0;
-  }
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => undefined);
+  if (status === undefined) return 0;
+  const own = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
   const descendants = await Promise.all((await children(pid)).map(residentBytes));
   return descendants.reduce((sum, bytes) => sum + bytes, own);
 }

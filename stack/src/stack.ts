@@ -75,7 +75,8 @@ export class Stack {
     }
     await this.checkPortsFree(toStart);
     const installed = await Promise.all(toStart.map((server) => server.install(this.config)));
-    await Promise.all(
+    // allSettled: every server that did start gets its pid file before an error is raised, so `down` finds it.
+    const launched = await Promise.allSettled(
       toStart.map(async (server, i) => {
         const dir = this.dir(server);
         await mkdir(dir, { recursive: true });
@@ -85,6 +86,8 @@ export class Stack {
         await writePidFile(this.pidFile(server), record);
       }),
     );
+    const failure = launched.find((result) => result.status === 'rejected');
+    if (failure !== undefined) throw failure.reason;
     await Promise.all(servers.map((server) => this.waitReady(server)));
     return toStart.map((s) => s.name);
   }
