@@ -46,8 +46,25 @@ function run(command: string, args: readonly string[]): Promise<number> {
   });
 }
 
+/**
+ * Resolves on the first SIGINT/SIGTERM. The handlers stay installed so that a second signal (Ctrl-C reaches
+ * npm, the bootstrap and this process at once) does not kill this process halfway through stopping the stack.
+ */
+class StopSignal {
+  received = false;
+  readonly requested = new Promise<void>((resolve) => {
+    const stop = () => {
+      this.received = true;
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
 /** `npm start`: the stack, then every Heimdall service, in the foreground until Ctrl-C. */
 async function start(stack: Stack): Promise<number> {
+  const stop = new StopSignal();
   const started = await stack.up(stack.servers);
   await printStatus(stack);
   const services = await findServices(repoDir);
@@ -58,10 +75,19 @@ async function start(stack: Stack): Promise<number> {
       ? 'No Heimdall services yet: the stack alone is running. Ctrl-C stops it.'
       : `Started ${services.map((s) => s.name).join(', ')}. Ctrl-C stops everything.`,
   );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  // The watch also keeps this process alive: signal listeners alone do not hold Node's event loop open.
+  const reported = new Set<string>();
+  const watch = setInterval(() => {
+    void Promise.all(
+      stack.servers.map(async (server) => {
+        if (reported.has(server.name) || (await stack.process(server)) !== undefined) return;
+        reported.add(server.name);
+        console.error(`${server.name} stopped; see \`npm run stack -- logs ${server.name}\``);
+      }),
+    );
+  }, 5000);
+  await stop.requested;
+  clearInterval(watch);
   console.log('stopping…');
   await runner.stop();
   await stack.down(stack.servers.filter((s) => started.includes(s.name)));
@@ -76,6 +102,7 @@ interface VitestSummary {
 
 /** `npm test`: the stack (if not up), type check, lint, both test tiers; stops what it started. */
 async function test(stack: Stack): Promise<number> {
+  const stop = new StopSignal();
   const started = await stack.up(stack.servers);
   const bin = (name: string) => join(repoDir, 'node_modules', '.bin', name);
   const results = join(stack.config.stackDir, 'test-results');
@@ -93,6 +120,7 @@ async function test(stack: Stack): Promise<number> {
   try {
     await rm(results, { recursive: true, force: true });
     for (const [label, command, args] of steps) {
+      if (stop.received) break;
       console.log(`\n== ${label}`);
       if ((await run(command, args)) !== 0) failed.push(label);
     }
