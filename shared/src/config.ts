@@ -26,6 +26,17 @@ export function loadConfig<S extends z.ZodObject>(schema: S, env: Record<string,
   return Object.freeze(parsed.data);
 }
 
+/** For main.ts: the parsed config, or the process exits with every bad variable named. */
+export function loadConfigOrExit<S extends z.ZodObject>(schema: S, env: Record<string, string | undefined>): Readonly<z.output<S>> {
+  try {
+    return loadConfig(schema, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}
+
 /** A TCP port number given as a string. */
 export const port = () => z.coerce.number().int().min(1).max(65535);
 

@@ -19,6 +19,8 @@ export interface HealthCheck {
   readonly timeout: string;
   /** Consul enforces a floor of one minute. */
   readonly deregisterCriticalServiceAfter: string;
+  /** Status until the first check runs (Consul's default is critical). */
+  readonly initialStatus?: 'passing' | 'warning' | 'critical';
 }
 
 export interface ServiceInstance {
@@ -64,6 +66,7 @@ export class ConsulClient {
         Interval: registration.check.interval,
         Timeout: registration.check.timeout,
         DeregisterCriticalServiceAfter: registration.check.deregisterCriticalServiceAfter,
+        ...(registration.check.initialStatus === undefined ? {} : { Status: registration.check.initialStatus }),
       },
     });
   }
@@ -77,8 +80,13 @@ export class ConsulClient {
    * Instances of `service` whose checks all pass. With `index`, a blocking query: Consul answers when the
    * set changes or after `wait` (e.g. "30s").
    */
-  async passing(service: string, blocking?: { index: string; wait: string; signal?: AbortSignal }): Promise<PassingInstances> {
+  async passing(
+    service: string,
+    blocking?: { index: string; wait: string; signal?: AbortSignal },
+    tag?: string,
+  ): Promise<PassingInstances> {
     const query = new URLSearchParams({ passing: 'true' });
+    if (tag !== undefined) query.set('tag', tag);
     if (blocking !== undefined) {
       query.set('index', blocking.index);
       query.set('wait', blocking.wait);
@@ -96,6 +104,19 @@ export class ConsulClient {
         tags: e.Service.Tags ?? [],
         meta: e.Service.Meta ?? {},
       })),
+    };
+  }
+
+  /** Every service name in the catalog with its tags. With `index`, a blocking query like `passing`. */
+  async services(blocking?: { index: string; wait: string; signal?: AbortSignal }): Promise<{
+    services: Readonly<Record<string, readonly string[]>>;
+    index: string;
+  }> {
+    const query = blocking === undefined ? '' : `?${new URLSearchParams({ index: blocking.index, wait: blocking.wait }).toString()}`;
+    const response = await this.request('GET', `/v1/catalog/services${query}`, undefined, blocking?.signal);
+    return {
+      index: response.headers.get('x-consul-index') ?? '0',
+      services: (await response.json()) as Record<string, string[]>,
     };
   }
 

@@ -1,4 +1,4 @@
-export { ConfigError, loadConfig, port, positiveInt } from './config.js';
+export { ConfigError, loadConfig, loadConfigOrExit, port, positiveInt } from './config.js';
 export {
   ConsulClient,
   ConsulError,
@@ -7,3 +7,44 @@ export {
   type ServiceInstance,
   type ServiceRegistration,
 } from './consul.js';
+export {
+  ERROR_CATALOG,
+  type ErrorCatalogEntry,
+  type ErrorCode,
+  HeimdallError,
+  type HeimdallErrorArgs,
+  type HeimdallErrorOptions,
+  type HttpError,
+  heimdallError,
+  toGraphQLError,
+  toHttpError,
+} from './errors.js';
+export { mountGraphQL, type GraphQLMountOptions } from './graphql.js';
+export { createLogger, type LogLevel, type Logger } from './logger.js';
+export { ServiceMetrics } from './metrics.js';
+export { createPlatform, type Platform, type PlatformOptions, runUntilSignalled } from './platform.js';
+export {
+  type BreakerOptions,
+  type BreakerState,
+  type BulkheadOptions,
+  type ExecuteOptions,
+  HttpStatusError,
+  type RejectionReason,
+  ResilienceMetrics,
+  type ResilienceOptions,
+  type ResiliencePolicy,
+  type RetryOptions,
+  createResiliencePolicy,
+  isRetryableError,
+  parseRetryAfter,
+} from './resilience.js';
+export { type ReadinessCheck, Readiness, RunningService, type ServiceIdentity, createHttpService } from './service.js';
+export { type ServiceEnv, serviceEnvSchema } from './service-config.js';
+export {
+  type IncomingHeaders,
+  type Telemetry,
+  type TelemetryDeps,
+  type TelemetryOptions,
+  type WithSpanOptions,
+  createTelemetry,
+} from './telemetry.js';

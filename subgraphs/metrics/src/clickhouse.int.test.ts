@@ -11,8 +11,7 @@ const serverUrl = process.env.CLICKHOUSE_URL;
 describe('ClickHouse through @clickhouse/client', () => {
   let dataDir: string;
   let client: ClickHouseClient;
-  const open = () =>
-    createClickHouseClient(serverUrl === undefined ? { kind: 'embedded', dataDir } : { kind: 'server', url: serverUrl });
+  const open = () => createClickHouseClient({ url: serverUrl, dataDir });
   const database = `heimdall_test_${process.pid}`;
 
   beforeAll(async () => {

@@ -1,17 +1,19 @@
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 
-/** Where ClickHouse lives: a server over HTTP, or the engine embedded in this process (chdb). */
-export type ClickHouseTarget =
-  | { readonly kind: 'server'; readonly url: string; readonly username?: string; readonly password?: string; readonly database?: string }
-  | { readonly kind: 'embedded'; readonly dataDir: string };
+/** Where ClickHouse lives: a server over HTTP when `url` is set, else the engine embedded here (chdb). */
+export interface ClickHouseTarget {
+  readonly url?: string | undefined;
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+  readonly database?: string | undefined;
+  /** Data folder of the embedded engine; one process per folder (chdb locks it). */
+  readonly dataDir: string;
+}
 
-/**
- * One `@clickhouse/client` for both targets, so the SQL and the code above the connection are the same.
- * Embedded: one process per data folder (chdb locks it).
- */
+/** One `@clickhouse/client` for both targets, so the SQL and the code above the connection are the same. */
 export function createClickHouseClient(target: ClickHouseTarget): ClickHouseClient {
-  if (target.kind === 'server') {
+  if (target.url !== undefined) {
     return createClient({
       url: target.url,
       ...(target.username === undefined ? {} : { username: target.username }),

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { positiveInt, serviceEnvSchema } from '@heimdall/shared';
+
+export const gatewayEnvSchema = serviceEnvSchema(4000).extend({
+  /**
+   * How long a subgraph that lost its last passing instance stays in the supergraph: its fields keep
+   * validating and answer UNAVAILABLE, so dashboards get partial data through a restart or an outage.
+   */
+  SUBGRAPH_RETENTION_MS: z.coerce.number().int().min(0).default(300_000),
+  /** Per subgraph call (SPEC §7: 3 s). */
+  SUBGRAPH_TIMEOUT_MS: positiveInt().default(3000),
+  /** How long an open breaker waits before letting a trial call through (SPEC §7: 30 s). */
+  SUBGRAPH_BREAKER_HALF_OPEN_MS: positiveInt().default(30_000),
+});
+
+export type GatewayConfig = z.output<typeof gatewayEnvSchema>;

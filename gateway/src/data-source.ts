@@ -1,0 +1,96 @@
+import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
+import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import { SpanKind } from '@opentelemetry/api';
+import { GraphQLError, Kind, type OperationDefinitionNode, type SelectionSetNode, parse } from 'graphql';
+import { HttpStatusError, type ResiliencePolicy, type Telemetry, heimdallError, toGraphQLError } from '@heimdall/shared';
+import type { SubgraphDirectory } from './directory.js';
+import { logicalUrl } from './supergraph-manager.js';
+
+/** Response keys a subgraph operation asks for: the entity fields of an `_entities` fetch, else the root fields. */
+function requestedPaths(query: string, representationCount: number): (string | number)[][] {
+  const operation = parse(query).definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  if (operation === undefined) return [];
+  const keys = (set: SelectionSetNode): string[] =>
+    set.selections.flatMap((s) =>
+      s.kind === Kind.FIELD ? [s.alias?.value ?? s.name.value] : s.kind === Kind.INLINE_FRAGMENT ? keys(s.selectionSet) : [],
+    );
+  const root = operation.selectionSet.selections.find((s) => s.kind === Kind.FIELD && s.name.value === '_entities');
+  if (root?.kind !== Kind.FIELD || root.selectionSet === undefined) return keys(operation.selectionSet).map((k) => [k]);
+  const fields = keys(root.selectionSet).filter((k) => k !== '__typename');
+  return Array.from({ length: representationCount }, (_, i) => fields.map((field) => ['_entities', i, field])).flat();
+}
+
+function operationType(body: string): string | undefined {
+  const { query } = JSON.parse(body) as { query?: string };
+  if (query === undefined) return undefined;
+  return parse(query).definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)?.operation;
+}
+
+/**
+ * Calls one subgraph: picks a passing instance from Consul per request, runs the call through the subgraph's
+ * resilience policy, carries the trace context, and turns a failed call into UNAVAILABLE errors on exactly the
+ * fields that subgraph owed, so the rest of the answer still arrives.
+ */
+export class SubgraphDataSource extends RemoteGraphQLDataSource {
+  constructor(
+    private readonly subgraph: string,
+    private readonly directory: SubgraphDirectory,
+    private readonly policy: () => ResiliencePolicy,
+    private readonly telemetry: Telemetry,
+  ) {
+    super({ url: logicalUrl(subgraph) });
+    this.fetcher = (_url, init) => this.send(init ?? {});
+  }
+
+  override async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
+    return this.telemetry.withSpan(
+      `subgraph ${this.subgraph}`,
+      { 'heimdall.subgraph': this.subgraph },
+      async () => {
+        try {
+          return await super.process(options);
+        } catch (error) {
+          return { errors: this.unavailable(options, error) };
+        }
+      },
+      { kind: SpanKind.CLIENT },
+    );
+  }
+
+  override willSendRequest({ request }: GraphQLDataSourceProcessOptions): void {
+    const headers: Record<string, string> = {};
+    this.telemetry.inject(headers);
+    for (const [name, value] of Object.entries(headers)) request.http?.headers.set(name, value);
+  }
+
+  private async send(init: RequestInit & { method?: string }): Promise<Response> {
+    // Only queries are retried: a mutation may have taken effect before its answer was lost.
+    const isQuery = typeof init.body === 'string' && operationType(init.body) === 'query';
+    return this.policy().execute<Response>(
+      async (signal) => {
+        const instance = this.directory.pick(this.subgraph);
+        if (instance === undefined) {
+          throw heimdallError('UNAVAILABLE', {
+            message: `no passing instance of the ${this.subgraph} subgraph in Consul`,
+            retryAfterSeconds: 5,
+            service: this.subgraph,
+          });
+        }
+        const url = `http://${instance.address}:${instance.port}${instance.meta.graphql_path ?? '/graphql'}`;
+        const response = await fetch(url, { ...init, signal });
+        if ([429, 502, 503, 504].includes(response.status)) throw HttpStatusError.fromResponse(response);
+        return response;
+      },
+      { idempotent: isQuery },
+    );
+  }
+
+  private unavailable(options: GraphQLDataSourceProcessOptions, error: unknown): GraphQLError[] {
+    const cause = toGraphQLError(error);
+    const message = `${this.subgraph} subgraph unavailable: ${error instanceof Error ? error.message : String(error)}`;
+    const representations = (options.request.variables?.representations as unknown[] | undefined)?.length ?? 0;
+    const paths = requestedPaths(options.request.query ?? '', representations);
+    const extensions = { ...cause.extensions, code: 'UNAVAILABLE', service: this.subgraph };
+    return (paths.length === 0 ? [undefined] : paths).map((path) => new GraphQLError(message, { path, extensions }));
+  }
+}

@@ -1,0 +1,2 @@
+export { createServer, SERVICE_NAME, type Gateway } from './server.js';
+export { gatewayEnvSchema, type GatewayConfig } from './config.js';

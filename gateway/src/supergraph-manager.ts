@@ -1,0 +1,139 @@
+import { composeServices } from '@apollo/composition';
+import type { SupergraphManager } from '@apollo/gateway';
+import { parse } from 'graphql';
+import { strict as assert } from 'node:assert';
+import type { Logger } from '@heimdall/shared';
+import { CATALOG_NAME, catalogTypeDefs } from './catalog.js';
+import type { SubgraphDirectory } from './directory.js';
+
+/** The URL the supergraph records for a subgraph; the data source resolves it to a passing instance per call. */
+export function logicalUrl(name: string): string {
+  return `http://${name}.subgraph.heimdall/graphql`;
+}
+
+export interface CompositionEvent {
+  readonly subgraphs: readonly string[];
+  readonly ok: boolean;
+  readonly errors?: readonly string[];
+}
+
+/**
+ * Composes the supergraph in-process from the subgraphs Consul lists as passing, recomposes when that set
+ * changes, and keeps serving the last good supergraph when a composition fails. A subgraph whose instances all
+ * fail stays composed (from its last schema) for `retentionMs`, so queries naming its fields still validate and
+ * get UNAVAILABLE errors for them alone; after that it is composed out.
+ */
+export class ConsulSupergraphManager implements SupergraphManager {
+  private current: string | undefined;
+  private composing: Promise<void> = Promise.resolve();
+  private listeners: ((event: CompositionEvent) => void)[] = [];
+  private readonly known = new Map<string, { sdl: string; lastPassing: number }>();
+  private expiry: NodeJS.Timeout | undefined;
+  private update: ((supergraphSdl: string) => void) | undefined;
+
+  constructor(
+    private readonly directory: SubgraphDirectory,
+    private readonly logger: Logger,
+    private readonly options: { readonly retentionMs: number; readonly sdlTimeoutMs?: number },
+  ) {}
+
+  /** For tests and benchmarks: called after each composition attempt. */
+  onComposition(listener: (event: CompositionEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async initialize({ update }: Parameters<SupergraphManager['initialize']>[0]) {
+    await this.directory.start();
+    const first = await this.compose();
+    assert(first !== undefined, 'the catalog subgraph alone always composes');
+    this.current = first;
+    this.update = update;
+    this.directory.onChange(() => this.recompose());
+    return {
+      supergraphSdl: first,
+      cleanup: () => {
+        clearTimeout(this.expiry);
+        this.directory.stop();
+        return Promise.resolve();
+      },
+    };
+  }
+
+  /** One composition at a time, in the order of the changes that asked for it. */
+  private recompose(): void {
+    this.composing = this.composing.then(async () => {
+      const next = await this.compose();
+      if (next !== undefined && next !== this.current) {
+        this.current = next;
+        this.update?.(next);
+      }
+    });
+  }
+
+  private async compose(): Promise<string | undefined> {
+    const now = Date.now();
+    const available = this.directory.available();
+    await Promise.all(
+      available.map(async (name) => {
+        // A subgraph that is passing but did not hand over its schema keeps the one it last gave.
+        const sdl = (await this.fetchSdl(name)) ?? this.known.get(name)?.sdl;
+        if (sdl !== undefined) this.known.set(name, { sdl, lastPassing: now });
+      }),
+    );
+    this.forgetExpired(now, available);
+    const subgraphs = [
+      { name: CATALOG_NAME, typeDefs: catalogTypeDefs, url: logicalUrl(CATALOG_NAME) },
+      ...[...this.known].sort(([a], [b]) => a.localeCompare(b)).map(([name, { sdl }]) => ({ name, typeDefs: parse(sdl), url: logicalUrl(name) })),
+    ];
+    const included = subgraphs.map((s) => s.name);
+    const result = composeServices(subgraphs);
+    if (result.errors !== undefined) {
+      const errors = result.errors.map((e) => e.message);
+      this.logger.error({ event: 'composition_failed', subgraphs: included, errors }, 'composition failed; serving the previous supergraph');
+      this.emit({ subgraphs: included, ok: false, errors });
+      return undefined;
+    }
+    this.logger.info({ event: 'composed', subgraphs: included }, `supergraph composed from ${included.join(', ')}`);
+    this.emit({ subgraphs: included, ok: true });
+    return result.supergraphSdl;
+  }
+
+  /** Drops subgraphs down for longer than the retention, and wakes up when the next one is due. */
+  private forgetExpired(now: number, available: readonly string[]): void {
+    clearTimeout(this.expiry);
+    let nextDue = Infinity;
+    for (const [name, { lastPassing }] of this.known) {
+      if (available.includes(name)) continue;
+      const due = lastPassing + this.options.retentionMs;
+      if (due <= now) this.known.delete(name);
+      else nextDue = Math.min(nextDue, due);
+    }
+    if (nextDue !== Infinity) this.expiry = setTimeout(() => this.recompose(), nextDue - now).unref();
+  }
+
+  /** The subgraph's SDL from one passing instance; undefined (left out this round) when it does not answer. */
+  private async fetchSdl(name: string): Promise<string | undefined> {
+    const instance = this.directory.pick(name);
+    if (instance === undefined) return undefined;
+    const url = `http://${instance.address}:${instance.port}${instance.meta.graphql_path ?? '/graphql'}`;
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ _service { sdl } }' }),
+        signal: AbortSignal.timeout(this.options.sdlTimeoutMs ?? 2000),
+      });
+      const body = (await response.json()) as { data?: { _service?: { sdl?: string } } };
+      const sdl = body.data?._service?.sdl;
+      if (sdl === undefined) throw new Error(`no SDL in the answer (HTTP ${response.status})`);
+      return sdl;
+    } catch (error) {
+      this.logger.warn({ err: error, subgraph: name, url }, 'could not read the subgraph schema; leaving it out');
+      return undefined;
+    }
+  }
+
+  private emit(event: CompositionEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}

@@ -1,0 +1,81 @@
+import { ApolloServer, type ApolloServerOptions, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
+import type { FastifyInstance } from 'fastify';
+import { ERROR_CATALOG, toGraphQLError } from './errors.js';
+import type { Logger } from './logger.js';
+import type { ServiceMetrics } from './metrics.js';
+
+/** Operation durations and error codes into the service's Prometheus registry. */
+function metricsPlugin(metrics: ServiceMetrics): ApolloServerPlugin {
+  return {
+    requestDidStart() {
+      const started = process.hrtime.bigint();
+      return Promise.resolve({
+        willSendResponse({ operationName, operation, errors }) {
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          metrics.graphqlDuration.observe(
+            {
+              operation_name: operationName ?? 'anonymous',
+              operation_type: operation?.operation ?? 'unknown',
+              outcome: errors === undefined || errors.length === 0 ? 'ok' : 'error',
+            },
+            seconds,
+          );
+          for (const error of errors ?? []) {
+            const code = error.extensions.code;
+            metrics.graphqlErrors.inc({ code: typeof code === 'string' ? code : ERROR_CATALOG.INTERNAL.graphqlCode });
+          }
+          return Promise.resolve();
+        },
+      });
+    },
+  };
+}
+
+export interface GraphQLMountOptions<TContext extends BaseContext> {
+  readonly path?: string;
+  readonly metrics: ServiceMetrics;
+  readonly logger: Logger;
+  readonly context: () => Promise<TContext>;
+  readonly plugins?: ApolloServerPlugin<TContext>[];
+}
+
+/**
+ * Serves an Apollo Server (a subgraph schema, or the gateway) on a service's fastify app. Errors leave through
+ * the catalog: a thrown HeimdallError keeps its code, anything else becomes INTERNAL without its message.
+ */
+export async function mountGraphQL<TContext extends BaseContext>(
+  app: FastifyInstance,
+  server: Omit<ApolloServerOptions<TContext>, 'plugins' | 'formatError'>,
+  options: GraphQLMountOptions<TContext>,
+): Promise<ApolloServer<TContext>> {
+  const apollo = new ApolloServer<TContext>({
+    ...server,
+    // Traces go to Jaeger through OpenTelemetry, not into responses as Apollo's inline ftv1 traces.
+    plugins: [
+      fastifyApolloDrainPlugin(app),
+      ApolloServerPluginInlineTraceDisabled(),
+      metricsPlugin(options.metrics),
+      ...(options.plugins ?? []),
+    ],
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted, error) => {
+      if (formatted.extensions?.code !== undefined && formatted.extensions.code !== 'INTERNAL_SERVER_ERROR') {
+        return formatted;
+      }
+      const mapped = toGraphQLError(unwrapResolverError(error));
+      if (mapped.extensions.code === ERROR_CATALOG.INTERNAL.graphqlCode) options.logger.error({ err: error }, 'GraphQL resolver failed');
+      return { ...formatted, message: mapped.message, extensions: { ...formatted.extensions, ...mapped.extensions } };
+    },
+    // The spread loses which variant of the options union `server` is (schema or gateway); it is unchanged.
+  } as ApolloServerOptions<TContext>);
+  await apollo.start();
+  app.route({
+    url: options.path ?? '/graphql',
+    method: ['GET', 'POST', 'OPTIONS'],
+    handler: fastifyApolloHandler(apollo, { context: options.context }),
+  });
+  return apollo;
+}

@@ -1,0 +1,37 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * A service's Prometheus metrics. Each service owns its registry (never prom-client's global one): tests run
+ * several services in one process.
+ */
+export class ServiceMetrics {
+  readonly registry = new Registry();
+  readonly httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+  readonly graphqlDuration: Histogram<'operation_name' | 'operation_type' | 'outcome'>;
+  readonly graphqlErrors: Counter<'code'>;
+
+  constructor(labels: { service: string; instance: string }) {
+    this.registry.setDefaultLabels(labels);
+    collectDefaultMetrics({ register: this.registry });
+    this.httpDuration = new Histogram({
+      name: 'heimdall_http_request_duration_seconds',
+      help: 'HTTP requests served, by route and status',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [this.registry],
+    });
+    this.graphqlDuration = new Histogram({
+      name: 'heimdall_graphql_operation_duration_seconds',
+      help: 'GraphQL operations executed, by operation and outcome',
+      labelNames: ['operation_name', 'operation_type', 'outcome'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [this.registry],
+    });
+    this.graphqlErrors = new Counter({
+      name: 'heimdall_graphql_errors_total',
+      help: 'GraphQL errors returned, by extensions.code',
+      labelNames: ['code'],
+      registers: [this.registry],
+    });
+  }
+}

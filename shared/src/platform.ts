@@ -1,0 +1,107 @@
+import type { FastifyInstance } from 'fastify';
+import type { ConsulClient } from './consul.js';
+import { type Logger, createLogger } from './logger.js';
+import { ServiceMetrics } from './metrics.js';
+import { ResilienceMetrics } from './resilience.js';
+import {
+  Readiness,
+  RunningService,
+  type ServiceIdentity,
+  createHttpService,
+  makeInstanceId,
+} from './service.js';
+import type { ServiceEnv } from './service-config.js';
+import { type Telemetry, createTelemetry } from './telemetry.js';
+
+export interface PlatformOptions {
+  readonly name: string;
+  readonly version: string;
+  readonly env: ServiceEnv;
+  readonly consul: ConsulClient;
+  /** Consul tags; subgraphs carry `graphql-subgraph` so the gateway finds them. */
+  readonly tags: readonly string[];
+  readonly meta?: Readonly<Record<string, string>>;
+  readonly bodyLimitBytes?: number;
+  /** Closes the service's store clients, after it has left Consul and stopped serving. */
+  readonly closeStores: () => Promise<void>;
+}
+
+/** Everything a service is built on: identity, logs, metrics, traces, the HTTP app, Consul registration. */
+export interface Platform {
+  readonly identity: ServiceIdentity;
+  readonly logger: Logger;
+  readonly metrics: ServiceMetrics;
+  readonly resilienceMetrics: ResilienceMetrics;
+  readonly telemetry: Telemetry;
+  readonly app: FastifyInstance;
+  readonly readiness: Readiness;
+  readonly service: RunningService;
+}
+
+export function createPlatform(options: PlatformOptions): Platform {
+  const { env } = options;
+  const identity: ServiceIdentity = {
+    name: options.name,
+    version: options.version,
+    instanceId: makeInstanceId(options.name, env.SERVICE_INSTANCE_ID),
+  };
+  const logger = createLogger({ service: identity.name, instanceId: identity.instanceId, level: env.LOG_LEVEL });
+  const metrics = new ServiceMetrics({ service: identity.name, instance: identity.instanceId });
+  const resilienceMetrics = new ResilienceMetrics(metrics.registry);
+  const telemetry = createTelemetry({
+    serviceName: identity.name,
+    serviceVersion: identity.version,
+    instanceId: identity.instanceId,
+    otlpTracesUrl: env.OTLP_TRACES_URL === 'off' ? undefined : env.OTLP_TRACES_URL,
+  });
+  const readiness = new Readiness();
+  const app = createHttpService(
+    { logger, metrics, telemetry },
+    readiness,
+    options.bodyLimitBytes === undefined ? {} : { bodyLimitBytes: options.bodyLimitBytes },
+  );
+  const service = new RunningService(
+    app,
+    readiness,
+    {
+      consul: options.consul,
+      identity,
+      advertiseAddress: env.ADVERTISE_ADDRESS ?? env.HOST,
+      tags: options.tags,
+      meta: options.meta ?? {},
+      check: { interval: env.CONSUL_CHECK_INTERVAL, timeout: env.CONSUL_CHECK_TIMEOUT, deregisterCriticalAfter: env.CONSUL_DEREGISTER_AFTER },
+    },
+    logger,
+    async () => {
+      await options.closeStores();
+      await telemetry.shutdown();
+    },
+  );
+  return { identity, logger, metrics, resilienceMetrics, telemetry, app, readiness, service };
+}
+
+/**
+ * What every main.ts does after building its service: signal handlers first (so a SIGTERM that arrives while
+ * registering still deregisters), then listen and register; on SIGTERM/SIGINT deregister, close, exit.
+ */
+export async function runUntilSignalled(service: RunningService, listen: { host: string; port: number }, logger: Logger): Promise<void> {
+  const stop = (signal: NodeJS.Signals) => {
+    logger.info({ event: 'signal', signal }, `${signal}: stopping`);
+    service.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'stopping failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  try {
+    await service.start(listen);
+  } catch (error) {
+    logger.fatal({ err: error }, 'could not start');
+    await service.stop().catch(() => undefined);
+    process.exit(1);
+  }
+}

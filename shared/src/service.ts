@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ConsulClient } from './consul.js';
+import { toHttpError } from './errors.js';
+import type { Logger } from './logger.js';
+import type { ServiceMetrics } from './metrics.js';
+import type { Telemetry } from './telemetry.js';
+
+/** Who a service instance is, as Consul and the logs know it. */
+export interface ServiceIdentity {
+  readonly name: string;
+  readonly version: string;
+  /** Unique per process, so several instances of one service register side by side. */
+  readonly instanceId: string;
+}
+
+export function makeInstanceId(service: string, given?: string): string {
+  return given ?? `${service}-${randomUUID().slice(0, 8)}`;
+}
+
+/** A store (or other dependency) that must answer for the instance to be ready; throws with the reason. */
+export interface ReadinessCheck {
+  readonly name: string;
+  check(signal: AbortSignal): Promise<void>;
+}
+
+/** What /ready checks: registration plus each store a service adds once its client exists. */
+export class Readiness {
+  readonly checks: ReadinessCheck[] = [];
+  /** Set by RunningService while the instance is registered in Consul. */
+  registered = false;
+
+  add(check: ReadinessCheck): void {
+    this.checks.push(check);
+  }
+}
+
+export interface HttpServiceDeps {
+  readonly logger: Logger;
+  readonly metrics: ServiceMetrics;
+  readonly telemetry: Telemetry;
+}
+
+const PROBES = new Set(['/health', '/ready', '/metrics']);
+
+/**
+ * The HTTP side every service shares: /health (process alive), /ready (registered and every store reachable,
+ * 503 with the reasons otherwise), /metrics (Prometheus text), request metrics and traces, and one error mapper
+ * from the catalog so handlers throw instead of shaping error responses themselves.
+ */
+export function createHttpService(
+  deps: HttpServiceDeps,
+  readiness: Readiness,
+  options: { readonly bodyLimitBytes?: number } = {},
+): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes ?? 1024 * 1024 });
+  deps.telemetry.registerFastify(app);
+
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    if (!PROBES.has(route)) {
+      deps.metrics.httpDuration.observe(
+        { method: request.method, route, status_code: String(reply.statusCode) },
+        reply.elapsedTime / 1000,
+      );
+    }
+    done();
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const mapped = toHttpError(error);
+    if (mapped.status >= 500) deps.logger.error({ err: error, url: request.url }, 'request failed');
+    void reply.status(mapped.status).headers(mapped.headers).send(mapped.body);
+  });
+
+  app.get('/health', () => ({ status: 'ok' }));
+
+  app.get('/ready', async (_request, reply) => {
+    const reasons: string[] = [];
+    if (!readiness.registered) reasons.push('not registered in Consul');
+    const results = await Promise.allSettled(readiness.checks.map((c) => c.check(AbortSignal.timeout(2000))));
+    results.forEach((result, i) => {
+      if (result.status === 'rejected') {
+        const reason = result.reason instanceof Error ? result.reason.message : String(result.reason);
+        reasons.push(`${readiness.checks[i]!.name}: ${reason}`);
+      }
+    });
+    if (reasons.length > 0) return reply.status(503).send({ status: 'unavailable', reasons });
+    return { status: 'ready' };
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    return reply.header('content-type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  return app;
+}
+
+export interface RegistrationOptions {
+  readonly consul: ConsulClient;
+  readonly identity: ServiceIdentity;
+  /** The address other processes reach this instance at (what Consul hands out). */
+  readonly advertiseAddress: string;
+  readonly tags: readonly string[];
+  readonly meta: Readonly<Record<string, string>>;
+  /** Consul's HTTP check on /health. SPEC §1: every 30 s, timeout 10 s, reaped after 90 s critical. */
+  readonly check: { readonly interval: string; readonly timeout: string; readonly deregisterCriticalAfter: string };
+}
+
+/**
+ * A running service: listening, then registered in Consul; `stop` deregisters first so that discovery drops it
+ * before its port closes.
+ */
+export class RunningService {
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    readonly app: FastifyInstance,
+    private readonly readiness: Readiness,
+    private readonly registration: RegistrationOptions,
+    private readonly logger: Logger,
+    private readonly onStop: () => Promise<void>,
+  ) {}
+
+  get isRegistered(): boolean {
+    return this.readiness.registered;
+  }
+
+  /** The port actually bound (0 in the options asks the system for a free one). */
+  get port(): number {
+    const address = this.app.server.address();
+    if (address === null || typeof address === 'string') throw new Error('service is not listening');
+    return address.port;
+  }
+
+  get url(): string {
+    return `http://${this.registration.advertiseAddress}:${this.port}`;
+  }
+
+  async start(listen: { host: string; port: number }): Promise<void> {
+    await this.app.listen(listen);
+    const { consul, identity, advertiseAddress, tags, meta, check } = this.registration;
+    await consul.register({
+      name: identity.name,
+      id: identity.instanceId,
+      address: advertiseAddress,
+      port: this.port,
+      tags,
+      meta: { version: identity.version, ...meta },
+      check: {
+        http: `${this.url}/health`,
+        interval: check.interval,
+        timeout: check.timeout,
+        deregisterCriticalServiceAfter: check.deregisterCriticalAfter,
+        // It is listening and answering already: passing from the start, not after the first 30 s interval.
+        initialStatus: 'passing',
+      },
+    });
+    this.readiness.registered = true;
+    this.logger.info({ event: 'ready', url: this.url, instanceId: identity.instanceId }, `${identity.name} ready at ${this.url}`);
+  }
+
+  /** Deregisters, stops accepting requests, closes the stores; safe to call more than once. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.readiness.registered) {
+        await this.registration.consul.deregister(this.registration.identity.instanceId).catch((error: unknown) => {
+          this.logger.warn({ err: error }, 'deregistration failed; Consul reaps the instance once its check fails');
+        });
+        this.readiness.registered = false;
+      }
+      await this.app.close();
+      await this.onStop();
+      this.logger.info({ event: 'stopped' }, `${this.registration.identity.name} stopped`);
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,47 @@
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { type ConsulClient, type Platform, createPlatform, createResiliencePolicy, mountGraphQL } from '@heimdall/shared';
+import type { AlertsConfig } from './config.js';
+import { migrate } from './migrations.js';
+import { type AlertsContext, buildSchema } from './schema.js';
+
+export const SERVICE_NAME = 'alerts';
+export const VERSION = '0.1.0';
+
+export interface AlertsDeps {
+  readonly consul: ConsulClient;
+  readonly pool: pg.Pool;
+  readonly redis: Redis;
+}
+
+/** The alerts subgraph over PostgreSQL (rules) and Redis (the notification queue). Not started yet. */
+export async function createServer(config: AlertsConfig, deps: AlertsDeps): Promise<Platform> {
+  const platform = createPlatform({
+    name: SERVICE_NAME,
+    version: VERSION,
+    env: config,
+    consul: deps.consul,
+    tags: ['heimdall', config.SUBGRAPH_TAG],
+    meta: { graphql_path: '/graphql' },
+    closeStores: async () => {
+      await deps.pool.end();
+      deps.redis.disconnect();
+    },
+  });
+  const applied = await migrate(deps.pool);
+  if (applied.length > 0) platform.logger.info({ event: 'migrated', applied }, `applied ${applied.join(', ')}`);
+  platform.readiness.add({ name: 'postgres', check: async () => void (await deps.pool.query('SELECT 1')) });
+  platform.readiness.add({
+    name: 'redis',
+    check: async () => {
+      if ((await deps.redis.ping()) !== 'PONG') throw new Error('no PONG');
+    },
+  });
+  const context: AlertsContext = { pool: deps.pool, policy: createResiliencePolicy('postgres', undefined, platform.resilienceMetrics) };
+  await mountGraphQL(platform.app, { schema: buildSchema() }, {
+    metrics: platform.metrics,
+    logger: platform.logger,
+    context: () => Promise.resolve(context),
+  });
+  return platform;
+}

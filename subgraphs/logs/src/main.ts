@@ -1,0 +1,14 @@
+import { Client } from '@elastic/elasticsearch';
+import { ConsulClient, loadConfigOrExit, runUntilSignalled } from '@heimdall/shared';
+import { logsEnvSchema } from './config.js';
+import { createServer } from './server.js';
+
+const config = loadConfigOrExit(logsEnvSchema, process.env);
+const elasticsearch = new Client({
+  node: config.ELASTICSEARCH_URL,
+  ...(config.ELASTICSEARCH_USERNAME === undefined
+    ? {}
+    : { auth: { username: config.ELASTICSEARCH_USERNAME, password: config.ELASTICSEARCH_PASSWORD ?? '' } }),
+});
+const platform = await createServer(config, { consul: new ConsulClient(config.CONSUL_URL), elasticsearch });
+await runUntilSignalled(platform.service, { host: config.HOST, port: config.PORT }, platform.logger);

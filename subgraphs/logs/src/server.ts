@@ -1,0 +1,43 @@
+import type { Client } from '@elastic/elasticsearch';
+import { type ConsulClient, type Platform, createPlatform, createResiliencePolicy, mountGraphQL } from '@heimdall/shared';
+import type { LogsConfig } from './config.js';
+import { ensureLogIndices } from './indices.js';
+import { type LogsContext, buildSchema } from './schema.js';
+
+export const SERVICE_NAME = 'logs';
+export const VERSION = '0.1.0';
+
+export interface LogsDeps {
+  readonly consul: ConsulClient;
+  readonly elasticsearch: Client;
+}
+
+/** The logs subgraph over Elasticsearch; installs the index template first. Not started: call `service.start()`. */
+export async function createServer(config: LogsConfig, deps: LogsDeps): Promise<Platform> {
+  const platform = createPlatform({
+    name: SERVICE_NAME,
+    version: VERSION,
+    env: config,
+    consul: deps.consul,
+    tags: ['heimdall', config.SUBGRAPH_TAG],
+    meta: { graphql_path: '/graphql' },
+    closeStores: () => deps.elasticsearch.close(),
+  });
+  await ensureLogIndices(deps.elasticsearch);
+  const policy = createResiliencePolicy('elasticsearch', undefined, platform.resilienceMetrics);
+  platform.readiness.add({
+    name: 'elasticsearch',
+    // `GET /` is not served by every distribution (SPEC §12): cluster health is the probe.
+    check: async (signal) => {
+      const health = await deps.elasticsearch.cluster.health({}, { signal });
+      if (health.status === 'red') throw new Error('cluster health is red');
+    },
+  });
+  const context: LogsContext = { es: deps.elasticsearch, policy };
+  await mountGraphQL(platform.app, { schema: buildSchema() }, {
+    metrics: platform.metrics,
+    logger: platform.logger,
+    context: () => Promise.resolve(context),
+  });
+  return platform;
+}

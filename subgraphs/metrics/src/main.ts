@@ -1,0 +1,15 @@
+import { ConsulClient, loadConfigOrExit, runUntilSignalled } from '@heimdall/shared';
+import { createClickHouseClient } from './clickhouse.js';
+import { metricsEnvSchema } from './config.js';
+import { createServer } from './server.js';
+
+const config = loadConfigOrExit(metricsEnvSchema, process.env);
+const clickhouse = createClickHouseClient({
+  url: config.CLICKHOUSE_URL,
+  username: config.CLICKHOUSE_USER,
+  password: config.CLICKHOUSE_PASSWORD,
+  database: config.CLICKHOUSE_DATABASE,
+  dataDir: config.CLICKHOUSE_DATA_DIR,
+});
+const platform = await createServer(config, { consul: new ConsulClient(config.CONSUL_URL), clickhouse });
+await runUntilSignalled(platform.service, { host: config.HOST, port: config.PORT }, platform.logger);

@@ -1,0 +1,40 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { type ConsulClient, type Platform, createPlatform, createResiliencePolicy, mountGraphQL } from '@heimdall/shared';
+import type { MetricsConfig } from './config.js';
+import { migrate } from './migrations.js';
+import { type MetricsContext, buildSchema } from './schema.js';
+
+export const SERVICE_NAME = 'metrics';
+export const VERSION = '0.1.0';
+
+export interface MetricsDeps {
+  readonly consul: ConsulClient;
+  readonly clickhouse: ClickHouseClient;
+}
+
+/** The metrics subgraph over ClickHouse; migrates the schema first. Not started: call `service.start()`. */
+export async function createServer(config: MetricsConfig, deps: MetricsDeps): Promise<Platform> {
+  const platform = createPlatform({
+    name: SERVICE_NAME,
+    version: VERSION,
+    env: config,
+    consul: deps.consul,
+    tags: ['heimdall', config.SUBGRAPH_TAG],
+    meta: { graphql_path: '/graphql' },
+    closeStores: () => deps.clickhouse.close(),
+  });
+  const applied = await migrate(deps.clickhouse);
+  if (applied.length > 0) platform.logger.info({ event: 'migrated', applied }, `applied ${applied.join(', ')}`);
+  const policy = createResiliencePolicy('clickhouse', undefined, platform.resilienceMetrics);
+  platform.readiness.add({
+    name: 'clickhouse',
+    check: async (signal) => void (await deps.clickhouse.query({ query: 'SELECT 1', abort_signal: signal })).text(),
+  });
+  const context: MetricsContext = { clickhouse: deps.clickhouse, policy };
+  await mountGraphQL(platform.app, { schema: buildSchema() }, {
+    metrics: platform.metrics,
+    logger: platform.logger,
+    context: () => Promise.resolve(context),
+  });
+  return platform;
+}

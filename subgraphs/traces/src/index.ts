@@ -1,0 +1,1 @@
+export { createServer, SERVICE_NAME } from './server.js';

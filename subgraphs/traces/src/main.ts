@@ -1,0 +1,7 @@
+import { ConsulClient, loadConfigOrExit, runUntilSignalled } from '@heimdall/shared';
+import { tracesEnvSchema } from './config.js';
+import { createServer } from './server.js';
+
+const config = loadConfigOrExit(tracesEnvSchema, process.env);
+const platform = await createServer(config, { consul: new ConsulClient(config.CONSUL_URL) });
+await runUntilSignalled(platform.service, { host: config.HOST, port: config.PORT }, platform.logger);
