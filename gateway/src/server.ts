@@ -33,7 +33,6 @@ export async function createServer(config: GatewayConfig, deps: GatewayDeps): Pr
     consul: deps.consul,
     tags: ['heimdall'],
     meta: { graphql_path: '/graphql' },
-    closeStores: () => Promise.resolve(),
   });
   const directory = new SubgraphDirectory(deps.consul, config.SUBGRAPH_TAG, platform.logger);
   const supergraph = new ConsulSupergraphManager(directory, platform.logger, { retentionMs: config.SUBGRAPH_RETENTION_MS });

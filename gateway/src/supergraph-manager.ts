@@ -28,6 +28,7 @@ export class ConsulSupergraphManager implements SupergraphManager {
   private composing: Promise<void> = Promise.resolve();
   private listeners: ((event: CompositionEvent) => void)[] = [];
   private readonly known = new Map<string, { sdl: string; lastPassing: number }>();
+  private lastGood = new Map<string, string>();
   private expiry: NodeJS.Timeout | undefined;
   private update: ((supergraphSdl: string) => void) | undefined;
 
@@ -81,9 +82,25 @@ export class ConsulSupergraphManager implements SupergraphManager {
       }),
     );
     this.forgetExpired(now, available);
+    const candidates = [...this.known].sort(([a], [b]) => a.localeCompare(b));
+    const result = this.tryCompose(candidates);
+    if (result.supergraphSdl !== undefined) {
+      this.lastGood = new Map(candidates.map(([name, { sdl }]) => [name, sdl]));
+      return result.supergraphSdl;
+    }
+    // The subgraphs new or changed since the last good composition are the suspects: they are left out until
+    // their schema changes again, so that one bad subgraph cannot hold back every later change.
+    const suspects = candidates.filter(([name, { sdl }]) => this.lastGood.get(name) !== sdl).map(([name]) => name);
+    for (const name of suspects) this.known.delete(name);
+    if (suspects.length === 0) return undefined;
+    this.logger.warn({ event: 'composition_retry', excluded: suspects }, `composing again without ${suspects.join(', ')}`);
+    return this.tryCompose(candidates.filter(([name]) => !suspects.includes(name))).supergraphSdl;
+  }
+
+  private tryCompose(candidates: readonly [string, { sdl: string }][]): { supergraphSdl?: string } {
     const subgraphs = [
       { name: CATALOG_NAME, typeDefs: catalogTypeDefs, url: logicalUrl(CATALOG_NAME) },
-      ...[...this.known].sort(([a], [b]) => a.localeCompare(b)).map(([name, { sdl }]) => ({ name, typeDefs: parse(sdl), url: logicalUrl(name) })),
+      ...candidates.map(([name, { sdl }]) => ({ name, typeDefs: parse(sdl), url: logicalUrl(name) })),
     ];
     const included = subgraphs.map((s) => s.name);
     const result = composeServices(subgraphs);
@@ -91,11 +108,11 @@ export class ConsulSupergraphManager implements SupergraphManager {
       const errors = result.errors.map((e) => e.message);
       this.logger.error({ event: 'composition_failed', subgraphs: included, errors }, 'composition failed; serving the previous supergraph');
       this.emit({ subgraphs: included, ok: false, errors });
-      return undefined;
+      return {};
     }
     this.logger.info({ event: 'composed', subgraphs: included }, `supergraph composed from ${included.join(', ')}`);
     this.emit({ subgraphs: included, ok: true });
-    return result.supergraphSdl;
+    return { supergraphSdl: result.supergraphSdl };
   }
 
   /** Drops subgraphs down for longer than the retention, and wakes up when the next one is due. */

@@ -40,5 +40,8 @@ export function loadConfigOrExit<S extends z.ZodObject>(schema: S, env: Record<s
 /** A TCP port number given as a string. */
 export const port = () => z.coerce.number().int().min(1).max(65535);
 
+/** A port to listen on; 0 asks the system for a free one (tests run many services side by side). */
+export const listenPort = () => z.coerce.number().int().min(0).max(65535);
+
 /** A positive integer given as a string. */
 export const positiveInt = () => z.coerce.number().int().positive();

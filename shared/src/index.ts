@@ -1,4 +1,4 @@
-export { ConfigError, loadConfig, loadConfigOrExit, port, positiveInt } from './config.js';
+export { ConfigError, listenPort, loadConfig, loadConfigOrExit, port, positiveInt } from './config.js';
 export {
   ConsulClient,
   ConsulError,

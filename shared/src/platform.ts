@@ -22,8 +22,6 @@ export interface PlatformOptions {
   readonly tags: readonly string[];
   readonly meta?: Readonly<Record<string, string>>;
   readonly bodyLimitBytes?: number;
-  /** Closes the service's store clients, after it has left Consul and stopped serving. */
-  readonly closeStores: () => Promise<void>;
 }
 
 /** Everything a service is built on: identity, logs, metrics, traces, the HTTP app, Consul registration. */
@@ -72,22 +70,25 @@ export function createPlatform(options: PlatformOptions): Platform {
       check: { interval: env.CONSUL_CHECK_INTERVAL, timeout: env.CONSUL_CHECK_TIMEOUT, deregisterCriticalAfter: env.CONSUL_DEREGISTER_AFTER },
     },
     logger,
-    async () => {
-      await options.closeStores();
-      await telemetry.shutdown();
-    },
+    () => telemetry.shutdown(),
   );
   return { identity, logger, metrics, resilienceMetrics, telemetry, app, readiness, service };
 }
 
 /**
  * What every main.ts does after building its service: signal handlers first (so a SIGTERM that arrives while
- * registering still deregisters), then listen and register; on SIGTERM/SIGINT deregister, close, exit.
+ * registering still deregisters), then listen and register; on SIGTERM/SIGINT deregister, stop serving, close
+ * the store clients main.ts built, exit.
  */
-export async function runUntilSignalled(service: RunningService, listen: { host: string; port: number }, logger: Logger): Promise<void> {
+export async function runUntilSignalled(
+  service: RunningService,
+  listen: { host: string; port: number },
+  logger: Logger,
+  closeClients: () => Promise<void>,
+): Promise<void> {
   const stop = (signal: NodeJS.Signals) => {
     logger.info({ event: 'signal', signal }, `${signal}: stopping`);
-    service.stop().then(
+    service.stop().then(closeClients).then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error({ err: error }, 'stopping failed');
@@ -102,6 +103,7 @@ export async function runUntilSignalled(service: RunningService, listen: { host:
   } catch (error) {
     logger.fatal({ err: error }, 'could not start');
     await service.stop().catch(() => undefined);
+    await closeClients().catch(() => undefined);
     process.exit(1);
   }
 }

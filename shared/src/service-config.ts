@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { port } from './config.js';
+import { listenPort } from './config.js';
 
 /**
  * The variables every Heimdall service reads, with local defaults (SPEC §1). A service's own schema extends
@@ -8,7 +8,7 @@ import { port } from './config.js';
 export function serviceEnvSchema(defaultPort: number) {
   return z.object({
     HOST: z.string().min(1).default('127.0.0.1'),
-    PORT: port().default(defaultPort),
+    PORT: listenPort().default(defaultPort),
     /** The address Consul hands out for this instance; defaults to HOST. */
     ADVERTISE_ADDRESS: z.string().min(1).optional(),
     SERVICE_INSTANCE_ID: z.string().min(1).optional(),

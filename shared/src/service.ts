@@ -160,7 +160,7 @@ export class RunningService {
     this.logger.info({ event: 'ready', url: this.url, instanceId: identity.instanceId }, `${identity.name} ready at ${this.url}`);
   }
 
-  /** Deregisters, stops accepting requests, closes the stores; safe to call more than once. */
+  /** Deregisters, stops accepting requests, flushes traces; safe to call more than once. The store clients are the caller's. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.readiness.registered) {

@@ -9,4 +9,7 @@ const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10 });
 // Commands wait (bounded) while Redis restarts instead of failing at once; readiness reports the outage.
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, lazyConnect: false });
 const platform = await createServer(config, { consul: new ConsulClient(config.CONSUL_URL), pool, redis });
-await runUntilSignalled(platform.service, { host: config.HOST, port: config.PORT }, platform.logger);
+await runUntilSignalled(platform.service, { host: config.HOST, port: config.PORT }, platform.logger, async () => {
+  await pool.end();
+  redis.disconnect();
+});

@@ -23,10 +23,6 @@ export async function createServer(config: AlertsConfig, deps: AlertsDeps): Prom
     consul: deps.consul,
     tags: ['heimdall', config.SUBGRAPH_TAG],
     meta: { graphql_path: '/graphql' },
-    closeStores: async () => {
-      await deps.pool.end();
-      deps.redis.disconnect();
-    },
   });
   const applied = await migrate(deps.pool);
   if (applied.length > 0) platform.logger.info({ event: 'migrated', applied }, `applied ${applied.join(', ')}`);

@@ -11,4 +11,4 @@ const elasticsearch = new Client({
     : { auth: { username: config.ELASTICSEARCH_USERNAME, password: config.ELASTICSEARCH_PASSWORD ?? '' } }),
 });
 const platform = await createServer(config, { consul: new ConsulClient(config.CONSUL_URL), elasticsearch });
-await runUntilSignalled(platform.service, { host: config.HOST, port: config.PORT }, platform.logger);
+await runUntilSignalled(platform.service, { host: config.HOST, port: config.PORT }, platform.logger, () => elasticsearch.close());

@@ -21,7 +21,6 @@ export async function createServer(config: LogsConfig, deps: LogsDeps): Promise<
     consul: deps.consul,
     tags: ['heimdall', config.SUBGRAPH_TAG],
     meta: { graphql_path: '/graphql' },
-    closeStores: () => deps.elasticsearch.close(),
   });
   await ensureLogIndices(deps.elasticsearch);
   const policy = createResiliencePolicy('elasticsearch', undefined, platform.resilienceMetrics);

@@ -1,2 +1,3 @@
 export { type ClickHouseTarget, createClickHouseClient } from './clickhouse.js';
+export { metricsEnvSchema, type MetricsConfig } from './config.js';
 export { createServer, SERVICE_NAME } from './server.js';

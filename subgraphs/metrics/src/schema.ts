@@ -63,7 +63,9 @@ export function buildSchema() {
           );
           return rows.map((row) => ({
             ...row,
-            labels: Object.entries(row.labels).map(([key, value]) => ({ key, value })),
+            labels: Object.entries(row.labels)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([key, value]) => ({ key, value })),
           }));
         },
       },

@@ -21,7 +21,6 @@ export async function createServer(config: MetricsConfig, deps: MetricsDeps): Pr
     consul: deps.consul,
     tags: ['heimdall', config.SUBGRAPH_TAG],
     meta: { graphql_path: '/graphql' },
-    closeStores: () => deps.clickhouse.close(),
   });
   const applied = await migrate(deps.clickhouse);
   if (applied.length > 0) platform.logger.info({ event: 'migrated', applied }, `applied ${applied.join(', ')}`);

@@ -25,7 +25,6 @@ export async function createServer(config: TracesConfig, deps: TracesDeps): Prom
     consul: deps.consul,
     tags: ['heimdall', config.SUBGRAPH_TAG],
     meta: { graphql_path: '/graphql' },
-    closeStores: () => Promise.resolve(),
   });
   const jaeger = new JaegerQueryClient(
     config.JAEGER_QUERY_URL,

@@ -1,0 +1,244 @@
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse } from 'graphql';
+import pg from 'pg';
+import { createPlatform, loadConfig, mountGraphQL, serviceEnvSchema, type Platform } from '@heimdall/shared';
+import { REPO_DIR, localStack } from '@heimdall/stack';
+import { type GraphQLErrorBody, System } from './system.js';
+
+const local = localStack(process.env);
+const service = `checkout-${randomUUID().slice(0, 8)}`;
+const FULL_QUERY = `{ service(name: "${service}") {
+  name
+  series { name labels { key value } }
+  logs(limit: 1) { message level }
+  operations { name }
+  rules { name severity }
+} }`;
+
+interface ServiceAnswer {
+  service: {
+    name: string;
+    series: { name: string; labels: { key: string; value: string }[] }[] | null;
+    logs: { message: string; level: string }[] | null;
+    operations: { name: string }[] | null;
+    rules: { name: string; severity: string }[] | null;
+  };
+}
+
+/** Polls until `check` holds, for at most `ms`; returns whether it did. */
+async function eventually(check: () => Promise<boolean>, ms = 20_000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await sleep(200);
+  }
+  return false;
+}
+
+/** One record of `service` in each subgraph's store, so each field proves it read its real store. */
+async function seedStores(system: System): Promise<void> {
+  await system.clickhouse.insert({
+    table: 'series',
+    values: [
+      {
+        fingerprint: '42',
+        metric: 'http_requests_total',
+        type: 'sum',
+        unit: '1',
+        description: 'requests',
+        service,
+        labels: { service, route: '/pay' },
+        last_seen: Date.now(),
+      },
+    ],
+    format: 'JSONEachRow',
+  });
+  await system.elasticsearch.index({
+    index: 'logs',
+    refresh: true,
+    document: { timestamp: new Date().toISOString(), level: 'ERROR', message: '결제 요청이 실패했습니다', service },
+  });
+  await system.pool.query(`INSERT INTO alert_rules (name, severity, labels) VALUES ($1, 'high', $2)`, [
+    'checkout error rate',
+    JSON.stringify({ service }),
+  ]);
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const posted = await fetch(`${local.endpoints.jaegerOtlpHttpUrl}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: randomBytes(16).toString('hex'),
+                  spanId: randomBytes(8).toString('hex'),
+                  name: 'POST /pay',
+                  kind: 2,
+                  startTimeUnixNano: String(now - 1_000_000n),
+                  endTimeUnixNano: String(now),
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    }),
+  });
+  expect(posted.status).toBe(200);
+}
+
+const EXPECTED: ServiceAnswer['service'] = {
+  name: service,
+  series: [{ name: 'http_requests_total', labels: [{ key: 'route', value: '/pay' }, { key: 'service', value: service }] }],
+  logs: [{ message: '결제 요청이 실패했습니다', level: 'ERROR' }],
+  operations: [{ name: 'POST /pay' }],
+  rules: [{ name: 'checkout error rate', severity: 'HIGH' }],
+};
+
+describe('the federated system', () => {
+  let system: System;
+
+  beforeAll(async () => {
+    await local.require('consul', 'elasticsearch', 'jaeger', 'postgres', 'redis');
+    system = await System.create(local);
+  });
+  afterAll(async () => {
+    await system.stop();
+    const cleanup = new pg.Client({ connectionString: local.endpoints.postgresUrl });
+    await cleanup.connect();
+    await cleanup.query(`DELETE FROM alert_rules WHERE labels ->> 'service' = $1`, [service]);
+    await cleanup.end();
+  });
+
+  it('starts before its subgraphs and serves each as it registers', async () => {
+    await system.startGateway({ SUBGRAPH_RETENTION_MS: '600000' });
+    expect(await system.query(`{ service(name: "${service}") { name } }`)).toEqual({ data: { service: { name: service } } });
+
+    for (const name of ['metrics', 'logs', 'traces', 'alerts'] as const) await system.startSubgraph(name);
+    await seedStores(system);
+
+    const answered = await eventually(async () => {
+      const result = await system.query<ServiceAnswer>(FULL_QUERY);
+      return result.errors === undefined && (result.data?.service.operations?.length ?? 0) > 0;
+    });
+    expect(answered).toBe(true);
+  });
+
+  it('answers one query with every signal, each read by its own subgraph from its store', async () => {
+    const result = await system.query<ServiceAnswer>(FULL_QUERY);
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.service).toEqual(EXPECTED);
+  });
+
+  it('answers with the other parts and an UNAVAILABLE error when a subgraph dies, and recovers when it is back', async () => {
+    await system.crash('metrics');
+
+    const partial = await system.query<ServiceAnswer>(FULL_QUERY);
+    expect(partial.data?.service).toEqual({ ...EXPECTED, series: null });
+    expect(partial.errors).toEqual([
+      expect.objectContaining({
+        path: ['service', 'series'],
+        extensions: expect.objectContaining({ code: 'UNAVAILABLE', service: 'metrics' }) as unknown,
+      }) as GraphQLErrorBody,
+    ]);
+
+    // Enough failures in the window open the breaker, which then answers at once without calling out.
+    for (let i = 0; i < 6; i++) await system.query(FULL_QUERY);
+    const metrics = await (await fetch(`${system.gateway!.service.url}/metrics`)).text();
+    expect(metrics).toMatch(/heimdall_circuit_breaker_state\{policy="subgraph_metrics"[^}]*\} 2/);
+
+    await system.startSubgraph('metrics');
+    const recovered = await eventually(async () => (await system.query<ServiceAnswer>(FULL_QUERY)).errors === undefined);
+    expect(recovered).toBe(true);
+    expect((await system.query<ServiceAnswer>(FULL_QUERY)).data?.service).toEqual(EXPECTED);
+  });
+
+  it('keeps serving the previous supergraph when a new subgraph does not compose', async () => {
+    const outcomes: boolean[] = [];
+    system.gateway!.supergraph.onComposition((event) => outcomes.push(event.ok));
+    const rogue = await startConflictingSubgraph(system);
+    try {
+      expect(await eventually(() => Promise.resolve(outcomes.includes(false)))).toBe(true);
+      const result = await system.query<ServiceAnswer>(FULL_QUERY);
+      expect(result.errors).toBeUndefined();
+      expect(result.data?.service).toEqual(EXPECTED);
+
+      // A later change still composes while the bad subgraph is registered: a restarted subgraph comes back.
+      await system.crash('logs');
+      await system.startSubgraph('logs');
+      const composedAfter = outcomes.length;
+      expect(await eventually(() => Promise.resolve(outcomes.slice(composedAfter).includes(true)))).toBe(true);
+      expect((await system.query<ServiceAnswer>(FULL_QUERY)).data?.service).toEqual(EXPECTED);
+    } finally {
+      await rogue.service.stop();
+    }
+  });
+
+  it('removes an instance from Consul when its process gets SIGTERM', async () => {
+    const instanceId = `traces-e2e-${randomUUID().slice(0, 8)}`;
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_DIR, 'subgraphs', 'traces', 'src', 'main.ts')], {
+      env: { ...process.env, ...system.env(), SERVICE_INSTANCE_ID: instanceId, LOG_LEVEL: 'info' },
+      stdio: 'ignore',
+    });
+    const registered = async () => (await system.consul.passing('traces', undefined, system.tag)).instances.some((i) => i.id === instanceId);
+    expect(await eventually(registered, 30_000)).toBe(true);
+
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const agent = (await (await fetch(`${local.endpoints.consulUrl}/v1/agent/services`)).json()) as Record<string, unknown>;
+    expect(Object.keys(agent)).not.toContain(instanceId);
+  });
+
+  it('shows one gateway query as one trace across the gateway and the subgraphs it called', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const traceparent = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
+    const result = await system.query<ServiceAnswer>(FULL_QUERY, { traceparent });
+    expect(result.errors).toBeUndefined();
+
+    // Stopping flushes every service's spans to Jaeger.
+    await system.stop();
+    const services = new Set<string>();
+    const found = await eventually(async () => {
+      const response = await fetch(`${local.endpoints.jaegerQueryUrl}/api/traces/${traceId}`);
+      if (!response.ok) return false;
+      const body = (await response.json()) as { data: { processes: Record<string, { serviceName: string }> }[] };
+      for (const process of Object.values(body.data[0]?.processes ?? {})) services.add(process.serviceName);
+      return ['gateway', 'metrics', 'logs', 'traces', 'alerts'].every((s) => services.has(s));
+    });
+    expect([...services].sort()).toEqual(['alerts', 'gateway', 'logs', 'metrics', 'traces']);
+    expect(found).toBe(true);
+  });
+});
+
+/** A subgraph whose `Service.name` is an Int: it cannot compose with the others. */
+async function startConflictingSubgraph(system: System): Promise<Platform> {
+  const platform = createPlatform({
+    name: 'rogue',
+    version: '0.0.1',
+    env: loadConfig(serviceEnvSchema(0), system.env()),
+    consul: system.consul,
+    tags: [system.tag],
+    meta: { graphql_path: '/graphql' },
+  });
+  const typeDefs = parse(`
+    extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+    type Service @key(fields: "name") { name: Int! rogue: Boolean }
+  `);
+  await mountGraphQL(platform.app, { schema: buildSubgraphSchema([{ typeDefs, resolvers: {} }]) }, {
+    metrics: platform.metrics,
+    logger: platform.logger,
+    context: () => Promise.resolve({}),
+  });
+  await platform.service.start({ host: '127.0.0.1', port: 0 });
+  return platform;
+}
