@@ -109,7 +109,7 @@ describe('the federated system', () => {
 
   beforeAll(async () => {
     await local.require('consul', 'elasticsearch', 'jaeger', 'postgres', 'redis');
-    system = await System.create(local);
+    system = await System.create(local, process.env.CLICKHOUSE_URL);
   });
   afterAll(async () => {
     await system.stop();

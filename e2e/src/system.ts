@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as Elasticsearch } from '@elastic/elasticsearch';
@@ -31,17 +31,18 @@ export class System {
 
   private constructor(
     readonly local: LocalStack,
-    clickhouseDir: string,
+    private readonly clickhouseTarget: { url: string | undefined; dataDir: string },
   ) {
     this.consul = new ConsulClient(local.endpoints.consulUrl);
-    this.clickhouse = createClickHouseClient({ url: process.env.CLICKHOUSE_URL, dataDir: clickhouseDir });
+    this.clickhouse = createClickHouseClient(clickhouseTarget);
     this.elasticsearch = new Elasticsearch({ node: local.endpoints.elasticsearchUrl });
     this.pool = new pg.Pool({ connectionString: local.endpoints.postgresUrl, max: 4 });
     this.redis = new Redis(local.endpoints.redisUrl);
   }
 
-  static async create(local: LocalStack): Promise<System> {
-    return new System(local, await mkdtemp(join(tmpdir(), 'heimdall-e2e-ch-')));
+  /** `clickhouseUrl`: a ClickHouse server (CLICKHOUSE_URL); otherwise an embedded one in a fresh folder. */
+  static async create(local: LocalStack, clickhouseUrl: string | undefined): Promise<System> {
+    return new System(local, { url: clickhouseUrl, dataDir: await mkdtemp(join(tmpdir(), 'heimdall-e2e-ch-')) });
   }
 
   /** What every service of this system reads: ephemeral ports, fast Consul checks, traces to the local Jaeger. */
@@ -133,6 +134,7 @@ export class System {
     await this.elasticsearch.close();
     await this.pool.end();
     this.redis.disconnect();
+    await rm(this.clickhouseTarget.dataDir, { recursive: true, force: true });
   }
 }
 

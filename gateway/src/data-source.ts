@@ -20,10 +20,18 @@ function requestedPaths(query: string, representationCount: number): (string | n
   return Array.from({ length: representationCount }, (_, i) => fields.map((field) => ['_entities', i, field])).flat();
 }
 
+// The planner sends the same few subgraph operations over and over: parse each once.
+const operationTypes = new Map<string, string | undefined>();
+
 function operationType(body: string): string | undefined {
   const { query } = JSON.parse(body) as { query?: string };
   if (query === undefined) return undefined;
-  return parse(query).definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)?.operation;
+  if (!operationTypes.has(query)) {
+    if (operationTypes.size >= 1000) operationTypes.clear();
+    const definition = parse(query).definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+    operationTypes.set(query, definition?.operation);
+  }
+  return operationTypes.get(query);
 }
 
 /**
