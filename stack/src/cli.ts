@@ -69,11 +69,18 @@ async function start(stack: Stack): Promise<number> {
   await printStatus(stack);
   const services = await findServices(repoDir);
   const runner = new ServiceRunner();
-  runner.start(services, process.env);
+  // Subgraphs first, then the gateway, so that its first supergraph already has them.
+  const outcomes = [
+    ...(await runner.start(services.subgraphs, process.env)),
+    ...(await runner.start(services.gateways, process.env)),
+  ];
+  for (const outcome of outcomes) console.log(outcome);
   console.log(
-    services.length === 0
+    outcomes.length === 0
       ? 'No Heimdall services yet: the stack alone is running. Ctrl-C stops it.'
-      : `Started ${services.map((s) => s.name).join(', ')}. Ctrl-C stops everything.`,
+      : services.gateways.length > 0
+        ? 'Heimdall is up: GraphQL at http://127.0.0.1:4000/graphql. Ctrl-C stops everything.'
+        : 'Ctrl-C stops everything.',
   );
   // The watch also keeps this process alive: signal listeners alone do not hold Node's event loop open.
   const reported = new Set<string>();
