@@ -185,8 +185,10 @@ describe('the federated system', () => {
 
   it('removes an instance from Consul when its process gets SIGTERM', async () => {
     const instanceId = `traces-e2e-${randomUUID().slice(0, 8)}`;
+    // As `npm start` runs it: not under vitest's NODE_ENV=test, which changes how Apollo Server handles signals.
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'NODE_ENV' && !key.startsWith('VITEST')));
     const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_DIR, 'subgraphs', 'traces', 'src', 'main.ts')], {
-      env: { ...process.env, ...system.env(), SERVICE_INSTANCE_ID: instanceId, LOG_LEVEL: 'info' },
+      env: { ...inherited, ...system.env(), SERVICE_INSTANCE_ID: instanceId, LOG_LEVEL: 'info' },
       stdio: 'ignore',
     });
     const registered = async () => (await system.consul.passing('traces', undefined, system.tag)).instances.some((i) => i.id === instanceId);

@@ -61,6 +61,9 @@ export async function mountGraphQL<TContext extends BaseContext>(
       ...(options.plugins ?? []),
     ],
     includeStacktraceInErrorResponses: false,
+    // Apollo would stop itself on SIGTERM and re-raise the signal, killing the process before it deregisters
+    // from Consul; runUntilSignalled owns shutdown.
+    stopOnTerminationSignals: false,
     formatError: (formatted, error) => {
       if (formatted.extensions?.code !== undefined && formatted.extensions.code !== 'INTERNAL_SERVER_ERROR') {
         return formatted;
