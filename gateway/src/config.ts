@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { positiveInt, serviceEnvSchema } from '@heimdall/shared';
+import { listenPort, positiveInt, serviceEnvSchema } from '@heimdall/shared';
 
 export const gatewayEnvSchema = serviceEnvSchema(4000).extend({
+  /** The single OTLP/HTTP endpoint for agents; each signal goes on to its owner. */
+  OTLP_PORT: listenPort().default(4318),
   /**
    * How long a subgraph that lost its last passing instance stays in the supergraph: its fields keep
    * validating and answer UNAVAILABLE, so dashboards get partial data through a restart or an outage.

@@ -11,6 +11,7 @@ import { CATALOG_NAME, buildCatalogSchema } from './catalog.js';
 import type { GatewayConfig } from './config.js';
 import { SubgraphDataSource } from './data-source.js';
 import { SubgraphDirectory } from './directory.js';
+import { OtlpRouter } from './otlp-router.js';
 import { ConsulSupergraphManager } from './supergraph-manager.js';
 
 export const SERVICE_NAME = 'gateway';
@@ -22,6 +23,8 @@ export interface GatewayDeps {
 
 export interface Gateway extends Platform {
   readonly supergraph: ConsulSupergraphManager;
+  /** Not listening yet: `otlp.listen(host, config.OTLP_PORT)`. */
+  readonly otlp: OtlpRouter;
 }
 
 /** The federation gateway: composes what Consul lists, answers partially when a subgraph is down. */
@@ -69,5 +72,7 @@ export async function createServer(config: GatewayConfig, deps: GatewayDeps): Pr
     name: 'consul',
     check: async (signal) => void (await deps.consul.services({ index: '0', wait: '1s', signal })),
   });
-  return { ...platform, supergraph };
+  const otlp = new OtlpRouter(directory, platform.logger);
+  platform.app.addHook('onClose', () => otlp.close());
+  return { ...platform, supergraph, otlp };
 }

@@ -48,3 +48,22 @@ export {
   type WithSpanOptions,
   createTelemetry,
 } from './telemetry.js';
+export { type BatcherOptions, GroupCommitBatcher } from './batcher.js';
+export {
+  type DecodeResult,
+  type OtlpEncoding,
+  type OtlpExportResult,
+  type OtlpRequest,
+  type OtlpSignal,
+  decodeOtlpRequest,
+  hexId,
+} from './otlp/decode.js';
+export { DEFAULT_MAX_BODY_BYTES, type OtlpHandlerContext, type OtlpRouteOptions, registerOtlpRoute } from './otlp/receiver.js';
+export type {
+  AnyValue,
+  ExportLogsServiceRequest,
+  ExportMetricsServiceRequest,
+  ExportTraceServiceRequest,
+  KeyValue,
+  Metric,
+} from './otlp/schema.js';

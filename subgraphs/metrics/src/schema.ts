@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import type { ResiliencePolicy } from '@heimdall/shared';
+import { type MetricQueryInput, type QueryLimits, planQuery, runMetricQuery } from './query.js';
 
 export const typeDefs = parse(/* GraphQL */ `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
@@ -23,12 +24,97 @@ export const typeDefs = parse(/* GraphQL */ `
     key: String!
     value: String!
   }
+
+  type MetricName {
+    name: String!
+    type: String!
+    unit: String!
+    description: String!
+  }
+
+  type LabelValues {
+    key: String!
+    values: [String!]!
+  }
+
+  "ISO-8601 times; from before to."
+  input TimeRangeInput {
+    from: String!
+    to: String!
+  }
+
+  enum MatchOp {
+    EQ
+    NEQ
+    RE
+    NRE
+  }
+
+  input LabelMatcherInput {
+    key: String!
+    op: MatchOp! = EQ
+    value: String!
+  }
+
+  enum Aggregation {
+    SUM
+    AVG
+    MIN
+    MAX
+    COUNT
+    P50
+    P90
+    P95
+    P99
+    RATE
+    LAST
+  }
+
+  input MetricQueryInput {
+    name: String!
+    matchers: [LabelMatcherInput!]
+    range: TimeRangeInput!
+    "A duration such as 15s, 1m, 1h (default 1m). Whole minutes read the 1-minute rollup."
+    step: String
+    aggregation: Aggregation = AVG
+    groupBy: [String!]
+  }
+
+  type Point {
+    timestamp: String!
+    value: Float!
+  }
+
+  type SeriesPoints {
+    labels: [Label!]!
+    points: [Point!]!
+  }
+
+  enum DataSource {
+    ROLLUP_1M
+    RAW
+  }
+
+  type MetricQueryResult {
+    series: [SeriesPoints!]!
+    source: DataSource!
+    rowsRead: Int!
+  }
+
+  type Query {
+    metricNames(search: String, limit: Int = 100): [MetricName!]!
+    metricLabels(name: String!, range: TimeRangeInput!): [LabelValues!]!
+    metricQuery(input: MetricQueryInput!): MetricQueryResult!
+  }
 `);
 
 export interface MetricsContext {
   readonly clickhouse: ClickHouseClient;
   readonly policy: ResiliencePolicy;
+  readonly limits: QueryLimits;
 }
+
+const MAX_LABEL_VALUES = 1000;
 
 interface SeriesRow {
   name: string;
@@ -44,6 +130,46 @@ export function buildSchema() {
   return buildSubgraphSchema([{
     typeDefs,
     resolvers: {
+      Query: {
+        metricNames: async (_: unknown, args: { search?: string | null; limit: number }, ctx: MetricsContext) => {
+          const rows = await ctx.policy.execute(
+            async (signal) =>
+              (
+                await ctx.clickhouse.query({
+                  query: `SELECT metric AS name, any(type) AS type, any(unit) AS unit, any(description) AS description
+                          FROM series WHERE positionCaseInsensitive(metric, {search:String}) > 0
+                          GROUP BY metric ORDER BY metric LIMIT {limit:UInt32}`,
+                  query_params: { search: args.search ?? '', limit: Math.min(Math.max(args.limit, 0), MAX_SERIES_PAGE) },
+                  format: 'JSONEachRow',
+                  abort_signal: signal,
+                })
+              ).json<{ name: string; type: string; unit: string; description: string }>(),
+            { idempotent: true },
+          );
+          return rows;
+        },
+        metricLabels: async (_: unknown, args: { name: string; range: { from: string; to: string } }, ctx: MetricsContext) => {
+          const plan = planQuery({ name: args.name, range: args.range, step: '1h' }, { ...ctx.limits, maxPoints: Number.MAX_SAFE_INTEGER });
+          return ctx.policy.execute(
+            async (signal) =>
+              (
+                await ctx.clickhouse.query({
+                  query: `SELECT key, arraySlice(arraySort(groupUniqArray(value)), 1, {maxValues:UInt32}) AS values
+                          FROM series FINAL ARRAY JOIN mapKeys(labels) AS key, mapValues(labels) AS value
+                          WHERE metric = {name:String}
+                            AND last_seen >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
+                          GROUP BY key ORDER BY key`,
+                  query_params: { name: args.name, from: plan.from, maxValues: MAX_LABEL_VALUES },
+                  format: 'JSONEachRow',
+                  abort_signal: signal,
+                })
+              ).json<{ key: string; values: string[] }>(),
+            { idempotent: true },
+          );
+        },
+        metricQuery: (_: unknown, args: { input: MetricQueryInput }, ctx: MetricsContext) =>
+          runMetricQuery(ctx.clickhouse, ctx.policy, args.input, ctx.limits),
+      },
       Service: {
         __resolveReference: (ref: { name: string }) => ({ name: ref.name }),
         series: async (service: { name: string }, args: { limit: number }, ctx: MetricsContext) => {

@@ -1,5 +1,13 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { type ConsulClient, type Platform, createPlatform, createResiliencePolicy, mountGraphQL } from '@heimdall/shared';
+import {
+  type ConsulClient,
+  type Platform,
+  createPlatform,
+  createResiliencePolicy,
+  mountGraphQL,
+  registerOtlpRoute,
+} from '@heimdall/shared';
+import { MetricsWriter } from './ingest.js';
 import type { MetricsConfig } from './config.js';
 import { migrate } from './migrations.js';
 import { type MetricsContext, buildSchema } from './schema.js';
@@ -29,7 +37,19 @@ export async function createServer(config: MetricsConfig, deps: MetricsDeps): Pr
     name: 'clickhouse',
     check: async (signal) => void (await deps.clickhouse.query({ query: 'SELECT 1', abort_signal: signal })).text(),
   });
-  const context: MetricsContext = { clickhouse: deps.clickhouse, policy };
+  const context: MetricsContext = {
+    clickhouse: deps.clickhouse,
+    policy,
+    limits: {
+      maxSeries: config.METRIC_QUERY_MAX_SERIES,
+      maxPoints: config.METRIC_QUERY_MAX_POINTS,
+      maxRangeMs: config.METRIC_QUERY_MAX_RANGE_DAYS * 86_400_000,
+    },
+  };
+  const writer = new MetricsWriter(deps.clickhouse, policy);
+  // Pending batches are written before the store client closes (main.ts closes it after stop()).
+  platform.app.addHook('onClose', () => writer.close());
+  await registerOtlpRoute(platform.app, { signal: 'metrics', handle: (request) => writer.ingest(request) });
   await mountGraphQL(platform.app, { schema: buildSchema() }, {
     metrics: platform.metrics,
     logger: platform.logger,

@@ -1,0 +1,77 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { GroupCommitBatcher } from './batcher.js';
+
+function record(writes: number[][], items: number[]): Promise<void> {
+  writes.push(items);
+  return Promise.resolve();
+}
+
+describe('group commit', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('writes concurrent requests together and answers each once its write committed', async () => {
+    const writes: number[][] = [];
+    const batcher = new GroupCommitBatcher<number>((items) => record(writes, items), { maxDelayMs: 20 });
+    const settled: string[] = [];
+    const a = batcher.add([1, 2]).then(() => settled.push('a'));
+    const b = batcher.add([3]).then(() => settled.push('b'));
+    await vi.advanceTimersByTimeAsync(19);
+    expect(writes).toEqual([]);
+    expect(settled).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    await Promise.all([a, b]);
+    expect(writes).toEqual([[1, 2, 3]]);
+    expect(settled).toEqual(['a', 'b']);
+  });
+
+  it('flushes at once when the batch is full', async () => {
+    const writes: number[][] = [];
+    const batcher = new GroupCommitBatcher<number>((items) => record(writes, items), { maxItems: 3, maxDelayMs: 1000 });
+    await Promise.all([batcher.add([1, 2]), batcher.add([3])]);
+    expect(writes).toEqual([[1, 2, 3]]);
+  });
+
+  it('fails every request of a failed write and acknowledges none of them', async () => {
+    const batcher = new GroupCommitBatcher<number>(() => Promise.reject(new Error('store down')), { maxDelayMs: 5 });
+    const results = Promise.allSettled([batcher.add([1]), batcher.add([2])]);
+    await vi.advanceTimersByTimeAsync(5);
+    expect((await results).map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  });
+
+  it('never splits one request across two writes', async () => {
+    const writes: number[][] = [];
+    const batcher = new GroupCommitBatcher<number>((items) => record(writes, items), { maxItems: 2, maxDelayMs: 5 });
+    const done = Promise.all([batcher.add([1]), batcher.add([2, 3, 4])]);
+    await vi.advanceTimersByTimeAsync(5);
+    await done;
+    expect(writes).toEqual([[1, 2, 3, 4]]);
+  });
+
+  it('refuses with RATE_LIMITED when the backlog is full, and accepts again once it drains', async () => {
+    let release: () => void = () => undefined;
+    const batcher = new GroupCommitBatcher<number>(
+      () => new Promise<void>((resolve) => (release = resolve)),
+      { maxItems: 2, maxPendingItems: 3 },
+    );
+    const first = batcher.add([1, 2]);
+    await expect(batcher.add([3, 4])).rejects.toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 1 });
+    await vi.advanceTimersByTimeAsync(0);
+    release();
+    await first;
+    const second = batcher.add([3, 4]);
+    await vi.advanceTimersByTimeAsync(0);
+    release();
+    await expect(second).resolves.toBeUndefined();
+  });
+
+  it('writes what waits when closed, then refuses', async () => {
+    const writes: number[][] = [];
+    const batcher = new GroupCommitBatcher<number>((items) => record(writes, items), { maxDelayMs: 1000 });
+    const pending = batcher.add([7]);
+    await batcher.close();
+    await pending;
+    expect(writes).toEqual([[7]]);
+    await expect(batcher.add([8])).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+});

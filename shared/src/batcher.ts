@@ -1,0 +1,86 @@
+import { heimdallError } from './errors.js';
+
+/** Options of {@link GroupCommitBatcher}. */
+export interface BatcherOptions {
+  /** Flush as soon as this many items wait. Default 10,000. */
+  readonly maxItems?: number;
+  /** Flush this long after the first item of a batch arrived, full or not. Default 25 ms. */
+  readonly maxDelayMs?: number;
+  /** Items waiting or being written beyond which new requests are refused with 429. Default 200,000. */
+  readonly maxPendingItems?: number;
+}
+
+interface Waiting<T> {
+  readonly items: readonly T[];
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit: concurrent requests share one write, and each request is answered only when the write holding
+ * its items has committed (or failed: then every request in it fails and nothing is acknowledged). A request's
+ * items are never split across writes. Writes run one at a time, in arrival order.
+ */
+export class GroupCommitBatcher<T> {
+  private readonly maxItems: number;
+  private readonly maxDelayMs: number;
+  private readonly maxPendingItems: number;
+  private queue: Waiting<T>[] = [];
+  private queuedItems = 0;
+  private writingItems = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly write: (items: T[]) => Promise<void>,
+    options: BatcherOptions = {},
+  ) {
+    this.maxItems = options.maxItems ?? 10_000;
+    this.maxDelayMs = options.maxDelayMs ?? 25;
+    this.maxPendingItems = options.maxPendingItems ?? 200_000;
+  }
+
+  /** Resolves once `items` are committed. Throws RATE_LIMITED at once when the backlog is full. */
+  add(items: readonly T[]): Promise<void> {
+    if (this.closed) return Promise.reject(heimdallError('UNAVAILABLE', { message: 'shutting down', retryAfterSeconds: 1 }));
+    if (items.length === 0) return Promise.resolve();
+    if (this.queuedItems + this.writingItems + items.length > this.maxPendingItems) {
+      return Promise.reject(heimdallError('RATE_LIMITED', { message: 'ingest backlog is full', retryAfterSeconds: 1 }));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ items, resolve, reject });
+      this.queuedItems += items.length;
+      if (this.queuedItems >= this.maxItems) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.maxDelayMs).unref();
+    });
+  }
+
+  /** Writes what is waiting, then refuses new items. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.flush();
+    await this.writing;
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.queue.length === 0) return;
+    const batch = this.queue;
+    const count = this.queuedItems;
+    this.queue = [];
+    this.queuedItems = 0;
+    this.writingItems += count;
+    this.writing = this.writing.then(async () => {
+      try {
+        await this.write(batch.flatMap((w) => w.items));
+        for (const waiting of batch) waiting.resolve();
+      } catch (error) {
+        for (const waiting of batch) waiting.reject(error);
+      } finally {
+        this.writingItems -= count;
+      }
+    });
+  }
+}

@@ -1,0 +1,204 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OTLPMetricExporter as JsonExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as ProtobufExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import Fastify from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ConsulClient,
+  type Platform,
+  ResilienceMetrics,
+  ServiceMetrics,
+  createResiliencePolicy,
+  loadConfig,
+  registerOtlpRoute,
+} from '@heimdall/shared';
+import { createClickHouseClient } from './clickhouse.js';
+import { metricsEnvSchema } from './config.js';
+import { MetricsWriter } from './ingest.js';
+import { createServer } from './server.js';
+
+const serverUrl = process.env.CLICKHOUSE_URL;
+
+/** Pushes with a real OpenTelemetry JS SDK: a counter and a histogram, one export. */
+async function pushWithSdk(exporter: PushMetricExporter, service: string, metricPrefix: string): Promise<void> {
+  const provider = new MeterProvider({
+    resource: resourceFromAttributes({ 'service.name': service }),
+    readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 })],
+  });
+  const meter = provider.getMeter('heimdall-test');
+  meter.createCounter(`${metricPrefix}_orders_total`).add(12, { region: 'eu' });
+  const latency = meter.createHistogram(`${metricPrefix}_latency_ms`, { advice: { explicitBucketBoundaries: [10, 100, 1000] } });
+  for (const ms of [5, 50, 50, 500]) latency.record(ms, { region: 'eu' });
+  // Shutting down collects and exports once.
+  await provider.shutdown();
+}
+
+describe('metrics ingest and query', () => {
+  let dataDir: string;
+  let platform: Platform;
+  let clickhouse: ReturnType<typeof createClickHouseClient>;
+  let url: string;
+  const service = `ingest-${process.pid}-${Date.now()}`;
+
+  const graphql = async <T>(query: string): Promise<{ data?: T; errors?: { message: string; extensions: { code: string } }[] }> =>
+    (await platform.app.inject({ method: 'POST', url: '/graphql', payload: { query } })).json();
+
+  const window = () => {
+    const now = Date.now();
+    return { from: new Date(now - 10 * 60_000).toISOString(), to: new Date(now + 2 * 60_000).toISOString() };
+  };
+
+  const queryValue = async (name: string, aggregation: string, step: string) => {
+    const { from, to } = window();
+    const result = await graphql<{ metricQuery: { source: string; rowsRead: number; series: { points: { value: number }[] }[] } }>(
+      `{ metricQuery(input: { name: "${name}", matchers: [{ key: "service.name", op: EQ, value: "${service}" }],
+          range: { from: "${from}", to: "${to}" }, step: "${step}", aggregation: ${aggregation} }) {
+          source rowsRead series { points { value } } } }`,
+    );
+    expect(result.errors).toBeUndefined();
+    const points = result.data!.metricQuery.series.flatMap((s) => s.points.map((p) => p.value));
+    return { source: result.data!.metricQuery.source, rowsRead: result.data!.metricQuery.rowsRead, points };
+  };
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'heimdall-metrics-'));
+    clickhouse = createClickHouseClient({ url: serverUrl, dataDir });
+    platform = await createServer(loadConfig(metricsEnvSchema, { LOG_LEVEL: 'warn', OTLP_TRACES_URL: 'off' }), {
+      consul: new ConsulClient('http://127.0.0.1:1'),
+      clickhouse,
+    });
+    await platform.app.listen({ host: '127.0.0.1', port: 0 });
+    url = `http://127.0.0.1:${(platform.app.server.address() as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    await platform.app.close();
+    await clickhouse.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['protobuf', (u: string) => new ProtobufExporter({ url: `${u}/v1/metrics` })],
+    ['JSON', (u: string) => new JsonExporter({ url: `${u}/v1/metrics` })],
+  ])('stores what an SDK pushes over OTLP %s, and the rollup agrees with the raw samples', async (encoding, makeExporter) => {
+    const prefix = encoding === 'JSON' ? 'json' : 'proto';
+    await pushWithSdk(makeExporter(url), service, prefix);
+
+    const rollup = await queryValue(`${prefix}_orders_total`, 'LAST', '1m');
+    const raw = await queryValue(`${prefix}_orders_total`, 'LAST', '15s');
+    expect(rollup).toMatchObject({ source: 'ROLLUP_1M', points: [12] });
+    expect(raw).toMatchObject({ source: 'RAW', points: [12] });
+
+    const histogramCount = await queryValue(`${prefix}_latency_ms`, 'COUNT', '1m');
+    expect(histogramCount.points).toEqual([1]);
+    const names = await graphql<{ metricNames: { name: string; type: string }[] }>(`{ metricNames(search: "${prefix}_") { name type } }`);
+    expect(names.data?.metricNames).toEqual(
+      expect.arrayContaining([
+        { name: `${prefix}_orders_total`, type: 'sum' },
+        { name: `${prefix}_latency_ms`, type: 'histogram' },
+      ]),
+    );
+  });
+
+  const gaugeBody = (metric: string, points: { ms: number; value: number }[], labels: Record<string, string> = {}) => ({
+    resourceMetrics: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+        scopeMetrics: [
+          {
+            metrics: [
+              {
+                name: metric,
+                gauge: {
+                  dataPoints: points.map((p) => ({
+                    timeUnixNano: String(BigInt(p.ms) * 1_000_000n),
+                    asDouble: p.value,
+                    attributes: Object.entries(labels).map(([key, v]) => ({ key, value: { stringValue: v } })),
+                  })),
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+  const post = (body: unknown) =>
+    fetch(`${url}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('does not count a retried request twice', async () => {
+    const body = gaugeBody('retried_gauge', [{ ms: Date.now() - 30_000, value: 3 }]);
+    const first = await post(body);
+    expect(first.status, await first.clone().text()).toBe(200);
+    expect((await post(body)).status).toBe(200);
+    expect((await queryValue('retried_gauge', 'COUNT', '15s')).points).toEqual([1]);
+    expect((await queryValue('retried_gauge', 'COUNT', '1m')).points).toEqual([1]);
+  });
+
+  it('lands every point of many concurrent clients', async () => {
+    const start = Date.now() - 5 * 60_000;
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, client) =>
+        post(gaugeBody('concurrent_gauge', Array.from({ length: 100 }, (_, i) => ({ ms: start + i * 1000, value: i })), { client: String(client) })),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+    const counted = await queryValue('concurrent_gauge', 'COUNT', '1h');
+    expect(counted.points.reduce((a, b) => a + b, 0)).toBe(1000);
+  });
+
+  it('rejects stale and far-future points one by one with a partial success', async () => {
+    const now = Date.now();
+    const response = await post(
+      gaugeBody('stale_gauge', [
+        { ms: now - 8 * 86_400_000, value: 1 },
+        { ms: now - 1000, value: 2 },
+        { ms: now + 3_600_000, value: 3 },
+      ]),
+    );
+    expect(response.status).toBe(200);
+    const { partialSuccess } = (await response.json()) as { partialSuccess: { rejectedDataPoints: string; errorMessage: string } };
+    expect(partialSuccess.rejectedDataPoints).toBe('2');
+    expect(partialSuccess.errorMessage).toContain('7 days');
+    expect((await queryValue('stale_gauge', 'LAST', '15s')).points).toEqual([2]);
+  });
+
+  it('fails bad queries with BAD_USER_INPUT naming the argument', async () => {
+    const { from, to } = window();
+    const inverted = await graphql(`{ metricQuery(input: { name: "x", range: { from: "${to}", to: "${from}" } }) { source } }`);
+    expect(inverted.errors?.[0]).toMatchObject({ message: 'range: from must be before to', extensions: { code: 'BAD_USER_INPUT' } });
+    const tooFine = await graphql(
+      `{ metricQuery(input: { name: "x", step: "1s", range: { from: "2026-01-01T00:00:00Z", to: "2026-03-01T00:00:00Z" } }) { source } }`,
+    );
+    expect(tooFine.errors?.[0]?.message).toMatch(/^step: the range is too long for a 1s step/);
+    expect(tooFine.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('metrics ingest while ClickHouse is down', () => {
+  it('answers 503 with Retry-After and acknowledges nothing', async () => {
+    const registry = new ServiceMetrics({ service: 'test', instance: 'test' });
+    const down = createClickHouseClient({ url: 'http://127.0.0.1:1', dataDir: '' });
+    const writer = new MetricsWriter(
+      down,
+      createResiliencePolicy('clickhouse', { retry: { initialDelayMs: 1, maxDelayMs: 2 } }, new ResilienceMetrics(registry.registry)),
+    );
+    const app = Fastify();
+    await registerOtlpRoute(app, { signal: 'metrics', handle: (request) => writer.ingest(request) });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/metrics',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({
+        resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'g', gauge: { dataPoints: [{ timeUnixNano: String(BigInt(Date.now()) * 1_000_000n), asDouble: 1 }] } }] }] }],
+      }),
+    });
+    expect(response.statusCode).toBe(503);
+    expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+    await app.close();
+    await down.close();
+  });
+});

@@ -1,0 +1,283 @@
+import { createHash } from 'node:crypto';
+import type { ClickHouseClient } from '@clickhouse/client';
+import {
+  type AnyValue,
+  type ExportMetricsServiceRequest,
+  type KeyValue,
+  type Metric,
+  GroupCommitBatcher,
+  type BatcherOptions,
+  type ResiliencePolicy,
+} from '@heimdall/shared';
+
+/** Points older than this or further in the future than FUTURE_MS are rejected one by one (SPEC §4). */
+const MAX_AGE_MS = 7 * 86_400_000;
+const FUTURE_MS = 10 * 60_000;
+
+export interface SeriesRow {
+  fingerprint: string;
+  metric: string;
+  type: string;
+  unit: string;
+  description: string;
+  service: string;
+  labels: Record<string, string>;
+  temporality: string;
+  monotonic: number;
+  last_seen: number;
+}
+
+export interface SampleRow {
+  fingerprint: string;
+  metric: string;
+  timestamp: number;
+  value: number;
+  bucket_bounds: number[];
+  bucket_counts: string[];
+  count: string;
+  sum: number;
+}
+
+export interface Rows {
+  readonly series: SeriesRow[];
+  readonly samples: SampleRow[];
+  readonly rejected: number;
+  readonly errors: string[];
+}
+
+function anyValueText(value: AnyValue | undefined): string {
+  const v = value?.value;
+  switch (v?.case) {
+    case 'stringValue':
+      return v.value;
+    case 'boolValue':
+    case 'intValue':
+    case 'doubleValue':
+      return String(v.value);
+    case 'bytesValue':
+      return Buffer.from(v.value).toString('base64');
+    case 'arrayValue':
+      return JSON.stringify(v.value.values.map(anyValueText));
+    case 'kvlistValue':
+      return JSON.stringify(Object.fromEntries(v.value.values.map((kv) => [kv.key, anyValueText(kv.value)])));
+    default:
+      return '';
+  }
+}
+
+function attributes(list: readonly KeyValue[]): Record<string, string> {
+  return Object.fromEntries(list.map((kv) => [kv.key, anyValueText(kv.value)]));
+}
+
+/** A fingerprint of the series: metric, type, unit and the sorted label set, as a UInt64 in decimal. */
+export function fingerprint(metric: string, type: string, unit: string, labels: Record<string, string>): string {
+  const sorted = Object.keys(labels)
+    .sort()
+    .map((k) => [k, labels[k]]);
+  const digest = createHash('sha256').update(JSON.stringify([metric, type, unit, sorted])).digest();
+  return digest.readBigUInt64BE(0).toString();
+}
+
+/** Upper bounds and counts of an exponential histogram as explicit buckets (negative, zero, positive). */
+function exponentialBuckets(scale: number, zeroThreshold: number, zeroCount: bigint, positive?: { offset: number; bucketCounts: bigint[] }, negative?: { offset: number; bucketCounts: bigint[] }) {
+  const base = 2 ** (2 ** -scale);
+  const bounds: number[] = [];
+  const counts: string[] = [];
+  const neg = negative?.bucketCounts ?? [];
+  for (let i = neg.length - 1; i >= 0; i--) {
+    bounds.push(-(base ** (negative!.offset + i)));
+    counts.push(neg[i]!.toString());
+  }
+  bounds.push(zeroThreshold);
+  counts.push(zeroCount.toString());
+  const pos = positive?.bucketCounts ?? [];
+  pos.forEach((count, i) => {
+    bounds.push(base ** (positive!.offset + i + 1));
+    counts.push(count.toString());
+  });
+  // Explicit histograms have one bound fewer than buckets: the last bucket runs to +Inf.
+  bounds.pop();
+  return { bounds, counts };
+}
+
+/** Turns an OTLP export into series and sample rows; stale or future points are counted as rejected. */
+export function toRows(request: ExportMetricsServiceRequest, now = Date.now()): Rows {
+  const series = new Map<string, SeriesRow>();
+  const samples: SampleRow[] = [];
+  const errors = new Set<string>();
+  let rejected = 0;
+
+  for (const resourceMetrics of request.resourceMetrics) {
+    const resource = attributes(resourceMetrics.resource?.attributes ?? []);
+    const service = resource['service.name'] ?? 'unknown_service';
+    for (const scopeMetrics of resourceMetrics.scopeMetrics) {
+      const scope = attributes(scopeMetrics.scope?.attributes ?? []);
+      for (const metric of scopeMetrics.metrics) {
+        for (const point of points(metric)) {
+          const timestamp = Number(point.timeUnixNano / 1_000_000n);
+          if (timestamp < now - MAX_AGE_MS || timestamp > now + FUTURE_MS) {
+            rejected++;
+            errors.add(`points must be at most 7 days old and 10 minutes ahead (metric ${metric.name})`);
+            continue;
+          }
+          // Narrower scopes win: point attributes over scope attributes over resource attributes.
+          const labels = { ...resource, ...scope, ...attributes(point.attributes), 'service.name': service };
+          const fp = fingerprint(metric.name, point.type, metric.unit, labels);
+          series.set(fp, {
+            fingerprint: fp,
+            metric: metric.name,
+            type: point.type,
+            unit: metric.unit,
+            description: metric.description,
+            service,
+            labels,
+            temporality: point.temporality,
+            monotonic: point.monotonic ? 1 : 0,
+            last_seen: Math.max(timestamp, series.get(fp)?.last_seen ?? 0),
+          });
+          samples.push({ fingerprint: fp, metric: metric.name, timestamp, ...point.sample });
+        }
+      }
+    }
+  }
+  return { series: [...series.values()], samples, rejected, errors: [...errors] };
+}
+
+interface Point {
+  type: string;
+  temporality: string;
+  monotonic: boolean;
+  timeUnixNano: bigint;
+  attributes: KeyValue[];
+  sample: Pick<SampleRow, 'value' | 'bucket_bounds' | 'bucket_counts' | 'count' | 'sum'>;
+}
+
+const TEMPORALITY = ['', 'delta', 'cumulative'];
+
+function points(metric: Metric): Point[] {
+  const data = metric.data;
+  const plain = { bucket_bounds: [], bucket_counts: [], count: '0', sum: 0 };
+  switch (data.case) {
+    case 'gauge':
+    case 'sum': {
+      const temporality = data.case === 'sum' ? (TEMPORALITY[data.value.aggregationTemporality] ?? '') : '';
+      const monotonic = data.case === 'sum' && data.value.isMonotonic;
+      return data.value.dataPoints.map((p) => ({
+        type: data.case,
+        temporality,
+        monotonic,
+        timeUnixNano: p.timeUnixNano,
+        attributes: p.attributes,
+        sample: { ...plain, value: p.value.case === undefined ? 0 : Number(p.value.value) },
+      }));
+    }
+    case 'histogram':
+      return data.value.dataPoints.map((p) => ({
+        type: 'histogram',
+        temporality: TEMPORALITY[data.value.aggregationTemporality] ?? '',
+        monotonic: false,
+        timeUnixNano: p.timeUnixNano,
+        attributes: p.attributes,
+        sample: {
+          value: p.sum ?? 0,
+          bucket_bounds: p.explicitBounds,
+          bucket_counts: p.bucketCounts.map(String),
+          count: p.count.toString(),
+          sum: p.sum ?? 0,
+        },
+      }));
+    case 'exponentialHistogram':
+      return data.value.dataPoints.map((p) => {
+        const { bounds, counts } = exponentialBuckets(p.scale, p.zeroThreshold, p.zeroCount, p.positive, p.negative);
+        return {
+          type: 'histogram',
+          temporality: TEMPORALITY[data.value.aggregationTemporality] ?? '',
+          monotonic: false,
+          timeUnixNano: p.timeUnixNano,
+          attributes: p.attributes,
+          sample: { value: p.sum ?? 0, bucket_bounds: bounds, bucket_counts: counts, count: p.count.toString(), sum: p.sum ?? 0 },
+        };
+      });
+    case 'summary':
+      return data.value.dataPoints.map((p) => ({
+        type: 'summary',
+        temporality: '',
+        monotonic: false,
+        timeUnixNano: p.timeUnixNano,
+        attributes: p.attributes,
+        sample: { ...plain, value: p.sum, count: p.count.toString(), sum: p.sum },
+      }));
+    default:
+      return [];
+  }
+}
+
+/**
+ * Writes metrics to ClickHouse through group commit: a request is acknowledged once the insert holding its rows
+ * has committed. Samples whose series and timestamp are already stored are skipped, so an agent's retry of a
+ * request that did land is not counted twice (in the raw table or in the rollup the insert feeds).
+ */
+export class MetricsWriter {
+  private readonly batcher: GroupCommitBatcher<{ series: SeriesRow[]; samples: SampleRow[] }>;
+
+  constructor(
+    private readonly clickhouse: ClickHouseClient,
+    private readonly policy: ResiliencePolicy,
+    options: BatcherOptions = {},
+  ) {
+    this.batcher = new GroupCommitBatcher((items) => this.write(items), options);
+  }
+
+  async ingest(request: ExportMetricsServiceRequest): Promise<{ rejected: number; errorMessage?: string }> {
+    const rows = toRows(request);
+    if (rows.samples.length > 0) await this.batcher.add([{ series: rows.series, samples: rows.samples }]);
+    return rows.rejected === 0 ? { rejected: 0 } : { rejected: rows.rejected, errorMessage: rows.errors.join('; ') };
+  }
+
+  close(): Promise<void> {
+    return this.batcher.close();
+  }
+
+  private async write(items: { series: SeriesRow[]; samples: SampleRow[] }[]): Promise<void> {
+    const series = new Map(items.flatMap((i) => i.series).map((s) => [s.fingerprint, s]));
+    const unique = new Map(items.flatMap((i) => i.samples).map((s) => [`${s.fingerprint}:${s.timestamp}`, s]));
+    const samples = [...unique.values()];
+    const stored = await this.storedKeys(samples);
+    const fresh = samples.filter((s) => !stored.has(`${s.fingerprint}:${s.timestamp}`));
+    // Inserts are not idempotent on their own: they are retried only by the agent, after the dedup above.
+    await this.policy.execute((signal) =>
+      this.clickhouse.insert({ table: 'series', values: [...series.values()], format: 'JSONEachRow', abort_signal: signal }),
+    );
+    if (fresh.length > 0) {
+      await this.policy.execute((signal) =>
+        this.clickhouse.insert({ table: 'samples', values: fresh, format: 'JSONEachRow', abort_signal: signal }),
+      );
+    }
+  }
+
+  private async storedKeys(samples: SampleRow[]): Promise<Set<string>> {
+    if (samples.length === 0) return new Set();
+    const min = samples.reduce((m, s) => Math.min(m, s.timestamp), Infinity);
+    const max = samples.reduce((m, s) => Math.max(m, s.timestamp), -Infinity);
+    const rows = await this.policy.execute(
+      async (signal) =>
+        (
+          await this.clickhouse.query({
+            query: `SELECT toString(fingerprint) AS fp, toUnixTimestamp64Milli(timestamp) AS ts FROM samples
+                    WHERE fingerprint IN {fps:Array(UInt64)}
+                      AND timestamp BETWEEN fromUnixTimestamp64Milli({min:Int64}, 'UTC') AND fromUnixTimestamp64Milli({max:Int64}, 'UTC')`,
+            query_params: {
+              // UInt64 parameters go as bigints: strings would be quoted inside the array.
+              fps: [...new Set(samples.map((s) => s.fingerprint))].map(BigInt),
+              min,
+              max,
+            },
+            format: 'JSONEachRow',
+            abort_signal: signal,
+          })
+        ).json<{ fp: string; ts: number | string }>(),
+      { idempotent: true },
+    );
+    return new Set(rows.map((r) => `${r.fp}:${Number(r.ts)}`));
+  }
+}
