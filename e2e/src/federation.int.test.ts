@@ -162,6 +162,55 @@ describe('the federated system', () => {
     expect((await system.query<ServiceAnswer>(FULL_QUERY)).data?.service).toEqual(EXPECTED);
   });
 
+  it('takes OTLP metrics at the gateway and answers metricQuery through it, rollup and raw agreeing', async () => {
+    // A service of its own, so the other tests' expected answer for `service` is unchanged.
+    const queueService = `${service}-queue`;
+    const now = Date.now();
+    const points = Array.from({ length: 120 }, (_, i) => ({ ms: now - 3 * 60_000 + i * 1000, value: i % 10 }));
+    const body = {
+      resourceMetrics: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: queueService } }] },
+          scopeMetrics: [
+            {
+              metrics: [
+                {
+                  name: 'queue_depth',
+                  gauge: { dataPoints: points.map((p) => ({ timeUnixNano: String(BigInt(p.ms) * 1_000_000n), asDouble: p.value })) },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const pushed = await fetch(`${system.otlpUrl!}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(pushed.status).toBe(200);
+
+    const from = new Date(now - 10 * 60_000).toISOString();
+    const to = new Date(now + 60_000).toISOString();
+    const query = (step: string) =>
+      system.query<{ metricQuery: { source: string; series: { points: { value: number }[] }[] } }>(
+        `{ metricQuery(input: { name: "queue_depth", matchers: [{ key: "service.name", op: EQ, value: "${queueService}" }],
+            range: { from: "${from}", to: "${to}" }, step: "${step}", aggregation: SUM }) { source series { points { value } } } }`,
+      );
+    const total = (result: Awaited<ReturnType<typeof query>>) =>
+      result.data!.metricQuery.series.flatMap((s) => s.points).reduce((sum, p) => sum + p.value, 0);
+    const rollup = await query('1m');
+    const raw = await query('15s');
+    expect(rollup.data?.metricQuery.source).toBe('ROLLUP_1M');
+    expect(raw.data?.metricQuery.source).toBe('RAW');
+    expect(total(rollup)).toBe(points.reduce((sum, p) => sum + p.value, 0));
+    expect(total(raw)).toBe(total(rollup));
+
+    const unknownSignal = await fetch(`${system.otlpUrl!}/v1/profiles`, { method: 'POST', body: '{}' });
+    expect(unknownSignal.status).toBe(404);
+  });
+
   it('keeps serving the previous supergraph when a new subgraph does not compose', async () => {
     const outcomes: boolean[] = [];
     system.gateway!.supergraph.onComposition((event) => outcomes.push(event.ok));

@@ -28,6 +28,8 @@ export class System {
   readonly redis: Redis;
   readonly subgraphs = new Map<SubgraphName, Platform>();
   gateway: Gateway | undefined;
+  /** The gateway's OTLP/HTTP endpoint, once started. */
+  otlpUrl: string | undefined;
 
   private constructor(
     readonly local: LocalStack,
@@ -95,6 +97,7 @@ export class System {
   async startGateway(overrides: Record<string, string> = {}): Promise<Gateway> {
     const gateway = await createGateway(loadConfig(gatewayEnvSchema, { ...this.env(), ...overrides }), { consul: this.consul });
     await gateway.service.start({ host: '127.0.0.1', port: 0 });
+    this.otlpUrl = `http://127.0.0.1:${await gateway.otlp.listen('127.0.0.1', 0)}`;
     this.gateway = gateway;
     return gateway;
   }

@@ -54,12 +54,21 @@ export class OtlpRouter {
     const owner = OTLP_ROUTES[path];
     if (owner === undefined) return status(response, 404, `no OTLP signal at ${path}; use ${Object.keys(OTLP_ROUTES).join(', ')}`);
     if (request.method !== 'POST') return status(response, 405, 'OTLP/HTTP takes POST');
+    this.forward(request, response, owner, this.directory.passing(owner).length);
+  }
+
+  /**
+   * Streams to one passing instance. The body starts flowing only once the connection is up, so an instance
+   * that refuses the connection (crashed, not yet marked critical) costs nothing: the next one is tried.
+   */
+  private forward(request: IncomingMessage, response: ServerResponse, owner: string, attemptsLeft: number): void {
     const instance = this.directory.pick(owner);
-    if (instance === undefined) {
+    if (instance === undefined || attemptsLeft <= 0) {
       request.resume();
       return status(response, 503, `the ${owner} service is unavailable`, 5);
     }
     const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => !HOP_BY_HOP.has(name)));
+    let connected = false;
     const upstream = httpRequest(
       { host: instance.address, port: instance.port, path: request.url, method: 'POST', headers },
       (answer) => {
@@ -67,11 +76,19 @@ export class OtlpRouter {
         answer.pipe(response);
       },
     );
+    upstream.once('socket', (socket) => {
+      const start = () => {
+        connected = true;
+        request.pipe(upstream);
+      };
+      if (socket.connecting) socket.once('connect', start);
+      else start();
+    });
     upstream.once('error', (error) => {
+      if (!connected) return this.forward(request, response, owner, attemptsLeft - 1);
       this.logger.warn({ err: error, owner, instance: instance.id }, 'OTLP forward failed');
       if (!response.headersSent) status(response, 503, `the ${owner} service did not answer`, 1);
       else response.destroy(error);
     });
-    request.pipe(upstream);
   }
 }
