@@ -67,3 +67,7 @@ export type {
   KeyValue,
   Metric,
 } from './otlp/schema.js';
+import * as otlp from './otlp/schema.js';
+
+/** The OTLP message types and their descriptors: `otlp.ExportMetricsServiceRequestSchema`, `otlp.Metric`, ... */
+export { otlp };
