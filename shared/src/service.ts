@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { ConsulClient } from './consul.js';
 import { toHttpError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -55,7 +55,11 @@ export function createHttpService(
 ): FastifyInstance {
   // Fastify logs through the service's logger (request.log in handlers); one line per request would drown the rest.
   const loggerInstance: FastifyBaseLogger = deps.logger;
-  const app = Fastify({ loggerInstance, disableRequestLogging: true, bodyLimit: options.bodyLimitBytes ?? 1024 * 1024 });
+  const app = Fastify({
+    loggerInstance,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
+  });
   deps.telemetry.registerFastify(app);
 
   app.addHook('onResponse', (request, reply, done) => {

@@ -94,6 +94,10 @@ describe('metrics ingest and query', () => {
 
     const histogramCount = await queryValue(`${prefix}_latency_ms`, 'COUNT', '1m');
     expect(histogramCount.points).toEqual([1]);
+    // 5, 50, 50, 500 ms in buckets ≤10, ≤100, ≤1000: the median lies halfway into (10, 100].
+    const median = await queryValue(`${prefix}_latency_ms`, 'P50', '1m');
+    expect(median.points).toHaveLength(1);
+    expect(median.points[0]).toBeCloseTo(55);
     const names = await graphql<{ metricNames: { name: string; type: string }[] }>(`{ metricNames(search: "${prefix}_") { name type } }`);
     expect(names.data?.metricNames).toEqual(
       expect.arrayContaining([

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { heimdallError, type ResiliencePolicy } from '@heimdall/shared';
+import { bucketIncrease, bucketQuantile } from './histogram.js';
 
 export const AGGREGATIONS = ['SUM', 'AVG', 'MIN', 'MAX', 'COUNT', 'P50', 'P90', 'P95', 'P99', 'RATE', 'LAST'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
@@ -76,6 +77,16 @@ export function planQuery(input: MetricQueryInput, limits: QueryLimits) {
 interface SeriesRow {
   fp: string;
   labels: Record<string, string>;
+  type: string;
+  temporality: string;
+}
+
+interface HistogramRow {
+  fp: string;
+  t: number;
+  bounds: number[];
+  last_counts: (number | string)[];
+  sum_counts: (number | string)[];
 }
 
 interface BucketRow {
@@ -105,7 +116,7 @@ export async function runMetricQuery(
     const label = `labels[{k${i}:String}]`;
     return { EQ: `${label} = {v${i}:String}`, NEQ: `${label} != {v${i}:String}`, RE: `match(${label}, {v${i}:String})`, NRE: `NOT match(${label}, {v${i}:String})` }[m.op];
   });
-  const read = <T>(query: string, query_params: Record<string, unknown>) =>
+  const read: Read = <T>(query: string, query_params: Record<string, unknown>) =>
     policy.execute(
       async (signal) =>
         (await clickhouse.query({ query, query_params, format: 'JSON', abort_signal: signal })).json<T>() as Promise<{
@@ -116,7 +127,7 @@ export async function runMetricQuery(
     );
 
   const series = await read<SeriesRow>(
-    `SELECT toString(fingerprint) AS fp, labels FROM series FINAL
+    `SELECT toString(fingerprint) AS fp, labels, type, temporality FROM series FINAL
      WHERE metric = {name:String} ${clauses.map((c) => `AND ${c}`).join(' ')}
      ORDER BY fingerprint LIMIT {limit:UInt32}`,
     params,
@@ -129,6 +140,20 @@ export async function runMetricQuery(
   }
   let rowsRead = series.statistics?.rows_read ?? 0;
   if (series.data.length === 0) return { series: [], source: plan.source, rowsRead };
+
+  const groupBy = input.groupBy ?? [];
+  const groupOf = new Map<string, string>();
+  const groupLabels = new Map<string, { key: string; value: string }[]>();
+  for (const s of series.data) {
+    const labels = groupBy.map((key) => ({ key, value: s.labels[key] ?? '' }));
+    const key = JSON.stringify(labels);
+    groupOf.set(s.fp, key);
+    groupLabels.set(key, labels);
+  }
+
+  if (plan.aggregation in QUANTILES && series.data.every((s) => s.type === 'histogram')) {
+    return histogramQuantiles(read, input.name, series.data, plan, groupOf, groupLabels, rowsRead);
+  }
 
   const rollup = plan.source === 'ROLLUP_1M';
   const bucket = rollup
@@ -155,16 +180,6 @@ export async function runMetricQuery(
     to: plan.to,
   });
   rowsRead += buckets.statistics?.rows_read ?? 0;
-
-  const groupBy = input.groupBy ?? [];
-  const groupOf = new Map<string, string>();
-  const groupLabels = new Map<string, { key: string; value: string }[]>();
-  for (const s of series.data) {
-    const labels = groupBy.map((key) => ({ key, value: s.labels[key] ?? '' }));
-    const key = JSON.stringify(labels);
-    groupOf.set(s.fp, key);
-    groupLabels.set(key, labels);
-  }
   const grouped = new Map<string, Map<number, number[]>>();
   const add = (fp: string, t: number, value: number) => {
     const key = groupOf.get(fp)!;
@@ -221,6 +236,67 @@ export async function runMetricQuery(
       points: [...byTime]
         .sort(([a], [b]) => a - b)
         .map(([t, values]) => ({ timestamp: new Date(t * 1000).toISOString(), value: combine(values, countsAt.get(`${key}@${t}`) ?? []) })),
+    })),
+  };
+}
+
+type Read = <T>(query: string, params: Record<string, unknown>) => Promise<{ data: T[]; statistics?: { rows_read: number } }>;
+
+/**
+ * Quantiles of histogram metrics, interpolated within buckets: per series and step the buckets it counted (the
+ * sum of delta points, or the increase of a cumulative one since the previous step), summed over each group.
+ * They read the raw samples, which keep each point's buckets.
+ */
+async function histogramQuantiles(
+  read: Read,
+  name: string,
+  series: readonly SeriesRow[],
+  plan: ReturnType<typeof planQuery>,
+  groupOf: ReadonlyMap<string, string>,
+  groupLabels: ReadonlyMap<string, { key: string; value: string }[]>,
+  rowsRead: number,
+): Promise<MetricQueryResult> {
+  const result = await read<HistogramRow>(
+    `SELECT toString(fingerprint) AS fp, toUnixTimestamp(toStartOfInterval(timestamp, INTERVAL {step:UInt32} SECOND)) AS t,
+       argMax(bucket_bounds, timestamp) AS bounds, argMax(bucket_counts, timestamp) AS last_counts,
+       sumForEach(bucket_counts) AS sum_counts
+     FROM samples
+     WHERE metric = {name:String} AND fingerprint IN {fps:Array(UInt64)}
+       AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
+     GROUP BY fp, t ORDER BY fp, t`,
+    { name, fps: series.map((s) => BigInt(s.fp)), step: plan.stepSeconds, from: plan.from, to: plan.to },
+  );
+  const temporality = new Map(series.map((s) => [s.fp, s.temporality]));
+  const merged = new Map<string, Map<number, { bounds: number[]; counts: number[] }>>();
+  let previous: HistogramRow | undefined;
+  for (const row of result.data) {
+    const cumulative = temporality.get(row.fp) === 'cumulative';
+    const last = row.last_counts.map(Number);
+    // A cumulative series' first snapshot in the range stands for itself: what it counted since it started.
+    const counts = !cumulative
+      ? row.sum_counts.map(Number)
+      : previous?.fp === row.fp
+        ? bucketIncrease(previous.last_counts.map(Number), last)
+        : last;
+    previous = row;
+    const key = groupOf.get(row.fp)!;
+    const byTime = merged.get(key) ?? new Map<number, { bounds: number[]; counts: number[] }>();
+    merged.set(key, byTime);
+    const into = byTime.get(row.t);
+    // Buckets add up only with the same bounds; a series with other bounds keeps the step's first layout.
+    if (into === undefined) byTime.set(row.t, { bounds: row.bounds, counts });
+    else if (into.bounds.join() === row.bounds.join()) into.counts = into.counts.map((c, i) => c + (counts[i] ?? 0));
+  }
+  const q = [0.5, 0.9, 0.95, 0.99][QUANTILES[plan.aggregation as keyof typeof QUANTILES]]!;
+  return {
+    source: 'RAW',
+    rowsRead: rowsRead + (result.statistics?.rows_read ?? 0),
+    series: [...merged].map(([key, byTime]) => ({
+      labels: groupLabels.get(key)!,
+      points: [...byTime]
+        .sort(([a], [b]) => a - b)
+        .map(([t, h]) => ({ timestamp: new Date(t * 1000).toISOString(), value: bucketQuantile(q, h.bounds, h.counts) }))
+        .filter((p) => !Number.isNaN(p.value)),
     })),
   };
 }
