@@ -185,10 +185,16 @@ export async function runMetricQuery(
     const key = groupOf.get(fp)!;
     const byTime = grouped.get(key) ?? new Map<number, number[]>();
     grouped.set(key, byTime);
-    byTime.set(t, [...(byTime.get(t) ?? []), value]);
+    const values = byTime.get(t);
+    if (values === undefined) byTime.set(t, [value]);
+    else values.push(value);
   };
   const rowsBySeries = new Map<string, BucketRow[]>();
-  for (const row of buckets.data) rowsBySeries.set(row.fp, [...(rowsBySeries.get(row.fp) ?? []), row]);
+  for (const row of buckets.data) {
+    const rows = rowsBySeries.get(row.fp);
+    if (rows === undefined) rowsBySeries.set(row.fp, [row]);
+    else rows.push(row);
+  }
 
   for (const [fp, rows] of rowsBySeries) {
     rows.forEach((row, i) => {
@@ -225,7 +231,9 @@ export async function runMetricQuery(
   const countsAt = new Map<string, number[]>();
   for (const row of buckets.data) {
     const at = `${groupOf.get(row.fp)!}@${row.t}`;
-    countsAt.set(at, [...(countsAt.get(at) ?? []), Number(row.count)]);
+    const counts = countsAt.get(at);
+    if (counts === undefined) countsAt.set(at, [Number(row.count)]);
+    else counts.push(Number(row.count));
   }
 
   return {
