@@ -170,6 +170,20 @@ describe('metrics ingest and query', () => {
     expect((await queryValue('stale_gauge', 'LAST', '15s')).points).toEqual([2]);
   });
 
+  it('serves the raw samples of the seed queries, bounded by range and count', async () => {
+    const { from, to } = window();
+    const byName = await graphql<{ metricsByName: { value: number; labels: { key: string; value: string }[] }[] }>(
+      `{ metricsByName(name: "retried_gauge", range: { from: "${from}", to: "${to}" }, limit: 5) { value labels { key value } } }`,
+    );
+    expect(byName.data?.metricsByName).toEqual([{ value: 3, labels: [{ key: 'service.name', value: service }] }]);
+    const filtered = await graphql<{ metrics: { name: string }[] }>(
+      `{ metrics(filter: { service: "${service}", name: "concurrent_gauge", range: { from: "${from}", to: "${to}" }, limit: 7 }) { name } }`,
+    );
+    expect(filtered.data?.metrics).toHaveLength(7);
+    const tooMany = await graphql(`{ metrics(filter: { range: { from: "${from}", to: "${to}" }, limit: 100000 }) { name } }`);
+    expect(tooMany.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
+  });
+
   it('fails bad queries with BAD_USER_INPUT naming the argument', async () => {
     const { from, to } = window();
     const inverted = await graphql(`{ metricQuery(input: { name: "x", range: { from: "${to}", to: "${from}" } }) { source } }`);

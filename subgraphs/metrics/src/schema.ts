@@ -3,6 +3,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import type { ResiliencePolicy } from '@heimdall/shared';
 import { type MetricQueryInput, type QueryLimits, planQuery, runMetricQuery } from './query.js';
+import { type MetricFilter, readSamples } from './samples.js';
 
 export const typeDefs = parse(/* GraphQL */ `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
@@ -101,7 +102,31 @@ export const typeDefs = parse(/* GraphQL */ `
     rowsRead: Int!
   }
 
+  "A raw sample (the seed API)."
+  type Metric {
+    name: String!
+    value: Float!
+    timestamp: String!
+    labels: [Label!]!
+    unit: String!
+    description: String!
+    type: String!
+  }
+
+  input MetricFilter {
+    name: String
+    service: String
+    labels: [LabelMatcherInput!]
+    range: TimeRangeInput!
+    "At most 10,000."
+    limit: Int = 1000
+  }
+
   type Query {
+    "Raw samples, newest first."
+    metrics(filter: MetricFilter!): [Metric!]!
+    "Raw samples of one metric, newest first."
+    metricsByName(name: String!, range: TimeRangeInput!, limit: Int = 1000): [Metric!]!
     metricNames(search: String, limit: Int = 100): [MetricName!]!
     metricLabels(name: String!, range: TimeRangeInput!): [LabelValues!]!
     metricQuery(input: MetricQueryInput!): MetricQueryResult!
@@ -167,6 +192,10 @@ export function buildSchema() {
             { idempotent: true },
           );
         },
+        metrics: (_: unknown, args: { filter: MetricFilter }, ctx: MetricsContext) =>
+          readSamples(ctx.clickhouse, ctx.policy, args.filter, ctx.limits),
+        metricsByName: (_: unknown, args: { name: string; range: { from: string; to: string }; limit: number }, ctx: MetricsContext) =>
+          readSamples(ctx.clickhouse, ctx.policy, { name: args.name, range: args.range, limit: args.limit }, ctx.limits),
         metricQuery: (_: unknown, args: { input: MetricQueryInput }, ctx: MetricsContext) =>
           runMetricQuery(ctx.clickhouse, ctx.policy, args.input, ctx.limits),
       },
