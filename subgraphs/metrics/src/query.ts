@@ -1,14 +1,14 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { heimdallError, type ResiliencePolicy } from '@heimdall/shared';
+import { type LabelMatcher, labelMatcherClauses } from './matchers.js';
 import { bucketIncrease, bucketQuantile } from './histogram.js';
 
 export const AGGREGATIONS = ['SUM', 'AVG', 'MIN', 'MAX', 'COUNT', 'P50', 'P90', 'P95', 'P99', 'RATE', 'LAST'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
-export type MatchOp = 'EQ' | 'NEQ' | 'RE' | 'NRE';
 
 export interface MetricQueryInput {
   readonly name: string;
-  readonly matchers?: readonly { key: string; op: MatchOp; value: string }[] | null;
+  readonly matchers?: readonly LabelMatcher[] | null;
   readonly range: { readonly from: string; readonly to: string };
   readonly step?: string | null;
   readonly aggregation?: Aggregation | null;
@@ -110,12 +110,7 @@ export async function runMetricQuery(
 ): Promise<MetricQueryResult> {
   const plan = planQuery(input, limits);
   const params: Record<string, unknown> = { name: input.name, limit: limits.maxSeries + 1 };
-  const clauses = (input.matchers ?? []).map((m, i) => {
-    params[`k${i}`] = m.key;
-    params[`v${i}`] = m.op === 'RE' || m.op === 'NRE' ? `^(?:${m.value})$` : m.value;
-    const label = `labels[{k${i}:String}]`;
-    return { EQ: `${label} = {v${i}:String}`, NEQ: `${label} != {v${i}:String}`, RE: `match(${label}, {v${i}:String})`, NRE: `NOT match(${label}, {v${i}:String})` }[m.op];
-  });
+  const clauses = labelMatcherClauses(input.matchers ?? [], params);
   const read: Read = <T>(query: string, query_params: Record<string, unknown>) =>
     policy.execute(
       async (signal) =>

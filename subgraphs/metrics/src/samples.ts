@@ -1,11 +1,12 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { heimdallError, type ResiliencePolicy } from '@heimdall/shared';
-import { type MatchOp, type QueryLimits, planQuery } from './query.js';
+import { type LabelMatcher, labelMatcherClauses } from './matchers.js';
+import { type QueryLimits, planQuery } from './query.js';
 
 export interface MetricFilter {
   readonly name?: string | null;
   readonly service?: string | null;
-  readonly labels?: readonly { key: string; op: MatchOp; value: string }[] | null;
+  readonly labels?: readonly LabelMatcher[] | null;
   readonly range: { readonly from: string; readonly to: string };
   readonly limit?: number | null;
 }
@@ -29,12 +30,7 @@ export async function readSamples(clickhouse: ClickHouseClient, policy: Resilien
   if (limit < 1 || limit > MAX_SAMPLES) throw heimdallError('BAD_USER_INPUT', { message: `limit: between 1 and ${MAX_SAMPLES}`, details: { argument: 'limit' } });
   const { from, to } = planQuery({ name: filter.name ?? '', range: filter.range, step: '1h' }, { ...limits, maxPoints: Number.MAX_SAFE_INTEGER });
   const params: Record<string, unknown> = { from, to, limit, name: filter.name ?? '', service: filter.service ?? '' };
-  const clauses = (filter.labels ?? []).map((m, i) => {
-    params[`k${i}`] = m.key;
-    params[`v${i}`] = m.op === 'RE' || m.op === 'NRE' ? `^(?:${m.value})$` : m.value;
-    const label = `labels[{k${i}:String}]`;
-    return { EQ: `${label} = {v${i}:String}`, NEQ: `${label} != {v${i}:String}`, RE: `match(${label}, {v${i}:String})`, NRE: `NOT match(${label}, {v${i}:String})` }[m.op];
-  });
+  const clauses = labelMatcherClauses(filter.labels ?? [], params);
   if (filter.name) clauses.push('metric = {name:String}');
   if (filter.service) clauses.push('service = {service:String}');
   const rows = await policy.execute(
