@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { type ConsulClient, type Platform, createPlatform, createResiliencePolicy, mountGraphQL } from '@heimdall/shared';
+import { type ConsulClient, type Platform, createSubgraphPlatform, createResiliencePolicy, serveSubgraphSchema } from '@heimdall/shared';
 import type { AlertsConfig } from './config.js';
 import { migrate } from './migrations.js';
 import { type AlertsContext, buildSchema } from './schema.js';
@@ -16,14 +16,7 @@ export interface AlertsDeps {
 
 /** The alerts subgraph over PostgreSQL (rules) and Redis (the notification queue). Not started yet. */
 export async function createServer(config: AlertsConfig, deps: AlertsDeps): Promise<Platform> {
-  const platform = createPlatform({
-    name: SERVICE_NAME,
-    version: VERSION,
-    env: config,
-    consul: deps.consul,
-    tags: ['heimdall', config.SUBGRAPH_TAG],
-    meta: { graphql_path: '/graphql' },
-  });
+  const platform = createSubgraphPlatform({ name: SERVICE_NAME, version: VERSION, env: config, consul: deps.consul });
   const applied = await migrate(deps.pool);
   if (applied.length > 0) platform.logger.info({ event: 'migrated', applied }, `applied ${applied.join(', ')}`);
   platform.readiness.add({ name: 'postgres', check: async () => void (await deps.pool.query('SELECT 1')) });
@@ -34,10 +27,6 @@ export async function createServer(config: AlertsConfig, deps: AlertsDeps): Prom
     },
   });
   const context: AlertsContext = { pool: deps.pool, policy: createResiliencePolicy('postgres', undefined, platform.resilienceMetrics) };
-  await mountGraphQL(platform.app, { schema: buildSchema() }, {
-    metrics: platform.metrics,
-    logger: platform.logger,
-    context: () => Promise.resolve(context),
-  });
+  await serveSubgraphSchema(platform, buildSchema(), context);
   return platform;
 }

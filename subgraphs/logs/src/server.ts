@@ -1,5 +1,5 @@
 import type { Client } from '@elastic/elasticsearch';
-import { type ConsulClient, type Platform, createPlatform, createResiliencePolicy, mountGraphQL } from '@heimdall/shared';
+import { type ConsulClient, type Platform, createSubgraphPlatform, createResiliencePolicy, serveSubgraphSchema } from '@heimdall/shared';
 import type { LogsConfig } from './config.js';
 import { ensureLogIndices } from './indices.js';
 import { type LogsContext, buildSchema } from './schema.js';
@@ -14,14 +14,7 @@ export interface LogsDeps {
 
 /** The logs subgraph over Elasticsearch; installs the index template first. Not started: call `service.start()`. */
 export async function createServer(config: LogsConfig, deps: LogsDeps): Promise<Platform> {
-  const platform = createPlatform({
-    name: SERVICE_NAME,
-    version: VERSION,
-    env: config,
-    consul: deps.consul,
-    tags: ['heimdall', config.SUBGRAPH_TAG],
-    meta: { graphql_path: '/graphql' },
-  });
+  const platform = createSubgraphPlatform({ name: SERVICE_NAME, version: VERSION, env: config, consul: deps.consul });
   await ensureLogIndices(deps.elasticsearch);
   const policy = createResiliencePolicy('elasticsearch', undefined, platform.resilienceMetrics);
   platform.readiness.add({
@@ -33,10 +26,6 @@ export async function createServer(config: LogsConfig, deps: LogsDeps): Promise<
     },
   });
   const context: LogsContext = { es: deps.elasticsearch, policy };
-  await mountGraphQL(platform.app, { schema: buildSchema() }, {
-    metrics: platform.metrics,
-    logger: platform.logger,
-    context: () => Promise.resolve(context),
-  });
+  await serveSubgraphSchema(platform, buildSchema(), context);
   return platform;
 }

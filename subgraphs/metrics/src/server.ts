@@ -2,9 +2,9 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import {
   type ConsulClient,
   type Platform,
-  createPlatform,
+  createSubgraphPlatform,
   createResiliencePolicy,
-  mountGraphQL,
+  serveSubgraphSchema,
   registerOtlpRoute,
 } from '@heimdall/shared';
 import { MetricsWriter } from './ingest.js';
@@ -22,14 +22,7 @@ export interface MetricsDeps {
 
 /** The metrics subgraph over ClickHouse; migrates the schema first. Not started: call `service.start()`. */
 export async function createServer(config: MetricsConfig, deps: MetricsDeps): Promise<Platform> {
-  const platform = createPlatform({
-    name: SERVICE_NAME,
-    version: VERSION,
-    env: config,
-    consul: deps.consul,
-    tags: ['heimdall', config.SUBGRAPH_TAG],
-    meta: { graphql_path: '/graphql' },
-  });
+  const platform = createSubgraphPlatform({ name: SERVICE_NAME, version: VERSION, env: config, consul: deps.consul });
   const applied = await migrate(deps.clickhouse);
   if (applied.length > 0) platform.logger.info({ event: 'migrated', applied }, `applied ${applied.join(', ')}`);
   const policy = createResiliencePolicy('clickhouse', undefined, platform.resilienceMetrics);
@@ -50,10 +43,6 @@ export async function createServer(config: MetricsConfig, deps: MetricsDeps): Pr
   // Pending batches are written before the store client closes (main.ts closes it after stop()).
   platform.app.addHook('onClose', () => writer.close());
   await registerOtlpRoute(platform.app, { signal: 'metrics', handle: (request) => writer.ingest(request) });
-  await mountGraphQL(platform.app, { schema: buildSchema() }, {
-    metrics: platform.metrics,
-    logger: platform.logger,
-    context: () => Promise.resolve(context),
-  });
+  await serveSubgraphSchema(platform, buildSchema(), context);
   return platform;
 }

@@ -1,9 +1,9 @@
 import {
   type ConsulClient,
   type Platform,
-  createPlatform,
+  createSubgraphPlatform,
   createResiliencePolicy,
-  mountGraphQL,
+  serveSubgraphSchema,
 } from '@heimdall/shared';
 import type { TracesConfig } from './config.js';
 import { JaegerQueryClient } from './jaeger-client.js';
@@ -18,24 +18,13 @@ export interface TracesDeps {
 
 /** The traces subgraph: reads Jaeger's query API. Not started: call `service.start()` (main.ts or a test). */
 export async function createServer(config: TracesConfig, deps: TracesDeps): Promise<Platform> {
-  const platform = createPlatform({
-    name: SERVICE_NAME,
-    version: VERSION,
-    env: config,
-    consul: deps.consul,
-    tags: ['heimdall', config.SUBGRAPH_TAG],
-    meta: { graphql_path: '/graphql' },
-  });
+  const platform = createSubgraphPlatform({ name: SERVICE_NAME, version: VERSION, env: config, consul: deps.consul });
   const jaeger = new JaegerQueryClient(
     config.JAEGER_QUERY_URL,
     createResiliencePolicy('jaeger', undefined, platform.resilienceMetrics),
   );
   platform.readiness.add({ name: 'jaeger', check: async () => void (await jaeger.services()) });
   const context: TracesContext = { jaeger };
-  await mountGraphQL(platform.app, { schema: buildSchema() }, {
-    metrics: platform.metrics,
-    logger: platform.logger,
-    context: () => Promise.resolve(context),
-  });
+  await serveSubgraphSchema(platform, buildSchema(), context);
   return platform;
 }
