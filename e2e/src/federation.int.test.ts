@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import pg from 'pg';
-import { createPlatform, loadConfig, mountGraphQL, serviceEnvSchema, type Platform } from '@heimdall/shared';
+import { type Platform, createSubgraphPlatform, loadConfig, serveSubgraphSchema, serviceEnvSchema } from '@heimdall/shared';
 import { REPO_DIR, localStack } from '@heimdall/stack';
 import { type GraphQLErrorBody, System } from './system.js';
 
@@ -273,23 +273,17 @@ describe('the federated system', () => {
 
 /** A subgraph whose `Service.name` is an Int: it cannot compose with the others. */
 async function startConflictingSubgraph(system: System): Promise<Platform> {
-  const platform = createPlatform({
+  const platform = createSubgraphPlatform({
     name: 'rogue',
     version: '0.0.1',
     env: loadConfig(serviceEnvSchema(0), system.env()),
     consul: system.consul,
-    tags: [system.tag],
-    meta: { graphql_path: '/graphql' },
   });
   const typeDefs = parse(`
     extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
     type Service @key(fields: "name") { name: Int! rogue: Boolean }
   `);
-  await mountGraphQL(platform.app, { schema: buildSubgraphSchema([{ typeDefs, resolvers: {} }]) }, {
-    metrics: platform.metrics,
-    logger: platform.logger,
-    context: () => Promise.resolve({}),
-  });
+  await serveSubgraphSchema(platform, buildSubgraphSchema([{ typeDefs, resolvers: {} }]), {});
   await platform.service.start({ host: '127.0.0.1', port: 0 });
   return platform;
 }

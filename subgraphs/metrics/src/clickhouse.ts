@@ -1,4 +1,5 @@
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import type { ResiliencePolicy } from '@heimdall/shared';
 import { createChdbConnection } from 'chdb/connection';
 
 /** Where ClickHouse lives: a server over HTTP when `url` is set, else the engine embedded here (chdb). */
@@ -27,4 +28,20 @@ export function createClickHouseClient(target: ClickHouseTarget): ClickHouseClie
     Parameters<typeof createClient>[0]
   >['connection'];
   return createClient({ connection });
+}
+
+/**
+ * A SELECT through the store's resilience policy (retried: reads are idempotent), its rows as objects.
+ * Values go in `params` and are bound by ClickHouse, never spliced into `query`.
+ */
+export async function selectRows<T>(
+  clickhouse: ClickHouseClient,
+  policy: ResiliencePolicy,
+  query: string,
+  params: Record<string, unknown>,
+): Promise<T[]> {
+  return policy.execute(
+    async (signal) => (await clickhouse.query({ query, query_params: params, format: 'JSONEachRow', abort_signal: signal })).json<T>(),
+    { idempotent: true },
+  );
 }

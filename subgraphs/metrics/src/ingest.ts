@@ -9,6 +9,7 @@ import {
   type BatcherOptions,
   type ResiliencePolicy,
 } from '@heimdall/shared';
+import { selectRows } from './clickhouse.js';
 
 /** Points older than this or further in the future than FUTURE_MS are rejected one by one (SPEC §4). */
 const MAX_AGE_MS = 7 * 86_400_000;
@@ -259,24 +260,14 @@ export class MetricsWriter {
     if (samples.length === 0) return new Set();
     const min = samples.reduce((m, s) => Math.min(m, s.timestamp), Infinity);
     const max = samples.reduce((m, s) => Math.max(m, s.timestamp), -Infinity);
-    const rows = await this.policy.execute(
-      async (signal) =>
-        (
-          await this.clickhouse.query({
-            query: `SELECT toString(fingerprint) AS fp, toUnixTimestamp64Milli(timestamp) AS ts FROM samples
-                    WHERE fingerprint IN {fps:Array(UInt64)}
-                      AND timestamp BETWEEN fromUnixTimestamp64Milli({min:Int64}, 'UTC') AND fromUnixTimestamp64Milli({max:Int64}, 'UTC')`,
-            query_params: {
-              // UInt64 parameters go as bigints: strings would be quoted inside the array.
-              fps: [...new Set(samples.map((s) => s.fingerprint))].map(BigInt),
-              min,
-              max,
-            },
-            format: 'JSONEachRow',
-            abort_signal: signal,
-          })
-        ).json<{ fp: string; ts: number | string }>(),
-      { idempotent: true },
+    const rows = await selectRows<{ fp: string; ts: number | string }>(
+      this.clickhouse,
+      this.policy,
+      `SELECT toString(fingerprint) AS fp, toUnixTimestamp64Milli(timestamp) AS ts FROM samples
+       WHERE fingerprint IN {fps:Array(UInt64)}
+         AND timestamp BETWEEN fromUnixTimestamp64Milli({min:Int64}, 'UTC') AND fromUnixTimestamp64Milli({max:Int64}, 'UTC')`,
+      // UInt64 parameters go as bigints: strings would be quoted inside the array.
+      { fps: [...new Set(samples.map((s) => s.fingerprint))].map(BigInt), min, max },
     );
     return new Set(rows.map((r) => `${r.fp}:${Number(r.ts)}`));
   }

@@ -23,3 +23,10 @@ export function labelMatcherClauses(matchers: readonly LabelMatcher[], params: R
     }[m.op];
   });
 }
+
+/** A label map as GraphQL's `[Label!]!`, sorted by key so that answers are stable. */
+export function labelList(labels: Record<string, string>): { key: string; value: string }[] {
+  return Object.entries(labels)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, value]) => ({ key, value }));
+}

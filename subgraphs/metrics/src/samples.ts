@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { heimdallError, type ResiliencePolicy } from '@heimdall/shared';
-import { type LabelMatcher, labelMatcherClauses } from './matchers.js';
+import { selectRows } from './clickhouse.js';
+import { type LabelMatcher, labelList, labelMatcherClauses } from './matchers.js';
 import { type QueryLimits, planQuery } from './query.js';
 
 export interface MetricFilter {
@@ -33,31 +34,23 @@ export async function readSamples(clickhouse: ClickHouseClient, policy: Resilien
   const clauses = labelMatcherClauses(filter.labels ?? [], params);
   if (filter.name) clauses.push('metric = {name:String}');
   if (filter.service) clauses.push('service = {service:String}');
-  const rows = await policy.execute(
-    async (signal) =>
-      (
-        await clickhouse.query({
-          query: `SELECT s.metric AS name, s.value AS value, toUnixTimestamp64Milli(s.timestamp) AS ts,
-                         r.labels AS labels, r.unit AS unit, r.description AS description, r.type AS type
-                  FROM samples AS s
-                  INNER JOIN (SELECT fingerprint, labels, unit, description, type FROM series FINAL
-                              ${clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`}) AS r USING fingerprint
-                  WHERE s.timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND s.timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
-                  ORDER BY s.timestamp DESC LIMIT {limit:UInt32}`,
-          query_params: params,
-          format: 'JSONEachRow',
-          abort_signal: signal,
-        })
-      ).json<SampleRow>(),
-    { idempotent: true },
+  const rows = await selectRows<SampleRow>(
+    clickhouse,
+    policy,
+    `SELECT s.metric AS name, s.value AS value, toUnixTimestamp64Milli(s.timestamp) AS ts,
+            r.labels AS labels, r.unit AS unit, r.description AS description, r.type AS type
+     FROM samples AS s
+     INNER JOIN (SELECT fingerprint, labels, unit, description, type FROM series FINAL
+                 ${clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`}) AS r USING fingerprint
+     WHERE s.timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND s.timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
+     ORDER BY s.timestamp DESC LIMIT {limit:UInt32}`,
+    params,
   );
   return rows.map((r) => ({
     name: r.name,
     value: r.value,
     timestamp: new Date(Number(r.ts)).toISOString(),
-    labels: Object.entries(r.labels)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([key, value]) => ({ key, value })),
+    labels: labelList(r.labels),
     unit: r.unit,
     description: r.description,
     type: r.type,

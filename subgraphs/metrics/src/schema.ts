@@ -4,6 +4,8 @@ import { parse } from 'graphql';
 import type { ResiliencePolicy } from '@heimdall/shared';
 import { type MetricQueryInput, type QueryLimits, planQuery, runMetricQuery } from './query.js';
 import { type MetricFilter, readSamples } from './samples.js';
+import { selectRows } from './clickhouse.js';
+import { labelList } from './matchers.js';
 
 export const typeDefs = parse(/* GraphQL */ `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
@@ -156,40 +158,25 @@ export function buildSchema() {
     typeDefs,
     resolvers: {
       Query: {
-        metricNames: async (_: unknown, args: { search?: string | null; limit: number }, ctx: MetricsContext) => {
-          const rows = await ctx.policy.execute(
-            async (signal) =>
-              (
-                await ctx.clickhouse.query({
-                  query: `SELECT metric AS name, any(type) AS type, any(unit) AS unit, any(description) AS description
-                          FROM series WHERE positionCaseInsensitive(metric, {search:String}) > 0
-                          GROUP BY metric ORDER BY metric LIMIT {limit:UInt32}`,
-                  query_params: { search: args.search ?? '', limit: Math.min(Math.max(args.limit, 0), MAX_SERIES_PAGE) },
-                  format: 'JSONEachRow',
-                  abort_signal: signal,
-                })
-              ).json<{ name: string; type: string; unit: string; description: string }>(),
-            { idempotent: true },
-          );
-          return rows;
-        },
-        metricLabels: async (_: unknown, args: { name: string; range: { from: string; to: string } }, ctx: MetricsContext) => {
+        metricNames: (_: unknown, args: { search?: string | null; limit: number }, ctx: MetricsContext) =>
+          selectRows<{ name: string; type: string; unit: string; description: string }>(
+            ctx.clickhouse,
+            ctx.policy,
+            `SELECT metric AS name, any(type) AS type, any(unit) AS unit, any(description) AS description
+             FROM series WHERE positionCaseInsensitive(metric, {search:String}) > 0
+             GROUP BY metric ORDER BY metric LIMIT {limit:UInt32}`,
+            { search: args.search ?? '', limit: Math.min(Math.max(args.limit, 0), MAX_SERIES_PAGE) },
+          ),
+        metricLabels: (_: unknown, args: { name: string; range: { from: string; to: string } }, ctx: MetricsContext) => {
           const plan = planQuery({ name: args.name, range: args.range, step: '1h' }, { ...ctx.limits, maxPoints: Number.MAX_SAFE_INTEGER });
-          return ctx.policy.execute(
-            async (signal) =>
-              (
-                await ctx.clickhouse.query({
-                  query: `SELECT key, arraySlice(arraySort(groupUniqArray(value)), 1, {maxValues:UInt32}) AS values
-                          FROM series FINAL ARRAY JOIN mapKeys(labels) AS key, mapValues(labels) AS value
-                          WHERE metric = {name:String}
-                            AND last_seen >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
-                          GROUP BY key ORDER BY key`,
-                  query_params: { name: args.name, from: plan.from, maxValues: MAX_LABEL_VALUES },
-                  format: 'JSONEachRow',
-                  abort_signal: signal,
-                })
-              ).json<{ key: string; values: string[] }>(),
-            { idempotent: true },
+          return selectRows<{ key: string; values: string[] }>(
+            ctx.clickhouse,
+            ctx.policy,
+            `SELECT key, arraySlice(arraySort(groupUniqArray(value)), 1, {maxValues:UInt32}) AS values
+             FROM series FINAL ARRAY JOIN mapKeys(labels) AS key, mapValues(labels) AS value
+             WHERE metric = {name:String} AND last_seen >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
+             GROUP BY key ORDER BY key`,
+            { name: args.name, from: plan.from, maxValues: MAX_LABEL_VALUES },
           );
         },
         metrics: (_: unknown, args: { filter: MetricFilter }, ctx: MetricsContext) =>
@@ -202,26 +189,14 @@ export function buildSchema() {
       Service: {
         __resolveReference: (ref: { name: string }) => ({ name: ref.name }),
         series: async (service: { name: string }, args: { limit: number }, ctx: MetricsContext) => {
-          const limit = Math.min(Math.max(args.limit, 0), MAX_SERIES_PAGE);
-          const rows = await ctx.policy.execute(
-            async (signal) =>
-              (
-                await ctx.clickhouse.query({
-                  query: `SELECT metric AS name, type, unit, labels FROM series FINAL
-                          WHERE service = {service:String} ORDER BY metric, fingerprint LIMIT {limit:UInt32}`,
-                  query_params: { service: service.name, limit },
-                  format: 'JSONEachRow',
-                  abort_signal: signal,
-                })
-              ).json<SeriesRow>(),
-            { idempotent: true },
+          const rows = await selectRows<SeriesRow>(
+            ctx.clickhouse,
+            ctx.policy,
+            `SELECT metric AS name, type, unit, labels FROM series FINAL
+             WHERE service = {service:String} ORDER BY metric, fingerprint LIMIT {limit:UInt32}`,
+            { service: service.name, limit: Math.min(Math.max(args.limit, 0), MAX_SERIES_PAGE) },
           );
-          return rows.map((row) => ({
-            ...row,
-            labels: Object.entries(row.labels)
-              .sort(([a], [b]) => a.localeCompare(b))
-              .map(([key, value]) => ({ key, value })),
-          }));
+          return rows.map((row) => ({ ...row, labels: labelList(row.labels) }));
         },
       },
     },
