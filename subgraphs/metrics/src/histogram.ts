@@ -21,14 +21,3 @@ export function bucketQuantile(q: number, bounds: readonly number[], counts: rea
   }
   return bounds[bounds.length - 1]!;
 }
-
-/**
- * What a cumulative histogram counted between two snapshots, bucket by bucket. A bucket that went down means the
- * source restarted: its new count is all it counted since.
- */
-export function bucketIncrease(previous: readonly number[], current: readonly number[]): number[] {
-  return current.map((count, i) => {
-    const before = previous[i] ?? 0;
-    return count >= before ? count - before : count;
-  });
-}

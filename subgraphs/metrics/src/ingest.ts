@@ -37,6 +37,8 @@ export interface SampleRow {
   bucket_counts: string[];
   count: string;
   sum: number;
+  quantile_levels: number[];
+  quantile_values: number[];
 }
 
 export interface Rows {
@@ -150,14 +152,14 @@ interface Point {
   monotonic: boolean;
   timeUnixNano: bigint;
   attributes: KeyValue[];
-  sample: Pick<SampleRow, 'value' | 'bucket_bounds' | 'bucket_counts' | 'count' | 'sum'>;
+  sample: Omit<SampleRow, 'fingerprint' | 'metric' | 'timestamp'>;
 }
 
 const TEMPORALITY = ['', 'delta', 'cumulative'];
 
 function points(metric: Metric): Point[] {
   const data = metric.data;
-  const plain = { bucket_bounds: [], bucket_counts: [], count: '0', sum: 0 };
+  const plain = { bucket_bounds: [], bucket_counts: [], count: '0', sum: 0, quantile_levels: [], quantile_values: [] };
   switch (data.case) {
     case 'gauge':
     case 'sum': {
@@ -180,6 +182,7 @@ function points(metric: Metric): Point[] {
         timeUnixNano: p.timeUnixNano,
         attributes: p.attributes,
         sample: {
+          ...plain,
           value: p.sum ?? 0,
           bucket_bounds: p.explicitBounds,
           bucket_counts: p.bucketCounts.map(String),
@@ -196,7 +199,7 @@ function points(metric: Metric): Point[] {
           monotonic: false,
           timeUnixNano: p.timeUnixNano,
           attributes: p.attributes,
-          sample: { value: p.sum ?? 0, bucket_bounds: bounds, bucket_counts: counts, count: p.count.toString(), sum: p.sum ?? 0 },
+          sample: { ...plain, value: p.sum ?? 0, bucket_bounds: bounds, bucket_counts: counts, count: p.count.toString(), sum: p.sum ?? 0 },
         };
       });
     case 'summary':
@@ -206,7 +209,14 @@ function points(metric: Metric): Point[] {
         monotonic: false,
         timeUnixNano: p.timeUnixNano,
         attributes: p.attributes,
-        sample: { ...plain, value: p.sum, count: p.count.toString(), sum: p.sum },
+        sample: {
+          ...plain,
+          value: p.sum,
+          count: p.count.toString(),
+          sum: p.sum,
+          quantile_levels: p.quantileValues.map((q) => q.quantile),
+          quantile_values: p.quantileValues.map((q) => q.value),
+        },
       }));
     default:
       return [];

@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { heimdallError, type ResiliencePolicy } from '@heimdall/shared';
 import { type LabelMatcher, labelMatcherClauses } from './matchers.js';
-import { bucketIncrease, bucketQuantile } from './histogram.js';
+import { bucketQuantile } from './histogram.js';
 
 export const AGGREGATIONS = ['SUM', 'AVG', 'MIN', 'MAX', 'COUNT', 'P50', 'P90', 'P95', 'P99', 'RATE', 'LAST'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
@@ -32,7 +32,7 @@ export interface QueryLimits {
 
 const STEP = /^(\d+)(s|m|h|d)$/;
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
-const QUANTILES = { P50: 0, P90: 1, P95: 2, P99: 3 } as const;
+const QUANTILES = { P50: 0.5, P90: 0.9, P95: 0.95, P99: 0.99 } as const;
 
 function badInput(argument: string, message: string) {
   return heimdallError('BAD_USER_INPUT', { message: `${argument}: ${message}`, details: { argument } });
@@ -81,27 +81,125 @@ interface SeriesRow {
   temporality: string;
 }
 
-interface HistogramRow {
-  fp: string;
-  t: number;
-  bounds: number[];
-  last_counts: (number | string)[];
-  sum_counts: (number | string)[];
+type Read = <T>(query: string, params: Record<string, unknown>) => Promise<{ data: T[]; statistics?: { rows_read: number } }>;
+
+/** How each source answers per step: the rollup merges its minute states, raw aggregates the samples. */
+const SOURCES = {
+  ROLLUP_1M: {
+    table: 'samples_1m',
+    time: 'minute',
+    range: "minute >= toDateTime(intDiv({from:Int64}, 1000), 'UTC') AND minute < toDateTime(intDiv({to:Int64}, 1000), 'UTC')",
+    sum: 'sumMerge(sum_state)',
+    count: 'countMerge(count_state)',
+    min: 'minMerge(min_state)',
+    max: 'maxMerge(max_state)',
+    last: 'argMaxMerge(last_state)',
+    quantiles: 'quantilesTDigestMerge(0.5, 0.9, 0.95, 0.99)(quantiles_state)',
+    bounds: 'anyLast(bucket_bounds)',
+    sumCounts: 'sumForEachMerge(bucket_counts_state)',
+    lastCounts: 'argMaxMerge(last_counts_state)',
+    quantileLevels: 'anyLast(quantile_levels)',
+    lastQuantiles: 'argMaxMerge(last_quantiles_state)',
+  },
+  RAW: {
+    table: 'samples',
+    time: 'timestamp',
+    range: "timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')",
+    sum: 'sum(value)',
+    count: 'count()',
+    min: 'min(value)',
+    max: 'max(value)',
+    last: 'argMax(value, timestamp)',
+    quantiles: 'quantilesTDigest(0.5, 0.9, 0.95, 0.99)(value)',
+    bounds: 'argMax(bucket_bounds, timestamp)',
+    sumCounts: 'sumForEach(bucket_counts)',
+    lastCounts: 'argMax(bucket_counts, timestamp)',
+    quantileLevels: 'argMax(quantile_levels, timestamp)',
+    lastQuantiles: 'argMax(quantile_values, timestamp)',
+  },
+} as const;
+
+type Source = (typeof SOURCES)[keyof typeof SOURCES];
+
+const GROUP = 'transform(fingerprint, {fps:Array(UInt64)}, {groups:Array(UInt32)}, toUInt32(0))';
+const STEP_START = (source: Source) => `toUnixTimestamp(toStartOfInterval(${source.time}, INTERVAL {step:UInt32} SECOND))`;
+const WHERE = (source: Source) => `metric = {name:String} AND fingerprint IN {fps:Array(UInt64)} AND ${source.range}`;
+/** Rows per series in step order, each with the one before it (lagInFrame: 0 or [] on the first row, n = 1). */
+const PREVIOUS = 'WINDOW w AS (PARTITION BY fingerprint ORDER BY t ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)';
+
+/**
+ * One value per group and step, in SQL: ClickHouse aggregates and only the answer's points come back. SUM, COUNT,
+ * MIN, MAX, AVG and the quantiles aggregate the group's samples directly (AVG weighs every sample alike, the
+ * quantiles merge the group's digests); LAST and RATE are worked out per series first, then summed.
+ */
+function scalarSql(aggregation: Aggregation, source: Source, summaries: boolean): string {
+  const from = `FROM ${source.table} WHERE ${WHERE(source)}`;
+  const t = STEP_START(source);
+  switch (aggregation) {
+    case 'RATE':
+      // Delta sums count per step already; a cumulative counter's increase is the step's last value minus the
+      // previous step's, and a counter that went down was reset, so all it counts since started from zero.
+      return `SELECT g, t, sum(if(delta = 1, s / {step:UInt32}, if(last >= prev, last - prev, last) / if(t > prev_t, t - prev_t, {step:UInt32}))) AS v
+        FROM (SELECT g, t, delta, s, last, lagInFrame(last) OVER w AS prev, lagInFrame(t) OVER w AS prev_t, row_number() OVER w AS n
+              FROM (SELECT fingerprint, ${GROUP} AS g, transform(fingerprint, {fps:Array(UInt64)}, {deltas:Array(UInt8)}, toUInt8(0)) AS delta,
+                           ${t} AS t, ${source.sum} AS s, ${source.last} AS last ${from} GROUP BY fingerprint, t)
+              ${PREVIOUS})
+        WHERE delta = 1 OR n > 1 GROUP BY g, t`;
+    case 'LAST':
+      return `SELECT g, t, sum(v) AS v FROM (SELECT fingerprint, ${GROUP} AS g, ${t} AS t, ${source.last} AS v ${from} GROUP BY fingerprint, t) GROUP BY g, t`;
+    case 'P50':
+    case 'P90':
+    case 'P95':
+    case 'P99':
+      if (summaries) {
+        // What the agent measured at that level, per series; a group's summaries cannot be merged, so they average.
+        return `SELECT g, t, avg(v) AS v FROM (
+                  SELECT ${GROUP} AS g, ${t} AS t, ${source.quantileLevels} AS levels, ${source.lastQuantiles} AS values,
+                         values[indexOf(levels, {q:Float64})] AS v
+                  ${from} GROUP BY fingerprint, t HAVING indexOf(levels, {q:Float64}) > 0)
+                GROUP BY g, t`;
+      }
+      return `SELECT ${GROUP} AS g, ${t} AS t, ${source.quantiles}[indexOf([0.5, 0.9, 0.95, 0.99], {q:Float64})] AS v ${from} GROUP BY g, t`;
+    default: {
+      const value = { SUM: source.sum, COUNT: source.count, MIN: source.min, MAX: source.max, AVG: `${source.sum} / ${source.count}` }[aggregation];
+      return `SELECT ${GROUP} AS g, ${t} AS t, ${value} AS v ${from} GROUP BY g, t`;
+    }
+  }
 }
 
-interface BucketRow {
-  fp: string;
-  t: number;
-  sum: number;
-  /** UInt64: a string from a ClickHouse server, a number from the embedded engine. */
-  count: number | string;
-  min: number;
-  max: number;
-  last: number;
-  q: number[];
+/**
+ * The buckets each group counted per step, in SQL: a delta histogram's buckets add up over the step; a cumulative
+ * one counted its last snapshot's increase over the previous step's (bucket by bucket: one that went down means
+ * the source restarted). A series' first snapshot in the range stands for itself. Buckets add up only with the
+ * same bounds, so rows are per bounds as well.
+ */
+function histogramSql(source: Source): string {
+  return `SELECT g, t, bounds, sumForEach(counts) AS counts FROM (
+      SELECT g, t, bounds,
+             if(cumulative = 0, sum_counts,
+                if(n > 1 AND length(prev) = length(last_counts), arrayMap((c, p) -> if(c >= p, toUInt64(c - p), c), last_counts, prev), last_counts)) AS counts
+      FROM (SELECT g, t, cumulative, bounds, sum_counts, last_counts, lagInFrame(last_counts) OVER w AS prev, row_number() OVER w AS n
+            FROM (SELECT fingerprint, ${GROUP} AS g, transform(fingerprint, {fps:Array(UInt64)}, {cumulatives:Array(UInt8)}, toUInt8(0)) AS cumulative,
+                         ${STEP_START(source)} AS t, ${source.bounds} AS bounds, ${source.sumCounts} AS sum_counts, ${source.lastCounts} AS last_counts
+                  FROM ${source.table} WHERE ${WHERE(source)} GROUP BY fingerprint, t)
+            ${PREVIOUS}))
+    GROUP BY g, t, bounds ORDER BY g, t, bounds`;
 }
 
-/** Runs `metricQuery`: selects the series, reads the rollup or raw samples, aggregates per step and group. */
+/** ISO-8601 of a step start; one string per distinct step, however many series share it. */
+function timestamps(): (seconds: number) => string {
+  const cache = new Map<number, string>();
+  return (seconds) => {
+    let iso = cache.get(seconds);
+    if (iso === undefined) {
+      iso = new Date(seconds * 1000).toISOString();
+      cache.set(seconds, iso);
+    }
+    return iso;
+  };
+}
+
+/** Runs `metricQuery`: selects the series, then has ClickHouse aggregate the rollup or raw samples per group and step. */
 export async function runMetricQuery(
   clickhouse: ClickHouseClient,
   policy: ResiliencePolicy,
@@ -114,212 +212,95 @@ export async function runMetricQuery(
   const read: Read = <T>(query: string, query_params: Record<string, unknown>) =>
     policy.execute(
       async (signal) =>
-        (await clickhouse.query({ query, query_params, format: 'JSON', abort_signal: signal })).json<T>() as Promise<{
+        (await clickhouse.query({ query, query_params, format: 'JSONCompact', abort_signal: signal })).json<T>() as Promise<{
           data: T[];
           statistics?: { rows_read: number };
         }>,
       { idempotent: true },
     );
 
-  const series = await read<SeriesRow>(
-    `SELECT toString(fingerprint) AS fp, labels, type, temporality FROM series FINAL
+  const selected = await read<[string, Record<string, string>, string, string]>(
+    `SELECT toString(fingerprint), labels, type, temporality FROM series FINAL
      WHERE metric = {name:String} ${clauses.map((c) => `AND ${c}`).join(' ')}
      ORDER BY fingerprint LIMIT {limit:UInt32}`,
     params,
   );
-  if (series.data.length > limits.maxSeries) {
+  if (selected.data.length > limits.maxSeries) {
     throw heimdallError('LIMIT_EXCEEDED', {
       message: `the query matches more than ${limits.maxSeries} series (the limit); narrow it with matchers`,
       details: { limit: limits.maxSeries },
     });
   }
-  let rowsRead = series.statistics?.rows_read ?? 0;
-  if (series.data.length === 0) return { series: [], source: plan.source, rowsRead };
+  let rowsRead = selected.statistics?.rows_read ?? 0;
+  if (selected.data.length === 0) return { series: [], source: plan.source, rowsRead };
+  const series: SeriesRow[] = selected.data.map(([fp, labels, type, temporality]) => ({ fp, labels, type, temporality }));
 
   const groupBy = input.groupBy ?? [];
-  const groupOf = new Map<string, string>();
-  const groupLabels = new Map<string, { key: string; value: string }[]>();
-  for (const s of series.data) {
+  const groupIndex = new Map<string, number>();
+  const groupLabels: { key: string; value: string }[][] = [];
+  const groups = series.map((s) => {
     const labels = groupBy.map((key) => ({ key, value: s.labels[key] ?? '' }));
     const key = JSON.stringify(labels);
-    groupOf.set(s.fp, key);
-    groupLabels.set(key, labels);
-  }
-
-  if (plan.aggregation in QUANTILES && series.data.every((s) => s.type === 'histogram')) {
-    return histogramQuantiles(read, input.name, series.data, plan, groupOf, groupLabels, rowsRead);
-  }
-
-  const rollup = plan.source === 'ROLLUP_1M';
-  const bucket = rollup
-    ? `SELECT toString(fingerprint) AS fp, toUnixTimestamp(toStartOfInterval(minute, INTERVAL {step:UInt32} SECOND)) AS t,
-         sumMerge(sum_state) AS sum, countMerge(count_state) AS count, minMerge(min_state) AS min, maxMerge(max_state) AS max,
-         argMaxMerge(last_state) AS last, quantilesTDigestMerge(0.5, 0.9, 0.95, 0.99)(quantiles_state) AS q
-       FROM samples_1m
-       WHERE metric = {name:String} AND fingerprint IN {fps:Array(UInt64)}
-         AND minute >= toDateTime(intDiv({from:Int64}, 1000), 'UTC') AND minute < toDateTime(intDiv({to:Int64}, 1000), 'UTC')
-       GROUP BY fp, t ORDER BY fp, t`
-    : `SELECT toString(fingerprint) AS fp, toUnixTimestamp(toStartOfInterval(timestamp, INTERVAL {step:UInt32} SECOND)) AS t,
-         sum(value) AS sum, count() AS count, min(value) AS min, max(value) AS max,
-         argMax(value, timestamp) AS last, quantilesTDigest(0.5, 0.9, 0.95, 0.99)(value) AS q
-       FROM samples
-       WHERE metric = {name:String} AND fingerprint IN {fps:Array(UInt64)}
-         AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
-       GROUP BY fp, t ORDER BY fp, t`;
-  const buckets = await read<BucketRow>(bucket, {
+    let index = groupIndex.get(key);
+    if (index === undefined) {
+      index = groupLabels.push(labels) - 1;
+      groupIndex.set(key, index);
+    }
+    return index;
+  });
+  const source = SOURCES[plan.source];
+  const queryParams = {
     name: input.name,
     // UInt64 parameters go as bigints: strings would be quoted inside the array.
-    fps: series.data.map((s) => BigInt(s.fp)),
+    fps: series.map((s) => BigInt(s.fp)),
+    groups,
     step: plan.stepSeconds,
     from: plan.from,
     to: plan.to,
-  });
-  rowsRead += buckets.statistics?.rows_read ?? 0;
-  const grouped = new Map<string, Map<number, number[]>>();
-  const add = (fp: string, t: number, value: number) => {
-    const key = groupOf.get(fp)!;
-    const byTime = grouped.get(key) ?? new Map<number, number[]>();
-    grouped.set(key, byTime);
-    const values = byTime.get(t);
-    if (values === undefined) byTime.set(t, [value]);
-    else values.push(value);
+    q: plan.aggregation in QUANTILES ? QUANTILES[plan.aggregation as keyof typeof QUANTILES] : 0,
+    deltas: series.map((s) => (s.temporality === 'delta' ? 1 : 0)),
+    cumulatives: series.map((s) => (s.temporality === 'cumulative' ? 1 : 0)),
   };
-  const rowsBySeries = new Map<string, BucketRow[]>();
-  for (const row of buckets.data) {
-    const rows = rowsBySeries.get(row.fp);
-    if (rows === undefined) rowsBySeries.set(row.fp, [row]);
-    else rows.push(row);
-  }
+  const iso = timestamps();
 
-  for (const [fp, rows] of rowsBySeries) {
-    rows.forEach((row, i) => {
-      if (plan.aggregation === 'RATE') {
-        const previous = rows[i - 1];
-        if (previous === undefined) return;
-        // A counter that went down was reset: everything it counts since started from zero.
-        const increase = row.last >= previous.last ? row.last - previous.last : row.last;
-        add(fp, row.t, increase / ((row.t - previous.t) || plan.stepSeconds));
-        return;
-      }
-      add(fp, row.t, perSeries(plan.aggregation, row));
-    });
-  }
-
-  const combine = (values: number[], counts: number[]): number => {
-    switch (plan.aggregation) {
-      case 'MIN':
-        return Math.min(...values);
-      case 'MAX':
-        return Math.max(...values);
-      case 'AVG':
-        return values.reduce((sum, v, i) => sum + v * (counts[i] ?? 0), 0) / counts.reduce((a, b) => a + b, 0);
-      case 'P50':
-      case 'P90':
-      case 'P95':
-      case 'P99':
-        return values.reduce((a, b) => a + b, 0) / values.length;
-      default:
-        return values.reduce((a, b) => a + b, 0);
+  if (plan.aggregation in QUANTILES && series.every((s) => s.type === 'histogram')) {
+    const result = await read<[number, number, number[], (number | string)[]]>(histogramSql(source), queryParams);
+    rowsRead += result.statistics?.rows_read ?? 0;
+    const points = groupLabels.map(() => [] as { timestamp: string; value: number }[]);
+    let previous: [number, number] | undefined;
+    for (const [g, t, bounds, counts] of result.data) {
+      // A step whose series have several bucket layouts answers from the first one.
+      if (previous !== undefined && previous[0] === g && previous[1] === t) continue;
+      previous = [g, t];
+      const value = bucketQuantile(queryParams.q, bounds, counts.map(Number));
+      if (!Number.isNaN(value)) points[g]!.push({ timestamp: iso(t), value });
     }
-  };
-  // AVG across a group weighs each series' mean by its number of samples.
-  const countsAt = new Map<string, number[]>();
-  for (const row of buckets.data) {
-    const at = `${groupOf.get(row.fp)!}@${row.t}`;
-    const counts = countsAt.get(at);
-    if (counts === undefined) countsAt.set(at, [Number(row.count)]);
-    else counts.push(Number(row.count));
+    return { source: plan.source, rowsRead, series: answer(groupLabels, points) };
   }
 
-  return {
-    source: plan.source,
-    rowsRead,
-    series: [...grouped].map(([key, byTime]) => ({
-      labels: groupLabels.get(key)!,
-      points: [...byTime]
-        .sort(([a], [b]) => a - b)
-        .map(([t, values]) => ({ timestamp: new Date(t * 1000).toISOString(), value: combine(values, countsAt.get(`${key}@${t}`) ?? []) })),
-    })),
-  };
-}
-
-type Read = <T>(query: string, params: Record<string, unknown>) => Promise<{ data: T[]; statistics?: { rows_read: number } }>;
-
-/**
- * Quantiles of histogram metrics, interpolated within buckets: per series and step the buckets it counted (the
- * sum of delta points, or the increase of a cumulative one since the previous step), summed over each group.
- * They read the raw samples, which keep each point's buckets.
- */
-async function histogramQuantiles(
-  read: Read,
-  name: string,
-  series: readonly SeriesRow[],
-  plan: ReturnType<typeof planQuery>,
-  groupOf: ReadonlyMap<string, string>,
-  groupLabels: ReadonlyMap<string, { key: string; value: string }[]>,
-  rowsRead: number,
-): Promise<MetricQueryResult> {
-  const result = await read<HistogramRow>(
-    `SELECT toString(fingerprint) AS fp, toUnixTimestamp(toStartOfInterval(timestamp, INTERVAL {step:UInt32} SECOND)) AS t,
-       argMax(bucket_bounds, timestamp) AS bounds, argMax(bucket_counts, timestamp) AS last_counts,
-       sumForEach(bucket_counts) AS sum_counts
-     FROM samples
-     WHERE metric = {name:String} AND fingerprint IN {fps:Array(UInt64)}
-       AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
-     GROUP BY fp, t ORDER BY fp, t`,
-    { name, fps: series.map((s) => BigInt(s.fp)), step: plan.stepSeconds, from: plan.from, to: plan.to },
+  const summaries = series.every((s) => s.type === 'summary');
+  const result = await read<[number, [number, number][]]>(
+    `SELECT g, arraySort(groupArray((t, toFloat64(v)))) FROM (${scalarSql(plan.aggregation, source, summaries)}) WHERE isFinite(v) GROUP BY g`,
+    queryParams,
   );
-  const temporality = new Map(series.map((s) => [s.fp, s.temporality]));
-  const merged = new Map<string, Map<number, { bounds: number[]; counts: number[] }>>();
-  let previous: HistogramRow | undefined;
-  for (const row of result.data) {
-    const cumulative = temporality.get(row.fp) === 'cumulative';
-    const last = row.last_counts.map(Number);
-    // A cumulative series' first snapshot in the range stands for itself: what it counted since it started.
-    const counts = !cumulative
-      ? row.sum_counts.map(Number)
-      : previous?.fp === row.fp
-        ? bucketIncrease(previous.last_counts.map(Number), last)
-        : last;
-    previous = row;
-    const key = groupOf.get(row.fp)!;
-    const byTime = merged.get(key) ?? new Map<number, { bounds: number[]; counts: number[] }>();
-    merged.set(key, byTime);
-    const into = byTime.get(row.t);
-    // Buckets add up only with the same bounds; a series with other bounds keeps the step's first layout.
-    if (into === undefined) byTime.set(row.t, { bounds: row.bounds, counts });
-    else if (into.bounds.join() === row.bounds.join()) into.counts = into.counts.map((c, i) => c + (counts[i] ?? 0));
-  }
-  const q = [0.5, 0.9, 0.95, 0.99][QUANTILES[plan.aggregation as keyof typeof QUANTILES]]!;
-  return {
-    source: 'RAW',
-    rowsRead: rowsRead + (result.statistics?.rows_read ?? 0),
-    series: [...merged].map(([key, byTime]) => ({
-      labels: groupLabels.get(key)!,
-      points: [...byTime]
-        .sort(([a], [b]) => a - b)
-        .map(([t, h]) => ({ timestamp: new Date(t * 1000).toISOString(), value: bucketQuantile(q, h.bounds, h.counts) }))
-        .filter((p) => !Number.isNaN(p.value)),
-    })),
-  };
+  rowsRead += result.statistics?.rows_read ?? 0;
+  const points = groupLabels.map(() => [] as { timestamp: string; value: number }[]);
+  for (const [g, steps] of result.data) points[g] = steps.map(([t, value]) => ({ timestamp: iso(t), value }));
+  return { source: plan.source, rowsRead, series: answer(groupLabels, points) };
 }
 
-/** One series' value for a step bucket. AVG is kept as a per-series mean, weighted by count when grouped. */
-function perSeries(aggregation: Exclude<Aggregation, 'RATE'>, row: BucketRow): number {
-  switch (aggregation) {
-    case 'SUM':
-      return row.sum;
-    case 'AVG':
-      return Number(row.count) === 0 ? 0 : row.sum / Number(row.count);
-    case 'MIN':
-      return row.min;
-    case 'MAX':
-      return row.max;
-    case 'COUNT':
-      return Number(row.count);
-    case 'LAST':
-      return row.last;
-    default:
-      return row.q[QUANTILES[aggregation]] ?? Number.NaN;
+/** Groups with at least one point, ordered by their label values so that answers are stable. */
+function answer(labels: { key: string; value: string }[][], points: { timestamp: string; value: number }[][]): MetricQueryResult['series'] {
+  return labels
+    .flatMap((l, g) => (points[g]!.length === 0 ? [] : [{ labels: l, points: points[g]!, order: l.map((label) => label.value) }]))
+    .sort((a, b) => compareValues(a.order, b.order))
+    .map(({ labels: l, points: p }) => ({ labels: l, points: p }));
+}
+
+function compareValues(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const order = a[i]!.localeCompare(b[i]!);
+    if (order !== 0) return order;
   }
+  return 0;
 }
