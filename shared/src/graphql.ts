@@ -1,7 +1,7 @@
 import { ApolloServer, type ApolloServerOptions, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyInstance } from 'fastify';
 import { ERROR_CATALOG, toGraphQLError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -55,7 +55,6 @@ export async function mountGraphQL<TContext extends BaseContext>(
     ...server,
     // Traces go to Jaeger through OpenTelemetry, not into responses as Apollo's inline ftv1 traces.
     plugins: [
-      fastifyApolloDrainPlugin(app),
       ApolloServerPluginInlineTraceDisabled(),
       // Nothing sets cache hints, and its per-field hook made large results (60k metric points) a third slower.
       ApolloServerPluginCacheControlDisabled(),
@@ -77,6 +76,9 @@ export async function mountGraphQL<TContext extends BaseContext>(
     // The spread loses which variant of the options union `server` is (schema or gateway); it is unchanged.
   } as ApolloServerOptions<TContext>);
   await apollo.start();
+  // Fastify's close already waits for requests in flight; stopping Apollo with it ends what Apollo runs itself,
+  // such as the gateway's Consul watches, which would otherwise keep the process alive.
+  app.addHook('onClose', () => apollo.stop());
   app.route({
     url: options.path ?? '/graphql',
     method: ['GET', 'POST', 'OPTIONS'],

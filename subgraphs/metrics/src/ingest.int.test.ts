@@ -19,6 +19,7 @@ import {
 import { createClickHouseClient } from './clickhouse.js';
 import { metricsEnvSchema } from './config.js';
 import { MetricsWriter } from './ingest.js';
+import { migrate } from './migrations.js';
 import { createServer } from './server.js';
 
 const serverUrl = process.env.CLICKHOUSE_URL;
@@ -218,5 +219,77 @@ describe('metrics ingest while ClickHouse is down', () => {
     expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
     await app.close();
     await down.close();
+  });
+
+  it('answers 503 while ClickHouse refuses writes, and stores the retried request once it is back', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'heimdall-recovery-'));
+    const clickhouse = createClickHouseClient({ url: serverUrl, dataDir });
+    await migrate(clickhouse);
+    const registry = new ServiceMetrics({ service: 'test', instance: 'test' });
+    const writer = new MetricsWriter(
+      clickhouse,
+      createResiliencePolicy(
+        'clickhouse',
+        { retry: { initialDelayMs: 1, maxDelayMs: 2 }, breaker: { halfOpenAfterMs: 200 } },
+        new ResilienceMetrics(registry.registry),
+      ),
+    );
+    const app = Fastify();
+    await registerOtlpRoute(app, { signal: 'metrics', handle: (request) => writer.ingest(request) });
+    const now = Date.now();
+    const push = () =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/metrics',
+        headers: { 'content-type': 'application/json' },
+        payload: {
+          resourceMetrics: [
+            {
+              scopeMetrics: [
+                {
+                  metrics: [
+                    {
+                      name: 'recovery_gauge',
+                      gauge: {
+                        dataPoints: [
+                          { timeUnixNano: String(BigInt(now - 2000) * 1_000_000n), asDouble: 1 },
+                          { timeUnixNano: String(BigInt(now - 1000) * 1_000_000n), asDouble: 2 },
+                        ],
+                      },
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      });
+    try {
+      // The table a write lands in goes away, as when the server is down or under maintenance.
+      await clickhouse.command({ query: 'DETACH TABLE samples' });
+      const refused = await push();
+      expect(refused.statusCode).toBe(503);
+      const retryAfter = Number(refused.headers['retry-after']);
+      expect(retryAfter).toBeGreaterThan(0);
+
+      await clickhouse.command({ query: 'ATTACH TABLE samples' });
+      // The agent retries the same request as Retry-After says, until it is acknowledged.
+      let answer = refused;
+      for (let attempt = 0; attempt < 20 && answer.statusCode !== 200; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(Number(answer.headers['retry-after'] ?? 1), 1) * 1000));
+        answer = await push();
+      }
+      expect(answer.statusCode).toBe(200);
+      const stored = await clickhouse.query({
+        query: "SELECT count() AS n, sum(value) AS total FROM samples WHERE metric = 'recovery_gauge'",
+        format: 'JSONEachRow',
+      });
+      // count() is a UInt64: a string from a ClickHouse server, a number from the embedded engine.
+      expect((await stored.json<{ n: string | number; total: number }>()).map((r) => ({ n: Number(r.n), total: r.total }))).toEqual([{ n: 2, total: 3 }]);
+    } finally {
+      await app.close();
+      await clickhouse.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -19,13 +19,18 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
   let clickhouse: ReturnType<typeof createClickHouseClient>;
   const service = `query-${process.pid}-${Date.now()}`;
 
-  type Series = { labels: { key: string; value: string }[]; points: { timestamp: string; value: number }[] };
+  type Series = {
+    labels: { key: string; value: string }[];
+    points: { timestamp: string; value: number }[];
+    timestamps: string[];
+    values: number[];
+  };
   const query = async (name: string, aggregation: string, step: string, groupBy: string[] = []) => {
     const response = await platform.app.inject({
       method: 'POST',
       url: '/graphql',
       payload: {
-        query: `query($input: MetricQueryInput!) { metricQuery(input: $input) { source series { labels { key value } points { timestamp value } } } }`,
+        query: `query($input: MetricQueryInput!) { metricQuery(input: $input) { source series { labels { key value } points { timestamp value } timestamps values } } }`,
         variables: {
           input: {
             name,
@@ -58,6 +63,11 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
     expect(rollup.source).toBe('ROLLUP_1M');
     expect(raw.source).toBe('RAW');
     expect(shape(raw.series)).toEqual(shape(rollup.series));
+    // The columns hold the same points as the objects.
+    for (const s of [...rollup.series, ...raw.series]) {
+      expect(s.timestamps).toEqual(s.points.map((p) => p.timestamp));
+      expect(s.values).toEqual(s.points.map((p) => p.value));
+    }
     return shape(rollup.series);
   };
 
