@@ -85,6 +85,25 @@ export function fingerprint(metric: string, type: string, unit: string, labels: 
   return digest.readBigUInt64BE(0).toString();
 }
 
+/**
+ * Fingerprints of the series seen lately, by their labels in arrival order: agents send the same series in the
+ * same shape on every export, and sorting and hashing each point's labels was most of the cost of ingest.
+ */
+const recentFingerprints = new Map<string, string>();
+const MAX_RECENT_FINGERPRINTS = 50_000;
+
+function cachedFingerprint(metric: string, type: string, unit: string, labels: Record<string, string>): string {
+  // JSON keeps any character of a label apart from the separators; the hash sorts, this key need not.
+  const key = JSON.stringify([metric, type, unit, labels]);
+  let fp = recentFingerprints.get(key);
+  if (fp === undefined) {
+    fp = fingerprint(metric, type, unit, labels);
+    if (recentFingerprints.size >= MAX_RECENT_FINGERPRINTS) recentFingerprints.clear();
+    recentFingerprints.set(key, fp);
+  }
+  return fp;
+}
+
 /** Upper bounds and counts of an exponential histogram as explicit buckets (negative, zero, positive). */
 function exponentialBuckets(scale: number, zeroThreshold: number, zeroCount: bigint, positive?: { offset: number; bucketCounts: bigint[] }, negative?: { offset: number; bucketCounts: bigint[] }) {
   const base = 2 ** (2 ** -scale);
@@ -129,19 +148,23 @@ export function toRows(request: ExportMetricsServiceRequest, now = Date.now()): 
           }
           // Narrower scopes win: point attributes over scope attributes over resource attributes.
           const labels = { ...resource, ...scope, ...attributes(point.attributes), 'service.name': service };
-          const fp = fingerprint(metric.name, point.type, metric.unit, labels);
-          series.set(fp, {
-            fingerprint: fp,
-            metric: metric.name,
-            type: point.type,
-            unit: metric.unit,
-            description: metric.description,
-            service,
-            labels,
-            temporality: point.temporality,
-            monotonic: point.monotonic ? 1 : 0,
-            last_seen: Math.max(timestamp, series.get(fp)?.last_seen ?? 0),
-          });
+          const fp = cachedFingerprint(metric.name, point.type, metric.unit, labels);
+          const known = series.get(fp);
+          if (known !== undefined) known.last_seen = Math.max(known.last_seen, timestamp);
+          else {
+            series.set(fp, {
+              fingerprint: fp,
+              metric: metric.name,
+              type: point.type,
+              unit: metric.unit,
+              description: metric.description,
+              service,
+              labels,
+              temporality: point.temporality,
+              monotonic: point.monotonic ? 1 : 0,
+              last_seen: timestamp,
+            });
+          }
           samples.push({ fingerprint: fp, metric: metric.name, timestamp, ...point.sample });
         }
       }

@@ -1,0 +1,56 @@
+import { create } from '@bufbuild/protobuf';
+import { describe, expect, it } from 'vitest';
+import { otlp } from '@heimdall/shared';
+import { toRows } from './ingest.js';
+
+const text = (value: string) => ({ value: { case: 'stringValue' as const, value } });
+
+/** One gauge point per attribute list, all in one export of service "checkout". */
+function gaugeExport(points: Record<string, string>[][]) {
+  return create(otlp.ExportMetricsServiceRequestSchema, {
+    resourceMetrics: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: text('checkout') }, { key: 'region', value: text('eu') }] },
+        scopeMetrics: [
+          {
+            metrics: [
+              {
+                name: 'queue_depth',
+                data: {
+                  case: 'gauge' as const,
+                  value: {
+                    dataPoints: points.map((attributes, i) => ({
+                      attributes: attributes.flatMap((kv) => Object.entries(kv).map(([key, value]) => ({ key, value: text(value) }))),
+                      timeUnixNano: BigInt(Date.now() - 1000 + i) * 1_000_000n,
+                      value: { case: 'asDouble' as const, value: i },
+                    })),
+                  },
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+}
+
+describe('series of an OTLP export', () => {
+  it('is one series whatever order the attributes come in, on every export', () => {
+    const first = toRows(gaugeExport([[{ a: '1' }, { b: '2' }], [{ b: '2' }, { a: '1' }]]));
+    const again = toRows(gaugeExport([[{ b: '2' }, { a: '1' }]]));
+    expect(first.series).toHaveLength(1);
+    expect(new Set([...first.samples, ...again.samples].map((s) => s.fingerprint)).size).toBe(1);
+    expect(first.series[0]!.labels).toEqual({ 'service.name': 'checkout', region: 'eu', a: '1', b: '2' });
+  });
+
+  it('keeps series apart whose labels differ only in where separators fall', () => {
+    const rows = toRows(gaugeExport([[{ a: 'x', b: 'y' }], [{ a: 'x","b":"y' }], [{ a: 'x\u0000b\u0001y' }]]));
+    expect(new Set(rows.samples.map((s) => s.fingerprint)).size).toBe(3);
+  });
+
+  it('lets point attributes override resource ones, except service.name', () => {
+    const rows = toRows(gaugeExport([[{ region: 'us', 'service.name': 'spoofed' }]]));
+    expect(rows.series[0]!.labels).toEqual({ 'service.name': 'checkout', region: 'us' });
+  });
+});
