@@ -76,7 +76,8 @@ export function planQuery(input: MetricQueryInput, limits: QueryLimits) {
 
 interface SeriesRow {
   fp: string;
-  labels: Record<string, string>;
+  /** The values of the groupBy labels, in their order ('' where a series lacks one). */
+  group: string[];
   type: string;
   temporality: string;
 }
@@ -219,8 +220,11 @@ export async function runMetricQuery(
       { idempotent: true },
     );
 
-  const selected = await read<[string, Record<string, string>, string, string]>(
-    `SELECT toString(fingerprint), labels, type, temporality FROM series FINAL
+  const groupBy = input.groupBy ?? [];
+  groupBy.forEach((key, i) => (params[`g${i}`] = key));
+  // Only the labels the answer groups by come back, not every series' whole label set.
+  const selected = await read<[string, string[], string, string]>(
+    `SELECT toString(fingerprint), [${groupBy.map((_, i) => `labels[{g${i}:String}]`).join(', ')}], type, temporality FROM series FINAL
      WHERE metric = {name:String} ${clauses.map((c) => `AND ${c}`).join(' ')}
      ORDER BY fingerprint LIMIT {limit:UInt32}`,
     params,
@@ -233,17 +237,15 @@ export async function runMetricQuery(
   }
   let rowsRead = selected.statistics?.rows_read ?? 0;
   if (selected.data.length === 0) return { series: [], source: plan.source, rowsRead };
-  const series: SeriesRow[] = selected.data.map(([fp, labels, type, temporality]) => ({ fp, labels, type, temporality }));
+  const series: SeriesRow[] = selected.data.map(([fp, group, type, temporality]) => ({ fp, group, type, temporality }));
 
-  const groupBy = input.groupBy ?? [];
   const groupIndex = new Map<string, number>();
   const groupLabels: { key: string; value: string }[][] = [];
   const groups = series.map((s) => {
-    const labels = groupBy.map((key) => ({ key, value: s.labels[key] ?? '' }));
-    const key = JSON.stringify(labels);
+    const key = JSON.stringify(s.group);
     let index = groupIndex.get(key);
     if (index === undefined) {
-      index = groupLabels.push(labels) - 1;
+      index = groupLabels.push(groupBy.map((label, i) => ({ key: label, value: s.group[i] ?? '' }))) - 1;
       groupIndex.set(key, index);
     }
     return index;
