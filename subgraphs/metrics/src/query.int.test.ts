@@ -25,7 +25,7 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
     timestamps: string[];
     values: number[];
   };
-  const query = async (name: string, aggregation: string, step: string, groupBy: string[] = []) => {
+  const query = async (name: string, aggregation: string, step: string, groupBy: string[] = [], from = m0) => {
     const response = await platform.app.inject({
       method: 'POST',
       url: '/graphql',
@@ -35,7 +35,7 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
           input: {
             name,
             matchers: [{ key: 'service.name', op: 'EQ', value: service }],
-            range: { from: new Date(m0).toISOString(), to: new Date(m0 + 5 * MINUTE).toISOString() },
+            range: { from: new Date(from).toISOString(), to: new Date(m0 + 5 * MINUTE).toISOString() },
             step,
             aggregation,
             groupBy,
@@ -153,6 +153,12 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
     expect(await values('q_gauge', 'MAX')).toEqual([{ labels: {}, points: { 0: 20, 1: 30 } }]);
     // LAST: each series' last value in the step, summed over the group.
     expect(await values('q_gauge', 'LAST')).toEqual([{ labels: {}, points: { 0: 23, 1: 35 } }]);
+  });
+
+  it('answers from the rollup for every minute that overlaps a range starting mid-minute', async () => {
+    const midMinute = await query('q_gauge', 'SUM', '1m', [], m0 + 30_000);
+    expect(midMinute.source).toBe('ROLLUP_1M');
+    expect(shape(midMinute.series)).toEqual([{ labels: {}, points: { 0: 34, 1: 35 } }]);
   });
 
   it('keeps one series per value of the groupBy labels', async () => {

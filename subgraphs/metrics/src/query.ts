@@ -89,7 +89,8 @@ const SOURCES = {
   ROLLUP_1M: {
     table: 'samples_1m',
     time: 'minute',
-    range: "minute >= toDateTime(intDiv({from:Int64}, 1000), 'UTC') AND minute < toDateTime(intDiv({to:Int64}, 1000), 'UTC')",
+    // Every minute that overlaps the range: a range that starts mid-minute still gets that minute's bucket.
+    range: "minute >= toStartOfMinute(toDateTime(intDiv({from:Int64}, 1000), 'UTC')) AND minute < fromUnixTimestamp64Milli({to:Int64}, 'UTC')",
     sum: 'sumMerge(sum_state)',
     count: 'countMerge(count_state)',
     min: 'minMerge(min_state)',
