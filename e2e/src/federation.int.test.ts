@@ -250,6 +250,19 @@ describe('the federated system', () => {
     expect(Object.keys(agent)).not.toContain(instanceId);
   });
 
+  it('lets a process that started and stopped the system in-process exit by itself', async () => {
+    // Embedders (tests, benchmarks) stop services without process.exit: an open Consul watch would hang them.
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('VITEST')));
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_DIR, 'e2e', 'src', 'stopped-system.fixture.ts'), JSON.stringify(process.env)], {
+      env: inherited,
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const outcome = await Promise.race([exited, sleep(60_000).then(() => 'still running' as const)]);
+    if (outcome === 'still running') child.kill('SIGKILL');
+    expect(outcome).toBe(0);
+  }, 90_000);
+
   it('shows one gateway query as one trace across the gateway and the subgraphs it called', async () => {
     const traceId = randomBytes(16).toString('hex');
     const traceparent = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
