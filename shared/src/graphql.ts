@@ -56,7 +56,7 @@ export async function mountGraphQL<TContext extends BaseContext>(
     // Traces go to Jaeger through OpenTelemetry, not into responses as Apollo's inline ftv1 traces.
     plugins: [
       ApolloServerPluginInlineTraceDisabled(),
-      // Nothing sets cache hints, and its per-field hook made large results (60k metric points) a third slower.
+      // Nothing sets cache hints, yet its hook ran for every field resolved: over 120,000 for 60,000 points.
       ApolloServerPluginCacheControlDisabled(),
       metricsPlugin(options.metrics),
       ...(options.plugins ?? []),
