@@ -1,4 +1,4 @@
-import { heimdallError } from './errors.js';
+import { HeimdallError, heimdallError } from './errors.js';
 
 /** Options of {@link GroupCommitBatcher}. */
 export interface BatcherOptions {
@@ -8,6 +8,8 @@ export interface BatcherOptions {
   readonly maxDelayMs?: number;
   /** Items waiting or being written beyond which new requests are refused with 429. Default 200,000. */
   readonly maxPendingItems?: number;
+  /** Retry-After of the requests of a write that failed on its own (not with a HeimdallError). Default 5 s. */
+  readonly failedWriteRetryAfterSeconds?: number;
 }
 
 interface Waiting<T> {
@@ -20,11 +22,16 @@ interface Waiting<T> {
  * Group commit: concurrent requests share one write, and each request is answered only when the write holding
  * its items has committed (or failed: then every request in it fails and nothing is acknowledged). A request's
  * items are never split across writes. Writes run one at a time, in arrival order.
+ *
+ * Whatever keeps a write from committing (a store down, or one that refuses it) leaves the items not durable: a
+ * failure that is not already a HeimdallError becomes UNAVAILABLE with Retry-After, so senders retry rather than
+ * get a 500 that OTLP clients drop.
  */
 export class GroupCommitBatcher<T> {
   private readonly maxItems: number;
   private readonly maxDelayMs: number;
   private readonly maxPendingItems: number;
+  private readonly failedWriteRetryAfterSeconds: number;
   private queue: Waiting<T>[] = [];
   private queuedItems = 0;
   private writingItems = 0;
@@ -39,6 +46,7 @@ export class GroupCommitBatcher<T> {
     this.maxItems = options.maxItems ?? 10_000;
     this.maxDelayMs = options.maxDelayMs ?? 25;
     this.maxPendingItems = options.maxPendingItems ?? 200_000;
+    this.failedWriteRetryAfterSeconds = options.failedWriteRetryAfterSeconds ?? 5;
   }
 
   /** Resolves once `items` are committed. Throws RATE_LIMITED at once when the backlog is full. */
@@ -77,7 +85,15 @@ export class GroupCommitBatcher<T> {
         await this.write(batch.flatMap((w) => w.items));
         for (const waiting of batch) waiting.resolve();
       } catch (error) {
-        for (const waiting of batch) waiting.reject(error);
+        const failure =
+          error instanceof HeimdallError
+            ? error
+            : heimdallError('UNAVAILABLE', {
+                message: `the batch was not stored: ${error instanceof Error ? error.message : String(error)}`,
+                retryAfterSeconds: this.failedWriteRetryAfterSeconds,
+                cause: error,
+              });
+        for (const waiting of batch) waiting.reject(failure);
       } finally {
         this.writingItems -= count;
       }

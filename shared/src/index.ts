@@ -71,4 +71,4 @@ import * as otlp from './otlp/schema.js';
 
 /** The OTLP message types and their descriptors: `otlp.ExportMetricsServiceRequestSchema`, `otlp.Metric`, ... */
 export { otlp };
-export { createSubgraphPlatform, serveSubgraphSchema } from './subgraph.js';
+export { createSubgraphPlatform, serveSubgraphSchema, pageSize } from './subgraph.js';

@@ -29,3 +29,8 @@ export async function serveSubgraphSchema<TContext extends object>(platform: Pla
     context: () => Promise.resolve(context),
   });
 }
+
+/** A page size a client asked for, kept between 0 and the subgraph's maximum. */
+export function pageSize(requested: number, max: number): number {
+  return Math.min(Math.max(requested, 0), max);
+}

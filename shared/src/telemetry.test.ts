@@ -31,6 +31,16 @@ function makeApp(telemetry: Telemetry): FastifyInstance {
   return app;
 }
 
+/** Resolves when `app` has a request's headers (its onRequest hook ran), before any body arrived. */
+function headersReceived(app: FastifyInstance): Promise<void> {
+  return new Promise<void>((resolve) => {
+    app.addHook('onRequest', (_request, _reply, done) => {
+      resolve();
+      done();
+    });
+  });
+}
+
 function expectChildrenOfServerSpan(exporter: InMemorySpanExporter, serverName: string, childNames: string[]): void {
   const server = spanNamed(exporter, serverName);
   for (const name of childNames) {
@@ -164,12 +174,7 @@ describe('registerFastify', () => {
   it('keeps the server span active after a body that arrives later than the headers', async () => {
     const { telemetry, exporter } = makeTelemetry();
     const app = makeApp(telemetry);
-    let headersReceived!: () => void;
-    const receivedHeaders = new Promise<void>((resolve) => (headersReceived = resolve));
-    app.addHook('onRequest', (_request, _reply, done) => {
-      headersReceived();
-      done();
-    });
+    const receivedHeaders = headersReceived(app);
     app.addHook('preHandler', async () => {
       await telemetry.withSpan('auth', {}, () => undefined);
     });
@@ -238,12 +243,7 @@ describe('registerFastify', () => {
   it('ends the span as error when the client hangs up before sending its body', async () => {
     const { telemetry, exporter } = makeTelemetry();
     const app = makeApp(telemetry);
-    let headersReceived!: () => void;
-    const receivedHeaders = new Promise<void>((resolve) => (headersReceived = resolve));
-    app.addHook('onRequest', (_request, _reply, done) => {
-      headersReceived();
-      done();
-    });
+    const receivedHeaders = headersReceived(app);
     app.post('/upload', () => 'never');
     const base = await app.listen({ host: '127.0.0.1', port: 0 });
 

@@ -1,7 +1,7 @@
 import type { Client } from '@elastic/elasticsearch';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
-import type { ResiliencePolicy } from '@heimdall/shared';
+import { type ResiliencePolicy, pageSize } from '@heimdall/shared';
 import { WRITE_ALIAS } from './indices.js';
 
 export const typeDefs = parse(/* GraphQL */ `
@@ -56,7 +56,7 @@ export function buildSchema() {
       Service: {
         __resolveReference: (ref: { name: string }) => ({ name: ref.name }),
         logs: async (service: { name: string }, args: { limit: number }, ctx: LogsContext) => {
-          const size = Math.min(Math.max(args.limit, 0), MAX_PAGE);
+          const size = pageSize(args.limit, MAX_PAGE);
           const result = await ctx.policy.execute(
             (signal) =>
               ctx.es.search<LogDocument>(

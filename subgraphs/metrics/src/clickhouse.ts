@@ -45,3 +45,24 @@ export async function selectRows<T>(
     { idempotent: true },
   );
 }
+
+/**
+ * A SELECT like {@link selectRows}, its rows as arrays (compact: no key repeated per row) with the rows ClickHouse
+ * read to answer it, which `metricQuery` reports.
+ */
+export async function selectCompact<T>(
+  clickhouse: ClickHouseClient,
+  policy: ResiliencePolicy,
+  query: string,
+  params: Record<string, unknown>,
+): Promise<{ rows: T[]; rowsRead: number }> {
+  const result = await policy.execute(
+    async (signal) =>
+      (await clickhouse.query({ query, query_params: params, format: 'JSONCompact', abort_signal: signal })).json<T>() as Promise<{
+        data: T[];
+        statistics?: { rows_read: number };
+      }>,
+    { idempotent: true },
+  );
+  return { rows: result.data, rowsRead: result.statistics?.rows_read ?? 0 };
+}

@@ -6,8 +6,6 @@ import {
   type KeyValue,
   type Metric,
   GroupCommitBatcher,
-  HeimdallError,
-  heimdallError,
   type BatcherOptions,
   type ResiliencePolicy,
 } from '@heimdall/shared';
@@ -16,8 +14,6 @@ import { selectRows } from './clickhouse.js';
 /** Points older than this or further in the future than FUTURE_MS are rejected one by one (SPEC §4). */
 const MAX_AGE_MS = 7 * 86_400_000;
 const FUTURE_MS = 10 * 60_000;
-/** When ClickHouse refuses a write outright, agents wait this long before retrying. */
-const REFUSED_RETRY_AFTER_SECONDS = 5;
 
 export interface SeriesRow {
   fingerprint: string;
@@ -263,7 +259,7 @@ export class MetricsWriter {
     private readonly policy: ResiliencePolicy,
     options: BatcherOptions = {},
   ) {
-    this.batcher = new GroupCommitBatcher((items) => this.writeOrUnavailable(items), options);
+    this.batcher = new GroupCommitBatcher((items) => this.write(items), options);
   }
 
   async ingest(request: ExportMetricsServiceRequest): Promise<{ rejected: number; errorMessage?: string }> {
@@ -274,24 +270,6 @@ export class MetricsWriter {
 
   close(): Promise<void> {
     return this.batcher.close();
-  }
-
-  /**
-   * Whatever keeps a batch from committing (a server down, or one that refuses the insert) leaves the data not
-   * durable: the agents are told to retry (503 + Retry-After), never given a 500 that OTLP clients do not retry.
-   */
-  private async writeOrUnavailable(items: { series: SeriesRow[]; samples: SampleRow[] }[]): Promise<void> {
-    try {
-      await this.write(items);
-    } catch (error) {
-      if (error instanceof HeimdallError) throw error;
-      throw heimdallError('UNAVAILABLE', {
-        message: `ClickHouse did not store the batch: ${error instanceof Error ? error.message : String(error)}`,
-        retryAfterSeconds: REFUSED_RETRY_AFTER_SECONDS,
-        service: 'clickhouse',
-        cause: error,
-      });
-    }
   }
 
   private async write(items: { series: SeriesRow[]; samples: SampleRow[] }[]): Promise<void> {

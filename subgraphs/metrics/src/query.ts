@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { heimdallError, type ResiliencePolicy } from '@heimdall/shared';
 import { type LabelMatcher, labelMatcherClauses } from './matchers.js';
 import { bucketQuantile } from './histogram.js';
+import { selectCompact } from './clickhouse.js';
 
 export const AGGREGATIONS = ['SUM', 'AVG', 'MIN', 'MAX', 'COUNT', 'P50', 'P90', 'P95', 'P99', 'RATE', 'LAST'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
@@ -81,8 +82,6 @@ interface SeriesRow {
   type: string;
   temporality: string;
 }
-
-type Read = <T>(query: string, params: Record<string, unknown>) => Promise<{ data: T[]; statistics?: { rows_read: number } }>;
 
 /** How each source answers per step: the rollup merges its minute states, raw aggregates the samples. */
 const SOURCES = {
@@ -211,15 +210,7 @@ export async function runMetricQuery(
   const plan = planQuery(input, limits);
   const params: Record<string, unknown> = { name: input.name, limit: limits.maxSeries + 1 };
   const clauses = labelMatcherClauses(input.matchers ?? [], params);
-  const read: Read = <T>(query: string, query_params: Record<string, unknown>) =>
-    policy.execute(
-      async (signal) =>
-        (await clickhouse.query({ query, query_params, format: 'JSONCompact', abort_signal: signal })).json<T>() as Promise<{
-          data: T[];
-          statistics?: { rows_read: number };
-        }>,
-      { idempotent: true },
-    );
+  const read = <T>(query: string, queryParams: Record<string, unknown>) => selectCompact<T>(clickhouse, policy, query, queryParams);
 
   const groupBy = input.groupBy ?? [];
   groupBy.forEach((key, i) => (params[`g${i}`] = key));
@@ -230,15 +221,15 @@ export async function runMetricQuery(
      ORDER BY fingerprint LIMIT {limit:UInt32}`,
     params,
   );
-  if (selected.data.length > limits.maxSeries) {
+  if (selected.rows.length > limits.maxSeries) {
     throw heimdallError('LIMIT_EXCEEDED', {
       message: `the query matches more than ${limits.maxSeries} series (the limit); narrow it with matchers`,
       details: { limit: limits.maxSeries },
     });
   }
-  let rowsRead = selected.statistics?.rows_read ?? 0;
-  if (selected.data.length === 0) return { series: [], source: plan.source, rowsRead };
-  const series: SeriesRow[] = selected.data.map(([fp, group, type, temporality]) => ({ fp, group, type, temporality }));
+  let rowsRead = selected.rowsRead;
+  if (selected.rows.length === 0) return { series: [], source: plan.source, rowsRead };
+  const series: SeriesRow[] = selected.rows.map(([fp, group, type, temporality]) => ({ fp, group, type, temporality }));
 
   const groupIndex = new Map<string, number>();
   const groupLabels: { key: string; value: string }[][] = [];
@@ -265,13 +256,13 @@ export async function runMetricQuery(
     cumulatives: series.map((s) => (s.temporality === 'cumulative' ? 1 : 0)),
   };
   const iso = timestamps();
+  const points = groupLabels.map(() => [] as { timestamp: string; value: number }[]);
 
   if (plan.aggregation in QUANTILES && series.every((s) => s.type === 'histogram')) {
     const result = await read<[number, number, number[], (number | string)[]]>(histogramSql(source), queryParams);
-    rowsRead += result.statistics?.rows_read ?? 0;
-    const points = groupLabels.map(() => [] as { timestamp: string; value: number }[]);
+    rowsRead += result.rowsRead;
     let previous: [number, number] | undefined;
-    for (const [g, t, bounds, counts] of result.data) {
+    for (const [g, t, bounds, counts] of result.rows) {
       // A step whose series have several bucket layouts answers from the first one.
       if (previous !== undefined && previous[0] === g && previous[1] === t) continue;
       previous = [g, t];
@@ -286,23 +277,22 @@ export async function runMetricQuery(
     `SELECT g, arraySort(groupArray((t, toFloat64(v)))) FROM (${scalarSql(plan.aggregation, source, summaries)}) WHERE isFinite(v) GROUP BY g`,
     queryParams,
   );
-  rowsRead += result.statistics?.rows_read ?? 0;
-  const points = groupLabels.map(() => [] as { timestamp: string; value: number }[]);
-  for (const [g, steps] of result.data) points[g] = steps.map(([t, value]) => ({ timestamp: iso(t), value }));
+  rowsRead += result.rowsRead;
+  for (const [g, steps] of result.rows) points[g] = steps.map(([t, value]) => ({ timestamp: iso(t), value }));
   return { source: plan.source, rowsRead, series: answer(groupLabels, points) };
 }
 
 /** Groups with at least one point, ordered by their label values so that answers are stable. */
 function answer(labels: { key: string; value: string }[][], points: { timestamp: string; value: number }[][]): MetricQueryResult['series'] {
   return labels
-    .flatMap((l, g) => (points[g]!.length === 0 ? [] : [{ labels: l, points: points[g]!, order: l.map((label) => label.value) }]))
-    .sort((a, b) => compareValues(a.order, b.order))
-    .map(({ labels: l, points: p }) => ({ labels: l, points: p }));
+    .flatMap((l, g) => (points[g]!.length === 0 ? [] : [{ labels: l, points: points[g]! }]))
+    .sort((a, b) => compareValues(a.labels, b.labels));
 }
 
-function compareValues(a: readonly string[], b: readonly string[]): number {
+/** Label lists of the same keys, by their values in order. */
+function compareValues(a: readonly { value: string }[], b: readonly { value: string }[]): number {
   for (let i = 0; i < a.length; i++) {
-    const order = a[i]!.localeCompare(b[i]!);
+    const order = a[i]!.value.localeCompare(b[i]!.value);
     if (order !== 0) return order;
   }
   return 0;

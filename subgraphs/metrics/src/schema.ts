@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
-import type { ResiliencePolicy } from '@heimdall/shared';
+import { type ResiliencePolicy, pageSize } from '@heimdall/shared';
 import { type MetricQueryInput, type QueryLimits, planQuery, runMetricQuery } from './query.js';
 import { type MetricFilter, readSamples } from './samples.js';
 import { selectRows } from './clickhouse.js';
@@ -168,7 +168,7 @@ export function buildSchema() {
             `SELECT metric AS name, any(type) AS type, any(unit) AS unit, any(description) AS description
              FROM series WHERE positionCaseInsensitive(metric, {search:String}) > 0
              GROUP BY metric ORDER BY metric LIMIT {limit:UInt32}`,
-            { search: args.search ?? '', limit: Math.min(Math.max(args.limit, 0), MAX_SERIES_PAGE) },
+            { search: args.search ?? '', limit: pageSize(args.limit, MAX_SERIES_PAGE) },
           ),
         metricLabels: (_: unknown, args: { name: string; range: { from: string; to: string } }, ctx: MetricsContext) => {
           const plan = planQuery({ name: args.name, range: args.range, step: '1h' }, { ...ctx.limits, maxPoints: Number.MAX_SAFE_INTEGER });
@@ -201,7 +201,7 @@ export function buildSchema() {
             ctx.policy,
             `SELECT metric AS name, type, unit, labels FROM series FINAL
              WHERE service = {service:String} ORDER BY metric, fingerprint LIMIT {limit:UInt32}`,
-            { service: service.name, limit: Math.min(Math.max(args.limit, 0), MAX_SERIES_PAGE) },
+            { service: service.name, limit: pageSize(args.limit, MAX_SERIES_PAGE) },
           );
           return rows.map((row) => ({ ...row, labels: labelList(row.labels) }));
         },

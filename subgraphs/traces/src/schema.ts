@@ -1,5 +1,6 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
+import { pageSize } from '@heimdall/shared';
 import type { JaegerOperation, JaegerQueryClient } from './jaeger-client.js';
 
 export const typeDefs = parse(/* GraphQL */ `
@@ -45,7 +46,7 @@ export function buildSchema() {
           const names = (await ctx.jaeger.services())
             .filter((name) => needle === undefined || name.toLowerCase().includes(needle))
             .sort();
-          return names.slice(0, Math.min(Math.max(args.limit, 0), MAX_SERVICES)).map((name) => ({ name }));
+          return names.slice(0, pageSize(args.limit, MAX_SERVICES)).map((name) => ({ name }));
         },
       },
       Service: {
