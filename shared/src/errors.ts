@@ -139,8 +139,35 @@ function publicMessage(error: HeimdallError): string {
   return error.code === 'INTERNAL' ? ERROR_CATALOG.INTERNAL.message : error.message;
 }
 
+/** What the HTTP layer knew about a request it refused, so that the message can say what was wrong. */
+export interface RefusedRequest {
+  readonly contentType?: string | undefined;
+  readonly bodyLimitBytes?: number | undefined;
+}
+
+/**
+ * A client error the HTTP layer raised before any handler ran (fastify's own: a malformed JSON body, a body
+ * over the limit, a content type no parser reads) as a catalog error with a message that says what was wrong.
+ * Anything else, a 5xx included, stays as it is.
+ */
+export function fromHttpLayerError(error: unknown, request: RefusedRequest = {}): unknown {
+  if (error instanceof HeimdallError || !(error instanceof Error)) return error;
+  const status = (error as { statusCode?: unknown }).statusCode;
+  if (typeof status !== 'number' || status < 400 || status >= 500) return error;
+  if (status === 413) {
+    const limit = request.bodyLimitBytes === undefined ? '' : ` of ${request.bodyLimitBytes} bytes`;
+    return new HeimdallError('PAYLOAD_TOO_LARGE', { message: `request body exceeds the limit${limit}`, cause: error });
+  }
+  if (status === 415) {
+    return new HeimdallError('UNSUPPORTED_MEDIA_TYPE', { message: `Content-Type ${request.contentType ?? '(none)'} is not accepted here`, cause: error });
+  }
+  // Fastify writes its other client errors (malformed JSON or Content-Length) for clients.
+  return new HeimdallError('BAD_USER_INPUT', { message: error.message, cause: error });
+}
+
 function asHeimdallError(error: unknown): HeimdallError {
-  return error instanceof HeimdallError ? error : new HeimdallError('INTERNAL', { cause: error });
+  const mapped = fromHttpLayerError(error);
+  return mapped instanceof HeimdallError ? mapped : new HeimdallError('INTERNAL', { cause: error });
 }
 
 function extensionsOf(error: HeimdallError): Record<string, unknown> {

@@ -13,6 +13,8 @@ export {
   type ErrorCode,
   HeimdallError,
   type HeimdallErrorArgs,
+  fromHttpLayerError,
+  type RefusedRequest,
   type HeimdallErrorOptions,
   type HttpError,
   heimdallError,

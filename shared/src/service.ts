@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { ConsulClient } from './consul.js';
-import { toHttpError } from './errors.js';
+import { fromHttpLayerError, toHttpError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { Telemetry } from './telemetry.js';
@@ -55,10 +55,11 @@ export function createHttpService(
 ): FastifyInstance {
   // Fastify logs through the service's logger (request.log in handlers); one line per request would drown the rest.
   const loggerInstance: FastifyBaseLogger = deps.logger;
+  const bodyLimitBytes = options.bodyLimitBytes ?? 1024 * 1024;
   const app = Fastify({
     loggerInstance,
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
+    bodyLimit: bodyLimitBytes,
   });
   deps.telemetry.registerFastify(app);
 
@@ -74,8 +75,12 @@ export function createHttpService(
   });
 
   app.setErrorHandler((error, request, reply) => {
-    const mapped = toHttpError(error);
-    if (mapped.status >= 500) deps.logger.error({ err: error, url: request.url }, 'request failed');
+    const mapped = toHttpError(fromHttpLayerError(error, { contentType: request.headers['content-type'], bodyLimitBytes }));
+    const context = { err: error, method: request.method, url: request.url, status: mapped.status };
+    // A refused request is the client's mistake: worth a line, not an alert.
+    if (mapped.status === 500) deps.logger.error(context, 'request failed');
+    else if (mapped.status >= 500) deps.logger.warn(context, 'request unavailable');
+    else deps.logger.info(context, `request refused: ${mapped.body.error.message}`);
     void reply.status(mapped.status).headers(mapped.headers).send(mapped.body);
   });
 

@@ -5,7 +5,7 @@
  */
 import { createGunzip } from 'node:zlib';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type ErrorCode, HeimdallError, heimdallError, toHttpError } from '../errors.js';
+import { type ErrorCode, HeimdallError, fromHttpLayerError, heimdallError, toHttpError } from '../errors.js';
 import {
   type OtlpEncoding,
   type OtlpExportResult,
@@ -99,7 +99,9 @@ export async function registerOtlpRoute<S extends OtlpSignal>(app: FastifyInstan
       }
     });
 
-    otlp.setErrorHandler((error: FastifyError, request, reply) => sendError(request, reply, fromFastifyError(error)));
+    otlp.setErrorHandler((error: FastifyError, request, reply) =>
+      sendError(request, reply, fromHttpLayerError(error, { contentType: request.headers['content-type'], bodyLimitBytes: maxBodyBytes })),
+    );
 
     otlp.post(path, async (request, reply) => {
       // The onRequest hook guarantees both are known.
@@ -158,15 +160,6 @@ export async function gunzipWithLimit(compressed: Uint8Array, limit: number): Pr
     return { ok: false, tooLarge: false, message: `invalid gzip body: ${error instanceof Error ? error.message : String(error)}` };
   }
   return { ok: true, body: Buffer.concat(chunks, inflatedBytes) };
-}
-
-/** Errors fastify raises before the handler runs (body too large, bad Content-Length...), as catalog errors. */
-function fromFastifyError(error: FastifyError): unknown {
-  if (error instanceof HeimdallError || error.statusCode === undefined || error.statusCode >= 500) return error;
-  if (error.statusCode === 413) return heimdallError('PAYLOAD_TOO_LARGE', { message: `body exceeds the limit`, cause: error });
-  if (error.statusCode === 415) return heimdallError('UNSUPPORTED_MEDIA_TYPE', { cause: error });
-  // Other client errors from fastify (malformed Content-Length, aborted upload) carry safe, generic messages.
-  return heimdallError('BAD_USER_INPUT', { message: error.message, cause: error });
 }
 
 function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {

@@ -1,0 +1,81 @@
+import { Writable } from 'node:stream';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse } from 'graphql';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mountGraphQL } from './graphql.js';
+import { ServiceMetrics } from './metrics.js';
+import { Readiness, createHttpService } from './service.js';
+import { createTelemetry } from './telemetry.js';
+
+interface LogLine {
+  level: number;
+  msg: string;
+}
+
+/** A service app as every Heimdall service builds it, with a GraphQL endpoint and its log lines captured. */
+async function makeService() {
+  const lines: LogLine[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as LogLine);
+      done();
+    },
+  });
+  const logger = pino({ level: 'info' }, sink);
+  const metrics = new ServiceMetrics({ service: 'test', instance: 'test-1' });
+  const app = createHttpService({ logger, metrics, telemetry: createTelemetry({ serviceName: 'test', serviceVersion: '0' }) }, new Readiness(), {
+    bodyLimitBytes: 1024,
+  });
+  const schema = buildSubgraphSchema([{ typeDefs: parse('type Query { hello: String }'), resolvers: { Query: { hello: () => 'world' } } }]);
+  await mountGraphQL(app, { schema }, { metrics, logger, context: () => Promise.resolve({}) });
+  return { app, lines };
+}
+
+const apps: { close(): Promise<unknown> }[] = [];
+afterEach(async () => {
+  for (const app of apps.splice(0)) await app.close();
+});
+
+describe('client errors raised by the HTTP layer itself', () => {
+  it.each([
+    ['a malformed JSON body', { 'content-type': 'application/json' }, '{"query": ', 400, 'BAD_USER_INPUT', /JSON/i],
+    ['a body over the limit', { 'content-type': 'application/json' }, JSON.stringify({ query: `{ hello } #${'x'.repeat(2000)}` }), 413, 'PAYLOAD_TOO_LARGE', /exceeds the limit of 1024 bytes/],
+    ['a content type the endpoint does not read', { 'content-type': 'text/xml' }, '<query/>', 415, 'UNSUPPORTED_MEDIA_TYPE', /text\/xml/],
+  ])('answers %s with a 4xx naming the problem, logged at info', async (_case, headers, payload, status, code, message) => {
+    const { app, lines } = await makeService();
+    apps.push(app);
+
+    const response = await app.inject({ method: 'POST', url: '/graphql', headers, payload });
+
+    expect(response.statusCode).toBe(status);
+    const body = response.json<{ error: { code: string; message: string } }>();
+    expect(body.error.code).toBe(code);
+    expect(body.error.message).toMatch(message);
+    expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+    expect(lines.some((l) => l.level === 30 && /request refused/.test(l.msg))).toBe(true);
+  });
+
+  it('still answers a well-formed request', async () => {
+    const { app } = await makeService();
+    apps.push(app);
+
+    const response = await app.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' }, payload: '{"query":"{ hello }"}' });
+
+    expect(response.json()).toEqual({ data: { hello: 'world' } });
+  });
+
+  it('answers an unexpected failure with 500 and logs it as an error, without its text', async () => {
+    const { app, lines } = await makeService();
+    apps.push(app);
+    app.get('/boom', () => {
+      throw new Error('password=hunter2');
+    });
+
+    const response = await app.inject({ url: '/boom' });
+
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toContain('hunter2');
+    expect(lines.some((l) => l.level === 50)).toBe(true);
+  });
+});
