@@ -27,7 +27,7 @@ describe('group commit', () => {
 
   it('flushes at once when the batch is full', async () => {
     const writes: number[][] = [];
-    const batcher = new GroupCommitBatcher<number>((items) => record(writes, items), { maxItems: 3, maxDelayMs: 1000 });
+    const batcher = new GroupCommitBatcher<number>((items) => record(writes, items), { maxBatchSize: 3, maxDelayMs: 1000 });
     await Promise.all([batcher.add([1, 2]), batcher.add([3])]);
     expect(writes).toEqual([[1, 2, 3]]);
   });
@@ -41,7 +41,7 @@ describe('group commit', () => {
 
   it('never splits one request across two writes', async () => {
     const writes: number[][] = [];
-    const batcher = new GroupCommitBatcher<number>((items) => record(writes, items), { maxItems: 2, maxDelayMs: 5 });
+    const batcher = new GroupCommitBatcher<number>((items) => record(writes, items), { maxBatchSize: 2, maxDelayMs: 5 });
     const done = Promise.all([batcher.add([1]), batcher.add([2, 3, 4])]);
     await vi.advanceTimersByTimeAsync(5);
     await done;
@@ -52,7 +52,7 @@ describe('group commit', () => {
     let release: () => void = () => undefined;
     const batcher = new GroupCommitBatcher<number>(
       () => new Promise<void>((resolve) => (release = resolve)),
-      { maxItems: 2, maxPendingItems: 3 },
+      { maxBatchSize: 2, maxPendingSize: 3 },
     );
     const first = batcher.add([1, 2]);
     await expect(batcher.add([3, 4])).rejects.toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 1 });
@@ -63,6 +63,30 @@ describe('group commit', () => {
     await vi.advanceTimersByTimeAsync(0);
     release();
     await expect(second).resolves.toBeUndefined();
+  });
+
+  it('bounds what waits by what the items weigh, not by how many requests brought them', async () => {
+    let release: () => void = () => undefined;
+    const batcher = new GroupCommitBatcher<{ points: number }>(
+      () => new Promise<void>((resolve) => (release = resolve)),
+      { sizeOf: (item) => item.points, maxBatchSize: 1_000_000, maxDelayMs: 5, maxPendingSize: 150_000 },
+    );
+    const first = batcher.add([{ points: 100_000 }]);
+    await expect(batcher.add([{ points: 100_000 }])).rejects.toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 1 });
+    const small = batcher.add([{ points: 50_000 }]);
+    await expect(batcher.add([{ points: 1 }])).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    await vi.advanceTimersByTimeAsync(5);
+    release();
+    await Promise.all([first, small]);
+  });
+
+  it('accepts a request larger than the whole budget when nothing else waits', async () => {
+    const writes: number[][] = [];
+    const batcher = new GroupCommitBatcher<number>((items) => record(writes, items), { maxDelayMs: 5, maxPendingSize: 2 });
+    const done = batcher.add([1, 2, 3]);
+    await vi.advanceTimersByTimeAsync(5);
+    await done;
+    expect(writes).toEqual([[1, 2, 3]]);
   });
 
   it('writes what waits when closed, then refuses', async () => {

@@ -1,19 +1,28 @@
 import { HeimdallError, heimdallError } from './errors.js';
 
 /** Options of {@link GroupCommitBatcher}. */
-export interface BatcherOptions {
-  /** Flush as soon as this many items wait. Default 10,000. */
-  readonly maxItems?: number;
+export interface BatcherOptions<T> {
+  /**
+   * What one item counts for against the limits below: the data points or bytes it holds, so that what waits is
+   * bounded by what it weighs in memory, not by how many requests brought it. Default: 1 per item.
+   */
+  readonly sizeOf?: (item: T) => number;
+  /** Flush as soon as this much waits. Default 10,000. */
+  readonly maxBatchSize?: number;
   /** Flush this long after the first item of a batch arrived, full or not. Default 25 ms. */
   readonly maxDelayMs?: number;
-  /** Items waiting or being written beyond which new requests are refused with 429. Default 200,000. */
-  readonly maxPendingItems?: number;
+  /**
+   * What may wait or be in writing; a request that would take it past this is refused with 429, unless nothing
+   * waits at all (a request larger than the whole budget alone must not be refused for ever). Default 200,000.
+   */
+  readonly maxPendingSize?: number;
   /** Retry-After of the requests of a write that failed on its own (not with a HeimdallError). Default 5 s. */
   readonly failedWriteRetryAfterSeconds?: number;
 }
 
 interface Waiting<T> {
   readonly items: readonly T[];
+  readonly size: number;
   resolve(): void;
   reject(error: unknown): void;
 }
@@ -28,24 +37,26 @@ interface Waiting<T> {
  * get a 500 that OTLP clients drop.
  */
 export class GroupCommitBatcher<T> {
-  private readonly maxItems: number;
+  private readonly sizeOf: (item: T) => number;
+  private readonly maxBatchSize: number;
   private readonly maxDelayMs: number;
-  private readonly maxPendingItems: number;
+  private readonly maxPendingSize: number;
   private readonly failedWriteRetryAfterSeconds: number;
   private queue: Waiting<T>[] = [];
-  private queuedItems = 0;
-  private writingItems = 0;
+  private queuedSize = 0;
+  private writingSize = 0;
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(
     private readonly write: (items: T[]) => Promise<void>,
-    options: BatcherOptions = {},
+    options: BatcherOptions<T> = {},
   ) {
-    this.maxItems = options.maxItems ?? 10_000;
+    this.sizeOf = options.sizeOf ?? (() => 1);
+    this.maxBatchSize = options.maxBatchSize ?? 10_000;
     this.maxDelayMs = options.maxDelayMs ?? 25;
-    this.maxPendingItems = options.maxPendingItems ?? 200_000;
+    this.maxPendingSize = options.maxPendingSize ?? 200_000;
     this.failedWriteRetryAfterSeconds = options.failedWriteRetryAfterSeconds ?? 5;
   }
 
@@ -53,13 +64,15 @@ export class GroupCommitBatcher<T> {
   add(items: readonly T[]): Promise<void> {
     if (this.closed) return Promise.reject(heimdallError('UNAVAILABLE', { message: 'shutting down', retryAfterSeconds: 1 }));
     if (items.length === 0) return Promise.resolve();
-    if (this.queuedItems + this.writingItems + items.length > this.maxPendingItems) {
+    const size = items.reduce((sum, item) => sum + this.sizeOf(item), 0);
+    const pending = this.queuedSize + this.writingSize;
+    if (pending > 0 && pending + size > this.maxPendingSize) {
       return Promise.reject(heimdallError('RATE_LIMITED', { message: 'ingest backlog is full', retryAfterSeconds: 1 }));
     }
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ items, resolve, reject });
-      this.queuedItems += items.length;
-      if (this.queuedItems >= this.maxItems) this.flush();
+      this.queue.push({ items, size, resolve, reject });
+      this.queuedSize += size;
+      if (this.queuedSize >= this.maxBatchSize) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.maxDelayMs).unref();
     });
   }
@@ -76,10 +89,10 @@ export class GroupCommitBatcher<T> {
     this.timer = undefined;
     if (this.queue.length === 0) return;
     const batch = this.queue;
-    const count = this.queuedItems;
+    const size = this.queuedSize;
     this.queue = [];
-    this.queuedItems = 0;
-    this.writingItems += count;
+    this.queuedSize = 0;
+    this.writingSize += size;
     this.writing = this.writing.then(async () => {
       try {
         await this.write(batch.flatMap((w) => w.items));
@@ -95,7 +108,7 @@ export class GroupCommitBatcher<T> {
               });
         for (const waiting of batch) waiting.reject(failure);
       } finally {
-        this.writingItems -= count;
+        this.writingSize -= size;
       }
     });
   }
