@@ -22,6 +22,7 @@ export {
   toHttpError,
 } from './errors.js';
 export { mountGraphQL, type GraphQLMountOptions } from './graphql.js';
+export { type Migration, type MigrationTarget, loadMigrations, runMigrations, splitStatements } from './migrations.js';
 export { createLogger, type LogLevel, type Logger } from './logger.js';
 export { ServiceMetrics } from './metrics.js';
 export { createPlatform, type Platform, type PlatformOptions, runUntilSignalled } from './platform.js';
@@ -73,4 +74,4 @@ import * as otlp from './otlp/schema.js';
 
 /** The OTLP message types and their descriptors: `otlp.ExportMetricsServiceRequestSchema`, `otlp.Metric`, ... */
 export { otlp };
-export { createSubgraphPlatform, serveSubgraphSchema, pageSize } from './subgraph.js';
+export { createSubgraphPlatform, loadSubgraphSchema, serveSubgraphSchema, pageSize } from './subgraph.js';

@@ -1,4 +1,6 @@
-import type { GraphQLSchema } from 'graphql';
+import { readFileSync } from 'node:fs';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { type DocumentNode, type GraphQLSchema, parse } from 'graphql';
 import type { ConsulClient } from './consul.js';
 import { mountGraphQL } from './graphql.js';
 import { type Platform, createPlatform } from './platform.js';
@@ -33,4 +35,15 @@ export async function serveSubgraphSchema<TContext extends object>(platform: Pla
 /** A page size a client asked for, kept between 0 and the subgraph's maximum. */
 export function pageSize(requested: number, max: number): number {
   return Math.min(Math.max(requested, 0), max);
+}
+
+/**
+ * A subgraph's schema: its SDL file (`schema.graphql`, also the source of its generated resolver types, see
+ * scripts/gen-resolver-types.ts) and resolvers typed by those generated types.
+ */
+export function loadSubgraphSchema(sdlFile: URL, resolvers: object): { typeDefs: DocumentNode; schema: GraphQLSchema } {
+  const typeDefs = parse(readFileSync(sdlFile, 'utf8'));
+  // The generated resolver types are stricter than Apollo's resolver map; they describe the same object.
+  const schema = buildSubgraphSchema([{ typeDefs, resolvers: resolvers as Parameters<typeof buildSubgraphSchema>[0] extends readonly (infer M)[] ? M extends { resolvers?: infer R } ? R : never : never }]);
+  return { typeDefs, schema };
 }
