@@ -17,6 +17,16 @@ export const metricsEnvSchema = serviceEnvSchema(8001).extend({
   METRIC_QUERY_MAX_POINTS: positiveInt().default(11_000),
   /** Longest range one metricQuery may ask for, in days. */
   METRIC_QUERY_MAX_RANGE_DAYS: positiveInt().default(180),
+  /** Seconds ClickHouse lets one read run before it stops it (LIMIT_EXCEEDED); the gateway gives up after 3. */
+  CLICKHOUSE_MAX_EXECUTION_SECONDS: positiveInt().default(3),
+  /** Rows one read may scan before ClickHouse stops it (LIMIT_EXCEEDED). */
+  CLICKHOUSE_MAX_ROWS_TO_READ: positiveInt().default(200_000_000),
+  /** Uncompressed bytes one read may scan before ClickHouse stops it (LIMIT_EXCEEDED). */
+  CLICKHOUSE_MAX_BYTES_TO_READ: positiveInt().default(20 * 2 ** 30),
+  /** Rows a raw-sample seed query (`metrics`, `metricsByName`) may scan. */
+  METRIC_SAMPLES_MAX_ROWS_TO_READ: positiveInt().default(10_000_000),
+  /** Data points that may wait for their insert; a push beyond gets 429 + Retry-After. */
+  INGEST_MAX_PENDING_POINTS: positiveInt().default(200_000),
 });
 
 export type MetricsConfig = z.output<typeof metricsEnvSchema>;

@@ -16,11 +16,10 @@ import {
   loadConfig,
   registerOtlpRoute,
 } from '@heimdall/shared';
-import { createClickHouseClient } from './clickhouse.js';
 import { metricsEnvSchema } from './config.js';
 import { MetricsWriter } from './ingest.js';
-import { migrate } from './migrations.js';
 import { createServer } from './server.js';
+import { ClickHouseStore, MetricsStore, createClickHouseClient, migrate } from './store/index.js';
 
 const serverUrl = process.env.CLICKHOUSE_URL;
 
@@ -202,8 +201,9 @@ describe('metrics ingest while ClickHouse is down', () => {
     const registry = new ServiceMetrics({ service: 'test', instance: 'test' });
     const down = createClickHouseClient({ url: 'http://127.0.0.1:1', dataDir: '' });
     const writer = new MetricsWriter(
-      down,
-      createResiliencePolicy('clickhouse', { retry: { initialDelayMs: 1, maxDelayMs: 2 } }, new ResilienceMetrics(registry.registry)),
+      new MetricsStore(
+        new ClickHouseStore(down, createResiliencePolicy('clickhouse', { retry: { initialDelayMs: 1, maxDelayMs: 2 } }, new ResilienceMetrics(registry.registry))),
+      ),
     );
     const app = Fastify();
     await registerOtlpRoute(app, { signal: 'metrics', handle: (request) => writer.ingest(request) });
@@ -227,11 +227,15 @@ describe('metrics ingest while ClickHouse is down', () => {
     await migrate(clickhouse);
     const registry = new ServiceMetrics({ service: 'test', instance: 'test' });
     const writer = new MetricsWriter(
-      clickhouse,
-      createResiliencePolicy(
-        'clickhouse',
-        { retry: { initialDelayMs: 1, maxDelayMs: 2 }, breaker: { halfOpenAfterMs: 200 } },
-        new ResilienceMetrics(registry.registry),
+      new MetricsStore(
+        new ClickHouseStore(
+          clickhouse,
+          createResiliencePolicy(
+            'clickhouse',
+            { retry: { initialDelayMs: 1, maxDelayMs: 2 }, breaker: { halfOpenAfterMs: 200 } },
+            new ResilienceMetrics(registry.registry),
+          ),
+        ),
       ),
     );
     const app = Fastify();

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { ClickHouseClient } from '@clickhouse/client';
 import {
   type AnyValue,
   type ExportMetricsServiceRequest,
@@ -7,43 +6,16 @@ import {
   type Metric,
   GroupCommitBatcher,
   type BatcherOptions,
-  type ResiliencePolicy,
 } from '@heimdall/shared';
-import { selectRows } from './clickhouse.js';
+import type { MetricsStore, SampleRecord, SeriesRecord } from './store/metrics-store.js';
 
 /** Points older than this or further in the future than FUTURE_MS are rejected one by one (SPEC §4). */
 const MAX_AGE_MS = 7 * 86_400_000;
 const FUTURE_MS = 10 * 60_000;
 
-export interface SeriesRow {
-  fingerprint: string;
-  metric: string;
-  type: string;
-  unit: string;
-  description: string;
-  service: string;
-  labels: Record<string, string>;
-  temporality: string;
-  monotonic: number;
-  last_seen: number;
-}
-
-export interface SampleRow {
-  fingerprint: string;
-  metric: string;
-  timestamp: number;
-  value: number;
-  bucket_bounds: number[];
-  bucket_counts: string[];
-  count: string;
-  sum: number;
-  quantile_levels: number[];
-  quantile_values: number[];
-}
-
 export interface Rows {
-  readonly series: SeriesRow[];
-  readonly samples: SampleRow[];
+  readonly series: SeriesRecord[];
+  readonly samples: SampleRecord[];
   readonly rejected: number;
   readonly errors: string[];
 }
@@ -124,8 +96,8 @@ function exponentialBuckets(scale: number, zeroThreshold: number, zeroCount: big
 
 /** Turns an OTLP export into series and sample rows; stale or future points are counted as rejected. */
 export function toRows(request: ExportMetricsServiceRequest, now = Date.now()): Rows {
-  const series = new Map<string, SeriesRow>();
-  const samples: SampleRow[] = [];
+  const series = new Map<string, SeriesRecord>();
+  const samples: SampleRecord[] = [];
   const errors = new Set<string>();
   let rejected = 0;
 
@@ -175,7 +147,7 @@ interface Point {
   monotonic: boolean;
   timeUnixNano: bigint;
   attributes: KeyValue[];
-  sample: Omit<SampleRow, 'fingerprint' | 'metric' | 'timestamp'>;
+  sample: Omit<SampleRecord, 'fingerprint' | 'metric' | 'timestamp'>;
 }
 
 const TEMPORALITY = ['', 'delta', 'cumulative'];
@@ -246,20 +218,27 @@ function points(metric: Metric): Point[] {
   }
 }
 
+/** One request's rows, as the batcher holds them until their write commits. */
+interface RequestRows {
+  readonly series: SeriesRecord[];
+  readonly samples: SampleRecord[];
+}
+
 /**
- * Writes metrics to ClickHouse through group commit: a request is acknowledged once the insert holding its rows
- * has committed. Samples whose series and timestamp are already stored are skipped, so an agent's retry of a
- * request that did land is not counted twice (in the raw table or in the rollup the insert feeds).
+ * Writes metrics to ClickHouse through group commit: a request is acknowledged once the inserts holding its rows
+ * have committed. What waits is bounded by points (`maxPendingSize`), so a flood of large requests meets 429 before
+ * memory runs out. An agent's retry is not counted twice: samples whose series and timestamp are stored already are
+ * skipped, and each request's samples go in as one block of their own, which ClickHouse recognises by its content
+ * when the same retry reaches two instances at once (it is stored once, in the raw table and in the rollup).
  */
 export class MetricsWriter {
-  private readonly batcher: GroupCommitBatcher<{ series: SeriesRow[]; samples: SampleRow[] }>;
+  private readonly batcher: GroupCommitBatcher<RequestRows>;
 
   constructor(
-    private readonly clickhouse: ClickHouseClient,
-    private readonly policy: ResiliencePolicy,
-    options: BatcherOptions = {},
+    private readonly store: MetricsStore,
+    options: Omit<BatcherOptions<RequestRows>, 'sizeOf'> = {},
   ) {
-    this.batcher = new GroupCommitBatcher((items) => this.write(items), options);
+    this.batcher = new GroupCommitBatcher((items) => this.write(items), { ...options, sizeOf: (item) => item.samples.length });
   }
 
   async ingest(request: ExportMetricsServiceRequest): Promise<{ rejected: number; errorMessage?: string }> {
@@ -272,36 +251,17 @@ export class MetricsWriter {
     return this.batcher.close();
   }
 
-  private async write(items: { series: SeriesRow[]; samples: SampleRow[] }[]): Promise<void> {
-    const series = new Map(items.flatMap((i) => i.series).map((s) => [s.fingerprint, s]));
-    const unique = new Map(items.flatMap((i) => i.samples).map((s) => [`${s.fingerprint}:${s.timestamp}`, s]));
-    const samples = [...unique.values()];
-    const stored = await this.storedKeys(samples);
-    const fresh = samples.filter((s) => !stored.has(`${s.fingerprint}:${s.timestamp}`));
-    // Inserts are not idempotent on their own: they are retried only by the agent, after the dedup above.
-    await this.policy.execute((signal) =>
-      this.clickhouse.insert({ table: 'series', values: [...series.values()], format: 'JSONEachRow', abort_signal: signal }),
+  private async write(requests: RequestRows[]): Promise<void> {
+    const series = new Map(requests.flatMap((r) => r.series).map((s) => [s.fingerprint, s]));
+    const stored = await this.store.storedSampleKeys(requests.flatMap((r) => r.samples));
+    // Series rows are upserts (the table keeps the latest sighting), safe to write for every batch.
+    await this.store.insertSeries([...series.values()]);
+    await Promise.all(
+      requests.map((request) => {
+        const unique = new Map(request.samples.map((s) => [`${s.fingerprint}:${s.timestamp}`, s]));
+        const fresh = [...unique.values()].filter((s) => !stored.has(`${s.fingerprint}:${s.timestamp}`));
+        return fresh.length === 0 ? Promise.resolve() : this.store.insertSamples(fresh);
+      }),
     );
-    if (fresh.length > 0) {
-      await this.policy.execute((signal) =>
-        this.clickhouse.insert({ table: 'samples', values: fresh, format: 'JSONEachRow', abort_signal: signal }),
-      );
-    }
-  }
-
-  private async storedKeys(samples: SampleRow[]): Promise<Set<string>> {
-    if (samples.length === 0) return new Set();
-    const min = samples.reduce((m, s) => Math.min(m, s.timestamp), Infinity);
-    const max = samples.reduce((m, s) => Math.max(m, s.timestamp), -Infinity);
-    const rows = await selectRows<{ fp: string; ts: number | string }>(
-      this.clickhouse,
-      this.policy,
-      `SELECT toString(fingerprint) AS fp, toUnixTimestamp64Milli(timestamp) AS ts FROM samples
-       WHERE fingerprint IN {fps:Array(UInt64)}
-         AND timestamp BETWEEN fromUnixTimestamp64Milli({min:Int64}, 'UTC') AND fromUnixTimestamp64Milli({max:Int64}, 'UTC')`,
-      // UInt64 parameters go as bigints: strings would be quoted inside the array.
-      { fps: [...new Set(samples.map((s) => s.fingerprint))].map(BigInt), min, max },
-    );
-    return new Set(rows.map((r) => `${r.fp}:${Number(r.ts)}`));
   }
 }

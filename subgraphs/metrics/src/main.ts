@@ -1,5 +1,5 @@
 import { ConsulClient, loadConfigOrExit, runUntilSignalled } from '@heimdall/shared';
-import { createClickHouseClient } from './clickhouse.js';
+import { createClickHouseClient } from './store/index.js';
 import { metricsEnvSchema } from './config.js';
 import { createServer } from './server.js';
 

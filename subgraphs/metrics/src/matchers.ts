@@ -1,3 +1,6 @@
+import { heimdallError } from '@heimdall/shared';
+import { RE2JS } from 're2js';
+
 export type MatchOp = 'EQ' | 'NEQ' | 'RE' | 'NRE';
 
 export interface LabelMatcher {
@@ -7,20 +10,22 @@ export interface LabelMatcher {
 }
 
 /**
- * SQL conditions on the `labels` map of `series`, one per matcher, with keys and values bound as parameters
- * (added to `params`), never spliced into the SQL. Regular expressions are anchored, as in PromQL.
+ * Checks every regular expression of `matchers` in RE2's dialect, the one ClickHouse runs (JavaScript's RegExp
+ * accepts lookarounds and backreferences that RE2 refuses); the error names the matcher as the client wrote it,
+ * e.g. `matchers[1].value`. The store's clause builder calls this, so no query can skip it.
  */
-export function labelMatcherClauses(matchers: readonly LabelMatcher[], params: Record<string, unknown>): string[] {
-  return matchers.map((m, i) => {
-    params[`k${i}`] = m.key;
-    params[`v${i}`] = m.op === 'RE' || m.op === 'NRE' ? `^(?:${m.value})$` : m.value;
-    const label = `labels[{k${i}:String}]`;
-    return {
-      EQ: `${label} = {v${i}:String}`,
-      NEQ: `${label} != {v${i}:String}`,
-      RE: `match(${label}, {v${i}:String})`,
-      NRE: `NOT match(${label}, {v${i}:String})`,
-    }[m.op];
+export function checkMatchers(matchers: readonly LabelMatcher[], argument: string): void {
+  matchers.forEach((m, i) => {
+    if (m.op !== 'RE' && m.op !== 'NRE') return;
+    try {
+      RE2JS.compile(m.value);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.replace(/^error parsing regexp: /, '') : String(error);
+      throw heimdallError('BAD_USER_INPUT', {
+        message: `${argument}[${i}].value: "${m.value}" is not a regular expression RE2 accepts (${reason})`,
+        details: { argument: `${argument}[${i}].value` },
+      });
+    }
   });
 }
 

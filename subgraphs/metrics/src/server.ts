@@ -7,10 +7,10 @@ import {
   serveSubgraphSchema,
   registerOtlpRoute,
 } from '@heimdall/shared';
-import { MetricsWriter } from './ingest.js';
 import type { MetricsConfig } from './config.js';
-import { migrate } from './migrations.js';
+import { MetricsWriter } from './ingest.js';
 import { type MetricsContext, buildSchema } from './schema.js';
+import { ClickHouseStore, MetricsStore, migrate } from './store/index.js';
 
 export const SERVICE_NAME = 'metrics';
 export const VERSION = '0.1.0';
@@ -26,20 +26,24 @@ export async function createServer(config: MetricsConfig, deps: MetricsDeps): Pr
   const applied = await migrate(deps.clickhouse);
   if (applied.length > 0) platform.logger.info({ event: 'migrated', applied }, `applied ${applied.join(', ')}`);
   const policy = createResiliencePolicy('clickhouse', undefined, platform.resilienceMetrics);
-  platform.readiness.add({
-    name: 'clickhouse',
-    check: async (signal) => void (await deps.clickhouse.query({ query: 'SELECT 1', abort_signal: signal })).text(),
-  });
+  const store = new MetricsStore(
+    new ClickHouseStore(deps.clickhouse, policy, {
+      maxExecutionSeconds: config.CLICKHOUSE_MAX_EXECUTION_SECONDS,
+      maxRowsToRead: config.CLICKHOUSE_MAX_ROWS_TO_READ,
+      maxBytesToRead: config.CLICKHOUSE_MAX_BYTES_TO_READ,
+    }),
+    config.METRIC_SAMPLES_MAX_ROWS_TO_READ,
+  );
+  platform.readiness.add({ name: 'clickhouse', check: (signal) => store.ping(signal) });
   const context: MetricsContext = {
-    clickhouse: deps.clickhouse,
-    policy,
+    store,
     limits: {
       maxSeries: config.METRIC_QUERY_MAX_SERIES,
       maxPoints: config.METRIC_QUERY_MAX_POINTS,
       maxRangeMs: config.METRIC_QUERY_MAX_RANGE_DAYS * 86_400_000,
     },
   };
-  const writer = new MetricsWriter(deps.clickhouse, policy);
+  const writer = new MetricsWriter(store, { maxPendingSize: config.INGEST_MAX_PENDING_POINTS });
   // Pending batches are written before the store client closes (main.ts closes it after stop()).
   platform.app.addHook('onClose', () => writer.close());
   await registerOtlpRoute(platform.app, { signal: 'metrics', handle: (request) => writer.ingest(request) });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClickHouseClient } from './clickhouse.js';
+import { createClickHouseClient } from './client.js';
 
 // With CLICKHOUSE_URL the same test runs against a ClickHouse server; otherwise against the embedded engine.
 const serverUrl = process.env.CLICKHOUSE_URL;

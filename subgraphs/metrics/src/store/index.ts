@@ -1,0 +1,12 @@
+export { ClickHouseStore, type ClickHouseTarget, type ReadLimits, createClickHouseClient } from './client.js';
+export {
+  type AggregationRequest,
+  MetricsStore,
+  type RawSample,
+  type SampleRecord,
+  type SampleSelection,
+  type SelectedSeries,
+  type SeriesRecord,
+  type SeriesSummary,
+} from './metrics-store.js';
+export { MIGRATIONS_DIR, clickhouseMigrationTarget, migrate } from './migrations.js';

@@ -1,0 +1,285 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { type LabelMatcher, checkMatchers } from '../matchers.js';
+import type { Aggregation } from '../query.js';
+import { SOURCES, histogramSql, scalarSql } from './aggregation-sql.js';
+import type { ClickHouseStore } from './client.js';
+
+/** A series row as ingest writes it (table `series`). */
+export interface SeriesRecord {
+  fingerprint: string;
+  metric: string;
+  type: string;
+  unit: string;
+  description: string;
+  service: string;
+  labels: Record<string, string>;
+  temporality: string;
+  monotonic: number;
+  last_seen: number;
+}
+
+/** A sample row as ingest writes it (table `samples`). */
+export interface SampleRecord {
+  fingerprint: string;
+  metric: string;
+  timestamp: number;
+  value: number;
+  bucket_bounds: number[];
+  bucket_counts: string[];
+  count: string;
+  sum: number;
+  quantile_levels: number[];
+  quantile_values: number[];
+}
+
+/** A series metricQuery selected: its fingerprint, the values of the groupBy labels ('' where it lacks one), how it adds up. */
+export interface SelectedSeries {
+  readonly fingerprint: string;
+  readonly group: readonly string[];
+  readonly type: string;
+  readonly temporality: string;
+}
+
+/** A series as `Service.series` lists it. */
+export interface SeriesSummary {
+  readonly name: string;
+  readonly type: string;
+  readonly unit: string;
+  readonly labels: Record<string, string>;
+}
+
+/** A raw sample as the seed queries return it. */
+export interface RawSample {
+  readonly name: string;
+  readonly value: number;
+  readonly timestamp: string;
+  readonly labels: Record<string, string>;
+  readonly unit: string;
+  readonly description: string;
+  readonly type: string;
+}
+
+/** What the seed queries select: a required range, optional name, service and label matchers. */
+export interface SampleSelection {
+  readonly name?: string | null | undefined;
+  readonly service?: string | null | undefined;
+  readonly labels: readonly LabelMatcher[];
+  /** How the client named the matchers, for errors (`filter.labels`). */
+  readonly labelsArgument: string;
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly limit: number;
+}
+
+/** One aggregation of metricQuery over the selected series. */
+export interface AggregationRequest {
+  readonly name: string;
+  readonly series: readonly SelectedSeries[];
+  /** Group index of each series, in `series` order. */
+  readonly groups: readonly number[];
+  readonly source: keyof typeof SOURCES;
+  readonly aggregation: Aggregation;
+  readonly stepSeconds: number;
+  readonly fromMs: number;
+  readonly toMs: number;
+  /** The quantile level of P50…P99, 0 otherwise. */
+  readonly quantile: number;
+}
+
+/**
+ * SQL conditions on the `labels` map of `series`, one per matcher, with keys and values bound as parameters
+ * (added to `params`), never spliced into the SQL. Regular expressions are checked in RE2's dialect first and
+ * anchored, as in PromQL.
+ */
+function labelMatcherClauses(matchers: readonly LabelMatcher[], params: Record<string, unknown>, argument: string): string[] {
+  checkMatchers(matchers, argument);
+  return matchers.map((m, i) => {
+    params[`k${i}`] = m.key;
+    params[`v${i}`] = m.op === 'RE' || m.op === 'NRE' ? `^(?:${m.value})$` : m.value;
+    const label = `labels[{k${i}:String}]`;
+    return {
+      EQ: `${label} = {v${i}:String}`,
+      NEQ: `${label} != {v${i}:String}`,
+      RE: `match(${label}, {v${i}:String})`,
+      NRE: `NOT match(${label}, {v${i}:String})`,
+    }[m.op];
+  });
+}
+
+/**
+ * The metrics subgraph's store: the only place that holds its SQL. Every call goes through the ClickHouse store's
+ * policy and engine-side limits; values are bound parameters.
+ */
+export class MetricsStore {
+  constructor(
+    private readonly clickhouse: ClickHouseStore,
+    /** Rows a seed query (`metrics`, `metricsByName`) may scan; a selection over it fails with LIMIT_EXCEEDED. */
+    private readonly sampleReadMaxRows = 10_000_000,
+  ) {}
+
+  get client(): ClickHouseClient {
+    return this.clickhouse.client;
+  }
+
+  ping(signal: AbortSignal): Promise<void> {
+    return this.clickhouse.ping(signal);
+  }
+
+  insertSeries(series: readonly SeriesRecord[]): Promise<void> {
+    return this.clickhouse.insert('series', series);
+  }
+
+  /**
+   * Inserts one request's samples as one block. ClickHouse keeps the hashes of the samples table's last 100,000
+   * blocks (migration 0004): an agent's retry reaching another instance at the same moment is the same block, and is
+   * stored once, in the rollup too.
+   */
+  insertSamples(samples: readonly SampleRecord[]): Promise<void> {
+    return this.clickhouse.insert('samples', samples);
+  }
+
+  /** `fingerprint:timestamp` of the given samples that are stored already (an agent's retry of a request that landed). */
+  async storedSampleKeys(samples: readonly SampleRecord[]): Promise<Set<string>> {
+    if (samples.length === 0) return new Set();
+    const min = samples.reduce((m, s) => Math.min(m, s.timestamp), Infinity);
+    const max = samples.reduce((m, s) => Math.max(m, s.timestamp), -Infinity);
+    const rows = await this.clickhouse.rows<{ fp: string; ts: number | string }>(
+      `SELECT toString(fingerprint) AS fp, toUnixTimestamp64Milli(timestamp) AS ts FROM samples
+       WHERE fingerprint IN {fps:Array(UInt64)}
+         AND timestamp BETWEEN fromUnixTimestamp64Milli({min:Int64}, 'UTC') AND fromUnixTimestamp64Milli({max:Int64}, 'UTC')`,
+      // UInt64 parameters go as bigints: strings would be quoted inside the array.
+      { fps: [...new Set(samples.map((s) => s.fingerprint))].map(BigInt), min, max },
+    );
+    return new Set(rows.map((r) => `${r.fp}:${Number(r.ts)}`));
+  }
+
+  /**
+   * The series of one metric that match, at most `limit` (the caller asks for one more than it allows, to tell
+   * "exactly the limit" from "over it"), with the values of the groupBy labels only. The series table is ordered
+   * by metric, so this reads that metric's granules alone.
+   */
+  async selectSeries(
+    name: string,
+    matchers: readonly LabelMatcher[],
+    groupBy: readonly string[],
+    limit: number,
+  ): Promise<{ series: SelectedSeries[]; rowsRead: number }> {
+    const params: Record<string, unknown> = { name, limit };
+    const clauses = labelMatcherClauses(matchers, params, 'matchers');
+    groupBy.forEach((key, i) => (params[`g${i}`] = key));
+    const { rows, rowsRead } = await this.clickhouse.compact<[string, string[], string, string]>(
+      `SELECT toString(fingerprint), [${groupBy.map((_, i) => `labels[{g${i}:String}]`).join(', ')}], type, temporality FROM series FINAL
+       WHERE metric = {name:String} ${clauses.map((c) => `AND ${c}`).join(' ')}
+       ORDER BY fingerprint LIMIT {limit:UInt32}`,
+      params,
+    );
+    return { series: rows.map(([fingerprint, group, type, temporality]) => ({ fingerprint, group, type, temporality })), rowsRead };
+  }
+
+  /** One value per group and step, `[group, [[stepStart, value], …]]`, computed in ClickHouse. */
+  aggregate(request: AggregationRequest, summaries: boolean): Promise<{ rows: [number, [number, number][]][]; rowsRead: number }> {
+    return this.clickhouse.compact(
+      `SELECT g, arraySort(groupArray((t, toFloat64(v)))) FROM (${scalarSql(request.aggregation, SOURCES[request.source], summaries)})
+       WHERE isFinite(v) GROUP BY g`,
+      this.aggregationParams(request),
+    );
+  }
+
+  /** The buckets each group of histograms counted per step: `[group, stepStart, bounds, counts]`, ordered. */
+  histogramBuckets(request: AggregationRequest): Promise<{ rows: [number, number, number[], (number | string)[]][]; rowsRead: number }> {
+    return this.clickhouse.compact(histogramSql(SOURCES[request.source]), this.aggregationParams(request));
+  }
+
+  /**
+   * Raw samples, newest first. Samples are read only for the series that match (by the samples' primary key) and
+   * only in the range; the engine's row limit bounds a selection that still matches too much.
+   */
+  async readSamples(selection: SampleSelection): Promise<RawSample[]> {
+    const params: Record<string, unknown> = {
+      from: selection.fromMs,
+      to: selection.toMs,
+      limit: selection.limit,
+      name: selection.name ?? '',
+      service: selection.service ?? '',
+    };
+    const clauses = labelMatcherClauses(selection.labels, params, selection.labelsArgument);
+    if (selection.name) clauses.push('metric = {name:String}');
+    if (selection.service) clauses.push('service = {service:String}');
+    const where = clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`;
+    const rows = await this.clickhouse.rows<{
+      name: string;
+      value: number;
+      ts: number | string;
+      labels: Record<string, string>;
+      unit: string;
+      description: string;
+      type: string;
+    }>(
+      `SELECT s.metric AS name, s.value AS value, toUnixTimestamp64Milli(s.timestamp) AS ts,
+              r.labels AS labels, r.unit AS unit, r.description AS description, r.type AS type
+       FROM (SELECT fingerprint, metric, value, timestamp FROM samples
+             WHERE fingerprint IN (SELECT fingerprint FROM series ${where})
+               AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
+             ORDER BY timestamp DESC LIMIT {limit:UInt32}) AS s
+       INNER JOIN (SELECT fingerprint, labels, unit, description, type FROM series FINAL ${where}) AS r USING fingerprint
+       ORDER BY ts DESC`,
+      params,
+      { maxRowsToRead: this.sampleReadMaxRows },
+    );
+    return rows.map((r) => ({
+      name: r.name,
+      value: r.value,
+      timestamp: new Date(Number(r.ts)).toISOString(),
+      labels: r.labels,
+      unit: r.unit,
+      description: r.description,
+      type: r.type,
+    }));
+  }
+
+  /** Metric names containing `search` (any case), from the small table of (service, metric) pairs. */
+  metricNames(search: string, limit: number): Promise<{ name: string; type: string; unit: string; description: string }[]> {
+    return this.clickhouse.rows(
+      `SELECT metric AS name, anyLast(type) AS type, anyLast(unit) AS unit, anyLast(description) AS description
+       FROM service_metrics WHERE positionCaseInsensitive(metric, {search:String}) > 0
+       GROUP BY metric ORDER BY metric LIMIT {limit:UInt32}`,
+      { search, limit },
+    );
+  }
+
+  /** Each label key of a metric's series seen since `fromMs`, with up to `maxValues` of its values. */
+  metricLabels(name: string, fromMs: number, maxValues: number): Promise<{ key: string; values: string[] }[]> {
+    return this.clickhouse.rows(
+      `SELECT key, arraySlice(arraySort(groupUniqArray(value)), 1, {maxValues:UInt32}) AS values
+       FROM series FINAL ARRAY JOIN mapKeys(labels) AS key, mapValues(labels) AS value
+       WHERE metric = {name:String} AND last_seen >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
+       GROUP BY key ORDER BY key`,
+      { name, from: fromMs, maxValues },
+    );
+  }
+
+  /** A service's series by metric name: its metric names first (a small table), then those metrics' series by key. */
+  serviceSeries(service: string, limit: number): Promise<SeriesSummary[]> {
+    return this.clickhouse.rows(
+      `SELECT metric AS name, type, unit, labels FROM series FINAL
+       WHERE metric IN (SELECT metric FROM service_metrics WHERE service = {service:String}) AND service = {service:String}
+       ORDER BY metric, fingerprint LIMIT {limit:UInt32}`,
+      { service, limit },
+    );
+  }
+
+  private aggregationParams(request: AggregationRequest): Record<string, unknown> {
+    return {
+      name: request.name,
+      // UInt64 parameters go as bigints: strings would be quoted inside the array.
+      fps: request.series.map((s) => BigInt(s.fingerprint)),
+      groups: request.groups,
+      step: request.stepSeconds,
+      from: request.fromMs,
+      to: request.toMs,
+      q: request.quantile,
+      deltas: request.series.map((s) => (s.temporality === 'delta' ? 1 : 0)),
+      cumulatives: request.series.map((s) => (s.temporality === 'cumulative' ? 1 : 0)),
+    };
+  }
+}
