@@ -31,17 +31,18 @@ interface CodegenSettings {
  */
 function withoutFederationEntryPoints(document: DocumentNode): DocumentNode {
   const added = new Set(['_Service', '_Any', '_Entity']);
-  return {
-    ...document,
-    definitions: document.definitions.flatMap((definition) => {
-      if ('name' in definition && definition.name !== undefined && added.has(definition.name.value)) return [];
-      if (definition.kind === Kind.OBJECT_TYPE_DEFINITION && definition.name.value === 'Query') {
-        const fields = definition.fields?.filter((f) => f.name.value !== '_entities' && f.name.value !== '_service');
-        return fields?.length === 0 ? [] : [{ ...definition, fields }];
-      }
-      return [definition];
-    }),
-  };
+  let queryLeft = true;
+  const definitions = document.definitions.flatMap((definition) => {
+    if ('name' in definition && definition.name !== undefined && added.has(definition.name.value)) return [];
+    if (definition.kind === Kind.OBJECT_TYPE_DEFINITION && definition.name.value === 'Query') {
+      const fields = definition.fields?.filter((f) => f.name.value !== '_entities' && f.name.value !== '_service');
+      queryLeft = (fields?.length ?? 0) > 0;
+      return queryLeft ? [{ ...definition, fields }] : [];
+    }
+    return [definition];
+  });
+  // A subgraph with no root fields of its own (only entity fields) has no Query left to name.
+  return { ...document, definitions: queryLeft ? definitions : definitions.filter((d) => d.kind !== Kind.SCHEMA_DEFINITION) };
 }
 
 let stale = 0;

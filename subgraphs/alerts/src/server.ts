@@ -2,8 +2,8 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { type ConsulClient, type Platform, createSubgraphPlatform, createResiliencePolicy, serveSubgraphSchema } from '@heimdall/shared';
 import type { AlertsConfig } from './config.js';
-import { migrate } from './migrations.js';
 import { type AlertsContext, buildSchema } from './schema.js';
+import { PostgresStore, RulesStore, migrate } from './store/index.js';
 
 export const SERVICE_NAME = 'alerts';
 export const VERSION = '0.1.0';
@@ -19,14 +19,17 @@ export async function createServer(config: AlertsConfig, deps: AlertsDeps): Prom
   const platform = createSubgraphPlatform({ name: SERVICE_NAME, version: VERSION, env: config, consul: deps.consul });
   const applied = await migrate(deps.pool);
   if (applied.length > 0) platform.logger.info({ event: 'migrated', applied }, `applied ${applied.join(', ')}`);
-  platform.readiness.add({ name: 'postgres', check: async () => void (await deps.pool.query('SELECT 1')) });
+  const postgres = new PostgresStore(deps.pool, createResiliencePolicy('postgres', undefined, platform.resilienceMetrics), {
+    statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS,
+  });
+  platform.readiness.add({ name: 'postgres', check: (signal) => postgres.ping(signal) });
   platform.readiness.add({
     name: 'redis',
     check: async () => {
       if ((await deps.redis.ping()) !== 'PONG') throw new Error('no PONG');
     },
   });
-  const context: AlertsContext = { pool: deps.pool, policy: createResiliencePolicy('postgres', undefined, platform.resilienceMetrics) };
+  const context: AlertsContext = { rules: new RulesStore(postgres) };
   await serveSubgraphSchema(platform, buildSchema(), context);
   return platform;
 }

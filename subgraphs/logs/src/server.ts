@@ -3,6 +3,7 @@ import { type ConsulClient, type Platform, createSubgraphPlatform, createResilie
 import type { LogsConfig } from './config.js';
 import { ensureLogIndices } from './indices.js';
 import { type LogsContext, buildSchema } from './schema.js';
+import { LogsStore } from './store.js';
 
 export const SERVICE_NAME = 'logs';
 export const VERSION = '0.1.0';
@@ -16,16 +17,9 @@ export interface LogsDeps {
 export async function createServer(config: LogsConfig, deps: LogsDeps): Promise<Platform> {
   const platform = createSubgraphPlatform({ name: SERVICE_NAME, version: VERSION, env: config, consul: deps.consul });
   await ensureLogIndices(deps.elasticsearch);
-  const policy = createResiliencePolicy('elasticsearch', undefined, platform.resilienceMetrics);
-  platform.readiness.add({
-    name: 'elasticsearch',
-    // `GET /` is not served by every distribution (SPEC §12): cluster health is the probe.
-    check: async (signal) => {
-      const health = await deps.elasticsearch.cluster.health({}, { signal });
-      if (health.status === 'red') throw new Error('cluster health is red');
-    },
-  });
-  const context: LogsContext = { es: deps.elasticsearch, policy };
+  const store = new LogsStore(deps.elasticsearch, createResiliencePolicy('elasticsearch', undefined, platform.resilienceMetrics));
+  platform.readiness.add({ name: 'elasticsearch', check: (signal) => store.ping(signal) });
+  const context: LogsContext = { store };
   await serveSubgraphSchema(platform, buildSchema(), context);
   return platform;
 }

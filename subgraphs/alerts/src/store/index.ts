@@ -1,0 +1,3 @@
+export { MIGRATIONS_DIR, migrate } from './migrations.js';
+export { type PostgresLimits, PostgresStore } from './postgres.js';
+export { type RuleRecord, RulesStore, ruleId } from './rules.js';
