@@ -3,6 +3,43 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+const SERVICES = ['gateway', 'metrics', 'logs', 'traces', 'alerts'];
+const TOOLING = ['stack', 'e2e', 'bench'];
+const TESTS = ['**/*.test.ts', '**/*.fixture.ts', '**/*.fixtures.ts'];
+
+function restrictImports(files, forbidden, message, ignores = TESTS) {
+  return {
+    files,
+    ignores,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: forbidden.map((name) => `@heimdall/${name}`), message },
+            { group: forbidden.map((name) => `@heimdall/${name}/*`), message },
+            { group: ['**/testing', '**/testing.js', '**/*.fixture', '**/*.fixture.js', '**/*.fixtures', '**/*.fixtures.js'], message: 'Test helpers and fixtures belong to tests.' },
+          ],
+        },
+      ],
+    },
+  };
+}
+
+function boundaries() {
+  return [
+    restrictImports(['shared/src/**/*.ts'], [...SERVICES, ...TOOLING], 'shared is the ground: it imports no service and no tooling.'),
+    restrictImports(['gateway/src/**/*.ts'], [...SERVICES.filter((s) => s !== 'gateway'), ...TOOLING], 'The gateway meets subgraphs only through federation.'),
+    ...['metrics', 'logs', 'traces', 'alerts'].map((name) =>
+      restrictImports(
+        [`subgraphs/${name}/src/**/*.ts`],
+        [...SERVICES.filter((s) => s !== name), ...TOOLING],
+        'Subgraphs never import each other, the gateway or the stack tooling: they meet through federation and their APIs.',
+      ),
+    ),
+  ];
+}
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '.stack/**', '**/dist/**', 'elasticsearch/nori-plugin/**'] },
   js.configs.recommended,
@@ -23,6 +60,10 @@ export default tseslint.config(
       ],
     },
   },
+  // The house's floors (STYLE §1): shared is the ground and imports no service; a subgraph meets the others only
+  // through federation; the gateway meets subgraphs only through federation too; services never import the stack
+  // CLI, test helpers or fixtures (their tests may).
+  ...boundaries(),
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
