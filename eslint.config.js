@@ -70,7 +70,7 @@ export default tseslint.config(
   },
   {
     // Entry points read the environment; so do integration tests, which find the stack as the CLI does.
-    files: ['**/main.ts', 'stack/src/cli.ts', 'scripts/**', '**/*.config.ts', 'eslint.config.js', '**/*.int.test.ts', 'bench/src/**'],
+    files: ['**/main.ts', 'stack/src/cli.ts', 'scripts/**', '**/*.config.ts', 'eslint.config.js', '**/*.int.test.ts', '**/*.fixture.ts', 'bench/src/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

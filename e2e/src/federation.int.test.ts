@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { test as base, beforeAll, describe, expect } from 'vitest';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import pg from 'pg';
@@ -11,8 +11,7 @@ import { REPO_DIR, localStack } from '@heimdall/stack';
 import { type GraphQLErrorBody, System } from './system.js';
 
 const local = localStack(process.env);
-const service = `checkout-${randomUUID().slice(0, 8)}`;
-const FULL_QUERY = `{ service(name: "${service}") {
+const fullQuery = (service: string) => `{ service(name: "${service}") {
   name
   series { name labels { key value } }
   logs(limit: 1) { message level }
@@ -41,7 +40,7 @@ async function eventually(check: () => Promise<boolean>, ms = 20_000): Promise<b
 }
 
 /** One record of `service` in each subgraph's store, so each field proves it read its real store. */
-async function seedStores(system: System): Promise<void> {
+async function seedStores(system: System, service: string): Promise<void> {
   await system.clickhouse.insert({
     table: 'series',
     values: [
@@ -96,54 +95,74 @@ async function seedStores(system: System): Promise<void> {
   expect(posted.status).toBe(200);
 }
 
-const EXPECTED: ServiceAnswer['service'] = {
+const expected = (service: string): ServiceAnswer['service'] => ({
   name: service,
   series: [{ name: 'http_requests_total', labels: [{ key: 'route', value: '/pay' }, { key: 'service', value: service }] }],
   logs: [{ message: '결제 요청이 실패했습니다', level: 'ERROR' }],
   operations: [{ name: 'POST /pay' }],
   rules: [{ name: 'checkout error rate', severity: 'HIGH' }],
-};
+});
 
-describe('the federated system', () => {
-  let system: System;
-
-  beforeAll(async () => {
-    await local.require('consul', 'elasticsearch', 'jaeger', 'postgres', 'redis');
-    system = await System.create(local, process.env.CLICKHOUSE_URL);
-  });
-  afterAll(async () => {
+/**
+ * Each test gets a system of its own (its own Consul tag, ClickHouse folder, gateway and subgraphs) and a service
+ * name of its own for the data it seeds, so no test reads what another wrote; the system stops after the test.
+ */
+const it = base.extend<{ system: System; service: string; seeded: () => Promise<void> }>({
+  // eslint-disable-next-line no-empty-pattern -- vitest reads the fixtures a test uses from this parameter's pattern
+  system: async ({}, use) => {
+    const system = await System.create(local, process.env.CLICKHOUSE_URL);
+    await use(system);
     await system.stop();
+  },
+  // eslint-disable-next-line no-empty-pattern
+  service: async ({}, use) => use(`checkout-${randomUUID().slice(0, 8)}`),
+  /** Seeds each store with the test's service; the rules it adds are deleted after the test. */
+  seeded: async ({ system, service }, use) => {
+    let seeded = false;
+    await use(async () => {
+      await seedStores(system, service);
+      seeded = true;
+    });
+    if (!seeded) return;
     const cleanup = new pg.Client({ connectionString: local.endpoints.postgresUrl });
     await cleanup.connect();
     await cleanup.query(`DELETE FROM alert_rules WHERE labels ->> 'service' = $1`, [service]);
     await cleanup.end();
-  });
+  },
+});
 
-  it('starts before its subgraphs and serves each as it registers', async () => {
+/** Starts the four subgraphs (and the gateway, unless it runs), seeds the stores and waits until the whole answer is there. */
+async function startAll(system: System, service: string, seed: () => Promise<void>, gatewayEnv: Record<string, string> = {}): Promise<void> {
+  for (const name of ['metrics', 'logs', 'traces', 'alerts'] as const) await system.startSubgraph(name);
+  if (system.gateway === undefined) await system.startGateway(gatewayEnv);
+  await seed();
+  const answered = await eventually(async () => {
+    const result = await system.query<ServiceAnswer>(fullQuery(service));
+    return result.errors === undefined && (result.data?.service.operations?.length ?? 0) > 0;
+  });
+  expect(answered).toBe(true);
+}
+
+describe('the federated system', () => {
+  beforeAll(() => local.require('consul', 'elasticsearch', 'jaeger', 'postgres', 'redis'));
+
+  it('starts before its subgraphs and answers one query with every signal, each read by its own subgraph from its store', async ({ system, service, seeded }) => {
     await system.startGateway({ SUBGRAPH_RETENTION_MS: '600000' });
     expect(await system.query(`{ service(name: "${service}") { name } }`)).toEqual({ data: { service: { name: service } } });
 
-    for (const name of ['metrics', 'logs', 'traces', 'alerts'] as const) await system.startSubgraph(name);
-    await seedStores(system);
+    await startAll(system, service, seeded);
 
-    const answered = await eventually(async () => {
-      const result = await system.query<ServiceAnswer>(FULL_QUERY);
-      return result.errors === undefined && (result.data?.service.operations?.length ?? 0) > 0;
-    });
-    expect(answered).toBe(true);
-  });
-
-  it('answers one query with every signal, each read by its own subgraph from its store', async () => {
-    const result = await system.query<ServiceAnswer>(FULL_QUERY);
+    const result = await system.query<ServiceAnswer>(fullQuery(service));
     expect(result.errors).toBeUndefined();
-    expect(result.data?.service).toEqual(EXPECTED);
+    expect(result.data?.service).toEqual(expected(service));
   });
 
-  it('answers with the other parts and an UNAVAILABLE error when a subgraph dies, and recovers when it is back', async () => {
+  it('answers with the other parts and an UNAVAILABLE error when a subgraph dies, and recovers when it is back', async ({ system, service, seeded }) => {
+    await startAll(system, service, seeded, { SUBGRAPH_RETENTION_MS: '600000' });
     await system.crash('metrics');
 
-    const partial = await system.query<ServiceAnswer>(FULL_QUERY);
-    expect(partial.data?.service).toEqual({ ...EXPECTED, series: null });
+    const partial = await system.query<ServiceAnswer>(fullQuery(service));
+    expect(partial.data?.service).toEqual({ ...expected(service), series: null });
     expect(partial.errors).toEqual([
       expect.objectContaining({
         path: ['service', 'series'],
@@ -152,25 +171,25 @@ describe('the federated system', () => {
     ]);
 
     // Enough failures in the window open the breaker, which then answers at once without calling out.
-    for (let i = 0; i < 6; i++) await system.query(FULL_QUERY);
+    for (let i = 0; i < 6; i++) await system.query(fullQuery(service));
     const metrics = await (await fetch(`${system.gateway!.service.url}/metrics`)).text();
     expect(metrics).toMatch(/heimdall_circuit_breaker_state\{policy="subgraph_metrics"[^}]*\} 2/);
 
     await system.startSubgraph('metrics');
-    const recovered = await eventually(async () => (await system.query<ServiceAnswer>(FULL_QUERY)).errors === undefined);
+    const recovered = await eventually(async () => (await system.query<ServiceAnswer>(fullQuery(service))).errors === undefined);
     expect(recovered).toBe(true);
-    expect((await system.query<ServiceAnswer>(FULL_QUERY)).data?.service).toEqual(EXPECTED);
+    expect((await system.query<ServiceAnswer>(fullQuery(service))).data?.service).toEqual(expected(service));
   });
 
-  it('takes OTLP metrics at the gateway and answers metricQuery through it, rollup and raw agreeing', async () => {
-    // A service of its own, so the other tests' expected answer for `service` is unchanged.
-    const queueService = `${service}-queue`;
+  it('takes OTLP metrics at the gateway and answers metricQuery through it, rollup and raw agreeing', async ({ system, service }) => {
+    await system.startSubgraph('metrics');
+    await system.startGateway();
     const now = Date.now();
     const points = Array.from({ length: 120 }, (_, i) => ({ ms: now - 3 * 60_000 + i * 1000, value: i % 10 }));
     const body = {
       resourceMetrics: [
         {
-          resource: { attributes: [{ key: 'service.name', value: { stringValue: queueService } }] },
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
           scopeMetrics: [
             {
               metrics: [
@@ -195,7 +214,7 @@ describe('the federated system', () => {
     const to = new Date(now + 60_000).toISOString();
     const query = (step: string) =>
       system.query<{ metricQuery: { source: string; series: { points: { value: number }[] }[] } }>(
-        `{ metricQuery(input: { name: "queue_depth", matchers: [{ key: "service.name", op: EQ, value: "${queueService}" }],
+        `{ metricQuery(input: { name: "queue_depth", matchers: [{ key: "service.name", op: EQ, value: "${service}" }],
             range: { from: "${from}", to: "${to}" }, step: "${step}", aggregation: SUM }) { source series { points { value } } } }`,
       );
     const total = (result: Awaited<ReturnType<typeof query>>) =>
@@ -211,28 +230,29 @@ describe('the federated system', () => {
     expect(unknownSignal.status).toBe(404);
   });
 
-  it('keeps serving the previous supergraph when a new subgraph does not compose', async () => {
+  it('keeps serving the previous supergraph when a new subgraph does not compose', async ({ system, service, seeded }) => {
+    await startAll(system, service, seeded);
     const outcomes: boolean[] = [];
     system.gateway!.supergraph.onComposition((event) => outcomes.push(event.ok));
     const rogue = await startConflictingSubgraph(system);
     try {
       expect(await eventually(() => Promise.resolve(outcomes.includes(false)))).toBe(true);
-      const result = await system.query<ServiceAnswer>(FULL_QUERY);
+      const result = await system.query<ServiceAnswer>(fullQuery(service));
       expect(result.errors).toBeUndefined();
-      expect(result.data?.service).toEqual(EXPECTED);
+      expect(result.data?.service).toEqual(expected(service));
 
       // A later change still composes while the bad subgraph is registered: a restarted subgraph comes back.
       await system.crash('logs');
       await system.startSubgraph('logs');
       const composedAfter = outcomes.length;
       expect(await eventually(() => Promise.resolve(outcomes.slice(composedAfter).includes(true)))).toBe(true);
-      expect((await system.query<ServiceAnswer>(FULL_QUERY)).data?.service).toEqual(EXPECTED);
+      expect((await system.query<ServiceAnswer>(fullQuery(service))).data?.service).toEqual(expected(service));
     } finally {
       await rogue.service.stop();
     }
   });
 
-  it('removes an instance from Consul when its process gets SIGTERM', async () => {
+  it('removes an instance from Consul when its process gets SIGTERM', async ({ system }) => {
     const instanceId = `traces-e2e-${randomUUID().slice(0, 8)}`;
     // As `npm start` runs it: not under vitest's NODE_ENV=test, which changes how Apollo Server handles signals.
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'NODE_ENV' && !key.startsWith('VITEST')));
@@ -252,8 +272,9 @@ describe('the federated system', () => {
 
   it('lets a process that started and stopped the system in-process exit by itself', async () => {
     // Embedders (tests, benchmarks) stop services without process.exit: an open Consul watch would hang them.
+    // The child finds the stack from its environment, as this process does; nothing of it goes on its command line.
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('VITEST')));
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_DIR, 'e2e', 'src', 'stopped-system.fixture.ts'), JSON.stringify(process.env)], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_DIR, 'e2e', 'src', 'stopped-system.fixture.ts')], {
       env: inherited,
       stdio: 'ignore',
     });
@@ -263,10 +284,11 @@ describe('the federated system', () => {
     expect(outcome).toBe(0);
   }, 90_000);
 
-  it('shows one gateway query as one trace across the gateway and the subgraphs it called', async () => {
+  it('shows one gateway query as one trace across the gateway and the subgraphs it called', async ({ system, service, seeded }) => {
+    await startAll(system, service, seeded);
     const traceId = randomBytes(16).toString('hex');
     const traceparent = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
-    const result = await system.query<ServiceAnswer>(FULL_QUERY, { traceparent });
+    const result = await system.query<ServiceAnswer>(fullQuery(service), { traceparent });
     expect(result.errors).toBeUndefined();
 
     // Stopping flushes every service's spans to Jaeger.
