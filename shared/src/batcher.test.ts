@@ -39,6 +39,19 @@ describe('group commit', () => {
     expect((await results).map((r) => r.status)).toEqual(['rejected', 'rejected']);
   });
 
+  it("hands each request what the write reported for its own items, and fails only the request whose item failed", async () => {
+    const batcher = new GroupCommitBatcher<string, string>(
+      (items) => Promise.resolve(items.map((item) => (item === 'bad' ? new Error('shard unavailable') : `stored ${item}`))),
+      { maxDelayMs: 5 },
+    );
+    const results = Promise.allSettled([batcher.add(['a', 'b']), batcher.add(['c', 'bad']), batcher.add(['d'])]);
+    await vi.advanceTimersByTimeAsync(5);
+    const [first, second, third] = await results;
+    expect(first).toEqual({ status: 'fulfilled', value: ['stored a', 'stored b'] });
+    expect(second).toMatchObject({ status: 'rejected', reason: { code: 'UNAVAILABLE', retryAfterSeconds: 5 } });
+    expect(third).toEqual({ status: 'fulfilled', value: ['stored d'] });
+  });
+
   it('never splits one request across two writes', async () => {
     const writes: number[][] = [];
     const batcher = new GroupCommitBatcher<number>((items) => record(writes, items), { maxBatchSize: 2, maxDelayMs: 5 });
@@ -62,7 +75,7 @@ describe('group commit', () => {
     const second = batcher.add([3, 4]);
     await vi.advanceTimersByTimeAsync(0);
     release();
-    await expect(second).resolves.toBeUndefined();
+    await expect(second).resolves.toEqual([]);
   });
 
   it('bounds what waits by what the items weigh, not by how many requests brought them', async () => {

@@ -20,12 +20,19 @@ export interface BatcherOptions<T> {
   readonly failedWriteRetryAfterSeconds?: number;
 }
 
-interface Waiting<T> {
+interface Waiting<T, R> {
   readonly items: readonly T[];
   readonly size: number;
-  resolve(): void;
+  resolve(results: R[]): void;
   reject(error: unknown): void;
 }
+
+/**
+ * What a write may report about each item, in item order: a result handed back to the request that brought it, or
+ * an Error that fails that request alone (503 with Retry-After, unless it is a HeimdallError of its own). A write
+ * that reports nothing succeeded for every item; a write that throws failed for every request of the batch.
+ */
+export type ItemOutcomes<R> = readonly (R | Error)[];
 
 /**
  * Group commit: concurrent requests share one write, and each request is answered only when the write holding
@@ -36,13 +43,13 @@ interface Waiting<T> {
  * failure that is not already a HeimdallError becomes UNAVAILABLE with Retry-After, so senders retry rather than
  * get a 500 that OTLP clients drop.
  */
-export class GroupCommitBatcher<T> {
+export class GroupCommitBatcher<T, R = void> {
   private readonly sizeOf: (item: T) => number;
   private readonly maxBatchSize: number;
   private readonly maxDelayMs: number;
   private readonly maxPendingSize: number;
   private readonly failedWriteRetryAfterSeconds: number;
-  private queue: Waiting<T>[] = [];
+  private queue: Waiting<T, R>[] = [];
   private queuedSize = 0;
   private writingSize = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -50,7 +57,7 @@ export class GroupCommitBatcher<T> {
   private closed = false;
 
   constructor(
-    private readonly write: (items: T[]) => Promise<void>,
+    private readonly write: (items: T[]) => Promise<ItemOutcomes<R> | void>,
     options: BatcherOptions<T> = {},
   ) {
     this.sizeOf = options.sizeOf ?? (() => 1);
@@ -60,16 +67,19 @@ export class GroupCommitBatcher<T> {
     this.failedWriteRetryAfterSeconds = options.failedWriteRetryAfterSeconds ?? 5;
   }
 
-  /** Resolves once `items` are committed. Throws RATE_LIMITED at once when the backlog is full. */
-  add(items: readonly T[]): Promise<void> {
+  /**
+   * Resolves once `items` are committed, with what the write reported for each (empty when it reported nothing).
+   * Throws RATE_LIMITED at once when the backlog is full.
+   */
+  add(items: readonly T[]): Promise<R[]> {
     if (this.closed) return Promise.reject(heimdallError('UNAVAILABLE', { message: 'shutting down', retryAfterSeconds: 1 }));
-    if (items.length === 0) return Promise.resolve();
+    if (items.length === 0) return Promise.resolve([]);
     const size = items.reduce((sum, item) => sum + this.sizeOf(item), 0);
     const pending = this.queuedSize + this.writingSize;
     if (pending > 0 && pending + size > this.maxPendingSize) {
       return Promise.reject(heimdallError('RATE_LIMITED', { message: 'ingest backlog is full', retryAfterSeconds: 1 }));
     }
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<R[]>((resolve, reject) => {
       this.queue.push({ items, size, resolve, reject });
       this.queuedSize += size;
       if (this.queuedSize >= this.maxBatchSize) this.flush();
@@ -95,21 +105,30 @@ export class GroupCommitBatcher<T> {
     this.writingSize += size;
     this.writing = this.writing.then(async () => {
       try {
-        await this.write(batch.flatMap((w) => w.items));
-        for (const waiting of batch) waiting.resolve();
+        const outcomes = await this.write(batch.flatMap((w) => w.items));
+        let offset = 0;
+        for (const waiting of batch) {
+          const mine = outcomes?.slice(offset, (offset += waiting.items.length)) ?? [];
+          const failed = mine.find((outcome): outcome is Error => outcome instanceof Error);
+          if (failed === undefined) waiting.resolve(mine as R[]);
+          else waiting.reject(this.failure(failed));
+        }
       } catch (error) {
-        const failure =
-          error instanceof HeimdallError
-            ? error
-            : heimdallError('UNAVAILABLE', {
-                message: `the batch was not stored: ${error instanceof Error ? error.message : String(error)}`,
-                retryAfterSeconds: this.failedWriteRetryAfterSeconds,
-                cause: error,
-              });
+        const failure = this.failure(error);
         for (const waiting of batch) waiting.reject(failure);
       } finally {
         this.writingSize -= size;
       }
     });
+  }
+
+  private failure(error: unknown): HeimdallError {
+    return error instanceof HeimdallError
+      ? error
+      : heimdallError('UNAVAILABLE', {
+          message: `the batch was not stored: ${error instanceof Error ? error.message : String(error)}`,
+          retryAfterSeconds: this.failedWriteRetryAfterSeconds,
+          cause: error,
+        });
   }
 }

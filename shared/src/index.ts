@@ -51,7 +51,7 @@ export {
   type WithSpanOptions,
   createTelemetry,
 } from './telemetry.js';
-export { type BatcherOptions, GroupCommitBatcher } from './batcher.js';
+export { type BatcherOptions, GroupCommitBatcher, type ItemOutcomes } from './batcher.js';
 export {
   type DecodeResult,
   type OtlpEncoding,
