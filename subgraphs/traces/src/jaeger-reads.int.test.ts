@@ -6,6 +6,7 @@ import { type ExportTraceServiceRequest, ResilienceMetrics, ServiceMetrics, crea
 import { localStack } from '@heimdall/stack';
 import { JaegerQueryClient } from './jaeger-client.js';
 import { attribute, makeExport, makeSpan, randomSpanId, randomTraceId } from './otlp-builders.fixtures.js';
+import { dependenciesFromTraces, mergeDependencies } from './service-map.js';
 import { encodeForJaeger } from './span-validation.js';
 import { type SpanModel, type TraceModel, tracesFromOtlp } from './trace-model.js';
 
@@ -186,13 +187,16 @@ describe('reading traces from Jaeger', () => {
     expect(await client.operations(service, { spanKind: 'CLIENT' })).toEqual([{ name: 'SELECT', spanKind: 'CLIENT' }]);
   });
 
-  it("reads Jaeger's service map, which counts spans whose parent is in another service", async () => {
+  it("reads Jaeger's service map, which counts spans whose parent is in another service, as the traces do", async () => {
     const [shop, payments] = [uniqueService('shop'), uniqueService('payments')];
     const { traceId, request, spanCount } = makeRichTrace(shop, payments);
     await push(request);
     await eventually(() => client.trace(traceId), (t) => t?.spanCount === spanCount);
 
-    const links = await client.dependencies(Date.now() + 60_000, 5 * 60_000);
-    expect(links.filter((l) => l.parent === shop || l.child === shop)).toEqual([{ parent: shop, child: payments, callCount: 2 }]);
+    const links = (await client.dependencies(Date.now() + 60_000, 5 * 60_000)).filter((l) => l.parent === shop || l.child === shop);
+    expect(links).toEqual([{ parent: shop, child: payments, callCount: 2 }]);
+
+    const computed = dependenciesFromTraces(await client.findTraces({ service: shop, start: Date.now() - 60_000, end: Date.now(), limit: 10 }));
+    expect(mergeDependencies(links, computed)).toEqual([{ parent: shop, child: payments, callCount: 2, errorCount: 1 }]);
   });
 });
