@@ -30,7 +30,7 @@ async function push(request: ExportTraceServiceRequest): Promise<void> {
   expect(response.status).toBe(200);
 }
 
-/** Reads until `done` holds: Jaeger's OTLP answer may come before the spans are readable (see the report on `batch`). */
+/** Reads until `done` holds: with a `batch` processor in its pipeline, Jaeger answers an export before it stores the spans. */
 async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

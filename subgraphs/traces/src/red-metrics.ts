@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
-import { type ExportMetricsServiceRequest, type ExportTraceServiceRequest, otlp } from '@heimdall/shared';
+import { type ExportMetricsServiceRequest, type ExportTraceServiceRequest, hexId, otlp } from '@heimdall/shared';
 
 /**
  * RED metrics (rate, errors, duration) derived from spans with the conventions of the OpenTelemetry Collector's
@@ -78,7 +78,7 @@ export function spanMetrics(request: ExportTraceServiceRequest, now: number): Ex
       const bucket = DURATION_BOUNDS_MS.findIndex((bound) => ms <= bound);
       s.bucketCounts[bucket === -1 ? DURATION_BOUNDS_MS.length : bucket]! += 1n;
       s.sum += ms;
-      s.spans.push(Buffer.from(span.traceId).toString('hex') + Buffer.from(span.spanId).toString('hex'));
+      s.spans.push(hexId(span.traceId) + hexId(span.spanId));
     }
   }
 
