@@ -1,8 +1,39 @@
-import { HttpStatusError, type ResiliencePolicy, heimdallError } from '@heimdall/shared';
+import { HttpStatusError, type ResiliencePolicy, decodeOtlpRequest, heimdallError } from '@heimdall/shared';
+import { type JaegerJsonTrace, otlpFromJaegerJson } from './jaeger-json.js';
+import { type SpanKind, type TraceModel, tracesFromOtlp } from './trace-model.js';
 
 export interface JaegerOperation {
   readonly name: string;
-  readonly spanKind: string;
+  /** Empty when unknown. */
+  readonly spanKind: SpanKind | '';
+}
+
+/** A service-to-service edge as Jaeger's dependencies API counts it: spans of `child` whose parent is in `parent`. */
+export interface JaegerDependencyLink {
+  readonly parent: string;
+  readonly child: string;
+  readonly callCount: number;
+}
+
+/** A trace search, as Jaeger's v1 search API takes it. Jaeger requires the service. */
+export interface TraceQuery {
+  readonly service: string;
+  readonly operation?: string;
+  /** Each must match a span, process or log tag of the service's spans (as text: `error` → `true`). */
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly minDurationMs?: number;
+  readonly maxDurationMs?: number;
+  /** Only traces with a span of the service in error (tag `error=true`, which Jaeger sets for OTLP status ERROR). */
+  readonly errorsOnly?: boolean;
+  /** Span start times, ms since the epoch. */
+  readonly start: number;
+  readonly end: number;
+  readonly limit: number;
+}
+
+export interface CallOptions {
+  /** The caller's abort (the client went away). */
+  readonly signal?: AbortSignal;
 }
 
 /** Jaeger's query API: the only way Heimdall reads traces (SPEC §5). Every call goes through one policy. */
@@ -12,23 +43,94 @@ export class JaegerQueryClient {
     private readonly policy: ResiliencePolicy,
   ) {}
 
-  async services(): Promise<string[]> {
-    return (await this.get<{ data: string[] | null }>('/api/services')).data ?? [];
+  async services(options: CallOptions = {}): Promise<string[]> {
+    return (await this.getJson<{ data: string[] | null }>('/api/services', options))?.data ?? [];
   }
 
-  async operations(service: string): Promise<JaegerOperation[]> {
+  /**
+   * The operations (span names) of a service with their span kinds, only those of `spanKind` when given. Badger
+   * records no kinds (it answers '' and ignores the filter); then the kinds come from the service's spans in its
+   * newest traces of the last hour, and an operation not among them has kind '' (and no kind filter keeps it).
+   */
+  async operations(service: string, options: CallOptions & { readonly spanKind?: SpanKind } = {}): Promise<JaegerOperation[]> {
     const query = new URLSearchParams({ service });
-    const body = await this.get<{ data: { name: string; spanKind: string }[] | null }>(`/api/operations?${query.toString()}`);
-    return (body.data ?? []).map((o) => ({ name: o.name, spanKind: o.spanKind }));
+    if (options.spanKind !== undefined) query.set('spanKind', options.spanKind.toLowerCase());
+    const body = await this.getJson<{ data: { name: string; spanKind: string }[] | null }>(`/api/operations?${query.toString()}`, options);
+    const reported = (body?.data ?? []).map((o) => ({ name: o.name, spanKind: spanKindOf(o.spanKind) }));
+    if (reported.every((o) => o.spanKind !== '')) return reported;
+
+    const now = Date.now();
+    const traces = await this.findTraces({ service, start: now - KIND_LOOKBACK_MS, end: now, limit: KIND_SAMPLE_TRACES }, options);
+    const seen = new Map<string, JaegerOperation>();
+    for (const span of traces.flatMap((t) => t.spans)) {
+      if (span.service === service) seen.set(`${span.kind}\u0000${span.operationName}`, { name: span.operationName, spanKind: span.kind });
+    }
+    const names = new Set(reported.map((o) => o.name));
+    const withKinds = [...seen.values()].filter((o) => names.has(o.name));
+    const kindless = reported.filter((o) => !withKinds.some((k) => k.name === o.name));
+    const operations = [...withKinds, ...kindless];
+    return operations
+      .filter((o) => options.spanKind === undefined || o.spanKind === options.spanKind)
+      .sort((a, b) => a.name.localeCompare(b.name) || a.spanKind.localeCompare(b.spanKind));
   }
 
-  private get<T>(path: string): Promise<T> {
+  /**
+   * A trace by id, as stored (`raw_traces`: none of Jaeger's adjustments), through the v3 API, whose OTLP keeps
+   * nanoseconds and native kinds and statuses. Undefined when Jaeger has no such trace; a malformed id is
+   * BAD_USER_INPUT without asking Jaeger.
+   */
+  async trace(traceId: string, options: CallOptions = {}): Promise<TraceModel | undefined> {
+    const id = normalizeTraceId(traceId);
+    const body = await this.getJson<{ result?: unknown }>(`/api/v3/traces/${id}?raw_traces=true`, { ...options, notFoundIsEmpty: true });
+    if (body?.result === undefined) return undefined;
+    const decoded = decodeOtlpRequest('traces', 'json', Buffer.from(JSON.stringify(body.result)));
+    if (!decoded.ok) throw heimdallError('INTERNAL', { message: `Jaeger's trace ${id} is not OTLP: ${decoded.message}` });
+    return tracesFromOtlp(decoded.request).find((t) => t.traceId === id);
+  }
+
+  /** Traces with a span of the service matching the query, newest first. */
+  async findTraces(query: TraceQuery, options: CallOptions = {}): Promise<TraceModel[]> {
+    const tags = { ...query.tags, ...(query.errorsOnly ? { error: 'true' } : {}) };
+    const params = new URLSearchParams({
+      service: query.service,
+      start: String(Math.floor(query.start * 1000)),
+      end: String(Math.ceil(query.end * 1000)),
+      limit: String(query.limit),
+    });
+    if (query.operation !== undefined) params.set('operation', query.operation);
+    if (Object.keys(tags).length > 0) params.set('tags', JSON.stringify(tags));
+    if (query.minDurationMs !== undefined) params.set('minDuration', `${Math.round(query.minDurationMs * 1000)}us`);
+    if (query.maxDurationMs !== undefined) params.set('maxDuration', `${Math.round(query.maxDurationMs * 1000)}us`);
+    const body = await this.getJson<{ data: JaegerJsonTrace[] | null }>(`/api/traces?${params.toString()}`, options);
+    return (body?.data ?? [])
+      .flatMap((trace) => tracesFromOtlp(otlpFromJaegerJson(trace)))
+      .sort((a, b) => (a.startTime < b.startTime ? 1 : a.startTime > b.startTime ? -1 : 0));
+  }
+
+  /**
+   * Jaeger's service map for the spans that started in (endTs − lookback, endTs], both in ms. With badger it is
+   * computed on the fly from the newest 100 traces of that window only.
+   */
+  async dependencies(endTs: number, lookbackMs: number, options: CallOptions = {}): Promise<JaegerDependencyLink[]> {
+    const params = new URLSearchParams({ endTs: String(Math.round(endTs)), lookback: String(Math.round(lookbackMs)) });
+    const body = await this.getJson<{ data: JaegerDependencyLink[] | null }>(`/api/dependencies?${params.toString()}`, options);
+    return (body?.data ?? []).map((d) => ({ parent: d.parent, child: d.child, callCount: d.callCount }));
+  }
+
+  private getJson<T>(path: string, options: CallOptions & { readonly notFoundIsEmpty?: boolean }): Promise<T | undefined> {
     return this.policy.execute(
       async (signal) => {
         const response = await fetch(`${this.baseUrl}${path}`, { signal });
+        if (response.status === 404 && options.notFoundIsEmpty) {
+          await response.body?.cancel();
+          return undefined;
+        }
         if (!response.ok) throw HttpStatusError.fromResponse(response);
-        // Jaeger answers unknown paths with a 200 HTML placeholder page: anything but JSON is a fault.
-        if (!response.headers.get('content-type')?.includes('application/json')) {
+        // Jaeger answers unknown paths with a 200 HTML placeholder page: anything but JSON is a fault. Its v3
+        // gateway labels its JSON text/plain.
+        const type = response.headers.get('content-type') ?? '';
+        if (!type.includes('application/json') && !(path.startsWith('/api/v3/') && type.startsWith('text/plain'))) {
+          await response.body?.cancel();
           throw heimdallError('UNAVAILABLE', {
             message: `Jaeger answered ${path} with no JSON; is ${this.baseUrl} a Jaeger query API?`,
             retryAfterSeconds: 30,
@@ -37,7 +139,32 @@ export class JaegerQueryClient {
         }
         return (await response.json()) as T;
       },
-      { idempotent: true },
+      { idempotent: true, signal: options.signal },
     );
   }
+}
+
+/** Where the kinds of a badger-stored service's operations are looked up. */
+const KIND_LOOKBACK_MS = 3_600_000;
+const KIND_SAMPLE_TRACES = 100;
+
+const SPAN_KINDS: ReadonlySet<string> = new Set<SpanKind>(['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER']);
+
+/** Jaeger writes kinds in lower case ('server'). */
+function spanKindOf(kind: string): SpanKind | '' {
+  const upper = kind.toUpperCase();
+  return SPAN_KINDS.has(upper) ? (upper as SpanKind) : '';
+}
+
+const TRACE_ID = /^[0-9a-f]{1,32}$/i;
+
+/** A trace id as Jaeger prints it: 32 lower-case hex digits (shorter legacy ids padded). BAD_USER_INPUT otherwise. */
+export function normalizeTraceId(traceId: string): string {
+  if (!TRACE_ID.test(traceId) || /^0+$/.test(traceId)) {
+    throw heimdallError('BAD_USER_INPUT', {
+      message: 'traceId must be 1 to 32 hexadecimal digits, not all zero',
+      details: { traceId: traceId.slice(0, 64) },
+    });
+  }
+  return traceId.toLowerCase().padStart(32, '0');
 }
