@@ -74,4 +74,5 @@ import * as otlp from './otlp/schema.js';
 
 /** The OTLP message types and their descriptors: `otlp.ExportMetricsServiceRequestSchema`, `otlp.Metric`, ... */
 export { otlp };
+export { PeerClient, type PeerClientOptions } from './peer-client.js';
 export { createSubgraphPlatform, loadSubgraphSchema, serveSubgraphSchema, pageSize } from './subgraph.js';
