@@ -71,4 +71,21 @@ describe('Jaeger', () => {
     const operations = await getJson<{ data: string[] }>(`/api/services/${service}/operations`);
     expect(operations?.data).toContain('GET /checkout');
   });
+
+  it('answers an OTLP export only once its spans are stored: each trace is readable by id as soon as its push is answered', async () => {
+    const service = `test-${randomUUID().slice(0, 8)}`;
+    const missed: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const { traceId, body } = makeTrace(service, `op-${i}`);
+      const posted = await fetch(`${jaegerOtlpHttpUrl}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(posted.status).toBe(200);
+      const trace = await getJson<JaegerTraces>(`/api/traces/${traceId}`);
+      if (trace?.data[0]?.traceID !== traceId) missed.push(traceId);
+    }
+    expect(missed).toEqual([]);
+  });
 });

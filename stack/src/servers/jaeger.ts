@@ -30,7 +30,10 @@ export const jaeger: Server = {
       service: {
         extensions: ['jaeger_storage', 'jaeger_query', 'healthcheckv2'],
         pipelines: {
-          traces: { receivers: ['otlp', 'jaeger'], processors: ['batch'], exporters: ['jaeger_storage_exporter'] },
+          // No batch processor and no exporter queue: Jaeger answers an OTLP export once its spans are written to
+          // storage, so the traces subgraph's 200 means stored (a trace is readable by id as soon as its push is
+          // answered). Measured: ~1 ms more per push; ~200 ms until readable with the batch processor.
+          traces: { receivers: ['otlp', 'jaeger'], exporters: ['jaeger_storage_exporter'] },
         },
         // Jaeger's own metrics would take :8888; nothing here scrapes them.
         telemetry: { metrics: { level: 'none' }, logs: { level: 'info', encoding: 'json' } },
@@ -67,8 +70,7 @@ export const jaeger: Server = {
           },
         },
       },
-      processors: { batch: {} },
-      exporters: { jaeger_storage_exporter: { trace_storage: 'local' } },
+      exporters: { jaeger_storage_exporter: { trace_storage: 'local', queue: { enabled: false } } },
     };
     await writeFile(join(dir, 'config.yaml'), stringify(settings));
     return { command: installed.path, args: ['--config', join(dir, 'config.yaml')] };
