@@ -15,8 +15,12 @@ export function nanosToIso(nanos: bigint): string {
   if (nanos < 0n) throw new RangeError(`timestamp before 1970: ${nanos} ns`);
   const seconds = nanos / NANOS_PER_SECOND;
   const fraction = (nanos % NANOS_PER_SECOND).toString().padStart(9, '0');
-  return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19)}.${fraction}Z`;
+  // Entries of one request mostly share their second: format it once.
+  if (seconds !== lastSecond.seconds) lastSecond = { seconds, text: new Date(Number(seconds) * 1000).toISOString().slice(0, 19) };
+  return `${lastSecond.text}.${fraction}Z`;
 }
+
+let lastSecond = { seconds: -1n, text: '' };
 
 export function msToNanos(ms: number): bigint {
   return BigInt(Math.trunc(ms)) * NANOS_PER_MS;
