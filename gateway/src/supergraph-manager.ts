@@ -2,13 +2,47 @@ import { composeServices } from '@apollo/composition';
 import type { SupergraphManager } from '@apollo/gateway';
 import { parse } from 'graphql';
 import { strict as assert } from 'node:assert';
-import type { Logger } from '@heimdall/shared';
+import type { Logger, ServiceInstance } from '@heimdall/shared';
 import { CATALOG_NAME, catalogTypeDefs } from './catalog.js';
 import type { SubgraphDirectory } from './directory.js';
 
 /** The URL the supergraph records for a subgraph; the data source resolves it to a passing instance per call. */
 export function logicalUrl(name: string): string {
   return `http://${name}.subgraph.heimdall/graphql`;
+}
+
+/** Where the gateway reads the time; tests pass their own. */
+export interface Clock {
+  now(): number;
+}
+
+/** Reads a subgraph's SDL from one of its instances; rejects when it cannot. Must honour `signal`. */
+export type SdlReader = (instance: ServiceInstance, signal: AbortSignal) => Promise<string>;
+
+/** `{ _service { sdl } }` over HTTP, as federation subgraphs answer it. */
+export const readSdlOverHttp: SdlReader = async (instance, signal) => {
+  const url = `http://${instance.address}:${instance.port}${instance.meta.graphql_path ?? '/graphql'}`;
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: '{ _service { sdl } }' }),
+    signal,
+  });
+  const body = (await response.json()) as { data?: { _service?: { sdl?: string } } };
+  const sdl = body.data?._service?.sdl;
+  if (sdl === undefined) throw new Error(`no SDL in the answer of ${url} (HTTP ${response.status})`);
+  return sdl;
+};
+
+export interface SupergraphManagerOptions {
+  /** How long a subgraph without a passing instance stays composed (from its last schema). */
+  readonly retentionMs: number;
+  /** How long one SDL read may take; then the subgraph keeps the schema it last gave. Default 2000. */
+  readonly sdlTimeoutMs?: number;
+  /** Default: the system clock. */
+  readonly clock?: Clock;
+  /** Default: `readSdlOverHttp`. */
+  readonly readSdl?: SdlReader;
 }
 
 export interface CompositionEvent {
@@ -31,12 +65,21 @@ export class ConsulSupergraphManager implements SupergraphManager {
   private lastGood = new Map<string, string>();
   private expiry: NodeJS.Timeout | undefined;
   private update: ((supergraphSdl: string) => void) | undefined;
+  private readonly retentionMs: number;
+  private readonly sdlTimeoutMs: number;
+  private readonly clock: Clock;
+  private readonly readSdl: SdlReader;
 
   constructor(
     private readonly directory: SubgraphDirectory,
     private readonly logger: Logger,
-    private readonly options: { readonly retentionMs: number; readonly sdlTimeoutMs?: number },
-  ) {}
+    options: SupergraphManagerOptions,
+  ) {
+    this.retentionMs = options.retentionMs;
+    this.sdlTimeoutMs = options.sdlTimeoutMs ?? 2000;
+    this.clock = options.clock ?? { now: () => Date.now() };
+    this.readSdl = options.readSdl ?? readSdlOverHttp;
+  }
 
   /** For tests and benchmarks: called after each composition attempt. */
   onComposition(listener: (event: CompositionEvent) => void): void {
@@ -72,7 +115,7 @@ export class ConsulSupergraphManager implements SupergraphManager {
   }
 
   private async compose(): Promise<string | undefined> {
-    const now = Date.now();
+    const now = this.clock.now();
     const available = this.directory.available();
     await Promise.all(
       available.map(async (name) => {
@@ -121,7 +164,7 @@ export class ConsulSupergraphManager implements SupergraphManager {
     let nextDue = Infinity;
     for (const [name, { lastPassing }] of this.known) {
       if (available.includes(name)) continue;
-      const due = lastPassing + this.options.retentionMs;
+      const due = lastPassing + this.retentionMs;
       if (due <= now) this.known.delete(name);
       else nextDue = Math.min(nextDue, due);
     }
@@ -132,21 +175,16 @@ export class ConsulSupergraphManager implements SupergraphManager {
   private async fetchSdl(name: string): Promise<string | undefined> {
     const instance = this.directory.pick(name);
     if (instance === undefined) return undefined;
-    const url = `http://${instance.address}:${instance.port}${instance.meta.graphql_path ?? '/graphql'}`;
+    // A global timer rather than AbortSignal.timeout, so that fake timers drive it.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new Error(`no schema within ${this.sdlTimeoutMs} ms`)), this.sdlTimeoutMs);
     try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: '{ _service { sdl } }' }),
-        signal: AbortSignal.timeout(this.options.sdlTimeoutMs ?? 2000),
-      });
-      const body = (await response.json()) as { data?: { _service?: { sdl?: string } } };
-      const sdl = body.data?._service?.sdl;
-      if (sdl === undefined) throw new Error(`no SDL in the answer (HTTP ${response.status})`);
-      return sdl;
+      return await this.readSdl(instance, deadline.signal);
     } catch (error) {
-      this.logger.warn({ err: error, subgraph: name, url }, 'could not read the subgraph schema; leaving it out');
+      this.logger.warn({ err: error, subgraph: name, instance: instance.id }, 'could not read the subgraph schema');
       return undefined;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
