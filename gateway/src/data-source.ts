@@ -2,7 +2,7 @@ import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { SpanKind } from '@opentelemetry/api';
 import { GraphQLError, Kind, type OperationDefinitionNode, type SelectionSetNode, parse } from 'graphql';
-import { HttpStatusError, type ResiliencePolicy, type Telemetry, heimdallError, toGraphQLError } from '@heimdall/shared';
+import { HttpStatusError, type Logger, type ResiliencePolicy, type Telemetry, heimdallError, toGraphQLError } from '@heimdall/shared';
 import type { SubgraphDirectory } from './directory.js';
 import { logicalUrl } from './supergraph-manager.js';
 
@@ -34,6 +34,15 @@ function operationType(body: string): string | undefined {
   return operationTypes.get(query);
 }
 
+export interface SubgraphDataSourceDeps {
+  /** Where the subgraph's passing instances come from. */
+  readonly directory: Pick<SubgraphDirectory, 'pick'>;
+  /** The subgraph's resilience policy, asked for each call (it is renewed when its instances change). */
+  readonly policy: () => ResiliencePolicy;
+  readonly telemetry: Telemetry;
+  readonly logger: Logger;
+}
+
 /**
  * Calls one subgraph: picks a passing instance from Consul per request, runs the call through the subgraph's
  * resilience policy, carries the trace context, and turns a failed call into UNAVAILABLE errors on exactly the
@@ -42,16 +51,14 @@ function operationType(body: string): string | undefined {
 export class SubgraphDataSource extends RemoteGraphQLDataSource {
   constructor(
     private readonly subgraph: string,
-    private readonly directory: SubgraphDirectory,
-    private readonly policy: () => ResiliencePolicy,
-    private readonly telemetry: Telemetry,
+    private readonly deps: SubgraphDataSourceDeps,
   ) {
     super({ url: logicalUrl(subgraph) });
     this.fetcher = (_url, init) => this.send(init ?? {});
   }
 
   override async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
-    return this.telemetry.withSpan(
+    return this.deps.telemetry.withSpan(
       `subgraph ${this.subgraph}`,
       { 'heimdall.subgraph': this.subgraph },
       async () => {
@@ -67,16 +74,16 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource {
 
   override willSendRequest({ request }: GraphQLDataSourceProcessOptions): void {
     const headers: Record<string, string> = {};
-    this.telemetry.inject(headers);
+    this.deps.telemetry.inject(headers);
     for (const [name, value] of Object.entries(headers)) request.http?.headers.set(name, value);
   }
 
   private async send(init: RequestInit & { method?: string }): Promise<Response> {
     // Only queries are retried: a mutation may have taken effect before its answer was lost.
     const isQuery = typeof init.body === 'string' && operationType(init.body) === 'query';
-    return this.policy().execute<Response>(
+    return this.deps.policy().execute<Response>(
       async (signal) => {
-        const instance = this.directory.pick(this.subgraph);
+        const instance = this.deps.directory.pick(this.subgraph);
         if (instance === undefined) {
           throw heimdallError('UNAVAILABLE', {
             message: `no passing instance of the ${this.subgraph} subgraph in Consul`,

@@ -61,7 +61,7 @@ export async function createServer(config: GatewayConfig, deps: GatewayDeps): Pr
     buildService: ({ name }) =>
       name === CATALOG_NAME
         ? new LocalGraphQLDataSource(buildCatalogSchema())
-        : new SubgraphDataSource(name, directory, policyFor(name), platform.telemetry),
+        : new SubgraphDataSource(name, { directory, policy: policyFor(name), telemetry: platform.telemetry, logger: platform.logger }),
   });
   await mountGraphQL(platform.app, { gateway }, {
     metrics: platform.metrics,
