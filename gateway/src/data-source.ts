@@ -2,7 +2,15 @@ import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { SpanKind } from '@opentelemetry/api';
 import { GraphQLError, Kind, type OperationDefinitionNode, type SelectionSetNode, parse } from 'graphql';
-import { HttpStatusError, type Logger, type ResiliencePolicy, type Telemetry, heimdallError, toGraphQLError } from '@heimdall/shared';
+import {
+  ERROR_CATALOG,
+  HeimdallError,
+  HttpStatusError,
+  type Logger,
+  type ResiliencePolicy,
+  type Telemetry,
+  heimdallError,
+} from '@heimdall/shared';
 import type { SubgraphDirectory } from './directory.js';
 import { logicalUrl } from './supergraph-manager.js';
 
@@ -19,6 +27,9 @@ function requestedPaths(query: string, representationCount: number): (string | n
   const fields = keys(root.selectionSet).filter((k) => k !== '__typename');
   return Array.from({ length: representationCount }, (_, i) => fields.map((field) => ['_entities', i, field])).flat();
 }
+
+/** Retry hint for failures that carry none of their own, such as a subgraph's 500. */
+const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
 // The planner sends the same few subgraph operations over and over: parse each once.
 const operationTypes = new Map<string, string | undefined>();
@@ -46,7 +57,8 @@ export interface SubgraphDataSourceDeps {
 /**
  * Calls one subgraph: picks a passing instance from Consul per request, runs the call through the subgraph's
  * resilience policy, carries the trace context, and turns a failed call into UNAVAILABLE errors on exactly the
- * fields that subgraph owed, so the rest of the answer still arrives.
+ * fields that subgraph owed, so the rest of the answer still arrives. Those errors say only which subgraph
+ * failed, in the catalog's words: what went wrong (fetch errors, status texts, error pages) goes to the log.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource {
   constructor(
@@ -87,13 +99,18 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource {
         if (instance === undefined) {
           throw heimdallError('UNAVAILABLE', {
             message: `no passing instance of the ${this.subgraph} subgraph in Consul`,
-            retryAfterSeconds: 5,
+            retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS,
             service: this.subgraph,
           });
         }
         const url = `http://${instance.address}:${instance.port}${instance.meta.graphql_path ?? '/graphql'}`;
         const response = await fetch(url, { ...init, signal });
-        if ([429, 502, 503, 504].includes(response.status)) throw HttpStatusError.fromResponse(response);
+        if (!response.ok) {
+          // An error page is neither read nor passed on (Apollo would put it in the error's extensions); the
+          // policy retries 429/502/503/504 and counts 5xx against the subgraph.
+          await response.body?.cancel();
+          throw HttpStatusError.fromResponse(response);
+        }
         return response;
       },
       { idempotent: isQuery },
@@ -101,11 +118,15 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource {
   }
 
   private unavailable(options: GraphQLDataSourceProcessOptions, error: unknown): GraphQLError[] {
-    const cause = toGraphQLError(error);
-    const message = `${this.subgraph} subgraph unavailable: ${error instanceof Error ? error.message : String(error)}`;
+    this.deps.logger.warn({ err: error, subgraph: this.subgraph }, `${this.subgraph} subgraph call failed`);
+    const message = `${this.subgraph} subgraph unavailable: ${ERROR_CATALOG.UNAVAILABLE.message}`;
+    const extensions = {
+      code: ERROR_CATALOG.UNAVAILABLE.graphqlCode,
+      service: this.subgraph,
+      retryAfterSeconds: (error instanceof HeimdallError ? error.retryAfterSeconds : undefined) ?? DEFAULT_RETRY_AFTER_SECONDS,
+    };
     const representations = (options.request.variables?.representations as unknown[] | undefined)?.length ?? 0;
     const paths = requestedPaths(options.request.query ?? '', representations);
-    const extensions = { ...cause.extensions, code: 'UNAVAILABLE', service: this.subgraph };
     return (paths.length === 0 ? [undefined] : paths).map((path) => new GraphQLError(message, { path, extensions }));
   }
 }
