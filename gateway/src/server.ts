@@ -72,7 +72,7 @@ export async function createServer(config: GatewayConfig, deps: GatewayDeps): Pr
     name: 'consul',
     check: async (signal) => void (await deps.consul.services({ index: '0', wait: '1s', signal })),
   });
-  const otlp = new OtlpRouter(directory, platform.logger);
+  const otlp = new OtlpRouter(directory, platform.logger, { forwardTimeoutMs: config.OTLP_FORWARD_TIMEOUT_MS });
   platform.app.addHook('onClose', () => otlp.close());
   return { ...platform, supergraph, otlp };
 }
