@@ -23,8 +23,11 @@ export const OTLP_ROUTES: Readonly<Record<string, string>> = {
 /** Headers that belong to one hop, not to the request being forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
 
-/** Retry hint when no instance of the owner passes: about the time Consul takes to notice a restarted one. */
-const NO_INSTANCE_RETRY_AFTER_SECONDS = 5;
+/**
+ * Retry hint on the router's own 503s (no passing instance, no answer in time, connection dropped): about the
+ * time Consul takes to mark a failed instance critical, so the retry likely reaches another one.
+ */
+const RETRY_AFTER_SECONDS = 5;
 
 export interface OtlpRouterOptions {
   /**
@@ -146,7 +149,7 @@ export class OtlpRouter {
       fail(
         heimdallError('UNAVAILABLE', {
           message: `the ${owner} service did not answer within ${this.forwardTimeoutMs} ms`,
-          retryAfterSeconds: NO_INSTANCE_RETRY_AFTER_SECONDS,
+          retryAfterSeconds: RETRY_AFTER_SECONDS,
           service: owner,
         }),
       );
@@ -164,7 +167,7 @@ export class OtlpRouter {
         return fail(
           heimdallError('UNAVAILABLE', {
             message: `the ${owner} service is unavailable`,
-            retryAfterSeconds: NO_INSTANCE_RETRY_AFTER_SECONDS,
+            retryAfterSeconds: RETRY_AFTER_SECONDS,
             service: owner,
           }),
         );
@@ -207,11 +210,12 @@ export class OtlpRouter {
         else start();
       });
       forwarded.on('error', (error) => {
-        // After the owner answered, a failed write only means it stopped reading a body it had refused.
+        // Once the owner answered, its closing the connection is no failure (it may answer early and close); an
+        // answer cut off shows in the pipeline.
         if (answered || ended) return;
         if (!connected) return attempt(attemptsLeft - 1);
         this.logger.warn({ err: error, owner, instance: instance.id }, 'OTLP forward failed');
-        fail(heimdallError('UNAVAILABLE', { message: `the ${owner} service did not answer`, retryAfterSeconds: 1, service: owner }));
+        fail(heimdallError('UNAVAILABLE', { message: `the ${owner} service did not answer`, retryAfterSeconds: RETRY_AFTER_SECONDS, service: owner }));
       });
     };
     attempt(this.directory.passing(owner).length);
@@ -221,7 +225,7 @@ export class OtlpRouter {
    * Answers with an error of the router's own. A body not read yet is not read at all: the connection closes
    * after the answer (with keep-alive, Node would otherwise drain up to 20 MiB to reuse it).
    */
-  private refuse(request: IncomingMessage, response: ServerResponse, error: HeimdallError, override: { status: number; allow: string } | undefined = undefined): void {
+  private refuse(request: IncomingMessage, response: ServerResponse, error: HeimdallError, override?: { status: number; allow: string }): void {
     const { status, headers, body } = encodeOtlpError(error, request.headers['content-type']);
     response.writeHead(override?.status ?? status, {
       ...headers,

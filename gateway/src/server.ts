@@ -18,6 +18,10 @@ export const SERVICE_NAME = 'gateway';
 export const VERSION = '0.1.0';
 
 export interface GatewayDeps {
+  /**
+   * The class, not `ConsulApi`, only because the shared platform registers the gateway with it; the directory
+   * and the readiness check need just the interface.
+   */
   readonly consul: ConsulClient;
 }
 
