@@ -224,6 +224,17 @@ describe('SubgraphDataSource', () => {
       expect(log.warn).toHaveBeenCalledWith(expect.objectContaining({ subgraph: 'metrics', err: expect.any(Error) as unknown }), expect.any(String));
     });
 
+    it('logs rejections of an open breaker at debug only, so that an outage does not flood the log', async () => {
+      const log = makeLogger();
+      gateway = await makeGateway(subgraphs, new Set(['logs']), log.logger);
+
+      for (let i = 0; i < 20; i++) await gateway.query(QUERY);
+
+      expect(log.warn.mock.calls.length).toBeGreaterThan(0);
+      expect(log.warn.mock.calls.length).toBeLessThan(10);
+      expect(log.warn.mock.calls.length + log.debug.mock.calls.length).toBe(20);
+    });
+
     it('does not pass on the body of a JSON error page', async () => {
       gateway = await makeGateway(subgraphs, new Set(['metrics', 'logs']));
       subgraphs.misbehaviours.metrics.push(

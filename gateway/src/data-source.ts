@@ -118,7 +118,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource {
   }
 
   private unavailable(options: GraphQLDataSourceProcessOptions, error: unknown): GraphQLError[] {
-    this.deps.logger.warn({ err: error, subgraph: this.subgraph }, `${this.subgraph} subgraph call failed`);
+    // While the breaker is open, calls fail without reaching the subgraph: the failures that opened it were
+    // logged, and one line per rejected query would flood the log during an outage.
+    const level = this.deps.policy().state === 'open' ? 'debug' : 'warn';
+    this.deps.logger[level]({ err: error, subgraph: this.subgraph }, `${this.subgraph} subgraph call failed`);
     const message = `${this.subgraph} subgraph unavailable: ${ERROR_CATALOG.UNAVAILABLE.message}`;
     const extensions = {
       code: ERROR_CATALOG.UNAVAILABLE.graphqlCode,

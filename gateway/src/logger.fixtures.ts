@@ -6,6 +6,7 @@ export function makeLogger() {
   const logger = createLogger({ service: 'gateway', instanceId: 'test', level: 'silent' });
   return {
     logger,
+    debug: vi.spyOn(logger, 'debug'),
     info: vi.spyOn(logger, 'info'),
     warn: vi.spyOn(logger, 'warn'),
     error: vi.spyOn(logger, 'error'),
