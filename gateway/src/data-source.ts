@@ -2,7 +2,15 @@ import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { SpanKind } from '@opentelemetry/api';
 import { GraphQLError, Kind, type OperationDefinitionNode, type SelectionSetNode, parse } from 'graphql';
-import { HttpStatusError, type ResiliencePolicy, type Telemetry, heimdallError, toGraphQLError } from '@heimdall/shared';
+import {
+  ERROR_CATALOG,
+  HeimdallError,
+  HttpStatusError,
+  type Logger,
+  type ResiliencePolicy,
+  type Telemetry,
+  heimdallError,
+} from '@heimdall/shared';
 import type { SubgraphDirectory } from './directory.js';
 import { logicalUrl } from './supergraph-manager.js';
 
@@ -20,6 +28,9 @@ function requestedPaths(query: string, representationCount: number): (string | n
   return Array.from({ length: representationCount }, (_, i) => fields.map((field) => ['_entities', i, field])).flat();
 }
 
+/** Retry hint for failures that carry none of their own, such as a subgraph's 500. */
+const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
 // The planner sends the same few subgraph operations over and over: parse each once.
 const operationTypes = new Map<string, string | undefined>();
 
@@ -34,24 +45,32 @@ function operationType(body: string): string | undefined {
   return operationTypes.get(query);
 }
 
+export interface SubgraphDataSourceDeps {
+  /** Where the subgraph's passing instances come from. */
+  readonly directory: Pick<SubgraphDirectory, 'pick'>;
+  /** The subgraph's resilience policy, asked for each call (it is renewed when its instances change). */
+  readonly policy: () => ResiliencePolicy;
+  readonly telemetry: Telemetry;
+  readonly logger: Logger;
+}
+
 /**
  * Calls one subgraph: picks a passing instance from Consul per request, runs the call through the subgraph's
  * resilience policy, carries the trace context, and turns a failed call into UNAVAILABLE errors on exactly the
- * fields that subgraph owed, so the rest of the answer still arrives.
+ * fields that subgraph owed, so the rest of the answer still arrives. Those errors say only which subgraph
+ * failed, in the catalog's words: what went wrong (fetch errors, status texts, error pages) goes to the log.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource {
   constructor(
     private readonly subgraph: string,
-    private readonly directory: SubgraphDirectory,
-    private readonly policy: () => ResiliencePolicy,
-    private readonly telemetry: Telemetry,
+    private readonly deps: SubgraphDataSourceDeps,
   ) {
     super({ url: logicalUrl(subgraph) });
     this.fetcher = (_url, init) => this.send(init ?? {});
   }
 
   override async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
-    return this.telemetry.withSpan(
+    return this.deps.telemetry.withSpan(
       `subgraph ${this.subgraph}`,
       { 'heimdall.subgraph': this.subgraph },
       async () => {
@@ -67,26 +86,31 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource {
 
   override willSendRequest({ request }: GraphQLDataSourceProcessOptions): void {
     const headers: Record<string, string> = {};
-    this.telemetry.inject(headers);
+    this.deps.telemetry.inject(headers);
     for (const [name, value] of Object.entries(headers)) request.http?.headers.set(name, value);
   }
 
   private async send(init: RequestInit & { method?: string }): Promise<Response> {
     // Only queries are retried: a mutation may have taken effect before its answer was lost.
     const isQuery = typeof init.body === 'string' && operationType(init.body) === 'query';
-    return this.policy().execute<Response>(
+    return this.deps.policy().execute<Response>(
       async (signal) => {
-        const instance = this.directory.pick(this.subgraph);
+        const instance = this.deps.directory.pick(this.subgraph);
         if (instance === undefined) {
           throw heimdallError('UNAVAILABLE', {
             message: `no passing instance of the ${this.subgraph} subgraph in Consul`,
-            retryAfterSeconds: 5,
+            retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS,
             service: this.subgraph,
           });
         }
         const url = `http://${instance.address}:${instance.port}${instance.meta.graphql_path ?? '/graphql'}`;
         const response = await fetch(url, { ...init, signal });
-        if ([429, 502, 503, 504].includes(response.status)) throw HttpStatusError.fromResponse(response);
+        if (!response.ok) {
+          // An error page is neither read nor passed on (Apollo would put it in the error's extensions); the
+          // policy retries 429/502/503/504 and counts 5xx against the subgraph.
+          await response.body?.cancel();
+          throw HttpStatusError.fromResponse(response);
+        }
         return response;
       },
       { idempotent: isQuery },
@@ -94,11 +118,18 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource {
   }
 
   private unavailable(options: GraphQLDataSourceProcessOptions, error: unknown): GraphQLError[] {
-    const cause = toGraphQLError(error);
-    const message = `${this.subgraph} subgraph unavailable: ${error instanceof Error ? error.message : String(error)}`;
+    // While the breaker is open, calls fail without reaching the subgraph: the failures that opened it were
+    // logged, and one line per rejected query would flood the log during an outage.
+    const level = this.deps.policy().state === 'open' ? 'debug' : 'warn';
+    this.deps.logger[level]({ err: error, subgraph: this.subgraph }, `${this.subgraph} subgraph call failed`);
+    const message = `${this.subgraph} subgraph unavailable: ${ERROR_CATALOG.UNAVAILABLE.message}`;
+    const extensions = {
+      code: ERROR_CATALOG.UNAVAILABLE.graphqlCode,
+      service: this.subgraph,
+      retryAfterSeconds: (error instanceof HeimdallError ? error.retryAfterSeconds : undefined) ?? DEFAULT_RETRY_AFTER_SECONDS,
+    };
     const representations = (options.request.variables?.representations as unknown[] | undefined)?.length ?? 0;
     const paths = requestedPaths(options.request.query ?? '', representations);
-    const extensions = { ...cause.extensions, code: 'UNAVAILABLE', service: this.subgraph };
     return (paths.length === 0 ? [undefined] : paths).map((path) => new GraphQLError(message, { path, extensions }));
   }
 }

@@ -1,8 +1,28 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { ConsulClient, Logger, ServiceInstance } from '@heimdall/shared';
+import type { ConsulApi, Logger, ServiceInstance } from '@heimdall/shared';
 
 /** How long each Consul blocking query may wait before it is asked again. */
 const BLOCKING_WAIT = '30s';
+/** Pause before asking Consul again after a failed watch, so an unreachable agent is not hammered. */
+const RETRY_DELAY_MS = 1000;
+/** How long to gather changes into one notification. */
+const NOTIFY_DELAY_MS = 50;
+
+/**
+ * Resolves after `ms`, or at once when `signal` aborts. The global setTimeout, not timers/promises', so that
+ * fake timers drive it, and abortable, so that a stopped directory leaves no timer behind.
+ */
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 /**
  * The subgraphs Consul knows (services tagged `tag`) and their passing instances, kept current with blocking
@@ -17,7 +37,7 @@ export class SubgraphDirectory {
   private notifyTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly consul: ConsulClient,
+    private readonly consul: ConsulApi,
     private readonly tag: string,
     private readonly logger: Logger,
   ) {}
@@ -89,7 +109,7 @@ export class SubgraphDirectory {
       } catch (error) {
         if (this.abort.signal.aborted) return;
         this.logger.warn({ err: error }, 'Consul catalog watch failed; retrying');
-        await sleep(1000);
+        await delay(RETRY_DELAY_MS, this.abort.signal);
       }
     }
   }
@@ -109,7 +129,7 @@ export class SubgraphDirectory {
         } catch (error) {
           if (controller.signal.aborted) return;
           this.logger.warn({ err: error, subgraph: name }, 'Consul health watch failed; retrying');
-          await sleep(1000);
+          await delay(RETRY_DELAY_MS, controller.signal);
         }
       }
     })();
@@ -118,6 +138,6 @@ export class SubgraphDirectory {
   /** Several watches often fire together (a restart touches catalog and health): one notification for all. */
   private notify(): void {
     clearTimeout(this.notifyTimer);
-    this.notifyTimer = setTimeout(() => this.listener?.(), 50);
+    this.notifyTimer = setTimeout(() => this.listener?.(), NOTIFY_DELAY_MS);
   }
 }

@@ -18,6 +18,10 @@ export const SERVICE_NAME = 'gateway';
 export const VERSION = '0.1.0';
 
 export interface GatewayDeps {
+  /**
+   * The class, not `ConsulApi`, only because the shared platform registers the gateway with it; the directory
+   * and the readiness check need just the interface.
+   */
   readonly consul: ConsulClient;
 }
 
@@ -61,7 +65,7 @@ export async function createServer(config: GatewayConfig, deps: GatewayDeps): Pr
     buildService: ({ name }) =>
       name === CATALOG_NAME
         ? new LocalGraphQLDataSource(buildCatalogSchema())
-        : new SubgraphDataSource(name, directory, policyFor(name), platform.telemetry),
+        : new SubgraphDataSource(name, { directory, policy: policyFor(name), telemetry: platform.telemetry, logger: platform.logger }),
   });
   await mountGraphQL(platform.app, { gateway }, {
     metrics: platform.metrics,
@@ -72,7 +76,7 @@ export async function createServer(config: GatewayConfig, deps: GatewayDeps): Pr
     name: 'consul',
     check: async (signal) => void (await deps.consul.services({ index: '0', wait: '1s', signal })),
   });
-  const otlp = new OtlpRouter(directory, platform.logger);
+  const otlp = new OtlpRouter(directory, platform.logger, { forwardTimeoutMs: config.OTLP_FORWARD_TIMEOUT_MS });
   platform.app.addHook('onClose', () => otlp.close());
   return { ...platform, supergraph, otlp };
 }

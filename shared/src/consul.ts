@@ -47,7 +47,33 @@ export class ConsulError extends Error {
   override readonly name = 'ConsulError';
 }
 
-export class ConsulClient {
+/** A blocking query: Consul answers when the result changes past `index`, or after `wait` (e.g. "30s"). */
+export interface BlockingQuery {
+  readonly index: string;
+  readonly wait: string;
+  readonly signal?: AbortSignal;
+}
+
+/** The service catalog: every service name with its tags, and the index to block on. */
+export interface CatalogServices {
+  readonly services: Readonly<Record<string, readonly string[]>>;
+  readonly index: string;
+}
+
+/**
+ * What services and the gateway need of Consul. `ConsulClient` talks to a Consul agent over HTTP; depending on
+ * this interface lets a unit test hand in a fake registry (integration tests use the real one).
+ */
+export interface ConsulApi {
+  register(registration: ServiceRegistration): Promise<void>;
+  /** Idempotent: an instance already gone is not an error. */
+  deregister(id: string): Promise<void>;
+  /** Instances of `service` whose checks all pass, optionally only those tagged `tag`. */
+  passing(service: string, blocking?: BlockingQuery, tag?: string): Promise<PassingInstances>;
+  services(blocking?: BlockingQuery): Promise<CatalogServices>;
+}
+
+export class ConsulClient implements ConsulApi {
   constructor(
     private readonly baseUrl: string,
     private readonly options: { readonly requestTimeoutMs?: number } = {},

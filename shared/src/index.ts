@@ -1,5 +1,8 @@
 export { ConfigError, listenPort, loadConfig, loadConfigOrExit, port, positiveInt } from './config.js';
 export {
+  type BlockingQuery,
+  type CatalogServices,
+  type ConsulApi,
   ConsulClient,
   ConsulError,
   type HealthCheck,
@@ -61,7 +64,14 @@ export {
   decodeOtlpRequest,
   hexId,
 } from './otlp/decode.js';
-export { DEFAULT_MAX_BODY_BYTES, type OtlpHandlerContext, type OtlpRouteOptions, registerOtlpRoute } from './otlp/receiver.js';
+export {
+  DEFAULT_MAX_BODY_BYTES,
+  type OtlpErrorAnswer,
+  type OtlpHandlerContext,
+  type OtlpRouteOptions,
+  encodeOtlpError,
+  registerOtlpRoute,
+} from './otlp/receiver.js';
 export type {
   AnyValue,
   ExportLogsServiceRequest,

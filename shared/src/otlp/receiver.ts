@@ -162,15 +162,40 @@ export async function gunzipWithLimit(compressed: Uint8Array, limit: number): Pr
   return { ok: true, body: Buffer.concat(chunks, inflatedBytes) };
 }
 
+/** An OTLP/HTTP error response, ready to write: status, headers (Content-Type included) and body. */
+export interface OtlpErrorAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+}
+
+/**
+ * Any thrown value as the OTLP/HTTP error answer (SPEC §4): the catalog's status, `Retry-After` when the error
+ * carries a retry hint, and a `google.rpc.Status` in the request's encoding, chosen from its Content-Type header
+ * (JSON when it names none OTLP allows). Unknown errors become INTERNAL and reveal nothing of their cause.
+ */
+export function encodeOtlpError(error: unknown, requestContentType: string | undefined): OtlpErrorAnswer {
+  const mapped = error instanceof HeimdallError ? error : new HeimdallError('INTERNAL', { cause: error });
+  const { status, headers, body } = toHttpError(mapped);
+  const encoded = encodeRpcStatus(otlpEncodingOf(requestContentType) ?? 'json', RPC_CODES[mapped.code], body.error.message);
+  return {
+    status,
+    headers: {
+      ...headers,
+      'content-type': encoded.contentType,
+      // Stop reading a body refused for its size: with keep-alive, the server would otherwise drain all of it.
+      ...(status === 413 ? { connection: 'close' } : {}),
+    },
+    body: typeof encoded.body === 'string' ? Buffer.from(encoded.body) : Buffer.from(encoded.body.buffer, encoded.body.byteOffset, encoded.body.byteLength),
+  };
+}
+
 function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
   const mapped = error instanceof HeimdallError ? error : new HeimdallError('INTERNAL', { cause: error });
   if (mapped.code === 'INTERNAL') request.log.error({ err: mapped.cause }, 'OTLP export failed');
   else if (mapped.status >= 500) request.log.warn({ err: mapped }, 'OTLP export unavailable');
-  const { status, headers, body } = toHttpError(mapped);
-  // Stop reading a body we refused for its size: with keep-alive, the server would otherwise drain all of it.
-  if (status === 413) reply.header('connection', 'close');
-  const encoding = otlpEncodingOf(request.headers['content-type']) ?? 'json';
-  return send(reply.headers(headers), status, encodeRpcStatus(encoding, RPC_CODES[mapped.code], body.error.message));
+  const { status, headers, body } = encodeOtlpError(mapped, request.headers['content-type']);
+  return reply.code(status).headers(headers).send(body);
 }
 
 function send(reply: FastifyReply, status: number, encoded: { contentType: string; body: Uint8Array | string }): FastifyReply {
