@@ -1,9 +1,17 @@
-import { loadSubgraphSchema, pageSize } from '@heimdall/shared';
+import { type PeerClient, loadSubgraphSchema, pageSize } from '@heimdall/shared';
+import { type CriticalPathSection, criticalPath } from './critical-path.js';
 import type { Resolvers } from './generated/resolvers.js';
-import type { JaegerQueryClient } from './jaeger-client.js';
+import { readRed } from './red-query.js';
+import type { JaegerOperation, JaegerStore } from './store.js';
+import { type SearchLimits, searchTraces, serviceMap } from './trace-search.js';
+import { isoNanos } from './times.js';
+import type { SpanKind, SpanModel, TraceModel } from './trace-model.js';
 
 export interface TracesContext {
-  readonly jaeger: JaegerQueryClient;
+  readonly store: JaegerStore;
+  /** The metrics subgraph, where the RED metrics derived at ingest are read back (`metricQuery`). */
+  readonly metrics: Pick<PeerClient, 'graphql'>;
+  readonly limits: SearchLimits;
 }
 
 /** A Service as the traces subgraph resolves it: by name alone. */
@@ -11,21 +19,95 @@ export interface ServiceRef {
   readonly name: string;
 }
 
+/** An operation with the service it belongs to, which its `red` needs. */
+export interface OperationRef extends JaegerOperation {
+  readonly service: string;
+}
+
+/** A span on the critical path with its stretches of the path. */
+export interface CriticalPathEntry {
+  readonly span: SpanModel;
+  readonly selfTimeMs: number;
+  readonly sections: readonly CriticalPathSection[];
+}
+
 const MAX_SERVICES = 1000;
+/** A service's RED metrics are those of the requests it handles. */
+const SERVICE_RED_KINDS: readonly SpanKind[] = ['SERVER', 'CONSUMER'];
+
+const operationsOf = (service: string, operations: readonly JaegerOperation[]): OperationRef[] => operations.map((o) => ({ ...o, service }));
 
 export const resolvers: Resolvers = {
   Query: {
     services: async (_, args, ctx) => {
       const needle = args.search?.toLowerCase();
-      const names = (await ctx.jaeger.services()).filter((name) => needle === undefined || name.toLowerCase().includes(needle)).sort();
+      const names = (await ctx.store.services()).filter((name) => needle === undefined || name.toLowerCase().includes(needle)).sort();
       return names.slice(0, pageSize(args.limit, MAX_SERVICES)).map((name) => ({ name }));
+    },
+    operations: async (_, args, ctx) =>
+      operationsOf(args.service, await ctx.store.operations(args.service, args.kind == null ? {} : { spanKind: args.kind })),
+    trace: async (_, args, ctx) => (await ctx.store.trace(args.traceId)) ?? null,
+    // GraphQL fills in the default limit; the generated types cannot know it.
+    traces: (_, { filter }, ctx) => searchTraces(ctx.store, { ...filter, limit: filter.limit ?? 20 }, ctx.limits),
+    dependencies: (_, args, ctx) => serviceMap(ctx.store, args.range, ctx.limits),
+    criticalPath: async (_, args, ctx) => {
+      const trace = await ctx.store.trace(args.traceId);
+      return trace === undefined ? null : criticalPathOf(trace);
     },
   },
   Service: {
     __resolveReference: (ref) => ({ name: ref.name }),
-    operations: (service, _, ctx) => ctx.jaeger.operations(service.name),
+    operations: async (service, _, ctx) => operationsOf(service.name, await ctx.store.operations(service.name)),
+    dependencies: (service, args, ctx) => serviceMap(ctx.store, args.range, ctx.limits, service.name),
+    red: (service, args, ctx) => readRed(ctx.metrics, { service: service.name, spanKinds: SERVICE_RED_KINDS }, args),
+  },
+  Operation: {
+    red: (operation, args, ctx) =>
+      readRed(
+        ctx.metrics,
+        { service: operation.service, operation: operation.name, spanKinds: operation.spanKind === '' ? [] : [operation.spanKind] },
+        args,
+      ),
+  },
+  Trace: {
+    __resolveReference: async (ref, ctx) => (await ctx.store.trace(ref.traceId)) ?? null,
+    services: (trace) => trace.services.map((name) => ({ name })),
+    startTime: (trace) => isoNanos(trace.startTime),
+    endTime: (trace) => isoNanos(trace.endTime),
+  },
+  Span: {
+    __resolveReference: async (ref, ctx) => {
+      const trace = await ctx.store.trace(ref.traceId);
+      const spanId = ref.spanId.toLowerCase();
+      return trace?.spans.find((s) => s.spanId === spanId) ?? null;
+    },
+    service: (span) => ({ name: span.service }),
+    startTime: (span) => isoNanos(span.startTime),
+    endTime: (span) => isoNanos(span.endTime),
+    events: (span) => [...span.logs],
+  },
+  SpanEvent: {
+    timestamp: (event) => isoNanos(event.timestamp),
+  },
+  CriticalPathSection: {
+    startTime: (section) => isoNanos(section.startTime),
+    endTime: (section) => isoNanos(section.endTime),
+    durationMs: (section) => section.selfTimeMs,
   },
 };
+
+/** The critical path's sections grouped by span, in the order the path first enters each span. */
+export function criticalPathOf(trace: TraceModel): CriticalPathEntry[] {
+  const spans = new Map(trace.spans.map((s) => [s.spanId, s]));
+  const entries = new Map<string, { span: SpanModel; selfTimeMs: number; sections: CriticalPathSection[] }>();
+  for (const section of criticalPath(trace.spans)) {
+    const entry = entries.get(section.spanId) ?? { span: spans.get(section.spanId)!, selfTimeMs: 0, sections: [] };
+    entry.selfTimeMs += section.selfTimeMs;
+    entry.sections.push(section);
+    entries.set(section.spanId, entry);
+  }
+  return [...entries.values()];
+}
 
 export function buildSchema() {
   return loadSubgraphSchema(new URL('./schema.graphql', import.meta.url), resolvers).schema;

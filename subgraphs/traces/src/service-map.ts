@@ -1,4 +1,4 @@
-import type { JaegerDependencyLink } from './jaeger-client.js';
+import type { JaegerDependencyLink } from './store.js';
 import type { SpanModel, TraceModel } from './trace-model.js';
 
 /** A service-map edge: `callCount` spans of `child` were called from `parent`, `errorCount` of them in error. */

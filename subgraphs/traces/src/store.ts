@@ -1,5 +1,7 @@
-import { HttpStatusError, type ResiliencePolicy, decodeOtlpRequest, heimdallError } from '@heimdall/shared';
+import { fromBinary } from '@bufbuild/protobuf';
+import { type ExportTraceServiceRequest, HttpStatusError, type ResiliencePolicy, decodeOtlpRequest, heimdallError, hexId, otlp } from '@heimdall/shared';
 import { type JaegerJsonTrace, otlpFromJaegerJson } from './jaeger-json.js';
+import { encodeForJaeger } from './span-validation.js';
 import { type SpanKind, type TraceModel, tracesFromOtlp } from './trace-model.js';
 
 export interface JaegerOperation {
@@ -36,12 +38,62 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Jaeger's query API: the only way Heimdall reads traces (SPEC §5). Every call goes through one policy. */
-export class JaegerQueryClient {
-  constructor(
-    private readonly baseUrl: string,
-    private readonly policy: ResiliencePolicy,
-  ) {}
+export interface JaegerStoreOptions {
+  /** Jaeger's query API, e.g. http://127.0.0.1:16686. */
+  readonly queryUrl: string;
+  /** Jaeger's OTLP/HTTP traces receiver, e.g. http://127.0.0.1:14318/v1/traces. */
+  readonly otlpUrl: string;
+  /** Reads of the query API. */
+  readonly readPolicy: ResiliencePolicy;
+  /** Writes to the receiver: a policy of their own, so that a flood of pushes cannot starve the queries. */
+  readonly writePolicy: ResiliencePolicy;
+}
+
+/** What Jaeger did not store of a write, from its OTLP partial success. */
+export interface JaegerWriteResult {
+  readonly rejected: number;
+  readonly errorMessage: string;
+}
+
+/**
+ * Jaeger, the trace store (SPEC §5): spans are written through its OTLP/HTTP receiver and read through its query
+ * API. The only module that talks to it; every call goes through the read or the write policy with its signal.
+ */
+export class JaegerStore {
+  /** Reads of a trace by id in flight: entity fetches for many spans of one trace share one read. */
+  private readonly tracesInFlight = new Map<string, Promise<TraceModel | undefined>>();
+
+  constructor(private readonly options: JaegerStoreOptions) {}
+
+  /**
+   * Stores spans; resolves once Jaeger answered 200, which the stack's Jaeger gives only after writing them (no
+   * batch processor, no exporter queue). Retried on connection errors, 429 and 5xx: a span stored twice reads
+   * back once (trace-model.ts). Jaeger refusing the request itself (another 4xx) is BAD_USER_INPUT with its reason.
+   */
+  async write(request: ExportTraceServiceRequest, options: CallOptions = {}): Promise<JaegerWriteResult> {
+    const body = encodeForJaeger(request);
+    return this.options.writePolicy.execute(
+      async (signal) => {
+        const response = await fetch(this.options.otlpUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-protobuf' },
+          body: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+          signal,
+        });
+        const answer = new Uint8Array(await response.arrayBuffer());
+        if (response.ok) {
+          // A read that began before these spans were stored must not answer readers that come after.
+          if (this.tracesInFlight.size > 0) for (const id of traceIdsOf(request)) this.tracesInFlight.delete(id);
+          return writeResult(answer);
+        }
+        if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+          throw heimdallError('BAD_USER_INPUT', { message: `Jaeger refused the spans: ${statusMessage(answer) || `HTTP ${response.status}`}` });
+        }
+        throw HttpStatusError.fromResponse(response);
+      },
+      { idempotent: true, signal: options.signal },
+    );
+  }
 
   async services(options: CallOptions = {}): Promise<string[]> {
     return (await this.getJson<{ data: string[] | null }>('/api/services', options))?.data ?? [];
@@ -79,9 +131,20 @@ export class JaegerQueryClient {
    * nanoseconds and native kinds and statuses. Undefined when Jaeger has no such trace; a malformed id is
    * BAD_USER_INPUT without asking Jaeger.
    */
-  async trace(traceId: string, options: CallOptions = {}): Promise<TraceModel | undefined> {
+  async trace(traceId: string): Promise<TraceModel | undefined> {
     const id = normalizeTraceId(traceId);
-    const body = await this.getJson<{ result?: unknown }>(`/api/v3/traces/${id}?raw_traces=true`, { ...options, notFoundIsEmpty: true });
+    const inFlight = this.tracesInFlight.get(id);
+    if (inFlight !== undefined) return inFlight;
+    const read = this.readTrace(id).finally(() => {
+      if (this.tracesInFlight.get(id) === read) this.tracesInFlight.delete(id);
+    });
+    this.tracesInFlight.set(id, read);
+    return read;
+  }
+
+  /** Not shared with other callers, so without a caller's signal: one caller leaving must not fail the others. */
+  private async readTrace(id: string): Promise<TraceModel | undefined> {
+    const body = await this.getJson<{ result?: unknown }>(`/api/v3/traces/${id}?raw_traces=true`, { notFoundIsEmpty: true });
     if (body?.result === undefined) return undefined;
     const decoded = decodeOtlpRequest('traces', 'json', Buffer.from(JSON.stringify(body.result)));
     if (!decoded.ok) throw heimdallError('INTERNAL', { message: `Jaeger's trace ${id} is not OTLP: ${decoded.message}` });
@@ -118,9 +181,9 @@ export class JaegerQueryClient {
   }
 
   private getJson<T>(path: string, options: CallOptions & { readonly notFoundIsEmpty?: boolean }): Promise<T | undefined> {
-    return this.policy.execute(
+    return this.options.readPolicy.execute(
       async (signal) => {
-        const response = await fetch(`${this.baseUrl}${path}`, { signal });
+        const response = await fetch(`${this.options.queryUrl}${path}`, { signal });
         if (response.status === 404 && options.notFoundIsEmpty) {
           await response.body?.cancel();
           return undefined;
@@ -132,7 +195,7 @@ export class JaegerQueryClient {
         if (!type.includes('application/json') && !(path.startsWith('/api/v3/') && type.startsWith('text/plain'))) {
           await response.body?.cancel();
           throw heimdallError('UNAVAILABLE', {
-            message: `Jaeger answered ${path} with no JSON; is ${this.baseUrl} a Jaeger query API?`,
+            message: `Jaeger answered ${path} with no JSON; is ${this.options.queryUrl} a Jaeger query API?`,
             retryAfterSeconds: 30,
             service: 'jaeger',
           });
@@ -141,6 +204,29 @@ export class JaegerQueryClient {
       },
       { idempotent: true, signal: options.signal },
     );
+  }
+}
+
+function traceIdsOf(request: ExportTraceServiceRequest): Set<string> {
+  return new Set(request.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => hexId(s.traceId)))));
+}
+
+function writeResult(body: Uint8Array): JaegerWriteResult {
+  try {
+    const partial = fromBinary(otlp.ExportTraceServiceResponseSchema, body).partialSuccess;
+    return { rejected: Number(partial?.rejectedSpans ?? 0n), errorMessage: partial?.errorMessage ?? '' };
+  } catch {
+    // An answer that is not OTLP still said 200: the spans are stored.
+    return { rejected: 0, errorMessage: '' };
+  }
+}
+
+/** The message of a google.rpc.Status error body; '' when the body is not one. */
+function statusMessage(body: Uint8Array): string {
+  try {
+    return fromBinary(otlp.RpcStatusSchema, body).message;
+  } catch {
+    return '';
   }
 }
 

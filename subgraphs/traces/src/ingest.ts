@@ -1,0 +1,34 @@
+import type { ExportMetricsServiceRequest, ExportTraceServiceRequest, OtlpExportResult } from '@heimdall/shared';
+import { spanMetrics } from './red-metrics.js';
+import { validateSpans } from './span-validation.js';
+import type { JaegerStore } from './store.js';
+
+/**
+ * `POST /v1/traces`: the spans that pass validation go to Jaeger, and the push is answered once Jaeger has stored
+ * them; rejected spans are reported as partial success. RED metrics are derived from the stored spans and handed to
+ * the forwarder, which sends them to the metrics subgraph in the background.
+ *
+ * A retried push is stored again by Jaeger; reads show each span once (identical spans count once, trace-model.ts),
+ * and the retry's RED points carry the same series and times as the first ones, which the metrics ingest drops.
+ */
+export class TraceIngest {
+  constructor(
+    private readonly store: Pick<JaegerStore, 'write'>,
+    private readonly red: { submit(request: ExportMetricsServiceRequest): void },
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async handle(request: ExportTraceServiceRequest): Promise<OtlpExportResult> {
+    const now = this.now();
+    const validation = validateSpans(request, now);
+    const errors = [...validation.errors];
+    let rejected = validation.rejected;
+    if (validation.accepted.resourceSpans.length > 0) {
+      const stored = await this.store.write(validation.accepted);
+      rejected += stored.rejected;
+      if (stored.errorMessage !== '') errors.push(`Jaeger: ${stored.errorMessage}`);
+      this.red.submit(spanMetrics(validation.accepted, now));
+    }
+    return errors.length === 0 ? { rejected } : { rejected, errorMessage: errors.join('; ') };
+  }
+}
