@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { fromBinary } from '@bufbuild/protobuf';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ExportTraceServiceRequest, hexId, otlp } from '@heimdall/shared';
+import { localStack } from '@heimdall/stack';
+import { makeExport, makeSpan } from './otlp-builders.fixtures.js';
+import { TRACE_FIELDS, comparableTrace, expectedTrace, recordTrace } from './otel-js.fixtures.js';
+import { type PrivateJaeger, startPrivateJaeger } from './private-jaeger.fixtures.js';
+import { encodeForJaeger } from './span-validation.js';
+import { type TracesServer, startTracesServer } from './traces-server.fixtures.js';
+
+const local = localStack(process.env);
+const uniqueService = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;
+
+type TraceAnswer = ReturnType<typeof expectedTrace>;
+
+async function push(url: string, request: ExportTraceServiceRequest): Promise<Response> {
+  return fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: encodeForJaeger(request) });
+}
+
+async function spanCount(server: TracesServer, traceId: string): Promise<number | undefined> {
+  const result = await server.graphql<{ trace: { spanCount: number } | null }>('query($id: ID!) { trace(traceId: $id) { spanCount } }', { id: traceId });
+  expect(result.errors).toBeUndefined();
+  return result.data?.trace?.spanCount;
+}
+
+describe('OTLP traces into Jaeger through the traces subgraph', () => {
+  let server: TracesServer;
+  beforeAll(async () => {
+    await local.require('consul', 'jaeger');
+    server = await startTracesServer(local);
+  });
+  afterAll(() => server?.stop());
+
+  for (const [encoding, Exporter] of [
+    ['protobuf', ProtobufTraceExporter],
+    ['JSON', JsonTraceExporter],
+  ] as const) {
+    it(`gives back a trace the OpenTelemetry JS exporter sent as ${encoding}, by id, with every field intact`, async () => {
+      const recorded = await recordTrace(new Exporter({ url: `${server.url}/v1/traces` }), uniqueService('shop'));
+      const result = await server.graphql<{ trace: TraceAnswer }>(`query($id: ID!) { trace(traceId: $id) { ${TRACE_FIELDS} } }`, { id: recorded.traceId });
+      expect(result.errors).toBeUndefined();
+      expect(comparableTrace(result.data!.trace)).toEqual(expectedTrace(recorded));
+    });
+  }
+
+  it('answers a push only once its spans are readable: 50 pushes in a row, each trace read back at once', async () => {
+    const service = uniqueService('steady');
+    const missed: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const span = makeSpan({ name: `op-${i}` });
+      expect((await push(server.url, makeExport({ service, spans: [span] }))).status).toBe(200);
+      if ((await spanCount(server, hexId(span.traceId))) !== 1) missed.push(hexId(span.traceId));
+    }
+    expect(missed).toEqual([]);
+  });
+
+  it('shows each span once when an agent retries a push', async () => {
+    const root = makeSpan({ name: 'GET /cart' });
+    const child = makeSpan({ traceId: root.traceId, parentSpanId: root.spanId, name: 'SELECT' });
+    const request = makeExport({ service: uniqueService('retry'), spans: [root, child] });
+    for (let i = 0; i < 3; i++) expect((await push(server.url, request)).status).toBe(200);
+    expect(await spanCount(server, hexId(root.traceId))).toBe(2);
+  });
+
+  describe('answers', () => {
+    const post = (body: Uint8Array | string, headers: Record<string, string>) =>
+      fetch(`${server.url}/v1/traces`, { method: 'POST', headers, body: typeof body === 'string' ? body : Buffer.from(body) });
+    const status = async (response: Response) => ({ status: response.status, body: (await response.json()) as unknown });
+
+    it('200 with partialSuccess for spans it rejects, storing the others', async () => {
+      const kept = makeSpan();
+      const request = makeExport({
+        service: uniqueService('partial'),
+        spans: [kept, makeSpan({ startMs: Date.now() - 8 * 86_400_000 }), makeSpan({ startMs: Date.now() + 3_600_000 }), makeSpan({ spanId: new Uint8Array(8) })],
+      });
+      const response = await post(encodeForJaeger(request), { 'content-type': 'application/x-protobuf' });
+      expect(response.status).toBe(200);
+      const answer = fromBinary(otlp.ExportTraceServiceResponseSchema, new Uint8Array(await response.arrayBuffer()));
+      expect(answer.partialSuccess).toMatchObject({
+        rejectedSpans: 3n,
+        errorMessage: 'spans must be at most 7 days old and at most 10 minutes ahead; span ids must be 8 bytes and not all zero',
+      });
+      expect(await spanCount(server, hexId(kept.traceId))).toBe(1);
+    });
+
+    it('the same for gzip bodies and JSON, in the request’s encoding', async () => {
+      const span = makeSpan();
+      const json = JSON.stringify({
+        resourceSpans: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: uniqueService('json') } }] },
+            scopeSpans: [{ spans: [{ traceId: hexId(span.traceId), spanId: hexId(span.spanId), name: 'GET /', startTimeUnixNano: String(span.startTimeUnixNano), endTimeUnixNano: String(span.endTimeUnixNano) }] }],
+          },
+        ],
+      });
+      const response = await post(gzipSync(json), { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      expect(await status(response)).toEqual({ status: 200, body: {} });
+      expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(await spanCount(server, hexId(span.traceId))).toBe(1);
+    });
+
+    it('400 with a google.rpc.Status for a body that is not OTLP', async () => {
+      expect(await status(await post('{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"xyz"}]}]}]}', { 'content-type': 'application/json' }))).toEqual({
+        status: 400,
+        body: { code: 3, message: 'invalid OTLP JSON body: ExportTraceServiceRequest.resourceSpans[0].scopeSpans[0].spans[0].traceId must be a hex-encoded id, got "xyz"' },
+      });
+      const response = await post(new Uint8Array([0x0a, 0xff, 0xff]), { 'content-type': 'application/x-protobuf' });
+      expect(response.status).toBe(400);
+      expect(fromBinary(otlp.RpcStatusSchema, new Uint8Array(await response.arrayBuffer())).message).toMatch(/^invalid OTLP protobuf body: /);
+    });
+
+    it('415 for a content type OTLP does not use, 413 for a body over 20 MiB', async () => {
+      expect(await status(await post('{}', { 'content-type': 'text/plain' }))).toEqual({
+        status: 415,
+        body: { code: 3, message: 'Content-Type must be application/x-protobuf or application/json' },
+      });
+      expect(await status(await post(gzipSync(Buffer.alloc(21 * 2 ** 20, 0x20)), { 'content-type': 'application/json', 'content-encoding': 'gzip' }))).toEqual({
+        status: 413,
+        body: { code: 3, message: 'decompressed body exceeds 20971520 bytes' },
+      });
+    });
+  });
+});
+
+describe('the traces subgraph when Jaeger fails', () => {
+  let jaeger: PrivateJaeger;
+  beforeAll(async () => {
+    await local.require('consul');
+    jaeger = await startPrivateJaeger(process.env);
+  }, 120_000);
+  afterAll(() => jaeger?.remove());
+
+  /** A push of one single-span trace of `service`; its trace id and the answer. */
+  async function pushOne(server: TracesServer, service: string) {
+    const span = makeSpan({ name: 'GET /order' });
+    const response = await push(server.url, makeExport({ service, spans: [span] }));
+    await response.arrayBuffer();
+    return { traceId: hexId(span.traceId), status: response.status, retryAfter: response.headers.get('retry-after') };
+  }
+
+  it('answers 503 with Retry-After while Jaeger is down, and has lost nothing it acknowledged once Jaeger is back', async () => {
+    const server = await startTracesServer(local, { JAEGER_QUERY_URL: jaeger.queryUrl, JAEGER_OTLP_URL: jaeger.otlpUrl, JAEGER_BREAKER_HALF_OPEN_MS: '1000' });
+    try {
+      const service = uniqueService('outage');
+      const acknowledged: string[] = [];
+      const refused: { status: number; retryAfter: string | null }[] = [];
+      // An agent pushing steadily while Jaeger goes down mid-ingest.
+      const pushing = (async () => {
+        for (let i = 0; i < 120; i++) {
+          const { traceId, status, retryAfter } = await pushOne(server, service);
+          if (status === 200) acknowledged.push(traceId);
+          else refused.push({ status, retryAfter });
+        }
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await jaeger.down();
+      await pushing;
+      expect(acknowledged.length).toBeGreaterThan(0);
+      expect(refused.length).toBeGreaterThan(0);
+      for (const answer of refused) {
+        expect(answer.status).toBe(503);
+        expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(1);
+      }
+
+      await jaeger.up();
+      // As an agent does: push again after Retry-After until accepted.
+      let after = await pushOne(server, service);
+      for (let tries = 0; after.status !== 200 && tries < 20; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, Number(after.retryAfter ?? 1) * 1000));
+        after = await pushOne(server, service);
+      }
+      expect(after.status).toBe(200);
+      const lost: string[] = [];
+      for (const traceId of [...acknowledged, after.traceId]) if ((await spanCount(server, traceId)) !== 1) lost.push(traceId);
+      expect(lost).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
+
+  it('answers 503 with Retry-After when Jaeger hangs, once the write timeout has passed', async () => {
+    const server = await startTracesServer(local, { JAEGER_QUERY_URL: jaeger.queryUrl, JAEGER_OTLP_URL: jaeger.otlpUrl, JAEGER_WRITE_TIMEOUT_MS: '500' });
+    await jaeger.pause();
+    try {
+      const started = Date.now();
+      const response = await push(server.url, makeExport({ service: uniqueService('hung'), spans: [makeSpan()] }));
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('1');
+      expect(fromBinary(otlp.RpcStatusSchema, new Uint8Array(await response.arrayBuffer()))).toMatchObject({
+        code: 14,
+        message: 'jaeger_otlp is unavailable: timed out after 500 ms',
+      });
+    } finally {
+      await jaeger.resume();
+      await server.stop();
+    }
+  });
+});

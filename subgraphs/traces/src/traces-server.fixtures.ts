@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import { ConsulClient, type Platform, loadConfig } from '@heimdall/shared';
+import type { LocalStack } from '@heimdall/stack';
+import { tracesEnvSchema } from './config.js';
+import { createServer } from './server.js';
+
+/** A traces subgraph started in the test's process on a free port, under a Consul tag of its own. */
+export interface TracesServer {
+  readonly platform: Platform;
+  readonly url: string;
+  graphql<T>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[] }>;
+  stop(): Promise<void>;
+}
+
+export async function startTracesServer(local: LocalStack, env: Record<string, string> = {}): Promise<TracesServer> {
+  const config = loadConfig(tracesEnvSchema, {
+    HOST: '127.0.0.1',
+    PORT: '0',
+    // The 503s some tests provoke are logged at warn.
+    LOG_LEVEL: 'error',
+    SUBGRAPH_TAG: `traces-int-${randomUUID().slice(0, 8)}`,
+    CONSUL_URL: local.endpoints.consulUrl,
+    CONSUL_CHECK_INTERVAL: '1s',
+    CONSUL_CHECK_TIMEOUT: '1s',
+    CONSUL_DEREGISTER_AFTER: '1m',
+    OTLP_TRACES_URL: 'off',
+    JAEGER_QUERY_URL: local.endpoints.jaegerQueryUrl,
+    JAEGER_OTLP_URL: `${local.endpoints.jaegerOtlpHttpUrl}/v1/traces`,
+    ...env,
+  });
+  const platform = await createServer(config, { consul: new ConsulClient(config.CONSUL_URL) });
+  await platform.service.start({ host: '127.0.0.1', port: 0 });
+  const url = platform.service.url;
+  return {
+    platform,
+    url,
+    async graphql(query, variables = {}) {
+      const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+      return (await response.json()) as never;
+    },
+    stop: () => platform.service.stop(),
+  };
+}
