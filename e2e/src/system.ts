@@ -60,6 +60,7 @@ export class System {
       CONSUL_DEREGISTER_AFTER: '1m',
       OTLP_TRACES_URL: `${this.local.endpoints.jaegerOtlpHttpUrl}/v1/traces`,
       JAEGER_QUERY_URL: this.local.endpoints.jaegerQueryUrl,
+      JAEGER_OTLP_URL: `${this.local.endpoints.jaegerOtlpHttpUrl}/v1/traces`,
       ELASTICSEARCH_URL: this.local.endpoints.elasticsearchUrl,
       DATABASE_URL: this.local.endpoints.postgresUrl,
       REDIS_URL: this.local.endpoints.redisUrl,
