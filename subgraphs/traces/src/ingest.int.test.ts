@@ -88,6 +88,14 @@ describe('OTLP traces into Jaeger through the traces subgraph', () => {
     });
 
     it('the same for gzip bodies and JSON, in the request’s encoding', async () => {
+      const gzipped = makeSpan();
+      const protobuf = await post(gzipSync(encodeForJaeger(makeExport({ service: uniqueService('gzip'), spans: [gzipped] }))), {
+        'content-type': 'application/x-protobuf',
+        'content-encoding': 'gzip',
+      });
+      expect(protobuf.status).toBe(200);
+      expect(await spanCount(server, hexId(gzipped.traceId))).toBe(1);
+
       const span = makeSpan();
       const json = JSON.stringify({
         resourceSpans: [

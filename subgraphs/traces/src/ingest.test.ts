@@ -3,17 +3,19 @@ import { type ExportMetricsServiceRequest, type ExportTraceServiceRequest, heimd
 import { TraceIngest } from './ingest.js';
 import { makeExport, makeSpan } from './otlp-builders.fixtures.js';
 import { countPoints } from './red-forwarder.js';
-import type { JaegerWriteResult } from './store.js';
+import type { JaegerWriteResult, RawExport } from './store.js';
 
 const NOW = Date.parse('2026-11-22T10:00:00Z');
 
 function makeIngest(answer: () => Promise<JaegerWriteResult> = () => Promise.resolve({ rejected: 0, errorMessage: '' })) {
   const written: ExportTraceServiceRequest[] = [];
+  const forwarded: (RawExport | undefined)[] = [];
   const derived: ExportMetricsServiceRequest[] = [];
   const ingest = new TraceIngest(
     {
-      write: (request) => {
+      write: (request, options) => {
         written.push(request);
+        forwarded.push(options?.raw);
         return answer();
       },
     },
@@ -21,7 +23,7 @@ function makeIngest(answer: () => Promise<JaegerWriteResult> = () => Promise.res
     () => NOW,
   );
   const spanIds = () => written.flatMap((r) => r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => hexId(s.spanId)))));
-  return { ingest, written, derived, spanIds };
+  return { ingest, written, forwarded, derived, spanIds };
 }
 
 describe('trace ingest', () => {
@@ -39,6 +41,14 @@ describe('trace ingest', () => {
     expect(spanIds()).toEqual([hexId(good.spanId)]);
     // One calls point and one duration point for the one stored span.
     expect(derived.map(countPoints)).toEqual([2]);
+  });
+
+  it('forwards the client’s own bytes when every span is valid, and a re-encoding of the valid ones otherwise', async () => {
+    const { ingest, forwarded } = makeIngest();
+    const raw = { body: new Uint8Array([1, 2, 3]), gzip: true };
+    await ingest.handle(makeExport({ service: 'checkout', spans: [makeSpan({ startMs: NOW - 1000 })] }), raw);
+    await ingest.handle(makeExport({ service: 'checkout', spans: [makeSpan({ startMs: NOW - 1000 }), makeSpan({ startMs: NOW + 3_600_000 })] }), raw);
+    expect(forwarded).toEqual([raw, undefined]);
   });
 
   it('neither writes nor derives metrics when no span is valid', async () => {

@@ -1,7 +1,7 @@
 import type { ExportMetricsServiceRequest, ExportTraceServiceRequest, OtlpExportResult } from '@heimdall/shared';
 import { spanMetrics } from './red-metrics.js';
 import { validateSpans } from './span-validation.js';
-import type { JaegerStore } from './store.js';
+import type { JaegerStore, RawExport } from './store.js';
 
 /**
  * `POST /v1/traces`: the spans that pass validation go to Jaeger, and the push is answered once Jaeger has stored
@@ -18,13 +18,14 @@ export class TraceIngest {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async handle(request: ExportTraceServiceRequest): Promise<OtlpExportResult> {
+  /** `raw`: the request as the client sent it in protobuf, forwarded as it is when no span is rejected. */
+  async handle(request: ExportTraceServiceRequest, raw?: RawExport): Promise<OtlpExportResult> {
     const now = this.now();
     const validation = validateSpans(request, now);
     const errors = [...validation.errors];
     let rejected = validation.rejected;
     if (validation.accepted.resourceSpans.length > 0) {
-      const stored = await this.store.write(validation.accepted);
+      const stored = await this.store.write(validation.accepted, rejected === 0 && raw !== undefined ? { raw } : {});
       rejected += stored.rejected;
       if (stored.errorMessage !== '') errors.push(`Jaeger: ${stored.errorMessage}`);
       this.red.submit(spanMetrics(validation.accepted, now));

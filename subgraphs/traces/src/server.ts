@@ -60,7 +60,12 @@ export async function createServer(config: TracesConfig, deps: TracesDeps): Prom
   // What waits is sent (or counted as dropped) before the process exits.
   platform.app.addHook('onClose', () => forwarder.close());
   const ingest = new TraceIngest(store, forwarder);
-  await registerOtlpRoute(platform.app, { signal: 'traces', handle: (request) => ingest.handle(request) });
+  await registerOtlpRoute(platform.app, {
+    signal: 'traces',
+    // A protobuf body (gzipped or not) whose spans are all valid goes to Jaeger as the client sent it.
+    handle: (request, { encoding, request: http }) =>
+      ingest.handle(request, encoding === 'protobuf' && Buffer.isBuffer(http.body) ? { body: http.body, gzip: /gzip/i.test(http.headers['content-encoding'] ?? '') } : undefined),
+  });
 
   const context: TracesContext = {
     store,

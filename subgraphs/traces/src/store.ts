@@ -49,6 +49,12 @@ export interface JaegerStoreOptions {
   readonly writePolicy: ResiliencePolicy;
 }
 
+/** An export as its client sent it, in protobuf: forwarded as it is when every span of it is to be stored. */
+export interface RawExport {
+  readonly body: Uint8Array;
+  readonly gzip: boolean;
+}
+
 /** What Jaeger did not store of a write, from its OTLP partial success. */
 export interface JaegerWriteResult {
   readonly rejected: number;
@@ -69,14 +75,16 @@ export class JaegerStore {
    * Stores spans; resolves once Jaeger answered 200, which the stack's Jaeger gives only after writing them (no
    * batch processor, no exporter queue). Retried on connection errors, 429 and 5xx: a span stored twice reads
    * back once (trace-model.ts). Jaeger refusing the request itself (another 4xx) is BAD_USER_INPUT with its reason.
+   * With `raw`, the client's own bytes (the same spans as `request`) go to Jaeger, sparing their encoding.
    */
-  async write(request: ExportTraceServiceRequest, options: CallOptions = {}): Promise<JaegerWriteResult> {
-    const body = encodeForJaeger(request);
+  async write(request: ExportTraceServiceRequest, options: CallOptions & { readonly raw?: RawExport } = {}): Promise<JaegerWriteResult> {
+    const body = options.raw?.body ?? encodeForJaeger(request);
+    const headers: Record<string, string> = { 'content-type': 'application/x-protobuf', ...(options.raw?.gzip ? { 'content-encoding': 'gzip' } : {}) };
     return this.options.writePolicy.execute(
       async (signal) => {
         const response = await fetch(this.options.otlpUrl, {
           method: 'POST',
-          headers: { 'content-type': 'application/x-protobuf' },
+          headers,
           body: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
           signal,
         });
