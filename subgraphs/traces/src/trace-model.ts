@@ -118,18 +118,27 @@ export const durationMs = (start: bigint, end: bigint): number => Number(end - s
  */
 export function tracesFromOtlp(request: ExportTraceServiceRequest): TraceModel[] {
   const byTrace = new Map<string, SpanModel[]>();
-  const seen = new Set<string>();
+  // Spans by trace and span id, with what makes them the same span: computed only when an id comes again (a retry
+  // stored twice), since encoding every span to compare it would cost more than building the whole model.
+  const byId = new Map<string, { identity?: string; readonly identify: () => string }[]>();
   for (const rs of request.resourceSpans) {
-    const resource = rs.resource === undefined ? '' : bytesKey(toBinary(otlp.ResourceSchema, rs.resource));
+    let resourceKey: string | undefined;
+    const resource = () => (resourceKey ??= rs.resource === undefined ? '' : bytesKey(toBinary(otlp.ResourceSchema, rs.resource)));
     const resourceTags = (rs.resource?.attributes ?? []).map(toTag);
     const service = resourceTags.find((t) => t.key === 'service.name')?.value ?? UNKNOWN_SERVICE;
     for (const ss of rs.scopeSpans) {
       const scope = { name: ss.scope?.name ?? '', version: ss.scope?.version ?? '' };
       for (const span of ss.spans) {
-        const identity = `${resource}|${scope.name}|${scope.version}|${bytesKey(toBinary(otlp.SpanSchema, span))}`;
-        if (seen.has(identity)) continue;
-        seen.add(identity);
         const model = spanModel(span, service, resourceTags, scope);
+        const id = `${model.traceId}/${model.spanId}`;
+        const identify = () => `${resource()}|${scope.name}|${scope.version}|${bytesKey(toBinary(otlp.SpanSchema, span))}`;
+        const sameId = byId.get(id);
+        if (sameId === undefined) byId.set(id, [{ identify }]);
+        else {
+          const identity = identify();
+          if (sameId.some((other) => (other.identity ??= other.identify()) === identity)) continue;
+          sameId.push({ identity, identify });
+        }
         const spans = byTrace.get(model.traceId);
         if (spans === undefined) byTrace.set(model.traceId, [model]);
         else spans.push(model);
