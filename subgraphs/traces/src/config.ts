@@ -15,9 +15,9 @@ export const tracesEnvSchema = serviceEnvSchema(8003).extend({
   JAEGER_BREAKER_HALF_OPEN_MS: positiveInt().default(30_000),
   /**
    * RED metric points waiting for the metrics subgraph (while it is down or slow). Beyond, the oldest are dropped
-   * and counted (`heimdall_red_points_dropped_total`); a trace push never waits for them.
+   * and counted (`heimdall_red_points_dropped_total`); a trace push never waits for them. About 300 bytes a point.
    */
-  RED_BUFFER_MAX_POINTS: positiveInt().default(200_000),
+  RED_BUFFER_MAX_POINTS: positiveInt().default(100_000),
   /** Longest range `traces` and `dependencies` may ask for, in days (the stack's Jaeger keeps spans 7 days). */
   TRACE_QUERY_MAX_RANGE_DAYS: positiveInt().default(7),
 });
