@@ -5,7 +5,7 @@
 // NODE_ENV=production); the same protobuf requests of 500 spans go, from the same concurrent clients, to its
 // POST /v1/traces and straight to Jaeger's OTLP receiver, in alternating rounds. Queries go through the gateway
 // (in this process) to that traces subgraph.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -124,6 +124,13 @@ async function cpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** The pid listening on a port, from `ss` (undefined where `ss` is missing): to see where CPU time goes. */
+function listenerPid(port: number): number | undefined {
+  const listing = spawnSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' }).stdout ?? '';
+  const pid = /pid=(\d+)/.exec(listing)?.[1];
+  return pid === undefined ? undefined : Number(pid);
+}
+
 /** The traces subgraph as it ships, in a process of its own; resolves once it logged that it is ready. */
 async function spawnTraces(system: System): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
@@ -144,6 +151,8 @@ async function spawnTraces(system: System): Promise<{ child: ChildProcess; url: 
 }
 
 async function ingest(tracesUrl: string, tracesPid: number) {
+  const jaegerPid = listenerPid(local.config.jaeger.otlpHttpPort);
+  const jaegerCpu = () => (jaegerPid === undefined ? Promise.resolve(Number.NaN) : cpuSeconds(jaegerPid));
   const jaegerUrl = `${local.endpoints.jaegerOtlpHttpUrl}/v1/traces`;
   const heimdallUrl = `${tracesUrl}/v1/traces`;
   const now = Date.now();
@@ -154,13 +163,18 @@ async function ingest(tracesUrl: string, tracesPid: number) {
 
   const elapsed = { direct: 0, heimdall: 0 };
   const ratios: number[] = [];
-  let heimdallCpu = 0;
+  const cpu = { traces: 0, jaegerDirect: 0, jaegerHeimdall: 0 };
   for (let round = 0; round < ROUNDS; round++) {
-    const direct = await concurrently(jaegerUrl, requests('direct', round));
+    const directBodies = requests('direct', round);
+    let jaegerBefore = await jaegerCpu();
+    const direct = await concurrently(jaegerUrl, directBodies);
+    cpu.jaegerDirect += (await jaegerCpu()) - jaegerBefore;
     const bodies = requests('heimdall', round);
     const cpuBefore = await cpuSeconds(tracesPid);
+    jaegerBefore = await jaegerCpu();
     const heimdall = await concurrently(heimdallUrl, bodies);
-    heimdallCpu += (await cpuSeconds(tracesPid)) - cpuBefore;
+    cpu.traces += (await cpuSeconds(tracesPid)) - cpuBefore;
+    cpu.jaegerHeimdall += (await jaegerCpu()) - jaegerBefore;
     elapsed.direct += direct;
     elapsed.heimdall += heimdall;
     ratios.push(direct / heimdall);
@@ -171,7 +185,8 @@ async function ingest(tracesUrl: string, tracesPid: number) {
     directRate: spans / (elapsed.direct / 1000),
     heimdallRate: spans / (elapsed.heimdall / 1000),
     ratios: ratios.sort((a, b) => a - b),
-    heimdallCpuMsPerRequest: (heimdallCpu * 1000) / (REQUESTS_PER_ROUND * ROUNDS),
+    /** CPU ms per request: the traces subgraph, and Jaeger when pushed to directly or through Heimdall. */
+    cpuMs: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, (v * 1000) / (REQUESTS_PER_ROUND * ROUNDS)])) as Record<keyof typeof cpu, number>,
   };
 }
 
@@ -305,7 +320,9 @@ try {
   console.log(`  POST /v1/traces (traces subgraph, own process, RED included): ${Math.round(i.heimdallRate)} spans/s`);
   console.log(`  straight to Jaeger's OTLP receiver:                          ${Math.round(i.directRate)} spans/s`);
   console.log(`  ratio: ${(i.heimdallRate / i.directRate).toFixed(2)}x overall; per round min ${i.ratios[0]!.toFixed(2)}, median ${percentile(i.ratios, 50).toFixed(2)}, max ${i.ratios.at(-1)!.toFixed(2)}`);
-  console.log(`  traces subgraph CPU: ${i.heimdallCpuMsPerRequest.toFixed(1)} ms per request of ${SPANS_PER_REQUEST} spans`);
+  console.log(
+    `  CPU per request of ${SPANS_PER_REQUEST} spans: traces subgraph ${i.cpuMs.traces.toFixed(1)} ms; Jaeger ${i.cpuMs.jaegerDirect.toFixed(1)} ms pushed directly, ${i.cpuMs.jaegerHeimdall.toFixed(1)} ms through Heimdall`,
+  );
   console.log(`  RED points: ${red.join('; ')}`);
   console.log(`queries, ${QUERY_RUNS} runs after ${QUERY_WARMUP} warm-up, at three layers:`);
   const l = (m: Awaited<ReturnType<typeof layers>>) => `gateway ${p(m.gateway)}; subgraph ${p(m.subgraph)}; Jaeger's API ${p(m.jaeger)}`;
