@@ -36,6 +36,7 @@ export async function createServer(config: TracesConfig, deps: TracesDeps): Prom
     queryUrl: config.JAEGER_QUERY_URL,
     otlpUrl: config.JAEGER_OTLP_URL,
     readPolicy: createResiliencePolicy('jaeger', { breaker }, platform.resilienceMetrics),
+    searchPolicy: createResiliencePolicy('jaeger_search', { breaker }, platform.resilienceMetrics),
     writePolicy: createResiliencePolicy(
       'jaeger_otlp',
       { timeoutMs: config.JAEGER_WRITE_TIMEOUT_MS, breaker, bulkhead: { limit: config.JAEGER_WRITE_CONCURRENCY, queue: config.JAEGER_WRITE_QUEUE } },

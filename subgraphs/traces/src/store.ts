@@ -43,8 +43,13 @@ export interface JaegerStoreOptions {
   readonly queryUrl: string;
   /** Jaeger's OTLP/HTTP traces receiver, e.g. http://127.0.0.1:14318/v1/traces. */
   readonly otlpUrl: string;
-  /** Reads of the query API. */
+  /** Reads of the query API by key: a trace by id, services, operations. */
   readonly readPolicy: ResiliencePolicy;
+  /**
+   * Searches and the service map: a policy of their own, so that searches slow enough to time out (a badger
+   * duration filter over many traces) open only their own breaker, not the one of reading traces by id.
+   */
+  readonly searchPolicy: ResiliencePolicy;
   /** Writes to the receiver: a policy of their own, so that a flood of pushes cannot starve the queries. */
   readonly writePolicy: ResiliencePolicy;
 }
@@ -172,7 +177,7 @@ export class JaegerStore {
     if (Object.keys(tags).length > 0) params.set('tags', JSON.stringify(tags));
     if (query.minDurationMs !== undefined) params.set('minDuration', `${Math.round(query.minDurationMs * 1000)}us`);
     if (query.maxDurationMs !== undefined) params.set('maxDuration', `${Math.round(query.maxDurationMs * 1000)}us`);
-    const body = await this.getJson<{ data: JaegerJsonTrace[] | null }>(`/api/traces?${params.toString()}`, options);
+    const body = await this.getJson<{ data: JaegerJsonTrace[] | null }>(`/api/traces?${params.toString()}`, { ...options, search: true });
     return (body?.data ?? [])
       .flatMap((trace) => tracesFromOtlp(otlpFromJaegerJson(trace)))
       .sort((a, b) => (a.startTime < b.startTime ? 1 : a.startTime > b.startTime ? -1 : 0));
@@ -184,12 +189,12 @@ export class JaegerStore {
    */
   async dependencies(endTs: number, lookbackMs: number, options: CallOptions = {}): Promise<JaegerDependencyLink[]> {
     const params = new URLSearchParams({ endTs: String(Math.round(endTs)), lookback: String(Math.round(lookbackMs)) });
-    const body = await this.getJson<{ data: JaegerDependencyLink[] | null }>(`/api/dependencies?${params.toString()}`, options);
+    const body = await this.getJson<{ data: JaegerDependencyLink[] | null }>(`/api/dependencies?${params.toString()}`, { ...options, search: true });
     return (body?.data ?? []).map((d) => ({ parent: d.parent, child: d.child, callCount: d.callCount }));
   }
 
-  private getJson<T>(path: string, options: CallOptions & { readonly notFoundIsEmpty?: boolean }): Promise<T | undefined> {
-    return this.options.readPolicy.execute(
+  private getJson<T>(path: string, options: CallOptions & { readonly notFoundIsEmpty?: boolean; readonly search?: boolean }): Promise<T | undefined> {
+    return (options.search ? this.options.searchPolicy : this.options.readPolicy).execute(
       async (signal) => {
         const response = await fetch(`${this.options.queryUrl}${path}`, { signal });
         if (response.status === 404 && options.notFoundIsEmpty) {
