@@ -69,7 +69,7 @@ const KIND_NAMES: Record<SpanKind, string> = {
  * and the duration histogram's P50, P95 and P99. Steps are whole minutes, the resolution the points are kept at.
  * The metrics subgraph checks the range (BAD_USER_INPUT naming `range.from`, `range.to` or `step`).
  */
-export async function readRed(peer: Pick<PeerClient, 'graphql'>, selector: RedSelector, request: RedRequest, signal?: AbortSignal): Promise<RedPoint[]> {
+export async function readRed(peer: Pick<PeerClient, 'graphql'>, selector: RedSelector, request: RedRequest): Promise<RedPoint[]> {
   const step = request.step ?? '1m';
   const match = STEP.exec(step);
   if (match === null || (Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS]) % 60 !== 0 || Number(match[1]) === 0) {
@@ -81,16 +81,12 @@ export async function readRed(peer: Pick<PeerClient, 'graphql'>, selector: RedSe
     ...(selector.spanKinds.length === 0 ? [] : [{ key: 'span.kind', op: 'RE', value: selector.spanKinds.map((k) => KIND_NAMES[k]).join('|') }]),
   ];
   const input = (name: string, aggregation: string, groupBy: string[] = []) => ({ name, matchers, range: request.range, step, aggregation, groupBy });
-  const answer = await peer.graphql<Answer>(
-    RED_QUERY,
-    {
-      calls: input(CALLS_METRIC, 'RATE', ['status.code']),
-      p50: input(DURATION_METRIC, 'P50'),
-      p95: input(DURATION_METRIC, 'P95'),
-      p99: input(DURATION_METRIC, 'P99'),
-    },
-    signal === undefined ? {} : { signal },
-  );
+  const answer = await peer.graphql<Answer>(RED_QUERY, {
+    calls: input(CALLS_METRIC, 'RATE', ['status.code']),
+    p50: input(DURATION_METRIC, 'P50'),
+    p95: input(DURATION_METRIC, 'P95'),
+    p99: input(DURATION_METRIC, 'P99'),
+  });
   return redPoints(answer);
 }
 
