@@ -4,7 +4,9 @@
 // Ingest: the traces subgraph runs in its own process as it ships (`node --import tsx subgraphs/traces/src/main.ts`,
 // NODE_ENV=production); the same protobuf requests of 500 spans go, from the same concurrent clients, to its
 // POST /v1/traces and straight to Jaeger's OTLP receiver, in alternating rounds. Queries go through the gateway
-// (in this process) to that traces subgraph.
+// (in this process) to that traces subgraph. Jaeger is one of the benchmark's own, from the stack's definition, on
+// free ports with its data in a temp folder: every run starts from an empty store, and the shared stack's Jaeger is
+// left as it was (hundreds of thousands of traces there slow every other test's reads).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -15,6 +17,7 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { System } from '@heimdall/e2e/system';
 import { otlp } from '@heimdall/shared';
 import { REPO_DIR, localStack } from '@heimdall/stack';
+import { type PrivateJaeger, startPrivateJaeger } from '@heimdall/traces/private-jaeger.fixtures';
 
 const CLIENTS = 8;
 const SPANS_PER_REQUEST = 500;
@@ -132,12 +135,21 @@ function listenerPid(port: number): number | undefined {
 }
 
 /** The traces subgraph as it ships, in a process of its own; resolves once it logged that it is ready. */
-async function spawnTraces(system: System): Promise<{ child: ChildProcess; url: string }> {
+async function spawnTraces(system: System, jaeger: PrivateJaeger): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_DIR, 'subgraphs', 'traces', 'src', 'main.ts')], {
     cwd: join(REPO_DIR, 'subgraphs', 'traces'),
     // Its log level as it ships (info): the ready line is logged at info.
-    env: { ...process.env, ...system.env(), NODE_ENV: 'production', PORT: String(port), LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      ...system.env(),
+      NODE_ENV: 'production',
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+      JAEGER_QUERY_URL: jaeger.queryUrl,
+      JAEGER_OTLP_URL: jaeger.otlpUrl,
+      OTLP_TRACES_URL: jaeger.otlpUrl,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
@@ -150,10 +162,10 @@ async function spawnTraces(system: System): Promise<{ child: ChildProcess; url: 
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
-async function ingest(tracesUrl: string, tracesPid: number) {
-  const jaegerPid = listenerPid(local.config.jaeger.otlpHttpPort);
+async function ingest(jaeger: PrivateJaeger, tracesUrl: string, tracesPid: number) {
+  const jaegerPid = listenerPid(Number(new URL(jaeger.otlpUrl).port));
   const jaegerCpu = () => (jaegerPid === undefined ? Promise.resolve(Number.NaN) : cpuSeconds(jaegerPid));
-  const jaegerUrl = `${local.endpoints.jaegerOtlpHttpUrl}/v1/traces`;
+  const jaegerUrl = jaeger.otlpUrl;
   const heimdallUrl = `${tracesUrl}/v1/traces`;
   const now = Date.now();
   const requests = (target: string, round: number) =>
@@ -208,13 +220,13 @@ async function time(fn: () => Promise<void>, runs = QUERY_RUNS): Promise<number[
 }
 
 /** The same read at three layers: Jaeger's own API, the traces subgraph's GraphQL, and through the gateway. */
-async function layers(system: System, subgraphUrl: string, jaegerPath: string, query: string, expect: (data: Record<string, unknown>) => boolean, runs = QUERY_RUNS) {
+async function layers(system: System, jaeger: PrivateJaeger, subgraphUrl: string, jaegerPath: string, query: string, expect: (data: Record<string, unknown>) => boolean, runs = QUERY_RUNS) {
   const graphql = async (answer: Promise<{ data?: Record<string, unknown>; errors?: unknown[] }>) => {
     const result = await answer;
     if (result.errors !== undefined || result.data === undefined || !expect(result.data)) throw new Error(`unexpected answer: ${JSON.stringify(result).slice(0, 500)}`);
   };
-  const jaeger = await time(async () => {
-    const response = await fetch(`${local.endpoints.jaegerQueryUrl}${jaegerPath}`);
+  const api = await time(async () => {
+    const response = await fetch(`${jaeger.queryUrl}${jaegerPath}`);
     if (!response.ok) throw new Error(`Jaeger answered ${response.status}`);
     await response.arrayBuffer();
   }, runs);
@@ -227,18 +239,19 @@ async function layers(system: System, subgraphUrl: string, jaegerPath: string, q
     runs,
   );
   const gateway = await time(() => graphql(system.query<Record<string, unknown>>(query)), runs);
-  return { jaeger, subgraph, gateway };
+  return { api, subgraph, gateway };
 }
 
-async function queries(system: System, subgraphUrl: string) {
+async function queries(system: System, jaeger: PrivateJaeger, subgraphUrl: string) {
   // One trace of 500 spans, read whole.
   const big = makeRequest(`bench-${run}-big`, Date.now() - 1000, SPANS_PER_REQUEST, SPANS_PER_REQUEST);
-  await post(`${local.endpoints.jaegerOtlpHttpUrl}/v1/traces`, big);
+  await post(jaeger.otlpUrl, big);
   const bigTraceId = (await system.query<{ traces: { traceId: string }[] }>(
     `{ traces(filter: { service: "bench-${run}-big-front", range: { from: "${new Date(Date.now() - 600_000).toISOString()}", to: "${new Date(Date.now() + 60_000).toISOString()}" } }) { traceId } }`,
   )).data!.traces[0]!.traceId;
   const trace = await layers(
     system,
+    jaeger,
     subgraphUrl,
     `/api/v3/traces/${bigTraceId}?raw_traces=true`,
     `{ trace(traceId: "${bigTraceId}") { traceId spanCount errorCount durationMs
@@ -254,7 +267,7 @@ async function queries(system: System, subgraphUrl: string) {
     const end = Date.now() - 3_000_000 + Math.floor((i * 3_000_000) / (SEARCH_TRACES / perRequest));
     return makeSearchRequest(service, end, perRequest);
   });
-  await concurrently(`${local.endpoints.jaegerOtlpHttpUrl}/v1/traces`, bodies);
+  await concurrently(jaeger.otlpUrl, bodies);
   const loadSeconds = (performance.now() - started) / 1000;
   const [from, to] = [Date.now() - 3_600_000, Date.now() + 60_000];
   const range = `{ from: "${new Date(from).toISOString()}", to: "${new Date(to).toISOString()}" }`;
@@ -263,6 +276,7 @@ async function queries(system: System, subgraphUrl: string) {
   const twenty = (d: Record<string, unknown>) => (d.traces as unknown[]).length === 20;
   const searchAll = await layers(
     system,
+    jaeger,
     subgraphUrl,
     search({}),
     `{ traces(filter: { service: "${service}", range: ${range}, limit: 20 }) { traceId rootSpan { operationName } durationMs spanCount errorCount } }`,
@@ -270,6 +284,7 @@ async function queries(system: System, subgraphUrl: string) {
   );
   const searchFiltered = await layers(
     system,
+    jaeger,
     subgraphUrl,
     search({ operation: 'GET /search', tags: JSON.stringify({ 'http.route': '/search', error: 'true' }), minDuration: '5000us' }),
     `{ traces(filter: { service: "${service}", operation: "GET /search", tags: [{ key: "http.route", value: "/search" }], minDurationMs: 5, errorsOnly: true, range: ${range}, limit: 20 }) { traceId durationMs spanCount errorCount } }`,
@@ -298,21 +313,22 @@ function makeSearchRequest(service: string, endMs: number, count: number): Uint8
 }
 
 await local.require('consul', 'jaeger');
+const jaeger = await startPrivateJaeger(process.env);
 const system = await System.create(local, process.env.CLICKHOUSE_URL);
 let traces: ChildProcess | undefined;
 try {
   await system.startSubgraph('metrics');
-  const spawned = await spawnTraces(system);
+  const spawned = await spawnTraces(system, jaeger);
   traces = spawned.child;
   await system.startGateway({ OTLP_TRACES_URL: 'off' });
 
-  const i = await ingest(spawned.url, traces.pid!);
+  const i = await ingest(jaeger, spawned.url, traces.pid!);
   // What the forwarder did with the RED points of the pushes: sent, or dropped and why.
   const red = (await (await fetch(`${spawned.url}/metrics`)).text())
     .split('\n')
     .filter((line) => /^heimdall_red_points_(sent|dropped)_total/.test(line))
     .map((line) => `${line.split('{')[0]}${/reason="(\w+)"/.exec(line)?.[1] ?? ''} ${line.split(' ').at(-1)}`.replace('heimdall_red_points_', ''));
-  const q = await queries(system, spawned.url);
+  const q = await queries(system, jaeger, spawned.url);
 
   const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(1)} ms` : 'failed');
   const p = (s: number[]) => `p50 ${ms(percentile(s, 50))}, p99 ${ms(percentile(s, 99))}${s.some((v) => !Number.isFinite(v)) ? ` (${s.filter((v) => !Number.isFinite(v)).length} of ${s.length} failed)` : ''}`;
@@ -325,7 +341,7 @@ try {
   );
   console.log(`  RED points: ${red.join('; ')}`);
   console.log(`queries, ${QUERY_RUNS} runs after ${QUERY_WARMUP} warm-up, at three layers:`);
-  const l = (m: Awaited<ReturnType<typeof layers>>) => `gateway ${p(m.gateway)}; subgraph ${p(m.subgraph)}; Jaeger's API ${p(m.jaeger)}`;
+  const l = (m: Awaited<ReturnType<typeof layers>>) => `gateway ${p(m.gateway)}; subgraph ${p(m.subgraph)}; Jaeger's API ${p(m.api)}`;
   console.log(`  trace(traceId) of a ${SPANS_PER_REQUEST}-span trace, every span with its tags: ${l(q.trace)}`);
   console.log(`  traces(filter) of one service with ${SEARCH_TRACES} traces in the hour (loaded in ${q.loadSeconds.toFixed(0)} s), limit 20: ${l(q.searchAll)}`);
   console.log(`  the same with operation, tag, minDurationMs and errorsOnly (${FILTERED_SEARCH_RUNS} runs): ${l(q.searchFiltered)}`);
@@ -336,4 +352,5 @@ try {
     traces.kill('SIGTERM');
     await exited;
   }
+  await jaeger.remove();
 }

@@ -169,7 +169,7 @@ describe('reading traces from Jaeger', () => {
     const [shop, payments] = [uniqueService('shop'), uniqueService('payments')];
     await push(makeRichTrace(shop, payments).request);
 
-    const links = (await client.dependencies(Date.now() + 60_000, 5 * 60_000)).filter((l) => l.parent === shop || l.child === shop);
+    const links = (await client.dependencies(Date.now() + 60_000, 3 * 60_000)).filter((l) => l.parent === shop || l.child === shop);
     expect(links).toEqual([{ parent: shop, child: payments, callCount: 2 }]);
 
     const computed = dependenciesFromTraces(await client.findTraces({ service: shop, start: Date.now() - 60_000, end: Date.now(), limit: 10 }));
