@@ -135,6 +135,7 @@ export const RULE_LIMITS = {
   /** SPEC §2: minimum 10s. */
   minEvaluationIntervalMs: 10_000,
   maxEvaluationIntervalMs: DAY_MS,
+  minWindowMs: 1_000,
   /** window, for, keepFiringFor. */
   maxDurationMs: 30 * DAY_MS,
 } as const;
