@@ -4,7 +4,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@heimdall/shared';
 import { loadStackConfig } from './config.js';
-import { ServiceRunner, findServices } from './services.js';
+import { stackEndpoints } from './endpoints.js';
+import { serviceEnvironment } from './service-env.js';
+import { findServices } from './services.js';
+import { processSupervisor } from './supervisor.js';
 import { Stack, StackError, type ServerStatus } from './stack.js';
 import { SERVERS } from './servers/index.js';
 
@@ -68,12 +71,10 @@ async function start(stack: Stack): Promise<number> {
   const started = await stack.up(stack.servers);
   await printStatus(stack);
   const services = await findServices(repoDir);
-  const runner = new ServiceRunner();
+  const runner = processSupervisor();
+  const env = serviceEnvironment(stackEndpoints(stack.config), process.env);
   // Subgraphs first, then the gateway, so that its first supergraph already has them.
-  const outcomes = [
-    ...(await runner.start(services.subgraphs, process.env)),
-    ...(await runner.start(services.gateways, process.env)),
-  ];
+  const outcomes = [...(await runner.start(services.subgraphs, env)), ...(await runner.start(services.gateways, env))];
   for (const outcome of outcomes) console.log(outcome);
   console.log(
     outcomes.length === 0

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { loadStackConfig } from './config.js';
+import { stackEndpoints } from './endpoints.js';
+import { serviceEnvironment } from './service-env.js';
+
+describe('the environment npm start gives services', () => {
+  it('points them at the stack where it actually listens, ports and state directory moved', () => {
+    const moved = loadStackConfig(
+      { HOME: '/home/u', HEIMDALL_STACK_DIR: '/data/hd', CONSUL_PORT: '18500', ES_PORT: '19200', POSTGRES_PORT: '15432', REDIS_PORT: '16379', JAEGER_QUERY_PORT: '26686', JAEGER_OTLP_HTTP_PORT: '24318' },
+      '/repo',
+    );
+
+    expect(serviceEnvironment(stackEndpoints(moved), { PATH: '/usr/bin' })).toEqual({
+      PATH: '/usr/bin',
+      CONSUL_URL: 'http://127.0.0.1:18500',
+      ELASTICSEARCH_URL: 'http://127.0.0.1:19200',
+      JAEGER_QUERY_URL: 'http://127.0.0.1:26686',
+      JAEGER_OTLP_URL: 'http://127.0.0.1:24318/v1/traces',
+      OTLP_TRACES_URL: 'http://127.0.0.1:24318/v1/traces',
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:15432/heimdall',
+      REDIS_URL: 'redis://127.0.0.1:16379',
+      CLICKHOUSE_DATA_DIR: '/data/hd/clickhouse',
+    });
+  });
+
+  it('keeps a service variable the user set explicitly', () => {
+    const env = serviceEnvironment(stackEndpoints(loadStackConfig({ HOME: '/home/u' }, '/repo')), {
+      CONSUL_URL: 'http://consul.internal:8500',
+      OTLP_TRACES_URL: 'off',
+    });
+
+    expect(env.CONSUL_URL).toBe('http://consul.internal:8500');
+    expect(env.OTLP_TRACES_URL).toBe('off');
+    expect(env.ELASTICSEARCH_URL).toBe('http://127.0.0.1:9200');
+  });
+});
