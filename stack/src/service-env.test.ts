@@ -1,4 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '@heimdall/shared';
+import { gatewayEnvSchema } from '../../gateway/src/config.js';
+import { alertsEnvSchema } from '../../subgraphs/alerts/src/config.js';
+import { logsEnvSchema } from '../../subgraphs/logs/src/config.js';
+import { metricsEnvSchema } from '../../subgraphs/metrics/src/config.js';
+import { tracesEnvSchema } from '../../subgraphs/traces/src/config.js';
 import { loadStackConfig } from './config.js';
 import { stackEndpoints } from './endpoints.js';
 import { serviceEnvironment } from './service-env.js';
@@ -21,6 +27,16 @@ describe('the environment npm start gives services', () => {
       REDIS_URL: 'redis://127.0.0.1:16379',
       CLICKHOUSE_DATA_DIR: '/data/hd/clickhouse',
     });
+  });
+
+  it('reaches each service as its own config reads it, so a renamed variable fails here', () => {
+    const env = serviceEnvironment(stackEndpoints(loadStackConfig({ HOME: '/home/u', CONSUL_PORT: '18500', ES_PORT: '19200', REDIS_PORT: '16379' }, '/repo')), {});
+
+    expect(loadConfig(gatewayEnvSchema, env).CONSUL_URL).toBe('http://127.0.0.1:18500');
+    expect(loadConfig(metricsEnvSchema, env).CONSUL_URL).toBe('http://127.0.0.1:18500');
+    expect(loadConfig(logsEnvSchema, env).ELASTICSEARCH_URL).toBe('http://127.0.0.1:19200');
+    expect(loadConfig(tracesEnvSchema, env).CONSUL_URL).toBe('http://127.0.0.1:18500');
+    expect(loadConfig(alertsEnvSchema, env).REDIS_URL).toBe('redis://127.0.0.1:16379');
   });
 
   it('keeps a service variable the user set explicitly', () => {
