@@ -53,7 +53,9 @@ export async function createServer(config: AlertsConfig, deps: AlertsDeps): Prom
     logs: peers.logs,
     onFailure: ({ source, rule, condition, error }) => {
       metrics.readFailures.inc({ source });
-      logger.warn({ err: error, ruleId: rule, condition, source }, `rule ${rule}: conditions[${condition}] could not be read from ${source}`);
+      // The message says it all (the peer's catalog error); a stack per rule and interval would drown the log.
+      const message = error instanceof Error ? error.message : String(error);
+      logger.warn({ ruleId: rule, condition, source, error: message }, `rule ${rule}: conditions[${condition}] could not be read from ${source}: ${message}`);
     },
   });
   const connection = { url: config.REDIS_URL };
