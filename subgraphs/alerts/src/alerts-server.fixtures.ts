@@ -76,6 +76,21 @@ export async function startAlerts(local: LocalStack, system: AlertsSystem, env: 
   };
 }
 
+/** Removes a test system's keys from Redis (its BullMQ queues). */
+export async function removeQueues(redisUrl: string, system: AlertsSystem): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${system.prefix}:*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** The value of a counter in Prometheus text, 0 when it has not been counted yet. */
 export function counterValue(text: string, name: string, labels: Record<string, string> = {}): number {
   const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);

@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localStack } from '@heimdall/stack';
-import { type AlertsInstance, type AlertsSystem, alertsSystem, counterValue, startAlerts } from './alerts-server.fixtures.js';
+import { type AlertsInstance, type AlertsSystem, alertsSystem, counterValue, removeQueues, startAlerts } from './alerts-server.fixtures.js';
 import { EVALUATION_QUEUE } from './scheduler.js';
 import { STATE_CHANGES_QUEUE } from './state-changes.js';
 import type { AlertStateChange } from './store/index.js';
@@ -74,10 +74,9 @@ describe('scheduled evaluation', () => {
   });
   afterAll(async () => {
     for (const instance of instances) await instance.stop();
-    for (const queue of [schedules, stateChanges]) {
-      await queue?.obliterate({ force: true });
-      await queue?.close();
-    }
+    await schedules?.close();
+    await stateChanges?.close();
+    if (system !== undefined) await removeQueues(local.endpoints.redisUrl, system);
     await pool?.end();
     await database?.drop();
   });

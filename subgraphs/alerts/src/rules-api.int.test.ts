@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localStack } from '@heimdall/stack';
-import { type AlertsInstance, type AlertsSystem, alertsSystem, startAlerts } from './alerts-server.fixtures.js';
+import { type AlertsInstance, type AlertsSystem, alertsSystem, removeQueues, startAlerts } from './alerts-server.fixtures.js';
 import { EVALUATION_QUEUE } from './scheduler.js';
 import { type TestDatabase, createTestDatabase } from './store/test-database.fixtures.js';
 
@@ -61,8 +61,8 @@ describe('the alert rules API', () => {
   });
   afterAll(async () => {
     await alerts?.stop();
-    await schedules?.obliterate({ force: true });
     await schedules?.close();
+    if (system !== undefined) await removeQueues(local.endpoints.redisUrl, system);
     await database?.drop();
   });
 
