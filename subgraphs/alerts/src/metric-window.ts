@@ -5,8 +5,9 @@
  * A condition wants one value over its window, so the window is read as the steps that tile it exactly, ending at
  * the last step boundary before the evaluation (`to`), and the steps are combined:
  * - SUM, COUNT: summed; MIN, MAX: the least and greatest; LAST: the last step that has a value.
- * - AVG: the window's SUM over its COUNT (two queries in one request), so every sample weighs the same, as
- *   metricQuery's own AVG does within a step.
+ * - AVG: the mean of the steps' means, which is the mean of the samples when every step has as many (regular
+ *   scrapes) and close to it otherwise. The exact mean (the window's SUM over its COUNT) would take a second
+ *   metricQuery, doubling what each evaluation costs ClickHouse (bench/README.md).
  * - RATE and the percentiles do not combine across steps (a counter's increase needs the step before it, a
  *   percentile of percentiles is not one): they read one step as long as the window, the last complete one, and
  *   RATE also the step before it, which its first step's increase is counted from.
@@ -19,23 +20,18 @@ import type { Aggregation, MetricCondition } from './rule.js';
 
 const STEPS_S = [60, 30, 15, 10, 5, 1] as const;
 
-export interface MetricQueryCall {
-  /** The GraphQL alias of this call within the condition's request. */
-  readonly alias: string;
+/** The metricQuery a condition's window is read with. */
+export interface MetricWindowPlan {
   readonly aggregation: Aggregation;
   readonly fromMs: number;
   readonly toMs: number;
   /** A metricQuery step, e.g. "60s". */
   readonly step: string;
-}
-
-export interface MetricWindowPlan {
-  readonly calls: readonly MetricQueryCall[];
   /** Steps that start before this (Unix ms) only prime a RATE and are not counted. */
   readonly countFromMs: number;
 }
 
-/** One series of one call's answer: its labels and its points (step start in ms, value). */
+/** One series of the answer: its labels and its points (step start in ms, value). */
 export interface SeriesPoints {
   readonly labels: Labels;
   readonly points: readonly (readonly [number, number])[];
@@ -51,14 +47,12 @@ export function planMetricWindow(condition: Pick<MetricCondition, 'aggregation' 
   if (aggregation === 'RATE' || aggregation.startsWith('P')) {
     const toMs = Math.floor(at / (window * 1000)) * window * 1000;
     const fromMs = toMs - window * 1000;
-    const primed = aggregation === 'RATE' ? fromMs - window * 1000 : fromMs;
-    return { calls: [{ alias: 'value', aggregation, fromMs: primed, toMs, step: `${window}s` }], countFromMs: fromMs };
+    return { aggregation, fromMs: aggregation === 'RATE' ? fromMs - window * 1000 : fromMs, toMs, step: `${window}s`, countFromMs: fromMs };
   }
   const step = STEPS_S.find((s) => window % s === 0) ?? 1;
   const toMs = Math.floor(at / (step * 1000)) * step * 1000;
   const fromMs = toMs - window * 1000;
-  const call = (alias: string, agg: Aggregation): MetricQueryCall => ({ alias, aggregation: agg, fromMs, toMs, step: `${step}s` });
-  return { calls: aggregation === 'AVG' ? [call('sum', 'SUM'), call('count', 'COUNT')] : [call('value', aggregation)], countFromMs: fromMs };
+  return { aggregation, fromMs, toMs, step: `${step}s`, countFromMs: fromMs };
 }
 
 function combine(aggregation: Aggregation, values: readonly number[]): number {
@@ -70,27 +64,18 @@ function combine(aggregation: Aggregation, values: readonly number[]): number {
       return Math.min(...values);
     case 'MAX':
       return Math.max(...values);
+    case 'AVG':
+      return values.reduce((a, b) => a + b, 0) / values.length;
     default:
       // LAST, and the one-step reads (RATE, percentiles): the last step's value.
       return values[values.length - 1]!;
   }
 }
 
-const keyOf = (labels: Labels) => JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
-
 /** One value per series over the window; a series without a point in the window has none. */
-export function windowValues(condition: Pick<MetricCondition, 'aggregation'>, plan: MetricWindowPlan, answers: ReadonlyMap<string, readonly SeriesPoints[]>): SeriesValue[] {
-  const counted = (series: SeriesPoints) => series.points.filter(([t]) => t >= plan.countFromMs).map(([, v]) => v);
-  if (condition.aggregation === 'AVG') {
-    const counts = new Map((answers.get('count') ?? []).map((s) => [keyOf(s.labels), combine('COUNT', counted(s))]));
-    return (answers.get('sum') ?? []).flatMap((s) => {
-      const sum = counted(s);
-      const count = counts.get(keyOf(s.labels)) ?? 0;
-      return sum.length === 0 || count === 0 ? [] : [{ labels: s.labels, value: combine('SUM', sum) / count }];
-    });
-  }
-  return (answers.get('value') ?? []).flatMap((s) => {
-    const values = counted(s);
-    return values.length === 0 ? [] : [{ labels: s.labels, value: combine(condition.aggregation, values) }];
+export function windowValues(plan: MetricWindowPlan, answer: readonly SeriesPoints[]): SeriesValue[] {
+  return answer.flatMap((series) => {
+    const values = series.points.filter(([t]) => t >= plan.countFromMs).map(([, v]) => v);
+    return values.length === 0 ? [] : [{ labels: series.labels, value: combine(plan.aggregation, values) }];
   });
 }

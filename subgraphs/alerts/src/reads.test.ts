@@ -26,7 +26,7 @@ const unused = makePeer(() => {
 describe('reading metric conditions', () => {
   it('asks metricQuery for the window grouped by the rule, and answers one value per series with the rows read', async () => {
     const metrics = makePeer(() => ({
-      value: {
+      metricQuery: {
         rowsRead: 120,
         series: [{ labels: [{ key: 'host', value: 'a' }], timestamps: ['2026-11-22T10:07:20.000Z', '2026-11-22T10:07:30.000Z'], values: [91, 97] }],
       },
@@ -38,7 +38,7 @@ describe('reading metric conditions', () => {
 
     expect(result).toEqual({ reads: [{ ok: true, series: [{ labels: { host: 'a' }, value: 97 }] }], rowsRead: 120 });
     expect(metrics.calls[0]?.variables).toEqual({
-      value: {
+      input: {
         name: 'cpu_usage',
         matchers: [{ key: 'service.name', op: 'EQ', value: 'checkout' }],
         range: { from: '2026-11-22T10:07:20.000Z', to: '2026-11-22T10:07:40.000Z' },

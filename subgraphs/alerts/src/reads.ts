@@ -12,7 +12,7 @@
  */
 import type { ConditionRead, Labels, SeriesValue } from './condition.js';
 import { type GraphQLPeer, anomalyScore, countLogs } from './logs-api.js';
-import { type MetricWindowPlan, type SeriesPoints, planMetricWindow, windowValues } from './metric-window.js';
+import { planMetricWindow, windowValues } from './metric-window.js';
 import type { AlertCondition, AlertRule, LogAnomalyCondition, LogCondition, MetricCondition } from './rule.js';
 
 export const ANOMALY_LOOKBACK_MS = 15 * 60_000;
@@ -39,7 +39,7 @@ interface MetricAnswer {
   readonly series: readonly { labels: { key: string; value: string }[]; timestamps: string[]; values: number[] }[];
 }
 
-const SERIES_FIELDS = 'rowsRead series { labels { key value } timestamps values }';
+const METRIC_QUERY = 'query($input: MetricQueryInput!) { metricQuery(input: $input) { rowsRead series { labels { key value } timestamps values } } }';
 
 function sourceOf(condition: AlertCondition): ReadSource {
   return condition.kind === 'metric' ? 'metrics' : 'logs';
@@ -74,38 +74,21 @@ export class ConditionReader {
   }
 
   private async metric(condition: MetricCondition, groupBy: readonly string[], at: number): Promise<{ series: SeriesValue[]; rowsRead: number }> {
-    const plan: MetricWindowPlan = planMetricWindow(condition, at);
-    const variables = Object.fromEntries(
-      plan.calls.map((call) => [
-        call.alias,
-        {
-          name: condition.name,
-          matchers: condition.matchers,
-          range: { from: new Date(call.fromMs).toISOString(), to: new Date(call.toMs).toISOString() },
-          step: call.step,
-          aggregation: call.aggregation,
-          groupBy,
-        },
-      ]),
-    );
-    const declared = plan.calls.map((call) => `$${call.alias}: MetricQueryInput!`).join(', ');
-    const fields = plan.calls.map((call) => `${call.alias}: metricQuery(input: $${call.alias}) { ${SERIES_FIELDS} }`).join(' ');
-    const answer = await this.deps.metrics.graphql<Record<string, MetricAnswer>>(`query(${declared}) { ${fields} }`, variables);
-    const answers = new Map<string, SeriesPoints[]>();
-    let rowsRead = 0;
-    for (const call of plan.calls) {
-      const result = answer[call.alias];
-      if (result === undefined) throw new Error(`metricQuery answered without ${call.alias}`);
-      rowsRead += result.rowsRead;
-      answers.set(
-        call.alias,
-        result.series.map((s) => ({
-          labels: Object.fromEntries(s.labels.map((l) => [l.key, l.value])),
-          points: s.timestamps.map((t, i) => [Date.parse(t), s.values[i]!] as const),
-        })),
-      );
-    }
-    return { series: windowValues(condition, plan, answers), rowsRead };
+    const plan = planMetricWindow(condition, at);
+    const input = {
+      name: condition.name,
+      matchers: condition.matchers,
+      range: { from: new Date(plan.fromMs).toISOString(), to: new Date(plan.toMs).toISOString() },
+      step: plan.step,
+      aggregation: plan.aggregation,
+      groupBy,
+    };
+    const { metricQuery } = await this.deps.metrics.graphql<{ metricQuery: MetricAnswer }>(METRIC_QUERY, { input });
+    const answer = metricQuery.series.map((s) => ({
+      labels: Object.fromEntries(s.labels.map((l) => [l.key, l.value])),
+      points: s.timestamps.map((t, i) => [Date.parse(t), s.values[i]!] as const),
+    }));
+    return { series: windowValues(plan, answer), rowsRead: metricQuery.rowsRead };
   }
 
   private async log(condition: LogCondition, groupBy: readonly string[], at: number): Promise<SeriesValue[]> {

@@ -4,10 +4,15 @@
  * worker, so a rule is evaluated once per interval however many instances run, and the store's check on the
  * evaluated time (AlertsStore.recordEvaluation) makes a job that is retried after a crash count once.
  *
+ * Each rule runs at its own phase within its interval, from a hash of its id (as Prometheus offsets rule groups):
+ * a thousand rules created in one burst, or restored together, do not all come due in the same second of every
+ * minute. A new rule is first evaluated at its phase, so within one interval.
+ *
  * PostgreSQL is the source of truth: `reconcile` makes the schedulers match the enabled rules (at start and every
  * SCHEDULE_RECONCILE_INTERVAL_MS), so a change whose reschedule failed (Redis down at that moment) or a Redis
  * that lost its data is repaired; an evaluation that finds its rule gone removes its scheduler at once.
  */
+import { createHash } from 'node:crypto';
 import { type ConnectionOptions, type Job, Queue, Worker } from 'bullmq';
 import type { Logger } from '@heimdall/shared';
 import type { ScheduledRule } from './store/index.js';
@@ -39,6 +44,11 @@ export interface SchedulerOptions {
   readonly evaluate: (ruleId: string, at: number) => Promise<ScheduleAfter>;
 }
 
+/** A rule's phase within its interval (ms), the same on every instance and across restarts. */
+export function phaseOf(ruleId: string, intervalMs: number): number {
+  return createHash('sha256').update(ruleId).digest().readUInt32BE(0) % intervalMs;
+}
+
 /**
  * The time a scheduler's job was due: BullMQ names each iteration `repeat:<scheduler id>:<due time in ms>`. The
  * evaluation is of that time, not of when a worker got to it, so a late or retried job evaluates the same time.
@@ -56,11 +66,11 @@ export class EvaluationScheduler {
     this.queue = new Queue<EvaluationJob>(EVALUATION_QUEUE, { connection: options.connection, prefix: options.prefix });
   }
 
-  /** Creates or changes a rule's scheduler; an unchanged interval keeps its timing, a new one starts now. */
+  /** Creates or changes a rule's scheduler; an unchanged interval keeps its timing. */
   async schedule(rule: ScheduledRule): Promise<void> {
     await this.queue.upsertJobScheduler(
       rule.id,
-      { every: rule.evaluationIntervalMs },
+      { every: rule.evaluationIntervalMs, offset: phaseOf(rule.id, rule.evaluationIntervalMs) },
       { name: 'evaluate', data: { ruleId: rule.id, intervalMs: rule.evaluationIntervalMs }, opts: { removeOnComplete: true, removeOnFail: 1000 } },
     );
   }
@@ -74,10 +84,13 @@ export class EvaluationScheduler {
    * listed before the rules are loaded, so a rule created meanwhile (and scheduled by its creator) is never removed.
    */
   async reconcile(load: () => Promise<readonly ScheduledRule[]>): Promise<{ scheduled: number; removed: number }> {
-    const existing = new Map((await this.queue.getJobSchedulers(0, -1)).map((s) => [s.key, s.every]));
+    const existing = new Map((await this.queue.getJobSchedulers(0, -1)).map((s) => [s.key, s]));
     const rules = await load();
     const wanted = new Set(rules.map((r) => r.id));
-    const stale = rules.filter((rule) => existing.get(rule.id) !== rule.evaluationIntervalMs);
+    const stale = rules.filter((rule) => {
+      const scheduler = existing.get(rule.id);
+      return scheduler?.every !== rule.evaluationIntervalMs || (scheduler.offset ?? 0) !== phaseOf(rule.id, rule.evaluationIntervalMs);
+    });
     for (const rule of stale) await this.schedule(rule);
     const extra = [...existing.keys()].filter((id) => !wanted.has(id));
     for (const id of extra) await this.unschedule(id);
