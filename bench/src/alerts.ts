@@ -179,7 +179,7 @@ try {
   creates.sort((a, b) => a - b);
   console.log(
     `created ${RULES} rules through createAlertRule in ${((performance.now() - createStarted) / 1000).toFixed(1)} s ` +
-      `(p50 ${creates[Math.floor(RULES / 2)]!.toFixed(1)} ms, p99 ${creates[Math.floor(RULES * 0.99)]!.toFixed(1)} ms, each scheduled and evaluated at once)`,
+      `(p50 ${creates[Math.floor(RULES / 2)]!.toFixed(1)} ms, p99 ${creates[Math.floor(RULES * 0.99)]!.toFixed(1)} ms; each scheduled at its own phase of the minute)`,
   );
 
   // One whole interval to settle, then the steady state.
@@ -228,9 +228,10 @@ try {
       last = await scrapeAlerts();
     }
     const drained = (performance.now() - started) / 1000;
+    const outcomes = ['ok', 'error', 'failed'].map((outcome) => `${outcome} ${sample(last, 'heimdall_alert_evaluations_total', { outcome }) - sample(first, 'heimdall_alert_evaluations_total', { outcome })}`);
     const cpuDone = [await cpuSeconds(alerts.child.pid), await cpuSeconds(metrics.child.pid)];
     console.log(
-      `capacity, EVALUATION_CONCURRENCY ${concurrency}: ${RULES} overdue evaluations in ${drained.toFixed(1)} s = ${(RULES / drained).toFixed(0)}/s ` +
+      `capacity, EVALUATION_CONCURRENCY ${concurrency}: ${RULES} overdue evaluations in ${drained.toFixed(1)} s = ${(RULES / drained).toFixed(0)}/s (${outcomes.join(', ')}) ` +
         `(≈ ${Math.floor((RULES / drained) * 60).toLocaleString('en')} rules at a 1-minute interval); duration p50 ${ms(quantile(first, last, 'heimdall_alert_evaluation_duration_seconds', 0.5))}, ` +
         `p99 ${ms(quantile(first, last, 'heimdall_alert_evaluation_duration_seconds', 0.99))}; CPU alerts ${(((cpuDone[0]! - cpu[0]!) / drained) * 100).toFixed(0)}%, ` +
         `metrics ${(((cpuDone[1]! - cpu[1]!) / drained) * 100).toFixed(0)}% of a core`,

@@ -148,6 +148,7 @@ describe('scheduled evaluation', () => {
     ]);
     const { rows } = await pool.query<{ published: boolean }>('SELECT published_at IS NOT NULL AS published FROM alert_state_history WHERE rule_id = $1', [ruleId]);
     expect(rows).toEqual([{ published: true }]);
+    expect(counterValue(await alerts.metrics(), 'heimdall_alert_state_changes_published_total')).toBeGreaterThanOrEqual(1);
   });
 
   it('restores the schedules from PostgreSQL at start, and a rule whose evaluation throws does not stop the others', async () => {

@@ -30,6 +30,8 @@ export function evaluationMetrics(metrics: ServiceMetrics) {
     readFailures: metrics.counter('heimdall_alert_read_failures_total', 'Condition reads that failed, by the subgraph read', ['source']),
     rowsRead: metrics.counter('heimdall_alert_metric_rows_read_total', 'ClickHouse rows the metric conditions read (metricQuery rowsRead)'),
     stateChanges: metrics.counter('heimdall_alert_state_changes_total', 'Alert instance state changes, by the state entered', ['to']),
+    published: metrics.counter('heimdall_alert_state_changes_published_total', 'State changes put on the alert-state-changes queue'),
+    publishFailures: metrics.counter('heimdall_alert_state_change_publish_failures_total', 'Attempts to publish state changes that failed (retried)'),
   };
 }
 

@@ -65,6 +65,8 @@ export async function createServer(config: AlertsConfig, deps: AlertsDeps): Prom
     store: alerts,
     retryIntervalMs: config.STATE_CHANGE_RETRY_INTERVAL_MS,
     logger,
+    onPublished: (count) => metrics.published.inc(count),
+    onFailure: () => metrics.publishFailures.inc(),
   });
   const evaluator = new Evaluator({
     rules,
