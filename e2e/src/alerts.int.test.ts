@@ -169,6 +169,14 @@ describe('an alert rule over real metrics', () => {
     // The next evaluation, by the new process, finds it firing and keeps it so: no change since it fired.
     const kept = await eventually(async () => (await alertsOf(ruleId)).find((a) => Date.parse(a.lastEvaluatedAt!) > restartedAt), 30_000);
     expect(kept).toMatchObject({ state: 'FIRING', since: firing.firedAt, firedAt: firing.firedAt, activeAt: pending.activeAt });
+    // The service's own view, across subgraphs: its active alerts next to its series.
+    const serviceView = await query<{ service: { series: { name: string }[]; alerts: { state: string; annotations: { key: string; value: string }[] }[] } }>(
+      `{ service(name: "${service}") { series { name } alerts { state annotations { key value } } } }`,
+    );
+    expect(serviceView.data?.service).toEqual({
+      series: [{ name: 'e2e_cpu_percent' }],
+      alerts: [{ state: 'FIRING', annotations: [{ key: 'summary', value: 'h1 at 95%' }] }],
+    });
 
     current = 50;
     const resolved = await inState(ruleId, 'RESOLVED', 40_000);
