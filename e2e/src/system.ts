@@ -34,17 +34,26 @@ export class System {
   private constructor(
     readonly local: LocalStack,
     private readonly clickhouseTarget: { url: string | undefined; dataDir: string },
+    private readonly postgresUrl: string,
   ) {
     this.consul = new ConsulClient(local.endpoints.consulUrl);
     this.clickhouse = createClickHouseClient(clickhouseTarget);
     this.elasticsearch = new Elasticsearch({ node: local.endpoints.elasticsearchUrl });
-    this.pool = new pg.Pool({ connectionString: local.endpoints.postgresUrl, max: 4 });
+    this.pool = new pg.Pool({ connectionString: postgresUrl, max: 4 });
     this.redis = new Redis(local.endpoints.redisUrl);
   }
 
-  /** `clickhouseUrl`: a ClickHouse server (CLICKHOUSE_URL); otherwise an embedded one in a fresh folder. */
-  static async create(local: LocalStack, clickhouseUrl: string | undefined): Promise<System> {
-    return new System(local, { url: clickhouseUrl, dataDir: await mkdtemp(join(tmpdir(), 'heimdall-e2e-ch-')) });
+  /**
+   * `clickhouseUrl`: a ClickHouse server (CLICKHOUSE_URL); otherwise an embedded one in a fresh folder.
+   * `postgresUrl`: the alerts database, by default the stack's `heimdall` (a test that evaluates rules gives it a
+   * database of its own, so that it evaluates no one else's).
+   */
+  static async create(local: LocalStack, clickhouseUrl: string | undefined, options: { postgresUrl?: string } = {}): Promise<System> {
+    return new System(
+      local,
+      { url: clickhouseUrl, dataDir: await mkdtemp(join(tmpdir(), 'heimdall-e2e-ch-')) },
+      options.postgresUrl ?? local.endpoints.postgresUrl,
+    );
   }
 
   /** What every service of this system reads: ephemeral ports, fast Consul checks, traces to the local Jaeger. */
@@ -61,8 +70,10 @@ export class System {
       OTLP_TRACES_URL: `${this.local.endpoints.jaegerOtlpHttpUrl}/v1/traces`,
       JAEGER_QUERY_URL: this.local.endpoints.jaegerQueryUrl,
       ELASTICSEARCH_URL: this.local.endpoints.elasticsearchUrl,
-      DATABASE_URL: this.local.endpoints.postgresUrl,
+      DATABASE_URL: this.postgresUrl,
       REDIS_URL: this.local.endpoints.redisUrl,
+      // The alerts subgraph's BullMQ keys (evaluation schedules, state changes): this system's own.
+      QUEUE_PREFIX: this.tag,
     };
   }
 
@@ -102,6 +113,14 @@ export class System {
     return gateway;
   }
 
+  /** Stops a subgraph as SIGTERM does: it deregisters and finishes what it was doing. */
+  async stopSubgraph(name: SubgraphName): Promise<void> {
+    const platform = this.subgraphs.get(name);
+    if (platform === undefined) return;
+    this.subgraphs.delete(name);
+    await platform.service.stop();
+  }
+
   /** Stops a subgraph as a crash would: its port closes and it never deregisters. */
   async crash(name: SubgraphName): Promise<void> {
     const platform = this.subgraphs.get(name);
@@ -129,6 +148,16 @@ export class System {
     return this.stopped;
   }
 
+  /** This system's keys in Redis (the alerts subgraph's queues under QUEUE_PREFIX = tag), gone with it. */
+  private async removeRedisKeys(): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.tag}:*`, 'COUNT', 1000);
+      if (keys.length > 0) await this.redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+
   private async stopAll(): Promise<void> {
     await this.gateway?.service.stop();
     for (const platform of this.subgraphs.values()) await platform.service.stop();
@@ -136,6 +165,7 @@ export class System {
     await this.clickhouse.close();
     await this.elasticsearch.close();
     await this.pool.end();
+    await this.removeRedisKeys();
     this.redis.disconnect();
     await rm(this.clickhouseTarget.dataDir, { recursive: true, force: true });
   }

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { type ConditionRead, type Labels, labelSetKey } from './condition.js';
-import { type AlertInstance, type RuleEvaluation, alertLabels, evaluateRule, renderAnnotations } from './evaluation.js';
+import { type AlertInstance, type RuleEvaluation, alertLabels, evaluateRule, renderAnnotations, resumeAfterOutage } from './evaluation.js';
 import { makeRule } from './rule.fixtures.js';
 import type { AlertRule } from './rule.js';
+import { initialState } from './state-machine.js';
 
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
 const min = (minutes: number) => T0 + minutes * 60_000;
@@ -94,3 +95,24 @@ function makeFiringInstance(rule: AlertRule, labels: Labels, value: number): Ale
   if (instance === undefined) throw new Error('the instance did not fire');
   return instance;
 }
+
+describe('resuming after an evaluator outage', () => {
+  const pending = (lastEvaluatedMinute: number): AlertInstance => ({
+    labels: a,
+    key: labelSetKey(a),
+    state: { ...initialState(), state: 'PENDING', value: 95, activeAt: min(0), lastEvaluatedAt: min(lastEvaluatedMinute) },
+  });
+
+  it('keeps a PENDING timer across a gap of up to an hour', () => {
+    expect(resumeAfterOutage(pending(10), min(70))).toEqual(pending(10));
+  });
+
+  it('restarts a PENDING timer after a longer gap, so the alert does not fire on what nobody saw', () => {
+    const rule = makeRule({ forMs: 300_000 });
+    const resumed = resumeAfterOutage(pending(10), min(71));
+    expect(resumed.state.activeAt).toBe(min(71));
+    const after = evaluateRule(rule, values([a, 95]), [resumed], min(71));
+    expect(after.instances.map((i) => i.state.state)).toEqual(['PENDING']);
+    expect(after.transitions).toEqual([]);
+  });
+});

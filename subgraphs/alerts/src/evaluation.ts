@@ -76,3 +76,17 @@ export function renderAnnotations(rule: Pick<AlertRule, 'name' | 'labels' | 'ann
     }),
   );
 }
+
+/**
+ * How long an outage of the evaluator a PENDING instance's `for` timer survives (Prometheus'
+ * rules.alert.for-outage-tolerance, 1 h): after a longer gap since its last evaluation nobody saw the condition
+ * hold meanwhile, so the timer starts again instead of firing at once on an activeAt from before the outage.
+ */
+export const FOR_OUTAGE_TOLERANCE_MS = 3_600_000;
+
+/** The instance as an evaluation at `at` resumes it: a PENDING one restarts `for` after a gap beyond the tolerance. */
+export function resumeAfterOutage(instance: AlertInstance, at: number): AlertInstance {
+  const { state } = instance;
+  if (state.state !== 'PENDING' || state.lastEvaluatedAt === null || at - state.lastEvaluatedAt <= FOR_OUTAGE_TOLERANCE_MS) return instance;
+  return { ...instance, state: { ...state, activeAt: at } };
+}
