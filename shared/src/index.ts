@@ -1,3 +1,25 @@
+export { type Caller, type CallerKind, ROLES, type Role, isRole, rolesFromClaim, serviceCaller } from './auth/caller.js';
+export { ROOT_FIELD_ROLES, mayIngest, mayRead, mayRunOperation } from './auth/access.js';
+export { ExpiringCache } from './auth/expiring-cache.js';
+export { type CallerContext, graphqlErrorWithStatus, rolesPlugin, rootFieldsOf } from './auth/roles-plugin.js';
+export { type ServiceAuthHookOptions, requireServiceAuth } from './auth/service-auth-hook.js';
+export {
+  SERVICE_AUTH_HEADER,
+  SERVICE_TOKEN_TTL_SECONDS,
+  type ServiceTokenCheck,
+  ServiceTokens,
+  type ServiceTokensOptions,
+} from './auth/service-token.js';
+export {
+  type UserKeySource,
+  type UserTokenCheck,
+  type UserTokenClaims,
+  type UserTokenVerifier,
+  type UserTokenVerifierOptions,
+  createUserTokenVerifier,
+  generateUserSigningKeys,
+  signUserToken,
+} from './auth/user-token.js';
 export { ConfigError, listenPort, loadConfig, loadConfigOrExit, port, positiveInt } from './config.js';
 export {
   type BlockingQuery,
@@ -44,7 +66,7 @@ export {
   isRetryableError,
   parseRetryAfter,
 } from './resilience.js';
-export { type ReadinessCheck, Readiness, RunningService, type ServiceIdentity, createHttpService } from './service.js';
+export { PROBES, type ReadinessCheck, Readiness, RunningService, type ServiceIdentity, createHttpService } from './service.js';
 export { type ServiceEnv, serviceEnvSchema } from './service-config.js';
 export {
   type IncomingHeaders,
