@@ -47,9 +47,11 @@ export {
   toHttpError,
 } from './errors.js';
 export { mountGraphQL, type GraphQLMountOptions } from './graphql.js';
+/** The HTTP framework's types for services adding hooks of their own (the gateway's front door). */
+export type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify';
 export { type Migration, type MigrationTarget, loadMigrations, runMigrations, splitStatements } from './migrations.js';
 export { createLogger, type LogLevel, type Logger } from './logger.js';
-export { ServiceMetrics } from './metrics.js';
+export { type Counter, ServiceMetrics } from './metrics.js';
 export { createPlatform, type Platform, type PlatformOptions, runUntilSignalled } from './platform.js';
 export {
   type BreakerOptions,

@@ -1,5 +1,7 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+export type { Counter } from 'prom-client';
+
 /** From 1 ms to 10 s: fast in-process answers and slow store round trips alike. */
 const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -36,5 +38,10 @@ export class ServiceMetrics {
       labelNames: ['code'],
       registers: [this.registry],
     });
+  }
+
+  /** A counter of the service's own, in its registry. */
+  counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
 }

@@ -9,10 +9,13 @@ export interface CallerContext extends BaseContext {
   readonly caller: Caller | undefined;
 }
 
-/** A catalog error for a GraphQL response, with the HTTP status Apollo Server should answer with. */
-export function graphqlErrorWithStatus(error: HeimdallError): GraphQLError {
+/**
+ * A catalog error for a GraphQL response, with the HTTP status Apollo Server should answer with: the catalog's,
+ * or another where GraphQL over HTTP says so (a request refused before execution is a 400).
+ */
+export function graphqlErrorWithStatus(error: HeimdallError, status = error.status): GraphQLError {
   const mapped = toGraphQLError(error);
-  return new GraphQLError(mapped.message, { originalError: error, extensions: { ...mapped.extensions, http: { status: error.status } } });
+  return new GraphQLError(mapped.message, { originalError: error, extensions: { ...mapped.extensions, http: { status } } });
 }
 
 /**
