@@ -1,16 +1,19 @@
+import { createRequire } from 'node:module';
+import * as graphql from 'graphql';
 import { buildSchema, getOperationAST, parse, validate, specifiedRules } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { HeimdallError } from '@heimdall/shared';
 import { operationCost, queryLimitProtections } from './query-limits.js';
 
-const schema = buildSchema(`
+const SDL = `
   type Query { service(name: String!): Service  search(filter: Filter!): [Entry!]!  node: Node }
   input Filter { text: String  limit: Int = 50 }
   interface Node { id: ID! }
   type Service implements Node { id: ID! name: String! logs(limit: Int! = 20): [Entry!]  series: [Series!]  calls: Service }
   type Series implements Node { id: ID! name: String! points: [[Float!]!] }
   type Entry { message: String! }
-`);
+`;
+const schema = buildSchema(SDL);
 
 const LIMITS = { maxDepth: 4, maxAliases: 2, maxDirectives: 3, maxCost: 1000, defaultListSize: 10, blockFieldSuggestions: false };
 
@@ -43,6 +46,14 @@ describe('operation cost', () => {
   it('multiplies nested lists, assuming the default size where none is asked for', () => {
     // series: 10 × (1 + points: 10 × 10 lists of floats)
     expect(cost('{ service(name: "a") { series { points } } }')).toBe(1 + 1 + 10 * (1 + 100));
+  });
+
+  it("counts a schema built by another copy of graphql-js, as the gateway's is", () => {
+    // Under vitest, our code gets graphql-js's ESM build and Apollo's CommonJS code its CJS one.
+    const other = createRequire(import.meta.url)('graphql') as typeof graphql;
+    expect(other.buildSchema).not.toBe(graphql.buildSchema);
+    const document = parse('{ service(name: "a") { logs(limit: 100) { message } } }');
+    expect(operationCost(other.buildSchema(SDL), document, getOperationAST(document)!, {}, 10)).toBe(102);
   });
 
   it('counts fragments, and the costliest shape of an abstract type', () => {

@@ -8,24 +8,16 @@ import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import {
   type DocumentNode,
+  type FieldNode,
   type FragmentDefinitionNode,
   GraphQLError,
-  type GraphQLField,
-  type GraphQLNamedType,
   type GraphQLSchema,
-  type GraphQLType,
   Kind,
   type OperationDefinitionNode,
   type SelectionSetNode,
   type ValidationContext,
   type ValidationRule,
-  getArgumentValues,
-  getNamedType,
-  getNullableType,
-  isListType,
-  isObjectType,
-  isInterfaceType,
-  isUnionType,
+  valueFromASTUntyped,
 } from 'graphql';
 import { type HeimdallError, graphqlErrorWithStatus, heimdallError } from '@heimdall/shared';
 
@@ -68,28 +60,63 @@ export function queryLimitProtections(limits: QueryLimits): { validationRules: V
 /** Arguments that say how many items a list field returns. */
 const SIZE_ARGUMENTS = ['limit', 'first', 'last', 'pageSize'];
 
-function requestedSize(field: GraphQLField<unknown, unknown>, node: Parameters<typeof getArgumentValues>[1], variables: Record<string, unknown>): number | undefined {
-  let values: Record<string, unknown>;
-  try {
-    values = getArgumentValues(field, node, variables);
-  } catch {
-    // Variables that do not coerce: execution refuses the request anyway.
-    return undefined;
-  }
-  const candidates = [values, ...Object.values(values).filter((v): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v))];
-  for (const candidate of candidates) {
-    for (const name of SIZE_ARGUMENTS) {
-      const size = candidate[name];
-      if (typeof size === 'number' && Number.isFinite(size) && size >= 0) return size;
-    }
+/**
+ * The parts of a schema type the cost walks, read by shape rather than with graphql-js's `isObjectType` & co: the
+ * gateway's schema comes from @apollo/gateway's copy of graphql-js, and a copy's type guards do not recognise
+ * another copy's types (as under vitest, which loads the ESM build for our code and the CJS one for Apollo's).
+ */
+interface TypeShape {
+  readonly name?: string;
+  readonly ofType?: TypeShape;
+  readonly getFields?: () => Readonly<Record<string, FieldShape>>;
+  toString(): string;
+}
+
+/** A field of an object or interface type, or of an input object (which has a default value, not arguments). */
+interface FieldShape {
+  readonly type: TypeShape;
+  readonly args: readonly { readonly name: string; readonly type: TypeShape; readonly defaultValue: unknown }[];
+  readonly defaultValue?: unknown;
+}
+
+function namedType(type: TypeShape): TypeShape {
+  let named = type;
+  while (named.ofType !== undefined) named = named.ofType;
+  return named;
+}
+
+/** 0 for a single value, 1 for `[T]`, 2 for `[[T]]`… */
+function listDepth(type: TypeShape): number {
+  return String(type).split('[').length - 1;
+}
+
+/** Interfaces and unions: a selection on them takes one of several shapes. */
+function isAbstract(type: TypeShape): boolean {
+  return 'resolveType' in type;
+}
+
+/** A size argument in `value` (the arguments of a field, or an input object), given or by its default. */
+function sizeFrom(value: unknown, inputType: TypeShape | undefined): number | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const inputFields = inputType === undefined ? undefined : namedType(inputType).getFields?.();
+  for (const name of SIZE_ARGUMENTS) {
+    const size = (value as Record<string, unknown>)[name] ?? inputFields?.[name]?.defaultValue;
+    if (typeof size === 'number' && Number.isFinite(size) && size >= 0) return size;
   }
   return undefined;
 }
 
-function listDepth(type: GraphQLType): number {
-  let depth = 0;
-  for (let t = getNullableType(type); isListType(t); t = getNullableType(t.ofType)) depth++;
-  return depth;
+/** The size a list field asks for: a size argument (given, or its default), or one inside an input object. */
+function requestedSize(field: FieldShape, node: FieldNode, variables: Record<string, unknown>): number | undefined {
+  const given = new Map((node.arguments ?? []).map((argument) => [argument.name.value, valueFromASTUntyped(argument.value, variables)]));
+  const values = Object.fromEntries(field.args.map((arg) => [arg.name, given.has(arg.name) ? given.get(arg.name) : arg.defaultValue]));
+  const direct = sizeFrom(values, undefined);
+  if (direct !== undefined) return direct;
+  for (const arg of field.args) {
+    const size = sizeFrom(values[arg.name], arg.type);
+    if (size !== undefined) return size;
+  }
+  return undefined;
 }
 
 /**
@@ -107,33 +134,32 @@ export function operationCost(
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
 
-  const costOf = (set: SelectionSetNode, type: GraphQLNamedType, seen: ReadonlySet<string>): number => {
+  const costOf = (set: SelectionSetNode, type: TypeShape, seen: ReadonlySet<string>): number => {
     let total = 0;
     for (const selection of set.selections) {
       if (selection.kind === Kind.FIELD) {
-        if (!isObjectType(type) && !isInterfaceType(type)) continue;
-        const field = type.getFields()[selection.name.value];
+        const field = type.getFields?.()[selection.name.value];
         if (field === undefined) continue;
         const lists = listDepth(field.type);
         // An item of a list of scalars counts 1, an object its selection.
-        const perItem = selection.selectionSet === undefined ? (lists === 0 ? 0 : 1) : costOf(selection.selectionSet, getNamedType(field.type), seen);
+        const perItem = selection.selectionSet === undefined ? (lists === 0 ? 0 : 1) : costOf(selection.selectionSet, namedType(field.type), seen);
         const size = lists === 0 ? 1 : (requestedSize(field, selection, variables) ?? defaultListSize) * defaultListSize ** (lists - 1);
         total += 1 + size * perItem;
       } else {
         const fragment = selection.kind === Kind.FRAGMENT_SPREAD ? fragments.get(selection.name.value) : selection;
         if (fragment === undefined || (selection.kind === Kind.FRAGMENT_SPREAD && seen.has(selection.name.value))) continue;
-        const condition = fragment.typeCondition === undefined ? type : schema.getType(fragment.typeCondition.name.value);
+        const condition = fragment.typeCondition === undefined ? type : (schema.getType(fragment.typeCondition.name.value) as TypeShape | null | undefined);
         if (condition === undefined || condition === null) continue;
         const next = selection.kind === Kind.FRAGMENT_SPREAD ? new Set([...seen, selection.name.value]) : seen;
         // On an abstract type each fragment is one possible shape: the costliest counts, not their sum.
         const cost = costOf(fragment.selectionSet, condition, next);
-        total = isUnionType(type) || isInterfaceType(type) ? Math.max(total, cost) : total + cost;
+        total = isAbstract(type) ? Math.max(total, cost) : total + cost;
       }
     }
     return total;
   };
 
-  const root = schema.getRootType(operation.operation);
+  const root = schema.getRootType(operation.operation) as TypeShape | null | undefined;
   return root === undefined || root === null ? 0 : costOf(operation.selectionSet, root, new Set());
 }
 

@@ -3,7 +3,6 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify';
-import { GraphQLError } from 'graphql';
 import { ERROR_CATALOG, HeimdallError, toGraphQLError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -71,11 +70,13 @@ export async function mountGraphQL<TContext extends BaseContext>(
     // from Consul; runUntilSignalled owns shutdown.
     stopOnTerminationSignals: false,
     formatError: (formatted, error) => {
-      const ours = error instanceof GraphQLError && error.originalError instanceof HeimdallError;
-      if (!ours && formatted.extensions?.code !== undefined && formatted.extensions.code !== 'INTERNAL_SERVER_ERROR') {
+      // Read by shape, not `instanceof GraphQLError`: Apollo's errors may come from another copy of graphql-js.
+      const cause = (error as { originalError?: unknown } | undefined)?.originalError;
+      const ours = cause instanceof HeimdallError ? cause : undefined;
+      if (ours === undefined && formatted.extensions?.code !== undefined && formatted.extensions.code !== 'INTERNAL_SERVER_ERROR') {
         return formatted;
       }
-      const mapped = toGraphQLError(unwrapResolverError(error));
+      const mapped = toGraphQLError(ours ?? unwrapResolverError(error));
       if (mapped.extensions.code === ERROR_CATALOG.INTERNAL.graphqlCode) options.logger.error({ err: error }, 'GraphQL resolver failed');
       return { ...formatted, message: mapped.message, extensions: { ...formatted.extensions, ...mapped.extensions } };
     },
