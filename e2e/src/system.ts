@@ -51,7 +51,7 @@ export class System {
   private constructor(
     readonly local: LocalStack,
     private readonly clickhouseTarget: { url: string | undefined; dataDir: string },
-    private readonly keys: { readonly dir: string; readonly privateKeyPem: string; readonly publicKeyFile: string },
+    private readonly keys: { readonly dir: string; readonly privateKeyPem: string; readonly publicKeyPem: string; readonly publicKeyFile: string },
   ) {
     this.consul = new ConsulClient(local.endpoints.consulUrl);
     this.clickhouse = createClickHouseClient(clickhouseTarget);
@@ -69,8 +69,13 @@ export class System {
     return new System(
       local,
       { url: clickhouseUrl, dataDir: await mkdtemp(join(tmpdir(), 'heimdall-e2e-ch-')) },
-      { dir: keysDir, privateKeyPem, publicKeyFile },
+      { dir: keysDir, privateKeyPem, publicKeyPem, publicKeyFile },
     );
+  }
+
+  /** The public key the system's gateways verify people's tokens with (what an attacker can know). */
+  get jwtPublicKeyPem(): string {
+    return this.keys.publicKeyPem;
   }
 
   /** A person's token for the system's gateway, signed with its key. */
