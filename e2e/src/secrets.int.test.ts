@@ -1,60 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceTokens } from '@heimdall/shared';
 import { makeCaller, testServiceAuthEnv } from '@heimdall/shared/testing';
-import { REPO_DIR, localStack } from '@heimdall/stack';
+import { localStack } from '@heimdall/stack';
+import { ServiceProcess } from './service-process.js';
 import { System } from './system.js';
 
 const local = localStack(process.env);
-
-/** A service run as `npm start` runs it: its own process, its own output, its environment as its only input. */
-class ServiceProcess {
-  readonly lines: string[] = [];
-  private readonly exited: Promise<number | null>;
-
-  constructor(
-    readonly child: ChildProcess,
-    private readonly waitFor: RegExp[],
-  ) {
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (line) => this.lines.push(line));
-  }
-
-  static start(entry: string, env: Record<string, string>, waitFor: RegExp[] = [/"event":"ready"/]): ServiceProcess {
-    // Not vitest's own variables (NODE_ENV=test among them): the service sees what npm start gives it.
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'NODE_ENV' && !key.startsWith('VITEST')));
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_DIR, entry)], { env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    return new ServiceProcess(child, waitFor);
-  }
-
-  /** Resolves once every expected line was logged; fails with the output when the process exits first. */
-  async ready(ms = 45_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!this.waitFor.every((pattern) => this.lines.some((line) => pattern.test(line)))) {
-      if (this.child.exitCode !== null || Date.now() > deadline) throw new Error(`not ready:\n${this.lines.join('\n')}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
-  /** The `url` of the first line logging `event`. */
-  url(event: string): string {
-    const line = this.lines.find((l) => l.includes(`"event":"${event}"`));
-    return (JSON.parse(line!) as { url: string }).url;
-  }
-
-  async stop(): Promise<number | null> {
-    if (this.child.exitCode === null) this.child.kill('SIGTERM');
-    return this.exited;
-  }
-
-  exit(): Promise<number | null> {
-    return this.exited;
-  }
-}
 
 describe('secrets in the logs', () => {
   let system: System;
@@ -74,10 +28,10 @@ describe('secrets in the logs', () => {
 
   it('never show a token, an API key, the service secret or the signing key, at debug level, through every path that handles them', async () => {
     const env = { ...system.env(), LOG_LEVEL: 'debug', CLICKHOUSE_DATA_DIR: dataDir, OTLP_TRACES_URL: 'off' };
-    const metrics = ServiceProcess.start('subgraphs/metrics/src/main.ts', env);
+    const metrics = ServiceProcess.start('subgraphs/metrics/src/main.ts', process.env, env);
     processes.push(metrics);
     await metrics.ready();
-    const gateway = ServiceProcess.start('gateway/src/main.ts', { ...env, OTLP_PORT: '0' }, [/"event":"ready"/, /"event":"otlp_listening"/]);
+    const gateway = ServiceProcess.start('gateway/src/main.ts', process.env, { ...env, OTLP_PORT: '0' }, [/"event":"ready"/, /"event":"otlp_listening"/]);
     processes.push(gateway);
     await gateway.ready();
     const graphqlUrl = `${gateway.url('ready')}/graphql`;
@@ -130,7 +84,7 @@ describe('secrets in the logs', () => {
 
   it('are not echoed when a secret is refused at start, and the variable is named', async () => {
     const weak = 'short-secret-value';
-    const gateway = ServiceProcess.start('gateway/src/main.ts', { ...system.env(), SERVICE_AUTH_SECRET: weak }, []);
+    const gateway = ServiceProcess.start('gateway/src/main.ts', process.env, { ...system.env(), SERVICE_AUTH_SECRET: weak }, []);
     expect(await gateway.exit()).toBe(1);
     const output = gateway.lines.join('\n');
     expect(output).toMatch(/SERVICE_AUTH_SECRET: each secret needs at least 32 characters/);
@@ -138,7 +92,7 @@ describe('secrets in the logs', () => {
   }, 60_000);
 
   it('warn at every start when authentication is turned off', async () => {
-    const gateway = ServiceProcess.start('gateway/src/main.ts', { ...system.env(), LOG_LEVEL: 'info', AUTH_DISABLED: 'true', OTLP_PORT: '0', OTLP_TRACES_URL: 'off' });
+    const gateway = ServiceProcess.start('gateway/src/main.ts', process.env, { ...system.env(), LOG_LEVEL: 'info', AUTH_DISABLED: 'true', OTLP_PORT: '0', OTLP_TRACES_URL: 'off' });
     processes.push(gateway);
     await gateway.ready();
     expect(gateway.lines.some((line) => line.includes('"level":40') && line.includes('"event":"auth_disabled"'))).toBe(true);

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
+import { ApolloGateway } from '@apollo/gateway';
 import type { Redis } from 'ioredis';
 import {
   type CallerContext,
@@ -15,6 +15,7 @@ import {
 import { RedisApiKeys } from './api-keys.js';
 import { type Authenticator, CredentialAuthenticator, openDoor } from './authenticate.js';
 import { CATALOG_NAME, buildCatalogSchema } from './catalog.js';
+import { CatalogDataSource } from './catalog-data-source.js';
 import { type GatewayConfig, introspectionEnabled } from './config.js';
 import { corsHook } from './cors.js';
 import { SubgraphDataSource } from './data-source.js';
@@ -116,7 +117,7 @@ export async function createServer(config: GatewayConfig, deps: GatewayDeps): Pr
     supergraphSdl: supergraph,
     buildService: ({ name }) =>
       name === CATALOG_NAME
-        ? new LocalGraphQLDataSource(buildCatalogSchema({ apiKeys }))
+        ? new CatalogDataSource(buildCatalogSchema({ apiKeys }))
         : new SubgraphDataSource(name, {
             directory,
             policy: policyFor(name),
