@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@heimdall/shared';
 import { loadStackConfig } from './config.js';
+import { stackEndpoints } from './endpoints.js';
 import {
   credentialsHelp,
   ensureAgentKey,
@@ -17,7 +18,9 @@ import {
   serviceAuthEnv,
   writeCredentials,
 } from './local-auth.js';
-import { ServiceRunner, findServices } from './services.js';
+import { serviceEnvironment } from './service-env.js';
+import { findServices } from './services.js';
+import { processSupervisor } from './supervisor.js';
 import { Stack, StackError, type ServerStatus } from './stack.js';
 import { SERVERS } from './servers/index.js';
 
@@ -83,12 +86,12 @@ async function start(stack: Stack): Promise<number> {
   const started = await stack.up(stack.servers);
   await printStatus(stack);
   const services = await findServices(repoDir);
-  const runner = new ServiceRunner();
+  const runner = processSupervisor();
   const auth = localAuthFiles(stack.config.stackDir);
   const { privateKeyPem, created } = await ensureSigningKeys(auth);
   if (created) console.log(`created the local signing key for people's tokens in ${auth.dir}`);
   // Keys reach the services through their environment, never their command line (visible to every local user).
-  const env = { ...process.env, ...serviceAuthEnv(process.env, auth) };
+  const env = { ...serviceEnvironment(stackEndpoints(stack.config), process.env), ...serviceAuthEnv(process.env, auth) };
   // Subgraphs first, then the gateway, so that its first supergraph already has them.
   const outcomes = [...(await runner.start(services.subgraphs, env)), ...(await runner.start(services.gateways, env))];
   for (const outcome of outcomes) console.log(outcome);

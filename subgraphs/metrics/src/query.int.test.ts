@@ -25,6 +25,7 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
     points: { timestamp: string; value: number }[];
     timestamps: string[];
     values: number[];
+    packed: { start: number; step: number; values: string };
   };
   const query = async (name: string, aggregation: string, step: string, groupBy: string[] = [], from = m0) => {
     const response = await platform.app.inject({
@@ -32,7 +33,7 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
       headers: await serviceAuthHeaders(),
       url: '/graphql',
       payload: {
-        query: `query($input: MetricQueryInput!) { metricQuery(input: $input) { source series { labels { key value } points { timestamp value } timestamps values } } }`,
+        query: `query($input: MetricQueryInput!) { metricQuery(input: $input) { source series { labels { key value } points { timestamp value } timestamps values packed } } }`,
         variables: {
           input: {
             name,
@@ -48,6 +49,16 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
     const body = response.json<{ data?: { metricQuery: { source: string; series: Series[] } }; errors?: unknown[] }>();
     expect(body.errors).toBeUndefined();
     return body.data!.metricQuery;
+  };
+  /** PackedPoints as a dashboard decodes it, as step start → value (the NaN steps, without a point, left out). */
+  const unpack = ({ start, step, values }: { start: number; step: number; values: string }) => {
+    const bytes = Buffer.from(values, 'base64');
+    const points: Record<number, number> = {};
+    for (let i = 0; i < bytes.length / 8; i++) {
+      const value = bytes.readDoubleLE(i * 8);
+      if (!Number.isNaN(value)) points[start + i * step] = value;
+    }
+    return points;
   };
   /** Each series' points as minutes after m0 → value. */
   const shape = (series: Series[]) =>
@@ -69,6 +80,7 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
     for (const s of [...rollup.series, ...raw.series]) {
       expect(s.timestamps).toEqual(s.points.map((p) => p.timestamp));
       expect(s.values).toEqual(s.points.map((p) => p.value));
+      expect(unpack(s.packed)).toEqual(Object.fromEntries(s.points.map((p) => [Date.parse(p.timestamp) / 1000, p.value])));
     }
     return shape(rollup.series);
   };
