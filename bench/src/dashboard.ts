@@ -3,10 +3,11 @@
 // local stack (`npm run stack -- up`): `npm run dashboard -w @heimdall/bench`.
 import { create, toBinary } from '@bufbuild/protobuf';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { otlp } from '@heimdall/shared';
+import { generateUserSigningKeys, otlp, signUserToken } from '@heimdall/shared';
+import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/shared/testing';
 import { localStack } from '@heimdall/stack';
 import { startService } from './processes.js';
 
@@ -55,7 +56,18 @@ function percentile(sorted: number[], p: number): number {
 
 const local = localStack(process.env);
 const dataDir = await mkdtemp(join(tmpdir(), 'heimdall-dashboard-'));
-const env = { CONSUL_URL: local.endpoints.consulUrl, SUBGRAPH_TAG: `bench-${randomUUID().slice(0, 8)}`, HOST: '127.0.0.1', PORT: '0' };
+// Credentials as the e2e system makes them: this process's service-trust secret, a signing key of the run.
+const keys = await generateUserSigningKeys();
+await writeFile(join(dataDir, 'jwt-public.pem'), keys.publicKeyPem);
+const viewerToken = await signUserToken(keys.privateKeyPem, { subject: 'bench', roles: ['viewer'], ttlSeconds: 3600, issuer: 'airis-epm', audience: 'airis-services' });
+const env = {
+  CONSUL_URL: local.endpoints.consulUrl,
+  SUBGRAPH_TAG: `bench-${randomUUID().slice(0, 8)}`,
+  HOST: '127.0.0.1',
+  PORT: '0',
+  ...testServiceAuthEnv(),
+  JWT_PUBLIC_KEY_FILE: join(dataDir, 'jwt-public.pem'),
+};
 const metrics = await startService('subgraphs/metrics/src/main.ts', { ...env, CLICKHOUSE_DATA_DIR: dataDir });
 const gateway = await startService('gateway/src/main.ts', { ...env, OTLP_PORT: '0' });
 try {
@@ -64,7 +76,11 @@ try {
   await Promise.all(
     Array.from({ length: 4 }, async (_, c) => {
       for (let i = c; i < bodies.length; i += 4) {
-        const answer = await fetch(`${metrics.url}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: bodies[i] });
+        const answer = await fetch(`${metrics.url}/v1/metrics`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-protobuf', ...(await serviceAuthHeaders(makeCaller(['agent']))) },
+          body: bodies[i],
+        });
         if (answer.status !== 200) throw new Error(`ingest answered ${answer.status}`);
       }
     }),
@@ -77,13 +93,17 @@ try {
     `{ metricQuery(input: { name: "panel_metric", matchers: [{ key: "service.name", op: EQ, value: "${service}" }],
         range: { from: "${range.from}", to: "${range.to}" }, step: "1m", aggregation: AVG, groupBy: ["series"] })
         { series { labels { key value } ${fields} } } }`;
+  // Straight to the subgraph as the gateway calls it (an internal token), or to the gateway as a viewer.
+  const credentials = async (url: string) =>
+    url === gateway.url ? { authorization: `Bearer ${viewerToken}` } : await serviceAuthHeaders(makeCaller(['viewer']));
   const measure = async (url: string, fields: string) => {
     const body = JSON.stringify({ query: query(fields) });
     const latencies: number[] = [];
     let bytes = 0;
     for (let i = 0; i < WARMUP + RUNS; i++) {
+      const headers = { 'content-type': 'application/json', ...(await credentials(url)) };
       const started = performance.now();
-      const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body });
       const text = await response.text();
       const parsed = JSON.parse(text) as { errors?: unknown[]; data?: { metricQuery: { series: unknown[] } } };
       if (i >= WARMUP) latencies.push(performance.now() - started);

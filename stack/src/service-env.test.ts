@@ -7,6 +7,7 @@ import { metricsEnvSchema } from '../../subgraphs/metrics/src/config.js';
 import { tracesEnvSchema } from '../../subgraphs/traces/src/config.js';
 import { loadStackConfig } from './config.js';
 import { stackEndpoints } from './endpoints.js';
+import { localAuthFiles, serviceAuthEnv } from './local-auth.js';
 import { serviceEnvironment } from './service-env.js';
 
 describe('the environment npm start gives services', () => {
@@ -30,7 +31,9 @@ describe('the environment npm start gives services', () => {
   });
 
   it('reaches each service as its own config reads it, so a renamed variable fails here', () => {
-    const env = serviceEnvironment(stackEndpoints(loadStackConfig({ HOME: '/home/u', CONSUL_PORT: '18500', ES_PORT: '19200', REDIS_PORT: '16379' }, '/repo')), {});
+    const stack = loadStackConfig({ HOME: '/home/u', CONSUL_PORT: '18500', ES_PORT: '19200', REDIS_PORT: '16379' }, '/repo');
+    // As npm start composes it: the stack's endpoints, then the service-trust secret and the public key file.
+    const env = { ...serviceEnvironment(stackEndpoints(stack), {}), ...serviceAuthEnv({}, localAuthFiles(stack.stackDir)) };
 
     expect(loadConfig(gatewayEnvSchema, env).CONSUL_URL).toBe('http://127.0.0.1:18500');
     expect(loadConfig(metricsEnvSchema, env).CONSUL_URL).toBe('http://127.0.0.1:18500');

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { ConsulClient, type Platform, loadConfig } from '@heimdall/shared';
+import { type Caller, ConsulClient, type Platform, loadConfig } from '@heimdall/shared';
+import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/shared/testing';
 import type { LocalStack } from '@heimdall/stack';
 import { alertsEnvSchema } from './config.js';
 import { createServer } from './server.js';
@@ -10,7 +11,8 @@ import { createServer } from './server.js';
 export interface AlertsInstance {
   readonly platform: Platform;
   readonly pool: pg.Pool;
-  graphql<T>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLAnswer<T>>;
+  /** A GraphQL call as the gateway forwards one, for `caller` (by default an admin). */
+  graphql<T>(query: string, variables?: Record<string, unknown>, caller?: Caller): Promise<GraphQLAnswer<T>>;
   /** Its /metrics text (also once it has stopped). */
   metrics(): Promise<string>;
   /** Stops it as SIGTERM does (evaluations under way finish) and closes its clients. */
@@ -48,6 +50,7 @@ export async function startAlerts(local: LocalStack, system: AlertsSystem, env: 
     DATABASE_URL: system.databaseUrl,
     REDIS_URL: local.endpoints.redisUrl,
     QUEUE_PREFIX: system.prefix,
+    ...testServiceAuthEnv(),
     ...env,
   });
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10 });
@@ -58,7 +61,8 @@ export async function startAlerts(local: LocalStack, system: AlertsSystem, env: 
   return {
     platform,
     pool,
-    async graphql<T>(query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
+    async graphql<T>(query: string, variables: Record<string, unknown> = {}, caller: Caller = makeCaller(['admin'])) {
+      const headers = await serviceAuthHeaders(caller);
       const response = await platform.app.inject({ method: 'POST', url: '/graphql', headers, payload: { query, variables } });
       return response.json<GraphQLAnswer<T>>();
     },

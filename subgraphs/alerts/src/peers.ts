@@ -16,8 +16,8 @@ export interface PeerOptions {
 /**
  * The one place the alerts subgraph builds its clients of other Heimdall services: each peer found in Consul by
  * its service name and the subgraph tag, every call through a resilience policy of its own (its breaker opens for
- * that peer alone). The service identity those calls will carry (an internal token) is PeerClient's `headers`
- * option, set here.
+ * that peer alone), carrying this service's own identity in an internal token (SPEC §8: a subgraph answers no
+ * call without one).
  */
 export function createPeers(platform: Platform, consul: ConsulClient, options: PeerOptions): Peers {
   const peer = (service: string) =>
@@ -26,6 +26,7 @@ export function createPeers(platform: Platform, consul: ConsulClient, options: P
       tag: options.tag,
       policy: createResiliencePolicy(`peer-${service}`, { bulkhead: { limit: options.concurrency, queue: options.concurrency * 10 } }, platform.resilienceMetrics),
       telemetry: platform.telemetry,
+      headers: () => platform.serviceTokens.headers(),
     });
   return { metrics: peer('metrics'), logs: peer('logs') };
 }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Caller } from '@heimdall/shared';
+import { makeCaller } from '@heimdall/shared/testing';
 import { localStack } from '@heimdall/stack';
 import { type AlertsInstance, type AlertsSystem, alertsSystem, removeQueues, startAlerts } from './alerts-server.fixtures.js';
 import { EVALUATION_QUEUE } from './scheduler.js';
@@ -42,8 +44,8 @@ describe('the alert rules API', () => {
     enabled: false,
     ...overrides,
   });
-  const create = async (overrides: Record<string, unknown> = {}, headers: Record<string, string> = {}) => {
-    const answer = await alerts.graphql<{ createAlertRule: Rule }>(CREATE, { input: makeRuleInput(overrides) }, headers);
+  const create = async (overrides: Record<string, unknown> = {}, caller?: Caller) => {
+    const answer = await alerts.graphql<{ createAlertRule: Rule }>(CREATE, { input: makeRuleInput(overrides) }, caller);
     expect(answer.errors).toBeUndefined();
     return answer.data!.createAlertRule;
   };
@@ -195,12 +197,12 @@ describe('the alert rules API', () => {
 
   describe('updates and optimistic concurrency', () => {
     it('replaces the fields, bumps the version and records who changed what', async () => {
-      const rule = await create({}, { 'x-heimdall-actor': 'alice@example.com' });
+      const rule = await create({}, makeCaller(['editor'], 'alice@example.com'));
 
       const answer = await alerts.graphql<{ updateAlertRule: Rule }>(
         UPDATE,
         { id: rule.id, version: 1, input: makeRuleInput({ name: rule.name, severity: 'CRITICAL', for: '2m' }) },
-        { 'x-heimdall-actor': 'bob@example.com' },
+        makeCaller(['editor'], 'bob@example.com'),
       );
 
       expect(answer.data?.updateAlertRule).toMatchObject({ version: 2, severity: 'CRITICAL', for: '2m' });
@@ -271,10 +273,10 @@ describe('the alert rules API', () => {
     });
 
     it('deletes a rule once (a retried delete answers false), unschedules it and keeps its audit trail', async () => {
-      const rule = await create({ enabled: true }, { 'x-heimdall-actor': 'carol' });
+      const rule = await create({ enabled: true }, makeCaller(['editor'], 'carol'));
 
       expect(errorOf(await alerts.graphql(DELETE, { id: rule.id, version: 7 })).extensions).toMatchObject({ code: 'CONFLICT', currentVersion: 1 });
-      expect((await alerts.graphql<{ deleteAlertRule: boolean }>(DELETE, { id: rule.id, version: 1 }, { 'x-heimdall-actor': 'carol' })).data).toEqual({ deleteAlertRule: true });
+      expect((await alerts.graphql<{ deleteAlertRule: boolean }>(DELETE, { id: rule.id, version: 1 }, makeCaller(['editor'], 'carol'))).data).toEqual({ deleteAlertRule: true });
       expect((await alerts.graphql<{ deleteAlertRule: boolean }>(DELETE, { id: rule.id })).data).toEqual({ deleteAlertRule: false });
 
       expect((await alerts.graphql<{ alertRule: null }>('query($id: ID!) { alertRule(id: $id) { id } }', { id: rule.id })).data).toEqual({ alertRule: null });

@@ -10,7 +10,7 @@ export interface AlertsContext {
   readonly rules: RulesStore;
   readonly alerts: AlertsStore;
   readonly ruleService: RuleService;
-  /** Who the call is for, once subgraphs verify callers (SPEC §8); see request-actor.ts. */
+  /** Who the call is for, verified from the internal token (SPEC §8). */
   readonly caller?: { readonly subject: string } | undefined;
 }
 

@@ -6,7 +6,6 @@ import { Evaluator, evaluationMetrics } from './evaluator.js';
 import { validateLogQuery } from './logs-api.js';
 import { createPeers } from './peers.js';
 import { ConditionReader } from './reads.js';
-import { recordRequestActors } from './request-actor.js';
 import { RuleService } from './rule-service.js';
 import { EvaluationScheduler } from './scheduler.js';
 import { type AlertsContext, buildSchema } from './schema.js';
@@ -112,8 +111,6 @@ export async function createServer(config: AlertsConfig, deps: AlertsDeps): Prom
     await scheduler.close();
     await publisher.close();
   });
-
-  recordRequestActors(platform.app);
   const context: AlertsContext = { rules, alerts, ruleService };
   await serveSubgraphSchema(platform, buildSchema(), context);
   return platform;

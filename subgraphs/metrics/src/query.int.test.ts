@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsulClient, type Platform, loadConfig } from '@heimdall/shared';
+import { serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/shared/testing';
 import { createClickHouseClient } from './store/index.js';
 import { metricsEnvSchema } from './config.js';
 import { createServer } from './server.js';
@@ -29,6 +30,7 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
   const query = async (name: string, aggregation: string, step: string, groupBy: string[] = [], from = m0) => {
     const response = await platform.app.inject({
       method: 'POST',
+      headers: await serviceAuthHeaders(),
       url: '/graphql',
       payload: {
         query: `query($input: MetricQueryInput!) { metricQuery(input: $input) { source series { labels { key value } points { timestamp value } timestamps values packed } } }`,
@@ -86,7 +88,7 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'heimdall-query-'));
     clickhouse = createClickHouseClient({ url: process.env.CLICKHOUSE_URL, dataDir });
-    platform = await createServer(loadConfig(metricsEnvSchema, { LOG_LEVEL: 'warn', OTLP_TRACES_URL: 'off' }), {
+    platform = await createServer(loadConfig(metricsEnvSchema, { LOG_LEVEL: 'warn', OTLP_TRACES_URL: 'off', ...testServiceAuthEnv() }), {
       consul: new ConsulClient('http://127.0.0.1:1'),
       clickhouse,
     });
@@ -112,6 +114,7 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
     });
     const response = await platform.app.inject({
       method: 'POST',
+      headers: await serviceAuthHeaders(),
       url: '/v1/metrics',
       payload: {
         resourceMetrics: [
