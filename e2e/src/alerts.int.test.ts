@@ -53,7 +53,7 @@ describe('an alert rule over real metrics', () => {
   const push = async (times: number[], value: number) => {
     const response = await fetch(`${system.otlpUrl}/v1/metrics`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(await system.authHeaders(['agent'])) },
       body: JSON.stringify({
         resourceMetrics: [
           {
@@ -77,9 +77,10 @@ describe('an alert rule over real metrics', () => {
     expect(response.status).toBe(200);
   };
   const query = async <T>(text: string, variables: Record<string, unknown> = {}) => {
+    // An editor: the test writes rules and reads them back.
     const response = await fetch(`${system.gateway!.service.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(await system.authHeaders(['editor'])) },
       body: JSON.stringify({ query: text, variables }),
     });
     return (await response.json()) as { data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] };
