@@ -205,7 +205,7 @@ describe('the federated system', () => {
     };
     const pushed = await fetch(`${system.otlpUrl!}/v1/metrics`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(await system.authHeaders(['agent'])) },
       body: JSON.stringify(body),
     });
     expect(pushed.status).toBe(200);
@@ -226,7 +226,7 @@ describe('the federated system', () => {
     expect(total(rollup)).toBe(points.reduce((sum, p) => sum + p.value, 0));
     expect(total(raw)).toBe(total(rollup));
 
-    const unknownSignal = await fetch(`${system.otlpUrl!}/v1/profiles`, { method: 'POST', body: '{}' });
+    const unknownSignal = await fetch(`${system.otlpUrl!}/v1/profiles`, { method: 'POST', body: '{}', headers: await system.authHeaders(['agent']) });
     expect(unknownSignal.status).toBe(404);
   });
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as Elasticsearch } from '@elastic/elasticsearch';
@@ -9,15 +9,29 @@ import { alertsEnvSchema, createServer as createAlerts } from '@heimdall/alerts'
 import { type Gateway, createServer as createGateway, gatewayEnvSchema } from '@heimdall/gateway';
 import { createServer as createLogs, logsEnvSchema } from '@heimdall/logs';
 import { createClickHouseClient, createServer as createMetrics, metricsEnvSchema } from '@heimdall/metrics';
-import { ConsulClient, type Platform, loadConfig } from '@heimdall/shared';
+import { ConsulClient, type Platform, type Role, generateUserSigningKeys, loadConfig, signUserToken } from '@heimdall/shared';
+import { testServiceAuthEnv } from '@heimdall/shared/testing';
 import type { LocalStack } from '@heimdall/stack';
 import { createServer as createTraces, tracesEnvSchema } from '@heimdall/traces';
 
 export type SubgraphName = 'metrics' | 'logs' | 'traces' | 'alerts';
 
+/** The issuer and audience the system's gateway expects (SPEC §8 seed). */
+export const JWT_ISSUER = 'airis-epm';
+export const JWT_AUDIENCE = 'airis-services';
+
+export interface TokenOptions {
+  readonly subject?: string;
+  readonly ttlSeconds?: number;
+  readonly audience?: string;
+  /** When the token was issued; default now. */
+  readonly issuedAt?: number;
+}
+
 /**
  * The whole federated system in this process, on the real servers of the local stack, under a Consul tag of
- * its own so that it never mixes with another running system.
+ * its own so that it never mixes with another running system. It signs people's tokens with a key of its own
+ * (the gateway trusts its public half) and its services trust each other with this test process's secret.
  */
 export class System {
   readonly tag = `e2e-${randomUUID().slice(0, 8)}`;
@@ -27,24 +41,64 @@ export class System {
   readonly pool: pg.Pool;
   readonly redis: Redis;
   readonly subgraphs = new Map<SubgraphName, Platform>();
+  /** The first gateway started. */
   gateway: Gateway | undefined;
   /** The gateway's OTLP/HTTP endpoint, once started. */
   otlpUrl: string | undefined;
+  /** Every gateway started, with its OTLP/HTTP endpoint, in order. */
+  readonly gateways: { gateway: Gateway; otlpUrl: string }[] = [];
 
   private constructor(
     readonly local: LocalStack,
     private readonly clickhouseTarget: { url: string | undefined; dataDir: string },
+    private readonly postgresUrl: string,
+    private readonly keys: { readonly dir: string; readonly privateKeyPem: string; readonly publicKeyPem: string; readonly publicKeyFile: string },
   ) {
     this.consul = new ConsulClient(local.endpoints.consulUrl);
     this.clickhouse = createClickHouseClient(clickhouseTarget);
     this.elasticsearch = new Elasticsearch({ node: local.endpoints.elasticsearchUrl });
-    this.pool = new pg.Pool({ connectionString: local.endpoints.postgresUrl, max: 4 });
+    this.pool = new pg.Pool({ connectionString: postgresUrl, max: 4 });
     this.redis = new Redis(local.endpoints.redisUrl);
   }
 
-  /** `clickhouseUrl`: a ClickHouse server (CLICKHOUSE_URL); otherwise an embedded one in a fresh folder. */
-  static async create(local: LocalStack, clickhouseUrl: string | undefined): Promise<System> {
-    return new System(local, { url: clickhouseUrl, dataDir: await mkdtemp(join(tmpdir(), 'heimdall-e2e-ch-')) });
+  /**
+   * `clickhouseUrl`: a ClickHouse server (CLICKHOUSE_URL); otherwise an embedded one in a fresh folder.
+   * `postgresUrl`: the alerts database, by default the stack's `heimdall` (a test that evaluates rules gives it a
+   * database of its own, so that it evaluates no one else's).
+   */
+  static async create(local: LocalStack, clickhouseUrl: string | undefined, options: { postgresUrl?: string } = {}): Promise<System> {
+    const keysDir = await mkdtemp(join(tmpdir(), 'heimdall-e2e-keys-'));
+    const { privateKeyPem, publicKeyPem } = await generateUserSigningKeys();
+    const publicKeyFile = join(keysDir, 'jwt-public.pem');
+    await writeFile(publicKeyFile, publicKeyPem);
+    return new System(
+      local,
+      { url: clickhouseUrl, dataDir: await mkdtemp(join(tmpdir(), 'heimdall-e2e-ch-')) },
+      options.postgresUrl ?? local.endpoints.postgresUrl,
+      { dir: keysDir, privateKeyPem, publicKeyPem, publicKeyFile },
+    );
+  }
+
+  /** The public key the system's gateways verify people's tokens with (what an attacker can know). */
+  get jwtPublicKeyPem(): string {
+    return this.keys.publicKeyPem;
+  }
+
+  /** A person's token for the system's gateway, signed with its key. */
+  token(roles: readonly Role[], options: TokenOptions = {}): Promise<string> {
+    return signUserToken(this.keys.privateKeyPem, {
+      subject: options.subject ?? `e2e-${roles.join('-') || 'nobody'}`,
+      roles,
+      ttlSeconds: options.ttlSeconds ?? 3600,
+      issuer: JWT_ISSUER,
+      audience: options.audience ?? JWT_AUDIENCE,
+      ...(options.issuedAt === undefined ? {} : { now: () => options.issuedAt! }),
+    });
+  }
+
+  /** `{ authorization: 'Bearer <token>' }` for a person with these roles. */
+  async authHeaders(roles: readonly Role[], options: TokenOptions = {}): Promise<Record<string, string>> {
+    return { authorization: `Bearer ${await this.token(roles, options)}` };
   }
 
   /** What every service of this system reads: ephemeral ports, fast Consul checks, traces to the local Jaeger. */
@@ -62,8 +116,14 @@ export class System {
       JAEGER_QUERY_URL: this.local.endpoints.jaegerQueryUrl,
       JAEGER_OTLP_URL: `${this.local.endpoints.jaegerOtlpHttpUrl}/v1/traces`,
       ELASTICSEARCH_URL: this.local.endpoints.elasticsearchUrl,
-      DATABASE_URL: this.local.endpoints.postgresUrl,
+      DATABASE_URL: this.postgresUrl,
       REDIS_URL: this.local.endpoints.redisUrl,
+      // The alerts subgraph's BullMQ keys (evaluation schedules, state changes): this system's own.
+      QUEUE_PREFIX: this.tag,
+      ...testServiceAuthEnv(),
+      JWT_PUBLIC_KEY_FILE: this.keys.publicKeyFile,
+      JWT_ISSUER,
+      JWT_AUDIENCE,
     };
   }
 
@@ -95,12 +155,23 @@ export class System {
     return platform;
   }
 
+  /** Starts a gateway (another one when one runs already: instances share Redis, as in a deployment). */
   async startGateway(overrides: Record<string, string> = {}): Promise<Gateway> {
-    const gateway = await createGateway(loadConfig(gatewayEnvSchema, { ...this.env(), ...overrides }), { consul: this.consul });
+    const gateway = await createGateway(loadConfig(gatewayEnvSchema, { ...this.env(), ...overrides }), { consul: this.consul, redis: this.redis });
     await gateway.service.start({ host: '127.0.0.1', port: 0 });
-    this.otlpUrl = `http://127.0.0.1:${await gateway.otlp.listen('127.0.0.1', 0)}`;
-    this.gateway = gateway;
+    const otlpUrl = `http://127.0.0.1:${await gateway.otlp.listen('127.0.0.1', 0)}`;
+    this.gateways.push({ gateway, otlpUrl });
+    this.gateway ??= gateway;
+    this.otlpUrl ??= otlpUrl;
     return gateway;
+  }
+
+  /** Stops a subgraph as SIGTERM does: it deregisters and finishes what it was doing. */
+  async stopSubgraph(name: SubgraphName): Promise<void> {
+    const platform = this.subgraphs.get(name);
+    if (platform === undefined) return;
+    this.subgraphs.delete(name);
+    await platform.service.stop();
   }
 
   /** Stops a subgraph as a crash would: its port closes and it never deregisters. */
@@ -112,11 +183,13 @@ export class System {
     await platform.app.close();
   }
 
+  /** A query through the first gateway, as a viewer unless `headers` carry other credentials. */
   async query<T>(query: string, headers: Record<string, string> = {}): Promise<{ data?: T; errors?: GraphQLErrorBody[] }> {
     if (this.gateway === undefined) throw new Error('the gateway is not started');
+    const credentials = 'authorization' in headers || 'x-api-key' in headers ? {} : await this.authHeaders(['viewer']);
     const response = await fetch(`${this.gateway.service.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', ...credentials, ...headers },
       body: JSON.stringify({ query }),
     });
     return (await response.json()) as { data?: T; errors?: GraphQLErrorBody[] };
@@ -130,15 +203,27 @@ export class System {
     return this.stopped;
   }
 
+  /** This system's keys in Redis (the alerts subgraph's queues under QUEUE_PREFIX = tag), gone with it. */
+  private async removeRedisKeys(): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.tag}:*`, 'COUNT', 1000);
+      if (keys.length > 0) await this.redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+
   private async stopAll(): Promise<void> {
-    await this.gateway?.service.stop();
+    for (const { gateway } of this.gateways) await gateway.service.stop();
     for (const platform of this.subgraphs.values()) await platform.service.stop();
     this.subgraphs.clear();
     await this.clickhouse.close();
     await this.elasticsearch.close();
     await this.pool.end();
+    await this.removeRedisKeys();
     this.redis.disconnect();
     await rm(this.clickhouseTarget.dataDir, { recursive: true, force: true });
+    await rm(this.keys.dir, { recursive: true, force: true });
   }
 }
 

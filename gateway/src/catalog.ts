@@ -1,9 +1,12 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
+import { type CallerContext, heimdallError } from '@heimdall/shared';
+import type { ApiKeyRecord, ApiKeys } from './api-keys.js';
 
 /**
- * The entry points to the shared `Service` entity, served inside the gateway. Each signal's fields on Service
- * then come from its own subgraph through entity fetches, so one subgraph being down costs only its own fields.
+ * The gateway's own subgraph, served in-process: the entry points to the shared `Service` entity (each signal's
+ * fields on Service then come from its own subgraph through entity fetches, so one subgraph being down costs only
+ * its own fields), and the API keys agents push with, which only admins see and manage (access.ts in shared).
  */
 export const CATALOG_NAME = 'catalog';
 
@@ -14,18 +17,64 @@ export const catalogTypeDefs = parse(/* GraphQL */ `
     name: String!
   }
 
+  "An API key for agents (role agent: ingest only, on :4318 and /api/v1/logs). Heimdall keeps only its hash."
+  type ApiKey {
+    id: ID!
+    name: String!
+    createdAt: String!
+    "The subject of the admin who created it."
+    createdBy: String!
+  }
+
+  type CreatedApiKey {
+    apiKey: ApiKey!
+    "The key, shown only in this answer: send it as \`Authorization: Bearer <key>\` or \`x-api-key: <key>\`."
+    key: String!
+  }
+
   type Query {
     "One service by name; its fields come from each signal's subgraph."
     service(name: String!): Service!
+    "Every API key, oldest first (admins only)."
+    apiKeys: [ApiKey!]!
+  }
+
+  type Mutation {
+    "Creates an API key for an agent (admins only); the key is in this answer and never again."
+    createApiKey(name: String!): CreatedApiKey!
+    "Revokes an API key (admins only): it stops working on every gateway instance within 5 s. False when there is no such key."
+    revokeApiKey(id: ID!): Boolean!
   }
 `);
 
-export function buildCatalogSchema() {
-  return buildSubgraphSchema([{
-    typeDefs: catalogTypeDefs,
-    resolvers: {
-      Query: { service: (_: unknown, args: { name: string }) => ({ name: args.name }) },
-      Service: { __resolveReference: (ref: { name: string }) => ({ name: ref.name }) },
+const MAX_NAME_LENGTH = 100;
+
+export interface CatalogDeps {
+  readonly apiKeys: ApiKeys;
+}
+
+export function buildCatalogSchema(deps: CatalogDeps) {
+  return buildSubgraphSchema([
+    {
+      typeDefs: catalogTypeDefs,
+      resolvers: {
+        Query: {
+          service: (_: unknown, args: { name: string }) => ({ name: args.name }),
+          apiKeys: (): Promise<ApiKeyRecord[]> => deps.apiKeys.list(),
+        },
+        Mutation: {
+          createApiKey: async (_: unknown, args: { name: string }, context: CallerContext) => {
+            const name = args.name.trim();
+            if (name === '' || name.length > MAX_NAME_LENGTH) {
+              throw heimdallError('BAD_USER_INPUT', { message: `name: 1 to ${MAX_NAME_LENGTH} characters`, details: { field: 'name' } });
+            }
+            const { record, key } = await deps.apiKeys.create(name, context.caller?.subject ?? 'unknown');
+            return { apiKey: record, key };
+          },
+          revokeApiKey: (_: unknown, args: { id: string }) => deps.apiKeys.revoke(args.id),
+        },
+        Service: { __resolveReference: (ref: { name: string }) => ({ name: ref.name }) },
+      },
     },
-  }]);
+  ]);
 }

@@ -6,7 +6,17 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ResilienceMetrics, type ServiceInstance, ServiceMetrics, createResiliencePolicy, createTelemetry } from '@heimdall/shared';
+import {
+  type Caller,
+  ResilienceMetrics,
+  SERVICE_AUTH_HEADER,
+  type ServiceInstance,
+  ServiceMetrics,
+  ServiceTokens,
+  createResiliencePolicy,
+  createTelemetry,
+} from '@heimdall/shared';
+import type { ApiKeys } from './api-keys.js';
 import { CATALOG_NAME, buildCatalogSchema, catalogTypeDefs } from './catalog.js';
 import { SubgraphDataSource } from './data-source.js';
 import { makeInstance } from './fake-consul.fixtures.js';
@@ -15,6 +25,14 @@ import { makeLogger } from './logger.fixtures.js';
 import { logicalUrl } from './supergraph-manager.js';
 
 const TIMEOUT_MS = 3000;
+const SECRET = 'g'.repeat(40);
+const VIEWER: Caller = { kind: 'user', subject: 'ana', roles: ['viewer'] };
+const noApiKeys: ApiKeys = {
+  create: () => Promise.reject(new Error('not in this test')),
+  revoke: () => Promise.resolve(false),
+  list: () => Promise.resolve([]),
+  verify: () => Promise.resolve({ ok: false }),
+};
 const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])';
 
 const SUBGRAPHS = {
@@ -113,13 +131,14 @@ async function makeGateway(subgraphs: FakeSubgraphs, available: ReadonlySet<Subg
   const gateway = new ApolloGateway({
     supergraphSdl: composed.supergraphSdl,
     buildService: ({ name }) => {
-      if (name === CATALOG_NAME) return new LocalGraphQLDataSource(buildCatalogSchema());
+      if (name === CATALOG_NAME) return new LocalGraphQLDataSource(buildCatalogSchema({ apiKeys: noApiKeys }));
       const policy = createResiliencePolicy(`subgraph_${name}`, { timeoutMs: TIMEOUT_MS, retry: { initialDelayMs: 1, maxDelayMs: 1 } }, metrics);
       return new SubgraphDataSource(name, {
         directory: { pick: (n) => (available.has(n as SubgraphName) ? subgraphs.instance(n as SubgraphName) : undefined) },
         policy: () => policy,
         telemetry,
         logger,
+        serviceTokens: new ServiceTokens({ service: 'gateway', secrets: [SECRET] }),
       });
     },
   });
@@ -127,7 +146,7 @@ async function makeGateway(subgraphs: FakeSubgraphs, available: ReadonlySet<Subg
   await server.start();
   return {
     async query(query) {
-      const { body } = await server.executeOperation({ query });
+      const { body } = await server.executeOperation({ query }, { contextValue: { caller: VIEWER } });
       if (body.kind !== 'single') throw new Error('expected a single result');
       return JSON.parse(JSON.stringify(body.singleResult)) as Awaited<ReturnType<Gateway['query']>>;
     },
@@ -161,6 +180,19 @@ describe('SubgraphDataSource', () => {
     gateway = await makeGateway(subgraphs, new Set(['metrics', 'logs']));
 
     expect(await gateway.query(QUERY)).toEqual({ data: FULL_ANSWER });
+  });
+
+  it('signs each subgraph call with an internal token naming the caller it serves', async () => {
+    gateway = await makeGateway(subgraphs, new Set(['metrics', 'logs']));
+
+    await gateway.query(QUERY);
+
+    const receiver = new ServiceTokens({ service: 'metrics', secrets: [SECRET] });
+    expect(subgraphs.server.requests).toHaveLength(2);
+    for (const request of subgraphs.server.requests) {
+      const token = request.headers[SERVICE_AUTH_HEADER];
+      expect(await receiver.verify(String(token))).toEqual({ ok: true, caller: VIEWER, signedBy: 'gateway' });
+    }
   });
 
   describe('a subgraph that cannot answer', () => {

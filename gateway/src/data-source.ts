@@ -1,13 +1,16 @@
+import { strict as assert } from 'node:assert';
 import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { SpanKind } from '@opentelemetry/api';
 import { GraphQLError, Kind, type OperationDefinitionNode, type SelectionSetNode, parse } from 'graphql';
 import {
+  type CallerContext,
   ERROR_CATALOG,
   HeimdallError,
   HttpStatusError,
   type Logger,
   type ResiliencePolicy,
+  type ServiceTokens,
   type Telemetry,
   heimdallError,
 } from '@heimdall/shared';
@@ -52,6 +55,8 @@ export interface SubgraphDataSourceDeps {
   readonly policy: () => ResiliencePolicy;
   readonly telemetry: Telemetry;
   readonly logger: Logger;
+  /** Signs the internal token (X-Service-Auth) each call carries for the caller it serves. */
+  readonly serviceTokens: Pick<ServiceTokens, 'headers'>;
 }
 
 /**
@@ -60,7 +65,7 @@ export interface SubgraphDataSourceDeps {
  * fields that subgraph owed, so the rest of the answer still arrives. Those errors say only which subgraph
  * failed, in the catalog's words: what went wrong (fetch errors, status texts, error pages) goes to the log.
  */
-export class SubgraphDataSource extends RemoteGraphQLDataSource {
+export class SubgraphDataSource extends RemoteGraphQLDataSource<CallerContext> {
   constructor(
     private readonly subgraph: string,
     private readonly deps: SubgraphDataSourceDeps,
@@ -69,7 +74,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource {
     this.fetcher = (_url, init) => this.send(init ?? {});
   }
 
-  override async process(options: GraphQLDataSourceProcessOptions): Promise<GatewayGraphQLResponse> {
+  override async process(options: GraphQLDataSourceProcessOptions<CallerContext>): Promise<GatewayGraphQLResponse> {
     return this.deps.telemetry.withSpan(
       `subgraph ${this.subgraph}`,
       { 'heimdall.subgraph': this.subgraph },
@@ -84,10 +89,18 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource {
     );
   }
 
-  override willSendRequest({ request }: GraphQLDataSourceProcessOptions): void {
-    const headers: Record<string, string> = {};
+  /** The trace context, and who the call is for, signed (the subgraph refuses a call without it). */
+  override async willSendRequest(options: GraphQLDataSourceProcessOptions<CallerContext>): Promise<void> {
+    let caller;
+    // A client's operation (the only kind this gateway sends: it loads no schema through data sources).
+    if ('incomingRequestContext' in options) {
+      caller = options.context.caller;
+      // The front door admits a request only with its caller set.
+      assert(caller !== undefined, 'a subgraph call for a request without a caller');
+    }
+    const headers = { ...(await this.deps.serviceTokens.headers(caller)) };
     this.deps.telemetry.inject(headers);
-    for (const [name, value] of Object.entries(headers)) request.http?.headers.set(name, value);
+    for (const [name, value] of Object.entries(headers)) options.request.http?.headers.set(name, value);
   }
 
   private async send(init: RequestInit & { method?: string }): Promise<Response> {
@@ -117,7 +130,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource {
     );
   }
 
-  private unavailable(options: GraphQLDataSourceProcessOptions, error: unknown): GraphQLError[] {
+  private unavailable(options: GraphQLDataSourceProcessOptions<CallerContext>, error: unknown): GraphQLError[] {
     // While the breaker is open, calls fail without reaching the subgraph: the failures that opened it were
     // logged, and one line per rejected query would flood the log during an outage.
     const level = this.deps.policy().state === 'open' ? 'debug' : 'warn';

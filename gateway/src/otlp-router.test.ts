@@ -1,11 +1,12 @@
 import { type IncomingHttpHeaders, type IncomingMessage, request as httpRequest } from 'node:http';
 import { once } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_MAX_BODY_BYTES, type ServiceInstance } from '@heimdall/shared';
+import { type Caller, DEFAULT_MAX_BODY_BYTES, type ServiceInstance, heimdallError } from '@heimdall/shared';
 import { makeInstance } from './fake-consul.fixtures.js';
 import { type Handler, type TestServer, listen, readBody } from './http.fixtures.js';
 import { makeLogger } from './logger.fixtures.js';
-import { OtlpRouter } from './otlp-router.js';
+import type { Admission } from './front-door.js';
+import { type OtlpAccess, OtlpRouter } from './otlp-router.js';
 
 const PROTOBUF = 'application/x-protobuf';
 const JSON_TYPE = 'application/json';
@@ -97,6 +98,16 @@ async function send(port: number, agent: AgentRequest): Promise<Answer> {
   return answer;
 }
 
+const AGENT: Caller = { kind: 'apiKey', subject: 'key-1', roles: ['agent'] };
+
+/** The front door as a test wants it: admits as `admission` says; forwards carry `x-service-auth: internal-for-<subject>`. */
+function makeAccess(admission: Admission = { ok: true, caller: AGENT }): OtlpAccess {
+  return {
+    admit: () => Promise.resolve(admission),
+    headers: (caller) => Promise.resolve({ 'x-service-auth': `internal-for-${caller.subject}` }),
+  };
+}
+
 function makeDirectory(instances: readonly ServiceInstance[]) {
   let next = 0;
   return {
@@ -112,11 +123,11 @@ describe('OtlpRouter', () => {
   let owner: TestServer | undefined;
   let router: OtlpRouter | undefined;
 
-  async function start(handler: Handler, { extraInstances = [] as ServiceInstance[] } = {}) {
+  async function start(handler: Handler, { extraInstances = [] as ServiceInstance[], access = makeAccess() } = {}) {
     owner = await listen(handler);
     const log = makeLogger();
     const instances = [...extraInstances, makeInstance({ name: 'metrics', id: 'metrics-1', port: owner.port })];
-    router = new OtlpRouter(makeDirectory(instances), log.logger, { forwardTimeoutMs: FORWARD_TIMEOUT_MS });
+    router = new OtlpRouter(makeDirectory(instances), log.logger, { forwardTimeoutMs: FORWARD_TIMEOUT_MS, access });
     return { port: await router.listen('127.0.0.1', 0), ...log };
   }
 
@@ -126,6 +137,53 @@ describe('OtlpRouter', () => {
     await owner?.close();
     router = undefined;
     owner = undefined;
+  });
+
+  describe('who may push', () => {
+    const ok: Handler = (_request, response) => void response.writeHead(200, { 'content-type': PROTOBUF }).end();
+
+    it.each([PROTOBUF, JSON_TYPE])('refuses a push without credentials with 401 in the OTLP shape (%s), and forwards nothing', async (contentType) => {
+      const { port } = await start(ok, { access: makeAccess({ ok: false, error: heimdallError('UNAUTHENTICATED', { message: 'Missing or invalid authorization header' }) }) });
+
+      const answer = await send(port, { headers: { 'content-type': contentType }, body: Buffer.from([1, 2, 3]) });
+
+      expect(answer.status).toBe(401);
+      expect(answer.headers['content-type']).toBe(contentType);
+      expect(answer.headers['www-authenticate']).toBe('Bearer realm="heimdall"');
+      expect(statusOf(answer)).toEqual({ code: 16, message: 'Missing or invalid authorization header' });
+      expect(owner!.requests).toHaveLength(0);
+    });
+
+    it('refuses a caller without an ingesting role with 403 "Insufficient permissions"', async () => {
+      const { port } = await start(ok, { access: makeAccess({ ok: true, caller: { kind: 'user', subject: 'ana', roles: ['viewer', 'editor'] } }) });
+
+      const answer = await send(port, { body: Buffer.from([1, 2, 3]) });
+
+      expect(answer.status).toBe(403);
+      expect(statusOf(answer)).toEqual({ code: 7, message: 'Insufficient permissions' });
+      expect(owner!.requests).toHaveLength(0);
+    });
+
+    it('answers 429 with Retry-After past the rate limit', async () => {
+      const { port } = await start(ok, { access: makeAccess({ ok: false, error: heimdallError('RATE_LIMITED', { retryAfterSeconds: 2 }) }) });
+
+      const answer = await send(port, { body: Buffer.from([1, 2, 3]) });
+
+      expect(answer.status).toBe(429);
+      expect(answer.headers['retry-after']).toBe('2');
+      expect(statusOf(answer).code).toBe(8);
+    });
+
+    it("forwards an agent's push with an internal token in place of its credentials, and drops a forged one", async () => {
+      const { port } = await start(ok);
+
+      await send(port, { headers: { authorization: 'Bearer hmd_secret', 'x-api-key': 'hmd_secret', 'x-service-auth': 'forged' }, body: Buffer.from([1]) });
+
+      const forwarded = owner!.requests[0]!.headers;
+      expect(forwarded['x-service-auth']).toBe('internal-for-key-1');
+      expect(forwarded.authorization).toBeUndefined();
+      expect(forwarded['x-api-key']).toBeUndefined();
+    });
   });
 
   describe('forwarding', () => {
@@ -297,7 +355,7 @@ describe('OtlpRouter', () => {
 
         it('answers 503 with Retry-After when the owner has no passing instance', async () => {
           owner = await listen(() => undefined);
-          router = new OtlpRouter(makeDirectory([]), makeLogger().logger, { forwardTimeoutMs: FORWARD_TIMEOUT_MS });
+          router = new OtlpRouter(makeDirectory([]), makeLogger().logger, { forwardTimeoutMs: FORWARD_TIMEOUT_MS, access: makeAccess() });
           const port = await router.listen('127.0.0.1', 0);
 
           const answer = await send(port, { headers: { 'content-type': contentType }, body: Buffer.from([1, 2, 3]) });

@@ -10,24 +10,37 @@ import {
 } from 'node:http';
 import { type AddressInfo, type NetConnectOpts, Socket } from 'node:net';
 import { type Duplex, pipeline } from 'node:stream';
-import { DEFAULT_MAX_BODY_BYTES, type HeimdallError, type Logger, encodeOtlpError, heimdallError } from '@heimdall/shared';
+import { type Caller, DEFAULT_MAX_BODY_BYTES, type HeimdallError, type Logger, encodeOtlpError, heimdallError, mayIngest } from '@heimdall/shared';
 import type { SubgraphDirectory } from './directory.js';
+import type { Admission } from './front-door.js';
 
 /** Which subgraph owns each OTLP/HTTP signal path (SPEC §1, §4). */
 export const OTLP_ROUTES: Readonly<Record<string, string>> = {
   '/v1/metrics': 'metrics',
   '/v1/logs': 'logs',
   '/v1/traces': 'traces',
+  // The log API for applications without an OTLP exporter (SPEC §4): agents' keys work here too.
+  '/api/v1/logs': 'logs',
 };
 
 /** Headers that belong to one hop, not to the request being forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
+/** The agent's credentials stay at the gateway; the owner gets an internal token instead (and never a forged one). */
+const CREDENTIALS = new Set(['authorization', 'x-api-key', 'x-service-auth']);
 
 /**
  * Retry hint on the router's own 503s (no passing instance, no answer in time, connection dropped): about the
  * time Consul takes to mark a failed instance critical, so the retry likely reaches another one.
  */
 const RETRY_AFTER_SECONDS = 5;
+
+/** Who may push: the gateway's front door, and the internal token a forward carries. */
+export interface OtlpAccess {
+  /** Authentication and rate limit of one request. */
+  admit(request: IncomingMessage): Promise<Admission>;
+  /** Headers of a forward on behalf of `caller` (X-Service-Auth). */
+  headers(caller: Caller): Promise<Record<string, string>>;
+}
 
 export interface OtlpRouterOptions {
   /**
@@ -37,6 +50,7 @@ export interface OtlpRouterOptions {
   readonly forwardTimeoutMs: number;
   /** Largest Content-Length forwarded; a larger one is refused at once with 413. Default DEFAULT_MAX_BODY_BYTES (20 MiB). */
   readonly maxBodyBytes?: number;
+  readonly access: OtlpAccess;
 }
 
 /** Write errors that mean the peer closed the connection (an owner that answered early does so). */
@@ -73,17 +87,24 @@ function withoutHopByHop(headers: IncomingMessage['headers']): IncomingMessage['
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name)));
 }
 
+function forwardedHeaders(headers: IncomingMessage['headers'], internal: Record<string, string>): IncomingMessage['headers'] {
+  return { ...Object.fromEntries(Object.entries(withoutHopByHop(headers)).filter(([name]) => !CREDENTIALS.has(name))), ...internal };
+}
+
 /**
  * One OTLP/HTTP endpoint for agents: each signal's request is streamed, unchanged, to a passing instance of the
  * subgraph that owns it, and its answer streamed back, so status codes, partial successes and Retry-After reach
- * the agent as the owner gave them. What the router answers itself (unknown signal, wrong method, too large, no
- * instance, timeout) is an OTLP error from the catalog, in the request's encoding.
+ * the agent as the owner gave them. Only agents and admins may push (401/403/429 first, from the front door); the
+ * forward carries an internal token in place of their credentials. What the router answers itself (unknown
+ * signal, wrong method, credentials, rate limit, too large, no instance, timeout) is an OTLP error from the
+ * catalog, in the request's encoding.
  */
 export class OtlpRouter {
   private readonly server: Server;
   private readonly agent = new OwnerAgent({ keepAlive: true });
   private readonly forwardTimeoutMs: number;
   private readonly maxBodyBytes: number;
+  private readonly access: OtlpAccess;
 
   constructor(
     private readonly directory: Pick<SubgraphDirectory, 'pick' | 'passing'>,
@@ -92,7 +113,13 @@ export class OtlpRouter {
   ) {
     this.forwardTimeoutMs = options.forwardTimeoutMs;
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    this.server = createServer((request, response) => this.route(request, response));
+    this.access = options.access;
+    this.server = createServer((request, response) => {
+      this.route(request, response).catch((error: unknown) => {
+        this.logger.error({ err: error }, 'OTLP request failed');
+        this.refuse(request, response, heimdallError('INTERNAL', { cause: error }));
+      });
+    });
   }
 
   listen(host: string, port: number): Promise<number> {
@@ -108,7 +135,7 @@ export class OtlpRouter {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
-  private route(request: IncomingMessage, response: ServerResponse): void {
+  private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = (request.url ?? '/').split('?')[0]!;
     const owner = OTLP_ROUTES[path];
     if (owner === undefined) {
@@ -119,18 +146,28 @@ export class OtlpRouter {
       // The catalog has no code for a wrong method: its body says INVALID_ARGUMENT, its status stays HTTP's 405.
       return this.refuse(request, response, heimdallError('BAD_USER_INPUT', { message: 'OTLP/HTTP takes POST' }), { status: 405, allow: 'POST' });
     }
+    const admission = await this.access.admit(request);
+    if (!admission.ok) return this.refuse(request, response, admission.error);
+    if (!mayIngest(admission.caller)) return this.refuse(request, response, heimdallError('FORBIDDEN'));
     if (Number(request.headers['content-length'] ?? 0) > this.maxBodyBytes) {
       const message = `body exceeds ${this.maxBodyBytes} bytes`;
       return this.refuse(request, response, heimdallError('PAYLOAD_TOO_LARGE', { message }));
     }
-    this.forward(request, response, owner);
+    let internal: Record<string, string>;
+    try {
+      internal = await this.access.headers(admission.caller);
+    } catch (error) {
+      this.logger.error({ err: error }, 'could not sign the internal token of an OTLP forward');
+      return this.refuse(request, response, heimdallError('INTERNAL', { cause: error }));
+    }
+    this.forward(request, response, owner, internal);
   }
 
   /**
    * Streams to one passing instance. The body starts flowing only once the connection is up, so an instance
    * that refuses the connection (crashed, not yet marked critical) costs nothing: the next one is tried.
    */
-  private forward(request: IncomingMessage, response: ServerResponse, owner: string): void {
+  private forward(request: IncomingMessage, response: ServerResponse, owner: string, internal: Record<string, string>): void {
     let upstream: ClientRequest | undefined;
     let answered = false;
     let ended = false;
@@ -180,7 +217,7 @@ export class OtlpRouter {
           port: instance.port,
           path: request.url,
           method: 'POST',
-          headers: withoutHopByHop(request.headers),
+          headers: forwardedHeaders(request.headers, internal),
         },
         (answer) => {
           answered = true;
@@ -226,9 +263,12 @@ export class OtlpRouter {
    * after the answer (with keep-alive, Node would otherwise drain up to 20 MiB to reuse it).
    */
   private refuse(request: IncomingMessage, response: ServerResponse, error: HeimdallError, override?: { status: number; allow: string }): void {
+    // The agent may have gone while its credentials were checked.
+    if (response.destroyed || response.headersSent) return;
     const { status, headers, body } = encodeOtlpError(error, request.headers['content-type']);
     response.writeHead(override?.status ?? status, {
       ...headers,
+      ...(error.code === 'UNAUTHENTICATED' ? { 'www-authenticate': 'Bearer realm="heimdall"' } : {}),
       ...(override === undefined ? {} : { allow: override.allow }),
       ...(request.complete ? {} : { connection: 'close' }),
     });

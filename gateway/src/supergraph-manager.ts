@@ -19,20 +19,25 @@ export interface Clock {
 /** Reads a subgraph's SDL from one of its instances; rejects when it cannot. Must honour `signal`. */
 export type SdlReader = (instance: ServiceInstance, signal: AbortSignal) => Promise<string>;
 
-/** `{ _service { sdl } }` over HTTP, as federation subgraphs answer it. */
-export const readSdlOverHttp: SdlReader = async (instance, signal) => {
-  const url = `http://${instance.address}:${instance.port}${instance.meta.graphql_path ?? '/graphql'}`;
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: '{ _service { sdl } }' }),
-    signal,
-  });
-  const body = (await response.json()) as { data?: { _service?: { sdl?: string } } };
-  const sdl = body.data?._service?.sdl;
-  if (sdl === undefined) throw new Error(`no SDL in the answer of ${url} (HTTP ${response.status})`);
-  return sdl;
-};
+/**
+ * `{ _service { sdl } }` over HTTP, as federation subgraphs answer it, with `headers()` on each read (the gateway's
+ * own internal token: subgraphs answer nothing without one).
+ */
+export function httpSdlReader(headers: () => Promise<Record<string, string>>): SdlReader {
+  return async (instance, signal) => {
+    const url = `http://${instance.address}:${instance.port}${instance.meta.graphql_path ?? '/graphql'}`;
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(await headers()) },
+      body: JSON.stringify({ query: '{ _service { sdl } }' }),
+      signal,
+    });
+    const body = (await response.json()) as { data?: { _service?: { sdl?: string } } };
+    const sdl = body.data?._service?.sdl;
+    if (sdl === undefined) throw new Error(`no SDL in the answer of ${url} (HTTP ${response.status})`);
+    return sdl;
+  };
+}
 
 export interface SupergraphManagerOptions {
   /** How long a subgraph without a passing instance stays composed (from its last schema). */
@@ -41,8 +46,8 @@ export interface SupergraphManagerOptions {
   readonly sdlTimeoutMs?: number;
   /** Default: the system clock. */
   readonly clock?: Clock;
-  /** Default: `readSdlOverHttp`. */
-  readonly readSdl?: SdlReader;
+  /** How each subgraph's schema is read: `httpSdlReader(...)` in the gateway. */
+  readonly readSdl: SdlReader;
 }
 
 export interface CompositionEvent {
@@ -94,7 +99,7 @@ export class ConsulSupergraphManager implements SupergraphManager {
     this.retentionMs = options.retentionMs;
     this.sdlTimeoutMs = options.sdlTimeoutMs ?? 2000;
     this.clock = options.clock ?? { now: () => Date.now() };
-    this.readSdl = options.readSdl ?? readSdlOverHttp;
+    this.readSdl = options.readSdl;
   }
 
   /** For tests and benchmarks: called after each composition attempt. */

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** Variables whose values are never echoed in an error (SPEC §8: secrets never logged). */
+const SECRET_NAME = /SECRET|PASSWORD|TOKEN|PRIVATE|API_KEY/;
+
 /** Raised when the environment does not satisfy a service's config schema; lists every bad variable. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -16,9 +19,9 @@ export function loadConfig<S extends z.ZodObject>(schema: S, env: Record<string,
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
-      const variable = issue.path.map(String).join('.') || '(environment)';
+      const variable = issue.path.length === 0 ? '(environment)' : String(issue.path[0]);
       const value = env[variable];
-      const shown = value === undefined ? 'missing' : `got ${JSON.stringify(value)}`;
+      const shown = value === undefined ? 'missing' : SECRET_NAME.test(variable) ? 'value not shown' : `got ${JSON.stringify(value)}`;
       return `${variable}: ${issue.message} (${shown})`;
     });
     throw new ConfigError(problems);

@@ -76,7 +76,7 @@ export interface ConsulApi {
 export class ConsulClient implements ConsulApi {
   constructor(
     private readonly baseUrl: string,
-    private readonly options: { readonly requestTimeoutMs?: number } = {},
+    private readonly options: { readonly requestTimeoutMs?: number; readonly deregisterTimeoutMs?: number } = {},
   ) {}
 
   async register(registration: ServiceRegistration): Promise<void> {
@@ -97,9 +97,14 @@ export class ConsulClient implements ConsulApi {
     });
   }
 
-  /** Idempotent: an instance already gone (deregistered, or reaped after failing its check) is not an error. */
+  /**
+   * Idempotent: an instance already gone (deregistered, or reaped after failing its check) is not an error. Bounded
+   * by `deregisterTimeoutMs` (default 3 s), not by the long timeout of blocking queries: a service stopping while
+   * Consul is gone must not wait minutes (Consul reaps it once its check fails).
+   */
   async deregister(id: string): Promise<void> {
-    await this.request('PUT', `/v1/agent/service/deregister/${encodeURIComponent(id)}`, undefined, undefined, [404]);
+    const timeout = AbortSignal.timeout(this.options.deregisterTimeoutMs ?? 3000);
+    await this.request('PUT', `/v1/agent/service/deregister/${encodeURIComponent(id)}`, undefined, timeout, [404]);
   }
 
   /**

@@ -46,6 +46,14 @@ export const ERROR_CATALOG = catalog({
     message: 'Not found',
     description: 'The addressed resource (rule, channel, silence, trace) does not exist.',
   },
+  // 409: the request was valid when written but the resource has moved on (an update sent with the version it read,
+  // which someone else has since changed); the client reloads and decides, retrying as is would fail again.
+  CONFLICT: {
+    status: 409,
+    graphqlCode: 'CONFLICT',
+    message: 'The resource was changed by someone else',
+    description: 'An optimistic-concurrency check failed: the caller sent a version (of a rule, a channel) that is no longer the current one.',
+  },
   PAYLOAD_TOO_LARGE: {
     status: 413,
     graphqlCode: 'PAYLOAD_TOO_LARGE',

@@ -2,8 +2,8 @@ import { ApolloServer, type ApolloServerOptions, type ApolloServerPlugin, type B
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
-import type { FastifyInstance } from 'fastify';
-import { ERROR_CATALOG, toGraphQLError } from './errors.js';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify';
+import { ERROR_CATALOG, HeimdallError, toGraphQLError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
 
@@ -38,13 +38,17 @@ export interface GraphQLMountOptions<TContext extends BaseContext> {
   readonly path?: string;
   readonly metrics: ServiceMetrics;
   readonly logger: Logger;
-  readonly context: () => Promise<TContext>;
+  /** The context of one request; the HTTP request carries who it is for (`request.caller`). */
+  readonly context: (request: FastifyRequest) => Promise<TContext>;
   readonly plugins?: ApolloServerPlugin<TContext>[];
+  /** Hooks of the GraphQL route alone, run before Apollo Server sees the request (the gateway's front door). */
+  readonly hooks?: { readonly onRequest?: onRequestHookHandler[]; readonly preHandler?: preHandlerHookHandler[] };
 }
 
 /**
  * Serves an Apollo Server (a subgraph schema, or the gateway) on a service's fastify app. Errors leave through
- * the catalog: a thrown HeimdallError keeps its code, anything else becomes INTERNAL without its message.
+ * the catalog: a thrown HeimdallError keeps its code (also behind a validation error, such as a query limit),
+ * anything else becomes INTERNAL without its message.
  */
 export async function mountGraphQL<TContext extends BaseContext>(
   app: FastifyInstance,
@@ -66,10 +70,13 @@ export async function mountGraphQL<TContext extends BaseContext>(
     // from Consul; runUntilSignalled owns shutdown.
     stopOnTerminationSignals: false,
     formatError: (formatted, error) => {
-      if (formatted.extensions?.code !== undefined && formatted.extensions.code !== 'INTERNAL_SERVER_ERROR') {
+      // Read by shape, not `instanceof GraphQLError`: Apollo's errors may come from another copy of graphql-js.
+      const cause = (error as { originalError?: unknown } | undefined)?.originalError;
+      const ours = cause instanceof HeimdallError ? cause : undefined;
+      if (ours === undefined && formatted.extensions?.code !== undefined && formatted.extensions.code !== 'INTERNAL_SERVER_ERROR') {
         return formatted;
       }
-      const mapped = toGraphQLError(unwrapResolverError(error));
+      const mapped = toGraphQLError(ours ?? unwrapResolverError(error));
       if (mapped.extensions.code === ERROR_CATALOG.INTERNAL.graphqlCode) options.logger.error({ err: error }, 'GraphQL resolver failed');
       return { ...formatted, message: mapped.message, extensions: { ...formatted.extensions, ...mapped.extensions } };
     },
@@ -82,7 +89,9 @@ export async function mountGraphQL<TContext extends BaseContext>(
   app.route({
     url: options.path ?? '/graphql',
     method: ['GET', 'POST', 'OPTIONS'],
-    handler: fastifyApolloHandler(apollo, { context: options.context }),
+    handler: fastifyApolloHandler(apollo, { context: (request) => options.context(request) }),
+    ...(options.hooks?.onRequest === undefined ? {} : { onRequest: options.hooks.onRequest }),
+    ...(options.hooks?.preHandler === undefined ? {} : { preHandler: options.hooks.preHandler }),
   });
   return apollo;
 }

@@ -1,3 +1,25 @@
+export { type Caller, type CallerKind, ROLES, type Role, isRole, rolesFromClaim, serviceCaller } from './auth/caller.js';
+export { ROOT_FIELD_ROLES, mayIngest, mayRead, mayRunOperation } from './auth/access.js';
+export { ExpiringCache } from './auth/expiring-cache.js';
+export { type CallerContext, graphqlErrorWithStatus, rolesPlugin, rootFieldsOf } from './auth/roles-plugin.js';
+export { type ServiceAuthHookOptions, requireServiceAuth } from './auth/service-auth-hook.js';
+export {
+  SERVICE_AUTH_HEADER,
+  SERVICE_TOKEN_TTL_SECONDS,
+  type ServiceTokenCheck,
+  ServiceTokens,
+  type ServiceTokensOptions,
+} from './auth/service-token.js';
+export {
+  type UserKeySource,
+  type UserTokenCheck,
+  type UserTokenClaims,
+  type UserTokenVerifier,
+  type UserTokenVerifierOptions,
+  createUserTokenVerifier,
+  generateUserSigningKeys,
+  signUserToken,
+} from './auth/user-token.js';
 export { ConfigError, listenPort, loadConfig, loadConfigOrExit, port, positiveInt } from './config.js';
 export {
   type BlockingQuery,
@@ -25,9 +47,11 @@ export {
   toHttpError,
 } from './errors.js';
 export { mountGraphQL, type GraphQLMountOptions } from './graphql.js';
+/** The HTTP framework's types for services adding hooks of their own (the gateway's front door). */
+export type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify';
 export { type Migration, type MigrationTarget, loadMigrations, runMigrations, splitStatements } from './migrations.js';
 export { createLogger, type LogLevel, type Logger } from './logger.js';
-export { ServiceMetrics } from './metrics.js';
+export { type Counter, ServiceMetrics } from './metrics.js';
 export { createPlatform, type Platform, type PlatformOptions, runUntilSignalled } from './platform.js';
 export {
   type BreakerOptions,
@@ -44,7 +68,7 @@ export {
   isRetryableError,
   parseRetryAfter,
 } from './resilience.js';
-export { type ReadinessCheck, Readiness, RunningService, type ServiceIdentity, createHttpService } from './service.js';
+export { PROBES, type ReadinessCheck, Readiness, RunningService, type ServiceIdentity, createHttpService } from './service.js';
 export { type ServiceEnv, serviceEnvSchema } from './service-config.js';
 export {
   type IncomingHeaders,

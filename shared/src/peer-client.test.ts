@@ -1,8 +1,9 @@
-import { type Server, createServer } from 'node:http';
+import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServiceInstance } from './consul.js';
-import { PeerClient } from './peer-client.js';
+import { PeerClient, type PeerClientOptions } from './peer-client.js';
+import { SERVICE_AUTH_HEADER, ServiceTokens } from './auth/service-token.js';
 import { ResilienceMetrics, createResiliencePolicy } from './resilience.js';
 import { ServiceMetrics } from './metrics.js';
 
@@ -12,10 +13,12 @@ afterEach(async () => {
 });
 
 /** A peer instance on 127.0.0.1 answering every POST with `status` and `body`; counts what it received. */
-async function makeInstance(status: number, body: unknown): Promise<{ instance: ServiceInstance; received: string[] }> {
+async function makeInstance(status: number, body: unknown): Promise<{ instance: ServiceInstance; received: string[]; headers: IncomingHttpHeaders[] }> {
   const received: string[] = [];
+  const headers: IncomingHttpHeaders[] = [];
   const server = createServer((request, response) => {
     let text = '';
+    headers.push(request.headers);
     request.on('data', (chunk: Buffer) => (text += chunk.toString()));
     request.on('end', () => {
       received.push(`${request.url} ${text}`);
@@ -25,16 +28,16 @@ async function makeInstance(status: number, body: unknown): Promise<{ instance: 
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { instance: { id: `peer-${port}`, name: 'metrics', address: '127.0.0.1', port, tags: [], meta: {} }, received };
+  return { instance: { id: `peer-${port}`, name: 'metrics', address: '127.0.0.1', port, tags: [], meta: {} }, received, headers };
 }
 
-function makeClient(instances: ServiceInstance[]) {
+function makeClient(instances: ServiceInstance[], headers?: PeerClientOptions['headers']) {
   const policy = createResiliencePolicy(
     'peer',
     { retry: { initialDelayMs: 1, maxDelayMs: 2 } },
     new ResilienceMetrics(new ServiceMetrics({ service: 't', instance: 't' }).registry),
   );
-  return new PeerClient({ passing: () => Promise.resolve({ instances, index: '1' }) }, { service: 'metrics', policy });
+  return new PeerClient({ passing: () => Promise.resolve({ instances, index: '1' }) }, { service: 'metrics', policy, ...(headers === undefined ? {} : { headers }) });
 }
 
 describe('PeerClient', () => {
@@ -53,6 +56,16 @@ describe('PeerClient', () => {
     const peer = await makeInstance(200, { data: null, errors: [{ message: 'step: "x" is not a duration', extensions: { code: 'BAD_USER_INPUT' } }] });
 
     await expect(makeClient([peer.instance]).graphql('{ q }')).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: 'step: "x" is not a duration' });
+  });
+
+  it("carries the service's internal token on every call", async () => {
+    const peer = await makeInstance(200, { data: { ok: true } });
+    const tokens = new ServiceTokens({ service: 'alerts', secrets: ['s'.repeat(40)] });
+
+    await makeClient([peer.instance], () => tokens.headers()).graphql('{ ok }');
+
+    const token = peer.headers[0]?.[SERVICE_AUTH_HEADER];
+    expect(await tokens.verify(String(token))).toMatchObject({ ok: true, caller: { kind: 'service', subject: 'service:alerts' } });
   });
 
   it('is UNAVAILABLE when Consul lists no passing instance', async () => {

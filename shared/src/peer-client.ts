@@ -18,8 +18,11 @@ export interface PeerClientOptions {
   readonly telemetry?: Telemetry;
   /** How long a list of passing instances is reused before Consul is asked again. Default 5000 ms. */
   readonly discoveryTtlMs?: number;
-  /** Headers every call carries (e.g. a service identity). */
-  readonly headers?: () => Record<string, string>;
+  /**
+   * Headers every call carries: the service's identity, `() => platform.serviceTokens.headers()` (a peer answers
+   * 401 without it).
+   */
+  readonly headers?: () => Record<string, string> | Promise<Record<string, string>>;
 }
 
 interface GraphQLAnswer<T> {
@@ -77,7 +80,7 @@ export class PeerClient {
     return this.options.policy.execute(
       async (signal) => {
         const instance = await this.pick();
-        const outgoing = { ...this.options.headers?.(), ...headers };
+        const outgoing = { ...(await this.options.headers?.()), ...headers };
         this.options.telemetry?.inject(outgoing);
         const response = await fetch(`http://${instance.address}:${instance.port}${path}`, {
           method: 'POST',

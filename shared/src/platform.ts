@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { ServiceTokens } from './auth/service-token.js';
 import type { ConsulClient } from './consul.js';
 import { type Logger, createLogger } from './logger.js';
 import { ServiceMetrics } from './metrics.js';
@@ -34,6 +35,11 @@ export interface Platform {
   readonly app: FastifyInstance;
   readonly readiness: Readiness;
   readonly service: RunningService;
+  /**
+   * Internal tokens (`X-Service-Auth`) for calls to other Heimdall services, signed with SERVICE_AUTH_SECRET:
+   * `serviceTokens.headers()` for a call on this service's own behalf (PeerClient's `headers` option).
+   */
+  readonly serviceTokens: ServiceTokens;
 }
 
 export function createPlatform(options: PlatformOptions): Platform {
@@ -58,6 +64,9 @@ export function createPlatform(options: PlatformOptions): Platform {
     readiness,
     options.bodyLimitBytes === undefined ? {} : { bodyLimitBytes: options.bodyLimitBytes },
   );
+  // Declared up front so every request object has the same shape; the auth hooks fill it in.
+  app.decorateRequest('caller', undefined);
+  const serviceTokens = new ServiceTokens({ service: identity.name, secrets: env.SERVICE_AUTH_SECRET });
   const service = new RunningService(
     app,
     readiness,
@@ -72,7 +81,7 @@ export function createPlatform(options: PlatformOptions): Platform {
     logger,
     () => telemetry.shutdown(),
   );
-  return { identity, logger, metrics, resilienceMetrics, telemetry, app, readiness, service };
+  return { identity, logger, metrics, resilienceMetrics, telemetry, app, readiness, service, serviceTokens };
 }
 
 /**

@@ -21,6 +21,15 @@ export function serviceEnvSchema(defaultPort: number) {
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Where the service's own traces go; "off" disables tracing. Default: the local Jaeger's OTLP receiver. */
     OTLP_TRACES_URL: z.union([z.url(), z.literal('off')]).default('http://127.0.0.1:14318/v1/traces'),
+    /**
+     * The cluster secrets signing the internal tokens services send each other (`X-Service-Auth`): comma-separated,
+     * at least 32 characters each; the first signs, every one verifies (rotation). Required, with no default: a
+     * secret written in the code protects nothing. `npm start` makes one for the local services.
+     */
+    SERVICE_AUTH_SECRET: z
+      .string({ error: 'required: one or more secrets of at least 32 characters, comma-separated' })
+      .transform((value) => value.split(',').map((secret) => secret.trim()).filter((secret) => secret !== ''))
+      .pipe(z.array(z.string().min(32, 'each secret needs at least 32 characters')).min(1, 'at least one secret')),
   });
 }
 

@@ -1,3 +1,5 @@
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
@@ -5,7 +7,8 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mountGraphQL } from './graphql.js';
 import { ServiceMetrics } from './metrics.js';
-import { Readiness, createHttpService } from './service.js';
+import { ConsulClient } from './consul.js';
+import { Readiness, RunningService, createHttpService } from './service.js';
 import { createTelemetry } from './telemetry.js';
 
 interface LogLine {
@@ -77,5 +80,42 @@ describe('client errors raised by the HTTP layer itself', () => {
     expect(response.statusCode).toBe(500);
     expect(response.body).not.toContain('hunter2');
     expect(lines.some((l) => l.level === 50)).toBe(true);
+  });
+});
+
+describe('stopping a service', () => {
+  let silent: Server | undefined;
+  afterEach(async () => {
+    silent?.closeAllConnections();
+    await new Promise((resolve) => silent?.close(resolve) ?? resolve(undefined));
+  });
+
+  it('stops when Consul does not answer its deregistration, and says so', async () => {
+    // A Consul that takes the request and never answers.
+    silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent!.listen(0, '127.0.0.1', resolve));
+    const consul = new ConsulClient(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`, { deregisterTimeoutMs: 200 });
+    const { app, lines } = await makeService();
+    const readiness = new Readiness();
+    readiness.registered = true;
+    const service = new RunningService(
+      app,
+      readiness,
+      {
+        consul,
+        identity: { name: 'metrics', version: '0', instanceId: 'metrics-1' },
+        advertiseAddress: '127.0.0.1',
+        tags: [],
+        meta: {},
+        check: { interval: '30s', timeout: '10s', deregisterCriticalAfter: '90s' },
+      },
+      pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString()) as LogLine), done()) })),
+      () => Promise.resolve(),
+    );
+
+    await service.stop();
+
+    expect(service.isRegistered).toBe(false);
+    expect(lines.map((l) => l.msg)).toEqual(['deregistration failed; Consul reaps the instance once its check fails', 'metrics stopped']);
   });
 });

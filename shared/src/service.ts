@@ -41,7 +41,8 @@ export interface HttpServiceDeps {
   readonly telemetry: Telemetry;
 }
 
-const PROBES = new Set(['/health', '/ready', '/metrics']);
+/** Routes open to probes and scrapers, with no credentials and no request metrics. */
+export const PROBES: ReadonlySet<string> = new Set(['/health', '/ready', '/metrics']);
 
 /**
  * The HTTP side every service shares: /health (process alive), /ready (registered and every store reachable,

@@ -1,34 +1,47 @@
 import { readFileSync } from 'node:fs';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { type DocumentNode, type GraphQLSchema, parse } from 'graphql';
+import { type CallerContext, rolesPlugin } from './auth/roles-plugin.js';
+import { requireServiceAuth } from './auth/service-auth-hook.js';
 import type { ConsulClient } from './consul.js';
 import { mountGraphQL } from './graphql.js';
 import { type Platform, createPlatform } from './platform.js';
+import { PROBES } from './service.js';
 import type { ServiceEnv } from './service-config.js';
 
 const GRAPHQL_PATH = '/graphql';
 
-/** A subgraph's platform: registered with the tag the gateway composes by, and where its schema is served. */
+/**
+ * A subgraph's platform: registered with the tag the gateway composes by, and where its schema is served. Every
+ * route but the probes takes only calls carrying a valid internal token (`X-Service-Auth`), so reaching the port
+ * directly grants nothing.
+ */
 export function createSubgraphPlatform(options: {
   readonly name: string;
   readonly version: string;
   readonly env: ServiceEnv;
   readonly consul: ConsulClient;
 }): Platform {
-  return createPlatform({
+  const platform = createPlatform({
     ...options,
     tags: ['heimdall', options.env.SUBGRAPH_TAG],
     meta: { graphql_path: GRAPHQL_PATH },
   });
+  requireServiceAuth(platform.app, { tokens: platform.serviceTokens, openRoutes: PROBES, graphqlPath: GRAPHQL_PATH });
+  return platform;
 }
 
-/** Serves a subgraph schema on the platform's app; every request gets the same (stateless) context. */
+/**
+ * Serves a subgraph schema on the platform's app. Every request gets the subgraph's (stateless) context plus
+ * `caller`, who the internal token says the call is for; the caller's roles are checked per operation.
+ */
 export async function serveSubgraphSchema<TContext extends object>(platform: Platform, schema: GraphQLSchema, context: TContext): Promise<void> {
-  await mountGraphQL(platform.app, { schema }, {
+  await mountGraphQL<TContext & CallerContext>(platform.app, { schema }, {
     path: GRAPHQL_PATH,
     metrics: platform.metrics,
     logger: platform.logger,
-    context: () => Promise.resolve(context),
+    context: (request) => Promise.resolve({ ...context, caller: request.caller }),
+    plugins: [rolesPlugin()],
   });
 }
 

@@ -4,7 +4,23 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@heimdall/shared';
 import { loadStackConfig } from './config.js';
-import { ServiceRunner, findServices } from './services.js';
+import { stackEndpoints } from './endpoints.js';
+import {
+  credentialsHelp,
+  ensureAgentKey,
+  ensureSigningKeys,
+  localAuthFiles,
+  mintCredentials,
+  mintToken,
+  parseTokenArguments,
+  readCredentials,
+  readSigningKey,
+  serviceAuthEnv,
+  writeCredentials,
+} from './local-auth.js';
+import { serviceEnvironment } from './service-env.js';
+import { findServices } from './services.js';
+import { processSupervisor } from './supervisor.js';
 import { Stack, StackError, type ServerStatus } from './stack.js';
 import { SERVERS } from './servers/index.js';
 
@@ -13,6 +29,8 @@ const USAGE = `usage: npm run stack -- <command>
   down [server...]    stop the servers the stack started (data is kept)
   status              each server: up/down, port, version, pid, memory
   logs <server>       the last 200 lines of a server's log
+  token --role <role> [--ttl 1h] [--subject name]
+                      a token for the local gateway (npm run token -- --role viewer)
 servers: ${SERVERS.map((s) => s.name).join(', ')}`;
 
 const repoDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -68,13 +86,16 @@ async function start(stack: Stack): Promise<number> {
   const started = await stack.up(stack.servers);
   await printStatus(stack);
   const services = await findServices(repoDir);
-  const runner = new ServiceRunner();
+  const runner = processSupervisor();
+  const auth = localAuthFiles(stack.config.stackDir);
+  const { privateKeyPem, created } = await ensureSigningKeys(auth);
+  if (created) console.log(`created the local signing key for people's tokens in ${auth.dir}`);
+  // Keys reach the services through their environment, never their command line (visible to every local user).
+  const env = { ...serviceEnvironment(stackEndpoints(stack.config), process.env), ...serviceAuthEnv(process.env, auth) };
   // Subgraphs first, then the gateway, so that its first supergraph already has them.
-  const outcomes = [
-    ...(await runner.start(services.subgraphs, process.env)),
-    ...(await runner.start(services.gateways, process.env)),
-  ];
+  const outcomes = [...(await runner.start(services.subgraphs, env)), ...(await runner.start(services.gateways, env))];
   for (const outcome of outcomes) console.log(outcome);
+  if (services.gateways.length > 0) await publishCredentials(auth, privateKeyPem);
   console.log(
     outcomes.length === 0
       ? 'No Heimdall services yet: the stack alone is running. Ctrl-C stops it.'
@@ -98,6 +119,30 @@ async function start(stack: Stack): Promise<number> {
   console.log('stopping…');
   await runner.stop();
   await stack.down(stack.servers.filter((s) => started.includes(s.name)));
+  return 0;
+}
+
+/** `.stack/credentials.json`: tokens re-minted at each start, the agent's key kept while the gateway knows it. */
+async function publishCredentials(auth: ReturnType<typeof localAuthFiles>, privateKeyPem: string): Promise<void> {
+  const tokens = await mintCredentials(privateKeyPem, process.env);
+  const graphqlUrl = 'http://127.0.0.1:4000/graphql';
+  const agentKey = await ensureAgentKey(graphqlUrl, tokens.adminToken, (await readCredentials(auth)).agentKey).catch((error: unknown) => {
+    console.error(`no agent key this time (${error instanceof Error ? error.message : String(error)}); the tokens still work`);
+    return undefined;
+  });
+  await writeCredentials(auth, { ...tokens, agentKey });
+  if (process.env.AUTH_DISABLED === 'true') console.warn('AUTH_DISABLED=true: the gateway asks for no credentials (never in production)');
+  console.log(credentialsHelp(auth, { graphql: graphqlUrl, otlp: 'http://127.0.0.1:4318' }));
+}
+
+/** `npm run token -- --role viewer [--ttl 1h]`: the token alone on stdout, for `$(npm run -s token -- …)`. */
+async function token(stack: Stack, args: readonly string[]): Promise<number> {
+  const parsed = parseTokenArguments(args);
+  if (!parsed.ok) {
+    console.error(`heimdall: ${parsed.message}`);
+    return 2;
+  }
+  console.log(await mintToken(await readSigningKey(localAuthFiles(stack.config.stackDir)), parsed.request, process.env));
   return 0;
 }
 
@@ -178,6 +223,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return start(stack);
     case 'test':
       return test(stack);
+    case 'token':
+      return token(stack, rest);
   }
   console.error(USAGE);
   return 2;

@@ -1,3 +1,5 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type StackConfig, loadStackConfig } from './config.js';
@@ -32,6 +34,55 @@ export function localStack(env: Record<string, string | undefined>): LocalStack 
           );
         }
       }
+    },
+  };
+}
+
+/** A free TCP port on 127.0.0.1 right now. */
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export interface PrivateStack {
+  readonly config: StackConfig;
+  readonly endpoints: StackEndpoints;
+  readonly stack: Stack;
+  /** Stops the servers (by their pid files) and removes their state. */
+  remove(): Promise<void>;
+}
+
+/**
+ * Servers of the stack of a test's own, on free ports with a state directory of their own, for a test that stops,
+ * restarts or breaks them: the shared stack the other tests use is never touched. Installs are the shared cache's.
+ */
+export async function privateStack(names: readonly string[], env: Record<string, string | undefined>): Promise<PrivateStack> {
+  await mkdir(join(REPO_DIR, '.stack'), { recursive: true });
+  const stackDir = await mkdtemp(join(REPO_DIR, '.stack', 'private-'));
+  const overrides: Record<string, string> = { HEIMDALL_STACK_DIR: stackDir, ES_HEAP: '512m' };
+  const servers = SERVERS.filter((s) => names.includes(s.name));
+  for (const server of servers) {
+    for (const use of server.ports(loadStackConfig({ ...env, ...overrides }, REPO_DIR))) overrides[use.variable] = String(await freePort());
+  }
+  const config = loadStackConfig({ ...env, ...overrides }, REPO_DIR);
+  const stack = new Stack(config, servers);
+  try {
+    await stack.up(servers);
+  } catch (error) {
+    await stack.down(servers).catch(() => undefined);
+    await rm(stackDir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    config,
+    endpoints: stackEndpoints(config),
+    stack,
+    async remove() {
+      await stack.down(servers);
+      await rm(stackDir, { recursive: true, force: true });
     },
   };
 }

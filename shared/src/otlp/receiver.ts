@@ -55,6 +55,7 @@ const RPC_CODES: { readonly [C in ErrorCode]: number } = {
   UNAUTHENTICATED: 16,
   FORBIDDEN: 7, // PERMISSION_DENIED
   NOT_FOUND: 5,
+  CONFLICT: 10, // ABORTED: a concurrency conflict
   PAYLOAD_TOO_LARGE: 3, // INVALID_ARGUMENT: not RESOURCE_EXHAUSTED, which clients read as "retry later"
   UNSUPPORTED_MEDIA_TYPE: 3,
   LIMIT_EXCEEDED: 8, // RESOURCE_EXHAUSTED

@@ -1,22 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { localStack } from '../testing.js';
-
-const local = localStack(process.env);
-
-async function withClient<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: local.endpoints.postgresUrl });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
-}
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PrivateStack, privateStack } from '../testing.js';
 
 describe('PostgreSQL', () => {
-  beforeAll(() => local.require('postgres'));
+  // A server of the test's own: restarting the shared one would pull it from under the other tests.
+  let own: PrivateStack;
+  beforeAll(async () => {
+    own = await privateStack(['postgres'], process.env);
+  }, 120_000);
+  afterAll(() => own.remove());
+
+  async function withClient<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
+    const client = new pg.Client({ connectionString: own.endpoints.postgresUrl });
+    await client.connect();
+    try {
+      return await use(client);
+    } finally {
+      await client.end();
+    }
+  }
 
   it('keeps a committed row across a server restart', async () => {
     const table = `restart_${randomUUID().replaceAll('-', '')}`;
@@ -25,15 +28,10 @@ describe('PostgreSQL', () => {
       await c.query(`insert into ${table} (note) values ($1)`, ['survives restarts']);
     });
 
-    const [server] = local.stack.select(['postgres']);
-    await local.stack.down([server!]);
-    await local.stack.up([server!]);
+    await own.stack.down(own.stack.servers);
+    await own.stack.up(own.stack.servers);
 
-    const notes = await withClient(async (c) => {
-      const rows = (await c.query<{ note: string }>(`select note from ${table}`)).rows;
-      await c.query(`drop table ${table}`);
-      return rows.map((r) => r.note);
-    });
+    const notes = await withClient(async (c) => (await c.query<{ note: string }>(`select note from ${table}`)).rows.map((r) => r.note));
     expect(notes).toEqual(['survives restarts']);
   });
 });

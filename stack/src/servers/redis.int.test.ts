@@ -1,29 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { localStack } from '../testing.js';
-
-const local = localStack(process.env);
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PrivateStack, privateStack } from '../testing.js';
 
 describe('Redis', () => {
-  beforeAll(() => local.require('redis'));
+  // A server of the test's own: restarting the shared one would pull it from under the other tests.
+  let own: PrivateStack;
+  beforeAll(async () => {
+    own = await privateStack(['redis'], process.env);
+  }, 60_000);
+  afterAll(() => own.remove());
 
   it('keeps a write across a server restart (append-only file)', async () => {
     const key = `test:restart:${randomUUID()}`;
-    const before = new Redis(local.endpoints.redisUrl);
+    const before = new Redis(own.endpoints.redisUrl);
     await before.set(key, 'survives restarts');
     await before.quit();
 
-    const [server] = local.stack.select(['redis']);
-    await local.stack.down([server!]);
-    await local.stack.up([server!]);
+    await own.stack.down(own.stack.servers);
+    await own.stack.up(own.stack.servers);
 
-    const after = new Redis(local.endpoints.redisUrl);
+    const after = new Redis(own.endpoints.redisUrl);
     try {
       expect(await after.get(key)).toBe('survives restarts');
       expect(await after.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
     } finally {
-      await after.del(key);
       await after.quit();
     }
   });

@@ -1,26 +1,123 @@
-import { loadSubgraphSchema } from '@heimdall/shared';
+import { heimdallError, loadSubgraphSchema, pageSize } from '@heimdall/shared';
+import { formatDuration } from './durations.js';
 import type { Resolvers } from './generated/resolvers.js';
-import type { RulesStore } from './store/index.js';
+import { actorOf } from './request-actor.js';
+import type { RuleService } from './rule-service.js';
+import { type AlertState, flappingCount } from './state-machine.js';
+import { type AlertsStore, type RulesStore, alertId, ruleId } from './store/index.js';
 
 export interface AlertsContext {
   readonly rules: RulesStore;
+  readonly alerts: AlertsStore;
+  readonly ruleService: RuleService;
+  /** Who the call is for, verified from the internal token (SPEC §8). */
+  readonly caller?: { readonly subject: string } | undefined;
 }
 
 const MAX_RULES_PER_SERVICE = 1000;
+const MAX_RULES_PAGE = 500;
+const MAX_ALERTS_PAGE = 1000;
+const MAX_HISTORY = 10_000;
+const MAX_CHANGES = 100;
+const MAX_HISTORY_RANGE_MS = 90 * 86_400_000;
+/** The states Service.alerts lists. */
+const ACTIVE: readonly AlertState[] = ['PENDING', 'FIRING', 'NODATA', 'ERROR'];
+
+const labelList = (labels: Readonly<Record<string, string>>) => Object.entries(labels).map(([key, value]) => ({ key, value }));
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+function badInput(argument: string, message: string) {
+  return heimdallError('BAD_USER_INPUT', { message: `${argument}: ${message}`, details: { argument } });
+}
+
+function historyRange(range: { from: string; to: string }): { from: number; to: number } {
+  const from = Date.parse(range.from);
+  const to = Date.parse(range.to);
+  if (Number.isNaN(from)) throw badInput('range.from', `"${range.from}" is not an ISO-8601 time`);
+  if (Number.isNaN(to)) throw badInput('range.to', `"${range.to}" is not an ISO-8601 time`);
+  if (from >= to) throw badInput('range', 'from must be before to');
+  if (to - from > MAX_HISTORY_RANGE_MS) throw badInput('range', 'longer than the 90 days allowed');
+  return { from, to };
+}
 
 export const resolvers: Resolvers = {
   Query: {
     alertRule: async (_, { id }, ctx) => (await ctx.rules.byId(id)) ?? null,
+    alertRules: (_, { filter, first, after }, ctx) => ctx.rules.list(filter ?? {}, pageSize(first, MAX_RULES_PAGE), after ?? null),
+    alerts: (_, { filter, first, after }, ctx) =>
+      ctx.alerts.list(
+        { states: filter?.states ?? null, service: filter?.service ?? null, ruleId: filter?.ruleId ? ruleId(filter.ruleId, 'filter.ruleId') : null },
+        pageSize(first, MAX_ALERTS_PAGE),
+        after ?? null,
+      ),
+    alertHistory: (_, args, ctx) => {
+      const { from, to } = historyRange(args.range);
+      return ctx.alerts.history(ruleId(args.ruleId, 'ruleId'), from, to, pageSize(args.first, MAX_HISTORY));
+    },
+    previewAlertRule: (_, { input }, ctx) => ctx.ruleService.preview(input),
+  },
+  Mutation: {
+    createAlertRule: (_, { input }, ctx) => ctx.ruleService.create(input, actorOf(ctx)),
+    updateAlertRule: (_, { id, version, input }, ctx) => ctx.ruleService.update(id, version, input, actorOf(ctx)),
+    deleteAlertRule: (_, { id, version }, ctx) => ctx.ruleService.delete(id, version ?? null, actorOf(ctx)),
+    setAlertRuleEnabled: (_, { id, enabled, version }, ctx) => ctx.ruleService.setEnabled(id, enabled, version ?? null, actorOf(ctx)),
   },
   Service: {
     __resolveReference: (ref) => ({ name: ref.name }),
     rules: (service, _, ctx) => ctx.rules.forService(service.name, MAX_RULES_PER_SERVICE),
+    alerts: (service, _, ctx) => ctx.alerts.list({ service: service.name, states: ACTIVE }, MAX_ALERTS_PAGE, null),
   },
   AlertRule: {
     __resolveReference: async (ref, ctx) => (await ctx.rules.byId(ref.id)) ?? null,
-    severity: (rule) => rule.severity.toUpperCase() as 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL',
+    labels: (rule) => labelList(rule.labels),
+    annotations: (rule) => labelList(rule.annotations),
+    for: (rule) => formatDuration(rule.forMs),
+    evaluationInterval: (rule) => formatDuration(rule.evaluationIntervalMs),
+    keepFiringFor: (rule) => formatDuration(rule.keepFiringForMs),
     createdAt: (rule) => rule.createdAt.toISOString(),
     updatedAt: (rule) => rule.updatedAt.toISOString(),
+    alerts: (rule, _, ctx) => ctx.alerts.list({ ruleId: rule.id }, MAX_ALERTS_PAGE, null),
+    changes: (rule, { first }, ctx) => ctx.rules.changes(rule.id, pageSize(first, MAX_CHANGES)),
+  },
+  AlertCondition: {
+    metric: (c) => (c.kind === 'metric' ? c : null),
+    log: (c) => (c.kind === 'log' ? c : null),
+    logAnomaly: (c) => (c.kind === 'logAnomaly' ? c : null),
+  },
+  MetricCondition: {
+    window: (c) => formatDuration(c.windowMs),
+  },
+  LogCondition: {
+    window: (c) => formatDuration(c.windowMs),
+  },
+  Alert: {
+    id: (a) => alertId(a.ruleId, a.key),
+    rule: async (a, _, ctx) => (await ctx.rules.byId(a.ruleId)) ?? null,
+    state: (a) => a.state.state,
+    since: (a) => a.since.toISOString(),
+    value: (a) => a.state.value,
+    labels: (a) => labelList(a.alertLabels),
+    annotations: (a) => labelList(a.annotations),
+    activeAt: (a) => iso(a.state.activeAt),
+    firedAt: (a) => iso(a.state.firedAt),
+    resolvedAt: (a) => iso(a.state.resolvedAt),
+    lastEvaluatedAt: (a) => iso(a.state.lastEvaluatedAt),
+    error: (a) => a.state.error,
+    flapping: (a) => flappingCount(a.state, Date.now()),
+  },
+  AlertTransition: {
+    labels: (t) => labelList(t.labels),
+    at: (t) => t.at.toISOString(),
+    annotations: (t) => labelList(t.annotations),
+  },
+  AlertPreview: {
+    labels: (p) => labelList(p.labels),
+    annotations: (p) => labelList(p.annotations),
+  },
+  AlertRuleChange: {
+    action: (c) => c.action.toUpperCase() as 'CREATE' | 'UPDATE' | 'DELETE' | 'ENABLE' | 'DISABLE',
+    at: (c) => c.at.toISOString(),
+    diff: (c) => JSON.stringify(c.diff),
   },
 };
 

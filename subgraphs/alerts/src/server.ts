@@ -1,9 +1,16 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { type ConsulClient, type Platform, createSubgraphPlatform, createResiliencePolicy, serveSubgraphSchema } from '@heimdall/shared';
+import { type ConsulClient, type Platform, createResiliencePolicy, createSubgraphPlatform, serveSubgraphSchema } from '@heimdall/shared';
 import type { AlertsConfig } from './config.js';
+import { Evaluator, evaluationMetrics } from './evaluator.js';
+import { validateLogQuery } from './logs-api.js';
+import { createPeers } from './peers.js';
+import { ConditionReader } from './reads.js';
+import { RuleService } from './rule-service.js';
+import { EvaluationScheduler } from './scheduler.js';
 import { type AlertsContext, buildSchema } from './schema.js';
-import { PostgresStore, RulesStore, migrate } from './store/index.js';
+import { StateChangePublisher } from './state-changes.js';
+import { AlertsStore, PostgresStore, RulesStore, migrate } from './store/index.js';
 
 export const SERVICE_NAME = 'alerts';
 export const VERSION = '0.1.0';
@@ -11,14 +18,20 @@ export const VERSION = '0.1.0';
 export interface AlertsDeps {
   readonly consul: ConsulClient;
   readonly pool: pg.Pool;
+  /** For readiness; BullMQ opens its own connections to REDIS_URL (its workers block on theirs). */
   readonly redis: Redis;
 }
 
-/** The alerts subgraph over PostgreSQL (rules) and Redis (the notification queue). Not started yet. */
+/**
+ * The alerts subgraph: rules in PostgreSQL, their evaluation on BullMQ schedules in Redis, metrics and logs read
+ * through their subgraphs. Not started: `service.start()` listens, reconciles the schedules with the rules and
+ * starts this instance's evaluation worker; `service.stop()` lets evaluations under way finish.
+ */
 export async function createServer(config: AlertsConfig, deps: AlertsDeps): Promise<Platform> {
   const platform = createSubgraphPlatform({ name: SERVICE_NAME, version: VERSION, env: config, consul: deps.consul });
+  const { logger } = platform;
   const applied = await migrate(deps.pool);
-  if (applied.length > 0) platform.logger.info({ event: 'migrated', applied }, `applied ${applied.join(', ')}`);
+  if (applied.length > 0) logger.info({ event: 'migrated', applied }, `applied ${applied.join(', ')}`);
   const postgres = new PostgresStore(deps.pool, createResiliencePolicy('postgres', undefined, platform.resilienceMetrics), {
     statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS,
   });
@@ -29,7 +42,76 @@ export async function createServer(config: AlertsConfig, deps: AlertsDeps): Prom
       if ((await deps.redis.ping()) !== 'PONG') throw new Error('no PONG');
     },
   });
-  const context: AlertsContext = { rules: new RulesStore(postgres) };
+
+  const rules = new RulesStore(postgres);
+  const alerts = new AlertsStore(postgres);
+  const metrics = evaluationMetrics(platform.metrics);
+  const peers = createPeers(platform, deps.consul, { tag: config.SUBGRAPH_TAG, concurrency: config.EVALUATION_CONCURRENCY });
+  const reader = new ConditionReader({
+    metrics: peers.metrics,
+    logs: peers.logs,
+    onFailure: ({ source, rule, condition, error }) => {
+      metrics.readFailures.inc({ source });
+      // The message says it all (the peer's catalog error); a stack per rule and interval would drown the log.
+      const message = error instanceof Error ? error.message : String(error);
+      logger.warn({ ruleId: rule, condition, source, error: message }, `rule ${rule}: conditions[${condition}] could not be read from ${source}: ${message}`);
+    },
+  });
+  const connection = { url: config.REDIS_URL };
+  const publisher = new StateChangePublisher({
+    connection,
+    prefix: config.QUEUE_PREFIX,
+    store: alerts,
+    retryIntervalMs: config.STATE_CHANGE_RETRY_INTERVAL_MS,
+    logger,
+    onPublished: (count) => metrics.published.inc(count),
+    onFailure: () => metrics.publishFailures.inc(),
+  });
+  const evaluator = new Evaluator({
+    rules,
+    alerts,
+    read: (rule, at) => reader.read(rule, at, rule.id),
+    metrics,
+    logger,
+    onStateChanges: () => publisher.kick(),
+  });
+  const scheduler = new EvaluationScheduler({
+    connection,
+    prefix: config.QUEUE_PREFIX,
+    concurrency: config.EVALUATION_CONCURRENCY,
+    logger,
+    evaluate: (ruleId, at) => evaluator.evaluate(ruleId, at),
+  });
+  const ruleService = new RuleService({
+    store: rules,
+    scheduler,
+    checkLogQuery: (query) => validateLogQuery(peers.logs, query),
+    read: (rule, at) => reader.read(rule, at, 'preview'),
+    logger,
+  });
+
+  const reconcile = async () => {
+    try {
+      const { scheduled, removed } = await scheduler.reconcile(() => rules.scheduled());
+      if (scheduled + removed > 0) logger.info({ event: 'schedules_reconciled', scheduled, removed }, `evaluation schedules: ${scheduled} set, ${removed} removed`);
+    } catch (error) {
+      logger.warn({ err: error }, 'the evaluation schedules could not be reconciled with the rules; trying again later');
+    }
+  };
+  let reconciling: NodeJS.Timeout | undefined;
+  platform.app.addHook('onReady', async () => {
+    await reconcile();
+    scheduler.start();
+    publisher.start();
+    reconciling = setInterval(() => void reconcile(), config.SCHEDULE_RECONCILE_INTERVAL_MS);
+    reconciling.unref();
+  });
+  platform.app.addHook('onClose', async () => {
+    clearInterval(reconciling);
+    await scheduler.close();
+    await publisher.close();
+  });
+  const context: AlertsContext = { rules, alerts, ruleService };
   await serveSubgraphSchema(platform, buildSchema(), context);
   return platform;
 }

@@ -16,6 +16,7 @@ import {
   loadConfig,
   registerOtlpRoute,
 } from '@heimdall/shared';
+import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/shared/testing';
 import { metricsEnvSchema } from './config.js';
 import { MetricsWriter } from './ingest.js';
 import { createServer } from './server.js';
@@ -45,7 +46,7 @@ describe('metrics ingest and query', () => {
   const service = `ingest-${process.pid}-${Date.now()}`;
 
   const graphql = async <T>(query: string): Promise<{ data?: T; errors?: { message: string; extensions: { code: string } }[] }> =>
-    (await platform.app.inject({ method: 'POST', url: '/graphql', payload: { query } })).json();
+    (await platform.app.inject({ method: 'POST', url: '/graphql', headers: await serviceAuthHeaders(), payload: { query } })).json();
 
   const window = () => {
     const now = Date.now();
@@ -67,7 +68,7 @@ describe('metrics ingest and query', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'heimdall-metrics-'));
     clickhouse = createClickHouseClient({ url: serverUrl, dataDir });
-    platform = await createServer(loadConfig(metricsEnvSchema, { LOG_LEVEL: 'warn', OTLP_TRACES_URL: 'off' }), {
+    platform = await createServer(loadConfig(metricsEnvSchema, { LOG_LEVEL: 'warn', OTLP_TRACES_URL: 'off', ...testServiceAuthEnv() }), {
       consul: new ConsulClient('http://127.0.0.1:1'),
       clickhouse,
     });
@@ -81,11 +82,12 @@ describe('metrics ingest and query', () => {
   });
 
   it.each([
-    ['protobuf', (u: string) => new ProtobufExporter({ url: `${u}/v1/metrics` })],
-    ['JSON', (u: string) => new JsonExporter({ url: `${u}/v1/metrics` })],
+    ['protobuf', (u: string, headers: Record<string, string>) => new ProtobufExporter({ url: `${u}/v1/metrics`, headers })],
+    ['JSON', (u: string, headers: Record<string, string>) => new JsonExporter({ url: `${u}/v1/metrics`, headers })],
   ])('stores what an SDK pushes over OTLP %s, and the rollup agrees with the raw samples', async (encoding, makeExporter) => {
     const prefix = encoding === 'JSON' ? 'json' : 'proto';
-    await pushWithSdk(makeExporter(url), service, prefix);
+    // An agent's push as the gateway forwards it: with an internal token for the agent.
+    await pushWithSdk(makeExporter(url, await serviceAuthHeaders(makeCaller(['agent']))), service, prefix);
 
     const rollup = await queryValue(`${prefix}_orders_total`, 'LAST', '1m');
     const raw = await queryValue(`${prefix}_orders_total`, 'LAST', '15s');
@@ -130,8 +132,12 @@ describe('metrics ingest and query', () => {
       },
     ],
   });
-  const post = (body: unknown) =>
-    fetch(`${url}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = async (body: unknown) =>
+    fetch(`${url}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(await serviceAuthHeaders(makeCaller(['agent']))) },
+      body: JSON.stringify(body),
+    });
 
   it('does not count a retried request twice', async () => {
     const body = gaugeBody('retried_gauge', [{ ms: Date.now() - 30_000, value: 3 }]);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsulClient, type Platform, loadConfig } from '@heimdall/shared';
+import { serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/shared/testing';
 import { createClickHouseClient } from './store/index.js';
 import { metricsEnvSchema } from './config.js';
 import { createServer } from './server.js';
@@ -24,13 +25,15 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
     points: { timestamp: string; value: number }[];
     timestamps: string[];
     values: number[];
+    packed: { start: number; step: number; values: string };
   };
   const query = async (name: string, aggregation: string, step: string, groupBy: string[] = [], from = m0) => {
     const response = await platform.app.inject({
       method: 'POST',
+      headers: await serviceAuthHeaders(),
       url: '/graphql',
       payload: {
-        query: `query($input: MetricQueryInput!) { metricQuery(input: $input) { source series { labels { key value } points { timestamp value } timestamps values } } }`,
+        query: `query($input: MetricQueryInput!) { metricQuery(input: $input) { source series { labels { key value } points { timestamp value } timestamps values packed } } }`,
         variables: {
           input: {
             name,
@@ -46,6 +49,16 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
     const body = response.json<{ data?: { metricQuery: { source: string; series: Series[] } }; errors?: unknown[] }>();
     expect(body.errors).toBeUndefined();
     return body.data!.metricQuery;
+  };
+  /** PackedPoints as a dashboard decodes it, as step start → value (the NaN steps, without a point, left out). */
+  const unpack = ({ start, step, values }: { start: number; step: number; values: string }) => {
+    const bytes = Buffer.from(values, 'base64');
+    const points: Record<number, number> = {};
+    for (let i = 0; i < bytes.length / 8; i++) {
+      const value = bytes.readDoubleLE(i * 8);
+      if (!Number.isNaN(value)) points[start + i * step] = value;
+    }
+    return points;
   };
   /** Each series' points as minutes after m0 → value. */
   const shape = (series: Series[]) =>
@@ -67,6 +80,7 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
     for (const s of [...rollup.series, ...raw.series]) {
       expect(s.timestamps).toEqual(s.points.map((p) => p.timestamp));
       expect(s.values).toEqual(s.points.map((p) => p.value));
+      expect(unpack(s.packed)).toEqual(Object.fromEntries(s.points.map((p) => [Date.parse(p.timestamp) / 1000, p.value])));
     }
     return shape(rollup.series);
   };
@@ -74,7 +88,7 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'heimdall-query-'));
     clickhouse = createClickHouseClient({ url: process.env.CLICKHOUSE_URL, dataDir });
-    platform = await createServer(loadConfig(metricsEnvSchema, { LOG_LEVEL: 'warn', OTLP_TRACES_URL: 'off' }), {
+    platform = await createServer(loadConfig(metricsEnvSchema, { LOG_LEVEL: 'warn', OTLP_TRACES_URL: 'off', ...testServiceAuthEnv() }), {
       consul: new ConsulClient('http://127.0.0.1:1'),
       clickhouse,
     });
@@ -100,6 +114,7 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
     });
     const response = await platform.app.inject({
       method: 'POST',
+      headers: await serviceAuthHeaders(),
       url: '/v1/metrics',
       payload: {
         resourceMetrics: [

@@ -15,10 +15,16 @@ export interface MetricQueryInput {
   readonly groupBy?: readonly string[] | null;
 }
 
-/** One group's points; GraphQL derives the columnar `timestamps` and `values` from them. */
+/**
+ * One group's points as two columns, step starts in Unix seconds and values: the form ClickHouse answers in and the
+ * cheapest to carry. GraphQL derives `columns`, `timestamps`/`values` and `points` from them, each only when asked.
+ */
 export interface SeriesPointsResult {
   readonly labels: { key: string; value: string }[];
-  readonly points: { timestamp: string; value: number }[];
+  readonly t: number[];
+  readonly v: number[];
+  /** The query's step in seconds. */
+  readonly step: number;
 }
 
 export interface MetricQueryResult {
@@ -71,19 +77,6 @@ export function planQuery(input: MetricQueryInput, limits: QueryLimits) {
   return { from, to, stepSeconds, aggregation, source };
 }
 
-/** ISO-8601 of a step start; one string per distinct step, however many series share it. */
-function timestamps(): (seconds: number) => string {
-  const cache = new Map<number, string>();
-  return (seconds) => {
-    let iso = cache.get(seconds);
-    if (iso === undefined) {
-      iso = new Date(seconds * 1000).toISOString();
-      cache.set(seconds, iso);
-    }
-    return iso;
-  };
-}
-
 /** Runs `metricQuery`: selects the series, then has the store aggregate the rollup or raw samples per group and step. */
 export async function runMetricQuery(store: MetricsStore, input: MetricQueryInput, limits: QueryLimits): Promise<MetricQueryResult> {
   const plan = planQuery(input, limits);
@@ -121,8 +114,7 @@ export async function runMetricQuery(store: MetricsStore, input: MetricQueryInpu
     toMs: plan.to,
     quantile: plan.aggregation in QUANTILES ? QUANTILES[plan.aggregation as keyof typeof QUANTILES] : 0,
   };
-  const iso = timestamps();
-  const points = groupLabels.map(() => [] as { timestamp: string; value: number }[]);
+  const columns = groupLabels.map(() => ({ t: [] as number[], v: [] as number[] }));
 
   if (request.quantile > 0 && series.every((s) => s.type === 'histogram')) {
     const result = await store.histogramBuckets(request);
@@ -133,21 +125,23 @@ export async function runMetricQuery(store: MetricsStore, input: MetricQueryInpu
       if (previous !== undefined && previous[0] === g && previous[1] === t) continue;
       previous = [g, t];
       const value = bucketQuantile(request.quantile, bounds, counts.map(Number));
-      if (!Number.isNaN(value)) points[g]!.push({ timestamp: iso(t), value });
+      if (Number.isNaN(value)) continue;
+      columns[g]!.t.push(t);
+      columns[g]!.v.push(value);
     }
-    return { source: plan.source, rowsRead, series: answer(groupLabels, points) };
+    return { source: plan.source, rowsRead, series: answer(groupLabels, columns, plan.stepSeconds) };
   }
 
   const result = await store.aggregate(request, series.every((s) => s.type === 'summary'));
   rowsRead += result.rowsRead;
-  for (const [g, steps] of result.rows) points[g] = steps.map(([t, value]) => ({ timestamp: iso(t), value }));
-  return { source: plan.source, rowsRead, series: answer(groupLabels, points) };
+  for (const [g, t, v] of result.rows) columns[g] = { t, v };
+  return { source: plan.source, rowsRead, series: answer(groupLabels, columns, plan.stepSeconds) };
 }
 
 /** Groups with at least one point, ordered by their label values so that answers are stable. */
-function answer(labels: { key: string; value: string }[][], points: { timestamp: string; value: number }[][]): MetricQueryResult['series'] {
+function answer(labels: { key: string; value: string }[][], columns: { t: number[]; v: number[] }[], step: number): MetricQueryResult['series'] {
   return labels
-    .flatMap((l, g) => (points[g]!.length === 0 ? [] : [{ labels: l, points: points[g]! }]))
+    .flatMap((l, g) => (columns[g]!.t.length === 0 ? [] : [{ labels: l, ...columns[g]!, step }]))
     .sort((a, b) => compareValues(a.labels, b.labels));
 }
 

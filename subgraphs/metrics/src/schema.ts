@@ -1,7 +1,8 @@
+import { GraphQLScalarType } from 'graphql';
 import { loadSubgraphSchema, pageSize } from '@heimdall/shared';
 import type { Resolvers } from './generated/resolvers.js';
 import { labelList } from './matchers.js';
-import { type QueryLimits, planQuery, runMetricQuery } from './query.js';
+import { type QueryLimits, type SeriesPointsResult, planQuery, runMetricQuery } from './query.js';
 import { readSamples } from './samples.js';
 import type { MetricsStore } from './store/index.js';
 
@@ -12,6 +13,37 @@ export interface MetricsContext {
 
 const MAX_LABEL_VALUES = 1000;
 const MAX_SERIES_PAGE = 1000;
+
+/** A series' points packed as one value (see schema.graphql); an output only, never parsed from a request. */
+const PackedPoints = new GraphQLScalarType({
+  name: 'PackedPoints',
+  serialize: (packed) => packed,
+  parseValue: () => {
+    throw new TypeError('PackedPoints is an output type');
+  },
+});
+
+/** The dense form of PackedPoints: one little-endian double per step from the first point to the last, NaN between. */
+function pack(series: SeriesPointsResult, stepSeconds: number): { start: number; step: number; values: string } {
+  const start = series.t[0] ?? 0;
+  const steps = series.t.length === 0 ? 0 : Math.round((series.t[series.t.length - 1]! - start) / stepSeconds) + 1;
+  const bytes = Buffer.alloc(steps * 8);
+  for (let i = 0; i < steps; i++) bytes.writeDoubleLE(Number.NaN, i * 8);
+  series.t.forEach((t, i) => bytes.writeDoubleLE(series.v[i]!, Math.round((t - start) / stepSeconds) * 8));
+  return { start, step: stepSeconds, values: bytes.toString('base64') };
+}
+
+/** ISO-8601 of a step start: one string per distinct step, however many series and queries share it. */
+const isoOfSecond = new Map<number, string>();
+function iso(seconds: number): string {
+  let text = isoOfSecond.get(seconds);
+  if (text === undefined) {
+    if (isoOfSecond.size >= 100_000) isoOfSecond.clear();
+    text = new Date(seconds * 1000).toISOString();
+    isoOfSecond.set(seconds, text);
+  }
+  return text;
+}
 
 /** Label matchers as the store takes them: GraphQL fills in the default operator, the types cannot know it. */
 const matchers = (inputs: readonly { key: string; op?: 'EQ' | 'NEQ' | 'RE' | 'NRE'; value: string }[] | null | undefined) =>
@@ -29,9 +61,12 @@ export const resolvers: Resolvers = {
     metricsByName: (_, args, ctx) => readSamples(ctx.store, { name: args.name, range: args.range, limit: args.limit }, ctx.limits),
     metricQuery: (_, { input }, ctx) => runMetricQuery(ctx.store, { ...input, matchers: matchers(input.matchers) }, ctx.limits),
   },
+  PackedPoints,
   SeriesPoints: {
-    timestamps: (s) => s.points.map((p) => p.timestamp),
-    values: (s) => s.points.map((p) => p.value),
+    points: (s) => s.t.map((t, i) => ({ timestamp: iso(t), value: s.v[i]! })),
+    timestamps: (s) => s.t.map(iso),
+    values: (s) => s.v,
+    packed: (s) => pack(s, s.step),
   },
   Metric: {
     labels: (sample) => labelList(sample.labels),

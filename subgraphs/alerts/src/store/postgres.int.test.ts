@@ -5,14 +5,16 @@ import { localStack } from '@heimdall/stack';
 import { PostgresStore } from './postgres.js';
 import { RulesStore } from './rules.js';
 import { migrate } from './migrations.js';
+import { type TestDatabase, createTestDatabase } from './test-database.fixtures.js';
 
 const local = localStack(process.env);
 
 describe('the alerts store on PostgreSQL', () => {
   const pools: pg.Pool[] = [];
+  let database: TestDatabase;
   /** A store on a pool of one connection, so that a connection held too long shows at once. */
   const storeWith = (policyTimeoutMs: number, statementTimeoutMs: number) => {
-    const pool = new pg.Pool({ connectionString: local.endpoints.postgresUrl, max: 1 });
+    const pool = new pg.Pool({ connectionString: database.url, max: 1 });
     pools.push(pool);
     const policy = createResiliencePolicy(
       'postgres',
@@ -24,12 +26,14 @@ describe('the alerts store on PostgreSQL', () => {
 
   beforeAll(async () => {
     await local.require('postgres');
-    const pool = new pg.Pool({ connectionString: local.endpoints.postgresUrl, max: 1 });
+    database = await createTestDatabase(local.endpoints.postgresUrl);
+    const pool = new pg.Pool({ connectionString: database.url, max: 1 });
     pools.push(pool);
     await migrate(pool);
   });
   afterAll(async () => {
     for (const pool of pools) await pool.end();
+    await database?.drop();
   });
 
   it('has PostgreSQL stop a statement that runs past statement_timeout, answered UNAVAILABLE', async () => {

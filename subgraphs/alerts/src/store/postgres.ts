@@ -6,6 +6,9 @@ export interface PostgresLimits {
   readonly statementTimeoutMs?: number;
 }
 
+/** A statement inside a transaction (PostgresStore.transaction). */
+export type Query = <R extends pg.QueryResultRow>(text: string, values?: readonly unknown[]) => Promise<R[]>;
+
 /** SQLSTATEs that mean the client's input was wrong, not that the store failed. */
 const INPUT_ERRORS = new Set(['22P02', '22007', '22008', '22003', '23514']);
 /** query_canceled: the statement ran past statement_timeout (or was cancelled). */
@@ -43,7 +46,7 @@ export class PostgresStore {
   }
 
   /** Statements in one transaction, committed when `fn` resolves, rolled back when it throws. */
-  transaction<T>(fn: (query: <R extends pg.QueryResultRow>(text: string, values?: readonly unknown[]) => Promise<R[]>) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (query: Query) => Promise<T>): Promise<T> {
     return this.policy.execute((signal) =>
       this.withClient(signal, async (client) => {
         await client.query('BEGIN');

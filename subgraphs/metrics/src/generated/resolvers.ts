@@ -15,6 +15,14 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
+  /**
+   * A series' points as one value, for dashboard panels of many series: `{"start": 1732269600, "step": 60, "values": "…"}`.
+   * `values` is base64 of little-endian IEEE-754 doubles, one per step from `start` (Unix seconds, the first step with a
+   * point) every `step` seconds up to the last step with a point, NaN for a step without one. In JavaScript:
+   * `new Float64Array(Uint8Array.from(atob(values), (c) => c.charCodeAt(0)).buffer)`. One value per series instead of
+   * two per point: a 1,000-series panel is about a quarter of the bytes of `timestamps values` and a fraction of the work.
+   */
+  PackedPoints: { input: unknown; output: unknown; }
   link__Import: { input: unknown; output: unknown; }
   federation__FieldSet: { input: unknown; output: unknown; }
   federation__Scope: { input: unknown; output: unknown; }
@@ -115,6 +123,8 @@ export type SeriesPoints = {
   /** The same points as two columns, timestamps[i] with values[i]: half the work of points for large answers. */
   timestamps: Array<Scalars['String']['output']>;
   values: Array<Scalars['Float']['output']>;
+  /** The same points as one value per series (see PackedPoints): the form for panels of hundreds of series. */
+  packed: Scalars['PackedPoints']['output'];
 };
 
 export type DataSource =
@@ -302,6 +312,7 @@ export type ResolversTypes = {
   MetricQueryInput: MetricQueryInput;
   Point: ResolverTypeWrapper<Point>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  PackedPoints: ResolverTypeWrapper<Scalars['PackedPoints']['output']>;
   SeriesPoints: ResolverTypeWrapper<SeriesPointsResultModel>;
   DataSource: DataSource;
   MetricQueryResult: ResolverTypeWrapper<MetricQueryResultModel>;
@@ -330,6 +341,7 @@ export type ResolversParentTypes = {
   MetricQueryInput: MetricQueryInput;
   Point: Point;
   Float: Scalars['Float']['output'];
+  PackedPoints: Scalars['PackedPoints']['output'];
   SeriesPoints: SeriesPointsResultModel;
   MetricQueryResult: MetricQueryResultModel;
   Metric: RawSampleModel;
@@ -456,11 +468,16 @@ export type PointResolvers<ContextType = MetricsContext, ParentType extends Reso
   value?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 };
 
+export interface PackedPointsScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['PackedPoints'], any> {
+  name: 'PackedPoints';
+}
+
 export type SeriesPointsResolvers<ContextType = MetricsContext, ParentType extends ResolversParentTypes['SeriesPoints'] = ResolversParentTypes['SeriesPoints']> = {
   labels?: Resolver<Array<ResolversTypes['Label']>, ParentType, ContextType>;
   points?: Resolver<Array<ResolversTypes['Point']>, ParentType, ContextType>;
   timestamps?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   values?: Resolver<Array<ResolversTypes['Float']>, ParentType, ContextType>;
+  packed?: Resolver<ResolversTypes['PackedPoints'], ParentType, ContextType>;
 };
 
 export type MetricQueryResultResolvers<ContextType = MetricsContext, ParentType extends ResolversParentTypes['MetricQueryResult'] = ResolversParentTypes['MetricQueryResult']> = {
@@ -510,6 +527,7 @@ export type Resolvers<ContextType = MetricsContext> = {
   MetricName?: MetricNameResolvers<ContextType>;
   LabelValues?: LabelValuesResolvers<ContextType>;
   Point?: PointResolvers<ContextType>;
+  PackedPoints?: GraphQLScalarType;
   SeriesPoints?: SeriesPointsResolvers<ContextType>;
   MetricQueryResult?: MetricQueryResultResolvers<ContextType>;
   Metric?: MetricResolvers<ContextType>;

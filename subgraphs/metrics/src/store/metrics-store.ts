@@ -176,11 +176,15 @@ export class MetricsStore {
     return { series: rows.map(([fingerprint, group, type, temporality]) => ({ fingerprint, group, type, temporality })), rowsRead };
   }
 
-  /** One value per group and step, `[group, [[stepStart, value], …]]`, computed in ClickHouse. */
-  aggregate(request: AggregationRequest, summaries: boolean): Promise<{ rows: [number, [number, number][]][]; rowsRead: number }> {
+  /**
+   * One value per group and step, computed in ClickHouse, each group's as two columns in step order:
+   * `[group, [stepStart, …], [value, …]]` (pairs would cost a third more to produce and parse).
+   */
+  aggregate(request: AggregationRequest, summaries: boolean): Promise<{ rows: [number, number[], number[]][]; rowsRead: number }> {
     return this.clickhouse.compact(
-      `SELECT g, arraySort(groupArray((t, toFloat64(v)))) FROM (${scalarSql(request.aggregation, SOURCES[request.source], summaries)})
-       WHERE isFinite(v) GROUP BY g`,
+      // Both arrays gather the same rows in the same order; each is sorted by the step.
+      `SELECT g, arraySort(groupArray(t)), arraySort((v, t) -> t, groupArray(toFloat64(v)), groupArray(t))
+       FROM (${scalarSql(request.aggregation, SOURCES[request.source], summaries)}) WHERE isFinite(v) GROUP BY g`,
       this.aggregationParams(request),
     );
   }

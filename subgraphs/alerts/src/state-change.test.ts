@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { labelSetKey } from './condition.js';
+import { makeRule } from './rule.fixtures.js';
+import { stateChangeOf } from './state-change.js';
+import { initialState } from './state-machine.js';
+
+const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
+
+describe('a state change as notifications get it', () => {
+  it('carries the rule, the alert labels, the rendered annotations, the times and the flapping count', () => {
+    const rule = { ...makeRule({ name: 'CPU', labels: { team: 'ops' }, annotations: { summary: '{{ $labels.host }} {{ $value }}' }, channels: ['c1'] }), id: 'r1', version: 4 };
+    const labels = { host: 'a' };
+    const state = { ...initialState(), state: 'FIRING' as const, value: 97, activeAt: T0, firedAt: T0 + 60_000, lastEvaluatedAt: T0 + 60_000, changes: [T0, T0 + 60_000] };
+
+    const change = stateChangeOf(rule, { labels, key: labelSetKey(labels), state }, { from: 'PENDING', to: 'FIRING', at: T0 + 60_000, value: 97, key: labelSetKey(labels), labels }, 'evaluation');
+
+    expect(change).toEqual({
+      ruleId: 'r1',
+      ruleVersion: 4,
+      ruleName: 'CPU',
+      severity: 'MEDIUM',
+      channels: ['c1'],
+      instanceKey: labelSetKey(labels),
+      labels: { alertname: 'CPU', host: 'a', team: 'ops' },
+      annotations: { summary: 'a 97' },
+      from: 'PENDING',
+      to: 'FIRING',
+      at: '2026-11-22T10:01:00.000Z',
+      value: 97,
+      activeAt: '2026-11-22T10:00:00.000Z',
+      firedAt: '2026-11-22T10:01:00.000Z',
+      resolvedAt: null,
+      flapping: 2,
+      error: null,
+      reason: 'evaluation',
+    });
+  });
+});

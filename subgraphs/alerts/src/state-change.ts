@@ -1,0 +1,74 @@
+/**
+ * A state change of an alert instance as it is recorded in the history and published for the notification
+ * pipeline (issue 13): everything a message needs, so that its consumer never has to read the rule again (the rule
+ * may have changed or gone by then).
+ */
+import type { Labels } from './condition.js';
+import { type AlertInstance, type InstanceTransition, alertLabels, renderAnnotations } from './evaluation.js';
+import type { AlertRule, Severity } from './rule.js';
+import { type AlertState, flappingCount } from './state-machine.js';
+
+/** Why the state changed: an evaluation, or the rule's end (its alerts end with it). */
+export type StateChangeReason = 'evaluation' | 'rule disabled' | 'rule deleted';
+
+export interface AlertStateChange {
+  /** The history entry's id: one per change, the idempotency key of its publication. */
+  readonly id: string;
+  readonly ruleId: string;
+  readonly ruleVersion: number;
+  readonly ruleName: string;
+  readonly severity: Severity;
+  /** Notification channel ids of the rule. */
+  readonly channels: readonly string[];
+  /** The instance's identity within its rule (labelSetKey of its label set). */
+  readonly instanceKey: string;
+  /** alertname, the instance's label set, then the rule's labels (alertLabels). */
+  readonly labels: Labels;
+  /** The rule's annotations rendered for the instance after the change. */
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly from: AlertState;
+  readonly to: AlertState;
+  /** ISO-8601: the evaluation's scheduled time. */
+  readonly at: string;
+  readonly value: number | null;
+  readonly activeAt: string | null;
+  readonly firedAt: string | null;
+  readonly resolvedAt: string | null;
+  /** State changes of the instance in the last hour, this one included. */
+  readonly flapping: number;
+  /** The read error of the evaluation, if it failed. */
+  readonly error: string | null;
+  readonly reason: StateChangeReason;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export interface RuleIdentity extends AlertRule {
+  readonly id: string;
+  readonly version: number;
+}
+
+/** The change without its id, which the history assigns. */
+export function stateChangeOf(rule: RuleIdentity, instance: AlertInstance, transition: InstanceTransition, reason: StateChangeReason): Omit<AlertStateChange, 'id'> {
+  const { state } = instance;
+  return {
+    ruleId: rule.id,
+    ruleVersion: rule.version,
+    ruleName: rule.name,
+    severity: rule.severity,
+    channels: rule.channels,
+    instanceKey: instance.key,
+    labels: alertLabels(rule, instance),
+    annotations: renderAnnotations(rule, instance),
+    from: transition.from,
+    to: transition.to,
+    at: new Date(transition.at).toISOString(),
+    value: transition.value,
+    activeAt: iso(state.activeAt),
+    firedAt: iso(state.firedAt),
+    resolvedAt: iso(state.resolvedAt),
+    flapping: flappingCount(state, transition.at),
+    error: state.error,
+    reason,
+  };
+}
