@@ -73,7 +73,11 @@ async function pushTrace(system: System, shop: string, payments: string): Promis
       { resource: resource(payments), scopeSpans: [{ spans: [span(spanIds.pay, spanIds.charge, 'POST /pay', 2, 8, 30, true)] }] },
     ],
   };
-  const response = await fetch(`${system.otlpUrl!}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${system.otlpUrl!}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(await system.authHeaders(['agent'])) },
+    body: JSON.stringify(body),
+  });
   expect(response.status).toBe(200);
   return { traceId, spanIds, minute };
 }

@@ -77,8 +77,13 @@ const redQuery = (service: string, minute: number) => {
   } }`;
 };
 
-async function pushOtlp(url: string, body: Uint8Array): Promise<void> {
-  const response = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: Buffer.from(body) });
+/** A push at the gateway's :4318 with an agent's credentials. */
+async function pushOtlp(system: System, body: Uint8Array): Promise<void> {
+  const response = await fetch(`${system.otlpUrl!}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf', ...(await system.authHeaders(['agent'])) },
+    body: Buffer.from(body),
+  });
   expect(response.status).toBe(200);
 }
 
@@ -119,7 +124,7 @@ describe('traces through the federated system', () => {
     it(`takes the OpenTelemetry JS exporter's ${encoding} at :4318 and answers the trace by id through the gateway, every field intact`, async ({ system, service }) => {
       await system.startSubgraph('traces');
       await system.startGateway({ OTLP_TRACES_URL: 'off' });
-      const recorded = await recordTrace(new Exporter({ url: `${system.otlpUrl!}/v1/traces` }), service);
+      const recorded = await recordTrace(new Exporter({ url: `${system.otlpUrl!}/v1/traces`, headers: await system.authHeaders(['agent']) }), service);
       const result = await system.query<{ trace: ReturnType<typeof expectedTrace> }>(`{ trace(traceId: "${recorded.traceId}") { ${TRACE_FIELDS} } }`);
       expect(result.errors).toBeUndefined();
       expect(comparableTrace(result.data!.trace)).toEqual(expectedTrace(recorded));
@@ -132,8 +137,8 @@ describe('traces through the federated system', () => {
     await system.startGateway({ OTLP_TRACES_URL: 'off' });
     const minute = Math.floor(Date.now() / 60_000) * 60_000 - 60_000;
     const body = makeRedExport(service, minute);
-    await pushOtlp(system.otlpUrl!, body);
-    await pushOtlp(system.otlpUrl!, body);
+    await pushOtlp(system, body);
+    await pushOtlp(system, body);
 
     const result = await redOnce(system, service, minute, 6);
     expect(result.errors).toBeUndefined();
@@ -144,7 +149,7 @@ describe('traces through the federated system', () => {
     await system.startSubgraph('traces');
     await system.startGateway({ OTLP_TRACES_URL: 'off', SUBGRAPH_RETENTION_MS: '600000' });
     const minute = Math.floor(Date.now() / 60_000) * 60_000 - 60_000;
-    await pushOtlp(system.otlpUrl!, makeRedExport(service, minute));
+    await pushOtlp(system, makeRedExport(service, minute));
     const metrics = await (await fetch(`${system.subgraphs.get('traces')!.service.url}/metrics`)).text();
     expect(metrics).toMatch(/heimdall_red_points_pending\{[^}]*\} 6/);
 

@@ -17,8 +17,13 @@ const uniqueService = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;
 
 type TraceAnswer = ReturnType<typeof expectedTrace>;
 
-async function push(url: string, request: ExportTraceServiceRequest): Promise<Response> {
-  return fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: encodeForJaeger(request) });
+/** A push as the gateway forwards an agent's. */
+async function push(server: TracesServer, request: ExportTraceServiceRequest): Promise<Response> {
+  return fetch(`${server.url}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf', ...(await server.agentHeaders()) },
+    body: encodeForJaeger(request),
+  });
 }
 
 async function spanCount(server: TracesServer, traceId: string): Promise<number | undefined> {
@@ -40,7 +45,7 @@ describe('OTLP traces into Jaeger through the traces subgraph', () => {
     ['JSON', JsonTraceExporter],
   ] as const) {
     it(`gives back a trace the OpenTelemetry JS exporter sent as ${encoding}, by id, with every field intact`, async () => {
-      const recorded = await recordTrace(new Exporter({ url: `${server.url}/v1/traces` }), uniqueService('shop'));
+      const recorded = await recordTrace(new Exporter({ url: `${server.url}/v1/traces`, headers: await server.agentHeaders() }), uniqueService('shop'));
       const result = await server.graphql<{ trace: TraceAnswer }>(`query($id: ID!) { trace(traceId: $id) { ${TRACE_FIELDS} } }`, { id: recorded.traceId });
       expect(result.errors).toBeUndefined();
       expect(comparableTrace(result.data!.trace)).toEqual(expectedTrace(recorded));
@@ -52,7 +57,7 @@ describe('OTLP traces into Jaeger through the traces subgraph', () => {
     const missed: string[] = [];
     for (let i = 0; i < 50; i++) {
       const span = makeSpan({ name: `op-${i}` });
-      expect((await push(server.url, makeExport({ service, spans: [span] }))).status).toBe(200);
+      expect((await push(server, makeExport({ service, spans: [span] }))).status).toBe(200);
       if ((await spanCount(server, hexId(span.traceId))) !== 1) missed.push(hexId(span.traceId));
     }
     expect(missed).toEqual([]);
@@ -62,13 +67,13 @@ describe('OTLP traces into Jaeger through the traces subgraph', () => {
     const root = makeSpan({ name: 'GET /cart' });
     const child = makeSpan({ traceId: root.traceId, parentSpanId: root.spanId, name: 'SELECT' });
     const request = makeExport({ service: uniqueService('retry'), spans: [root, child] });
-    for (let i = 0; i < 3; i++) expect((await push(server.url, request)).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await push(server, request)).status).toBe(200);
     expect(await spanCount(server, hexId(root.traceId))).toBe(2);
   });
 
   describe('answers', () => {
-    const post = (body: Uint8Array | string, headers: Record<string, string>) =>
-      fetch(`${server.url}/v1/traces`, { method: 'POST', headers, body: typeof body === 'string' ? body : Buffer.from(body) });
+    const post = async (body: Uint8Array | string, headers: Record<string, string>) =>
+      fetch(`${server.url}/v1/traces`, { method: 'POST', headers: { ...headers, ...(await server.agentHeaders()) }, body: typeof body === 'string' ? body : Buffer.from(body) });
     const status = async (response: Response) => ({ status: response.status, body: (await response.json()) });
 
     it('200 with partialSuccess for spans it rejects, storing the others', async () => {
@@ -145,7 +150,7 @@ describe('the traces subgraph when Jaeger fails', () => {
   /** A push of one single-span trace of `service`; its trace id and the answer. */
   async function pushOne(server: TracesServer, service: string) {
     const span = makeSpan({ name: 'GET /order' });
-    const response = await push(server.url, makeExport({ service, spans: [span] }));
+    const response = await push(server, makeExport({ service, spans: [span] }));
     await response.arrayBuffer();
     return { traceId: hexId(span.traceId), status: response.status, retryAfter: response.headers.get('retry-after') };
   }
@@ -195,7 +200,7 @@ describe('the traces subgraph when Jaeger fails', () => {
     await jaeger.pause();
     try {
       const started = Date.now();
-      const response = await push(server.url, makeExport({ service: uniqueService('hung'), spans: [makeSpan()] }));
+      const response = await push(server, makeExport({ service: uniqueService('hung'), spans: [makeSpan()] }));
       expect(Date.now() - started).toBeLessThan(2000);
       expect(response.status).toBe(503);
       expect(response.headers.get('retry-after')).toBe('1');

@@ -15,7 +15,11 @@ const range = () => `{ from: "${new Date(Date.now() - 180_000).toISOString()}", 
 let server: TracesServer;
 
 async function push(request: ExportTraceServiceRequest): Promise<void> {
-  const response = await fetch(`${server.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: encodeForJaeger(request) });
+  const response = await fetch(`${server.url}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf', ...(await server.agentHeaders()) },
+    body: encodeForJaeger(request),
+  });
   expect(response.status).toBe(200);
 }
 

@@ -21,6 +21,8 @@ export interface TracesDeps {
   readonly consul: ConsulClient;
 }
 
+/** Jaeger's own service map is worth waiting for only briefly: without it the map is computed from traces. */
+const DEPENDENCIES_TIMEOUT_MS = 1500;
 /** The metrics ingest groups its writes; give it longer than a store call before calling it unavailable. */
 const METRICS_PEER_TIMEOUT_MS = 10_000;
 
@@ -37,6 +39,7 @@ export async function createServer(config: TracesConfig, deps: TracesDeps): Prom
     otlpUrl: config.JAEGER_OTLP_URL,
     readPolicy: createResiliencePolicy('jaeger', { breaker }, platform.resilienceMetrics),
     searchPolicy: createResiliencePolicy('jaeger_search', { breaker }, platform.resilienceMetrics),
+    dependenciesPolicy: createResiliencePolicy('jaeger_dependencies', { timeoutMs: DEPENDENCIES_TIMEOUT_MS, breaker }, platform.resilienceMetrics),
     writePolicy: createResiliencePolicy(
       'jaeger_otlp',
       { timeoutMs: config.JAEGER_WRITE_TIMEOUT_MS, breaker, bulkhead: { limit: config.JAEGER_WRITE_CONCURRENCY, queue: config.JAEGER_WRITE_QUEUE } },
@@ -50,6 +53,8 @@ export async function createServer(config: TracesConfig, deps: TracesDeps): Prom
     tag: config.SUBGRAPH_TAG,
     policy: createResiliencePolicy('peer_metrics', { timeoutMs: METRICS_PEER_TIMEOUT_MS }, platform.resilienceMetrics),
     telemetry: platform.telemetry,
+    // On the traces subgraph's own behalf: a Heimdall service may push RED metrics and read them back.
+    headers: () => platform.serviceTokens.headers(),
   });
   const forwarder = new RedMetricsForwarder(
     async (body) => {

@@ -11,7 +11,7 @@ import { type SpanModel, type TraceModel, tracesFromOtlp } from './trace-model.j
 const local = localStack(process.env);
 const { jaegerOtlpHttpUrl, jaegerQueryUrl } = local.endpoints;
 const policy = createResiliencePolicy('jaeger', undefined, new ResilienceMetrics(new ServiceMetrics({ service: 'test', instance: 'test' }).registry));
-const client = new JaegerStore({ queryUrl: jaegerQueryUrl, otlpUrl: `${jaegerOtlpHttpUrl}/v1/traces`, readPolicy: policy, searchPolicy: policy, writePolicy: policy });
+const client = new JaegerStore({ queryUrl: jaegerQueryUrl, otlpUrl: `${jaegerOtlpHttpUrl}/v1/traces`, readPolicy: policy, searchPolicy: policy, dependenciesPolicy: policy, writePolicy: policy });
 
 const { Span_SpanKind: Kind, Status_StatusCode: Code } = otlp;
 const uniqueService = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;

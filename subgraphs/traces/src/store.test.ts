@@ -12,7 +12,7 @@ describe('trace ids', () => {
     // Nothing listens on port 1: had the client asked, the answer would have been UNAVAILABLE.
     const metrics = new ResilienceMetrics(new ServiceMetrics({ service: 'test', instance: 'test' }).registry);
     const policy = createResiliencePolicy('jaeger', undefined, metrics);
-    const client = new JaegerStore({ queryUrl: 'http://127.0.0.1:1', otlpUrl: 'http://127.0.0.1:1/v1/traces', readPolicy: policy, searchPolicy: policy, writePolicy: policy });
+    const client = new JaegerStore({ queryUrl: 'http://127.0.0.1:1', otlpUrl: 'http://127.0.0.1:1/v1/traces', readPolicy: policy, searchPolicy: policy, dependenciesPolicy: policy, writePolicy: policy });
     for (const bad of ['xyz', '', '0'.repeat(32), 'a'.repeat(33), '4292a998-5d03']) {
       const error: unknown = await client.trace(bad).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(HeimdallError);

@@ -50,6 +50,11 @@ export interface JaegerStoreOptions {
    * duration filter over many traces) open only their own breaker, not the one of reading traces by id.
    */
   readonly searchPolicy: ResiliencePolicy;
+  /**
+   * Jaeger's service map: on badger it scans every span stored, whatever the range, so it may be slow where searches
+   * are fast; a policy of its own (and a short timeout: the map can be computed from traces instead).
+   */
+  readonly dependenciesPolicy: ResiliencePolicy;
   /** Writes to the receiver: a policy of their own, so that a flood of pushes cannot starve the queries. */
   readonly writePolicy: ResiliencePolicy;
 }
@@ -177,7 +182,7 @@ export class JaegerStore {
     if (Object.keys(tags).length > 0) params.set('tags', JSON.stringify(tags));
     if (query.minDurationMs !== undefined) params.set('minDuration', `${Math.round(query.minDurationMs * 1000)}us`);
     if (query.maxDurationMs !== undefined) params.set('maxDuration', `${Math.round(query.maxDurationMs * 1000)}us`);
-    const body = await this.getJson<{ data: JaegerJsonTrace[] | null }>(`/api/traces?${params.toString()}`, { ...options, search: true });
+    const body = await this.getJson<{ data: JaegerJsonTrace[] | null }>(`/api/traces?${params.toString()}`, { ...options, policy: this.options.searchPolicy });
     return (body?.data ?? [])
       .flatMap((trace) => tracesFromOtlp(otlpFromJaegerJson(trace)))
       .sort((a, b) => (a.startTime < b.startTime ? 1 : a.startTime > b.startTime ? -1 : 0));
@@ -185,16 +190,22 @@ export class JaegerStore {
 
   /**
    * Jaeger's service map for the spans that started in (endTs − lookback, endTs], both in ms. With badger it is
-   * computed on the fly from the newest 100 traces of that window only.
+   * computed on the fly from the newest 100 traces of that window only, after a scan of every span stored.
    */
   async dependencies(endTs: number, lookbackMs: number, options: CallOptions = {}): Promise<JaegerDependencyLink[]> {
     const params = new URLSearchParams({ endTs: String(Math.round(endTs)), lookback: String(Math.round(lookbackMs)) });
-    const body = await this.getJson<{ data: JaegerDependencyLink[] | null }>(`/api/dependencies?${params.toString()}`, { ...options, search: true });
+    const body = await this.getJson<{ data: JaegerDependencyLink[] | null }>(`/api/dependencies?${params.toString()}`, {
+      ...options,
+      policy: this.options.dependenciesPolicy,
+    });
     return (body?.data ?? []).map((d) => ({ parent: d.parent, child: d.child, callCount: d.callCount }));
   }
 
-  private getJson<T>(path: string, options: CallOptions & { readonly notFoundIsEmpty?: boolean; readonly search?: boolean }): Promise<T | undefined> {
-    return (options.search ? this.options.searchPolicy : this.options.readPolicy).execute(
+  private getJson<T>(
+    path: string,
+    options: CallOptions & { readonly notFoundIsEmpty?: boolean; readonly policy?: ResiliencePolicy },
+  ): Promise<T | undefined> {
+    return (options.policy ?? this.options.readPolicy).execute(
       async (signal) => {
         const response = await fetch(`${this.options.queryUrl}${path}`, { signal });
         if (response.status === 404 && options.notFoundIsEmpty) {

@@ -57,6 +57,8 @@ describe('telemetrygen pushing to the traces subgraph', () => {
       new URL(server.url).host,
       '--service',
       service,
+      // As the gateway forwards an agent's push: with an internal token (60 s, longer than the run).
+      ...Object.entries(await server.agentHeaders()).flatMap(([name, value]) => ['--otlp-header', `${name}="${value}"`]),
       '--workers',
       String(workers),
       '--traces',

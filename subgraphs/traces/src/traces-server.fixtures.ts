@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConsulClient, type Platform, loadConfig } from '@heimdall/shared';
+import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/shared/testing';
 import type { LocalStack } from '@heimdall/stack';
 import { tracesEnvSchema } from './config.js';
 import { createServer } from './server.js';
@@ -8,7 +9,10 @@ import { createServer } from './server.js';
 export interface TracesServer {
   readonly platform: Platform;
   readonly url: string;
+  /** A GraphQL request as the gateway forwards one for an admin. */
   graphql<T>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[] }>;
+  /** The internal token the gateway adds to an agent's push (valid 60 s). */
+  agentHeaders(): Promise<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -26,6 +30,7 @@ export async function startTracesServer(local: LocalStack, env: Record<string, s
     OTLP_TRACES_URL: 'off',
     JAEGER_QUERY_URL: local.endpoints.jaegerQueryUrl,
     JAEGER_OTLP_URL: `${local.endpoints.jaegerOtlpHttpUrl}/v1/traces`,
+    ...testServiceAuthEnv(),
     ...env,
   });
   const platform = await createServer(config, { consul: new ConsulClient(config.CONSUL_URL) });
@@ -35,9 +40,14 @@ export async function startTracesServer(local: LocalStack, env: Record<string, s
     platform,
     url,
     async graphql(query, variables = {}) {
-      const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(await serviceAuthHeaders()) },
+        body: JSON.stringify({ query, variables }),
+      });
       return (await response.json()) as never;
     },
+    agentHeaders: () => serviceAuthHeaders(makeCaller(['agent'])),
     stop: () => platform.service.stop(),
   };
 }
