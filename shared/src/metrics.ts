@@ -1,7 +1,7 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** From 1 ms to 10 s: fast in-process answers and slow store round trips alike. */
-const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
  * A service's Prometheus metrics. Each service owns its registry (never prom-client's global one): tests run
@@ -36,5 +36,26 @@ export class ServiceMetrics {
       labelNames: ['code'],
       registers: [this.registry],
     });
+  }
+
+  /** A counter of the service's own, in its registry (never prom-client's global one). */
+  counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  /** A gauge of the service's own; `collect` runs on each scrape, for values read when asked (queue depths). */
+  gauge<L extends string = never>(name: string, help: string, labelNames: readonly L[] = [], collect?: (gauge: Gauge<L>) => void | Promise<void>): Gauge<L> {
+    return new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      ...(collect === undefined ? {} : { collect(this: Gauge<L>) { return collect(this); } }),
+    });
+  }
+
+  /** A histogram of the service's own; latency buckets (1 ms to 10 s) unless given others. */
+  histogram<L extends string = never>(name: string, help: string, labelNames: readonly L[] = [], buckets: readonly number[] = LATENCY_BUCKETS_SECONDS): Histogram<L> {
+    return new Histogram({ name, help, labelNames, buckets: [...buckets], registers: [this.registry] });
   }
 }
