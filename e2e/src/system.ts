@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { alertsEnvSchema, createServer as createAlerts } from '@heimdall/alerts';
 import { type Gateway, createServer as createGateway, gatewayEnvSchema } from '@heimdall/gateway';
-import { createServer as createLogs, logsEnvSchema } from '@heimdall/logs';
+import { createServer as createLogs, logsEnvSchema, queueKeys } from '@heimdall/logs';
 import { createClickHouseClient, createServer as createMetrics, metricsEnvSchema } from '@heimdall/metrics';
 import { ConsulClient, type Platform, loadConfig } from '@heimdall/shared';
 import type { LocalStack } from '@heimdall/stack';
@@ -21,6 +21,7 @@ export type SubgraphName = 'metrics' | 'logs' | 'traces' | 'alerts';
  */
 export class System {
   readonly tag = `e2e-${randomUUID().slice(0, 8)}`;
+  readonly logsQueue = `heimdall:logs:${this.tag}`;
   readonly consul: ConsulClient;
   readonly clickhouse;
   readonly elasticsearch: Elasticsearch;
@@ -63,6 +64,8 @@ export class System {
       ELASTICSEARCH_URL: this.local.endpoints.elasticsearchUrl,
       DATABASE_URL: this.local.endpoints.postgresUrl,
       REDIS_URL: this.local.endpoints.redisUrl,
+      // The log API's queue of this system alone: another system's (or the local service's) indexer never takes it.
+      LOGS_QUEUE_STREAM: this.logsQueue,
     };
   }
 
@@ -80,6 +83,7 @@ export class System {
         platform = await createLogs(loadConfig(logsEnvSchema, env), {
           consul: this.consul,
           elasticsearch: this.elasticsearch,
+          redis: this.redis,
         });
         break;
       case 'traces':
@@ -136,6 +140,8 @@ export class System {
     await this.clickhouse.close();
     await this.elasticsearch.close();
     await this.pool.end();
+    const logsQueue = queueKeys(this.logsQueue);
+    await this.redis.del(logsQueue.stream, logsQueue.dead, logsQueue.backlog);
     this.redis.disconnect();
     await rm(this.clickhouseTarget.dataDir, { recursive: true, force: true });
   }
