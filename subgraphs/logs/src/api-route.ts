@@ -23,6 +23,9 @@ export async function registerLogApiRoute(
   deps: { readonly enqueue: (documents: readonly LogDocument[]) => Promise<void>; readonly logger: Logger },
 ): Promise<void> {
   await app.register((api, _options, registered) => {
+    // JSON only: a body of another type is refused with 415 instead of being read as one string.
+    api.removeAllContentTypeParsers();
+    api.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: API_MAX_BODY_BYTES }, api.getDefaultJsonParser('error', 'error'));
     api.setErrorHandler((error, request, reply) => {
       const mapped = fromHttpLayerError(error, { contentType: request.headers['content-type'], bodyLimitBytes: API_MAX_BODY_BYTES });
       const { status, headers, body } = toHttpError(mapped);

@@ -28,7 +28,11 @@ const MAX_FAILURES = 1000;
 /** The filter as the queries take it: GraphQL fills in a matcher's default operator, which its types cannot know. */
 const filterOf = (filter: GraphQLLogFilter): LogFilterInput => ({ ...filter, labels: (filter.labels ?? []).map((m) => ({ ...m, op: m.op ?? 'EQ' })) });
 
-const labelList = (record: Readonly<Record<string, string>> | undefined) => Object.entries(record ?? {}).map(([key, value]) => ({ key, value }));
+/** Labels by key, so that two entries with the same labels list them alike. */
+const labelList = (record: Readonly<Record<string, string>> | undefined) =>
+  Object.entries(record ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, value]) => ({ key, value }));
 
 export const resolvers: Resolvers = {
   Query: {

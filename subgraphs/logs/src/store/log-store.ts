@@ -7,7 +7,7 @@ import { HeimdallError, type ResiliencePolicy, heimdallError } from '@heimdall/s
 import type { VolumeSeries } from '../anomalies.js';
 import { LOG_LEVELS, type LogDocument, type LogLevel, parseLevel } from '../log-document.js';
 import { type LogCursor, type LogFilter, type LogPage, buildLogQuery, buildLogSearch, cursorAfter, logSort } from '../search-query.js';
-import { nanosToIso, nanosToMs } from '../timestamps.js';
+import { nanosToIso, nanosToMs, parseTimestamp } from '../timestamps.js';
 import { callElasticsearch, errorType, requestOptions } from './elasticsearch.js';
 import { WRITE_ALIAS } from './retention.js';
 
@@ -420,13 +420,15 @@ function toRecord(hit: estypes.SearchHit<LogDocument>): LogRecord[] {
   const source = hit._source;
   if (source === undefined || hit._id === undefined) return [];
   const sorted = hit.sort?.[0];
+  const time = typeof sorted === 'string' ? sorted : String(source.timestamp);
+  const nanos = parseTimestamp(time);
   const highlights = hit.highlight?.message;
   return [
     {
       ...source,
       id: typeof source.id === 'string' ? source.id : hit._id,
-      // The sort value is the time as one format, whatever precision the writer used.
-      timestamp: typeof sorted === 'string' ? sorted : String(source.timestamp),
+      // Nine fractional digits, whatever precision the writer used.
+      timestamp: nanos === undefined ? time : nanosToIso(nanos),
       level: parseLevel(String(source.level)) ?? 'INFO',
       message: typeof source.message === 'string' ? source.message : '',
       service: typeof source.service === 'string' ? source.service : 'unknown_service',
