@@ -8,7 +8,7 @@ import type { VolumeSeries } from '../anomalies.js';
 import { LOG_LEVELS, type LogDocument, type LogLevel, parseLevel } from '../log-document.js';
 import { type LogCursor, type LogFilter, type LogPage, buildLogQuery, buildLogSearch, cursorAfter, logSort } from '../search-query.js';
 import { nanosToIso, nanosToMs, parseTimestamp } from '../timestamps.js';
-import { callElasticsearch, errorType, requestOptions } from './elasticsearch.js';
+import { ElasticsearchRefusal, callElasticsearch, requestOptions } from './elasticsearch.js';
 import { WRITE_ALIAS } from './retention.js';
 
 /** A log entry as the store returns it; `highlights` only from searches with a text query. */
@@ -72,6 +72,9 @@ export interface LogStoreOptions {
   /** `_bulk` requests of one write in flight at once: Elasticsearch indexes one request on one thread. Default 4. */
   readonly bulkConcurrency?: number;
 }
+
+/** Entries as stored, without the label keys that only serve facets. */
+const SOURCE = { excludes: ['labelKeys'] };
 
 /** Counts are exact up to this many matches, then a lower bound (Elasticsearch's own default). */
 const TRACK_TOTAL_HITS = 10_000;
@@ -170,7 +173,7 @@ export class LogStore {
             index: this.alias,
             ...buildLogSearch(filter, { ...page, size: page.size + 1 }),
             track_total_hits: options.countTotal ? TRACK_TOTAL_HITS : false,
-            _source_excludes: ['labelKeys'],
+            _source: SOURCE,
           },
           requestOptions(signal),
         ),
@@ -351,7 +354,7 @@ export class LogStore {
         sort: logSort('OLDEST_FIRST'),
         size: MAX_TRACE_LOGS,
         track_total_hits: false,
-        _source_excludes: ['labelKeys'],
+        _source: SOURCE,
       },
     ]);
     const response = await this.read((s) => this.es.msearch<LogDocument>({ searches }, requestOptions(s)), signal);
@@ -372,7 +375,7 @@ export class LogStore {
             track_total_hits: false,
             query: { term: { service } },
             sort: [{ timestamp: { order: 'desc', format: 'strict_date_optional_time_nanos' } }],
-            _source_excludes: ['labelKeys'],
+            _source: SOURCE,
           },
           requestOptions(s),
         ),
@@ -395,8 +398,7 @@ export class LogStore {
 }
 
 function isTooComplex(error: unknown): boolean {
-  const causes = (error as { body?: { error?: { root_cause?: { type?: string }[] } } } | undefined)?.body?.error?.root_cause ?? [];
-  return errorType(error) === 'too_complex_to_determinize_exception' || causes.some((c) => c.type === 'too_complex_to_determinize_exception');
+  return error instanceof ElasticsearchRefusal && error.causes.includes('too_complex_to_determinize_exception');
 }
 
 function itemOutcome(result: estypes.BulkResponseItem | undefined): BulkOutcome {

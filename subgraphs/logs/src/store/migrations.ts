@@ -2,7 +2,8 @@
  * The Elasticsearch side of the shared migration runner. A migration is a JSON file in `elasticsearch/migrations/`
  * (`NNNN_name.json`): a list of requests `{ why, method, path, body | bodyFile, ignore }` sent in order. Every request
  * must be safe to send again (a crash between two of them re-runs the migration from its start): `ignore` names the
- * error types that mean "already done", such as `resource_already_exists_exception`.
+ * error types that mean "already done", such as `resource_already_exists_exception`; `when` sends a request only to
+ * an index whose field has a given type.
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -11,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@elastic/elasticsearch';
 import { z } from 'zod';
 import { type Migration, type MigrationTarget, type ResiliencePolicy, loadMigrations, runMigrations } from '@heimdall/shared';
-import { callElasticsearch, errorType, requestOptions } from './elasticsearch.js';
+import { ElasticsearchRefusal, callElasticsearch, errorType, requestOptions } from './elasticsearch.js';
 
 /** Index definitions shipped with Heimdall; `bodyFile`s are relative to it. */
 export const ELASTICSEARCH_DIR = join(import.meta.dirname, '..', '..', '..', '..', 'elasticsearch');
@@ -32,6 +33,8 @@ const requestSchema = z.strictObject({
   body: z.record(z.string(), z.unknown()).optional(),
   bodyFile: z.string().optional(),
   ignore: z.array(z.string()).optional(),
+  /** Send the request only if `field` of `index` is mapped with `type` (an index of an older mapping). */
+  when: z.strictObject({ index: z.string(), field: z.string(), type: z.string() }).optional(),
 });
 const migrationSchema = z.array(requestSchema).min(1);
 
@@ -105,6 +108,13 @@ export function elasticsearchMigrationTarget(es: Client, policy: ResiliencePolic
     return undefined;
   };
 
+  const mappedAs = async ({ index, field, type }: { index: string; field: string; type: string }) => {
+    const found = await call((signal) => es.indices.getFieldMapping({ index, fields: field }, { ...requestOptions(signal), ignore: [404] }));
+    const mapping = (found as Record<string, { mappings?: Record<string, { mapping?: Record<string, { type?: string }> }> } | undefined>)[index];
+    const leaf = field.split('.').at(-1)!;
+    return mapping?.mappings?.[field]?.mapping?.[leaf]?.type === type;
+  };
+
   return {
     async withLock(fn) {
       await ensureIndex();
@@ -136,6 +146,7 @@ export function elasticsearchMigrationTarget(es: Client, policy: ResiliencePolic
 
     async apply(migration) {
       for (const [i, request] of (await migrationRequests(migration, dir)).entries()) {
+        if (request.when !== undefined && !(await mappedAs(request.when))) continue;
         try {
           await call((signal) =>
             es.transport.request({ method: request.method, path: request.path, ...(request.body === undefined ? {} : { body: request.body }) }, requestOptions(signal)),
@@ -143,7 +154,8 @@ export function elasticsearchMigrationTarget(es: Client, policy: ResiliencePolic
         } catch (error) {
           const type = errorType(error);
           if (type !== undefined && request.ignore?.includes(type)) continue;
-          throw new Error(`${migration.name}, request ${i} (${request.method} ${request.path}) failed: ${(error as Error).message}`, { cause: error });
+          const detail = error instanceof ElasticsearchRefusal ? error.detail : (error as Error).message;
+          throw new Error(`${migration.name}, request ${i} (${request.method} ${request.path}) failed: ${detail}`, { cause: error });
         }
       }
       await call((signal) =>
