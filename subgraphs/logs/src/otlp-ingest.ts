@@ -44,8 +44,12 @@ export class OtlpLogWriter {
     const mapped = toLogDocuments(request, now);
     const outcomes = await this.batcher.add(mapped.documents.map(({ document }) => bulkDocument(document)));
     const refusals = new Map<string, number>();
-    for (const outcome of outcomes) if (outcome.kind === 'refused') refusals.set(outcome.reason, (refusals.get(outcome.reason) ?? 0) + 1);
-    const refused = outcomes.length - outcomes.filter((o) => o.kind === 'stored').length;
+    let refused = 0;
+    for (const outcome of outcomes) {
+      if (outcome.kind !== 'refused') continue;
+      refused++;
+      refusals.set(outcome.reason, (refusals.get(outcome.reason) ?? 0) + 1);
+    }
     this.metrics.stored.inc({ source: 'otlp' }, outcomes.length - refused);
     if (refused > 0) this.metrics.refused.inc({ source: 'otlp' }, refused);
     const messages = [...mapped.errors, ...[...refusals].map(([reason, count]) => `${count} ${count === 1 ? 'record' : 'records'} ${reason}`)];
