@@ -251,15 +251,18 @@ describe('the logs query API', () => {
         ...Array.from({ length: 60 }, (_, i) => ({ message: `사용자 ${1000 + i}${i % 2 === 0 ? '이' : '가'} 로그인했습니다 from 10.0.${i}.7` })),
         ...Array.from({ length: 40 }, (_, i) => ({ message: `주문 ord-${randomBytes(4).toString('hex')} 처리 시간 ${20 + i}ms` })),
       ];
-      await push(patterned, [...records, { message: 'disk full on /var' }], now - 50_000);
+      // Longer than message.keyword keeps (256 characters): read from the documents' sources.
+      const long = `긴 메시지 ${'가나다'.repeat(100)}`;
+      await push(patterned, [...records, { message: long }, { message: long }, { message: 'disk full on /var' }], now - 50_000);
       type Patterns = { logPatterns: { pattern: string; count: number; sample: string }[] };
       const answer = await eventually(
         () => service.graphql<Patterns>('query($f: LogFilter!) { logPatterns(filter: $f, limit: 5) { pattern count sample } }', { f: { services: [patterned], range: recentRange() } }),
-        (a) => (a.data?.logPatterns.reduce((n, p) => n + p.count, 0) ?? 0) === 101,
+        (a) => (a.data?.logPatterns.reduce((n, p) => n + p.count, 0) ?? 0) === 103,
       );
       expect(answer.data?.logPatterns.map(({ pattern, count }) => ({ pattern, count }))).toEqual([
         { pattern: '사용자 <*> 로그인했습니다 from <*>', count: 60 },
         { pattern: '주문 ord-<*> 처리 시간 <*>', count: 40 },
+        { pattern: long, count: 2 },
         { pattern: 'disk full on /var', count: 1 },
       ]);
     });

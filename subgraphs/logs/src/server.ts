@@ -130,10 +130,12 @@ export async function createServer(config: LogsConfig, deps: LogsDeps): Promise<
     },
   });
   await registerLogApiRoute(platform.app, { enqueue: (documents) => queue.enqueue(documents), logger });
-  const context: LogsContext = { store, queue, traceLogs: new TraceLogsLoader((keys) => store.traceLogs(keys)), limits: {
-    ...DEFAULT_QUERY_LIMITS,
-    maxRangeMs: config.LOGS_QUERY_MAX_RANGE_DAYS * 86_400_000,
-  } };
+  const context: LogsContext = {
+    store,
+    queue,
+    traceLogs: new TraceLogsLoader((keys) => store.traceLogs(keys)),
+    limits: { ...DEFAULT_QUERY_LIMITS, maxRangeMs: config.LOGS_QUERY_MAX_RANGE_DAYS * 86_400_000 },
+  };
   await serveSubgraphSchema(platform, buildSchema(), context);
   return platform;
 }

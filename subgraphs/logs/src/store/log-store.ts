@@ -268,20 +268,39 @@ export class LogStore {
     };
   }
 
-  /** The messages and times of the newest `size` matching entries, for pattern mining. */
+  /**
+   * The messages and times of the newest `size` matching entries, for pattern mining. Messages are read from the
+   * `message.keyword` doc values, columnar and cheap, rather than from each document's compressed source; only the
+   * messages too long for that field (over 256 characters) are then read from their sources.
+   */
   async recentMessages(filter: LogFilter, size: number, signal?: AbortSignal): Promise<{ message: string; timestamp: string }[]> {
     const response = await this.read(
       (s) =>
-        this.es.search<Pick<LogDocument, 'message'>>(
-          { index: this.alias, ...buildLogSearch(filter, { size, highlight: false }), track_total_hits: false, _source: ['message'] },
+        this.es.search(
+          { index: this.alias, ...buildLogSearch(filter, { size, highlight: false }), track_total_hits: false, _source: false, docvalue_fields: ['message.keyword'] },
           requestOptions(s),
         ),
       signal,
     );
-    return response.hits.hits.flatMap((hit) => {
+    const found = response.hits.hits.map((hit) => {
       const timestamp = hit.sort?.[0];
-      return typeof hit._source?.message === 'string' && typeof timestamp === 'string' ? [{ message: hit._source.message, timestamp }] : [];
+      const message = (hit.fields?.['message.keyword'] as unknown[] | undefined)?.[0];
+      return { id: hit._id, index: hit._index, timestamp: typeof timestamp === 'string' ? timestamp : undefined, message: typeof message === 'string' ? message : undefined };
     });
+    const long = found.filter((hit) => hit.message === undefined && hit.id !== undefined);
+    if (long.length > 0) {
+      const sources = await this.read(
+        (s) =>
+          this.es.search<Pick<LogDocument, 'message'>>(
+            { index: this.alias, size: long.length, track_total_hits: false, query: { ids: { values: long.map((hit) => hit.id!) } }, _source: ['message'] },
+            requestOptions(s),
+          ),
+        signal,
+      );
+      const messages = new Map(sources.hits.hits.map((hit) => [`${hit._index}/${hit._id}`, hit._source?.message]));
+      for (const hit of long) hit.message = messages.get(`${hit.index}/${hit.id}`);
+    }
+    return found.flatMap((hit) => (hit.message === undefined || hit.timestamp === undefined ? [] : [{ message: hit.message, timestamp: hit.timestamp }]));
   }
 
   /**
