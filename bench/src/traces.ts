@@ -16,9 +16,9 @@ import { createInterface } from 'node:readline';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { System } from '@heimdall/e2e/system';
 import { otlp } from '@heimdall/shared';
-import { makeCaller, serviceAuthHeaders } from '@heimdall/shared/testing';
 import { REPO_DIR, localStack } from '@heimdall/stack';
 import { type PrivateJaeger, startPrivateJaeger } from '@heimdall/traces/private-jaeger.fixtures';
+import { internalHeaders } from './credentials.js';
 
 const CLIENTS = 8;
 const SPANS_PER_REQUEST = 500;
@@ -90,19 +90,8 @@ function makeRequest(prefix: string, endMs: number, spansPerTrace = SPANS_PER_TR
   return toBinary(otlp.ExportTraceServiceRequestSchema, request);
 }
 
-/**
- * The internal token the gateway adds to a call (valid 60 s), minted at most every 30 s: a push as the gateway
- * forwards an agent's, a query as it forwards an admin's. Jaeger ignores it.
- */
-function tokenFor(role: 'agent' | 'admin'): () => Promise<Record<string, string>> {
-  let cached: { headers: Promise<Record<string, string>>; at: number } | undefined;
-  return () => {
-    if (cached === undefined || Date.now() - cached.at > 30_000) cached = { headers: serviceAuthHeaders(makeCaller([role])), at: Date.now() };
-    return cached.headers;
-  };
-}
-const agentHeaders = tokenFor('agent');
-const adminHeaders = tokenFor('admin');
+const agentHeaders = internalHeaders('agent');
+const adminHeaders = internalHeaders('admin');
 
 async function post(url: string, body: Uint8Array): Promise<void> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', ...(await agentHeaders()) }, body: Buffer.from(body) });

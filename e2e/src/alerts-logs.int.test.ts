@@ -1,22 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_DIR, localStack } from '@heimdall/stack';
+import { localStack } from '@heimdall/stack';
 import { System } from './system.js';
 
 const local = localStack(process.env);
 
-/**
- * Log conditions read the logs subgraph's query API of issue 10 (validateLogQuery, logSearch { total }). These tests
- * run once that API is part of this checkout: before it, the logs subgraph cannot answer them, whatever alerts does.
- */
-const LOGS_SCHEMA = readFileSync(join(REPO_DIR, 'subgraphs', 'logs', 'src', 'schema.graphql'), 'utf8');
-const logsApiInCheckout = LOGS_SCHEMA.includes('logSearch(') && LOGS_SCHEMA.includes('validateLogQuery(');
-
-describe.runIf(logsApiInCheckout)('an alert rule over real logs', () => {
+describe('an alert rule over real logs', () => {
   let system: System;
   let databaseName: string;
   const service = `e2e-payments-${randomUUID().slice(0, 8)}`;
@@ -29,7 +20,7 @@ describe.runIf(logsApiInCheckout)('an alert rule over real logs', () => {
   const query = async <T>(text: string, variables: Record<string, unknown> = {}) => {
     const response = await fetch(`${system.gateway!.service.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(await system.authHeaders(['editor'])) },
       body: JSON.stringify({ query: text, variables }),
     });
     return (await response.json()) as { data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] };
@@ -39,7 +30,7 @@ describe.runIf(logsApiInCheckout)('an alert rule over real logs', () => {
     const now = BigInt(Date.now()) * 1_000_000n;
     const response = await fetch(`${system.otlpUrl}/v1/logs`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(await system.authHeaders(['agent'])) },
       body: JSON.stringify({
         resourceLogs: [
           {

@@ -35,6 +35,8 @@ export interface TokenOptions {
  */
 export class System {
   readonly tag = `e2e-${randomUUID().slice(0, 8)}`;
+  // Under this system's tag, so removing its Redis keys removes its log queue with them.
+  readonly logsQueue = `${this.tag}:logs`;
   readonly consul: ConsulClient;
   readonly clickhouse;
   readonly elasticsearch: Elasticsearch;
@@ -120,6 +122,8 @@ export class System {
       REDIS_URL: this.local.endpoints.redisUrl,
       // The alerts subgraph's BullMQ keys (evaluation schedules, state changes): this system's own.
       QUEUE_PREFIX: this.tag,
+      // The log API's queue of this system alone: another system's (or the local service's) indexer never takes it.
+      LOGS_QUEUE_STREAM: this.logsQueue,
       ...testServiceAuthEnv(),
       JWT_PUBLIC_KEY_FILE: this.keys.publicKeyFile,
       JWT_ISSUER,
@@ -141,6 +145,7 @@ export class System {
         platform = await createLogs(loadConfig(logsEnvSchema, env), {
           consul: this.consul,
           elasticsearch: this.elasticsearch,
+          redis: this.redis,
         });
         break;
       case 'traces':

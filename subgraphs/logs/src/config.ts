@@ -1,10 +1,39 @@
 import { z } from 'zod';
-import { serviceEnvSchema } from '@heimdall/shared';
+import { positiveInt, serviceEnvSchema } from '@heimdall/shared';
+
+/** An Elasticsearch size such as 50gb or 512mb. */
+const byteSize = () => z.string().regex(/^\d+(b|kb|mb|gb|tb)$/, 'a size such as 50gb');
+/** An Elasticsearch time value such as 1d or 12h. */
+const timeValue = () => z.string().regex(/^\d+(s|m|h|d)$/, 'a time such as 1d or 12h');
 
 export const logsEnvSchema = serviceEnvSchema(8002).extend({
   ELASTICSEARCH_URL: z.url().default('http://127.0.0.1:9200'),
   ELASTICSEARCH_USERNAME: z.string().min(1).optional(),
   ELASTICSEARCH_PASSWORD: z.string().optional(),
+  /** Primary shards of each new logs index (SPEC §5: 1 locally, 3 in production). */
+  LOGS_INDEX_SHARDS: positiveInt().default(1),
+  /** Replicas of each new logs index (SPEC §5: 0 locally, 1 in production). */
+  LOGS_INDEX_REPLICAS: z.coerce.number().int().min(0).default(0),
+  /** Entries are deleted this many days after the newest entry of their index (SPEC §5: 90). */
+  LOGS_RETENTION_DAYS: positiveInt().default(90),
+  /** The write index rolls over once it is this old... */
+  LOGS_ROLLOVER_MAX_AGE: timeValue().default('1d'),
+  /** ...or once one of its primary shards is this large. */
+  LOGS_ROLLOVER_MAX_PRIMARY_SHARD_SIZE: byteSize().default('50gb'),
+  /** Without ILM, how often Heimdall checks rollover and retention itself, in seconds. */
+  LOGS_RETENTION_INTERVAL_SECONDS: positiveInt().default(300),
+  /** Longest range one log query may cover, in days. */
+  LOGS_QUERY_MAX_RANGE_DAYS: positiveInt().default(90),
+  /** Bytes of OTLP log documents that may wait for their bulk write; a push beyond gets 429 + Retry-After. */
+  LOGS_INGEST_MAX_PENDING_BYTES: positiveInt().default(64 * 1024 * 1024),
+  /** Redis holding the queue of `POST /api/v1/logs`; it should run with AOF (see README). */
+  REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  /** The Redis stream of accepted API entries; its dead letters and counters use it as a prefix. */
+  LOGS_QUEUE_STREAM: z.string().regex(/^[\w:.-]+$/, 'letters, digits, ":", ".", "-" or "_"').default('heimdall:logs:entries'),
+  /** Accepted entries not yet indexed beyond which `POST /api/v1/logs` answers 503 + Retry-After. */
+  LOGS_QUEUE_MAX_ENTRIES: positiveInt().default(500_000),
+  /** How long an entry delivered to an indexer may stay unacknowledged before another indexer takes it over, in ms. */
+  LOGS_QUEUE_CLAIM_IDLE_MS: positiveInt().default(30_000),
 });
 
 export type LogsConfig = z.output<typeof logsEnvSchema>;

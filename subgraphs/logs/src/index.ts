@@ -1,2 +1,3 @@
 export { logsEnvSchema, type LogsConfig } from './config.js';
-export { createServer, SERVICE_NAME } from './server.js';
+export { queueKeys } from './queue/log-queue.js';
+export { createServer, type LogsDeps, SERVICE_NAME } from './server.js';

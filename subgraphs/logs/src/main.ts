@@ -1,4 +1,5 @@
 import { Client } from '@elastic/elasticsearch';
+import { Redis } from 'ioredis';
 import { ConsulClient, loadConfigOrExit, runUntilSignalled } from '@heimdall/shared';
 import { logsEnvSchema } from './config.js';
 import { createServer } from './server.js';
@@ -10,5 +11,9 @@ const elasticsearch = new Client({
     ? {}
     : { auth: { username: config.ELASTICSEARCH_USERNAME, password: config.ELASTICSEARCH_PASSWORD ?? '' } }),
 });
-const platform = await createServer(config, { consul: new ConsulClient(config.CONSUL_URL), elasticsearch });
-await runUntilSignalled(platform.service, { host: config.HOST, port: config.PORT }, platform.logger, () => elasticsearch.close());
+const redis = new Redis(config.REDIS_URL);
+const platform = await createServer(config, { consul: new ConsulClient(config.CONSUL_URL), elasticsearch, redis });
+await runUntilSignalled(platform.service, { host: config.HOST, port: config.PORT }, platform.logger, async () => {
+  await elasticsearch.close();
+  await redis.quit();
+});

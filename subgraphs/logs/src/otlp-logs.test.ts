@@ -58,6 +58,14 @@ describe('severity of an OTLP record', () => {
     const doc = only(makeRequest([makeRecord({ severityNumber: otlp.SeverityNumber.WARN2, severityText: 'Warning' })]));
     expect(doc).toMatchObject({ level: 'WARN', severityText: 'Warning', severityNumber: 14 });
   });
+
+  it('drops a severity number OTLP does not define, so the store does not refuse the record for it, and says so', () => {
+    const result = toLogDocuments(makeRequest([makeRecord({ severityNumber: 300 as otlp.SeverityNumber, severityText: 'warning' })]), NOW);
+    expect(result.documents[0]?.document).toMatchObject({ level: 'WARN', severityText: 'warning' });
+    expect(result.documents[0]?.document).not.toHaveProperty('severityNumber');
+    expect(result.rejected).toBe(0);
+    expect(result.errors).toEqual(['severityNumber must be 1-24; other values were dropped and the severity text decided the level']);
+  });
 });
 
 describe('an OTLP record as a document', () => {

@@ -73,7 +73,7 @@ export function toLogDocuments(request: ExportLogsServiceRequest, now: number): 
           timestamp: nanosToIso(nanos),
           level: severityLevel(record.severityNumber, record.severityText),
           ...(record.severityText === '' ? {} : { severityText: record.severityText }),
-          ...(record.severityNumber === otlp.SeverityNumber.UNSPECIFIED ? {} : { severityNumber: record.severityNumber }),
+          ...severityNumberOf(record.severityNumber, errors),
           message: body === undefined ? record.eventName : text(body),
           service,
           ...optionalId('traceId', record.traceId, TRACE_ID_BYTES, errors),
@@ -127,6 +127,17 @@ export function severityLevel(severityNumber: otlp.SeverityNumber, severityText:
     return severityNumber < otlp.SeverityNumber.DEBUG ? 'DEBUG' : LOG_LEVELS[Math.floor((severityNumber - otlp.SeverityNumber.DEBUG) / 4)]!;
   }
   return levelFromSeverityText(severityText) ?? 'INFO';
+}
+
+/**
+ * The severity number when it is one OTLP defines (1–24). Another value (from a newer or broken sender) is left
+ * out: the text decides the level, and Elasticsearch's byte field would refuse the whole record for it.
+ */
+function severityNumberOf(severityNumber: otlp.SeverityNumber, errors: Set<string>): { severityNumber?: number } {
+  if (severityNumber === otlp.SeverityNumber.UNSPECIFIED) return {};
+  if (severityNumber >= otlp.SeverityNumber.TRACE && severityNumber <= otlp.SeverityNumber.FATAL4) return { severityNumber };
+  errors.add('severityNumber must be 1-24; other values were dropped and the severity text decided the level');
+  return {};
 }
 
 function optionalId<K extends 'traceId' | 'spanId'>(field: K, bytes: Uint8Array, size: number, errors: Set<string>): { [F in K]?: string } {

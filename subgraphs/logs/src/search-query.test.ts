@@ -193,9 +193,15 @@ describe('log search query', () => {
 describe('log search pages', () => {
   it('sorts newest first with the id as tiebreaker and highlights the message', () => {
     const search = buildLogSearch(filterOf(), { size: 50 });
-    expect(search.sort).toEqual([{ timestamp: { order: 'desc', format: 'strict_date_optional_time_nanos' } }, { id: { order: 'desc' } }]);
+    expect(search.sort).toEqual([{ timestamp: { order: 'desc', format: 'strict_date_optional_time_nanos' } }, { id: { order: 'desc', unmapped_type: 'keyword' } }]);
     expect(search.highlight).toMatchObject({ pre_tags: ['<em>'], post_tags: ['</em>'], encoder: 'html' });
     expect(search).not.toHaveProperty('search_after');
+  });
+
+  it('sorts oldest first, id ascending, when asked, and leaves highlights out when not wanted', () => {
+    const search = buildLogSearch(filterOf(), { size: 50, order: 'OLDEST_FIRST', highlight: false });
+    expect(search.sort).toEqual([{ timestamp: { order: 'asc', format: 'strict_date_optional_time_nanos' } }, { id: { order: 'asc', unmapped_type: 'keyword' } }]);
+    expect(search).not.toHaveProperty('highlight');
   });
 
   it('continues after a cursor that survives a round trip through the client', () => {

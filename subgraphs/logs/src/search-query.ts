@@ -237,16 +237,19 @@ function textQuery(node: QueryNode): Query {
 /** How many indexed words a prefix may stand for (Elasticsearch's default for match_bool_prefix). */
 const PREFIX_EXPANSIONS = 50;
 
+export type LogOrder = 'NEWEST_FIRST' | 'OLDEST_FIRST';
+
 /**
- * Newest first, then by id: timestamps tie (several entries per millisecond, or per nanosecond from agents that
- * round), and `search_after` needs a total order to page without skipping or repeating. The `id` keyword
- * stands in for `_id`, which Elasticsearch 9 does not sort on without fielddata. Timestamps come back as
- * RFC 3339 strings so that cursors keep the nanoseconds.
+ * By time (newest first unless asked otherwise), then by id: timestamps tie (several entries per millisecond, or
+ * per nanosecond from agents that round), and `search_after` needs a total order to page without skipping or
+ * repeating. The `id` keyword stands in for `_id`, which Elasticsearch 9 does not sort on without fielddata.
+ * Timestamps come back as RFC 3339 strings so that cursors keep the nanoseconds.
  */
-export const LOG_SORT: estypes.SortCombinations[] = [
-  { timestamp: { order: 'desc', format: 'strict_date_optional_time_nanos' } },
-  { id: { order: 'desc' } },
-];
+export function logSort(order: LogOrder = 'NEWEST_FIRST'): estypes.SortCombinations[] {
+  const direction = order === 'NEWEST_FIRST' ? 'desc' : 'asc';
+  // unmapped_type: an index written before `id` was mapped (the first local stacks') sorts instead of failing.
+  return [{ timestamp: { order: direction, format: 'strict_date_optional_time_nanos' } }, { id: { order: direction, unmapped_type: 'keyword' } }];
+}
 
 /**
  * The whole message with the matched words in `<em>`…`</em>`. The html encoder escapes the message's own
@@ -286,18 +289,27 @@ export function decodeCursor(text: string): LogCursor | undefined {
   return { timestamp, id };
 }
 
-/** The cursor after a hit, from the sort values LOG_SORT makes Elasticsearch return. */
+/** The cursor after a hit, from the sort values logSort makes Elasticsearch return. */
 export function cursorAfter(sort: estypes.SortResults | undefined): LogCursor | undefined {
   const [timestamp, id] = sort ?? [];
   return typeof timestamp === 'string' && typeof id === 'string' ? { timestamp, id } : undefined;
 }
 
+/** One page of a search: how many entries, in which order, from where, and whether to highlight the message. */
+export interface LogPage {
+  readonly size: number;
+  readonly after?: LogCursor;
+  readonly order?: LogOrder;
+  /** Default true. */
+  readonly highlight?: boolean;
+}
+
 /** The body of one page of a search: query, order, highlight and where to start. */
-export function buildLogSearch(filter: LogFilter, page: { size: number; after?: LogCursor }) {
+export function buildLogSearch(filter: LogFilter, page: LogPage) {
   return {
     query: buildLogQuery(filter),
-    sort: LOG_SORT,
-    highlight: LOG_HIGHLIGHT,
+    sort: logSort(page.order),
+    ...(page.highlight === false ? {} : { highlight: LOG_HIGHLIGHT }),
     size: page.size,
     ...(page.after === undefined ? {} : { search_after: [page.after.timestamp, page.after.id] }),
   } satisfies Partial<estypes.SearchRequest>;

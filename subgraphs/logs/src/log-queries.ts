@@ -1,0 +1,164 @@
+/**
+ * The query API of the logs subgraph, between the GraphQL arguments and the store: arguments checked (errors as
+ * BAD_USER_INPUT naming the field, with the position for a query's syntax), limits applied, answers shaped.
+ */
+import { heimdallError } from '@heimdall/shared';
+import { findVolumeAnomalies } from './anomalies.js';
+import { formatInterval, intervalFor, parseInterval } from './intervals.js';
+import { type LogPattern, minePatterns } from './patterns.js';
+import { type LogFilter, type LogFilterInput, type LogOrder, type LogQueryLimits, decodeCursor, encodeCursor, parseLogFilter } from './search-query.js';
+import { type HistogramBucket, type LogFacets, type LogRecord, type LogStore, bucketTime } from './store/index.js';
+import { nanosToMs, parseTimestamp } from './timestamps.js';
+
+export interface QueryLimits extends LogQueryLimits {
+  /** Entries one page or list may hold. */
+  readonly maxPage: number;
+  /** Buckets one histogram may hold. */
+  readonly maxBuckets: number;
+  /** Newest matching messages `logPatterns` mines. */
+  readonly patternSample: number;
+}
+
+export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxRangeMs: 90 * 86_400_000, maxPage: 1_000, maxBuckets: 1_500, patternSample: 10_000 };
+
+const AUTO_BUCKETS = 60;
+const MAX_FACETS = 100;
+const MAX_PATTERNS = 100;
+const DAY_MS = 86_400_000;
+/** Volume anomalies: the longest range judged, the widths of its buckets, and the baseline before it. */
+const ANOMALY_MAX_RANGE_MS = 7 * DAY_MS;
+const ANOMALY_MIN_BUCKET_MS = 60_000;
+const ANOMALY_MAX_BUCKET_MS = 3 * 3_600_000;
+const BASELINE_DAYS = 7;
+const TRAILING_BUCKETS = 24;
+
+/** A checked filter, or BAD_USER_INPUT naming the field at fault (and the position, for the query). */
+export function checkedFilter(input: LogFilterInput, limits: LogQueryLimits): LogFilter {
+  const parsed = parseLogFilter(input, limits);
+  if (parsed.ok) return parsed.filter;
+  throw heimdallError('BAD_USER_INPUT', {
+    message: parsed.message,
+    details: { field: parsed.field, ...(parsed.position === undefined ? {} : { position: parsed.position }) },
+  });
+}
+
+function page(requested: number | null | undefined, fallback: number, max: number, field: string): number {
+  const size = requested ?? fallback;
+  if (size < 0 || size > max) throw heimdallError('BAD_USER_INPUT', { message: `${field}: must be between 0 and ${max}`, details: { field } });
+  return size;
+}
+
+export interface LogSearchAnswer {
+  readonly entries: LogRecord[];
+  readonly total: number;
+  readonly totalRelation: 'EXACT' | 'AT_LEAST';
+  readonly cursor: string | null;
+}
+
+export async function logSearch(
+  store: LogStore,
+  args: { filter: LogFilterInput; first?: number | null; after?: string | null; order?: LogOrder | null },
+  limits: QueryLimits,
+): Promise<LogSearchAnswer> {
+  const filter = checkedFilter(args.filter, limits);
+  const size = page(args.first, 50, limits.maxPage, 'first');
+  const after = args.after === undefined || args.after === null ? undefined : decodeCursor(args.after);
+  if (args.after !== undefined && args.after !== null && after === undefined) {
+    throw heimdallError('BAD_USER_INPUT', { message: 'after: not a cursor of logSearch', details: { field: 'after' } });
+  }
+  const found = await store.search(filter, { size, order: args.order ?? 'NEWEST_FIRST', ...(after === undefined ? {} : { after }) }, { countTotal: true });
+  return {
+    entries: found.entries,
+    total: found.total,
+    totalRelation: found.totalExact ? 'EXACT' : 'AT_LEAST',
+    cursor: found.next === undefined ? null : encodeCursor(found.next),
+  };
+}
+
+/** `logs(filter, limit)` and `logsByService`: newest first, without highlights or counting. */
+export async function listLogs(store: LogStore, filter: LogFilterInput, limit: number, limits: QueryLimits): Promise<LogRecord[]> {
+  const checked = checkedFilter(filter, limits);
+  const size = page(limit, 100, limits.maxPage, 'limit');
+  return (await store.search(checked, { size, highlight: false }, { countTotal: false })).entries;
+}
+
+export interface HistogramAnswer {
+  readonly interval: string;
+  readonly buckets: HistogramBucket[];
+}
+
+/** The bucket width asked for, or about 60 over the range; LIMIT_EXCEEDED when it makes too many buckets. */
+function histogramInterval(filter: LogFilter, interval: string | null | undefined, limits: QueryLimits): number {
+  const rangeMs = nanosToMs(filter.range.to - filter.range.from);
+  if (interval === undefined || interval === null) return intervalFor(rangeMs, AUTO_BUCKETS);
+  const ms = parseInterval(interval);
+  if (ms === undefined) throw heimdallError('BAD_USER_INPUT', { message: 'interval: must be a duration such as 30s, 5m, 1h or 1d', details: { field: 'interval' } });
+  if (rangeMs / ms > limits.maxBuckets) {
+    throw heimdallError('LIMIT_EXCEEDED', {
+      message: `interval: ${interval} makes ${Math.ceil(rangeMs / ms)} buckets over the range; at most ${limits.maxBuckets}`,
+      details: { field: 'interval' },
+    });
+  }
+  return ms;
+}
+
+export async function logHistogram(store: LogStore, filterInput: LogFilterInput, interval: string | null | undefined, limits: QueryLimits): Promise<HistogramAnswer> {
+  const filter = checkedFilter(filterInput, limits);
+  const ms = histogramInterval(filter, interval, limits);
+  return { interval: formatInterval(ms), buckets: await store.histogram(filter, ms) };
+}
+
+export async function logFacets(store: LogStore, filterInput: LogFilterInput, limit: number | null | undefined, limits: QueryLimits): Promise<LogFacets> {
+  return store.facets(checkedFilter(filterInput, limits), page(limit, 10, MAX_FACETS, 'limit'));
+}
+
+export async function logPatterns(store: LogStore, filterInput: LogFilterInput, limit: number | null | undefined, limits: QueryLimits): Promise<LogPattern[]> {
+  const filter = checkedFilter(filterInput, limits);
+  const size = page(limit, 20, MAX_PATTERNS, 'limit');
+  return minePatterns(await store.recentMessages(filter, limits.patternSample)).slice(0, size);
+}
+
+export interface VolumeAnomalyAnswer {
+  readonly service: string;
+  readonly level: string;
+  readonly timestamp: string;
+  readonly interval: string;
+  readonly count: number;
+  readonly expected: number;
+  readonly score: number;
+  readonly direction: 'SPIKE' | 'DROP';
+  readonly baseline: 'SAME_TIME_OF_DAY' | 'TRAILING';
+}
+
+/**
+ * Buckets of about a 60th of the range (1 minute to 3 hours, widths that divide a day), judged against the same
+ * buckets on the previous 7 days, or the 24 buckets just before.
+ */
+export async function logVolumeAnomalies(store: LogStore, service: string, range: { from: string; to: string }): Promise<VolumeAnomalyAnswer[]> {
+  const fromNanos = parseTimestamp(range.from);
+  const toNanos = parseTimestamp(range.to);
+  if (fromNanos === undefined) throw heimdallError('BAD_USER_INPUT', { message: 'range.from: must be an RFC 3339 time with a zone', details: { field: 'range.from' } });
+  if (toNanos === undefined) throw heimdallError('BAD_USER_INPUT', { message: 'range.to: must be an RFC 3339 time with a zone', details: { field: 'range.to' } });
+  const rangeMs = nanosToMs(toNanos - fromNanos);
+  if (rangeMs <= 0) throw heimdallError('BAD_USER_INPUT', { message: 'range: from must be before to', details: { field: 'range' } });
+  if (rangeMs > ANOMALY_MAX_RANGE_MS) throw heimdallError('BAD_USER_INPUT', { message: 'range: must be at most 7 days long', details: { field: 'range' } });
+  const bucketMs = Math.min(intervalFor(rangeMs, AUTO_BUCKETS, ANOMALY_MIN_BUCKET_MS), ANOMALY_MAX_BUCKET_MS);
+  const from = Math.floor(nanosToMs(fromNanos) / bucketMs) * bucketMs;
+  const to = Math.ceil(nanosToMs(toNanos) / bucketMs) * bucketMs;
+  const windows = [
+    { from: from - TRAILING_BUCKETS * bucketMs, to },
+    ...Array.from({ length: BASELINE_DAYS }, (_, k) => ({ from: from - (k + 1) * DAY_MS, to: to - (k + 1) * DAY_MS })),
+  ];
+  const series = await store.volume(service, windows, bucketMs);
+  return findVolumeAnomalies(series, { range: { from, to }, bucketMs, days: BASELINE_DAYS, trailingBuckets: TRAILING_BUCKETS }).map((a) => ({
+    service: a.service,
+    level: a.level,
+    timestamp: bucketTime(a.start),
+    interval: formatInterval(bucketMs),
+    count: a.count,
+    expected: a.expected,
+    score: a.score,
+    direction: a.direction,
+    baseline: a.baseline,
+  }));
+}

@@ -1,0 +1,28 @@
+export { callElasticsearch, requestOptions } from './elasticsearch.js';
+export {
+  type BulkDocument,
+  type BulkOutcome,
+  type FacetCount,
+  type HistogramBucket,
+  type LogFacets,
+  type LogRecord,
+  LogStore,
+  type LogStoreOptions,
+  MAX_TRACE_LOGS,
+  type SearchPage,
+  type TraceKey,
+  bucketTime,
+  bulkDocument,
+  refusalReason,
+} from './log-store.js';
+export { ELASTICSEARCH_DIR, MIGRATIONS_DIR, MIGRATIONS_INDEX, TEMPLATE_FILE, elasticsearchMigrationTarget, migrate, migrationRequests } from './migrations.js';
+export {
+  ILM_POLICY,
+  LogRetention,
+  type RetentionMode,
+  type RetentionOptions,
+  type RetentionRun,
+  SETTINGS_TEMPLATE,
+  WRITE_ALIAS,
+  scheduleRetention,
+} from './retention.js';

@@ -1,0 +1,482 @@
+/**
+ * The logs store: the only place that calls Elasticsearch for entries (bulk writes and every read), each call
+ * through a resilience policy with its abort signal.
+ */
+import type { Client, estypes } from '@elastic/elasticsearch';
+import { HeimdallError, type ResiliencePolicy, heimdallError } from '@heimdall/shared';
+import type { VolumeSeries } from '../anomalies.js';
+import { LOG_LEVELS, type LogDocument, type LogLevel, parseLevel } from '../log-document.js';
+import { type LogCursor, type LogFilter, type LogPage, buildLogQuery, buildLogSearch, cursorAfter, logSort } from '../search-query.js';
+import { nanosToIso, nanosToMs, parseTimestamp } from '../timestamps.js';
+import { ElasticsearchRefusal, callElasticsearch, requestOptions } from './elasticsearch.js';
+import { WRITE_ALIAS } from './retention.js';
+
+/** A log entry as the store returns it; `highlights` only from searches with a text query. */
+export type LogRecord = LogDocument & { readonly highlights?: readonly string[] };
+
+/** One document ready for `_bulk`: its id and its source as JSON, serialised once when it arrived. */
+export interface BulkDocument {
+  readonly id: string;
+  readonly source: string;
+}
+
+/**
+ * What became of one document of a bulk write: stored (created now or before: a conflict on its id means a
+ * retry of something stored), refused for good (it does not fit the mapping) or to be tried again later.
+ */
+export type BulkOutcome =
+  | { readonly kind: 'stored' }
+  | { readonly kind: 'refused'; readonly reason: string }
+  | { readonly kind: 'retry'; readonly retryAfterSeconds: number };
+
+export interface SearchPage {
+  readonly entries: LogRecord[];
+  readonly total: number;
+  /** Whether `total` is exact; past 10,000 it is a lower bound. */
+  readonly totalExact: boolean;
+  /** Where the next page starts; absent on the last page. */
+  readonly next?: LogCursor;
+}
+
+export interface HistogramBucket {
+  /** Start of the bucket, epoch ms. */
+  readonly start: number;
+  readonly count: number;
+  readonly levels: { readonly level: LogLevel; readonly count: number }[];
+}
+
+export interface FacetCount {
+  readonly value: string;
+  readonly count: number;
+}
+
+export interface LogFacets {
+  readonly services: FacetCount[];
+  readonly levels: FacetCount[];
+  readonly labels: { readonly key: string; readonly count: number; readonly values: FacetCount[] }[];
+}
+
+/** Entries of one trace, or of one span when `spanId` is given. */
+export interface TraceKey {
+  readonly traceId: string;
+  readonly spanId?: string;
+}
+
+export interface LogStoreOptions {
+  /** The alias searched and written. Default `logs`. */
+  readonly alias?: string;
+  /** Documents per `_bulk` request. Default 1,000. */
+  readonly bulkDocs?: number;
+  /** Bytes per `_bulk` request. Default 5 MiB. */
+  readonly bulkBytes?: number;
+  /** `_bulk` requests of one write in flight at once: Elasticsearch indexes one request on one thread. Default 4. */
+  readonly bulkConcurrency?: number;
+}
+
+/** Entries as stored, without the label keys that only serve facets. */
+const SOURCE = { excludes: ['labelKeys'] };
+
+/** Counts are exact up to this many matches, then a lower bound (Elasticsearch's own default). */
+const TRACK_TOTAL_HITS = 10_000;
+/** Entries of one trace or span a federated `logs` field returns, oldest first. */
+export const MAX_TRACE_LOGS = 1_000;
+
+/** The source of a document as stored, plus the list of its label keys that `logFacets` aggregates on. */
+export function bulkDocument(document: LogDocument): BulkDocument {
+  return { id: document.id, source: JSON.stringify({ ...document, labelKeys: Object.keys(document.labels) }) };
+}
+
+export class LogStore {
+  private readonly alias: string;
+  private readonly bulkDocs: number;
+  private readonly bulkBytes: number;
+  private readonly bulkConcurrency: number;
+
+  constructor(
+    private readonly es: Client,
+    private readonly policies: { readonly read: ResiliencePolicy; readonly write: ResiliencePolicy },
+    options: LogStoreOptions = {},
+  ) {
+    this.alias = options.alias ?? WRITE_ALIAS;
+    this.bulkDocs = options.bulkDocs ?? 1_000;
+    this.bulkBytes = options.bulkBytes ?? 5 * 1024 * 1024;
+    this.bulkConcurrency = options.bulkConcurrency ?? 4;
+  }
+
+  async ping(signal: AbortSignal): Promise<void> {
+    // `GET /` is not served by every distribution (SPEC §12): cluster health is the probe.
+    const health = await this.es.cluster.health({}, requestOptions(signal));
+    if (health.status === 'red') throw new Error('cluster health is red');
+  }
+
+  /**
+   * Creates each document under its id (`op_type: create`), in `_bulk` requests of bounded size sent side by side.
+   * Resolves once Elasticsearch has acknowledged every request, with each document's outcome in order. Nothing is
+   * refreshed: an acknowledged document is durable (its shard's translog is synced before the answer) and becomes
+   * searchable with the index's next refresh (5 s).
+   */
+  async bulkCreate(documents: readonly BulkDocument[]): Promise<BulkOutcome[]> {
+    const outcomes: BulkOutcome[] = new Array<BulkOutcome>(documents.length);
+    const chunks = this.chunks(documents);
+    for (let i = 0; i < chunks.length; i += this.bulkConcurrency) {
+      await Promise.all(chunks.slice(i, i + this.bulkConcurrency).map((chunk) => this.bulkChunk(documents, chunk, outcomes)));
+    }
+    return outcomes;
+  }
+
+  private chunks(documents: readonly BulkDocument[]): { start: number; end: number }[] {
+    const chunks: { start: number; end: number }[] = [];
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i < documents.length; i++) {
+      bytes += documents[i]!.source.length;
+      if (i + 1 - start >= this.bulkDocs || bytes >= this.bulkBytes) {
+        chunks.push({ start, end: i + 1 });
+        start = i + 1;
+        bytes = 0;
+      }
+    }
+    if (start < documents.length) chunks.push({ start, end: documents.length });
+    return chunks;
+  }
+
+  private async bulkChunk(documents: readonly BulkDocument[], { start, end }: { start: number; end: number }, outcomes: BulkOutcome[]): Promise<void> {
+    const operations: string[] = [];
+    for (let i = start; i < end; i++) operations.push(`{"create":{"_id":${JSON.stringify(documents[i]!.id)}}}`, documents[i]!.source);
+    let response: estypes.BulkResponse;
+    try {
+      // Idempotent: a repeated create of the same id is a conflict, which counts as stored.
+      // require_alias: a missing alias must fail the write, not become an index of that name that no rollover can follow.
+      response = await callElasticsearch(
+        this.policies.write,
+        (signal) => this.es.bulk({ index: this.alias, require_alias: true, operations }, requestOptions(signal)),
+        { idempotent: true },
+      );
+    } catch (error) {
+      // Elasticsearch down, slow or shedding load: these documents wait for another try. Anything else is a bug
+      // of ours (a request the cluster cannot read), whose text must not reach a client.
+      if (!(error instanceof HeimdallError && error.code === 'UNAVAILABLE')) throw heimdallError('INTERNAL', { cause: error });
+      for (let i = start; i < end; i++) outcomes[i] = { kind: 'retry', retryAfterSeconds: error.retryAfterSeconds ?? 1 };
+      return;
+    }
+    response.items.forEach((item, k) => {
+      outcomes[start + k] = itemOutcome(item.create);
+    });
+  }
+
+  /** One page of entries matching `filter`, with the total when `countTotal`. */
+  async search(filter: LogFilter, page: LogPage, options: { countTotal: boolean; signal?: AbortSignal }): Promise<SearchPage> {
+    const response = await this.read(
+      (signal) =>
+        this.es.search<LogDocument>(
+          {
+            index: this.alias,
+            ...buildLogSearch(filter, { ...page, size: page.size + 1 }),
+            track_total_hits: options.countTotal ? TRACK_TOTAL_HITS : false,
+            _source: SOURCE,
+          },
+          requestOptions(signal),
+        ),
+      options.signal,
+    );
+    const hits = response.hits.hits;
+    const shown = hits.slice(0, page.size);
+    const next = hits.length > page.size ? cursorAfter(shown.at(-1)?.sort) : undefined;
+    const total = response.hits.total;
+    return {
+      entries: shown.flatMap(toRecord),
+      total: typeof total === 'object' ? total.value : (total ?? shown.length),
+      totalExact: typeof total === 'object' ? total.relation === 'eq' : true,
+      ...(next === undefined ? {} : { next }),
+    };
+  }
+
+  /** Counts per bucket of `intervalMs` and per level over the filter's range, empty buckets included. */
+  async histogram(filter: LogFilter, intervalMs: number, signal?: AbortSignal): Promise<HistogramBucket[]> {
+    const from = nanosToMs(filter.range.from);
+    const to = nanosToMs(filter.range.to);
+    const response = await this.read(
+      (s) =>
+        this.es.search(
+          {
+            index: this.alias,
+            size: 0,
+            track_total_hits: false,
+            query: buildLogQuery(filter),
+            aggs: {
+              buckets: {
+                date_histogram: {
+                  field: 'timestamp',
+                  fixed_interval: `${intervalMs}ms`,
+                  min_doc_count: 0,
+                  extended_bounds: { min: from, max: to - 1 },
+                },
+                aggs: { levels: { terms: { field: 'level', size: LOG_LEVELS.length } } },
+              },
+            },
+          },
+          requestOptions(s),
+        ),
+      signal,
+    );
+    return histogramBuckets(response.aggregations?.buckets);
+  }
+
+  /** The most frequent services, levels, label keys and each key's values among the matching entries. */
+  async facets(filter: LogFilter, size: number, signal?: AbortSignal): Promise<LogFacets> {
+    const query = buildLogQuery(filter);
+    const first = await this.read(
+      (s) =>
+        this.es.search(
+          {
+            index: this.alias,
+            size: 0,
+            track_total_hits: false,
+            query,
+            aggs: {
+              services: { terms: { field: 'service', size } },
+              levels: { terms: { field: 'level', size: LOG_LEVELS.length } },
+              labelKeys: { terms: { field: 'labelKeys', size } },
+            },
+          },
+          requestOptions(s),
+        ),
+      signal,
+    );
+    const keys = termCounts(first.aggregations?.labelKeys);
+    const values =
+      keys.length === 0
+        ? undefined
+        : await this.read(
+            (s) =>
+              this.es.search(
+                {
+                  index: this.alias,
+                  size: 0,
+                  track_total_hits: false,
+                  query,
+                  aggs: Object.fromEntries(keys.map((key, i) => [`k${i}`, { terms: { field: `labels.${key.value}`, size } }])),
+                },
+                requestOptions(s),
+              ),
+            signal,
+          );
+    return {
+      services: termCounts(first.aggregations?.services),
+      levels: termCounts(first.aggregations?.levels),
+      labels: keys.map((key, i) => ({ key: key.value, count: key.count, values: termCounts(values?.aggregations?.[`k${i}`]) })),
+    };
+  }
+
+  /**
+   * The messages and times of the newest `size` matching entries, for pattern mining. Messages are read from the
+   * `message.keyword` doc values, columnar and cheap, rather than from each document's compressed source; only the
+   * messages too long for that field (over 256 characters) are then read from their sources.
+   */
+  async recentMessages(filter: LogFilter, size: number, signal?: AbortSignal): Promise<{ message: string; timestamp: string }[]> {
+    const response = await this.read(
+      (s) =>
+        this.es.search(
+          { index: this.alias, ...buildLogSearch(filter, { size, highlight: false }), track_total_hits: false, _source: false, docvalue_fields: ['message.keyword'] },
+          requestOptions(s),
+        ),
+      signal,
+    );
+    const found = response.hits.hits.map((hit) => {
+      const timestamp = hit.sort?.[0];
+      const message = (hit.fields?.['message.keyword'] as unknown[] | undefined)?.[0];
+      return { id: hit._id, index: hit._index, timestamp: typeof timestamp === 'string' ? timestamp : undefined, message: typeof message === 'string' ? message : undefined };
+    });
+    const long = found.filter((hit) => hit.message === undefined && hit.id !== undefined);
+    if (long.length > 0) {
+      const sources = await this.read(
+        (s) =>
+          this.es.search<Pick<LogDocument, 'message'>>(
+            { index: this.alias, size: long.length, track_total_hits: false, query: { ids: { values: long.map((hit) => hit.id!) } }, _source: ['message'] },
+            requestOptions(s),
+          ),
+        signal,
+      );
+      const messages = new Map(sources.hits.hits.map((hit) => [`${hit._index}/${hit._id}`, hit._source?.message]));
+      for (const hit of long) hit.message = messages.get(`${hit.index}/${hit.id}`);
+    }
+    return found.flatMap((hit) => (hit.message === undefined || hit.timestamp === undefined ? [] : [{ message: hit.message, timestamp: hit.timestamp }]));
+  }
+
+  /**
+   * Counts of one service per level and bucket of `bucketMs` in each window (epoch ms, aligned to the buckets).
+   * Buckets before the service's first entry in the windows are left out (unknown, not zero); after it, a level
+   * without entries in a bucket counts 0.
+   */
+  async volume(service: string, windows: readonly { from: number; to: number }[], bucketMs: number, signal?: AbortSignal): Promise<VolumeSeries[]> {
+    const earliest = Math.min(...windows.map((w) => w.from));
+    const latest = Math.max(...windows.map((w) => w.to));
+    const response = await this.read(
+      (s) =>
+        this.es.search(
+          {
+            index: this.alias,
+            size: 0,
+            track_total_hits: false,
+            query: {
+              bool: {
+                filter: [
+                  { term: { service } },
+                  { range: { timestamp: { gte: earliest, lt: latest, format: 'epoch_millis' } } },
+                ],
+              },
+            },
+            aggs: {
+              first: { min: { field: 'timestamp' } },
+              ...Object.fromEntries(
+                windows.map((w, i) => [
+                  `w${i}`,
+                  {
+                    filter: { range: { timestamp: { gte: w.from, lt: w.to, format: 'epoch_millis' } } },
+                    aggs: {
+                      buckets: {
+                        date_histogram: { field: 'timestamp', fixed_interval: `${bucketMs}ms`, min_doc_count: 0, extended_bounds: { min: w.from, max: w.to - 1 } },
+                        aggs: { levels: { terms: { field: 'level', size: LOG_LEVELS.length } } },
+                      },
+                    },
+                  },
+                ]),
+              ),
+            },
+          },
+          requestOptions(s),
+        ),
+      signal,
+    );
+    const aggregations = response.aggregations ?? {};
+    const first = (aggregations.first as { value: number | null } | undefined)?.value;
+    if (typeof first !== 'number') return [];
+    const known = Math.floor(first / bucketMs) * bucketMs;
+    const counts = new Map<LogLevel, Map<number, number>>(LOG_LEVELS.map((level) => [level, new Map()]));
+    windows.forEach((_, i) => {
+      const window = aggregations[`w${i}`] as { buckets?: unknown } | undefined;
+      for (const bucket of histogramBuckets(window?.buckets)) {
+        if (bucket.start < known) continue;
+        for (const level of LOG_LEVELS) counts.get(level)!.set(bucket.start, bucket.levels.find((l) => l.level === level)?.count ?? 0);
+      }
+    });
+    return LOG_LEVELS.map((level) => ({ service, level, buckets: [...counts.get(level)!].map(([start, count]) => ({ start, count })) }));
+  }
+
+  /** Entries of each trace (or span), oldest first, at most MAX_TRACE_LOGS each, in one round trip. */
+  async traceLogs(keys: readonly TraceKey[], signal?: AbortSignal): Promise<LogRecord[][]> {
+    if (keys.length === 0) return [];
+    const searches = keys.flatMap((key) => [
+      { index: this.alias },
+      {
+        query: { bool: { filter: [{ term: { traceId: key.traceId } }, ...(key.spanId === undefined ? [] : [{ term: { spanId: key.spanId } }])] } },
+        sort: logSort('OLDEST_FIRST'),
+        size: MAX_TRACE_LOGS,
+        track_total_hits: false,
+        _source: SOURCE,
+      },
+    ]);
+    const response = await this.read((s) => this.es.msearch<LogDocument>({ searches }, requestOptions(s)), signal);
+    return response.responses.map((item) => {
+      if ('error' in item) throw new Error(`a trace's logs could not be read: ${item.error.type}`);
+      return item.hits.hits.flatMap(toRecord);
+    });
+  }
+
+  /** A service's most recent entries, newest first. */
+  async recent(service: string, size: number, signal?: AbortSignal): Promise<LogRecord[]> {
+    const response = await this.read(
+      (s) =>
+        this.es.search<LogDocument>(
+          {
+            index: this.alias,
+            size,
+            track_total_hits: false,
+            query: { term: { service } },
+            sort: [{ timestamp: { order: 'desc', format: 'strict_date_optional_time_nanos' } }],
+            _source: SOURCE,
+          },
+          requestOptions(s),
+        ),
+      signal,
+    );
+    return response.hits.hits.flatMap(toRecord);
+  }
+
+  /** A read: idempotent, retried on transient failures; a label regex Elasticsearch finds too complex is the client's. */
+  private async read<T>(fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    try {
+      return await callElasticsearch(this.policies.read, fn, { idempotent: true, ...(signal === undefined ? {} : { signal }) });
+    } catch (error) {
+      if (isTooComplex(error)) {
+        throw heimdallError('BAD_USER_INPUT', { message: 'labels: a regular expression is too complex to search; write a narrower one', details: { field: 'labels' } });
+      }
+      throw error;
+    }
+  }
+}
+
+function isTooComplex(error: unknown): boolean {
+  return error instanceof ElasticsearchRefusal && error.causes.includes('too_complex_to_determinize_exception');
+}
+
+function itemOutcome(result: estypes.BulkResponseItem | undefined): BulkOutcome {
+  const status = result?.status ?? 500;
+  if (status === 201 || status === 200 || status === 409) return { kind: 'stored' };
+  // 404: the write alias is missing (a cluster being set up again); the document itself is fine.
+  if (status === 429 || status === 404 || status >= 500) return { kind: 'retry', retryAfterSeconds: 1 };
+  return { kind: 'refused', reason: refusalReason(result?.error) };
+}
+
+/**
+ * Why a document was refused, in our words: the error type and the field at fault, never Elasticsearch's text
+ * (which quotes the value).
+ */
+export function refusalReason(error: estypes.ErrorCause | undefined): string {
+  const field = /field \[([^\]]+)\]/.exec(error?.reason ?? '')?.[1];
+  return `refused by Elasticsearch (${error?.type ?? 'unknown error'})${field === undefined ? '' : ` at field ${field}`}`;
+}
+
+function toRecord(hit: estypes.SearchHit<LogDocument>): LogRecord[] {
+  const source = hit._source;
+  if (source === undefined || hit._id === undefined) return [];
+  const sorted = hit.sort?.[0];
+  const time = typeof sorted === 'string' ? sorted : String(source.timestamp);
+  const nanos = parseTimestamp(time);
+  const highlights = hit.highlight?.message;
+  return [
+    {
+      ...source,
+      id: typeof source.id === 'string' ? source.id : hit._id,
+      // Nine fractional digits, whatever precision the writer used.
+      timestamp: nanos === undefined ? time : nanosToIso(nanos),
+      level: parseLevel(String(source.level)) ?? 'INFO',
+      message: typeof source.message === 'string' ? source.message : '',
+      service: typeof source.service === 'string' ? source.service : 'unknown_service',
+      labels: source.labels ?? {},
+      ...(highlights === undefined ? {} : { highlights }),
+    },
+  ];
+}
+
+function termCounts(aggregate: unknown): FacetCount[] {
+  const buckets = (aggregate as { buckets?: { key: string | number; doc_count: number }[] } | undefined)?.buckets ?? [];
+  return buckets.map((b) => ({ value: String(b.key), count: b.doc_count }));
+}
+
+function histogramBuckets(aggregate: unknown): HistogramBucket[] {
+  const buckets = (aggregate as { buckets?: { key: number; doc_count: number; levels?: unknown }[] } | undefined)?.buckets ?? [];
+  return buckets.map((b) => ({
+    start: b.key,
+    count: b.doc_count,
+    levels: termCounts(b.levels).flatMap((t) => {
+      const level = parseLevel(t.value);
+      return level === undefined ? [] : [{ level, count: t.count }];
+    }),
+  }));
+}
+
+/** An RFC 3339 time for a bucket start (epoch ms). */
+export function bucketTime(ms: number): string {
+  return nanosToIso(BigInt(ms) * 1_000_000n);
+}
