@@ -85,6 +85,35 @@ function* errorTypes(value: unknown, depth: number): Generator<string> {
   }
 }
 
+/** Shard failure types that say a shard could not answer now, not that the query is wrong: worth another try. */
+const TRANSIENT_SHARD_FAILURES = new Set([
+  'node_not_connected_exception',
+  'no_shard_available_action_exception',
+  'es_rejected_execution_exception',
+  'circuit_breaking_exception',
+  'node_closed_exception',
+]);
+
+/**
+ * A search answered 200 although some shards failed (a query one index can run and another cannot, a shard being
+ * moved): its hits are partial. Such an answer is never passed on as whole: a failure that may pass is a 503 the
+ * policy retries; any other is a refusal whose causes the caller judges.
+ */
+export function refusePartialResults<T>(result: T): T {
+  const failures = [...shardFailures(result)];
+  if (failures.length === 0) return result;
+  const causes = [...errorTypes(failures, 0)];
+  if (causes.some((type) => TRANSIENT_SHARD_FAILURES.has(type))) throw new HttpStatusError(503, `${failures.length} shards failed`);
+  throw new ElasticsearchRefusal(200, 'shard_failures', causes, new Error(`${failures.length} shards failed: ${causes.join(', ')}`));
+}
+
+function* shardFailures(result: unknown): Generator<unknown> {
+  if (typeof result !== 'object' || result === null) return;
+  const answer = result as { _shards?: { failures?: unknown[] }; responses?: unknown[] };
+  yield* answer._shards?.failures ?? [];
+  for (const response of answer.responses ?? []) yield* shardFailures(response);
+}
+
 /** The error type Elasticsearch gave for a refused request (`resource_already_exists_exception`), if it gave one. */
 export function errorType(error: unknown): string | undefined {
   return error instanceof ElasticsearchRefusal ? error.type : undefined;

@@ -8,7 +8,7 @@ import type { VolumeSeries } from '../anomalies.js';
 import { LOG_LEVELS, type LogDocument, type LogLevel, parseLevel } from '../log-document.js';
 import { type LogCursor, type LogFilter, type LogPage, buildLogQuery, buildLogSearch, cursorAfter, logSort } from '../search-query.js';
 import { nanosToIso, nanosToMs, parseTimestamp } from '../timestamps.js';
-import { ElasticsearchRefusal, callElasticsearch, requestOptions } from './elasticsearch.js';
+import { ElasticsearchRefusal, callElasticsearch, refusePartialResults, requestOptions } from './elasticsearch.js';
 import { WRITE_ALIAS } from './retention.js';
 
 /** A log entry as the store returns it; `highlights` only from searches with a text query. */
@@ -403,10 +403,13 @@ export class LogStore {
     return response.hits.hits.flatMap(toRecord);
   }
 
-  /** A read: idempotent, retried on transient failures; a label regex Elasticsearch finds too complex is the client's. */
+  /**
+   * A read: idempotent, retried on transient failures, never partial; a label regex Elasticsearch finds too complex
+   * (in any index) is the client's.
+   */
   private async read<T>(fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
     try {
-      return await callElasticsearch(this.policies.read, fn, { idempotent: true, ...(signal === undefined ? {} : { signal }) });
+      return await callElasticsearch(this.policies.read, async (s) => refusePartialResults(await fn(s)), { idempotent: true, ...(signal === undefined ? {} : { signal }) });
     } catch (error) {
       if (isTooComplex(error)) {
         throw heimdallError('BAD_USER_INPUT', { message: 'labels: a regular expression is too complex to search; write a narrower one', details: { field: 'labels' } });
