@@ -81,7 +81,7 @@ describe('scheduled evaluation', () => {
     await database?.drop();
   });
 
-  it('evaluates each rule exactly once per interval with two instances running, and both share the work', { timeout: 90_000 }, async () => {
+  it('evaluates each rule exactly once per interval with two instances running, neither repeating the other’s work', { timeout: 90_000 }, async () => {
     const [a, b] = [await start(), await start()];
     const rules: string[] = [];
     for (let i = 0; i < 6; i++) rules.push(await create(i % 2 === 0 ? a : b, `twice-${i}`));
@@ -102,8 +102,9 @@ describe('scheduled evaluation', () => {
       total += evaluated!.evaluations;
     }
     const byInstance = metrics.map((text) => counterValue(text, 'heimdall_alert_evaluations_total', { outcome: 'error' }));
+    // Which instance takes a due evaluation is BullMQ's choice (the one whose worker asks first), so how the work
+    // splits is not asserted: only that the two together did each evaluation once.
     expect(byInstance[0]! + byInstance[1]!).toBe(total);
-    expect(byInstance.every((n) => n > 0)).toBe(true);
     expect(metrics.map((text) => counterValue(text, 'heimdall_alert_evaluations_total', { outcome: 'stale' }))).toEqual([0, 0]);
     expect(metrics.map((text) => counterValue(text, 'heimdall_alert_read_failures_total', { source: 'metrics' })).reduce((x, y) => x + y)).toBe(total);
   });
