@@ -88,6 +88,7 @@ export {
   decodeOtlpRequest,
   hexId,
 } from './otlp/decode.js';
+export { type Json, anyValueJson, anyValueText } from './otlp/any-value.js';
 export {
   DEFAULT_MAX_BODY_BYTES,
   type OtlpErrorAnswer,

@@ -5,7 +5,7 @@
  */
 import { createHash, hash } from 'node:crypto';
 import { create, toBinary } from '@bufbuild/protobuf';
-import { type AnyValue, type ExportLogsServiceRequest, type KeyValue, hexId, otlp } from '@heimdall/shared';
+import { type ExportLogsServiceRequest, type KeyValue, anyValueJson, anyValueText, hexId, otlp } from '@heimdall/shared';
 import { LOG_LEVELS, type LogDocument, type LogLevel, type LogMetadata, levelFromSeverityText } from './log-document.js';
 import { isWithinIngestWindow, nanosToIso, msToNanos } from './timestamps.js';
 
@@ -61,7 +61,7 @@ export function toLogDocuments(request: ExportLogsServiceRequest, now: number): 
         const { [STACK_TRACE_KEY]: stackTrace, ...labels } = attributes;
         const body = record.body?.value.case === undefined ? undefined : record.body;
         const metadata: LogMetadata = {
-          ...(body !== undefined && body.value.case !== 'stringValue' ? { body: jsonValue(body) } : {}),
+          ...(body !== undefined && body.value.case !== 'stringValue' ? { body: anyValueJson(body) } : {}),
           ...(record.observedTimeUnixNano > 0n && record.observedTimeUnixNano !== nanos
             ? { observedTimestamp: nanosToIso(record.observedTimeUnixNano) }
             : {}),
@@ -74,7 +74,7 @@ export function toLogDocuments(request: ExportLogsServiceRequest, now: number): 
           level: severityLevel(record.severityNumber, record.severityText),
           ...(record.severityText === '' ? {} : { severityText: record.severityText }),
           ...severityNumberOf(record.severityNumber, errors),
-          message: body === undefined ? record.eventName : text(body),
+          message: body === undefined ? record.eventName : anyValueText(body),
           service,
           ...optionalId('traceId', record.traceId, TRACE_ID_BYTES, errors),
           ...optionalId('spanId', record.spanId, SPAN_ID_BYTES, errors),
@@ -164,47 +164,7 @@ function nonEmpty(value: string | undefined): string | undefined {
  */
 function textAttributes(list: readonly KeyValue[]): Record<string, string> {
   const labels: Record<string, string> = {};
-  for (const kv of list) if (kv.key.trim() !== '') labels[kv.key] = text(kv.value);
+  for (const kv of list) if (kv.key.trim() !== '') labels[kv.key] = anyValueText(kv.value);
   return labels;
 }
 
-/** How a value reads as text: strings as they are, scalars in their usual notation, bytes base64, structures as JSON. */
-function text(value: AnyValue | undefined): string {
-  const v = value?.value;
-  switch (v?.case) {
-    case 'stringValue':
-      return v.value;
-    case 'boolValue':
-    case 'intValue':
-    case 'doubleValue':
-      return String(v.value);
-    case 'bytesValue':
-      return Buffer.from(v.value).toString('base64');
-    case undefined:
-      return '';
-    default:
-      return JSON.stringify(jsonValue(value));
-  }
-}
-
-/** A value as JSON: 64-bit integers beyond 2^53 and non-finite doubles become strings, bytes base64. */
-function jsonValue(value: AnyValue | undefined): unknown {
-  const v = value?.value;
-  switch (v?.case) {
-    case 'stringValue':
-    case 'boolValue':
-      return v.value;
-    case 'intValue':
-      return v.value >= BigInt(Number.MIN_SAFE_INTEGER) && v.value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v.value) : v.value.toString();
-    case 'doubleValue':
-      return Number.isFinite(v.value) ? v.value : String(v.value);
-    case 'bytesValue':
-      return Buffer.from(v.value).toString('base64');
-    case 'arrayValue':
-      return v.value.values.map(jsonValue);
-    case 'kvlistValue':
-      return Object.fromEntries(v.value.values.map((kv) => [kv.key, jsonValue(kv.value)]));
-    default:
-      return null;
-  }
-}

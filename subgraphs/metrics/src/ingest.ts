@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
-  type AnyValue,
   type ExportMetricsServiceRequest,
+  anyValueText,
   type KeyValue,
   type Metric,
   GroupCommitBatcher,
@@ -18,26 +18,6 @@ export interface Rows {
   readonly samples: SampleRecord[];
   readonly rejected: number;
   readonly errors: string[];
-}
-
-function anyValueText(value: AnyValue | undefined): string {
-  const v = value?.value;
-  switch (v?.case) {
-    case 'stringValue':
-      return v.value;
-    case 'boolValue':
-    case 'intValue':
-    case 'doubleValue':
-      return String(v.value);
-    case 'bytesValue':
-      return Buffer.from(v.value).toString('base64');
-    case 'arrayValue':
-      return JSON.stringify(v.value.values.map(anyValueText));
-    case 'kvlistValue':
-      return JSON.stringify(Object.fromEntries(v.value.values.map((kv) => [kv.key, anyValueText(kv.value)])));
-    default:
-      return '';
-  }
 }
 
 function attributes(list: readonly KeyValue[]): Record<string, string> {

@@ -1,5 +1,5 @@
 import { toBinary } from '@bufbuild/protobuf';
-import { type AnyValue, type ExportTraceServiceRequest, type KeyValue, hexId, otlp } from '@heimdall/shared';
+import { type ExportTraceServiceRequest, type KeyValue, anyValueJson, hexId, otlp } from '@heimdall/shared';
 
 /**
  * The traces subgraph's model of a trace, built from OTLP: what Jaeger's v3 API returns, and what jaeger-json.ts
@@ -228,37 +228,13 @@ export function toTag(kv: KeyValue): Tag {
     case 'bytesValue':
       return { key: kv.key, type: 'BYTES', value: Buffer.from(v.value).toString('base64') };
     case 'arrayValue':
-      return { key: kv.key, type: 'ARRAY', value: JSON.stringify(jsonValue(kv.value)) };
+      return { key: kv.key, type: 'ARRAY', value: JSON.stringify(anyValueJson(kv.value)) };
     case 'kvlistValue':
-      return { key: kv.key, type: 'MAP', value: JSON.stringify(jsonValue(kv.value)) };
+      return { key: kv.key, type: 'MAP', value: JSON.stringify(anyValueJson(kv.value)) };
     case 'stringValue':
       return { key: kv.key, type: 'STRING', value: v.value };
     default:
       return { key: kv.key, type: 'STRING', value: '' };
-  }
-}
-
-type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-
-/** The JSON that Jaeger's storage writes for arrays and maps, so a value reads the same before and after storage. */
-function jsonValue(value: AnyValue | undefined): Json {
-  const v = value?.value;
-  switch (v?.case) {
-    case 'stringValue':
-    case 'boolValue':
-      return v.value;
-    case 'intValue':
-      return v.value >= Number.MIN_SAFE_INTEGER && v.value <= Number.MAX_SAFE_INTEGER ? Number(v.value) : v.value.toString();
-    case 'doubleValue':
-      return Number.isFinite(v.value) ? v.value : String(v.value);
-    case 'bytesValue':
-      return Buffer.from(v.value).toString('base64');
-    case 'arrayValue':
-      return v.value.values.map(jsonValue);
-    case 'kvlistValue':
-      return Object.fromEntries(v.value.values.map((kv) => [kv.key, jsonValue(kv.value)]));
-    default:
-      return null;
   }
 }
 
