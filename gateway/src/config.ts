@@ -92,6 +92,13 @@ export const gatewayEnvSchema = serviceEnvSchema(4000)
     GRAPHQL_INTROSPECTION: flag().optional(),
     /** Browser origins allowed to call :4000, comma-separated, or `*`; none by default. */
     CORS_ORIGINS: list().default([]),
+
+    /** How long a query's answer about the past (every instant it names over a minute ago) is cached; 0 turns the answer cache off. */
+    RESPONSE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+    /** How long an answer that may still change is cached: a window reaching into the last minute, or no instant at all. */
+    RESPONSE_CACHE_LIVE_TTL_MS: z.coerce.number().int().min(0).max(10_000).default(2_000),
+    /** Bytes of answers each gateway instance keeps in memory (L1); Redis (L2) keeps them for every instance. */
+    RESPONSE_CACHE_MAX_BYTES: positiveInt().default(64 * 1024 * 1024),
   })
   .superRefine((env, ctx) => {
     if (env.AUTH_DISABLED && env.NODE_ENV === 'production') {

@@ -25,6 +25,7 @@ import { OtlpRouter } from './otlp-router.js';
 import { queryLimitProtections } from './query-limits.js';
 import { RateLimiter } from './rate-limit.js';
 import { requestLimitsHook } from './request-limits.js';
+import { ResponseCache, responseCachePlugin } from './response-cache.js';
 import { ConsulSupergraphManager, httpSdlReader } from './supergraph-manager.js';
 
 export const SERVICE_NAME = 'gateway';
@@ -66,7 +67,8 @@ async function createAuthenticator(config: GatewayConfig, apiKeys: RedisApiKeys,
 /**
  * The federation gateway: composes what Consul lists, answers partially when a subgraph is down. Every request
  * passes the front door first (CORS, credentials, rate limit, request limits), then query limits and roles before
- * planning; every subgraph call carries an internal token naming the caller.
+ * planning; every subgraph call carries an internal token naming the caller. Queries' answers are cached (L1 in
+ * process, L2 in Redis) per operation, variables and roles.
  */
 export async function createServer(config: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
   const platform = createPlatform({
@@ -150,7 +152,19 @@ export async function createServer(config: GatewayConfig, deps: GatewayDeps): Pr
       metrics: platform.metrics,
       logger: platform.logger,
       context: (request) => Promise.resolve({ caller: request.caller }),
-      plugins: [rolesPlugin(), ...limits.plugins],
+      // The answer cache last: it answers only operations the roles and limits let through.
+      plugins: [
+        rolesPlugin(),
+        ...limits.plugins,
+        responseCachePlugin(
+          new ResponseCache(
+            deps.redis,
+            { ttlMs: config.RESPONSE_CACHE_TTL_MS, liveTtlMs: config.RESPONSE_CACHE_LIVE_TTL_MS, maxBytes: config.RESPONSE_CACHE_MAX_BYTES, supergraph: config.SUBGRAPH_TAG },
+            platform.logger,
+          ),
+          platform.metrics,
+        ),
+      ],
       hooks: {
         onRequest: [corsHook(config.CORS_ORIGINS), admissionHook(door)],
         preHandler: [requestLimitsHook({ maxBatch: config.GRAPHQL_MAX_BATCH, maxTokens: config.GRAPHQL_MAX_TOKENS })],
