@@ -128,7 +128,9 @@ describe('scheduled evaluation', () => {
       from: 'INACTIVE',
       to: 'ERROR',
       value: null,
-      error: 'conditions[0]: metrics: no passing instance of metrics in Consul',
+      // The rules of the test before are restored by this instance too and fail alike: once they have opened the
+      // breaker towards metrics, that is the reason given.
+      error: expect.stringMatching(/^conditions\[0\]: metrics: (no passing instance of metrics in Consul|peer-metrics is unavailable: circuit open)$/) as string,
       flapping: 1,
       reason: 'evaluation',
     });
@@ -139,7 +141,7 @@ describe('scheduled evaluation', () => {
     expect(answer.data?.alerts).toEqual([
       {
         state: 'ERROR',
-        error: 'conditions[0]: metrics: no passing instance of metrics in Consul',
+        error: job.data.error,
         labels: [
           { key: 'alertname', value: name },
           { key: 'service', value: service },
