@@ -151,8 +151,7 @@ describe('one query across the signals', () => {
   it('still answers the trace and the metrics with the logs subgraph stopped, with UNAVAILABLE on the logs’ paths', async ({ system, shop, payments }) => {
     const { pushed, answer } = await seed(system, shop, payments);
     await system.crash('logs');
-    // The answer of a moment ago may still come from the gateway's answer cache, for its live TTL (2 s) at most.
-    const partial = await eventually(answer, (result) => result.errors !== undefined, 10_000);
+    const partial = await answer();
     expect(partial.data).toEqual({
       trace: { spans: expectedSpans(shop, payments, false) },
       service: { red: [{ timestamp: new Date(pushed.minute).toISOString(), rate: 1 / 60, errorRatio: 0 }] },
