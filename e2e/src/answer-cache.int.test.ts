@@ -53,8 +53,9 @@ describe('the answer cache', () => {
     await local.require('consul', 'redis');
     system = await System.create(local, process.env.CLICKHOUSE_URL);
     await system.startSubgraph('metrics');
-    await system.startGateway({ RESPONSE_CACHE_LIVE_TTL_MS: String(LIVE_TTL_MS) });
-    await system.startGateway({ RESPONSE_CACHE_LIVE_TTL_MS: String(LIVE_TTL_MS) });
+    const cacheOn = { RESPONSE_CACHE_TTL_MS: '30000', RESPONSE_CACHE_LIVE_TTL_MS: String(LIVE_TTL_MS) };
+    await system.startGateway(cacheOn);
+    await system.startGateway(cacheOn);
     await push(Array.from({ length: 60 }, (_, i) => ({ ms: now - 10 * 60_000 + i * 1000, value: 1 })));
   }, 60_000);
   afterAll(() => system?.stop());

@@ -122,6 +122,9 @@ export class System {
       REDIS_URL: this.local.endpoints.redisUrl,
       // The alerts subgraph's BullMQ keys (evaluation schedules, state changes): this system's own.
       QUEUE_PREFIX: this.tag,
+      // Gateways answer every query from the subgraphs: these tests watch what subgraphs do (their traces, a subgraph
+      // that dies). The answer cache has tests of its own, which turn it on.
+      RESPONSE_CACHE_TTL_MS: '0',
       // The log API's queue of this system alone: another system's (or the local service's) indexer never takes it.
       LOGS_QUEUE_STREAM: this.logsQueue,
       ...testServiceAuthEnv(),
