@@ -1,5 +1,6 @@
-// A dashboard panel of 1,000 series, 1 h at 1 m (60,000 points), through the gateway, uncached (issue 14). The
-// metrics subgraph and the gateway run in processes of their own with NODE_ENV=production, as they ship. Needs the
+// A dashboard panel of 1,000 series, 1 h at 1 m (60,000 points), through the gateway, uncached and cached (issue
+// 14). The metrics subgraph and two gateways (the answer cache off in one, on as shipped in the other) run in
+// processes of their own with NODE_ENV=production, as they ship. Needs the
 // local stack (`npm run stack -- up`): `npm run dashboard -w @heimdall/bench`.
 import { create, toBinary } from '@bufbuild/protobuf';
 import { randomUUID } from 'node:crypto';
@@ -69,7 +70,8 @@ const env = {
   JWT_PUBLIC_KEY_FILE: join(dataDir, 'jwt-public.pem'),
 };
 const metrics = await startService('subgraphs/metrics/src/main.ts', { ...env, CLICKHOUSE_DATA_DIR: dataDir });
-const gateway = await startService('gateway/src/main.ts', { ...env, OTLP_PORT: '0' });
+const gateway = await startService('gateway/src/main.ts', { ...env, OTLP_PORT: '0', RESPONSE_CACHE_TTL_MS: '0' });
+const cachingGateway = await startService('gateway/src/main.ts', { ...env, OTLP_PORT: '0' });
 try {
   const start = Math.floor((Date.now() - 65 * 60_000) / 60_000) * 60_000;
   const bodies = Array.from({ length: SCRAPES }, (_, i) => scrape(start + i * SCRAPE_MS));
@@ -95,7 +97,7 @@ try {
         { series { labels { key value } ${fields} } } }`;
   // Straight to the subgraph as the gateway calls it (an internal token), or to the gateway as a viewer.
   const credentials = async (url: string) =>
-    url === gateway.url ? { authorization: `Bearer ${viewerToken}` } : await serviceAuthHeaders(makeCaller(['viewer']));
+    url === metrics.url ? await serviceAuthHeaders(makeCaller(['viewer'])) : { authorization: `Bearer ${viewerToken}` };
   const measure = async (url: string, fields: string) => {
     const body = JSON.stringify({ query: query(fields) });
     const latencies: number[] = [];
@@ -114,7 +116,7 @@ try {
     return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), bytes };
   };
 
-  console.log(`dashboard panel: ${SERIES} series × 60 points (1 h at 1 m, AVG by series), ${RUNS} runs after ${WARMUP}, uncached`);
+  console.log(`dashboard panel: ${SERIES} series × 60 points (1 h at 1 m, AVG by series), ${RUNS} runs after ${WARMUP}`);
   for (const [shape, fields] of [
     ['points { timestamp value }', 'points { timestamp value }'],
     ['timestamps values', 'timestamps values'],
@@ -122,9 +124,13 @@ try {
   ] as const) {
     const direct = await measure(metrics.url, fields);
     const through = await measure(gateway.url, fields);
-    console.log(`  ${shape.padEnd(28)} subgraph p50/p99 ${direct.p50.toFixed(1)} / ${direct.p99.toFixed(1)} ms; gateway p50/p99 ${through.p50.toFixed(1)} / ${through.p99.toFixed(1)} ms; ${(through.bytes / 1e6).toFixed(2)} MB`);
+    const cached = await measure(cachingGateway.url, fields);
+    console.log(
+      `  ${shape.padEnd(28)} subgraph p50/p99 ${direct.p50.toFixed(1)} / ${direct.p99.toFixed(1)} ms; gateway uncached ${through.p50.toFixed(1)} / ${through.p99.toFixed(1)} ms; cached ${cached.p50.toFixed(1)} / ${cached.p99.toFixed(1)} ms; ${(through.bytes / 1e6).toFixed(2)} MB`,
+    );
   }
 } finally {
+  await cachingGateway.stop();
   await gateway.stop();
   await metrics.stop();
   await rm(dataDir, { recursive: true, force: true });
