@@ -4,7 +4,7 @@
  * `periodSeconds`; each request takes one. The arithmetic runs in Redis as one script on Redis's clock, so two
  * instances never race and their clocks never disagree.
  *
- * rate-limiter-flexible's Redis limiter (installed for this) counts in fixed windows, which lets a client send
+ * rate-limiter-flexible's Redis limiter counts in fixed windows, which lets a client send
  * twice its limit across a window boundary; a bucket does not, hence this script. When Redis fails, each instance
  * falls back to a bucket of its own in memory, so an outage neither opens the gate nor closes it.
  */
