@@ -8,7 +8,7 @@ const panel = parse('query Panel($from: String!, $to: String!) { metricQuery(inp
 
 function makeCache(): ResponseCache {
   const unused = { get: () => Promise.reject(new Error('not called')), set: () => Promise.reject(new Error('not called')) };
-  return new ResponseCache(unused as never, { ttlMs: 30_000, liveTtlMs: 2_000, maxBytes: 1 << 20, supergraph: 'test', now: () => NOW }, createLogger({ service: 'test', level: 'silent' }));
+  return new ResponseCache(unused, { ttlMs: 30_000, liveTtlMs: 2_000, maxBytes: 1 << 20, supergraph: 'test', now: () => NOW }, createLogger({ service: 'gateway', instanceId: 'test', level: 'silent' }));
 }
 
 describe('answer cache keys', () => {
