@@ -1,10 +1,9 @@
 import { heimdallError } from '@heimdall/shared';
 import { bucketQuantile } from './histogram.js';
 import type { LabelMatcher } from './matchers.js';
+import { AGGREGATIONS, type Aggregation } from './aggregations.js';
 import type { AggregationRequest, MetricsStore } from './store/metrics-store.js';
 
-export const AGGREGATIONS = ['SUM', 'AVG', 'MIN', 'MAX', 'COUNT', 'P50', 'P90', 'P95', 'P99', 'RATE', 'LAST'] as const;
-export type Aggregation = (typeof AGGREGATIONS)[number];
 
 export interface MetricQueryInput {
   readonly name: string;

@@ -3,7 +3,7 @@
  * per group and step, so only the answer's points leave it. Parameters: name, fps, groups, step, from, to, q,
  * deltas, cumulatives (see MetricsStore.aggregate).
  */
-import type { Aggregation } from '../query.js';
+import type { Aggregation } from '../aggregations.js';
 
 /** How each source answers per step: the rollup merges its minute states, raw aggregates the samples. */
 export const SOURCES = {

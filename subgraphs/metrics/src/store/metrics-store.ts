@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { type LabelMatcher, checkMatchers } from '../matchers.js';
-import type { Aggregation } from '../query.js';
+import type { Aggregation } from '../aggregations.js';
 import { SOURCES, histogramSql, scalarSql } from './aggregation-sql.js';
 import type { ClickHouseStore } from './client.js';
 
