@@ -66,6 +66,7 @@ class FakeSubgraphs {
     // Executed by Apollo Server, as the real subgraphs are.
     private readonly engines: Record<SubgraphName, ApolloServer>,
     readonly misbehaviours: Record<SubgraphName, Misbehaviour[]>,
+    private readonly sent: Record<SubgraphName, number>,
   ) {}
 
   static async start(): Promise<FakeSubgraphs> {
@@ -75,8 +76,12 @@ class FakeSubgraphs {
     };
     await Promise.all(Object.values(engines).map((engine) => engine.start()));
     const misbehaviours: Record<SubgraphName, Misbehaviour[]> = { metrics: [], logs: [] };
-    const server = await listen((request, response) => void serve(request, response, engines, misbehaviours));
-    return new FakeSubgraphs(server, engines, misbehaviours);
+    const sent: Record<SubgraphName, number> = { metrics: 0, logs: 0 };
+    const server = await listen((request, response) => {
+      response.once('finish', () => (sent[request.url?.split('/')[1] as SubgraphName] += 1));
+      void serve(request, response, engines, misbehaviours);
+    });
+    return new FakeSubgraphs(server, engines, misbehaviours, sent);
   }
 
   async stop(): Promise<void> {
@@ -91,6 +96,11 @@ class FakeSubgraphs {
   /** Requests the subgraph received. */
   received(name: SubgraphName): number {
     return this.server.requests.filter((r) => r.url === `/${name}/graphql`).length;
+  }
+
+  /** Answers the subgraph has sent in full. */
+  answered(name: SubgraphName): number {
+    return this.sent[name];
   }
 }
 
@@ -214,6 +224,10 @@ describe('SubgraphDataSource', () => {
 
       const pending = gateway.query(QUERY);
       while (subgraphs.received('metrics') === 0) await subgraphs.server.nextRequest();
+      // Time jumps only once logs has answered and a few turns of I/O have let the gateway read it: a jump while
+      // its answer is still on the way would time logs out too.
+      while (subgraphs.answered('logs') === 0) await new Promise((resolve) => setImmediate(resolve));
+      for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
       await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
       const result = await pending;
 
