@@ -2,17 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ExportTraceServiceRequest, ResilienceMetrics, ServiceMetrics, createResiliencePolicy, hexId, otlp } from '@heimdall/shared';
-import { localStack } from '@heimdall/stack';
 import { type PrivateJaeger, startPrivateJaeger } from './private-jaeger.fixtures.js';
 import { JaegerStore } from './store.js';
 import { attribute, makeExport, makeSpan, randomSpanId, randomTraceId } from './otlp-builders.fixtures.js';
 import { dependenciesFromTraces, mergeDependencies } from './service-map.js';
 import { type SpanModel, type TraceModel, tracesFromOtlp } from './trace-model.js';
 
-const local = localStack(process.env);
-const { jaegerOtlpHttpUrl, jaegerQueryUrl } = local.endpoints;
 const policy = createResiliencePolicy('jaeger', undefined, new ResilienceMetrics(new ServiceMetrics({ service: 'test', instance: 'test' }).registry));
-const client = new JaegerStore({ queryUrl: jaegerQueryUrl, otlpUrl: `${jaegerOtlpHttpUrl}/v1/traces`, readPolicy: policy, searchPolicy: policy, dependenciesPolicy: policy, writePolicy: policy });
+// A Jaeger of the tests' own, empty but for their traces: searches with a duration bound and the service map read
+// badger's indexes over everything stored, seconds on a long-lived local stack's Jaeger.
+let jaeger: PrivateJaeger;
+let client: JaegerStore;
+beforeAll(async () => {
+  jaeger = await startPrivateJaeger(process.env);
+  client = new JaegerStore({ queryUrl: jaeger.queryUrl, otlpUrl: jaeger.otlpUrl, readPolicy: policy, searchPolicy: policy, dependenciesPolicy: policy, writePolicy: policy });
+}, 120_000);
+afterAll(() => jaeger?.remove());
 
 const { Span_SpanKind: Kind, Status_StatusCode: Code } = otlp;
 const uniqueService = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;
@@ -85,8 +90,6 @@ function makeRichTrace(front: string, back: string) {
 }
 
 describe('reading traces from Jaeger', () => {
-  beforeAll(() => local.require('jaeger'));
-
   it('gives a trace back by id with every field Jaeger stores intact', async () => {
     const { traceId, request } = makeRichTrace(uniqueService('shop'), uniqueService('payments'));
     await push(request);
@@ -165,28 +168,16 @@ describe('reading traces from Jaeger', () => {
     ]);
     expect(await client.operations(service, { spanKind: 'CLIENT' })).toEqual([{ name: 'SELECT', spanKind: 'CLIENT' }]);
   });
-});
-
-// Jaeger's dependencies API on badger reads every span it stores, whatever the lookback: on a long-lived local
-// stack it takes seconds (the subgraph then computes the map from traces). Its answer is checked on a Jaeger of
-// its own, empty but for this test's trace.
-describe("Jaeger's service map", () => {
-  let jaeger: PrivateJaeger;
-  let own: JaegerStore;
-  beforeAll(async () => {
-    jaeger = await startPrivateJaeger(process.env);
-    own = new JaegerStore({ queryUrl: jaeger.queryUrl, otlpUrl: jaeger.otlpUrl, readPolicy: policy, searchPolicy: policy, dependenciesPolicy: policy, writePolicy: policy });
-  }, 120_000);
-  afterAll(() => jaeger?.remove());
 
   it("reads Jaeger's service map, which counts spans whose parent is in another service, as the traces do", async () => {
     const [shop, payments] = [uniqueService('shop'), uniqueService('payments')];
-    expect(await own.write(makeRichTrace(shop, payments).request)).toEqual({ rejected: 0, errorMessage: '' });
+    await push(makeRichTrace(shop, payments).request);
 
-    const links = (await own.dependencies(Date.now() + 60_000, 3 * 60_000)).filter((l) => l.parent === shop || l.child === shop);
+    const links = (await client.dependencies(Date.now() + 60_000, 3 * 60_000)).filter((l) => l.parent === shop || l.child === shop);
     expect(links).toEqual([{ parent: shop, child: payments, callCount: 2 }]);
 
-    const computed = dependenciesFromTraces(await own.findTraces({ service: shop, start: Date.now() - 60_000, end: Date.now(), limit: 10 }));
+    const computed = dependenciesFromTraces(await client.findTraces({ service: shop, start: Date.now() - 60_000, end: Date.now(), limit: 10 }));
     expect(mergeDependencies(links, computed)).toEqual([{ parent: shop, child: payments, callCount: 2, errorCount: 1 }]);
   });
 });
+
