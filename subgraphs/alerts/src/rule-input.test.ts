@@ -53,6 +53,7 @@ describe('normalising a rule', () => {
         errorState: 'ERROR',
         enabled: true,
         channels: [],
+        notification: { groupBy: null, groupWaitMs: null, groupIntervalMs: null, repeatIntervalMs: null, sendResolved: null },
       },
     });
   });
@@ -154,7 +155,7 @@ describe('rule input errors', () => {
       'an annotation that does not parse',
       makeRuleInput({ annotations: [{ key: 'summary', value: 'ok' }, { key: 'description', value: 'CPU of {{ $labels.service }}\nis {{ $value | round }}' }] }),
       'annotations[1].value',
-      'line 2, column 16: unknown function "round" (known: humanize, humanizePercentage, printf, upper, lower, default, index)',
+      'line 2, column 16: unknown function "round" (known: humanize, humanizePercentage, printf, upper, lower, default, index, len, json)',
     ],
     ['an unknown noDataState', makeRuleInput({ noDataState: 'SILENT' }), 'noDataState', 'unknown value "SILENT"; one of NODATA, ALERTING, OK, KEEP_LAST'],
     ['an unknown errorState', makeRuleInput({ errorState: 'NODATA' }), 'errorState', 'unknown value "NODATA"; one of ERROR, ALERTING, OK, KEEP_LAST'],

@@ -20,6 +20,7 @@ describe('a state change as notifications get it', () => {
       ruleName: 'CPU',
       severity: 'MEDIUM',
       channels: ['c1'],
+      notification: { groupBy: null, groupWaitMs: null, groupIntervalMs: null, repeatIntervalMs: null, sendResolved: null },
       instanceKey: labelSetKey(labels),
       labels: { alertname: 'CPU', host: 'a', team: 'ops' },
       annotations: { summary: 'a 97' },

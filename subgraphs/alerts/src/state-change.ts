@@ -5,7 +5,7 @@
  */
 import type { Labels } from './condition.js';
 import { type AlertInstance, type InstanceTransition, alertLabels, renderAnnotations } from './evaluation.js';
-import type { AlertRule, Severity } from './rule.js';
+import type { AlertRule, NotificationOverrides, Severity } from './rule.js';
 import { type AlertState, flappingCount } from './state-machine.js';
 
 /** Why the state changed: an evaluation, or the rule's end (its alerts end with it). */
@@ -20,6 +20,8 @@ export interface AlertStateChange {
   readonly severity: Severity;
   /** Notification channel ids of the rule. */
   readonly channels: readonly string[];
+  /** The rule's overrides of the notification policy; absent in changes recorded before notifications existed. */
+  readonly notification?: NotificationOverrides;
   /** The instance's identity within its rule (labelSetKey of its label set). */
   readonly instanceKey: string;
   /** alertname, the instance's label set, then the rule's labels (alertLabels). */
@@ -57,6 +59,7 @@ export function stateChangeOf(rule: RuleIdentity, instance: AlertInstance, trans
     ruleName: rule.name,
     severity: rule.severity,
     channels: rule.channels,
+    notification: rule.notification,
     instanceKey: instance.key,
     labels: alertLabels(rule, instance),
     annotations: renderAnnotations(rule, instance),
