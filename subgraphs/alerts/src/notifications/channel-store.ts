@@ -20,6 +20,8 @@ export function channelNotFound(id: string) {
 }
 
 const SECRET_FIELDS = ['secret', 'webhookUrl', 'password', 'headers'] as const;
+/** The secret fields of each type when none is set (nothing sealed). */
+const NO_SECRETS: Readonly<Record<ChannelType, Record<string, unknown>>> = { WEBHOOK: { secret: null, headers: [] }, SLACK: {}, EMAIL: { password: null }, HTTP: { headers: [] } };
 
 interface ChannelRow {
   id: string;
@@ -73,7 +75,7 @@ export class ChannelStore {
     return {
       id: row.id,
       name: row.name,
-      settings: { ...plain, ...secret, type } as unknown as ChannelSettings,
+      settings: { ...NO_SECRETS[type], ...plain, ...secret, type } as unknown as ChannelSettings,
       templates: row.templates,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
