@@ -37,7 +37,7 @@ interface DeliveryJob {
 }
 
 /** A failed attempt worth another; carries the receiver's Retry-After for the backoff. */
-class RetryableDelivery extends Error {
+export class RetryableDelivery extends Error {
   constructor(
     message: string,
     readonly retryAfterMs: number | null,
