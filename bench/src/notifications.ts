@@ -70,7 +70,6 @@ const alerts = await startService('subgraphs/alerts/src/main.ts', {
   CONSUL_CHECK_TIMEOUT: '1s',
   HOST: '127.0.0.1',
   PORT: '0',
-  LOG_LEVEL: 'warn',
   DATABASE_URL: databaseUrl.toString(),
   REDIS_URL: local.endpoints.redisUrl,
   QUEUE_PREFIX: tag,
