@@ -71,6 +71,8 @@ CREATE TABLE IF NOT EXISTS notification_alerts (
     labels jsonb NOT NULL,
     annotations jsonb NOT NULL,
     value double precision,
+    -- For log conditions: the newest matching lines when it fired.
+    log_lines jsonb NOT NULL DEFAULT '[]',
     starts_at timestamptz NOT NULL,
     ends_at timestamptz,
     -- The history id of the latest change applied: a change seen again (a redelivered job) is skipped.

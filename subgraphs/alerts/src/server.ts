@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { type ConsulClient, type Platform, createResiliencePolicy, createSubgraphPlatform, serveSubgraphSchema } from '@heimdall/shared';
 import type { AlertsConfig } from './config.js';
 import { Evaluator, evaluationMetrics } from './evaluator.js';
-import { validateLogQuery } from './logs-api.js';
+import { newestLogLines, validateLogQuery } from './logs-api.js';
 import { createPeers } from './peers.js';
 import { ConditionReader } from './reads.js';
 import { RuleService } from './rule-service.js';
@@ -22,6 +22,10 @@ import { SilenceStore } from './notifications/silences.js';
 
 export const SERVICE_NAME = 'alerts';
 export const VERSION = '0.1.0';
+
+/** Log lines a notification shows per log condition, and the conditions sampled. */
+const SAMPLE_LOG_LINES = 5;
+const SAMPLED_LOG_CONDITIONS = 2;
 
 export interface AlertsDeps {
   readonly consul: ConsulClient;
@@ -113,6 +117,18 @@ export async function createServer(config: AlertsConfig, deps: AlertsDeps): Prom
     settings,
     logger,
     metrics: notificationMetrics(platform.metrics),
+    sampleLogs: async (change) => {
+      const at = Date.parse(change.at);
+      try {
+        const lines = await Promise.all(
+          (change.logQueries ?? []).slice(0, SAMPLED_LOG_CONDITIONS).map((q) => newestLogLines(peers.logs, { ...q, fromMs: at - q.windowMs, toMs: at + 1 }, SAMPLE_LOG_LINES)),
+        );
+        return lines.flat();
+      } catch (error) {
+        logger.warn({ ruleId: change.ruleId, err: error instanceof Error ? error.message : String(error) }, 'sample log lines for a notification could not be read; it goes without');
+        return [];
+      }
+    },
   });
   const notifications = new NotificationService({
     channels,

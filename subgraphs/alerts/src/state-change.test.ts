@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { labelSetKey } from './condition.js';
-import { makeRule } from './rule.fixtures.js';
+import { makeLogCondition, makeRule } from './rule.fixtures.js';
 import { stateChangeOf } from './state-change.js';
 import { initialState } from './state-machine.js';
 
@@ -34,6 +34,15 @@ describe('a state change as notifications get it', () => {
       flapping: 2,
       error: null,
       reason: 'evaluation',
+      logQueries: [],
     });
+  });
+
+  it('carries the log conditions narrowed to the alert’s service, for sample lines', () => {
+    const rule = { ...makeRule({ conditions: [makeLogCondition({ query: 'timeout', services: [], levels: ['ERROR'], windowMs: 300_000 })], groupBy: ['service'] }), id: 'r1', version: 1 };
+    const labels = { service: 'checkout' };
+    const state = { ...initialState(), state: 'FIRING' as const, activeAt: T0, firedAt: T0 };
+    const change = stateChangeOf(rule, { labels, key: labelSetKey(labels), state }, { from: 'PENDING', to: 'FIRING', at: T0, value: 12, key: labelSetKey(labels), labels }, 'evaluation');
+    expect(change.logQueries).toEqual([{ query: 'timeout', services: ['checkout'], levels: ['ERROR'], windowMs: 300_000 }]);
   });
 });

@@ -10,6 +10,7 @@ const makeAlert = (overrides: Partial<MessageAlert> = {}): MessageAlert => ({
   labels: { alertname: 'High latency', service: 'checkout', instance: 'a' },
   annotations: { summary: 'p99 above 1s', description: 'checkout is slow' },
   value: 1234.5,
+  logLines: [],
   startsAt: '2026-11-25T01:00:00.000Z',
   endsAt: null,
   link: 'https://heimdall.example.com/alerts/a1',
@@ -30,6 +31,12 @@ describe('messages', () => {
     const rendered = renderMessage({ title: null, body: null }, makeMessage());
     expect(rendered.title).toBe('[FIRING:1] High latency');
     expect(rendered.body).toBe('[FIRING] High latency on checkout (high): p99 above 1s (value 1.234k)\nhttps://heimdall.example.com/alerts?rule=r');
+  });
+
+  it('shows the sample log lines of an alert of a log condition under it', () => {
+    const lines = ['2026-11-25T00:59:58.000Z ERROR checkout: timeout calling payments', '2026-11-25T00:59:57.000Z ERROR checkout: timeout calling payments'];
+    const rendered = renderMessage({ title: null, body: null }, makeMessage([makeAlert({ logLines: lines, value: null })]));
+    expect(rendered.body).toBe(`[FIRING] High latency on checkout (high): p99 above 1s\n    ${lines[0]}\n    ${lines[1]}\nhttps://heimdall.example.com/alerts?rule=r`);
   });
 
   it('renders a channel’s own templates over the alerts', () => {

@@ -18,6 +18,8 @@ export interface MessageAlert {
   readonly labels: Labels;
   readonly annotations: Readonly<Record<string, string>>;
   readonly value: number | null;
+  /** For a log condition: the newest matching lines when it fired (`<time> <LEVEL> <service>: <message>`). */
+  readonly logLines: readonly string[];
   /** ISO-8601. */
   readonly startsAt: string;
   readonly endsAt: string | null;
@@ -51,7 +53,8 @@ export const MESSAGE_VARIABLES: readonly string[] = ['status', 'alertname', 'gro
 
 export const DEFAULT_TITLE = '[{{ $status | upper }}{{ if $firing }}:{{ len $firing }}{{ end }}] {{ $alertname }}';
 export const DEFAULT_BODY = `{{ range $a := $alerts }}[{{ $a.status | upper }}] {{ $a.labels.alertname }}{{ if $a.labels.service }} on {{ $a.labels.service }}{{ end }} ({{ $a.severity | lower }}){{ if $a.annotations.summary }}: {{ $a.annotations.summary }}{{ end }}{{ if $a.value }} (value {{ $a.value | humanize }}){{ end }}
-{{ end }}{{ if $incident }}Incident: {{ len $incident.services }} services, root cause candidate {{ $incident.rootCause }}
+{{ range $l := $a.logLines }}    {{ $l }}
+{{ end }}{{ end }}{{ if $incident }}Incident: {{ len $incident.services }} services, root cause candidate {{ $incident.rootCause }}
 {{ end }}{{ $link }}`;
 
 function commonOf(maps: readonly Readonly<Record<string, string>>[]): Record<string, string> {
@@ -83,7 +86,7 @@ export function buildMessage(parts: {
 }
 
 export function templateData(message: NotificationMessage): TemplateData {
-  const alerts = message.alerts.map((a) => ({ ...a, labels: { ...a.labels }, annotations: { ...a.annotations } }));
+  const alerts = message.alerts.map((a) => ({ ...a, labels: { ...a.labels }, annotations: { ...a.annotations }, logLines: [...a.logLines] }));
   return {
     status: message.status,
     alertname: message.groupLabels.alertname ?? message.commonLabels.alertname ?? '',

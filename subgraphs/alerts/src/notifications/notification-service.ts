@@ -76,6 +76,7 @@ export class NotificationService {
           labels,
           annotations: { summary: `A test of the channel "${channel.name}"`, description: 'Sent by testChannel; nothing is wrong.' },
           value: 1,
+          logLines: [],
           startsAt: now,
           endsAt: null,
           link: this.deps.linkUrl,

@@ -32,6 +32,8 @@ export interface ApplyOptions {
   /** The service map; null when it cannot be read (each alert is then its own incident). */
   readonly edges: readonly DependencyEdge[] | null;
   readonly incidentWindowMs: number;
+  /** For a firing alert of a log condition: the newest matching lines. */
+  readonly logLines?: readonly string[];
 }
 
 export interface FlushOptions {
@@ -118,6 +120,7 @@ interface AlertRow {
   labels: Labels;
   annotations: Record<string, string>;
   value: number | null;
+  log_lines: string[];
   starts_at: Date;
   ends_at: Date | null;
 }
@@ -251,10 +254,11 @@ export class PipelineStore {
         if (existing !== undefined && Number(existing.last_change_id) >= changeId) continue;
         if (status === 'firing') {
           await query(
-            `INSERT INTO notification_alerts (group_key, alert_id, state, severity, labels, annotations, value, starts_at, last_change_id)
-             VALUES ($1, $2, 'firing', $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (group_key, alert_id) DO UPDATE SET state = 'firing', severity = $3, labels = $4, annotations = $5, value = $6, starts_at = $7, ends_at = NULL, last_change_id = $8`,
-            [key, id, change.severity, JSON.stringify(change.labels), JSON.stringify(change.annotations), change.value, change.firedAt ?? change.at, changeId],
+            `INSERT INTO notification_alerts (group_key, alert_id, state, severity, labels, annotations, value, starts_at, last_change_id, log_lines)
+             VALUES ($1, $2, 'firing', $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (group_key, alert_id) DO UPDATE SET state = 'firing', severity = $3, labels = $4, annotations = $5, value = $6, starts_at = $7, ends_at = NULL,
+               last_change_id = $8, log_lines = $9`,
+            [key, id, change.severity, JSON.stringify(change.labels), JSON.stringify(change.annotations), change.value, change.firedAt ?? change.at, changeId, JSON.stringify(options.logLines ?? [])],
           );
         } else {
           if (existing === undefined) continue;
@@ -358,6 +362,7 @@ export class PipelineStore {
               labels: a.labels,
               annotations: a.annotations,
               value: a.value,
+              logLines: a.log_lines,
               startsAt: a.starts_at.toISOString(),
               endsAt: a.ends_at?.toISOString() ?? null,
               link: `${options.linkUrl}/alerts/${encodeURIComponent(a.alert_id)}`,

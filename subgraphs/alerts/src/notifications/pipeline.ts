@@ -66,6 +66,8 @@ export interface PipelineDeps {
   readonly settings: NotificationSettings;
   readonly logger: Logger;
   readonly metrics: NotificationMetrics;
+  /** The newest log lines matching a firing alert's log conditions; [] when they cannot be read. */
+  readonly sampleLogs?: (change: AlertStateChange) => Promise<string[]>;
   readonly now?: () => number;
 }
 
@@ -113,7 +115,9 @@ export class NotificationPipeline {
     const { store, settings, serviceMap } = this.deps;
     const needsMap = change.to === 'FIRING' && change.channels.length > 0 && (change.labels.service ?? '') !== '';
     const edges = needsMap && serviceMap !== null ? await serviceMap.edges() : null;
-    await store.applyChange(change, { defaults: settings.defaults, now: this.now(), edges, incidentWindowMs: settings.incidentWindowMs });
+    const wantsLines = change.to === 'FIRING' && change.channels.length > 0 && (change.logQueries?.length ?? 0) > 0;
+    const logLines = wantsLines && this.deps.sampleLogs !== undefined ? await this.deps.sampleLogs(change) : [];
+    await store.applyChange(change, { defaults: settings.defaults, now: this.now(), edges, incidentWindowMs: settings.incidentWindowMs, logLines });
     this.deps.metrics.changes.inc();
     this.kick();
   }
