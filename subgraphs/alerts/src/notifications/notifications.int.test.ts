@@ -219,6 +219,44 @@ describe('notifications', () => {
     });
   });
 
+  describe('a rule’s notification policy', () => {
+    it('is stored as written and read back, absent fields null (the defaults)', async () => {
+      const data = await graphql<{ createAlertRule: { notification: Record<string, unknown> } }>(
+        `mutation($input: AlertRuleInput!) { createAlertRule(input: $input) { notification { groupBy groupWait groupInterval repeatInterval sendResolved } } }`,
+        {
+          input: {
+            name: 'With a policy',
+            enabled: false,
+            conditions: [{ metric: { name: 'cpu', aggregation: 'AVG', window: '5m', operator: 'GT', threshold: 90 } }],
+            notification: { groupBy: ['service'], groupWait: '10s', repeatInterval: '1h' },
+          },
+        },
+      );
+      expect(data.createAlertRule.notification).toEqual({ groupBy: ['service'], groupWait: '10s', groupInterval: null, repeatInterval: '1h', sendResolved: null });
+    });
+
+    it('brings a rule evaluated by the service to its channel, from evaluation to webhook', async () => {
+      const channel = await createWebhook('/evaluated');
+      // No metrics subgraph runs under this system's tag: the read fails and errorState ALERTING makes the alert fire.
+      const rule = await graphql<{ createAlertRule: { id: string } }>(`mutation($input: AlertRuleInput!) { createAlertRule(input: $input) { id } }`, {
+        input: {
+          name: 'Evaluated',
+          labels: [{ key: 'service', value: 'evaluated-svc' }],
+          annotations: [{ key: 'summary', value: 'cpu of {{ $labels.service }}' }],
+          conditions: [{ metric: { name: 'cpu', aggregation: 'AVG', window: '1m', operator: 'GT', threshold: 90 } }],
+          evaluationInterval: '10s',
+          errorState: 'ALERTING',
+          channels: [channel],
+          notification: { groupWait: '0s' },
+        },
+      });
+      const [request] = await eventually(() => (receiver.at('/evaluated').length >= 1 ? receiver.at('/evaluated') : undefined), 25_000, 'the first evaluation’s message');
+      expect(bodyOf(request!)).toMatchObject({ status: 'firing', title: '[FIRING:1] Evaluated', alerts: [{ labels: { alertname: 'Evaluated', service: 'evaluated-svc' } }] });
+      expect(verifiedAsAUserWould(request!, 'whsec-test')).toBe(true);
+      await graphql('mutation($id: ID!) { setAlertRuleEnabled(id: $id, enabled: false) { id } }', { id: rule.createAlertRule.id });
+    });
+  });
+
   describe('grouping', () => {
     it('sends alerts of one rule firing within the group wait as one message, then one resolved message', async () => {
       const channel = await createWebhook('/grouping');

@@ -285,12 +285,6 @@ export class PipelineStore {
     });
   }
 
-  /** The earliest time a group is due, or null. */
-  async nextDue(): Promise<number | null> {
-    const [row] = await this.postgres.query<{ at: Date | null }>('SELECT min(next_flush_at) AS at FROM notification_groups', [], { idempotent: true });
-    return ms(row?.at ?? null);
-  }
-
   /**
    * Looks at up to `limit` due groups, each locked so that no other instance does at the same time: decides, writes
    * the message to send as a pending delivery (at most once per idempotency key) and the group's new state. Returns

@@ -93,9 +93,6 @@ export const notificationResolvers: Resolvers = {
   HttpSettings: {
     headerNames: (s) => s.headers.map((h) => h.name),
   },
-  DeliveryResult: {
-    message: (r) => r.message,
-  },
   Silence: {
     startsAt: (s) => s.startsAt.toISOString(),
     endsAt: (s) => s.endsAt.toISOString(),
