@@ -30,7 +30,6 @@ const FLUSH_BATCH = 100;
 /** A pending delivery untouched for this long may have lost its job (a crash before enqueuing): enqueue it again. */
 const SWEEP_AFTER_MS = 10_000;
 const KEEP_COMPLETED_SECONDS = 86_400;
-const KEEP_FAILED_SECONDS = 7 * 86_400;
 
 interface DeliveryJob {
   readonly id: string;
@@ -177,7 +176,9 @@ export class NotificationPipeline {
           attempts: MAX_ATTEMPTS,
           backoff: { type: 'custom' },
           removeOnComplete: { age: KEEP_COMPLETED_SECONDS },
-          removeOnFail: { age: KEEP_FAILED_SECONDS },
+          // The dead letter is the delivery row; a job that failed for another reason (PostgreSQL down through its
+          // attempts) frees its id, so that the sweep of pending deliveries enqueues it again.
+          removeOnFail: true,
         },
       })),
     );
