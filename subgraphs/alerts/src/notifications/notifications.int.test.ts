@@ -445,6 +445,23 @@ describe('notifications', () => {
       expect(receiver.at('/restart')).toHaveLength(1);
     });
 
+    it('sends exactly once when alerts restarts while a message waits for its next attempt', async () => {
+      const channel = await createWebhook('/restart-retry');
+      receiver.reply = (request, i) => (request.path === '/restart-retry' && i === 0 ? { status: 503, headers: { 'retry-after': '2' } } : { status: 200 });
+      await publish(makeRule([channel]), 'a', 'FIRING');
+      await eventually(() => (receiver.at('/restart-retry').length >= 1 ? true : undefined));
+      await alerts.stop();
+      alerts = await startAlerts(local, system, ENV);
+      const [delivery] = await eventually(async () => {
+        const entries = await log(channel);
+        return entries[0]?.status === 'SENT' ? entries : undefined;
+      });
+      await pause(QUIET_MS);
+      expect(receiver.at('/restart-retry').map((r) => r.headers['x-heimdall-idempotency-key'])).toEqual([delivery!.idempotencyKey, delivery!.idempotencyKey]);
+      expect(delivery).toMatchObject({ status: 'SENT', attempts: 2 });
+      receiver.reply = () => ({ status: 200 });
+    });
+
     it('sends each message once with two alerts instances running', async () => {
       const second = await startAlerts(local, system, ENV);
       try {
