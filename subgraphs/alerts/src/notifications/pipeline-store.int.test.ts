@@ -8,6 +8,7 @@ import { PostgresStore, alertId, migrate } from '../store/index.js';
 import { type TestDatabase, createTestDatabase } from '../store/test-database.fixtures.js';
 import type { DependencyEdge } from './incidents.js';
 import { MuteContext } from './mute.js';
+import type { Escalation } from './policy.js';
 import { type ApplyOptions, PipelineStore } from './pipeline-store.js';
 import type { NotificationMessage } from './message.js';
 
@@ -75,11 +76,11 @@ describe('incidents in the pipeline store', () => {
     incidentWindowMs: 300_000,
   });
 
-  const flush = async (channel: string, now: number) => {
+  const flush = async (channel: string, now: number, escalation: Escalation = { businessHours: null, digest: null, criticalRepeatMs: 300_000 }) => {
     const { deliveries } = await store.flushDue({
       now,
       limit: 100,
-      escalation: { businessHours: null, digest: null, criticalRepeatMs: 300_000 },
+      escalation,
       linkUrl: 'http://heimdall',
       muteContext: () => Promise.resolve(new MuteContext({ silences: [], windows: [], inhibitRules: [], sources: [] })),
     });
@@ -126,6 +127,24 @@ describe('incidents in the pipeline store', () => {
     await store.applyChange({ ...firing, id: String(nextId++), from: 'FIRING', to: 'RESOLVED', resolvedAt: new Date(at + 5000).toISOString() }, applyOptions(at + 5000, EDGES));
     const [incident] = await store.incidents({ service: 'inventory' }, 10);
     expect(incident).toMatchObject({ state: 'closed', closedAt: new Date(at + 5000) });
+  });
+
+  it('holds LOW alerts for the digest, then sends each channel one message with all of them', async () => {
+    const at = Date.parse('2026-11-26T05:00:00Z'); // 14:00 in Seoul
+    const nextDigest = Date.parse('2026-11-27T00:00:00Z'); // 09:00 in Seoul
+    const escalation: Escalation = { businessHours: null, digest: { days: [1, 2, 3, 4, 5, 6, 7], startMinute: 540, endMinute: 545, timeZone: 'Asia/Seoul' }, criticalRepeatMs: 300_000 };
+    const channel = await makeChannel();
+    const disk = makeChange(channel, 'backup', { severity: 'LOW', ruleName: 'Disk 80%', labels: { alertname: 'Disk 80%', service: 'backup' } });
+    const certs = makeChange(channel, 'edge', { severity: 'LOW', ruleName: 'Certificate expires in 20 days', labels: { alertname: 'Certificate expires in 20 days', service: 'edge' } });
+    for (const change of [disk, certs]) await store.applyChange(change, applyOptions(at, null));
+
+    expect(await flush(channel, at + 1000, escalation)).toEqual([]);
+    expect(await flush(channel, nextDigest - 1000, escalation)).toEqual([]);
+    const [digest, ...others] = await flush(channel, nextDigest, escalation);
+
+    expect(others).toEqual([]);
+    expect(digest!.groupLabels).toEqual({ alertname: 'Daily digest' });
+    expect(digest!.alerts.map((a) => a.labels.alertname).sort()).toEqual(['Certificate expires in 20 days', 'Disk 80%']);
   });
 
   it('skips a state change it has already applied', async () => {

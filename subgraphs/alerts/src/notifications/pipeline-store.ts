@@ -6,6 +6,7 @@
  * Several instances: a state change is applied by whichever instance's worker took its job, under the group's row
  * lock; a due group is flushed by the one instance that locked it (FOR UPDATE SKIP LOCKED).
  */
+import { createHash } from 'node:crypto';
 import type { Labels } from '../condition.js';
 import type { Severity } from '../rule.js';
 import type { AlertStateChange } from '../state-change.js';
@@ -172,6 +173,40 @@ function deliveryOf(row: DeliveryRow): Delivery {
   };
 }
 
+/** One message to write: a group's, or a channel's digest of several groups. */
+interface Outgoing {
+  readonly groupKey: string;
+  readonly channelId: string;
+  readonly channelName: string;
+  readonly groupLabels: Labels;
+  readonly alerts: readonly MessageAlert[];
+  readonly link: string;
+  readonly incident: MessageIncident | null;
+  readonly key: string;
+}
+
+export const DIGEST_ALERTNAME = 'Daily digest';
+
+/** The LOW groups of one channel due at the digest time, as one message. */
+function digestOf(parts: readonly Outgoing[], linkUrl: string): Outgoing {
+  const [first] = parts;
+  if (first === undefined) throw new Error('a digest of no groups');
+  const key = createHash('sha256')
+    .update(JSON.stringify(parts.map((p) => p.key).sort()))
+    .digest('hex')
+    .slice(0, 40);
+  return {
+    groupKey: `digest:${first.channelId}`,
+    channelId: first.channelId,
+    channelName: first.channelName,
+    groupLabels: { alertname: DIGEST_ALERTNAME },
+    alerts: parts.flatMap((p) => p.alerts),
+    link: `${linkUrl}/alerts`,
+    incident: null,
+    key,
+  };
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const ms = (date: Date | null) => (date === null ? null : date.getTime());
@@ -314,7 +349,8 @@ export class PipelineStore {
         (await query<{ id: string; name: string }>('SELECT id, name FROM notification_channels WHERE id = ANY($1::uuid[])', [[...new Set(groups.map((g) => g.channel_id))]])).map((c) => [c.id, c.name]),
       );
       const mute = await options.muteContext(query);
-      const deliveries: string[] = [];
+      const outgoing: Outgoing[] = [];
+      const digests = new Map<string, Outgoing[]>();
       for (const group of groups) {
         const channelName = channels.get(group.channel_id);
         if (channelName === undefined) {
@@ -346,7 +382,6 @@ export class PipelineStore {
         }
         if (decision.send !== null) {
           const included = new Set([...decision.send.firing, ...decision.send.resolved]);
-          const link = `${options.linkUrl}/alerts?rule=${group.rule_id}`;
           const messageAlerts: MessageAlert[] = own
             .filter((a) => included.has(a.alert_id))
             .map((a) => ({
@@ -362,24 +397,19 @@ export class PipelineStore {
               link: `${options.linkUrl}/alerts/${encodeURIComponent(a.alert_id)}`,
             }));
           const lead = own.map((a) => incidentOf.get(a.alert_id)).find((m) => m !== undefined && m.services.length > 1);
-          const incident: MessageIncident | null = lead === undefined ? null : { id: lead.id, services: lead.services, rootCause: lead.root_cause };
-          const message = buildMessage({ groupKey: group.key, groupLabels: group.group_labels, alerts: messageAlerts, link, incident });
-          const [row] = await query<{ id: string }>(
-            `INSERT INTO notification_deliveries (idempotency_key, group_key, channel_id, channel_name, group_labels, state, title, alert_count, message)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id::text AS id`,
-            [
-              idempotencyKey(group.key, scheduledAt, decision.send),
-              group.key,
-              group.channel_id,
-              channelName,
-              JSON.stringify(group.group_labels),
-              message.status,
-              renderMessage({ title: null, body: null }, message).title,
-              messageAlerts.length,
-              JSON.stringify(message),
-            ],
-          );
-          if (row !== undefined) deliveries.push(row.id);
+          const part: Outgoing = {
+            groupKey: group.key,
+            channelId: group.channel_id,
+            channelName,
+            groupLabels: group.group_labels,
+            alerts: messageAlerts,
+            link: `${options.linkUrl}/alerts?rule=${group.rule_id}`,
+            incident: lead === undefined ? null : { id: lead.id, services: lead.services, rootCause: lead.root_cause },
+            key: idempotencyKey(group.key, scheduledAt, decision.send),
+          };
+          // LOW alerts due at the digest time go out as one message per channel: the daily digest.
+          if (severity === 'LOW' && options.escalation.digest !== null) digests.set(group.channel_id, [...(digests.get(group.channel_id) ?? []), part]);
+          else outgoing.push(part);
         }
         await query(`DELETE FROM notification_alerts WHERE group_key = $1 AND state = 'resolved'`, [group.key]);
         if (own.every((a) => a.state === 'resolved')) {
@@ -393,6 +423,27 @@ export class PipelineStore {
           JSON.stringify(decision.lastSentFiring),
           date(decision.next),
         ]);
+      }
+      for (const parts of digests.values()) outgoing.push(digestOf(parts, options.linkUrl));
+      const deliveries: string[] = [];
+      for (const part of outgoing) {
+        const message = buildMessage({ groupKey: part.groupKey, groupLabels: part.groupLabels, alerts: part.alerts, link: part.link, incident: part.incident });
+        const [row] = await query<{ id: string }>(
+          `INSERT INTO notification_deliveries (idempotency_key, group_key, channel_id, channel_name, group_labels, state, title, alert_count, message)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id::text AS id`,
+          [
+            part.key,
+            part.groupKey,
+            part.channelId,
+            part.channelName,
+            JSON.stringify(part.groupLabels),
+            message.status,
+            renderMessage({ title: null, body: null }, message).title,
+            part.alerts.length,
+            JSON.stringify(message),
+          ],
+        );
+        if (row !== undefined) deliveries.push(row.id);
       }
       return { deliveries, groups: groups.length };
     });

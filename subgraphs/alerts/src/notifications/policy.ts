@@ -7,7 +7,8 @@
  * since it; a message is sent when the set of notified firing alerts changed (an alert fired, resolved or was
  * muted), or, unchanged, after repeatInterval. Resolved alerts are sent only if they were notified firing (and
  * sendResolved holds). Escalation: CRITICAL is sent at any hour and repeated every criticalRepeatMs until every
- * firing alert of the group is acknowledged; HIGH and MEDIUM wait for business hours; LOW for the daily digest.
+ * firing alert of the group is acknowledged; HIGH and MEDIUM wait for business hours; LOW for the daily digest
+ * (where pipeline-store.ts merges a channel's LOW groups into one message).
  */
 import { createHash } from 'node:crypto';
 import type { Labels } from '../condition.js';
