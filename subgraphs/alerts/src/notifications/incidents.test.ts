@@ -44,6 +44,28 @@ describe('the service map', () => {
     expect(graphql.mock.calls[0]?.[0]).toContain('dependencies(range: $range)');
   });
 
+  it('answers null rather than wait past waitMs for a first map, and uses the map once it comes', async () => {
+    let answer: (value: unknown) => void = () => undefined;
+    const graphql = vi.fn().mockReturnValue(new Promise((resolve) => (answer = resolve)));
+    const map = new ServiceMap({ graphql }, { waitMs: 500 });
+    const first = map.edges();
+    await vi.advanceTimersByTimeAsync(500);
+    expect(await first).toBeNull();
+    answer({ dependencies: EDGES });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await map.edges()).toEqual(EDGES);
+    expect(graphql).toHaveBeenCalledTimes(1);
+  });
+
+  it('answers an expired map at once while it reads a new one', async () => {
+    const graphql = vi.fn().mockResolvedValueOnce({ dependencies: EDGES }).mockReturnValueOnce(new Promise(() => undefined));
+    const map = new ServiceMap({ graphql }, { ttlMs: 60_000 });
+    await map.edges();
+    vi.advanceTimersByTime(61_000);
+    expect(await map.edges()).toEqual(EDGES);
+    expect(graphql).toHaveBeenCalledTimes(2);
+  });
+
   it('says it does not know when traces cannot be reached, and asks again after the TTL', async () => {
     const graphql = vi.fn().mockRejectedValueOnce(new Error('UNAVAILABLE')).mockResolvedValue({ dependencies: EDGES });
     const onFailure = vi.fn();
@@ -51,6 +73,8 @@ describe('the service map', () => {
     expect(await map.edges()).toBeNull();
     expect(onFailure).toHaveBeenCalledOnce();
     vi.advanceTimersByTime(31_000);
+    await map.edges();
+    await vi.advanceTimersByTimeAsync(0);
     expect(await map.edges()).toEqual(EDGES);
   });
 });

@@ -32,22 +32,49 @@ export interface ServiceMapOptions {
   readonly lookbackMs?: number;
   /** How long a map (or a failure to read one) is reused. Default 60 s. */
   readonly ttlMs?: number;
+  /**
+   * How long a caller waits for a map when none has been read yet (default 500 ms); later, an expired map is
+   * answered at once while a new one is read. The pipeline never waits long on the traces subgraph.
+   */
+  readonly waitMs?: number;
   readonly now?: () => number;
   readonly onFailure?: (error: unknown) => void;
 }
 
 export class ServiceMap {
   private cached: { at: number; edges: readonly DependencyEdge[] | null } | undefined;
+  private reading: Promise<readonly DependencyEdge[] | null> | undefined;
 
   constructor(
     private readonly traces: Pick<PeerClient, 'graphql'>,
     private readonly options: ServiceMapOptions = {},
   ) {}
 
-  /** The edges, or null when the traces subgraph cannot say. */
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  /** The edges, or null when the traces subgraph cannot say (or has not said yet). */
   async edges(): Promise<readonly DependencyEdge[] | null> {
-    const now = (this.options.now ?? Date.now)();
-    if (this.cached !== undefined && now - this.cached.at < (this.options.ttlMs ?? 60_000)) return this.cached.edges;
+    const { cached } = this;
+    if (cached !== undefined && this.now() - cached.at < (this.options.ttlMs ?? 60_000)) return cached.edges;
+    this.reading ??= this.read().finally(() => {
+      this.reading = undefined;
+    });
+    if (cached !== undefined) return cached.edges;
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), this.options.waitMs ?? 500);
+    });
+    try {
+      return await Promise.race([this.reading, waited]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async read(): Promise<readonly DependencyEdge[] | null> {
+    const now = this.now();
     let edges: readonly DependencyEdge[] | null;
     try {
       const range = { from: new Date(now - (this.options.lookbackMs ?? 3_600_000)).toISOString(), to: new Date(now).toISOString() };

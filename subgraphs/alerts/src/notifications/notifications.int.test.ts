@@ -71,7 +71,8 @@ describe('notifications', () => {
   let receiver: HttpReceiver;
   let smtp: SmtpReceiver;
   let changes: Queue;
-  let nextChangeId = 1;
+  // Far above the history ids the service's own evaluations publish under (state-change-<id> job ids must not meet).
+  let nextChangeId = 1_000_000_000;
 
   beforeAll(async () => {
     await local.require('postgres', 'redis', 'consul');
@@ -260,7 +261,8 @@ describe('notifications', () => {
   describe('grouping', () => {
     it('sends alerts of one rule firing within the group wait as one message, then one resolved message', async () => {
       const channel = await createWebhook('/grouping');
-      const rule = makeRule([channel]);
+      // Waits with room for a busy machine: both changes must be applied before the group's first look.
+      const rule = makeRule([channel], { notification: { groupWaitMs: 1500, groupIntervalMs: 2000 } });
       await publish(rule, 'a', 'FIRING');
       await publish(rule, 'b', 'FIRING');
       const [firing] = await eventually(() => (receiver.at('/grouping').length >= 1 ? receiver.at('/grouping') : undefined));
