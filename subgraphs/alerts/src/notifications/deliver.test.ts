@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emailHtml, retryAfterMs, slackPayload, webhookBody } from './deliver.js';
+import { emailHtml, redacted, retryAfterMs, slackPayload, webhookBody } from './deliver.js';
 import { type MessageAlert, type NotificationMessage, buildMessage, renderMessage } from './message.js';
 import { signatureHeader, verifySignature } from './signature.js';
 
@@ -104,5 +104,16 @@ describe('Retry-After', () => {
     expect(retryAfterMs('Wed, 25 Nov 2026 01:00:30 GMT', now)).toBe(30_000);
     expect(retryAfterMs('soon', now)).toBeNull();
     expect(retryAfterMs(null, now)).toBeNull();
+  });
+});
+
+describe('outcomes', () => {
+  it('never carry a channel’s secrets, such as a Slack URL in a connection error', () => {
+    const webhookUrl = 'https://hooks.slack.com/services/T000/B000/XXXXSECRET';
+    const outcome = redacted(
+      { ok: false, status: null, message: `fetch failed: request to ${webhookUrl} timed out`, durationMs: 1, retryable: true, retryAfterMs: null },
+      { type: 'SLACK', webhookUrl, channel: null, username: null },
+    );
+    expect(outcome.message).toBe('fetch failed: request to [secret] timed out');
   });
 });

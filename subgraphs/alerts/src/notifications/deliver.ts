@@ -4,7 +4,7 @@
  * whether trying again may help and when (its Retry-After). Retries are the delivery queue's.
  */
 import nodemailer from 'nodemailer';
-import { type Channel, type EmailSettings, type HttpSettings, type SlackSettings, type WebhookSettings, isEmail, isHttp, isSlack } from './channel.js';
+import { type Channel, type ChannelSettings, type EmailSettings, type HttpSettings, type SlackSettings, type WebhookSettings, isEmail, isHttp, isSlack, isWebhook } from './channel.js';
 import { type NotificationMessage, type RenderedMessage, renderMessage, renderTemplate } from './message.js';
 import { SIGNATURE_HEADER, signatureHeader } from './signature.js';
 
@@ -157,13 +157,32 @@ async function sendEmail(settings: EmailSettings, message: NotificationMessage, 
   }
 }
 
-/** One attempt to deliver `message` over `channel`. Never throws for the receiver's failures. */
-export function deliver(channel: Channel, message: NotificationMessage, options: SendOptions): Promise<DeliveryOutcome> {
-  const started = (options.now ?? Date.now)();
+/** The secret values of a channel's settings. */
+function secretsOf(settings: ChannelSettings): string[] {
+  const values: (string | null)[] = [];
+  if (isSlack(settings)) values.push(settings.webhookUrl);
+  if (isEmail(settings)) values.push(settings.password);
+  if (isWebhook(settings)) values.push(settings.secret);
+  if (isWebhook(settings) || isHttp(settings)) values.push(...settings.headers.map((h) => h.value));
+  return values.filter((v): v is string => v !== null && v.length >= 4);
+}
+
+/** An outcome's message without the channel's secrets: it is shown in notificationLog and logged. */
+export function redacted(outcome: DeliveryOutcome, settings: ChannelSettings): DeliveryOutcome {
+  const message = secretsOf(settings).reduce((text, secret) => text.replaceAll(secret, '[secret]'), outcome.message);
+  return message === outcome.message ? outcome : { ...outcome, message };
+}
+
+function send(channel: Channel, message: NotificationMessage, options: SendOptions, started: number): Promise<DeliveryOutcome> {
   const { settings } = channel;
   if (isHttp(settings)) return sendHttp(settings, message, options, started);
   const rendered = renderMessage(channel.templates, message);
   if (isSlack(settings)) return sendSlack(settings, message, rendered, options, started);
   if (isEmail(settings)) return sendEmail(settings, message, rendered, options, started);
   return sendWebhook(settings, message, rendered, options, started);
+}
+
+/** One attempt to deliver `message` over `channel`. Never throws for the receiver's failures. */
+export async function deliver(channel: Channel, message: NotificationMessage, options: SendOptions): Promise<DeliveryOutcome> {
+  return redacted(await send(channel, message, options, (options.now ?? Date.now)()), channel.settings);
 }
