@@ -334,6 +334,12 @@ export class PipelineStore {
       if (groups.length === 0) return { deliveries: [], groups: 0 };
       const keys = groups.map((g) => g.key);
       const alerts = await query<AlertRow>('SELECT * FROM notification_alerts WHERE group_key = ANY($1) ORDER BY starts_at, alert_id', [keys]);
+      const alertsOf = new Map<string, AlertRow[]>();
+      for (const alert of alerts) {
+        const list = alertsOf.get(alert.group_key);
+        if (list === undefined) alertsOf.set(alert.group_key, [alert]);
+        else list.push(alert);
+      }
       const ids = [...new Set(alerts.map((a) => a.alert_id))];
       const acked = new Set((await query<{ alert_id: string }>('SELECT alert_id FROM notification_acks WHERE alert_id = ANY($1)', [ids])).map((r) => r.alert_id));
       const memberships = await query<{ alert_id: string; id: string; lead_alert_id: string; services: string[]; root_cause: string; lead_channels: string[] }>(
@@ -358,7 +364,7 @@ export class PipelineStore {
           await query('DELETE FROM notification_groups WHERE key = $1', [group.key]);
           continue;
         }
-        const own = alerts.filter((a) => a.group_key === group.key);
+        const own = alertsOf.get(group.key) ?? [];
         const severity = group.severity as Severity;
         const flushAlerts: FlushAlert[] = own.map((a) => {
           const incident = incidentOf.get(a.alert_id);
