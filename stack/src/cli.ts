@@ -8,6 +8,7 @@ import { stackEndpoints } from './endpoints.js';
 import {
   credentialsHelp,
   ensureAgentKey,
+  ensureNotificationKey,
   ensureSigningKeys,
   localAuthFiles,
   mintCredentials,
@@ -91,7 +92,11 @@ async function start(stack: Stack): Promise<number> {
   const { privateKeyPem, created } = await ensureSigningKeys(auth);
   if (created) console.log(`created the local signing key for people's tokens in ${auth.dir}`);
   // Keys reach the services through their environment, never their command line (visible to every local user).
-  const env = { ...serviceEnvironment(stackEndpoints(stack.config), process.env), ...serviceAuthEnv(process.env, auth) };
+  const env = {
+    ...serviceEnvironment(stackEndpoints(stack.config), process.env),
+    ...serviceAuthEnv(process.env, auth),
+    ...(await ensureNotificationKey(auth, process.env)),
+  };
   // Subgraphs first, then the gateway, so that its first supergraph already has them.
   const outcomes = [...(await runner.start(services.subgraphs, env)), ...(await runner.start(services.gateways, env))];
   for (const outcome of outcomes) console.log(outcome);

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createUserTokenVerifier } from '@heimdall/shared';
 import {
   ensureAgentKey,
+  ensureNotificationKey,
   ensureSigningKeys,
   localAuthFiles,
   mintCredentials,
@@ -56,6 +57,15 @@ describe('local authentication for npm start', () => {
     expect(first.created).toBe(true);
     expect(second).toEqual({ privateKeyPem: first.privateKeyPem, created: false });
     expect((await stat(files.privateKeyFile)).mode & 0o777).toBe(0o600);
+  });
+
+  it('makes the key sealing channel secrets once and gives the alerts subgraph the same one at every start, unless the caller set one', async () => {
+    const files = localAuthFiles(await makeStackDir());
+    const first = await ensureNotificationKey(files, {});
+    expect(Buffer.from(first.NOTIFICATION_SECRET_KEY, 'base64')).toHaveLength(32);
+    expect(await ensureNotificationKey(files, {})).toEqual(first);
+    expect((await stat(files.notificationKeyFile)).mode & 0o777).toBe(0o600);
+    expect(await ensureNotificationKey(files, { NOTIFICATION_SECRET_KEY: 'mine' })).toEqual({ NOTIFICATION_SECRET_KEY: 'mine' });
   });
 
   it('mints tokens for each role that a gateway trusting the public key accepts', async () => {

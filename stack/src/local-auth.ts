@@ -21,6 +21,8 @@ export interface LocalAuthFiles {
   readonly privateKeyFile: string;
   readonly publicKeyFile: string;
   readonly credentialsFile: string;
+  /** The key sealing notification channels' secrets in PostgreSQL: kept across starts, or sealed secrets are lost. */
+  readonly notificationKeyFile: string;
 }
 
 export function localAuthFiles(stackDir: string): LocalAuthFiles {
@@ -30,6 +32,7 @@ export function localAuthFiles(stackDir: string): LocalAuthFiles {
     privateKeyFile: join(dir, 'jwt-private.pem'),
     publicKeyFile: join(dir, 'jwt-public.pem'),
     credentialsFile: join(stackDir, 'credentials.json'),
+    notificationKeyFile: join(dir, 'notification-secret.key'),
   };
 }
 
@@ -57,6 +60,20 @@ export async function ensureSigningKeys(files: LocalAuthFiles): Promise<{ privat
   await writeFile(files.privateKeyFile, privateKeyPem, { mode: 0o600 });
   await writeFile(files.publicKeyFile, publicKeyPem);
   return { privateKeyPem, created: true };
+}
+
+/**
+ * `{ NOTIFICATION_SECRET_KEY }` for the alerts subgraph: the caller's own, else the local key made on first run
+ * (32 random bytes, base64, readable by its owner alone) and read again at every start.
+ */
+export async function ensureNotificationKey(files: LocalAuthFiles, env: Readonly<Record<string, string | undefined>>): Promise<{ NOTIFICATION_SECRET_KEY: string }> {
+  if (env.NOTIFICATION_SECRET_KEY !== undefined) return { NOTIFICATION_SECRET_KEY: env.NOTIFICATION_SECRET_KEY };
+  const existing = await readOptional(files.notificationKeyFile);
+  if (existing !== undefined) return { NOTIFICATION_SECRET_KEY: existing.trim() };
+  await mkdir(files.dir, { recursive: true, mode: 0o700 });
+  const key = randomBytes(32).toString('base64');
+  await writeFile(files.notificationKeyFile, `${key}\n`, { mode: 0o600, flag: 'wx' });
+  return { NOTIFICATION_SECRET_KEY: key };
 }
 
 /** The private key `npm run token` signs with; fails with what to do when `npm start` has not made it yet. */

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '@heimdall/shared';
 import { gatewayEnvSchema } from '../../gateway/src/config.js';
@@ -7,7 +10,7 @@ import { metricsEnvSchema } from '../../subgraphs/metrics/src/config.js';
 import { tracesEnvSchema } from '../../subgraphs/traces/src/config.js';
 import { loadStackConfig } from './config.js';
 import { stackEndpoints } from './endpoints.js';
-import { localAuthFiles, serviceAuthEnv } from './local-auth.js';
+import { ensureNotificationKey, localAuthFiles, serviceAuthEnv } from './local-auth.js';
 import { serviceEnvironment } from './service-env.js';
 
 describe('the environment npm start gives services', () => {
@@ -30,16 +33,25 @@ describe('the environment npm start gives services', () => {
     });
   });
 
-  it('reaches each service as its own config reads it, so a renamed variable fails here', () => {
+  it('reaches each service as its own config reads it, so a renamed variable fails here', async () => {
     const stack = loadStackConfig({ HOME: '/home/u', CONSUL_PORT: '18500', ES_PORT: '19200', REDIS_PORT: '16379' }, '/repo');
-    // As npm start composes it: the stack's endpoints, then the service-trust secret and the public key file.
-    const env = { ...serviceEnvironment(stackEndpoints(stack), {}), ...serviceAuthEnv({}, localAuthFiles(stack.stackDir)) };
+    // As npm start composes it: the stack's endpoints, then the service-trust secret, the public key file and the
+    // key sealing channel secrets (made in a stack directory of the test's own).
+    const ownDir = await mkdtemp(join(tmpdir(), 'heimdall-env-'));
+    const auth = localAuthFiles(ownDir);
+    const env = {
+      ...serviceEnvironment(stackEndpoints(stack), {}),
+      ...serviceAuthEnv({}, localAuthFiles(stack.stackDir)),
+      ...(await ensureNotificationKey(auth, {})),
+    };
 
     expect(loadConfig(gatewayEnvSchema, env).CONSUL_URL).toBe('http://127.0.0.1:18500');
     expect(loadConfig(metricsEnvSchema, env).CONSUL_URL).toBe('http://127.0.0.1:18500');
     expect(loadConfig(logsEnvSchema, env).ELASTICSEARCH_URL).toBe('http://127.0.0.1:19200');
     expect(loadConfig(tracesEnvSchema, env).CONSUL_URL).toBe('http://127.0.0.1:18500');
     expect(loadConfig(alertsEnvSchema, env).REDIS_URL).toBe('redis://127.0.0.1:16379');
+    expect(loadConfig(alertsEnvSchema, env).NOTIFICATION_SECRET_KEY).toHaveLength(1);
+    await rm(ownDir, { recursive: true, force: true });
   });
 
   it('keeps a service variable the user set explicitly', () => {

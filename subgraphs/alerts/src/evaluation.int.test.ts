@@ -114,7 +114,7 @@ describe('scheduled evaluation', () => {
     const name = `unreadable-${randomUUID().slice(0, 8)}`;
     const ruleId = await create(alerts, name);
 
-    const job = await eventually(async () => (await stateChanges.getJobs(['waiting'])).find((j) => j.data.ruleId === ruleId));
+    const job = await eventually(async () => (await stateChanges.getJobs(['waiting', 'active', 'completed'])).find((j) => j.data.ruleId === ruleId));
 
     expect(job.id).toBe(`state-change-${job.data.id}`);
     expect(job.data).toMatchObject({

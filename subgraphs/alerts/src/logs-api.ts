@@ -4,6 +4,7 @@
  * - validateLogQuery(query) { valid message position }: whether a search query parses.
  * - logSearch(filter: LogFilter!, first) { total }: the count of matching entries (exact up to 10,000).
  * - logVolumeAnomalies(service, range) { score }: buckets whose log volume departs from its baseline.
+ * - logSearch(filter, first) { entries { timestamp level service message } }: sample lines for notifications.
  */
 import type { PeerClient } from '@heimdall/shared';
 import type { LogQueryCheck } from './rule-input.js';
@@ -53,4 +54,21 @@ export async function anomalyScore(logs: GraphQLPeer, service: string, fromMs: n
     { service, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() },
   );
   return logVolumeAnomalies.reduce((max, a) => Math.max(max, a.score), 0);
+}
+
+/** The newest `first` entries matching a filter, one line each: `<time> <LEVEL> <service>: <message>`. */
+export async function newestLogLines(logs: GraphQLPeer, filter: LogCountFilter, first: number): Promise<string[]> {
+  const { logSearch } = await logs.graphql<{ logSearch: { entries: { timestamp: string; level: string; service: string | null; message: string }[] } }>(
+    'query($filter: LogFilter!, $first: Int) { logSearch(filter: $filter, first: $first) { entries { timestamp level service message } } }',
+    {
+      filter: {
+        ...(filter.query === '' ? {} : { query: filter.query }),
+        ...(filter.services.length === 0 ? {} : { services: filter.services }),
+        ...(filter.levels.length === 0 ? {} : { levels: filter.levels }),
+        range: { from: new Date(filter.fromMs).toISOString(), to: new Date(filter.toMs).toISOString() },
+      },
+      first,
+    },
+  );
+  return logSearch.entries.map((e) => `${e.timestamp} ${e.level} ${e.service ?? '-'}: ${e.message.slice(0, 500)}`);
 }

@@ -4,6 +4,8 @@ import { type ConsulClient, PeerClient, type Platform, createResiliencePolicy } 
 export interface Peers {
   readonly metrics: PeerClient;
   readonly logs: PeerClient;
+  /** The service map (`dependencies`) that groups alerts into incidents. */
+  readonly traces: PeerClient;
 }
 
 export interface PeerOptions {
@@ -28,5 +30,5 @@ export function createPeers(platform: Platform, consul: ConsulClient, options: P
       telemetry: platform.telemetry,
       headers: () => platform.serviceTokens.headers(),
     });
-  return { metrics: peer('metrics'), logs: peer('logs') };
+  return { metrics: peer('metrics'), logs: peer('logs'), traces: peer('traces') };
 }

@@ -53,6 +53,7 @@ describe('normalising a rule', () => {
         errorState: 'ERROR',
         enabled: true,
         channels: [],
+        notification: { groupBy: null, groupWaitMs: null, groupIntervalMs: null, repeatIntervalMs: null, sendResolved: null },
       },
     });
   });
@@ -63,6 +64,11 @@ describe('normalising a rule', () => {
       makeDeps(),
     );
     expect(result).toMatchObject({ ok: true, rule: { description: '', labels: {}, match: 'ALL', forMs: 0, evaluationIntervalMs: 60_000, recoveryThreshold: null, enabled: true, channels: [] } });
+  });
+
+  it('keeps the notification overrides given and leaves the others to the defaults', async () => {
+    const result = await validateRuleInput(makeRuleInput({ notification: { groupBy: ['service', 'service'], groupWait: '0s', repeatInterval: '1h', sendResolved: false } }), makeDeps());
+    expect(result.ok && result.rule.notification).toEqual({ groupBy: ['service'], groupWaitMs: 0, groupIntervalMs: null, repeatIntervalMs: 3_600_000, sendResolved: false });
   });
 
   it('turns every kind of condition, duration and key-value list into the model', async () => {
@@ -154,12 +160,14 @@ describe('rule input errors', () => {
       'an annotation that does not parse',
       makeRuleInput({ annotations: [{ key: 'summary', value: 'ok' }, { key: 'description', value: 'CPU of {{ $labels.service }}\nis {{ $value | round }}' }] }),
       'annotations[1].value',
-      'line 2, column 16: unknown function "round" (known: humanize, humanizePercentage, printf, upper, lower, default, index)',
+      'line 2, column 16: unknown function "round" (known: humanize, humanizePercentage, printf, upper, lower, default, index, len, json)',
     ],
     ['an unknown noDataState', makeRuleInput({ noDataState: 'SILENT' }), 'noDataState', 'unknown value "SILENT"; one of NODATA, ALERTING, OK, KEEP_LAST'],
     ['an unknown errorState', makeRuleInput({ errorState: 'NODATA' }), 'errorState', 'unknown value "NODATA"; one of ERROR, ALERTING, OK, KEEP_LAST'],
     ['an empty channel id', makeRuleInput({ channels: ['c1', ''] }), 'channels[1]', 'must not be empty'],
     ['an empty groupBy label', makeRuleInput({ groupBy: [''] }), 'groupBy[0]', 'must not be empty'],
+    ['a notification group interval of 0', makeRuleInput({ notification: { groupInterval: '0s' } }), 'notification.groupInterval', 'must be at least 1s'],
+    ['a notification group wait that is not a duration', makeRuleInput({ notification: { groupWait: 'soon' } }), 'notification.groupWait', expect.stringMatching(/^"soon" is not a duration/) as string],
   ])('%s', async (_, input, field, message) => {
     expect(await errorsOf(input)).toEqual([{ field, message }]);
   });

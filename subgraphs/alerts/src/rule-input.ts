@@ -21,6 +21,7 @@ import {
   MATCH_MODES,
   MATCH_OPS,
   NO_DATA_STATES,
+  type NotificationOverrides,
   OPERATORS,
   RULE_DEFAULTS,
   RULE_LIMITS,
@@ -71,6 +72,14 @@ export interface AlertConditionInput {
   readonly logAnomaly?: Maybe<LogAnomalyConditionInput>;
 }
 
+export interface NotificationPolicyInput {
+  readonly groupBy?: Maybe<readonly string[]>;
+  readonly groupWait?: Maybe<string>;
+  readonly groupInterval?: Maybe<string>;
+  readonly repeatInterval?: Maybe<string>;
+  readonly sendResolved?: Maybe<boolean>;
+}
+
 export interface AlertRuleInput {
   readonly name?: Maybe<string>;
   readonly description?: Maybe<string>;
@@ -88,6 +97,7 @@ export interface AlertRuleInput {
   readonly errorState?: Maybe<string>;
   readonly enabled?: Maybe<boolean>;
   readonly channels?: Maybe<readonly string[]>;
+  readonly notification?: Maybe<NotificationPolicyInput>;
 }
 
 export interface FieldError {
@@ -265,6 +275,21 @@ function checkRecovery(c: Checker, recovery: number, conditions: readonly (Alert
   }
 }
 
+function notificationOverrides(c: Checker, input: Maybe<NotificationPolicyInput>): NotificationOverrides {
+  const optionalDuration = (field: 'groupWait' | 'groupInterval' | 'repeatInterval', min: number) => {
+    const value = input?.[field];
+    return value === null || value === undefined ? null : c.duration(`notification.${field}`, value, { min, max: RULE_LIMITS.maxDurationMs });
+  };
+  const sendResolved = input?.sendResolved;
+  return {
+    groupBy: input?.groupBy === null || input?.groupBy === undefined ? null : c.names('notification.groupBy', input.groupBy, RULE_LIMITS.groupBy),
+    groupWaitMs: optionalDuration('groupWait', 0),
+    groupIntervalMs: optionalDuration('groupInterval', RULE_LIMITS.minNotificationIntervalMs),
+    repeatIntervalMs: optionalDuration('repeatInterval', RULE_LIMITS.minNotificationIntervalMs),
+    sendResolved: typeof sendResolved === 'boolean' ? sendResolved : null,
+  };
+}
+
 export async function validateRuleInput(input: AlertRuleInput, deps: RuleInputDeps): Promise<RuleValidation> {
   const c = new Checker();
   const name = c.text('name', input.name, { required: true, max: RULE_LIMITS.nameLength }).trim();
@@ -292,6 +317,7 @@ export async function validateRuleInput(input: AlertRuleInput, deps: RuleInputDe
   const enabled = input.enabled ?? RULE_DEFAULTS.enabled;
   if (typeof enabled !== 'boolean') c.fail('enabled', 'must be true or false');
   const channels = c.names('channels', input.channels, RULE_LIMITS.channels);
+  const notification = notificationOverrides(c, input.notification);
 
   const verdicts = await Promise.all(c.logQueries.map(async ({ field, query }) => ({ field, verdict: await deps.checkLogQuery(query) })));
   for (const { field, verdict } of verdicts) {
@@ -319,6 +345,7 @@ export async function validateRuleInput(input: AlertRuleInput, deps: RuleInputDe
     errorState,
     enabled: enabled === true,
     channels,
+    notification,
   };
   return { ok: true, rule };
 }

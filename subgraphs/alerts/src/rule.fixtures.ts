@@ -1,4 +1,4 @@
-import { type AlertRule, type LogAnomalyCondition, type LogCondition, type MetricCondition, RULE_DEFAULTS } from './rule.js';
+import { type AlertRule, type LogAnomalyCondition, type LogCondition, type MetricCondition, NO_NOTIFICATION_OVERRIDES, RULE_DEFAULTS } from './rule.js';
 
 export function makeMetricCondition(overrides: Partial<Omit<MetricCondition, 'kind'>> = {}): MetricCondition {
   return { kind: 'metric', name: 'cpu_usage', matchers: [], aggregation: 'AVG', windowMs: 300_000, operator: 'GT', threshold: 90, ...overrides };
@@ -22,6 +22,7 @@ export function makeRule(overrides: Partial<AlertRule> = {}): AlertRule {
     groupBy: [],
     recoveryThreshold: null,
     channels: [],
+    notification: NO_NOTIFICATION_OVERRIDES,
     ...overrides,
   };
 }

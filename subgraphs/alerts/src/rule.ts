@@ -77,6 +77,20 @@ export const isMetricCondition = (c: AlertCondition): c is MetricCondition => c.
 export const isLogCondition = (c: AlertCondition): c is LogCondition => c.kind === 'log';
 export const isLogAnomalyCondition = (c: AlertCondition): c is LogAnomalyCondition => c.kind === 'logAnomaly';
 
+/**
+ * A rule's overrides of the notification policy (issue 13); null takes the service's default (NOTIFICATION_*).
+ * Durations in ms.
+ */
+export interface NotificationOverrides {
+  readonly groupBy: readonly string[] | null;
+  readonly groupWaitMs: number | null;
+  readonly groupIntervalMs: number | null;
+  readonly repeatIntervalMs: number | null;
+  readonly sendResolved: boolean | null;
+}
+
+export const NO_NOTIFICATION_OVERRIDES: NotificationOverrides = { groupBy: null, groupWaitMs: null, groupIntervalMs: null, repeatIntervalMs: null, sendResolved: null };
+
 export interface AlertRule {
   readonly name: string;
   readonly description: string;
@@ -96,6 +110,7 @@ export interface AlertRule {
   readonly errorState: ErrorState;
   readonly enabled: boolean;
   readonly channels: readonly string[];
+  readonly notification: NotificationOverrides;
 }
 
 /**
@@ -136,6 +151,8 @@ export const RULE_LIMITS = {
   minEvaluationIntervalMs: 10_000,
   maxEvaluationIntervalMs: DAY_MS,
   minWindowMs: 1_000,
+  /** notification.groupInterval and repeatInterval: shorter would page in a loop. */
+  minNotificationIntervalMs: 1_000,
   /** window, for, keepFiringFor. */
   maxDurationMs: 30 * DAY_MS,
 } as const;

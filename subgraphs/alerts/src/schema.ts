@@ -1,6 +1,8 @@
 import { heimdallError, loadSubgraphSchema, pageSize } from '@heimdall/shared';
 import { formatDuration } from './durations.js';
 import type { Resolvers } from './generated/resolvers.js';
+import type { NotificationService } from './notifications/notification-service.js';
+import { notificationResolvers } from './notifications/resolvers.js';
 import { actorOf } from './request-actor.js';
 import type { RuleService } from './rule-service.js';
 import { type AlertState, flappingCount } from './state-machine.js';
@@ -10,6 +12,7 @@ export interface AlertsContext {
   readonly rules: RulesStore;
   readonly alerts: AlertsStore;
   readonly ruleService: RuleService;
+  readonly notifications: NotificationService;
   /** Who the call is for, verified from the internal token (SPEC §8). */
   readonly caller?: { readonly subject: string } | undefined;
 }
@@ -41,6 +44,7 @@ function historyRange(range: { from: string; to: string }): { from: number; to: 
 }
 
 export const resolvers: Resolvers = {
+  ...notificationResolvers,
   Query: {
     alertRule: async (_, { id }, ctx) => (await ctx.rules.byId(id)) ?? null,
     alertRules: (_, { filter, first, after }, ctx) => ctx.rules.list(filter ?? {}, pageSize(first, MAX_RULES_PAGE), after ?? null),
@@ -55,12 +59,14 @@ export const resolvers: Resolvers = {
       return ctx.alerts.history(ruleId(args.ruleId, 'ruleId'), from, to, pageSize(args.first, MAX_HISTORY));
     },
     previewAlertRule: (_, { input }, ctx) => ctx.ruleService.preview(input),
+    ...notificationResolvers.Query,
   },
   Mutation: {
     createAlertRule: (_, { input }, ctx) => ctx.ruleService.create(input, actorOf(ctx)),
     updateAlertRule: (_, { id, version, input }, ctx) => ctx.ruleService.update(id, version, input, actorOf(ctx)),
     deleteAlertRule: (_, { id, version }, ctx) => ctx.ruleService.delete(id, version ?? null, actorOf(ctx)),
     setAlertRuleEnabled: (_, { id, enabled, version }, ctx) => ctx.ruleService.setEnabled(id, enabled, version ?? null, actorOf(ctx)),
+    ...notificationResolvers.Mutation,
   },
   Service: {
     __resolveReference: (ref) => ({ name: ref.name }),

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { type ConsulClient, type Platform, createResiliencePolicy, createSubgraphPlatform, serveSubgraphSchema } from '@heimdall/shared';
 import type { AlertsConfig } from './config.js';
 import { Evaluator, evaluationMetrics } from './evaluator.js';
-import { validateLogQuery } from './logs-api.js';
+import { newestLogLines, validateLogQuery } from './logs-api.js';
 import { createPeers } from './peers.js';
 import { ConditionReader } from './reads.js';
 import { RuleService } from './rule-service.js';
@@ -11,9 +11,21 @@ import { EvaluationScheduler } from './scheduler.js';
 import { type AlertsContext, buildSchema } from './schema.js';
 import { StateChangePublisher } from './state-changes.js';
 import { AlertsStore, PostgresStore, RulesStore, migrate } from './store/index.js';
+import { ChannelStore } from './notifications/channel-store.js';
+import { ServiceMap } from './notifications/incidents.js';
+import { NotificationService } from './notifications/notification-service.js';
+import { NotificationPipeline, notificationMetrics } from './notifications/pipeline.js';
+import { PipelineStore } from './notifications/pipeline-store.js';
+import { SecretBox } from './notifications/secret-box.js';
+import { notificationSettings } from './notifications/settings.js';
+import { SilenceStore } from './notifications/silences.js';
 
 export const SERVICE_NAME = 'alerts';
 export const VERSION = '0.1.0';
+
+/** Log lines a notification shows per log condition, and the conditions sampled. */
+const SAMPLE_LOG_LINES = 5;
+const SAMPLED_LOG_CONDITIONS = 2;
 
 export interface AlertsDeps {
   readonly consul: ConsulClient;
@@ -90,6 +102,43 @@ export async function createServer(config: AlertsConfig, deps: AlertsDeps): Prom
     logger,
   });
 
+  const settings = notificationSettings(config);
+  const channels = new ChannelStore(postgres, config.NOTIFICATION_SECRET_KEY === undefined ? undefined : new SecretBox(config.NOTIFICATION_SECRET_KEY));
+  const pipelineStore = new PipelineStore(postgres);
+  const serviceMap = new ServiceMap(peers.traces, {
+    onFailure: (error) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'the service map could not be read from traces; each alert is its own incident for now'),
+  });
+  const pipeline = new NotificationPipeline({
+    connection,
+    prefix: config.QUEUE_PREFIX,
+    store: pipelineStore,
+    channels,
+    serviceMap,
+    settings,
+    logger,
+    metrics: notificationMetrics(platform.metrics),
+    sampleLogs: async (change) => {
+      const at = Date.parse(change.at);
+      try {
+        const lines = await Promise.all(
+          (change.logQueries ?? []).slice(0, SAMPLED_LOG_CONDITIONS).map((q) => newestLogLines(peers.logs, { ...q, fromMs: at - q.windowMs, toMs: at + 1 }, SAMPLE_LOG_LINES)),
+        );
+        return lines.flat();
+      } catch (error) {
+        logger.warn({ ruleId: change.ruleId, err: error instanceof Error ? error.message : String(error) }, 'sample log lines for a notification could not be read; it goes without');
+        return [];
+      }
+    },
+  });
+  const notifications = new NotificationService({
+    channels,
+    pipeline,
+    store: pipelineStore,
+    silences: new SilenceStore(postgres),
+    deliveryTimeoutMs: settings.deliveryTimeoutMs,
+    linkUrl: settings.linkUrl,
+  });
+
   const reconcile = async () => {
     try {
       const { scheduled, removed } = await scheduler.reconcile(() => rules.scheduled());
@@ -103,6 +152,7 @@ export async function createServer(config: AlertsConfig, deps: AlertsDeps): Prom
     await reconcile();
     scheduler.start();
     publisher.start();
+    pipeline.start();
     reconciling = setInterval(() => void reconcile(), config.SCHEDULE_RECONCILE_INTERVAL_MS);
     reconciling.unref();
   });
@@ -110,8 +160,9 @@ export async function createServer(config: AlertsConfig, deps: AlertsDeps): Prom
     clearInterval(reconciling);
     await scheduler.close();
     await publisher.close();
+    await pipeline.close();
   });
-  const context: AlertsContext = { rules, alerts, ruleService };
+  const context: AlertsContext = { rules, alerts, ruleService, notifications };
   await serveSubgraphSchema(platform, buildSchema(), context);
   return platform;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { labelSetKey } from './condition.js';
-import { makeRule } from './rule.fixtures.js';
+import { makeLogCondition, makeRule } from './rule.fixtures.js';
 import { stateChangeOf } from './state-change.js';
 import { initialState } from './state-machine.js';
 
@@ -20,6 +20,7 @@ describe('a state change as notifications get it', () => {
       ruleName: 'CPU',
       severity: 'MEDIUM',
       channels: ['c1'],
+      notification: { groupBy: null, groupWaitMs: null, groupIntervalMs: null, repeatIntervalMs: null, sendResolved: null },
       instanceKey: labelSetKey(labels),
       labels: { alertname: 'CPU', host: 'a', team: 'ops' },
       annotations: { summary: 'a 97' },
@@ -33,6 +34,15 @@ describe('a state change as notifications get it', () => {
       flapping: 2,
       error: null,
       reason: 'evaluation',
+      logQueries: [],
     });
+  });
+
+  it('carries the log conditions narrowed to the alert’s service, for sample lines', () => {
+    const rule = { ...makeRule({ conditions: [makeLogCondition({ query: 'timeout', services: [], levels: ['ERROR'], windowMs: 300_000 })], groupBy: ['service'] }), id: 'r1', version: 1 };
+    const labels = { service: 'checkout' };
+    const state = { ...initialState(), state: 'FIRING' as const, activeAt: T0, firedAt: T0 };
+    const change = stateChangeOf(rule, { labels, key: labelSetKey(labels), state }, { from: 'PENDING', to: 'FIRING', at: T0, value: 12, key: labelSetKey(labels), labels }, 'evaluation');
+    expect(change.logQueries).toEqual([{ query: 'timeout', services: ['checkout'], levels: ['ERROR'], windowMs: 300_000 }]);
   });
 });

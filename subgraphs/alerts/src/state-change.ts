@@ -5,7 +5,7 @@
  */
 import type { Labels } from './condition.js';
 import { type AlertInstance, type InstanceTransition, alertLabels, renderAnnotations } from './evaluation.js';
-import type { AlertRule, Severity } from './rule.js';
+import { type AlertRule, type LogLevel, type NotificationOverrides, type Severity, isLogCondition } from './rule.js';
 import { type AlertState, flappingCount } from './state-machine.js';
 
 /** Why the state changed: an evaluation, or the rule's end (its alerts end with it). */
@@ -20,6 +20,8 @@ export interface AlertStateChange {
   readonly severity: Severity;
   /** Notification channel ids of the rule. */
   readonly channels: readonly string[];
+  /** The rule's overrides of the notification policy; absent in changes recorded before notifications existed. */
+  readonly notification?: NotificationOverrides;
   /** The instance's identity within its rule (labelSetKey of its label set). */
   readonly instanceKey: string;
   /** alertname, the instance's label set, then the rule's labels (alertLabels). */
@@ -39,6 +41,28 @@ export interface AlertStateChange {
   /** The read error of the evaluation, if it failed. */
   readonly error: string | null;
   readonly reason: StateChangeReason;
+  /**
+   * The rule's log conditions narrowed to the instance's service, so that a message can show the newest matching
+   * lines; absent in changes recorded before notifications existed.
+   */
+  readonly logQueries?: readonly LogQuery[];
+}
+
+export interface LogQuery {
+  readonly query: string;
+  readonly services: readonly string[];
+  readonly levels: readonly LogLevel[];
+  readonly windowMs: number;
+}
+
+function logQueriesOf(rule: AlertRule, labels: Labels): LogQuery[] {
+  const service = labels.service;
+  return rule.conditions.filter(isLogCondition).map((c) => ({
+    query: c.query,
+    services: service !== undefined && service !== '' ? [service] : c.services,
+    levels: c.levels,
+    windowMs: c.windowMs,
+  }));
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -57,6 +81,7 @@ export function stateChangeOf(rule: RuleIdentity, instance: AlertInstance, trans
     ruleName: rule.name,
     severity: rule.severity,
     channels: rule.channels,
+    notification: rule.notification,
     instanceKey: instance.key,
     labels: alertLabels(rule, instance),
     annotations: renderAnnotations(rule, instance),
@@ -70,5 +95,6 @@ export function stateChangeOf(rule: RuleIdentity, instance: AlertInstance, trans
     flapping: flappingCount(state, transition.at),
     error: state.error,
     reason,
+    logQueries: logQueriesOf(rule, instance.labels),
   };
 }

@@ -18,6 +18,8 @@ export const STATE_CHANGES_QUEUE = 'alert-state-changes';
 /** Changes published per transaction. */
 const BATCH = 500;
 const KEEP_SECONDS = 86_400;
+/** 1 s doubling: about 4 minutes of tries in all. */
+const CONSUME_ATTEMPTS = 9;
 
 export interface StateChangePublisherOptions {
   readonly connection: ConnectionOptions;
@@ -82,7 +84,14 @@ export class StateChangePublisher {
       changes.map((change) => ({
         name: 'state-change',
         data: change,
-        opts: { jobId: `state-change-${change.id}`, removeOnComplete: { age: KEEP_SECONDS }, removeOnFail: { age: KEEP_SECONDS } },
+        opts: {
+          jobId: `state-change-${change.id}`,
+          // The notification pipeline applies it in PostgreSQL: an outage of a minute or two must not lose it.
+          attempts: CONSUME_ATTEMPTS,
+          backoff: { type: 'exponential', delay: 1000 },
+          removeOnComplete: { age: KEEP_SECONDS },
+          removeOnFail: { age: KEEP_SECONDS },
+        },
       })),
     );
   }

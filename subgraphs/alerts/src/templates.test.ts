@@ -90,6 +90,39 @@ describe('template conditions', () => {
   });
 });
 
+describe('template loops', () => {
+  const listData = (): TemplateData => ({ alerts: [{ name: 'cpu', value: 93 }, { name: 'disk', value: 71 }], labels: { b: '2', a: '1' }, lines: [] });
+  const options = { variables: ['alerts', 'labels', 'lines'] };
+
+  it('renders the body once per entry, with the entry under the declared name', () => {
+    expect(renderText('{{ range $a := $alerts }}[{{ $a.name }} {{ $a.value }}]{{ end }}', listData(), options)).toBe('[cpu 93][disk 71]');
+  });
+
+  it('walks an object by its keys in order, and renders else for an empty list', () => {
+    expect(renderText('{{ range $v := $labels }}{{ $v }}{{ end }}', listData(), options)).toBe('12');
+    expect(renderText('{{ range $l := $lines }}{{ $l }}{{ else }}no lines{{ end }}', listData(), options)).toBe('no lines');
+  });
+
+  it('counts with len and writes JSON literals with json', () => {
+    expect(renderText('{{ len $alerts }} alerts, {{ $labels | len }} labels', listData(), options)).toBe('2 alerts, 2 labels');
+    expect(renderText('{"text": {{ "say \\"hi\\"" | json }}, "n": {{ len $alerts | json }}}', listData(), options)).toBe('{"text": "say \\"hi\\"", "n": 2}');
+  });
+
+  it('knows a loop variable only inside its loop', () => {
+    expect(parseError('{{ range $a := $alerts }}{{ end }}{{ $a.name }}', options)).toMatchObject({ message: 'unknown variable $a (known: $alerts, $labels, $lines)', column: 38 });
+  });
+
+  it.each([
+    ['{{ range $alerts }}{{ end }}', '{{ range }} declares a variable for each entry, e.g. {{ range $alert := $alerts }}'],
+    ['{{ range $a := }}{{ end }}', '{{ range }} needs a list after :=, e.g. {{ range $alert := $alerts }}'],
+    ['{{ range $labels := $alerts }}{{ end }}', '$labels is already defined; name the entries otherwise'],
+    ['{{ range $a := $alerts }}x', '{{ range }} without {{ end }}'],
+    ['{{ range $a := $alerts }}{{ else if $a }}{{ end }}', 'unexpected "if" after else'],
+  ])('%s: %s', (text, message) => {
+    expect(parseError(text, options).message).toBe(message);
+  });
+});
+
 describe('template safety', () => {
   it.each(['{{ $labels.__proto__ }}', '{{ $labels.constructor }}', '{{ $labels.toString }}', '{{ $labels.constructor.name }}', '{{ index $labels "__proto__" }}', '{{ $labels.service.length }}'])(
     '%s renders nothing',
@@ -120,7 +153,7 @@ describe('template parse errors', () => {
     ['{{ $value', 'unclosed action: no }} after {{', 1, 1],
     ['{{ }}', 'empty action {{ }}', 1, 1],
     ['{{ $lables.service }}', 'unknown variable $lables (known: $labels, $value)', 1, 4],
-    ['{{ $value | round }}', 'unknown function "round" (known: humanize, humanizePercentage, printf, upper, lower, default, index)', 1, 13],
+    ['{{ $value | round }}', 'unknown function "round" (known: humanize, humanizePercentage, printf, upper, lower, default, index, len, json)', 1, 13],
     ['{{ $value $labels }}', 'unexpected $labels after $value; pass values to functions with "|"', 1, 11],
     ['{{ $value | }}', 'expected a function after "|"', 1, 11],
     ['{{ $value | "x" }}', 'expected a function after "|", got "x"', 1, 13],
@@ -131,8 +164,8 @@ describe('template parse errors', () => {
     ['{{ $value | printf $value }}', 'printf needs a format string first, e.g. printf "%.2f" $value', 1, 20],
     ['{{ upper }}', 'upper takes 1 argument, got 0', 1, 4],
     ['{{ $value | default }}', 'default takes 2 arguments, got 1', 1, 13],
-    ['{{ end }}', '{{ end }} without {{ if }}', 1, 1],
-    ['{{ else }}', '{{ else }} without {{ if }}', 1, 1],
+    ['{{ end }}', '{{ end }} without {{ if }} or {{ range }}', 1, 1],
+    ['{{ else }}', '{{ else }} without {{ if }} or {{ range }}', 1, 1],
     ['{{ if }}x{{ end }}', '{{ if }} needs a condition, e.g. {{ if $labels.route }}', 1, 1],
     ['{{ if $value }}a{{ else }}b{{ else }}c{{ end }}', 'a second {{ else }} in the same {{ if }}', 1, 28],
     ['{{ if $value }}a{{ end now }}', 'unexpected "now" after end', 1, 24],
@@ -155,7 +188,7 @@ describe('template parse errors', () => {
     expect(parseError('{{ $annotations.summary }}').message).toBe('unknown variable $annotations (known: $labels, $value)');
   });
 
-  it('refuses ifs nested too deep to render cheaply', () => {
-    expect(parseError(`${'{{ if $value }}'.repeat(11)}${'{{ end }}'.repeat(11)}`)).toMatchObject({ message: 'ifs nested deeper than 10', column: 151 });
+  it('refuses blocks nested too deep to render cheaply', () => {
+    expect(parseError(`${'{{ if $value }}'.repeat(11)}${'{{ end }}'.repeat(11)}`)).toMatchObject({ message: 'blocks nested deeper than 10', column: 151 });
   });
 });

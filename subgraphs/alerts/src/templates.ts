@@ -5,12 +5,14 @@
  *   {{ $labels.service }} is at {{ $value | printf "%.2f" }}
  *   {{ if $labels.route }}route {{ $labels.route }}{{ else }}every route{{ end }}
  *   {{ index $labels "service.name" | upper }}     {{- trims the whitespace before, -}} after
+ *   {{ range $alert := $alerts }}- {{ $alert.labels.alertname }}{{ else }}none{{ end }}
  *
  * An action is a pipeline: an operand (`$variable.field`, "string", number) or a function call, then `| fn args`
  * where the value on the left becomes the call's last argument, as in Go. Functions: humanize,
- * humanizePercentage, printf, upper, lower, default, index. Nothing else runs: no methods, no loops, only the
- * data's own fields are reachable (`$labels.constructor` and `$labels.__proto__` are empty), and the output is
- * cut at `maxLength`.
+ * humanizePercentage, printf, upper, lower, default, index, len, json. Nothing else runs: no methods, only the
+ * data's own fields are reachable (`$labels.constructor` and `$labels.__proto__` are empty), `range` walks the
+ * data's own lists (at most MAX_RANGE_ITEMS entries each, so a loop ends with its data), and the output is cut at
+ * `maxLength`.
  */
 
 export type TemplateValue =
@@ -48,7 +50,8 @@ type Pipeline = readonly Command[];
 type Node =
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'output'; readonly pipeline: Pipeline }
-  | { readonly kind: 'if'; readonly branches: readonly { readonly condition: Pipeline; readonly body: readonly Node[] }[]; readonly otherwise: readonly Node[] };
+  | { readonly kind: 'if'; readonly branches: readonly { readonly condition: Pipeline; readonly body: readonly Node[] }[]; readonly otherwise: readonly Node[] }
+  | { readonly kind: 'range'; readonly variable: string; readonly list: Pipeline; readonly body: readonly Node[]; readonly otherwise: readonly Node[] };
 
 export interface Template {
   readonly source: string;
@@ -58,6 +61,8 @@ export interface Template {
 const DEFAULT_MAX_OUTPUT = 4096;
 /** Deep enough for any real annotation; bounds the renderer's recursion. */
 const MAX_NESTING = 10;
+/** Entries one `range` walks at most: a message lists this many alerts or log lines, not a whole store. */
+export const MAX_RANGE_ITEMS = 1000;
 
 interface TemplateFunction {
   readonly name: string;
@@ -130,6 +135,12 @@ function ownField(container: TemplateValue, key: string | number): TemplateValue
   return typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint' ? undefined : (value as TemplateValue);
 }
 
+function lengthOf(value: TemplateValue): number {
+  if (typeof value === 'string' || Array.isArray(value)) return value.length;
+  if (typeof value === 'object' && value !== null) return Object.keys(value).length;
+  return 0;
+}
+
 const SI_LARGE = ['k', 'M', 'G', 'T', 'P', 'E', 'Z', 'Y'];
 const SI_SMALL = ['m', 'u', 'n', 'p', 'f', 'a', 'z', 'y'];
 
@@ -191,6 +202,9 @@ const FUNCTION_LIST: readonly TemplateFunction[] = [
   // As in sprig: `{{ $labels.env | default "prod" }}` is default("prod", env).
   { name: 'default', minArgs: 2, maxArgs: 2, apply: ([fallback, v]) => (truthy(v) ? v : fallback) },
   { name: 'index', minArgs: 2, maxArgs: 2, apply: ([container, key]) => (typeof key === 'string' || typeof key === 'number' ? ownField(container, key) : undefined) },
+  { name: 'len', minArgs: 1, maxArgs: 1, apply: ([v]) => lengthOf(v) },
+  // For JSON bodies (an HTTP channel's request template): the value as a JSON literal, quotes and escapes included.
+  { name: 'json', minArgs: 1, maxArgs: 1, apply: ([v]) => JSON.stringify(v ?? null) },
 ];
 const FUNCTIONS: ReadonlyMap<string, TemplateFunction> = new Map(FUNCTION_LIST.map((f) => [f.name, f]));
 
@@ -199,7 +213,8 @@ const FUNCTIONS: ReadonlyMap<string, TemplateFunction> = new Map(FUNCTION_LIST.m
 type Token =
   | { readonly kind: 'ident'; readonly name: string; readonly at: number }
   | { readonly kind: 'operand'; readonly operand: Operand; readonly at: number }
-  | { readonly kind: 'pipe'; readonly at: number };
+  | { readonly kind: 'pipe'; readonly at: number }
+  | { readonly kind: 'assign'; readonly at: number };
 
 function isSpace(char: string | undefined): boolean {
   return char === ' ' || char === '\t' || char === '\n' || char === '\r';
@@ -232,7 +247,7 @@ function lexString(text: string, at: number): { value: string; end: number } {
 }
 
 /** The tokens of the action whose `{{` is at `open`, and where the text resumes after its `}}`. */
-function lexAction(text: string, open: number, start: number, variables: ReadonlySet<string>) {
+function lexAction(text: string, open: number, start: number) {
   const tokens: Token[] = [];
   let i = start;
   for (;;) {
@@ -244,6 +259,9 @@ function lexAction(text: string, open: number, start: number, variables: Readonl
     if (char === '|') {
       tokens.push({ kind: 'pipe', at: i });
       i++;
+    } else if (text.startsWith(':=', i)) {
+      tokens.push({ kind: 'assign', at: i });
+      i += 2;
     } else if (char === '"') {
       const { value, end } = lexString(text, i);
       tokens.push({ kind: 'operand', operand: { kind: 'literal', value }, at: i });
@@ -251,9 +269,6 @@ function lexAction(text: string, open: number, start: number, variables: Readonl
     } else if (char === '$') {
       const name = matchAt(IDENT, text, i + 1);
       if (name === undefined) throw new TemplateSyntaxError('expected a variable name after $', i);
-      if (!variables.has(name)) {
-        throw new TemplateSyntaxError(`unknown variable $${name} (known: ${[...variables].map((v) => `$${v}`).join(', ')})`, i);
-      }
       const path: string[] = [];
       let end = i + 1 + name.length;
       while (text[end] === '.') {
@@ -282,6 +297,7 @@ function lexAction(text: string, open: number, start: number, variables: Readonl
 
 function tokenText(token: Token): string {
   if (token.kind === 'pipe') return '"|"';
+  if (token.kind === 'assign') return '":="';
   if (token.kind === 'ident') return `"${token.name}"`;
   const { operand } = token;
   return operand.kind === 'variable' ? `$${[operand.name, ...operand.path].join('.')}` : JSON.stringify(operand.value);
@@ -290,7 +306,7 @@ function tokenText(token: Token): string {
 function parseCommand(tokens: readonly Token[], piped: boolean, actionAt: number): Command {
   const [head, ...rest] = tokens;
   if (head === undefined) throw new TemplateSyntaxError(piped ? 'expected a function after "|"' : 'empty pipeline', actionAt);
-  if (head.kind === 'pipe') throw new TemplateSyntaxError('unexpected "|"', head.at);
+  if (head.kind === 'pipe' || head.kind === 'assign') throw new TemplateSyntaxError(`unexpected ${tokenText(head)}`, head.at);
   if (head.kind === 'operand') {
     if (piped) throw new TemplateSyntaxError(`expected a function after "|", got ${tokenText(head)}`, head.at);
     const extra = rest[0];
@@ -344,18 +360,45 @@ function parsePipeline(tokens: readonly Token[], actionAt: number): Pipeline {
   return commands;
 }
 
-interface OpenIf {
-  readonly at: number;
-  readonly branches: { condition: Pipeline; body: Node[] }[];
-  otherwise: Node[] | undefined;
-  /** Where text and actions go now: the last branch's body, or `otherwise` after {{ else }}. */
-  target: Node[];
+/** An {{ if }} or {{ range }} whose {{ end }} has not come yet. */
+type OpenBlock =
+  | {
+      readonly kind: 'if';
+      readonly at: number;
+      readonly branches: { condition: Pipeline; body: Node[] }[];
+      otherwise: Node[] | undefined;
+      /** Where text and actions go now: the last branch's body, or `otherwise` after {{ else }}. */
+      target: Node[];
+    }
+  | { readonly kind: 'range'; readonly at: number; readonly variable: string; readonly list: Pipeline; readonly body: Node[]; otherwise: Node[] | undefined; target: Node[] };
+
+/** Every variable an action names must be known where it stands: the caller's, or one a {{ range }} around it declares. */
+function checkVariables(tokens: readonly Token[], known: readonly string[]) {
+  for (const token of tokens) {
+    if (token.kind === 'operand' && token.operand.kind === 'variable' && !known.includes(token.operand.name)) {
+      throw new TemplateSyntaxError(`unknown variable $${token.operand.name} (known: ${known.map((v) => `$${v}`).join(', ')})`, token.at);
+    }
+  }
 }
 
-function parseNodes(text: string, variables: ReadonlySet<string>): Node[] {
+/** `{{ range $x := pipeline }}`: the variable it declares and the list it walks. */
+function parseRange(tokens: readonly Token[], actionAt: number, known: readonly string[]): { variable: string; list: Pipeline } {
+  const [, declared, assign, ...list] = tokens;
+  if (declared?.kind !== 'operand' || declared.operand.kind !== 'variable' || declared.operand.path.length > 0 || assign?.kind !== 'assign') {
+    throw new TemplateSyntaxError('{{ range }} declares a variable for each entry, e.g. {{ range $alert := $alerts }}', declared?.at ?? actionAt);
+  }
+  const { name } = declared.operand;
+  if (known.includes(name)) throw new TemplateSyntaxError(`$${name} is already defined; name the entries otherwise`, declared.at);
+  if (list.length === 0) throw new TemplateSyntaxError('{{ range }} needs a list after :=, e.g. {{ range $alert := $alerts }}', assign.at);
+  checkVariables(list, known);
+  return { variable: name, list: parsePipeline(list, assign.at) };
+}
+
+function parseNodes(text: string, variables: readonly string[]): Node[] {
   const root: Node[] = [];
-  const open: OpenIf[] = [];
+  const open: OpenBlock[] = [];
   const target = () => open.at(-1)?.target ?? root;
+  const known = () => [...variables, ...open.flatMap((block) => (block.kind === 'range' ? [block.variable] : []))];
   let pos = 0;
   let trimNext = false;
   while (pos <= text.length) {
@@ -369,24 +412,30 @@ function parseNodes(text: string, variables: ReadonlySet<string>): Node[] {
     }
     if (chunk !== '') target().push({ kind: 'text', text: chunk });
     if (start === -1) break;
-    const { tokens, end, trimAfter } = lexAction(text, start, actionStart, variables);
+    const { tokens, end, trimAfter } = lexAction(text, start, actionStart);
     pos = end;
     trimNext = trimAfter;
     const [head, second] = tokens;
     if (head === undefined) throw new TemplateSyntaxError('empty action {{ }}', start);
     const keyword = head.kind === 'ident' ? head.name : undefined;
+    if ((keyword === 'if' || keyword === 'range') && open.length >= MAX_NESTING) throw new TemplateSyntaxError(`blocks nested deeper than ${MAX_NESTING}`, start);
     if (keyword === 'if') {
-      if (open.length >= MAX_NESTING) throw new TemplateSyntaxError(`ifs nested deeper than ${MAX_NESTING}`, start);
+      checkVariables(tokens, known());
       const branch = { condition: parseCondition(tokens.slice(1), start), body: [] };
-      open.push({ at: start, branches: [branch], otherwise: undefined, target: branch.body });
+      open.push({ kind: 'if', at: start, branches: [branch], otherwise: undefined, target: branch.body });
+    } else if (keyword === 'range') {
+      const { variable, list } = parseRange(tokens, start, known());
+      const body: Node[] = [];
+      open.push({ kind: 'range', at: start, variable, list, body, otherwise: undefined, target: body });
     } else if (keyword === 'else') {
       const current = open.at(-1);
-      if (current === undefined) throw new TemplateSyntaxError('{{ else }} without {{ if }}', start);
-      if (current.otherwise !== undefined) throw new TemplateSyntaxError('a second {{ else }} in the same {{ if }}', start);
+      if (current === undefined) throw new TemplateSyntaxError('{{ else }} without {{ if }} or {{ range }}', start);
+      if (current.otherwise !== undefined) throw new TemplateSyntaxError(`a second {{ else }} in the same {{ ${current.kind} }}`, start);
       if (second === undefined) {
         current.otherwise = [];
         current.target = current.otherwise;
-      } else if (second.kind === 'ident' && second.name === 'if') {
+      } else if (second.kind === 'ident' && second.name === 'if' && current.kind === 'if') {
+        checkVariables(tokens, known());
         const branch = { condition: parseCondition(tokens.slice(2), start), body: [] };
         current.branches.push(branch);
         current.target = branch.body;
@@ -396,14 +445,19 @@ function parseNodes(text: string, variables: ReadonlySet<string>): Node[] {
     } else if (keyword === 'end') {
       if (second !== undefined) throw new TemplateSyntaxError(`unexpected ${tokenText(second)} after end`, second.at);
       const closed = open.pop();
-      if (closed === undefined) throw new TemplateSyntaxError('{{ end }} without {{ if }}', start);
-      target().push({ kind: 'if', branches: closed.branches, otherwise: closed.otherwise ?? [] });
+      if (closed === undefined) throw new TemplateSyntaxError('{{ end }} without {{ if }} or {{ range }}', start);
+      target().push(
+        closed.kind === 'if'
+          ? { kind: 'if', branches: closed.branches, otherwise: closed.otherwise ?? [] }
+          : { kind: 'range', variable: closed.variable, list: closed.list, body: closed.body, otherwise: closed.otherwise ?? [] },
+      );
     } else {
+      checkVariables(tokens, known());
       target().push({ kind: 'output', pipeline: parsePipeline(tokens, start) });
     }
   }
   const unclosed = open.at(-1);
-  if (unclosed !== undefined) throw new TemplateSyntaxError('{{ if }} without {{ end }}', unclosed.at);
+  if (unclosed !== undefined) throw new TemplateSyntaxError(`{{ ${unclosed.kind} }} without {{ end }}`, unclosed.at);
   return root;
 }
 
@@ -419,7 +473,7 @@ function position(text: string, offset: number): { line: number; column: number 
 }
 
 export function parseTemplate(text: string, options: ParseOptions = {}): ParseResult {
-  const variables = new Set(options.variables ?? ANNOTATION_VARIABLES);
+  const variables = [...new Set(options.variables ?? ANNOTATION_VARIABLES)];
   try {
     return { ok: true, template: { source: text, nodes: parseNodes(text, variables) } };
   } catch (error) {
@@ -473,12 +527,32 @@ class Output {
   }
 }
 
+/** What a {{ range }} walks: a list's entries, or an object's values in the order of their keys (as Go ranges a map). */
+function entriesOf(value: TemplateValue): readonly TemplateValue[] {
+  if (Array.isArray(value)) return (value as readonly TemplateValue[]).slice(0, MAX_RANGE_ITEMS);
+  if (typeof value === 'object' && value !== null) {
+    return Object.keys(value)
+      .sort()
+      .slice(0, MAX_RANGE_ITEMS)
+      .map((key) => ownField(value, key));
+  }
+  return [];
+}
+
 function renderNodes(nodes: readonly Node[], data: TemplateData, out: Output) {
   for (const node of nodes) {
     if (out.full) return;
     if (node.kind === 'text') out.write(node.text);
     else if (node.kind === 'output') out.write(show(evaluate(node.pipeline, data)));
-    else renderNodes(node.branches.find((b) => truthy(evaluate(b.condition, data)))?.body ?? node.otherwise, data, out);
+    else if (node.kind === 'if') renderNodes(node.branches.find((b) => truthy(evaluate(b.condition, data)))?.body ?? node.otherwise, data, out);
+    else {
+      const entries = entriesOf(evaluate(node.list, data));
+      if (entries.length === 0) renderNodes(node.otherwise, data, out);
+      for (const entry of entries) {
+        if (out.full) return;
+        renderNodes(node.body, { ...data, [node.variable]: entry }, out);
+      }
+    }
   }
 }
 

@@ -3,7 +3,11 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { RuleRecord as RuleRecordModel, RulePage as RulePageModel, RuleChange as RuleChangeModel, StoredAlert as StoredAlertModel, StoredTransition as StoredTransitionModel } from '../store/index.js';
 import type { PreviewedAlert as PreviewedAlertModel } from '../preview.js';
-import type { AlertCondition as AlertConditionModel, MetricCondition as MetricConditionModel, LogCondition as LogConditionModel, LogAnomalyCondition as LogAnomalyConditionModel } from '../rule.js';
+import type { AlertCondition as AlertConditionModel, MetricCondition as MetricConditionModel, LogCondition as LogConditionModel, LogAnomalyCondition as LogAnomalyConditionModel, NotificationOverrides as NotificationOverridesModel } from '../rule.js';
+import type { Channel as ChannelModel, WebhookSettings as WebhookSettingsModel, SlackSettings as SlackSettingsModel, EmailSettings as EmailSettingsModel, HttpSettings as HttpSettingsModel } from '../notifications/channel.js';
+import type { DeliveryOutcome as DeliveryOutcomeModel } from '../notifications/deliver.js';
+import type { Silence as SilenceModel, MaintenanceWindow as MaintenanceWindowModel } from '../notifications/silences.js';
+import type { Delivery as DeliveryModel, Incident as IncidentModel, IncidentAlertRecord as IncidentAlertRecordModel } from '../notifications/pipeline-store.js';
 import type { AlertsContext } from '../schema.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -180,6 +184,21 @@ export type AlertRuleInput = {
   errorState?: InputMaybe<ErrorState>;
   enabled?: InputMaybe<Scalars['Boolean']['input']>;
   channels?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** How the rule's alerts are grouped and notified; an absent field takes the service's default (NOTIFICATION_*). */
+  notification?: InputMaybe<NotificationPolicyInput>;
+};
+
+/**
+ * Overrides of the notification policy for one rule's alerts. Alerts are grouped by `alertname` plus `groupBy`; a new
+ * group waits `groupWait` before its first message, changes wait `groupInterval` after the previous message, a message
+ * still true is sent again after `repeatInterval`; `sendResolved` sends a message when alerts resolve.
+ */
+export type NotificationPolicyInput = {
+  groupBy?: InputMaybe<Array<Scalars['String']['input']>>;
+  groupWait?: InputMaybe<Scalars['String']['input']>;
+  groupInterval?: InputMaybe<Scalars['String']['input']>;
+  repeatInterval?: InputMaybe<Scalars['String']['input']>;
+  sendResolved?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 export type AlertRuleFilter = {
@@ -265,6 +284,8 @@ export type AlertRule = {
   errorState: ErrorState;
   enabled: Scalars['Boolean']['output'];
   channels: Array<Scalars['ID']['output']>;
+  /** The rule's overrides of the notification policy, as written (null: the service's default). */
+  notification: NotificationPolicy;
   createdAt: Scalars['String']['output'];
   updatedAt: Scalars['String']['output'];
   /** Changes with each update; send it back with updateAlertRule. */
@@ -359,6 +380,299 @@ export type AlertRuleChange = {
   diff: Scalars['String']['output'];
 };
 
+export type NotificationPolicy = {
+  __typename?: 'NotificationPolicy';
+  groupBy?: Maybe<Array<Scalars['String']['output']>>;
+  groupWait?: Maybe<Scalars['String']['output']>;
+  groupInterval?: Maybe<Scalars['String']['output']>;
+  repeatInterval?: Maybe<Scalars['String']['output']>;
+  sendResolved?: Maybe<Scalars['Boolean']['output']>;
+};
+
+export type NotificationChannelType =
+  | 'WEBHOOK'
+  | 'SLACK'
+  | 'EMAIL'
+  | 'HTTP';
+
+/** An HTTP header. Values are secrets: written, never shown. */
+export type HeaderInput = {
+  name: Scalars['String']['input'];
+  value: Scalars['String']['input'];
+};
+
+/**
+ * A JSON POST of the message, signed with `secret` in X-Heimdall-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
+ * "<t>.<raw body>">. On update, an absent secret (or header list) keeps the stored one.
+ */
+export type WebhookSettingsInput = {
+  url: Scalars['String']['input'];
+  secret?: InputMaybe<Scalars['String']['input']>;
+  headers?: InputMaybe<Array<HeaderInput>>;
+};
+
+/** A Slack incoming webhook. The URL is a secret; on update an absent one keeps the stored one. */
+export type SlackSettingsInput = {
+  webhookUrl?: InputMaybe<Scalars['String']['input']>;
+  /** Overrides the webhook's channel, e.g. #alerts. */
+  channel?: InputMaybe<Scalars['String']['input']>;
+  username?: InputMaybe<Scalars['String']['input']>;
+};
+
+/**
+ * Email over SMTP. `secure` is TLS from the start (port 465); otherwise STARTTLS when the server offers it, required
+ * with `requireTls`. `rejectUnauthorized` false accepts a self-signed certificate. On update an absent password keeps
+ * the stored one.
+ */
+export type EmailSettingsInput = {
+  host: Scalars['String']['input'];
+  port?: InputMaybe<Scalars['Int']['input']>;
+  secure?: InputMaybe<Scalars['Boolean']['input']>;
+  requireTls?: InputMaybe<Scalars['Boolean']['input']>;
+  rejectUnauthorized?: InputMaybe<Scalars['Boolean']['input']>;
+  username?: InputMaybe<Scalars['String']['input']>;
+  password?: InputMaybe<Scalars['String']['input']>;
+  from: Scalars['String']['input'];
+  to: Array<Scalars['String']['input']>;
+};
+
+/**
+ * A generic HTTP provider (SMS, pager): the request to send, its body a template over the message (same variables as
+ * the channel templates). Header values are secrets; on update an absent list keeps the stored one.
+ */
+export type HttpSettingsInput = {
+  url: Scalars['String']['input'];
+  /** POST, PUT or PATCH; default POST. */
+  method?: InputMaybe<Scalars['String']['input']>;
+  headers?: InputMaybe<Array<HeaderInput>>;
+  body: Scalars['String']['input'];
+  /** Default application/json. */
+  contentType?: InputMaybe<Scalars['String']['input']>;
+};
+
+/**
+ * Title and body templates: {{ $status }} {{ $alertname }} {{ $commonLabels.service }} {{ $link }}
+ * {{ range $a := $alerts }}{{ $a.labels.service }} {{ $a.value }} {{ $a.annotations.summary }}{{ range $l := $a.logLines }}{{ $l }}{{ end }}{{ end }}.
+ * Absent: the built-in ones.
+ */
+export type ChannelTemplatesInput = {
+  title?: InputMaybe<Scalars['String']['input']>;
+  body?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** Exactly the settings of `type`. */
+export type NotificationChannelInput = {
+  name: Scalars['String']['input'];
+  type: NotificationChannelType;
+  webhook?: InputMaybe<WebhookSettingsInput>;
+  slack?: InputMaybe<SlackSettingsInput>;
+  email?: InputMaybe<EmailSettingsInput>;
+  http?: InputMaybe<HttpSettingsInput>;
+  templates?: InputMaybe<ChannelTemplatesInput>;
+};
+
+export type WebhookSettings = {
+  __typename?: 'WebhookSettings';
+  url: Scalars['String']['output'];
+  hasSecret: Scalars['Boolean']['output'];
+  headerNames: Array<Scalars['String']['output']>;
+};
+
+export type SlackSettings = {
+  __typename?: 'SlackSettings';
+  channel?: Maybe<Scalars['String']['output']>;
+  username?: Maybe<Scalars['String']['output']>;
+  hasWebhookUrl: Scalars['Boolean']['output'];
+};
+
+export type EmailSettings = {
+  __typename?: 'EmailSettings';
+  host: Scalars['String']['output'];
+  port: Scalars['Int']['output'];
+  secure: Scalars['Boolean']['output'];
+  requireTls: Scalars['Boolean']['output'];
+  rejectUnauthorized: Scalars['Boolean']['output'];
+  username?: Maybe<Scalars['String']['output']>;
+  hasPassword: Scalars['Boolean']['output'];
+  from: Scalars['String']['output'];
+  to: Array<Scalars['String']['output']>;
+};
+
+export type HttpSettings = {
+  __typename?: 'HttpSettings';
+  url: Scalars['String']['output'];
+  method: Scalars['String']['output'];
+  headerNames: Array<Scalars['String']['output']>;
+  body: Scalars['String']['output'];
+  contentType: Scalars['String']['output'];
+};
+
+export type ChannelTemplates = {
+  __typename?: 'ChannelTemplates';
+  title?: Maybe<Scalars['String']['output']>;
+  body?: Maybe<Scalars['String']['output']>;
+};
+
+/** A channel; secrets are never shown, only whether they are set. */
+export type NotificationChannel = {
+  __typename?: 'NotificationChannel';
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  type: NotificationChannelType;
+  webhook?: Maybe<WebhookSettings>;
+  slack?: Maybe<SlackSettings>;
+  email?: Maybe<EmailSettings>;
+  http?: Maybe<HttpSettings>;
+  templates: ChannelTemplates;
+  createdAt: Scalars['String']['output'];
+  updatedAt: Scalars['String']['output'];
+};
+
+/** What one attempt to deliver a message gave. */
+export type DeliveryResult = {
+  __typename?: 'DeliveryResult';
+  ok: Scalars['Boolean']['output'];
+  /** The receiver's HTTP status (SMTP: none). */
+  status?: Maybe<Scalars['Int']['output']>;
+  message: Scalars['String']['output'];
+  durationMs: Scalars['Float']['output'];
+};
+
+export type SilenceState =
+  | 'PENDING'
+  | 'ACTIVE'
+  | 'EXPIRED';
+
+/** Alerts whose labels match every matcher are not notified between startsAt and endsAt (ISO-8601; startsAt default now). */
+export type SilenceInput = {
+  matchers: Array<LabelMatcherInput>;
+  startsAt?: InputMaybe<Scalars['String']['input']>;
+  endsAt: Scalars['String']['input'];
+  comment: Scalars['String']['input'];
+};
+
+export type Silence = {
+  __typename?: 'Silence';
+  id: Scalars['ID']['output'];
+  matchers: Array<LabelMatcher>;
+  startsAt: Scalars['String']['output'];
+  endsAt: Scalars['String']['output'];
+  createdBy: Scalars['String']['output'];
+  comment: Scalars['String']['output'];
+  state: SilenceState;
+  createdAt: Scalars['String']['output'];
+  updatedAt: Scalars['String']['output'];
+};
+
+export type Weekday =
+  | 'MON'
+  | 'TUE'
+  | 'WED'
+  | 'THU'
+  | 'FRI'
+  | 'SAT'
+  | 'SUN';
+
+/**
+ * A recurring mute interval: on `days`, from `start` to `end` (HH:MM, 24 h; an end before the start runs past midnight)
+ * in `timeZone` (IANA, e.g. Asia/Seoul), alerts matching every matcher (none: all) are not notified.
+ */
+export type MaintenanceWindowInput = {
+  name: Scalars['String']['input'];
+  timeZone: Scalars['String']['input'];
+  days: Array<Weekday>;
+  start: Scalars['String']['input'];
+  end: Scalars['String']['input'];
+  matchers?: InputMaybe<Array<LabelMatcherInput>>;
+};
+
+export type MaintenanceWindow = {
+  __typename?: 'MaintenanceWindow';
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  timeZone: Scalars['String']['output'];
+  days: Array<Weekday>;
+  start: Scalars['String']['output'];
+  end: Scalars['String']['output'];
+  matchers: Array<LabelMatcher>;
+  createdBy: Scalars['String']['output'];
+  createdAt: Scalars['String']['output'];
+};
+
+export type NotificationStatus =
+  | 'PENDING'
+  | 'SENT'
+  | 'FAILED';
+
+export type NotificationState =
+  | 'FIRING'
+  | 'RESOLVED';
+
+/** A message to one channel: pending, sent, or FAILED after its attempts (a dead letter, see retryNotification). */
+export type NotificationDelivery = {
+  __typename?: 'NotificationDelivery';
+  id: Scalars['ID']['output'];
+  channelId: Scalars['ID']['output'];
+  channelName: Scalars['String']['output'];
+  /** The group's alertname and groupBy labels. */
+  groupLabels: Array<AlertLabel>;
+  state: NotificationState;
+  title: Scalars['String']['output'];
+  /** Firing and resolved alerts in the message. */
+  alertCount: Scalars['Int']['output'];
+  status: NotificationStatus;
+  attempts: Scalars['Int']['output'];
+  /** Sent along as X-Heimdall-Idempotency-Key: the same message delivered twice carries the same key. */
+  idempotencyKey: Scalars['String']['output'];
+  lastError?: Maybe<Scalars['String']['output']>;
+  responseStatus?: Maybe<Scalars['Int']['output']>;
+  createdAt: Scalars['String']['output'];
+  updatedAt: Scalars['String']['output'];
+  sentAt?: Maybe<Scalars['String']['output']>;
+};
+
+export type NotificationLogFilter = {
+  channelId?: InputMaybe<Scalars['ID']['input']>;
+  statuses?: InputMaybe<Array<NotificationStatus>>;
+  /** Created in this range. */
+  range?: InputMaybe<TimeRangeInput>;
+};
+
+export type IncidentState =
+  | 'OPEN'
+  | 'CLOSED';
+
+export type IncidentAlert = {
+  __typename?: 'IncidentAlert';
+  /** The Alert id. */
+  alertId: Scalars['ID']['output'];
+  alertname: Scalars['String']['output'];
+  service: Scalars['String']['output'];
+  firedAt: Scalars['String']['output'];
+};
+
+/**
+ * Alerts on services linked in the trace-derived service map that fired within NOTIFICATION_INCIDENT_WINDOW of each
+ * other, notified once. `rootCause` is the most downstream service firing.
+ */
+export type Incident = {
+  __typename?: 'Incident';
+  id: Scalars['ID']['output'];
+  state: IncidentState;
+  services: Array<Scalars['String']['output']>;
+  rootCause: Scalars['String']['output'];
+  alerts: Array<IncidentAlert>;
+  openedAt: Scalars['String']['output'];
+  closedAt?: Maybe<Scalars['String']['output']>;
+};
+
+export type IncidentFilter = {
+  states?: InputMaybe<Array<IncidentState>>;
+  service?: InputMaybe<Scalars['String']['input']>;
+  /** Opened in this range. */
+  range?: InputMaybe<TimeRangeInput>;
+};
+
 export type Query = {
   __typename?: 'Query';
   /** One alert rule by id; null when there is none. A malformed id is BAD_USER_INPUT. */
@@ -371,6 +685,17 @@ export type Query = {
   alertHistory: Array<AlertTransition>;
   /** Evaluates a rule that is not saved, now: per label set, the value and the state it would enter. */
   previewAlertRule: Array<AlertPreview>;
+  /** Every notification channel, by name. */
+  notificationChannels: Array<NotificationChannel>;
+  /** Silences, newest first (at most 1000); by state when given. */
+  silences: Array<Silence>;
+  maintenanceWindows: Array<MaintenanceWindow>;
+  /** Incidents, newest first, at most `first` (at most 1000). */
+  incidents: Array<Incident>;
+  /** Dead letters: messages whose attempts all failed, newest first. */
+  failedNotifications: Array<NotificationDelivery>;
+  /** Messages sent, pending and failed, newest first, at most `first` (at most 1000). */
+  notificationLog: Array<NotificationDelivery>;
 };
 
 
@@ -404,6 +729,28 @@ export type QueryPreviewAlertRuleArgs = {
   input: AlertRuleInput;
 };
 
+
+export type QuerySilencesArgs = {
+  states?: InputMaybe<Array<SilenceState>>;
+};
+
+
+export type QueryIncidentsArgs = {
+  filter?: InputMaybe<IncidentFilter>;
+  first?: Scalars['Int']['input'];
+};
+
+
+export type QueryFailedNotificationsArgs = {
+  first?: Scalars['Int']['input'];
+};
+
+
+export type QueryNotificationLogArgs = {
+  filter?: InputMaybe<NotificationLogFilter>;
+  first?: Scalars['Int']['input'];
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   createAlertRule: AlertRule;
@@ -413,6 +760,23 @@ export type Mutation = {
   deleteAlertRule: Scalars['Boolean']['output'];
   /** Enables or disables the rule (disabling ends its alerts). With `version`, only that version. */
   setAlertRuleEnabled: AlertRule;
+  createNotificationChannel: NotificationChannel;
+  /** Replaces the channel's fields; secrets left out keep their stored values. */
+  updateNotificationChannel: NotificationChannel;
+  /** True when deleted. Rules naming it keep the id; their messages to it are dropped. */
+  deleteNotificationChannel: Scalars['Boolean']['output'];
+  /** Sends a test message to the channel now (one attempt) and returns what the receiver answered. */
+  testChannel: DeliveryResult;
+  createSilence: Silence;
+  updateSilence: Silence;
+  /** Ends the silence now. */
+  expireSilence: Silence;
+  createMaintenanceWindow: MaintenanceWindow;
+  deleteMaintenanceWindow: Scalars['Boolean']['output'];
+  /** Stops the repeats of a firing alert (by its Alert id) until it resolves. False when it is not firing. */
+  acknowledgeAlert: Scalars['Boolean']['output'];
+  /** Sends a dead letter again (three more attempts). */
+  retryNotification: NotificationDelivery;
 };
 
 
@@ -438,6 +802,63 @@ export type MutationSetAlertRuleEnabledArgs = {
   id: Scalars['ID']['input'];
   enabled: Scalars['Boolean']['input'];
   version?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type MutationCreateNotificationChannelArgs = {
+  input: NotificationChannelInput;
+};
+
+
+export type MutationUpdateNotificationChannelArgs = {
+  id: Scalars['ID']['input'];
+  input: NotificationChannelInput;
+};
+
+
+export type MutationDeleteNotificationChannelArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationTestChannelArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationCreateSilenceArgs = {
+  input: SilenceInput;
+};
+
+
+export type MutationUpdateSilenceArgs = {
+  id: Scalars['ID']['input'];
+  input: SilenceInput;
+};
+
+
+export type MutationExpireSilenceArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationCreateMaintenanceWindowArgs = {
+  input: MaintenanceWindowInput;
+};
+
+
+export type MutationDeleteMaintenanceWindowArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationAcknowledgeAlertArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRetryNotificationArgs = {
+  id: Scalars['ID']['input'];
 };
 
 export type Link__Purpose =
@@ -564,6 +985,7 @@ export type ResolversTypes = {
   AlertConditionInput: AlertConditionInput;
   AlertRuleInput: AlertRuleInput;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  NotificationPolicyInput: NotificationPolicyInput;
   AlertRuleFilter: AlertRuleFilter;
   AlertFilter: AlertFilter;
   AlertLabel: ResolverTypeWrapper<AlertLabel>;
@@ -580,6 +1002,36 @@ export type ResolversTypes = {
   AlertPreview: ResolverTypeWrapper<PreviewedAlertModel>;
   AlertRuleChangeAction: AlertRuleChangeAction;
   AlertRuleChange: ResolverTypeWrapper<RuleChangeModel>;
+  NotificationPolicy: ResolverTypeWrapper<NotificationOverridesModel>;
+  NotificationChannelType: NotificationChannelType;
+  HeaderInput: HeaderInput;
+  WebhookSettingsInput: WebhookSettingsInput;
+  SlackSettingsInput: SlackSettingsInput;
+  EmailSettingsInput: EmailSettingsInput;
+  HttpSettingsInput: HttpSettingsInput;
+  ChannelTemplatesInput: ChannelTemplatesInput;
+  NotificationChannelInput: NotificationChannelInput;
+  WebhookSettings: ResolverTypeWrapper<WebhookSettingsModel>;
+  SlackSettings: ResolverTypeWrapper<SlackSettingsModel>;
+  EmailSettings: ResolverTypeWrapper<EmailSettingsModel>;
+  HttpSettings: ResolverTypeWrapper<HttpSettingsModel>;
+  ChannelTemplates: ResolverTypeWrapper<ChannelTemplates>;
+  NotificationChannel: ResolverTypeWrapper<ChannelModel>;
+  DeliveryResult: ResolverTypeWrapper<DeliveryOutcomeModel>;
+  SilenceState: SilenceState;
+  SilenceInput: SilenceInput;
+  Silence: ResolverTypeWrapper<SilenceModel>;
+  Weekday: Weekday;
+  MaintenanceWindowInput: MaintenanceWindowInput;
+  MaintenanceWindow: ResolverTypeWrapper<MaintenanceWindowModel>;
+  NotificationStatus: NotificationStatus;
+  NotificationState: NotificationState;
+  NotificationDelivery: ResolverTypeWrapper<DeliveryModel>;
+  NotificationLogFilter: NotificationLogFilter;
+  IncidentState: IncidentState;
+  IncidentAlert: ResolverTypeWrapper<IncidentAlertRecordModel>;
+  Incident: ResolverTypeWrapper<IncidentModel>;
+  IncidentFilter: IncidentFilter;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   link__Purpose: Link__Purpose;
@@ -604,6 +1056,7 @@ export type ResolversParentTypes = {
   AlertConditionInput: AlertConditionInput;
   AlertRuleInput: AlertRuleInput;
   ID: Scalars['ID']['output'];
+  NotificationPolicyInput: NotificationPolicyInput;
   AlertRuleFilter: AlertRuleFilter;
   AlertFilter: AlertFilter;
   AlertLabel: AlertLabel;
@@ -619,6 +1072,30 @@ export type ResolversParentTypes = {
   AlertTransition: StoredTransitionModel;
   AlertPreview: PreviewedAlertModel;
   AlertRuleChange: RuleChangeModel;
+  NotificationPolicy: NotificationOverridesModel;
+  HeaderInput: HeaderInput;
+  WebhookSettingsInput: WebhookSettingsInput;
+  SlackSettingsInput: SlackSettingsInput;
+  EmailSettingsInput: EmailSettingsInput;
+  HttpSettingsInput: HttpSettingsInput;
+  ChannelTemplatesInput: ChannelTemplatesInput;
+  NotificationChannelInput: NotificationChannelInput;
+  WebhookSettings: WebhookSettingsModel;
+  SlackSettings: SlackSettingsModel;
+  EmailSettings: EmailSettingsModel;
+  HttpSettings: HttpSettingsModel;
+  ChannelTemplates: ChannelTemplates;
+  NotificationChannel: ChannelModel;
+  DeliveryResult: DeliveryOutcomeModel;
+  SilenceInput: SilenceInput;
+  Silence: SilenceModel;
+  MaintenanceWindowInput: MaintenanceWindowInput;
+  MaintenanceWindow: MaintenanceWindowModel;
+  NotificationDelivery: DeliveryModel;
+  NotificationLogFilter: NotificationLogFilter;
+  IncidentAlert: IncidentAlertRecordModel;
+  Incident: IncidentModel;
+  IncidentFilter: IncidentFilter;
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
   link__Import: Scalars['link__Import']['output'];
@@ -773,6 +1250,7 @@ export type AlertRuleResolvers<ContextType = AlertsContext, ParentType extends R
   errorState?: Resolver<ResolversTypes['ErrorState'], ParentType, ContextType>;
   enabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   channels?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  notification?: Resolver<ResolversTypes['NotificationPolicy'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -831,12 +1309,142 @@ export type AlertRuleChangeResolvers<ContextType = AlertsContext, ParentType ext
   diff?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type NotificationPolicyResolvers<ContextType = AlertsContext, ParentType extends ResolversParentTypes['NotificationPolicy'] = ResolversParentTypes['NotificationPolicy']> = {
+  groupBy?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  groupWait?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  groupInterval?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  repeatInterval?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  sendResolved?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+};
+
+export type WebhookSettingsResolvers<ContextType = AlertsContext, ParentType extends ResolversParentTypes['WebhookSettings'] = ResolversParentTypes['WebhookSettings']> = {
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  hasSecret?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  headerNames?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type SlackSettingsResolvers<ContextType = AlertsContext, ParentType extends ResolversParentTypes['SlackSettings'] = ResolversParentTypes['SlackSettings']> = {
+  channel?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  username?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasWebhookUrl?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type EmailSettingsResolvers<ContextType = AlertsContext, ParentType extends ResolversParentTypes['EmailSettings'] = ResolversParentTypes['EmailSettings']> = {
+  host?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  port?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  secure?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  requireTls?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  rejectUnauthorized?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  username?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasPassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  to?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type HttpSettingsResolvers<ContextType = AlertsContext, ParentType extends ResolversParentTypes['HttpSettings'] = ResolversParentTypes['HttpSettings']> = {
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  method?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  headerNames?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  body?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  contentType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ChannelTemplatesResolvers<ContextType = AlertsContext, ParentType extends ResolversParentTypes['ChannelTemplates'] = ResolversParentTypes['ChannelTemplates']> = {
+  title?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  body?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type NotificationChannelResolvers<ContextType = AlertsContext, ParentType extends ResolversParentTypes['NotificationChannel'] = ResolversParentTypes['NotificationChannel']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['NotificationChannelType'], ParentType, ContextType>;
+  webhook?: Resolver<Maybe<ResolversTypes['WebhookSettings']>, ParentType, ContextType>;
+  slack?: Resolver<Maybe<ResolversTypes['SlackSettings']>, ParentType, ContextType>;
+  email?: Resolver<Maybe<ResolversTypes['EmailSettings']>, ParentType, ContextType>;
+  http?: Resolver<Maybe<ResolversTypes['HttpSettings']>, ParentType, ContextType>;
+  templates?: Resolver<ResolversTypes['ChannelTemplates'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type DeliveryResultResolvers<ContextType = AlertsContext, ParentType extends ResolversParentTypes['DeliveryResult'] = ResolversParentTypes['DeliveryResult']> = {
+  ok?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  status?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  durationMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export type SilenceResolvers<ContextType = AlertsContext, ParentType extends ResolversParentTypes['Silence'] = ResolversParentTypes['Silence']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  matchers?: Resolver<Array<ResolversTypes['LabelMatcher']>, ParentType, ContextType>;
+  startsAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  endsAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  comment?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['SilenceState'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type MaintenanceWindowResolvers<ContextType = AlertsContext, ParentType extends ResolversParentTypes['MaintenanceWindow'] = ResolversParentTypes['MaintenanceWindow']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  timeZone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  days?: Resolver<Array<ResolversTypes['Weekday']>, ParentType, ContextType>;
+  start?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  end?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  matchers?: Resolver<Array<ResolversTypes['LabelMatcher']>, ParentType, ContextType>;
+  createdBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type NotificationDeliveryResolvers<ContextType = AlertsContext, ParentType extends ResolversParentTypes['NotificationDelivery'] = ResolversParentTypes['NotificationDelivery']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  channelId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  channelName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  groupLabels?: Resolver<Array<ResolversTypes['AlertLabel']>, ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['NotificationState'], ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  alertCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['NotificationStatus'], ParentType, ContextType>;
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  idempotencyKey?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  responseStatus?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sentAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type IncidentAlertResolvers<ContextType = AlertsContext, ParentType extends ResolversParentTypes['IncidentAlert'] = ResolversParentTypes['IncidentAlert']> = {
+  alertId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  alertname?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  service?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  firedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type IncidentResolvers<ContextType = AlertsContext, ParentType extends ResolversParentTypes['Incident'] = ResolversParentTypes['Incident']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['IncidentState'], ParentType, ContextType>;
+  services?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  rootCause?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  alerts?: Resolver<Array<ResolversTypes['IncidentAlert']>, ParentType, ContextType>;
+  openedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  closedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = AlertsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   alertRule?: Resolver<Maybe<ResolversTypes['AlertRule']>, ParentType, ContextType, RequireFields<QueryAlertRuleArgs, 'id'>>;
   alertRules?: Resolver<ResolversTypes['AlertRulePage'], ParentType, ContextType, RequireFields<QueryAlertRulesArgs, 'first'>>;
   alerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType, RequireFields<QueryAlertsArgs, 'first'>>;
   alertHistory?: Resolver<Array<ResolversTypes['AlertTransition']>, ParentType, ContextType, RequireFields<QueryAlertHistoryArgs, 'ruleId' | 'range' | 'first'>>;
   previewAlertRule?: Resolver<Array<ResolversTypes['AlertPreview']>, ParentType, ContextType, RequireFields<QueryPreviewAlertRuleArgs, 'input'>>;
+  notificationChannels?: Resolver<Array<ResolversTypes['NotificationChannel']>, ParentType, ContextType>;
+  silences?: Resolver<Array<ResolversTypes['Silence']>, ParentType, ContextType, Partial<QuerySilencesArgs>>;
+  maintenanceWindows?: Resolver<Array<ResolversTypes['MaintenanceWindow']>, ParentType, ContextType>;
+  incidents?: Resolver<Array<ResolversTypes['Incident']>, ParentType, ContextType, RequireFields<QueryIncidentsArgs, 'first'>>;
+  failedNotifications?: Resolver<Array<ResolversTypes['NotificationDelivery']>, ParentType, ContextType, RequireFields<QueryFailedNotificationsArgs, 'first'>>;
+  notificationLog?: Resolver<Array<ResolversTypes['NotificationDelivery']>, ParentType, ContextType, RequireFields<QueryNotificationLogArgs, 'first'>>;
 };
 
 export type MutationResolvers<ContextType = AlertsContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
@@ -844,6 +1452,17 @@ export type MutationResolvers<ContextType = AlertsContext, ParentType extends Re
   updateAlertRule?: Resolver<ResolversTypes['AlertRule'], ParentType, ContextType, RequireFields<MutationUpdateAlertRuleArgs, 'id' | 'version' | 'input'>>;
   deleteAlertRule?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteAlertRuleArgs, 'id'>>;
   setAlertRuleEnabled?: Resolver<ResolversTypes['AlertRule'], ParentType, ContextType, RequireFields<MutationSetAlertRuleEnabledArgs, 'id' | 'enabled'>>;
+  createNotificationChannel?: Resolver<ResolversTypes['NotificationChannel'], ParentType, ContextType, RequireFields<MutationCreateNotificationChannelArgs, 'input'>>;
+  updateNotificationChannel?: Resolver<ResolversTypes['NotificationChannel'], ParentType, ContextType, RequireFields<MutationUpdateNotificationChannelArgs, 'id' | 'input'>>;
+  deleteNotificationChannel?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteNotificationChannelArgs, 'id'>>;
+  testChannel?: Resolver<ResolversTypes['DeliveryResult'], ParentType, ContextType, RequireFields<MutationTestChannelArgs, 'id'>>;
+  createSilence?: Resolver<ResolversTypes['Silence'], ParentType, ContextType, RequireFields<MutationCreateSilenceArgs, 'input'>>;
+  updateSilence?: Resolver<ResolversTypes['Silence'], ParentType, ContextType, RequireFields<MutationUpdateSilenceArgs, 'id' | 'input'>>;
+  expireSilence?: Resolver<ResolversTypes['Silence'], ParentType, ContextType, RequireFields<MutationExpireSilenceArgs, 'id'>>;
+  createMaintenanceWindow?: Resolver<ResolversTypes['MaintenanceWindow'], ParentType, ContextType, RequireFields<MutationCreateMaintenanceWindowArgs, 'input'>>;
+  deleteMaintenanceWindow?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteMaintenanceWindowArgs, 'id'>>;
+  acknowledgeAlert?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationAcknowledgeAlertArgs, 'id'>>;
+  retryNotification?: Resolver<ResolversTypes['NotificationDelivery'], ParentType, ContextType, RequireFields<MutationRetryNotificationArgs, 'id'>>;
 };
 
 export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['link__Import'], any> {
@@ -876,6 +1495,19 @@ export type Resolvers<ContextType = AlertsContext> = {
   AlertTransition?: AlertTransitionResolvers<ContextType>;
   AlertPreview?: AlertPreviewResolvers<ContextType>;
   AlertRuleChange?: AlertRuleChangeResolvers<ContextType>;
+  NotificationPolicy?: NotificationPolicyResolvers<ContextType>;
+  WebhookSettings?: WebhookSettingsResolvers<ContextType>;
+  SlackSettings?: SlackSettingsResolvers<ContextType>;
+  EmailSettings?: EmailSettingsResolvers<ContextType>;
+  HttpSettings?: HttpSettingsResolvers<ContextType>;
+  ChannelTemplates?: ChannelTemplatesResolvers<ContextType>;
+  NotificationChannel?: NotificationChannelResolvers<ContextType>;
+  DeliveryResult?: DeliveryResultResolvers<ContextType>;
+  Silence?: SilenceResolvers<ContextType>;
+  MaintenanceWindow?: MaintenanceWindowResolvers<ContextType>;
+  NotificationDelivery?: NotificationDeliveryResolvers<ContextType>;
+  IncidentAlert?: IncidentAlertResolvers<ContextType>;
+  Incident?: IncidentResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   link__Import?: GraphQLScalarType;

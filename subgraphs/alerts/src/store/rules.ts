@@ -1,5 +1,5 @@
 import { heimdallError } from '@heimdall/shared';
-import { type AlertCondition, type AlertRule, ERROR_STATES, type ErrorState, MATCH_MODES, type MatchMode, NO_DATA_STATES, type NoDataState, SEVERITIES, type Severity } from '../rule.js';
+import { type AlertCondition, type AlertRule, ERROR_STATES, type ErrorState, MATCH_MODES, type MatchMode, NO_DATA_STATES, NO_NOTIFICATION_OVERRIDES, type NoDataState, type NotificationOverrides, SEVERITIES, type Severity } from '../rule.js';
 import { retireInstances } from './alerts.js';
 import type { PostgresStore, Query } from './postgres.js';
 
@@ -59,7 +59,7 @@ function conflict(id: string, sent: number, current: number) {
 
 const RULE_COLUMNS = `id, name, description, severity, labels, annotations, match, conditions, for_ms::float8 AS for_ms,
   evaluation_interval_ms::float8 AS evaluation_interval_ms, keep_firing_for_ms::float8 AS keep_firing_for_ms, group_by,
-  recovery_threshold, no_data_state, error_state, enabled, channels, created_at, updated_at, version`;
+  recovery_threshold, no_data_state, error_state, enabled, channels, notification, created_at, updated_at, version`;
 
 interface RuleRow {
   id: string;
@@ -79,6 +79,7 @@ interface RuleRow {
   error_state: string;
   enabled: boolean;
   channels: string[];
+  notification: Partial<NotificationOverrides>;
   created_at: Date;
   updated_at: Date;
   version: number;
@@ -110,6 +111,7 @@ function recordOf(row: RuleRow): RuleRecord {
     errorState: upper<ErrorState>(row.error_state, ERROR_STATES),
     enabled: row.enabled,
     channels: row.channels,
+    notification: { ...NO_NOTIFICATION_OVERRIDES, ...row.notification },
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     version: row.version,
@@ -135,11 +137,12 @@ function ruleValues(rule: AlertRule): unknown[] {
     rule.errorState.toLowerCase(),
     rule.enabled,
     JSON.stringify(rule.channels),
+    JSON.stringify(rule.notification),
   ];
 }
 
 const WRITABLE = `name, description, severity, labels, annotations, match, conditions, for_ms, evaluation_interval_ms, keep_firing_for_ms,
-  group_by, recovery_threshold, no_data_state, error_state, enabled, channels`;
+  group_by, recovery_threshold, no_data_state, error_state, enabled, channels, notification`;
 
 /** The rule as the audit log compares it: the model's fields, nothing of its identity. */
 function modelOf(record: AlertRule): AlertRule {
@@ -160,6 +163,7 @@ function modelOf(record: AlertRule): AlertRule {
     errorState: record.errorState,
     enabled: record.enabled,
     channels: record.channels,
+    notification: record.notification,
   };
 }
 
@@ -278,7 +282,7 @@ export class RulesStore {
   create(rule: AlertRule, change: Change): Promise<RuleRecord> {
     return this.postgres.transaction(async (query) => {
       const [row] = await query<RuleRow>(
-        `INSERT INTO alert_rules (${WRITABLE}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING ${RULE_COLUMNS}`,
+        `INSERT INTO alert_rules (${WRITABLE}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING ${RULE_COLUMNS}`,
         ruleValues(rule),
       );
       const record = recordOf(row!);
@@ -293,7 +297,7 @@ export class RulesStore {
     return this.postgres.transaction(async (query) => {
       const before = await lockForChange(query, key, version);
       const [row] = await query<RuleRow>(
-        `UPDATE alert_rules SET (${WRITABLE}) = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17), version = version + 1, updated_at = now()
+        `UPDATE alert_rules SET (${WRITABLE}) = ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18), version = version + 1, updated_at = now()
          WHERE id = $1 RETURNING ${RULE_COLUMNS}`,
         [key, ...ruleValues(rule)],
       );
