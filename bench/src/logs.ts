@@ -166,7 +166,8 @@ try {
   await stack.up([elasticsearch]);
   const logs = await startService('subgraphs/logs/src/main.ts', { ...env, ELASTICSEARCH_URL: esUrl, REDIS_URL: local.endpoints.redisUrl, LOGS_QUEUE_STREAM: stream });
   services.push(logs);
-  const gateway = await startService('gateway/src/main.ts', { ...env, OTLP_PORT: '0' });
+  // The answer cache off: every search and pattern run here is measured against Elasticsearch, not a cached answer.
+  const gateway = await startService('gateway/src/main.ts', { ...env, OTLP_PORT: '0', RESPONSE_CACHE_TTL_MS: '0' });
   services.push(gateway);
   const now = Date.now();
 
