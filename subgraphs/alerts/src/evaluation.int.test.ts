@@ -69,6 +69,8 @@ describe('scheduled evaluation', () => {
     database = await createTestDatabase(local.endpoints.postgresUrl);
     system = alertsSystem(database.url);
     pool = new pg.Pool({ connectionString: database.url, max: 2 });
+    // Dropping the test database at the end ends connections the pool may still be closing.
+    pool.on('error', () => undefined);
     schedules = new Queue(EVALUATION_QUEUE, { connection: { url: local.endpoints.redisUrl }, prefix: system.prefix });
     stateChanges = new Queue<AlertStateChange>(STATE_CHANGES_QUEUE, { connection: { url: local.endpoints.redisUrl }, prefix: system.prefix });
   });

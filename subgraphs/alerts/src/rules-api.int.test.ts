@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Caller } from '@heimdall/shared';
 import { makeCaller } from '@heimdall/shared/testing';
@@ -287,5 +289,19 @@ describe('the alert rules API', () => {
         { action: 'delete', actor: 'carol' },
       ]);
     });
+  });
+  it('keeps answering after PostgreSQL ends its connections (a restart or failover), on new ones', async () => {
+    const count = () => alerts.graphql<{ alerts: unknown[] }>('{ alerts(first: 1) { state } }');
+    expect((await count()).errors).toBeUndefined();
+    // What a PostgreSQL restart does to the service's idle connections.
+    const admin = new pg.Client({ connectionString: local.endpoints.postgresUrl });
+    await admin.connect();
+    const { rowCount } = await admin
+      .query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [new URL(database.url).pathname.slice(1)])
+      .finally(() => admin.end());
+    expect(rowCount).toBeGreaterThan(0);
+    await sleep(200);
+
+    expect((await count()).errors).toBeUndefined();
   });
 });

@@ -42,6 +42,11 @@ export interface AlertsDeps {
 export async function createServer(config: AlertsConfig, deps: AlertsDeps): Promise<Platform> {
   const platform = createSubgraphPlatform({ name: SERVICE_NAME, version: VERSION, env: config, consul: deps.consul });
   const { logger } = platform;
+  // An idle connection PostgreSQL ends (a restart, a failover) is an 'error' on the pool; without a listener it
+  // would end the process. The pool replaces the connection; calls meanwhile fail under the policy.
+  deps.pool.on('error', (error: Error & { code?: string }) =>
+    logger.warn({ code: error.code, reason: error.message }, 'PostgreSQL ended an idle connection; the pool replaces it'),
+  );
   const applied = await migrate(deps.pool);
   if (applied.length > 0) logger.info({ event: 'migrated', applied }, `applied ${applied.join(', ')}`);
   const postgres = new PostgresStore(deps.pool, createResiliencePolicy('postgres', undefined, platform.resilienceMetrics), {

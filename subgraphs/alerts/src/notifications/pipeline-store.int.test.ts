@@ -31,6 +31,8 @@ describe('incidents in the pipeline store', () => {
     await local.require('postgres');
     database = await createTestDatabase(local.endpoints.postgresUrl);
     pool = new pg.Pool({ connectionString: database.url, max: 4 });
+    // Dropping the test database at the end ends connections the pool may still be closing.
+    pool.on('error', () => undefined);
     await migrate(pool);
     store = new PipelineStore(new PostgresStore(pool, createResiliencePolicy('postgres-test', undefined, new ResilienceMetrics(new ServiceMetrics({ service: 't', instance: 't' }).registry))));
   });
