@@ -3,4 +3,4 @@ export { type StackEndpoints, stackEndpoints } from './endpoints.js';
 export { isListening } from './net.js';
 export { SERVERS } from './servers/index.js';
 export { Stack, StackError, type ServerStatus } from './stack.js';
-export { type LocalStack, type PrivateStack, REPO_DIR, localStack, privateStack } from './testing.js';
+export { type LocalStack, type PrivateStack, REPO_DIR, freeTestPort, localStack, privateStack } from './testing.js';

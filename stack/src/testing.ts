@@ -1,5 +1,6 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { createServer as createNetServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type StackConfig, loadStackConfig } from './config.js';
@@ -38,13 +39,31 @@ export function localStack(env: Record<string, string | undefined>): LocalStack 
   };
 }
 
-/** A free TCP port on 127.0.0.1 right now. */
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+/**
+ * A port free on 127.0.0.1 for TCP and UDP alike, for a server a test stops and starts again. It is taken below the
+ * kernel's ephemeral range (32768 and up), never from it: a port the kernel hands out for `listen(0)` is freed when
+ * the server stops, and any other test's listener could be given it before the server starts again (a private
+ * Jaeger restarted on its ports then finds another test's server answering there).
+ */
+export async function freeTestPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if ((await bindable(port, 'tcp')) && (await bindable(port, 'udp'))) return port;
+  }
+}
+
+async function bindable(port: number, protocol: 'tcp' | 'udp'): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (protocol === 'tcp') {
+      const server = createNetServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    } else {
+      const socket = createSocket('udp4');
+      socket.once('error', () => resolve(false));
+      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+    }
+  });
 }
 
 export interface PrivateStack {
@@ -65,7 +84,7 @@ export async function privateStack(names: readonly string[], env: Record<string,
   const overrides: Record<string, string> = { HEIMDALL_STACK_DIR: stackDir, ES_HEAP: '512m' };
   const servers = SERVERS.filter((s) => names.includes(s.name));
   for (const server of servers) {
-    for (const use of server.ports(loadStackConfig({ ...env, ...overrides }, REPO_DIR))) overrides[use.variable] = String(await freePort());
+    for (const use of server.ports(loadStackConfig({ ...env, ...overrides }, REPO_DIR))) overrides[use.variable] = String(await freeTestPort());
   }
   const config = loadStackConfig({ ...env, ...overrides }, REPO_DIR);
   const stack = new Stack(config, servers);

@@ -2,10 +2,9 @@
 // ports with a temporary state directory: tests that stop Elasticsearch or need a cluster in a given state never
 // touch the shared one. Stopped by its pid file (the stack's `down`).
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_DIR, SERVERS, Stack, loadStackConfig } from '@heimdall/stack';
+import { REPO_DIR, SERVERS, Stack, freeTestPort, loadStackConfig } from '@heimdall/stack';
 
 export interface PrivateElasticsearch {
   readonly url: string;
@@ -17,20 +16,9 @@ export interface PrivateElasticsearch {
   remove(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export async function startPrivateElasticsearch(env: Record<string, string | undefined>): Promise<PrivateElasticsearch> {
   const dir = await mkdtemp(join(tmpdir(), 'heimdall-es-'));
-  const [port, transportPort] = [await freePort(), await freePort()];
+  const [port, transportPort] = [await freeTestPort(), await freeTestPort()];
   const config = loadStackConfig(
     { ...env, HEIMDALL_STACK_DIR: dir, ES_PORT: String(port), ES_TRANSPORT_PORT: String(transportPort), ES_HEAP: '512m' },
     REPO_DIR,

@@ -1,9 +1,7 @@
-import { createSocket } from 'node:dgram';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_DIR, SERVERS, Stack, loadStackConfig, stackEndpoints } from '@heimdall/stack';
+import { REPO_DIR, SERVERS, Stack, freeTestPort, loadStackConfig, stackEndpoints } from '@heimdall/stack';
 
 /**
  * A Jaeger of a test's own, started from the stack's own server definition on free ports with its data in a temp
@@ -22,35 +20,13 @@ export interface PrivateJaeger {
   remove(): Promise<void>;
 }
 
-function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket('udp4');
-    socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => {
-      const { port } = socket.address();
-      socket.close(() => resolve(port));
-    });
-  });
-}
-
 export async function startPrivateJaeger(env: Record<string, string | undefined>): Promise<PrivateJaeger> {
   const dir = await mkdtemp(join(tmpdir(), 'heimdall-jaeger-'));
   const tcp = ['JAEGER_QUERY_PORT', 'JAEGER_QUERY_GRPC_PORT', 'JAEGER_OTLP_GRPC_PORT', 'JAEGER_OTLP_HTTP_PORT', 'JAEGER_THRIFT_HTTP_PORT', 'JAEGER_HEALTH_PORT'];
   const udp = ['JAEGER_THRIFT_COMPACT_PORT', 'JAEGER_THRIFT_BINARY_PORT'];
   const ports: Record<string, string> = {};
-  for (const name of tcp) ports[name] = String(await freeTcpPort());
-  for (const name of udp) ports[name] = String(await freeUdpPort());
+  for (const name of tcp) ports[name] = String(await freeTestPort());
+  for (const name of udp) ports[name] = String(await freeTestPort());
   const config = loadStackConfig({ ...env, ...ports, HEIMDALL_STACK_DIR: dir }, REPO_DIR);
   const stack = new Stack(config, SERVERS.filter((s) => s.name === 'jaeger'));
   const endpoints = stackEndpoints(config);
