@@ -13,11 +13,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { otlp } from '@heimdall/shared';
 import { localStack } from '@heimdall/stack';
 import { type ServiceProcess, startService } from './processes.js';
+import { removeRedisKeys } from './measure.js';
 
 const RULES = 1000;
 const SCRAPE_MS = 10_000;
@@ -254,13 +254,6 @@ try {
   await metrics.stop();
   await pool.end();
   await admin(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
-  const redis = new Redis(local.endpoints.redisUrl);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${tag}:*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  redis.disconnect();
+  await removeRedisKeys(local.endpoints.redisUrl, tag);
   await rm(dataDir, { recursive: true, force: true });
 }

@@ -11,6 +11,7 @@ import { generateUserSigningKeys, otlp, signUserToken } from '@heimdall/shared';
 import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/shared/testing';
 import { localStack } from '@heimdall/stack';
 import { startService } from './processes.js';
+import { percentile } from './measure.js';
 
 const SERIES = 1000;
 const SCRAPES = 360;
@@ -49,10 +50,6 @@ function scrape(timestampMs: number): Uint8Array {
       ],
     }),
   );
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 const local = localStack(process.env);

@@ -10,6 +10,7 @@ import { ServiceProcess } from '@heimdall/e2e/service-process';
 import { System } from '@heimdall/e2e/system';
 import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/shared/testing';
 import { localStack } from '@heimdall/stack';
+import { percentile } from './measure.js';
 
 const ITERATIONS = 1000;
 const WARMUP = 100;
@@ -26,10 +27,6 @@ const ENTITY_QUERIES: Record<(typeof SUBGRAPHS)[number], string> = {
   traces: 'query($r:[_Any!]!){_entities(representations:$r){...on Service{operations{name}}}}',
   alerts: 'query($r:[_Any!]!){_entities(representations:$r){...on Service{rules{name}}}}',
 };
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function post(url: string, body: unknown, headers: Record<string, string>): Promise<void> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { System } from '@heimdall/e2e/system';
 import { makeCaller, serviceAuthHeaders } from '@heimdall/shared/testing';
 import { localStack } from '@heimdall/stack';
+import { percentile } from './measure.js';
 
 const ITERATIONS = 1000;
 const WARMUP = 100;
@@ -16,10 +17,6 @@ const ENTITY_QUERIES: Record<string, string> = {
   traces: 'query($r:[_Any!]!){_entities(representations:$r){...on Service{operations{name}}}}',
   alerts: 'query($r:[_Any!]!){_entities(representations:$r){...on Service{rules{name}}}}',
 };
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function time(fn: () => Promise<unknown>): Promise<number[]> {
   const samples: number[] = [];

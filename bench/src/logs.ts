@@ -6,7 +6,6 @@
 // (`npm run stack -- up`: Consul and Redis are shared): `npm run logs -w @heimdall/bench`.
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
@@ -16,9 +15,10 @@ import { TEMPLATE_FILE, bulkDocument } from '@heimdall/logs/store';
 import { minePatterns } from '@heimdall/logs/patterns';
 import { generateUserSigningKeys, otlp, signUserToken } from '@heimdall/shared';
 import { testServiceAuthEnv } from '@heimdall/shared/testing';
-import { REPO_DIR, SERVERS, Stack, loadStackConfig, localStack } from '@heimdall/stack';
+import { REPO_DIR, SERVERS, Stack, freeTestPort, loadStackConfig, localStack } from '@heimdall/stack';
 import { internalHeaders } from './credentials.js';
 import { startService } from './processes.js';
+import { concurrently, percentile } from './measure.js';
 
 const CLIENTS = 4;
 const BATCH = 1_000;
@@ -83,32 +83,6 @@ function otlpBatch(service: string, batch: number, at: number): Uint8Array {
 
 const decode = (body: Uint8Array) => fromBinary(otlp.ExportLogsServiceRequestSchema, body);
 
-/** Runs `work` on CLIENTS concurrent clients, client c taking items c, c + CLIENTS, …; the elapsed ms. */
-async function concurrently<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<number> {
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async (_, c) => {
-      for (let i = c; i < items.length; i += CLIENTS) await work(items[i]!);
-    }),
-  );
-  return performance.now() - started;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function es(url: string, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<unknown> {
   const response = await fetch(`${url}${path}`, {
     method,
@@ -140,8 +114,8 @@ async function settle(url: string): Promise<void> {
 const local = localStack(process.env);
 await local.require('consul', 'redis');
 const stateDir = await mkdtemp(join(tmpdir(), 'heimdall-bench-es-'));
-const esPort = await freePort();
-const stackConfig = loadStackConfig({ ...process.env, HEIMDALL_STACK_DIR: stateDir, ES_PORT: String(esPort), ES_TRANSPORT_PORT: String(await freePort()) }, REPO_DIR);
+const esPort = await freeTestPort();
+const stackConfig = loadStackConfig({ ...process.env, HEIMDALL_STACK_DIR: stateDir, ES_PORT: String(esPort), ES_TRANSPORT_PORT: String(await freeTestPort()) }, REPO_DIR);
 const elasticsearch = SERVERS.find((s) => s.name === 'elasticsearch')!;
 const stack = new Stack(stackConfig, [elasticsearch]);
 const esUrl = `http://127.0.0.1:${esPort}`;
@@ -184,15 +158,15 @@ try {
     const answer = await fetch(`${logs.url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', ...(await agentHeaders()) }, body });
     if (answer.status !== 200) throw new Error(`/v1/logs answered ${answer.status}: ${await answer.text()}`);
   };
-  await concurrently(documents.slice(0, WARMUP_BATCHES), (batch) => bulk(esUrl, 'bench-direct', batch));
-  await concurrently(bodies.slice(0, WARMUP_BATCHES), post);
+  await concurrently(documents.slice(0, WARMUP_BATCHES), CLIENTS, (batch) => bulk(esUrl, 'bench-direct', batch));
+  await concurrently(bodies.slice(0, WARMUP_BATCHES), CLIENTS, post);
   const rounds: { directMs: number; otlpMs: number }[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const from = WARMUP_BATCHES + r * ROUND_BATCHES;
     await settle(esUrl);
-    const directMs = await concurrently(documents.slice(from, from + ROUND_BATCHES), (batch) => bulk(esUrl, 'bench-direct', batch));
+    const directMs = await concurrently(documents.slice(from, from + ROUND_BATCHES), CLIENTS, (batch) => bulk(esUrl, 'bench-direct', batch));
     await settle(esUrl);
-    const otlpMs = await concurrently(bodies.slice(from, from + ROUND_BATCHES), post);
+    const otlpMs = await concurrently(bodies.slice(from, from + ROUND_BATCHES), CLIENTS, post);
     rounds.push({ directMs, otlpMs });
   }
   await es(esUrl, 'DELETE', '/bench-direct');
@@ -218,7 +192,7 @@ try {
   );
   const queueDepth = async () => Number(/^heimdall_logs_queue_depth\{[^}]*\} (\d+)/m.exec(await (await fetch(`${logs.url}/metrics`)).text())?.[1] ?? NaN);
   const acceptStarted = performance.now();
-  const acceptMs = await concurrently(apiBodies, async (body) => {
+  const acceptMs = await concurrently(apiBodies, CLIENTS, async (body) => {
     const answer = await fetch(`${logs.url}/api/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json', ...(await agentHeaders()) }, body });
     if (answer.status !== 202) throw new Error(`/api/v1/logs answered ${answer.status}: ${await answer.text()}`);
   });
@@ -237,6 +211,7 @@ try {
   const seedStarted = performance.now();
   await concurrently(
     Array.from({ length: seedBatches }, (_, b) => b),
+    CLIENTS,
     async (b) => {
       const service = searchServices[b % SEARCH_SERVICES]!;
       const at = now - 24 * HOUR + Math.floor((b / seedBatches) * 24 * HOUR);

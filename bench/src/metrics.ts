@@ -6,6 +6,7 @@ import { System } from '@heimdall/e2e/system';
 import { decodeOtlpRequest, otlp } from '@heimdall/shared';
 import { localStack } from '@heimdall/stack';
 import { toRows } from '@heimdall/metrics/ingest';
+import { concurrently, percentile } from './measure.js';
 
 const CLIENTS = 4;
 const SERIES = 1000;
@@ -46,21 +47,6 @@ function scrape(timestampMs: number): Uint8Array {
   return toBinary(otlp.ExportMetricsServiceRequestSchema, request);
 }
 
-/** Runs `work` on CLIENTS concurrent clients, client c taking items c, c + CLIENTS, …; the elapsed ms. */
-async function concurrently<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<number> {
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async (_, c) => {
-      for (let i = c; i < items.length; i += CLIENTS) await work(items[i]!);
-    }),
-  );
-  return performance.now() - started;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 /** The same scrapes through POST /v1/metrics and, as the baseline, inserted directly. */
 async function ingest(system: System, metricsUrl: string, start: number) {
   const bodies = Array.from({ length: SCRAPES }, (_, i) => scrape(start + i * SCRAPE_MS));
@@ -77,10 +63,10 @@ async function ingest(system: System, metricsUrl: string, start: number) {
     if (!decoded.ok) throw new Error(decoded.message);
     return toRows(decoded.request).samples;
   });
-  const directMs = await concurrently(rows, async (values) => {
+  const directMs = await concurrently(rows, CLIENTS, async (values) => {
     await system.clickhouse.insert({ table: 'bench_direct', values, format: 'JSONEachRow' });
   });
-  const ingestMs = await concurrently(bodies, async (body) => {
+  const ingestMs = await concurrently(bodies, CLIENTS, async (body) => {
     const response = await fetch(`${metricsUrl}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
     if (response.status !== 200) throw new Error(`ingest answered ${response.status}: ${await response.text()}`);
   });

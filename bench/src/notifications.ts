@@ -13,11 +13,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/shared/testing';
 import { localStack } from '@heimdall/stack';
 import { startService } from './processes.js';
+import { removeRedisKeys } from './measure.js';
 
 const LATENCY_CHANGES = Number(process.env.NOTIFICATIONS_BENCH_LATENCY ?? 300);
 const LATENCY_SPACING_MS = 40;
@@ -172,14 +172,7 @@ try {
   await alerts.stop();
   await changes.close();
   // Every queue of the benchmark's prefix (state changes, deliveries, evaluation schedules).
-  const redis = new Redis(local.endpoints.redisUrl);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${tag}:*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  redis.disconnect();
+  await removeRedisKeys(local.endpoints.redisUrl, tag);
   await pool.end();
   await admin(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
   receiver.close();

@@ -10,15 +10,15 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { System } from '@heimdall/e2e/system';
 import { otlp } from '@heimdall/shared';
-import { REPO_DIR, localStack } from '@heimdall/stack';
+import { REPO_DIR, freeTestPort, localStack } from '@heimdall/stack';
 import { type PrivateJaeger, startPrivateJaeger } from '@heimdall/traces/private-jaeger.fixtures';
 import { internalHeaders } from './credentials.js';
+import { concurrently, percentile } from './measure.js';
 
 const CLIENTS = 8;
 const SPANS_PER_REQUEST = 500;
@@ -99,32 +99,6 @@ async function post(url: string, body: Uint8Array): Promise<void> {
   if (response.status !== 200) throw new Error(`${url} answered ${response.status}`);
 }
 
-/** Sends `bodies` from CLIENTS concurrent clients, client c taking bodies c, c + CLIENTS, …; the elapsed ms. */
-async function concurrently(url: string, bodies: readonly Uint8Array[]): Promise<number> {
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async (_, c) => {
-      for (let i = c; i < bodies.length; i += CLIENTS) await post(url, bodies[i]!);
-    }),
-  );
-  return performance.now() - started;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** CPU seconds (user + system) a process has used, from /proc. */
 async function cpuSeconds(pid: number): Promise<number> {
   const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
@@ -140,7 +114,7 @@ function listenerPid(port: number): number | undefined {
 
 /** The traces subgraph as it ships, in a process of its own; resolves once it logged that it is ready. */
 async function spawnTraces(system: System, jaeger: PrivateJaeger): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
+  const port = await freeTestPort();
   const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_DIR, 'subgraphs', 'traces', 'src', 'main.ts')], {
     cwd: join(REPO_DIR, 'subgraphs', 'traces'),
     // Its log level as it ships (info): the ready line is logged at info.
@@ -174,8 +148,8 @@ async function ingest(jaeger: PrivateJaeger, tracesUrl: string, tracesPid: numbe
   const now = Date.now();
   const requests = (target: string, round: number) =>
     Array.from({ length: REQUESTS_PER_ROUND }, (_, i) => makeRequest(`bench-${run}-${target}`, now - round * 1000 - i));
-  await concurrently(jaegerUrl, Array.from({ length: WARMUP_REQUESTS }, (_, i) => makeRequest(`bench-${run}-warm`, now - i)));
-  await concurrently(heimdallUrl, Array.from({ length: WARMUP_REQUESTS }, (_, i) => makeRequest(`bench-${run}-warm`, now - i)));
+  await concurrently(Array.from({ length: WARMUP_REQUESTS }, (_, i) => makeRequest(`bench-${run}-warm`, now - i)), CLIENTS, (body) => post(jaegerUrl, body));
+  await concurrently(Array.from({ length: WARMUP_REQUESTS }, (_, i) => makeRequest(`bench-${run}-warm`, now - i)), CLIENTS, (body) => post(heimdallUrl, body));
 
   const elapsed = { direct: 0, heimdall: 0 };
   const ratios: number[] = [];
@@ -183,12 +157,12 @@ async function ingest(jaeger: PrivateJaeger, tracesUrl: string, tracesPid: numbe
   for (let round = 0; round < ROUNDS; round++) {
     const directBodies = requests('direct', round);
     let jaegerBefore = await jaegerCpu();
-    const direct = await concurrently(jaegerUrl, directBodies);
+    const direct = await concurrently(directBodies, CLIENTS, (body) => post(jaegerUrl, body));
     cpu.jaegerDirect += (await jaegerCpu()) - jaegerBefore;
     const bodies = requests('heimdall', round);
     const cpuBefore = await cpuSeconds(tracesPid);
     jaegerBefore = await jaegerCpu();
-    const heimdall = await concurrently(heimdallUrl, bodies);
+    const heimdall = await concurrently(bodies, CLIENTS, (body) => post(heimdallUrl, body));
     cpu.traces += (await cpuSeconds(tracesPid)) - cpuBefore;
     cpu.jaegerHeimdall += (await jaegerCpu()) - jaegerBefore;
     elapsed.direct += direct;
@@ -271,7 +245,7 @@ async function queries(system: System, jaeger: PrivateJaeger, subgraphUrl: strin
     const end = Date.now() - 3_000_000 + Math.floor((i * 3_000_000) / (SEARCH_TRACES / perRequest));
     return makeSearchRequest(service, end, perRequest);
   });
-  await concurrently(jaeger.otlpUrl, bodies);
+  await concurrently(bodies, CLIENTS, (body) => post(jaeger.otlpUrl, body));
   const loadSeconds = (performance.now() - started) / 1000;
   const [from, to] = [Date.now() - 3_600_000, Date.now() + 60_000];
   const range = `{ from: "${new Date(from).toISOString()}", to: "${new Date(to).toISOString()}" }`;
