@@ -12,6 +12,7 @@
 import { type ConnectionOptions, Queue } from 'bullmq';
 import type { Logger } from '@heimdall/shared';
 import type { AlertStateChange, AlertsStore } from './store/index.js';
+import { CoalescedRun } from './coalesced-run.js';
 
 export const STATE_CHANGES_QUEUE = 'alert-state-changes';
 
@@ -35,9 +36,7 @@ export interface StateChangePublisherOptions {
 export class StateChangePublisher {
   private readonly queue: Queue<AlertStateChange>;
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private closed = false;
+  private readonly runs = new CoalescedRun(() => this.drain());
 
   constructor(private readonly options: StateChangePublisherOptions) {
     this.queue = new Queue<AlertStateChange>(STATE_CHANGES_QUEUE, { connection: options.connection, prefix: options.prefix });
@@ -52,18 +51,7 @@ export class StateChangePublisher {
 
   /** Publishes what is pending now; calls while a run is under way make it run once more. */
   kick(): void {
-    if (this.closed) return;
-    if (this.running !== undefined) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain().finally(() => {
-      this.running = undefined;
-      if (this.again) {
-        this.again = false;
-        this.kick();
-      }
-    });
+    this.runs.kick();
   }
 
   private async drain(): Promise<void> {
@@ -72,7 +60,7 @@ export class StateChangePublisher {
       do {
         published = await this.options.store.publishPending((changes) => this.publish(changes), BATCH);
         if (published > 0) this.options.onPublished?.(published);
-      } while (published === BATCH && !this.closed);
+      } while (published === BATCH && !this.runs.isStopped);
     } catch (error) {
       this.options.onFailure?.(error);
       this.options.logger.warn({ err: error }, 'publishing alert state changes failed; retrying later');
@@ -98,9 +86,9 @@ export class StateChangePublisher {
 
   /** Stops looking for changes, lets a run under way finish and closes the queue. */
   async close(): Promise<void> {
-    this.closed = true;
+    const publishing = this.runs.stop();
     clearInterval(this.timer);
-    await this.running;
+    await publishing;
     await this.queue.close();
   }
 }

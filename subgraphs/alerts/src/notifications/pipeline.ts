@@ -22,6 +22,7 @@ import { MuteContext, sourceSeverities } from './mute.js';
 import { type PipelineStore, firingSources } from './pipeline-store.js';
 import type { NotificationSettings } from './settings.js';
 import { mutingRules } from './silences.js';
+import { CoalescedRun } from '../coalesced-run.js';
 
 export const DELIVERY_QUEUE = 'notification-deliveries';
 export const MAX_ATTEMPTS = 3;
@@ -81,9 +82,7 @@ export class NotificationPipeline {
   private consumer: Worker<AlertStateChange> | undefined;
   private sender: Worker<DeliveryJob> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private closed = false;
+  private readonly flushes = new CoalescedRun(() => this.drain());
   private lastSweep = 0;
   private readonly now: () => number;
 
@@ -123,18 +122,7 @@ export class NotificationPipeline {
 
   /** Looks at the due groups now; calls while a pass is under way make it run once more. */
   kick(): void {
-    if (this.closed) return;
-    if (this.running !== undefined) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain().finally(() => {
-      this.running = undefined;
-      if (this.again) {
-        this.again = false;
-        this.kick();
-      }
-    });
+    this.flushes.kick();
   }
 
   private muteContext(query: Query, now: number): Promise<MuteContext> {
@@ -153,7 +141,7 @@ export class NotificationPipeline {
         const result = await store.flushDue({ now, limit: FLUSH_BATCH, escalation: settings.escalation, linkUrl: settings.linkUrl, muteContext: (query) => this.muteContext(query, now) });
         groups = result.groups;
         await this.enqueue(result.deliveries.map((id) => ({ id, redrives: 0 })));
-      } while (groups === FLUSH_BATCH && !this.closed);
+      } while (groups === FLUSH_BATCH && !this.flushes.isStopped);
       if (this.now() - this.lastSweep >= SWEEP_AFTER_MS) {
         this.lastSweep = this.now();
         await this.enqueue(await store.pendingBefore(this.now() - SWEEP_AFTER_MS, 500));
@@ -213,10 +201,10 @@ export class NotificationPipeline {
 
   /** Stops consuming and flushing; lets work under way finish. */
   async close(): Promise<void> {
-    this.closed = true;
+    const flushing = this.flushes.stop();
     clearInterval(this.timer);
     await Promise.all([this.consumer?.close(), this.sender?.close()]);
-    await this.running;
+    await flushing;
     await this.queue.close();
   }
 }
