@@ -99,7 +99,7 @@ export class ResponseCache {
 
 /** The key of an operation for callers holding `roles`. */
 export function cacheKey(document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | undefined, roles: readonly string[]): string {
-  const parts = [print(document), operationName ?? '', stableJson(variables ?? {}), [...roles].sort().join(',')];
+  const parts = [printed(document), operationName ?? '', stableJson(variables ?? {}), [...roles].sort().join(',')];
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64url');
 }
 
@@ -119,22 +119,46 @@ const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
  * it names none: it then asks about now (services, alerts, recent logs).
  */
 export function latestInstant(document: DocumentNode, variables: Record<string, unknown> | undefined): number | undefined {
-  let latest: number | undefined;
-  const consider = (text: string) => {
-    if (!INSTANT.test(text)) return;
-    const at = Date.parse(text);
-    if (Number.isFinite(at)) latest = latest === undefined ? at : Math.max(latest, at);
-  };
+  let latest = literalInstants(document);
   const walk = (value: unknown): void => {
-    if (typeof value === 'string') consider(value);
+    if (typeof value === 'string') latest = later(latest, instantOf(value));
     else if (Array.isArray(value)) value.forEach(walk);
     else if (typeof value === 'object' && value !== null) Object.values(value).forEach(walk);
   };
   walk(variables);
-  visit(document, {
-    StringValue: (node) => void consider(node.value),
-  });
   return latest;
+}
+
+// Apollo Server hands the same parsed document to every request with the same query text (its document cache), so
+// what depends on the document alone is worked out once per document, not on every request.
+const printedDocuments = new WeakMap<DocumentNode, string>();
+const documentInstants = new WeakMap<DocumentNode, { latest: number | undefined }>();
+
+function printed(document: DocumentNode): string {
+  let text = printedDocuments.get(document);
+  if (text === undefined) printedDocuments.set(document, (text = print(document)));
+  return text;
+}
+
+/** The latest instant among the document's own string literals. */
+function literalInstants(document: DocumentNode): number | undefined {
+  let known = documentInstants.get(document);
+  if (known === undefined) {
+    let latest: number | undefined;
+    visit(document, { StringValue: (node) => void (latest = later(latest, instantOf(node.value))) });
+    documentInstants.set(document, (known = { latest }));
+  }
+  return known.latest;
+}
+
+function instantOf(text: string): number | undefined {
+  if (!INSTANT.test(text)) return undefined;
+  const at = Date.parse(text);
+  return Number.isFinite(at) ? at : undefined;
+}
+
+function later(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.max(a, b);
 }
 
 /**
