@@ -7,6 +7,7 @@ import { decodeOtlpRequest, otlp } from '@heimdall/shared';
 import { localStack } from '@heimdall/stack';
 import { toRows } from '@heimdall/metrics/ingest';
 import { concurrently, percentile } from './measure.js';
+import { internalHeaders } from './credentials.js';
 
 const CLIENTS = 4;
 const SERIES = 1000;
@@ -48,6 +49,9 @@ function scrape(timestampMs: number): Uint8Array {
 }
 
 /** The same scrapes through POST /v1/metrics and, as the baseline, inserted directly. */
+// Pushes straight to the metrics subgraph carry the internal token the gateway adds for an agent.
+const agentHeaders = internalHeaders('agent');
+
 async function ingest(system: System, metricsUrl: string, start: number) {
   const bodies = Array.from({ length: SCRAPES }, (_, i) => scrape(start + i * SCRAPE_MS));
   // Baseline: the same sample rows, decoded and converted ahead of time, inserted directly in batches of 1,000
@@ -67,7 +71,7 @@ async function ingest(system: System, metricsUrl: string, start: number) {
     await system.clickhouse.insert({ table: 'bench_direct', values, format: 'JSONEachRow' });
   });
   const ingestMs = await concurrently(bodies, CLIENTS, async (body) => {
-    const response = await fetch(`${metricsUrl}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+    const response = await fetch(`${metricsUrl}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', ...(await agentHeaders()) }, body });
     if (response.status !== 200) throw new Error(`ingest answered ${response.status}: ${await response.text()}`);
   });
   for (const table of ['bench_direct_mv', 'bench_direct_1m', 'bench_direct']) await system.clickhouse.command({ query: `DROP TABLE ${table}` });
