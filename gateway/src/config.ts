@@ -82,8 +82,12 @@ export const gatewayEnvSchema = serviceEnvSchema(4000)
     GRAPHQL_MAX_DIRECTIVES: positiveInt().default(20),
     /** Lexical tokens one query may have. */
     GRAPHQL_MAX_TOKENS: positiveInt().default(2000),
-    /** Cost one operation may have: each field 1, a list's selection times the size it asks for. */
-    GRAPHQL_MAX_COST: positiveInt().default(10_000),
+    /**
+     * Cost one operation may have: each field 1, a list's selection times the size it asks for. Twice the costliest
+     * list at its default size with every field of its items (`traces`, about 50,000): every default is usable,
+     * while a size far past a documented maximum (`alertRules(first: 1000000)`) is not.
+     */
+    GRAPHQL_MAX_COST: positiveInt().default(100_000),
     /** The size assumed for a list that asks for none (no `limit`, `first` or `last`). */
     GRAPHQL_DEFAULT_LIST_SIZE: positiveInt().default(10),
     /** Operations one batched HTTP request may carry. */

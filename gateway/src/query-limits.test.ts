@@ -6,7 +6,8 @@ import { HeimdallError } from '@heimdall/shared';
 import { operationCost, queryLimitProtections } from './query-limits.js';
 
 const SDL = `
-  type Query { service(name: String!): Service  search(filter: Filter!): [Entry!]!  node: Node }
+  type Query { service(name: String!): Service  search(filter: Filter!): [Entry!]!  node: Node  rules(first: Int! = 50, after: String): RulePage! }
+  type RulePage { nodes: [Entry!]!  endCursor: String }
   input Filter { text: String  limit: Int = 50 }
   interface Node { id: ID! }
   type Service implements Node { id: ID! name: String! logs(limit: Int! = 20): [Entry!]  series: [Series!]  calls: Service }
@@ -19,7 +20,13 @@ const LIMITS = { maxDepth: 4, maxAliases: 2, maxDirectives: 3, maxCost: 1000, de
 
 function cost(query: string, variables: Record<string, unknown> = {}) {
   const document = parse(query);
-  return operationCost(schema, document, getOperationAST(document)!, variables, LIMITS.defaultListSize);
+  return operationCost(schema, document, getOperationAST(document)!, variables, LIMITS.defaultListSize).cost;
+}
+
+/** The cost before the variables are known, as validation sees it. */
+function leastCost(query: string) {
+  const document = parse(query);
+  return operationCost(schema, document, getOperationAST(document)!, undefined, LIMITS.defaultListSize).cost;
 }
 
 function refusals(query: string) {
@@ -53,12 +60,83 @@ describe('operation cost', () => {
     const other = createRequire(import.meta.url)('graphql') as typeof graphql;
     expect(other.buildSchema).not.toBe(graphql.buildSchema);
     const document = parse('{ service(name: "a") { logs(limit: 100) { message } } }');
-    expect(operationCost(other.buildSchema(SDL), document, getOperationAST(document)!, {}, 10)).toBe(102);
+    expect(operationCost(other.buildSchema(SDL), document, getOperationAST(document)!, {}, 10).cost).toBe(102);
   });
 
   it('counts fragments, and the costliest shape of an abstract type', () => {
     expect(cost('{ service(name: "a") { ...F } } fragment F on Service { logs(limit: 30) { message } }')).toBe(1 + 1 + 30);
     expect(cost('{ node { ... on Service { logs(limit: 40) { message } } ... on Series { name } } }')).toBe(1 + 41);
+  });
+});
+
+describe('sizes', () => {
+  it('counts __typename and introspection fields like any other', () => {
+    expect(cost('{ __typename a: __typename }')).toBe(2);
+    // __schema 1, types 1 + 10 items × name 1
+    expect(cost('{ __schema { types { name } } }')).toBe(1 + 1 + 10);
+  });
+
+  it("sizes a page's lists by the size asked of the page", () => {
+    expect(cost('{ rules(first: 5) { nodes { message } endCursor } }')).toBe(1 + 1 + 5 + 1);
+    expect(cost('{ rules { nodes { message } } }')).toBe(1 + 1 + 50);
+    expect(cost('{ rules(first: 1000000) { nodes { message } } }')).toBe(1 + 1 + 1_000_000);
+  });
+
+  it('takes a variable without a value from the default the operation declares, else the argument\'s', () => {
+    expect(cost('query($n: Int! = 500) { service(name: "a") { logs(limit: $n) { message } } }')).toBe(502);
+    expect(cost('query($n: Int) { rules(first: $n) { nodes { message } } }')).toBe(1 + 1 + 50);
+    expect(cost('query($n: Int) { search(filter: { limit: $n }) { message } }')).toBe(1 + 50);
+  });
+
+  it('counts each size from a variable as the least allowed while the variables are not known', () => {
+    expect(leastCost('query($n: Int!) { service(name: "a") { logs(limit: $n) { message } } }')).toBe(1 + 1 + 1);
+    expect(leastCost('query($f: Filter!) { search(filter: $f) { message } }')).toBe(1 + 1);
+    expect(leastCost('query($name: String!) { service(name: $name) { name } }')).toBe(2);
+  });
+
+  it.each([
+    ['a size below 1', '{ rules(first: 0) { endCursor } }', {}, 'first', 0],
+    ['a negative size in an input object', '{ search(filter: { limit: -5 }) { message } }', {}, 'filter.limit', -5],
+    ['a size from a variable that is no whole number', 'query($n: Int!) { rules(first: $n) { endCursor } }', { n: 2.5 }, 'first', 2.5],
+  ])('refuses %s as BAD_USER_INPUT naming the argument', (_case, query, variables, argument, value) => {
+    const document = parse(query);
+    const { invalid } = operationCost(schema, document, getOperationAST(document)!, variables, 10);
+    expect(invalid?.error()).toMatchObject({ code: 'BAD_USER_INPUT', message: `${argument} must be a whole number of at least 1, got ${value}` });
+  });
+});
+
+/** `levels` fragments on `on`, each selecting `spread(next)` `fanout` times; the last selects `leaf`. */
+function exponential(options: { root: string; on: string; leaf: string; levels?: number; fanout?: number; spread?: (next: string) => string }): string {
+  const { root, on, leaf, levels = 10, fanout = 10, spread = (next: string) => `...${next}` } = options;
+  const fragments = Array.from({ length: levels - 1 }, (_, i) => `fragment L${i} on ${on} { ${Array(fanout).fill(spread(`L${i + 1}`)).join(' ')} }`);
+  return `${root} ${fragments.join(' ')} fragment L${levels - 1} on ${on} { ${leaf} }`;
+}
+
+const TYPENAMES = `__typename ${Array.from({ length: 10 }, (_, i) => `a${i}: __typename`).join(' ')}`;
+
+describe('documents whose expansion is exponential in their text', () => {
+  it('are costed without expanding them: each fragment once', () => {
+    // The document of the incident: 10 levels of 10 spreads, 11 selections at the bottom.
+    expect(leastCost(exponential({ root: '{ ...L0 }', on: 'Query', leaf: TYPENAMES }))).toBe(11 * 10 ** 9);
+    expect(cost(exponential({ root: '{ ...L0 }', on: 'Query', leaf: 'service(name: "a") { logs { message } }', levels: 8 }))).toBe(10 ** 7 * 22);
+  });
+
+  it.each([
+    ['nested spreads of __typename aliases', exponential({ root: '{ ...L0 }', on: 'Query', leaf: TYPENAMES })],
+    ['nested spreads of a list', exponential({ root: '{ ...L0 }', on: 'Query', leaf: 'search(filter: {}) { message }', levels: 6 })],
+    ['spreads inside inline fragments', exponential({ root: '{ ...L0 }', on: 'Query', leaf: '__typename', spread: (next) => `... on Query { ...${next} } ... { ...${next} }` })],
+    ['spreads on an interface', exponential({ root: '{ node { ...L0 } }', on: 'Node', leaf: 'id', levels: 8 })],
+    ['many operations sharing the fragments', `${Array.from({ length: 20 }, (_, i) => `query Q${i} { ...L0 }`).join(' ')} ${exponential({ root: '', on: 'Query', leaf: TYPENAMES, levels: 7 })}`],
+    ['fields the schema lacks', exponential({ root: '{ ...L0 }', on: 'Query', leaf: 'nothing', levels: 5 })],
+  ])('refuse %s as LIMIT_EXCEEDED before any other rule walks them', (_case, query) => {
+    // No other rule's error (unknown fields, unused fragments): the cost pre-check took the document out of the walk.
+    expect(refusals(query)).toEqual([{ message: expect.stringMatching(/^Query cost limit of 1000 exceeded, found /) as unknown, limit: 'cost', max: 1000 }]);
+  });
+
+  it('leave a cycle of fragments to the rule made for it', () => {
+    const { validationRules } = queryLimitProtections(LIMITS);
+    const errors = validate(schema, parse('{ ...A } fragment A on Query { ...B ...B } fragment B on Query { ...A ...A __typename }'), [...specifiedRules, ...validationRules]);
+    expect(errors.map((e) => e.message)).toContain('Cannot spread fragment "A" within itself via "B".');
   });
 });
 
