@@ -139,6 +139,16 @@ describe('documents whose expansion is exponential in their text', () => {
   });
 });
 
+describe("the event loop's lag", () => {
+  it('is in /metrics: since the previous scrape, its p99 and max, and the delay of one turn now', async () => {
+    await query({ query: `{ ...L0 } ${exponential(TYPENAMES)}` });
+    const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
+    for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_eventloop_lag_max_seconds']) {
+      expect(text).toMatch(new RegExp(`^${name}\\{service="gateway",instance="[^"]+"\\} [0-9.e+-]+$`, 'm'));
+    }
+  });
+});
+
 describe('sizes', () => {
   it('lets every default size through', async () => {
     // samples: 1000 items of 3 fields and 10 labels (the default list size) of 2: over the cost limit this once had.

@@ -208,6 +208,20 @@ describe('OtlpRouter', () => {
       expect(received.headers).toMatchObject({ 'content-type': JSON_TYPE, 'content-encoding': 'identity' });
     });
 
+    it('answers 100 Continue to an Expect: 100-continue push within the limit, and forwards its body', async () => {
+      const { port } = await start((request, response) => {
+        void readBody(request).then((body) => response.writeHead(200, { 'content-type': PROTOBUF }).end(body));
+      });
+      const body = Buffer.from([1, 2, 3]);
+      const agent = httpRequest({ host: '127.0.0.1', port, path: '/v1/metrics', method: 'POST', headers: { 'content-type': PROTOBUF, 'content-length': body.length, expect: '100-continue' } });
+      agent.once('continue', () => agent.end(body));
+      agent.flushHeaders();
+      const [response] = (await once(agent, 'response')) as [IncomingMessage];
+
+      expect(response.statusCode).toBe(200);
+      expect(await readBody(response)).toEqual(body);
+    });
+
     it("passes the owner's 503 and Retry-After through unchanged", async () => {
       const { port } = await start((request, response) => {
         request.resume();
@@ -232,6 +246,52 @@ describe('OtlpRouter', () => {
       const answer = await send(port, { body: Buffer.from([1, 2, 3]) });
 
       expect(answer.status).toBe(200);
+    });
+  });
+
+  describe('an early answer to an agent still sending', () => {
+    /**
+     * A raw agent that sends the whole of a body of `bytes` whatever the answer, as many do, and says whether a
+     * write failed (a reset) and what it read.
+     */
+    async function sendWhole(port: number, bytes: number) {
+      const agent = httpRequest({ host: '127.0.0.1', port, path: '/v1/metrics', method: 'POST', headers: { 'content-type': PROTOBUF, 'content-length': bytes } });
+      const errors: string[] = [];
+      agent.on('error', (error: NodeJS.ErrnoException) => errors.push(error.code ?? error.message));
+      const answer = new Promise<{ status: number; body: Buffer }>((resolve) => {
+        agent.once('response', (response: IncomingMessage) => void readBody(response).then((body) => resolve({ status: response.statusCode!, body })));
+      });
+      // Node's client stops sending once the router closes its side after the answer; other clients go on.
+      const closed = once(agent, 'close');
+      const chunk = Buffer.alloc(64 * 1024, 7);
+      for (let sent = 0; sent < bytes && !agent.destroyed; sent += chunk.length) {
+        if (!agent.write(chunk)) await Promise.race([once(agent, 'drain'), closed]);
+      }
+      if (!agent.destroyed) agent.end();
+      await closed;
+      return { answer: await Promise.race([answer, Promise.resolve(undefined)]), errors };
+    }
+
+    it('lets it read the 413 and close, never resetting the connection while it sends', async () => {
+      owner = await listen(() => undefined);
+      router = new OtlpRouter(makeDirectory([]), makeLogger().logger, { forwardTimeoutMs: FORWARD_TIMEOUT_MS, access: makeAccess(), maxBodyBytes: 1024 });
+      const port = await router.listen('127.0.0.1', 0);
+
+      const { answer, errors } = await sendWhole(port, 4 * 1024 * 1024);
+
+      expect(errors).toEqual([]);
+      expect(answer?.status).toBe(413);
+    });
+
+    it("lets it read the owner's early 413 the same way", async () => {
+      const { port } = await start((request, response) => {
+        request.once('data', () => response.writeHead(413, { 'content-type': PROTOBUF, connection: 'close' }).end(Buffer.from([0x08, 0x03])));
+      });
+
+      const { answer, errors } = await sendWhole(port, 4 * 1024 * 1024);
+
+      expect(errors).toEqual([]);
+      expect(answer?.status).toBe(413);
     });
   });
 
@@ -350,6 +410,28 @@ describe('OtlpRouter', () => {
           expect(answer.status).toBe(413);
           expect(answer.headers['content-type']).toBe(contentType);
           expect(statusOf(answer).code).toBe(3);
+          expect(owner!.requests).toHaveLength(0);
+        });
+
+        it('answers 413 instead of 100 Continue to an Expect: 100-continue request over 20 MiB', async () => {
+          const { port } = await start(() => undefined);
+          const agent = httpRequest({
+            host: '127.0.0.1',
+            port,
+            path: '/v1/metrics',
+            method: 'POST',
+            headers: { 'content-type': contentType, 'content-length': DEFAULT_MAX_BODY_BYTES + 1, expect: '100-continue' },
+          });
+          let continued = false;
+          agent.on('continue', () => (continued = true));
+          agent.on('error', () => undefined);
+          agent.flushHeaders();
+          const [response] = (await once(agent, 'response')) as [IncomingMessage];
+          await readBody(response);
+          agent.destroy();
+
+          expect(response.statusCode).toBe(413);
+          expect(continued).toBe(false);
           expect(owner!.requests).toHaveLength(0);
         });
 

@@ -120,6 +120,7 @@ export class OtlpRouter {
         this.refuse(request, response, heimdallError('INTERNAL', { cause: error }));
       });
     });
+    continueWhenBodyIsRead(this.server);
   }
 
   listen(host: string, port: number): Promise<number> {
@@ -230,6 +231,7 @@ export class OtlpRouter {
             ...withoutHopByHop(answer.headers),
             ...(bodyStillComing ? { connection: 'close' } : {}),
           });
+          if (bodyStillComing) lingerAfterEarlyAnswer(request, response);
           pipeline(answer, response, (error) => {
             clearTimeout(timer);
             if (!forwarded.writableFinished) forwarded.destroy();
@@ -259,8 +261,9 @@ export class OtlpRouter {
   }
 
   /**
-   * Answers with an error of the router's own. A body not read yet is not read at all: the connection closes
-   * after the answer (with keep-alive, Node would otherwise drain up to 20 MiB to reuse it).
+   * Answers with an error of the router's own. A body not read yet is not forwarded: the connection closes after
+   * the answer, once the client has sent what it was sending (up to a bound), so that it reads the answer rather
+   * than a reset. An `Expect: 100-continue` request refused here never gets 100 Continue: the body is not sent.
    */
   private refuse(request: IncomingMessage, response: ServerResponse, error: HeimdallError, override?: { status: number; allow: string }): void {
     // The agent may have gone while its credentials were checked.
@@ -273,5 +276,54 @@ export class OtlpRouter {
       ...(request.complete ? {} : { connection: 'close' }),
     });
     response.end(body);
+    lingerAfterEarlyAnswer(request, response);
   }
+}
+
+/**
+ * What an early answer still reads of the body and for how long before the connection closes; as
+ * `EARLY_ANSWER_LINGER` in @heimdall/shared's service.ts, whose helpers its index does not export (yet).
+ */
+const LINGER = { bytes: 64 * 1024 * 1024, ms: 10_000 };
+
+/**
+ * After an answer given with `Connection: close` before the body was read: Node would close at once, with the
+ * client's data unread, which resets the connection; a client still sending then often reads the reset instead
+ * of the answer, and retries. Here the answer goes out, our side half-closes, and what the client still sends is
+ * dropped until it ends or past LINGER; then the connection closes.
+ */
+function lingerAfterEarlyAnswer(request: IncomingMessage, response: ServerResponse): void {
+  if (request.complete) return;
+  const socket = request.socket;
+  const closeForGood = socket.destroySoon.bind(socket);
+  socket.destroySoon = () => void socket.end();
+  const timer = setTimeout(() => socket.destroy(), LINGER.ms).unref();
+  socket.once('close', () => clearTimeout(timer));
+  const close = () => {
+    clearTimeout(timer);
+    if (response.writableFinished) closeForGood();
+    else response.once('finish', closeForGood);
+  };
+  // Read only once the answer is out (Node's own clean-up drops the request's data listeners then).
+  response.once('finish', () => {
+    let dropped = 0;
+    request.on('data', (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > LINGER.bytes) socket.destroy();
+    });
+    request.resume();
+  });
+  request.once('end', close);
+  request.once('error', close);
+  socket.once('end', close);
+}
+
+/** `Expect: 100-continue` answered only once the body is forwarded: a refused request gets its answer instead. */
+function continueWhenBodyIsRead(server: Server): void {
+  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+    request.once('resume', () => {
+      if (!response.headersSent) response.writeContinue();
+    });
+    server.emit('request', request, response);
+  });
 }

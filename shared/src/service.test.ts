@@ -1,4 +1,5 @@
-import { type Server, createServer } from 'node:http';
+import { once } from 'node:events';
+import { type IncomingMessage, type Server, createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -14,6 +15,7 @@ import { createTelemetry } from './telemetry.js';
 interface LogLine {
   level: number;
   msg: string;
+  [field: string]: unknown;
 }
 
 /** A service app as every Heimdall service builds it, with a GraphQL endpoint and its log lines captured. */
@@ -56,7 +58,10 @@ describe('client errors raised by the HTTP layer itself', () => {
     expect(body.error.code).toBe(code);
     expect(body.error.message).toMatch(message);
     expect(lines.filter((l) => l.level >= 50)).toEqual([]);
-    expect(lines.some((l) => l.level === 30 && /request refused/.test(l.msg))).toBe(true);
+    // One line saying what was refused, without the stack of an error that is the client's.
+    const refused = lines.filter((l) => /request refused/.test(l.msg));
+    expect(refused).toEqual([expect.objectContaining({ level: 30, status, code, route: '/graphql', method: 'POST' })]);
+    expect(JSON.stringify(refused)).not.toMatch(/stack|"err"/);
   });
 
   it('still answers a well-formed request', async () => {
@@ -80,6 +85,68 @@ describe('client errors raised by the HTTP layer itself', () => {
     expect(response.statusCode).toBe(500);
     expect(response.body).not.toContain('hunter2');
     expect(lines.some((l) => l.level === 50)).toBe(true);
+  });
+});
+
+describe('a body over the limit, on a real connection', () => {
+  /** The service listening on 127.0.0.1, and a raw POST /graphql to it with `headers` (its body is the caller's to send). */
+  async function post(headers: Record<string, string | number>) {
+    const { app } = await makeService();
+    apps.push(app);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as { port: number };
+    const request = httpRequest({ host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', ...headers } });
+    const errors: string[] = [];
+    request.on('error', (error: NodeJS.ErrnoException) => errors.push(error.code ?? error.message));
+    let continued = false;
+    request.on('continue', () => (continued = true));
+    const response = once(request, 'response').then(async (args) => {
+      const message = args[0] as IncomingMessage;
+      const chunks: Buffer[] = [];
+      for await (const chunk of message) chunks.push(chunk as Buffer);
+      return { status: message.statusCode, headers: message.headers, body: Buffer.concat(chunks).toString() };
+    });
+    return { request, response, errors, continued: () => continued };
+  }
+
+  it('answers 413 instead of 100 Continue when Expect: 100-continue comes with a Content-Length over the limit', async () => {
+    const { request, response, continued } = await post({ 'content-length': 1_000_000, expect: '100-continue' });
+    request.flushHeaders();
+
+    const answer = await response;
+    request.destroy();
+
+    expect(answer.status).toBe(413);
+    expect(continued()).toBe(false);
+  });
+
+  it('answers 100 Continue to Expect: 100-continue within the limit, then the request', async () => {
+    const body = JSON.stringify({ query: '{ hello }' });
+    const { request, response, continued } = await post({ 'content-length': Buffer.byteLength(body), expect: '100-continue' });
+    request.once('continue', () => request.end(body));
+    request.flushHeaders();
+
+    const answer = await response;
+
+    expect(continued()).toBe(true);
+    expect(JSON.parse(answer.body)).toEqual({ data: { hello: 'world' } });
+  });
+
+  it('lets a client still sending read its early 413, and closes the connection after it', async () => {
+    const { request, response, errors } = await post({ 'content-length': 4 * 1024 * 1024 });
+    const closed = once(request, 'close');
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    for (let sent = 0; sent < 4 * 1024 * 1024 && !request.destroyed; sent += chunk.length) {
+      if (!request.write(chunk)) await Promise.race([once(request, 'drain'), closed]);
+    }
+    if (!request.destroyed) request.end();
+
+    const answer = await response;
+    await closed;
+
+    expect(errors).toEqual([]);
+    expect(answer.status).toBe(413);
+    expect(answer.headers.connection).toBe('close');
   });
 });
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { ConsulClient } from './consul.js';
 import { fromHttpLayerError, toHttpError } from './errors.js';
@@ -41,6 +42,62 @@ export interface HttpServiceDeps {
   readonly telemetry: Telemetry;
 }
 
+/**
+ * How much of a body an early answer (a 413, say, before the body was read) still reads and drops, and for how
+ * long, before the connection closes. Within them the client finishes sending and the close resets nothing.
+ */
+export const EARLY_ANSWER_LINGER = { bytes: 64 * 1024 * 1024, ms: 10_000 } as const;
+
+/**
+ * For an answer given before the request's body was read, with `Connection: close`: Node would close at once
+ * after it, with the client's data unread, which resets the connection, and a client still sending often reads
+ * the reset instead of the answer (and retries). Here the answer goes out, our side of the connection is
+ * half-closed, and what the client still sends is read and dropped until it ends, or up to `bounds`; then the
+ * connection closes. A no-op once the body is complete.
+ */
+export function lingerAfterEarlyAnswer(request: IncomingMessage, response: ServerResponse, bounds: { bytes: number; ms: number } = EARLY_ANSWER_LINGER): void {
+  if (request.complete) return;
+  const socket = request.socket;
+  const closeForGood = socket.destroySoon.bind(socket);
+  // Node ends a `Connection: close` exchange with destroySoon: end, and destroy once the answer is flushed.
+  socket.destroySoon = () => void socket.end();
+  const timer = setTimeout(() => socket.destroy(), bounds.ms).unref();
+  socket.once('close', () => clearTimeout(timer));
+  const close = () => {
+    clearTimeout(timer);
+    if (response.writableFinished) closeForGood();
+    else response.once('finish', closeForGood);
+  };
+  // Read only once the answer is out (Node's own clean-up drops the request's data listeners then).
+  response.once('finish', () => {
+    let dropped = 0;
+    request.on('data', (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > bounds.bytes) socket.destroy();
+    });
+    request.resume();
+  });
+  request.once('end', close);
+  request.once('error', close);
+  socket.once('end', close);
+}
+
+/**
+ * `Expect: 100-continue` answered only once something starts reading the body (a `data` listener or a pipe, as
+ * fastify's parsers do): a request refused before (a body over the
+ * limit, which the parser refuses on its Content-Length; bad credentials; a content type nobody reads) gets its
+ * answer instead of 100 Continue, and the client does not send a body for nothing. Node otherwise answers 100
+ * Continue to every such request as soon as its headers arrive.
+ */
+export function continueWhenBodyIsRead(server: Server): void {
+  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+    request.once('resume', () => {
+      if (!response.headersSent) response.writeContinue();
+    });
+    server.emit('request', request, response);
+  });
+}
+
 /** Routes open to probes and scrapers, with no credentials and no request metrics. */
 export const PROBES: ReadonlySet<string> = new Set(['/health', '/ready', '/metrics']);
 
@@ -63,6 +120,7 @@ export function createHttpService(
     bodyLimit: bodyLimitBytes,
   });
   deps.telemetry.registerFastify(app);
+  continueWhenBodyIsRead(app.server);
 
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -76,12 +134,18 @@ export function createHttpService(
   });
 
   app.setErrorHandler((error, request, reply) => {
-    const mapped = toHttpError(fromHttpLayerError(error, { contentType: request.headers['content-type'], bodyLimitBytes }));
-    const context = { err: error, method: request.method, url: request.url, status: mapped.status };
-    // A refused request is the client's mistake: worth a line, not an alert.
-    if (mapped.status === 500) deps.logger.error(context, 'request failed');
-    else if (mapped.status >= 500) deps.logger.warn(context, 'request unavailable');
-    else deps.logger.info(context, `request refused: ${mapped.body.error.message}`);
+    const mapped = toHttpError(fromHttpLayerError(error, { contentType: request.headers['content-type'], bodyLimitBytes: request.routeOptions.bodyLimit ?? bodyLimitBytes }));
+    const route = request.routeOptions.url ?? 'unmatched';
+    if (mapped.status === 500) deps.logger.error({ err: error, method: request.method, url: request.url, status: mapped.status }, 'request failed');
+    else if (mapped.status >= 500) deps.logger.warn({ err: error, method: request.method, url: request.url, status: mapped.status }, 'request unavailable');
+    // A refused request is the client's mistake: one line saying what, no stack.
+    else deps.logger.info({ status: mapped.status, code: mapped.body.error.code, route, method: request.method }, `request refused: ${mapped.body.error.message}`);
+    // Refused before its body was read (over the limit, say): the connection ends after the answer, not before it.
+    // (`complete` is false only on a real socket's request; app.inject's has none.)
+    if (mapped.status < 500 && request.raw.complete === false) {
+      void reply.header('connection', 'close');
+      lingerAfterEarlyAnswer(request.raw, reply.raw);
+    }
     void reply.status(mapped.status).headers(mapped.headers).send(mapped.body);
   });
 
