@@ -8,6 +8,7 @@ import {
   type GraphQLObjectType,
   type GraphQLSchema,
   buildSchema,
+  getIntrospectionQuery,
   getNamedType,
   getNullableType,
   isInputObjectType,
@@ -17,12 +18,14 @@ import {
   isUnionType,
   Kind,
   parse,
+  specifiedRules,
+  validate,
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { REPO_DIR } from '@heimdall/stack';
 import { catalogTypeDefs } from './catalog.js';
 import { gatewayEnvSchema } from './config.js';
-import { operationCost } from './query-limits.js';
+import { operationCost, queryLimitProtections } from './query-limits.js';
 
 const SUBGRAPHS = ['metrics', 'logs', 'traces', 'alerts'];
 const SIZE_ARGUMENTS = new Set(['limit', 'first', 'last', 'pageSize']);
@@ -113,5 +116,17 @@ describe('default sizes', () => {
     if (operation.kind !== Kind.OPERATION_DEFINITION) throw new Error('not an operation');
     const { cost } = operationCost(schema, document, operation, variables, defaults.GRAPHQL_DEFAULT_LIST_SIZE);
     expect(cost).toBeLessThanOrEqual(defaults.GRAPHQL_MAX_COST);
+  });
+
+  it('lets the introspection query of GraphiQL and code generators through: introspection fields count, within the limits', () => {
+    const { validationRules } = queryLimitProtections({
+      maxDepth: defaults.GRAPHQL_MAX_DEPTH,
+      maxAliases: defaults.GRAPHQL_MAX_ALIASES,
+      maxDirectives: defaults.GRAPHQL_MAX_DIRECTIVES,
+      maxCost: defaults.GRAPHQL_MAX_COST,
+      defaultListSize: defaults.GRAPHQL_DEFAULT_LIST_SIZE,
+      blockFieldSuggestions: false,
+    });
+    expect(validate(schema, parse(getIntrospectionQuery()), [...specifiedRules, ...validationRules])).toEqual([]);
   });
 });
