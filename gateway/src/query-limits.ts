@@ -117,6 +117,12 @@ function isObjectShape(type: TypeShape | undefined): boolean {
   return type !== undefined && 'isTypeOf' in type;
 }
 
+const META_FIELD_TYPES: ReadonlyMap<string, string> = new Map([
+  ['__typename', 'String'],
+  ['__schema', '__Schema'],
+  ['__type', '__Type'],
+]);
+
 /**
  * The field `name` of `type`, the introspection fields included: `__typename` is a String on every type, and
  * `__schema` and `__type` on the query type walk the introspection types like any other.
@@ -124,7 +130,7 @@ function isObjectShape(type: TypeShape | undefined): boolean {
 function fieldOf(schema: GraphQLSchema, type: TypeShape | undefined, name: string): FieldShape | undefined {
   const own = type?.getFields?.()[name];
   if (own !== undefined) return own;
-  const meta = { __typename: 'String', __schema: '__Schema', __type: '__Type' }[name];
+  const meta = META_FIELD_TYPES.get(name);
   const metaType = meta === undefined ? undefined : (schema.getType(meta) as TypeShape | null | undefined);
   return metaType === undefined || metaType === null ? undefined : { type: metaType, args: [] };
 }
@@ -164,17 +170,20 @@ function asSize(argument: string, value: unknown): number | InvalidSize | undefi
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= MIN_SIZE ? value : new InvalidSize(argument, value);
 }
 
-/** A size argument in `value` (the arguments of a field, or an input object), given or by its default. */
-function sizeFrom(value: unknown, inputType: TypeShape | undefined, path: string): number | InvalidSize | undefined {
-  const inputFields = inputType === undefined ? undefined : namedType(inputType).getFields?.();
-  // An input object from a variable not known yet asks for the least size it may, if it has a size at all.
-  if (value === UNKNOWN) return Object.keys(inputFields ?? {}).some((name) => SIZE_ARGUMENTS.has(name)) ? MIN_SIZE : undefined;
+/** Whether `name: type` says how many items a list returns: a size argument's name, on an Int. */
+function isSize(name: string, type: TypeShape): boolean {
+  return SIZE_ARGUMENTS.has(name) && namedType(type).name === 'Int';
+}
+
+/** The size inside an input object argument (`filter: { limit: 10 }`), given or by its default. */
+function sizeIn(value: unknown, inputType: TypeShape, path: string): number | InvalidSize | undefined {
+  const sizes = Object.entries(namedType(inputType).getFields?.() ?? {}).filter(([name, field]) => isSize(name, field.type));
+  if (sizes.length === 0) return undefined;
+  // An input object from a variable not known yet asks for the least size it may.
+  if (value === UNKNOWN) return MIN_SIZE;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const names = new Set([...Object.keys(value), ...Object.keys(inputFields ?? {})]);
-  for (const name of names) {
-    if (!SIZE_ARGUMENTS.has(name)) continue;
-    const given = (value as Record<string, unknown>)[name];
-    const size = asSize(path === '' ? name : `${path}.${name}`, given === undefined ? inputFields?.[name]?.defaultValue : given);
+  for (const [name, field] of sizes) {
+    const size = asSize(`${path}.${name}`, (value as Record<string, unknown>)[name] ?? field.defaultValue);
     if (size !== undefined) return size;
   }
   return undefined;
@@ -186,11 +195,13 @@ function sizeFrom(value: unknown, inputType: TypeShape | undefined, path: string
  */
 function requestedSize(field: FieldShape, node: FieldNode, variables: Readonly<Record<string, unknown>> | undefined): number | InvalidSize | undefined {
   const given = new Map((node.arguments ?? []).map((argument) => [argument.name.value, valueOf(argument.value, variables)]));
-  const values = Object.fromEntries(field.args.map((arg) => [arg.name, given.get(arg.name) ?? arg.defaultValue]));
-  const direct = sizeFrom(values, undefined, '');
-  if (direct !== undefined) return direct;
+  const valueOfArg = (arg: FieldShape['args'][number]) => given.get(arg.name) ?? arg.defaultValue;
   for (const arg of field.args) {
-    const size = sizeFrom(values[arg.name], arg.type, arg.name);
+    const size = isSize(arg.name, arg.type) ? asSize(arg.name, valueOfArg(arg)) : undefined;
+    if (size !== undefined) return size;
+  }
+  for (const arg of field.args) {
+    const size = sizeIn(valueOfArg(arg), arg.type, arg.name);
     if (size !== undefined) return size;
   }
   return undefined;
