@@ -10,7 +10,17 @@ import {
 } from 'node:http';
 import { type AddressInfo, type NetConnectOpts, Socket } from 'node:net';
 import { type Duplex, pipeline } from 'node:stream';
-import { type Caller, DEFAULT_MAX_BODY_BYTES, type HeimdallError, type Logger, encodeOtlpError, heimdallError, mayIngest } from '@heimdall/shared';
+import {
+  type Caller,
+  DEFAULT_MAX_BODY_BYTES,
+  type HeimdallError,
+  type Logger,
+  continueWhenBodyIsRead,
+  encodeOtlpError,
+  heimdallError,
+  lingerAfterEarlyAnswer,
+  mayIngest,
+} from '@heimdall/shared';
 import type { SubgraphDirectory } from './directory.js';
 import type { Admission } from './front-door.js';
 
@@ -278,52 +288,4 @@ export class OtlpRouter {
     response.end(body);
     lingerAfterEarlyAnswer(request, response);
   }
-}
-
-/**
- * What an early answer still reads of the body and for how long before the connection closes; as
- * `EARLY_ANSWER_LINGER` in @heimdall/shared's service.ts, whose helpers its index does not export (yet).
- */
-const LINGER = { bytes: 64 * 1024 * 1024, ms: 10_000 };
-
-/**
- * After an answer given with `Connection: close` before the body was read: Node would close at once, with the
- * client's data unread, which resets the connection; a client still sending then often reads the reset instead
- * of the answer, and retries. Here the answer goes out, our side half-closes, and what the client still sends is
- * dropped until it ends or past LINGER; then the connection closes.
- */
-function lingerAfterEarlyAnswer(request: IncomingMessage, response: ServerResponse): void {
-  if (request.complete) return;
-  const socket = request.socket;
-  const closeForGood = socket.destroySoon.bind(socket);
-  socket.destroySoon = () => void socket.end();
-  const timer = setTimeout(() => socket.destroy(), LINGER.ms).unref();
-  socket.once('close', () => clearTimeout(timer));
-  const close = () => {
-    clearTimeout(timer);
-    if (response.writableFinished) closeForGood();
-    else response.once('finish', closeForGood);
-  };
-  // Read only once the answer is out (Node's own clean-up drops the request's data listeners then).
-  response.once('finish', () => {
-    let dropped = 0;
-    request.on('data', (chunk: Buffer) => {
-      dropped += chunk.length;
-      if (dropped > LINGER.bytes) socket.destroy();
-    });
-    request.resume();
-  });
-  request.once('end', close);
-  request.once('error', close);
-  socket.once('end', close);
-}
-
-/** `Expect: 100-continue` answered only once the body is forwarded: a refused request gets its answer instead. */
-function continueWhenBodyIsRead(server: Server): void {
-  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
-    request.once('resume', () => {
-      if (!response.headersSent) response.writeContinue();
-    });
-    server.emit('request', request, response);
-  });
 }

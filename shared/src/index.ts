@@ -68,7 +68,17 @@ export {
   isRetryableError,
   parseRetryAfter,
 } from './resilience.js';
-export { PROBES, type ReadinessCheck, Readiness, RunningService, type ServiceIdentity, createHttpService } from './service.js';
+export {
+  EARLY_ANSWER_LINGER,
+  PROBES,
+  type ReadinessCheck,
+  Readiness,
+  RunningService,
+  type ServiceIdentity,
+  continueWhenBodyIsRead,
+  createHttpService,
+  lingerAfterEarlyAnswer,
+} from './service.js';
 export { type ServiceEnv, serviceEnvSchema } from './service-config.js';
 export {
   type IncomingHeaders,
