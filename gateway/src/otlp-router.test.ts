@@ -2,6 +2,7 @@ import { type IncomingHttpHeaders, type IncomingMessage, request as httpRequest 
 import { once } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Caller, DEFAULT_MAX_BODY_BYTES, type ServiceInstance, heimdallError } from '@heimdall/shared';
+import { sendWholeBody } from '@heimdall/shared/testing';
 import { makeInstance } from './fake-consul.fixtures.js';
 import { type Handler, type TestServer, listen, readBody } from './http.fixtures.js';
 import { makeLogger } from './logger.fixtures.js';
@@ -254,23 +255,7 @@ describe('OtlpRouter', () => {
      * A raw agent that sends the whole of a body of `bytes` whatever the answer, as many do, and says whether a
      * write failed (a reset) and what it read.
      */
-    async function sendWhole(port: number, bytes: number) {
-      const agent = httpRequest({ host: '127.0.0.1', port, path: '/v1/metrics', method: 'POST', headers: { 'content-type': PROTOBUF, 'content-length': bytes } });
-      const errors: string[] = [];
-      agent.on('error', (error: NodeJS.ErrnoException) => errors.push(error.code ?? error.message));
-      const answer = new Promise<{ status: number; body: Buffer }>((resolve) => {
-        agent.once('response', (response: IncomingMessage) => void readBody(response).then((body) => resolve({ status: response.statusCode!, body })));
-      });
-      // Node's client stops sending once the router closes its side after the answer; other clients go on.
-      const closed = once(agent, 'close');
-      const chunk = Buffer.alloc(64 * 1024, 7);
-      for (let sent = 0; sent < bytes && !agent.destroyed; sent += chunk.length) {
-        if (!agent.write(chunk)) await Promise.race([once(agent, 'drain'), closed]);
-      }
-      if (!agent.destroyed) agent.end();
-      await closed;
-      return { answer: await Promise.race([answer, Promise.resolve(undefined)]), errors };
-    }
+    const sendWhole = (port: number, bytes: number) => sendWholeBody(port, '/v1/metrics', PROTOBUF, bytes);
 
     it('lets it read the 413 and close, never resetting the connection while it sends', async () => {
       owner = await listen(() => undefined);

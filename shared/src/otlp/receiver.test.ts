@@ -1,9 +1,11 @@
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { fromBinary } from '@bufbuild/protobuf';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { heimdallError } from '../errors.js';
+import { sendWholeBody } from '../testing.js';
 import type { OtlpExportResult, OtlpRequest } from './decode.js';
 import { makeResourceMetrics, serialize, transformer } from './otel-js.fixtures.js';
 import { DEFAULT_MAX_BODY_BYTES, gunzipWithLimit, type OtlpHandlerContext, registerOtlpRoute } from './receiver.js';
@@ -192,6 +194,17 @@ describe('registerOtlpRoute', () => {
       expect(response.statusCode).toBe(413);
       expect(response.json()).toEqual({ code: 3, message: `decompressed body exceeds ${DEFAULT_MAX_BODY_BYTES} bytes` });
       expect(handle).not.toHaveBeenCalled();
+    });
+
+    it('lets an agent still sending read its 413 and the close, never a reset it would retry', async () => {
+      const target = await makeApp(undefined, 1024);
+      await target.listen({ host: '127.0.0.1', port: 0 });
+      const { port } = target.server.address() as AddressInfo;
+
+      const { answer, errors } = await sendWholeBody(port, '/v1/metrics', PROTOBUF, 4 * 1024 * 1024);
+
+      expect(errors).toEqual([]);
+      expect(answer?.status).toBe(413);
     });
 
     it('accepts a gzip body that inflates to exactly the limit', async () => {

@@ -6,6 +6,7 @@
 import { createGunzip } from 'node:zlib';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, HeimdallError, fromHttpLayerError, heimdallError, toHttpError } from '../errors.js';
+import { lingerAfterEarlyAnswer } from '../service.js';
 import {
   type OtlpEncoding,
   type OtlpExportResult,
@@ -196,6 +197,12 @@ function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown)
   if (mapped.code === 'INTERNAL') request.log.error({ err: mapped.cause }, 'OTLP export failed');
   else if (mapped.status >= 500) request.log.warn({ err: mapped }, 'OTLP export unavailable');
   const { status, headers, body } = encodeOtlpError(mapped, request.headers['content-type']);
+  // Refused before its body was read: let the agent finish sending and read the answer, rather than a reset it
+  // would retry. (`complete` is false only on a real socket's request; app.inject's has none.)
+  if (status < 500 && request.raw.complete === false) {
+    void reply.header('connection', 'close');
+    lingerAfterEarlyAnswer(request.raw, reply.raw);
+  }
   return reply.code(status).headers(headers).send(body);
 }
 
