@@ -131,6 +131,38 @@ describe('log ingest', () => {
       expect(await settled(name, 1000)).toBe(1000);
     });
 
+    it('gives back the observed time it was sent, also when it equals the time or stands in for a missing one', async () => {
+      const name = serviceName('observed');
+      const at = BigInt(Date.now() - 3000) * 1_000_000n + 123_456n;
+      const record = (message: string, timeUnixNano: bigint, observedTimeUnixNano: bigint) => ({
+        timeUnixNano: String(timeUnixNano),
+        observedTimeUnixNano: String(observedTimeUnixNano),
+        body: { stringValue: message },
+      });
+      const body = {
+        resourceLogs: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: name } }] },
+            scopeLogs: [{ logRecords: [record('equal', at, at), record('untimed', 0n, at + 1_000n)] }],
+          },
+        ],
+      };
+      expect((await postJson(`${service.url}/v1/logs`, body)).status).toBe(200);
+
+      const found = await eventually(
+        () => service.graphql<{ logs: { message: string; timestamp: string; observedTimestamp: string | null }[] }>(
+          'query($filter: LogFilter!) { logs(filter: $filter) { message timestamp observedTimestamp } }',
+          { filter: { services: [name], range: recentRange() } },
+        ),
+        (answer) => (answer.data?.logs.length ?? 0) === 2,
+      );
+      const iso = (nanos: bigint) => `${new Date(Number(nanos / 1_000_000n)).toISOString().slice(0, -1)}${String(nanos % 1_000_000n).padStart(6, '0')}Z`;
+      expect(found.data?.logs).toEqual([
+        { message: 'untimed', timestamp: iso(at + 1_000n), observedTimestamp: iso(at + 1_000n) },
+        { message: 'equal', timestamp: iso(at), observedTimestamp: iso(at) },
+      ]);
+    });
+
     it('answers protobuf in protobuf, takes gzip, and reports stale records and refused documents as partial success', async () => {
       const name = serviceName('partial');
       const request = create(otlp.ExportLogsServiceRequestSchema, {

@@ -37,7 +37,7 @@ export interface LogDocument {
 export interface LogMetadata {
   /** A structured OTLP body (kvlist, array, bytes...) as JSON; `message` holds its text. */
   body?: unknown;
-  /** When the collector saw the record, if the source said so. */
+  /** When the collector saw the record, whenever the source said so (also when it equals `timestamp`). */
   observedTimestamp?: string;
   eventName?: string;
   scopeAttributes?: Record<string, string>;

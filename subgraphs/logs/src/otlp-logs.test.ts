@@ -170,6 +170,16 @@ describe('an OTLP record as a document', () => {
     expect(only(makeRequest([makeRecord({ timeUnixNano: 0n })])).timestamp).toBe('2026-11-22T10:00:00.000000000Z');
   });
 
+  it('keeps the observed time whenever it is sent: different from the time, equal to it, or standing in for it', () => {
+    const time = msToNanos(NOW - 1000) + 123_456n;
+    const observed = msToNanos(NOW - 500);
+    const observedOf = (init: RecordInit) => only(makeRequest([makeRecord(init)])).metadata?.observedTimestamp;
+    expect(observedOf({ timeUnixNano: time, observedTimeUnixNano: observed })).toBe('2026-11-22T09:59:59.500000000Z');
+    expect(observedOf({ timeUnixNano: time, observedTimeUnixNano: time })).toBe('2026-11-22T09:59:59.000123456Z');
+    expect(observedOf({ timeUnixNano: 0n, observedTimeUnixNano: observed })).toBe('2026-11-22T09:59:59.500000000Z');
+    expect(observedOf({ timeUnixNano: time })).toBeUndefined();
+  });
+
   it('rejects records older than 7 days or more than 10 minutes ahead, one by one', () => {
     const result = toLogDocuments(
       makeRequest([

@@ -62,9 +62,9 @@ export function toLogDocuments(request: ExportLogsServiceRequest, now: number): 
         const body = record.body?.value.case === undefined ? undefined : record.body;
         const metadata: LogMetadata = {
           ...(body !== undefined && body.value.case !== 'stringValue' ? { body: anyValueJson(body) } : {}),
-          ...(record.observedTimeUnixNano > 0n && record.observedTimeUnixNano !== nanos
-            ? { observedTimestamp: nanosToIso(record.observedTimeUnixNano) }
-            : {}),
+          // Kept whenever sent, even when it equals the time or stood in for a missing one: an agent reading its
+          // record back must find the field it sent.
+          ...(record.observedTimeUnixNano > 0n ? { observedTimestamp: nanosToIso(record.observedTimeUnixNano) } : {}),
           ...(record.eventName === '' ? {} : { eventName: record.eventName }),
           ...(Object.keys(scopeAttributes).length === 0 ? {} : { scopeAttributes }),
         };

@@ -244,7 +244,7 @@ export type LogEntry = {
   scope?: Maybe<LogScope>;
   /** A structured OTLP body (a map or a list) as JSON, when the source sent one; `message` is its text. */
   body?: Maybe<Scalars['String']['output']>;
-  /** When the source's collector observed the entry, when it differs from `timestamp`. */
+  /** When the source's collector observed the entry (OTLP `observedTimeUnixNano`), whenever the source gave it. */
   observedTimestamp?: Maybe<Scalars['String']['output']>;
   eventName?: Maybe<Scalars['String']['output']>;
   /** In logSearch: the message with each matched word in <em>…</em> (the rest HTML-escaped); empty elsewhere. */
