@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { positiveInt, serviceEnvSchema } from '@heimdall/shared';
+import { DEFAULT_SPAN_LIMITS, type SpanLimits } from './span-validation.js';
 
 export const tracesEnvSchema = serviceEnvSchema(8003).extend({
   /** Jaeger's query API (traces are read there). */
@@ -18,8 +19,32 @@ export const tracesEnvSchema = serviceEnvSchema(8003).extend({
    * and counted (`heimdall_red_points_dropped_total`); a trace push never waits for them. About 300 bytes a point.
    */
   RED_BUFFER_MAX_POINTS: positiveInt().default(100_000),
+  /**
+   * Span limits (span-validation.ts), as OpenTelemetry SDKs have them; over them values are cut and items dropped,
+   * counted in `heimdall.truncated`. Sizes are UTF-8 bytes, capped so that badger's index keys (service + tag key +
+   * tag value) stay under its 65,000-byte limit.
+   */
+  SPAN_ATTRIBUTE_VALUE_MAX_BYTES: positiveInt().max(30_000).default(DEFAULT_SPAN_LIMITS.valueBytes),
+  SPAN_ATTRIBUTE_KEY_MAX_BYTES: positiveInt().max(4096).default(DEFAULT_SPAN_LIMITS.keyBytes),
+  /** Span and event names: with the service, badger's operation key. */
+  SPAN_NAME_MAX_BYTES: positiveInt().max(30_000).default(DEFAULT_SPAN_LIMITS.nameBytes),
+  /** Attributes of a span, event, link, scope or resource. */
+  SPAN_ATTRIBUTES_MAX: positiveInt().default(DEFAULT_SPAN_LIMITS.attributes),
+  SPAN_EVENTS_MAX: positiveInt().default(DEFAULT_SPAN_LIMITS.events),
+  SPAN_LINKS_MAX: positiveInt().default(DEFAULT_SPAN_LIMITS.links),
   /** Longest range `traces` and `dependencies` may ask for, in days (the stack's Jaeger keeps spans 7 days). */
   TRACE_QUERY_MAX_RANGE_DAYS: positiveInt().default(7),
 });
 
 export type TracesConfig = z.output<typeof tracesEnvSchema>;
+
+export function spanLimits(config: TracesConfig): SpanLimits {
+  return {
+    valueBytes: config.SPAN_ATTRIBUTE_VALUE_MAX_BYTES,
+    keyBytes: config.SPAN_ATTRIBUTE_KEY_MAX_BYTES,
+    nameBytes: config.SPAN_NAME_MAX_BYTES,
+    attributes: config.SPAN_ATTRIBUTES_MAX,
+    events: config.SPAN_EVENTS_MAX,
+    links: config.SPAN_LINKS_MAX,
+  };
+}

@@ -6,7 +6,7 @@ import { fromBinary } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ExportTraceServiceRequest, hexId, otlp } from '@heimdall/shared';
 import { localStack } from '@heimdall/stack';
-import { makeExport, makeSpan } from './otlp-builders.fixtures.js';
+import { attribute, makeExport, makeSpan } from './otlp-builders.fixtures.js';
 import { TRACE_FIELDS, comparableTrace, expectedTrace, recordTrace } from './otel-js.fixtures.js';
 import { type PrivateJaeger, startPrivateJaeger } from './private-jaeger.fixtures.js';
 import { encodeForJaeger } from './span-validation.js';
@@ -69,6 +69,64 @@ describe('OTLP traces into Jaeger through the traces subgraph', () => {
     const request = makeExport({ service: uniqueService('retry'), spans: [root, child] });
     for (let i = 0; i < 3; i++) expect((await push(server, request)).status).toBe(200);
     expect(await spanCount(server, hexId(root.traceId))).toBe(2);
+  });
+
+  describe('spans over the limits of what is stored', () => {
+    type Answer = { trace: { spans: { spanId: string; operationName: string; tags: { key: string; value: string }[] }[] } | null };
+    const readSpans = async (traceId: string) => {
+      const result = await server.graphql<Answer>('query($id: ID!) { trace(traceId: $id) { spans { spanId operationName tags { key value } } } }', { id: traceId });
+      expect(result.errors).toBeUndefined();
+      return result.data?.trace?.spans ?? [];
+    };
+    const pushAnswer = async (request: ExportTraceServiceRequest) => {
+      const response = await push(server, request);
+      return { status: response.status, body: fromBinary(otlp.ExportTraceServiceResponseSchema, new Uint8Array(await response.arrayBuffer())) };
+    };
+    const writeBreaker = async () => (await (await fetch(`${server.url}/metrics`)).text()).match(/heimdall_circuit_breaker_state\{policy="jaeger_otlp"[^}]*\} (\d)/)?.[1];
+
+    it('stores spans with a 128 KB attribute, a 70,000-character name or a 1 MB key cut to the limits and counted, and takes the next push', async () => {
+      const service = uniqueService('poison');
+      const bigValue = () => makeSpan({ attributes: [attribute('http.request.body', { case: 'stringValue', value: 'x'.repeat(128 * 1024) })] });
+      const longName = makeSpan({ name: 'n'.repeat(70_000) });
+      const bigKey = makeSpan({ attributes: [attribute('k'.repeat(2 ** 20), { case: 'stringValue', value: 'v' })] });
+      const pushes = [[bigValue(), bigValue()], [longName], [bigKey]];
+      for (const spans of pushes) {
+        const answer = await pushAnswer(makeExport({ service, spans }));
+        expect(answer.status).toBe(200);
+        expect(answer.body.partialSuccess?.rejectedSpans ?? 0n).toBe(0n);
+      }
+      const [valueSpan] = await readSpans(hexId(pushes[0]![0]!.traceId));
+      expect(valueSpan!.tags).toEqual([
+        { key: 'http.request.body', value: 'x'.repeat(16_384) },
+        { key: 'heimdall.truncated', value: '1' },
+      ]);
+      const [nameSpan] = await readSpans(hexId(longName.traceId));
+      expect(nameSpan!.operationName).toBe('n'.repeat(1024));
+      expect(nameSpan!.tags).toEqual([{ key: 'heimdall.truncated', value: '1' }]);
+      const [keySpan] = await readSpans(hexId(bigKey.traceId));
+      expect(keySpan!.tags).toEqual([
+        { key: 'k'.repeat(256), value: 'v' },
+        { key: 'heimdall.truncated', value: '1' },
+      ]);
+
+      const normal = makeSpan();
+      expect((await pushAnswer(makeExport({ service, spans: [normal] }))).status).toBe(200);
+      expect(await spanCount(server, hexId(normal.traceId))).toBe(1);
+      expect(await writeBreaker()).toBe('0');
+    });
+
+    it('rejects alone a span Jaeger still refuses for good (too large for one badger transaction), storing the others of its push', async () => {
+      const attributes = (prefix: string) => Array.from({ length: 128 }, (_, i) => attribute(`${prefix}${i}`, { case: 'stringValue', value: 'x'.repeat(16_384) }));
+      const now = Date.now();
+      const huge = makeSpan({ attributes: attributes('a'), events: Array.from({ length: 4 }, (_, e) => ({ timeMs: now, name: `e${e}`, attributes: attributes(`e${e}.`) })) });
+      const kept = [makeSpan(), makeSpan(), makeSpan()];
+      const answer = await pushAnswer(makeExport({ service: uniqueService('huge'), spans: [kept[0]!, huge, kept[1]!, kept[2]!] }));
+      expect(answer.status).toBe(200);
+      expect(answer.body.partialSuccess).toMatchObject({ rejectedSpans: 1n, errorMessage: 'Jaeger: refused a span for good: Txn is too big to fit into one request' });
+      for (const span of kept) expect(await spanCount(server, hexId(span.traceId))).toBe(1);
+      expect(await spanCount(server, hexId(huge.traceId))).toBeUndefined();
+      expect(await writeBreaker()).toBe('0');
+    }, 60_000);
   });
 
   describe('answers', () => {

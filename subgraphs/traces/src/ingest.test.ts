@@ -51,6 +51,15 @@ describe('trace ingest', () => {
     expect(forwarded).toEqual([raw, undefined]);
   });
 
+  it('re-encodes a push it cut to the span limits, and says so in a warning', async () => {
+    const { ingest, forwarded, written } = makeIngest();
+    const raw = { body: new Uint8Array([1, 2, 3]), gzip: false };
+    const result = await ingest.handle(makeExport({ service: 'checkout', spans: [makeSpan({ startMs: NOW - 1000, name: 'n'.repeat(70_000) })] }), raw);
+    expect(result).toEqual({ rejected: 0, errorMessage: 'cut to the span limits: 1 values or items (counted in heimdall.truncated)' });
+    expect(forwarded).toEqual([undefined]);
+    expect(written[0]?.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.name).toHaveLength(1024);
+  });
+
   it('neither writes nor derives metrics when no span is valid', async () => {
     const { ingest, written, derived } = makeIngest();
     const result = await ingest.handle(makeExport({ service: 'checkout', spans: [makeSpan({ startMs: NOW + 3_600_000 })] }));

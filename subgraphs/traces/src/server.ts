@@ -7,7 +7,7 @@ import {
   registerOtlpRoute,
   serveSubgraphSchema,
 } from '@heimdall/shared';
-import type { TracesConfig } from './config.js';
+import { type TracesConfig, spanLimits } from './config.js';
 import { TraceIngest } from './ingest.js';
 import { RedMetricsForwarder } from './red-forwarder.js';
 import { type TracesContext, buildSchema } from './schema.js';
@@ -65,7 +65,7 @@ export async function createServer(config: TracesConfig, deps: TracesDeps): Prom
   );
   // What waits is sent (or counted as dropped) before the process exits.
   platform.app.addHook('onClose', () => forwarder.close());
-  const ingest = new TraceIngest(store, forwarder);
+  const ingest = new TraceIngest(store, forwarder, Date.now, spanLimits(config));
   await registerOtlpRoute(platform.app, {
     signal: 'traces',
     // A protobuf body (gzipped or not) whose spans are all valid goes to Jaeger as the client sent it.

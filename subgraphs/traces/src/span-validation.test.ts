@@ -1,8 +1,8 @@
-import { fromBinary } from '@bufbuild/protobuf';
+import { create, fromBinary } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import { hexId, otlp } from '@heimdall/shared';
-import { makeExport, makeSpan } from './otlp-builders.fixtures.js';
-import { encodeForJaeger, validateSpans } from './span-validation.js';
+import { attribute, makeExport, makeSpan, text as anyText } from './otlp-builders.fixtures.js';
+import { TRUNCATED_ATTRIBUTE, encodeForJaeger, validateSpans } from './span-validation.js';
 
 const NOW = Date.parse('2026-11-22T10:00:00Z');
 const DAY = 86_400_000;
@@ -68,6 +68,82 @@ describe('span validation', () => {
     const result = validateSpans(makeExport({ service: 'checkout', spans: [makeSpan({ startMs: NOW - 30 * DAY })] }), NOW);
     expect(result.accepted.resourceSpans).toEqual([]);
     expect(result.rejected).toBe(1);
+  });
+});
+
+describe('span limits', () => {
+  const only = (request: otlp.ExportTraceServiceRequest) => request.resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
+  const text = (value: string) => ({ case: 'stringValue' as const, value });
+  const marker = (count: number) => attribute(TRUNCATED_ATTRIBUTE, { case: 'intValue', value: BigInt(count) });
+  const limit = (init: Parameters<typeof makeSpan>[0], resource: Parameters<typeof makeExport>[0] = { service: 'checkout', spans: [] }) =>
+    validateSpans(makeExport({ ...resource, spans: [makeSpan({ startMs: NOW - 10, ...init })] }), NOW);
+
+  it('leave a span within them as it came, so that the agent’s own bytes may go to Jaeger', () => {
+    const span = makeSpan({ startMs: NOW - 10, name: 'n'.repeat(1024), attributes: [attribute('k'.repeat(256), text('v'.repeat(16_384)))] });
+    const result = validateSpans(makeExport({ service: 'checkout', spans: [span] }), NOW);
+    expect(result.truncated).toBe(0);
+    expect(only(result.accepted)).toBe(span);
+  });
+
+  it('cut names, keys and values to their UTF-8 bytes at a character boundary and count each cut on the span', () => {
+    const result = limit({
+      name: 'é'.repeat(600),
+      attributes: [attribute('ключ'.repeat(100), text('😀'.repeat(5000))), attribute('payload', { case: 'bytesValue', value: new Uint8Array(10_000) })],
+      status: { code: otlp.Status_StatusCode.ERROR, message: 'm'.repeat(20_000) },
+      traceState: `a=${'t'.repeat(20_000)}`,
+    });
+    const span = only(result.accepted);
+    expect(span.name).toBe('é'.repeat(512));
+    expect(span.attributes.map((a) => a.key)).toEqual(['ключ'.repeat(32), 'payload', TRUNCATED_ATTRIBUTE]);
+    expect(span.attributes[0]!.value!.value).toEqual(text('😀'.repeat(4096)));
+    // Badger indexes bytes in hex: half the value limit.
+    expect(span.attributes[1]!.value!.value).toEqual({ case: 'bytesValue', value: new Uint8Array(8192) });
+    expect(span.attributes[2]).toEqual(marker(5 + 1));
+    expect(span.status?.message).toHaveLength(16_384);
+    expect(span.traceState).toHaveLength(16_384);
+    expect(result.truncated).toBe(6);
+  });
+
+  it('keep the leading items of an array or map whose JSON, as badger indexes it, is over the value limit', () => {
+    const values = Array.from({ length: 100 }, () => anyText('y'.repeat(998)));
+    const entries = values.map((value, i) => create(otlp.KeyValueSchema, { key: `k${i}`.padEnd(4, '_'), value }));
+    const span = only(
+      limit({
+        attributes: [
+          attribute('list', { case: 'arrayValue', value: create(otlp.ArrayValueSchema, { values }) }),
+          attribute('map', { case: 'kvlistValue', value: create(otlp.KeyValueListSchema, { values: entries }) }),
+        ],
+      }).accepted,
+    );
+    const [list, map] = span.attributes.map((a) => a.value?.value);
+    // Each item is 1,000 bytes of JSON with its quotes and a comma; each entry 1,007 with its key and colon.
+    expect(list?.case === 'arrayValue' && list.value.values).toHaveLength(16);
+    expect(map?.case === 'kvlistValue' && map.value.values).toHaveLength(16);
+    expect(span.attributes[2]).toEqual(marker(2));
+  });
+
+  it('drop attributes, events and links over their counts, adding them to OTLP’s dropped counts', () => {
+    const attributes = Array.from({ length: 130 }, (_, i) => attribute(`a${i}`, text('v')));
+    const links = Array.from({ length: 129 }, () => ({ traceId: new Uint8Array(16).fill(1), spanId: new Uint8Array(8).fill(2) }));
+    const events = Array.from({ length: 131 }, (_, i) => ({ timeMs: NOW - 5, name: `e${i}`, attributes: i === 0 ? attributes : [] }));
+    const span = only(limit({ attributes, events, links }).accepted);
+    expect(span.attributes).toHaveLength(129);
+    expect(span.droppedAttributesCount).toBe(2);
+    expect(span.events).toHaveLength(128);
+    expect(span.droppedEventsCount).toBe(3);
+    expect(span.events[0]!.droppedAttributesCount).toBe(2);
+    expect(span.links).toHaveLength(128);
+    expect(span.droppedLinksCount).toBe(1);
+    expect(span.attributes.at(-1)).toEqual(marker(2 + 3 + 2 + 1));
+  });
+
+  it('cut resources and scopes the same way, each marked on its own', () => {
+    const result = limit({}, { service: 's'.repeat(20_000), scope: { name: 'lib'.repeat(10_000), version: '1.0' }, spans: [] });
+    const [rs] = result.accepted.resourceSpans;
+    expect(rs!.resource!.attributes).toEqual([attribute('service.name', text('s'.repeat(16_384))), marker(1)]);
+    expect(rs!.scopeSpans[0]!.scope).toMatchObject({ name: 'lib'.repeat(10_000).slice(0, 16_384), attributes: [marker(1)] });
+    expect(only(result.accepted).attributes).toEqual([]);
+    expect(result.truncated).toBe(2);
   });
 });
 

@@ -1,4 +1,4 @@
-import { fromBinary } from '@bufbuild/protobuf';
+import { create, fromBinary } from '@bufbuild/protobuf';
 import { type ExportTraceServiceRequest, HttpStatusError, type ResiliencePolicy, decodeOtlpRequest, heimdallError, hexId, otlp } from '@heimdall/shared';
 import { type JaegerJsonTrace, otlpFromJaegerJson } from './jaeger-json.js';
 import { encodeForJaeger } from './span-validation.js';
@@ -84,18 +84,50 @@ export class JaegerStore {
   /**
    * Stores spans; resolves once Jaeger answered 200, which the stack's Jaeger gives only after writing them (no
    * batch processor, no exporter queue). Retried on connection errors, 429 and 5xx: a span stored twice reads
-   * back once (trace-model.ts). Jaeger refusing the request itself (another 4xx) is BAD_USER_INPUT with its reason.
-   * With `raw`, the client's own bytes (the same spans as `request`) go to Jaeger, sparing their encoding.
+   * back once (trace-model.ts). A refusal for good (another 4xx, or badger's size errors, which Jaeger answers
+   * 503) is no failure of Jaeger's: the spans are written again in halves until the refused ones are alone, which
+   * are reported rejected with Jaeger's reason (after `MAX_ISOLATION_WRITES` more writes, the parts still refused
+   * are rejected whole). With `raw`, the client's own bytes (the same spans as `request`) go to Jaeger, sparing
+   * their encoding.
    */
   async write(request: ExportTraceServiceRequest, options: CallOptions & { readonly raw?: RawExport } = {}): Promise<JaegerWriteResult> {
-    const body = options.raw?.body ?? encodeForJaeger(request);
-    const headers: Record<string, string> = { 'content-type': 'application/x-protobuf', ...(options.raw?.gzip ? { 'content-encoding': 'gzip' } : {}) };
+    const first = await this.writeOnce(request, options.raw ?? { body: encodeForJaeger(request), gzip: false }, options);
+    if (first.refused === undefined) return first;
+
+    const messages = new Set<string>();
+    let rejected = 0;
+    let writes = 0;
+    const refused: { spans: SpanEntry[]; reason: string }[] = [{ spans: spanEntries(request), reason: first.refused }];
+    for (let part = refused.pop(); part !== undefined; part = refused.pop()) {
+      if (part.spans.length === 1 || writes >= MAX_ISOLATION_WRITES) {
+        rejected += part.spans.length;
+        messages.add(part.spans.length === 1 ? `refused a span for good: ${part.reason}` : `refused spans for good: ${part.reason}`);
+        continue;
+      }
+      const middle = Math.ceil(part.spans.length / 2);
+      for (const half of [part.spans.slice(0, middle), part.spans.slice(middle)]) {
+        writes++;
+        const halfRequest = requestOf(half);
+        const result = await this.writeOnce(halfRequest, { body: encodeForJaeger(halfRequest), gzip: false }, options);
+        if (result.refused !== undefined) refused.push({ spans: half, reason: result.refused });
+        else {
+          rejected += result.rejected;
+          if (result.errorMessage !== '') messages.add(result.errorMessage);
+        }
+      }
+    }
+    return { rejected, errorMessage: [...messages].join('; ') };
+  }
+
+  /** One write; a refusal for good is returned with its reason, not thrown, so that the breaker counts it a success. */
+  private writeOnce(request: ExportTraceServiceRequest, body: RawExport, options: CallOptions): Promise<JaegerWriteResult & { readonly refused?: string }> {
+    const headers: Record<string, string> = { 'content-type': 'application/x-protobuf', ...(body.gzip ? { 'content-encoding': 'gzip' } : {}) };
     return this.options.writePolicy.execute(
       async (signal) => {
         const response = await fetch(this.options.otlpUrl, {
           method: 'POST',
           headers,
-          body: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+          body: Buffer.from(body.body.buffer, body.body.byteOffset, body.body.byteLength),
           signal,
         });
         const answer = new Uint8Array(await response.arrayBuffer());
@@ -104,9 +136,9 @@ export class JaegerStore {
           if (this.tracesInFlight.size > 0) for (const id of traceIdsOf(request)) this.tracesInFlight.delete(id);
           return writeResult(answer);
         }
-        if (response.status >= 400 && response.status < 500 && response.status !== 429) {
-          throw heimdallError('BAD_USER_INPUT', { message: `Jaeger refused the spans: ${statusMessage(answer) || `HTTP ${response.status}`}` });
-        }
+        const message = statusMessage(answer);
+        const refusedForGood = (response.status >= 400 && response.status < 500 && response.status !== 429) || BADGER_REFUSAL.test(message);
+        if (refusedForGood) return { rejected: 0, errorMessage: '', refused: firstLine(message) || `HTTP ${response.status}` };
         throw HttpStatusError.fromResponse(response);
       },
       { idempotent: true, signal: options.signal },
@@ -229,6 +261,49 @@ export class JaegerStore {
       { idempotent: true, signal: options.signal },
     );
   }
+}
+
+/**
+ * Badger's refusals of a span whatever is retried: an index key over 65,000 bytes, a value too large, a span with its
+ * index keys too large for one transaction. Jaeger answers them 503, as if it were down.
+ */
+const BADGER_REFUSAL = /^(Key|Value) with size \d+ exceeded \d+ limit|^Txn is too big/;
+
+/** Writes beyond the first one spent isolating the spans Jaeger refuses in one push. */
+export const MAX_ISOLATION_WRITES = 32;
+
+/** Badger's messages go on with a hex dump of the key, as long as the key. */
+function firstLine(message: string): string {
+  const line = message.split('\n', 1)[0] ?? '';
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
+
+/** A span with where it came from, so that any run of spans can be sent again under their resources and scopes. */
+interface SpanEntry {
+  readonly resourceSpans: otlp.ResourceSpans;
+  readonly scopeSpans: otlp.ScopeSpans;
+  readonly span: otlp.Span;
+}
+
+function spanEntries(request: ExportTraceServiceRequest): SpanEntry[] {
+  return request.resourceSpans.flatMap((resourceSpans) => resourceSpans.scopeSpans.flatMap((scopeSpans) => scopeSpans.spans.map((span) => ({ resourceSpans, scopeSpans, span }))));
+}
+
+function requestOf(entries: readonly SpanEntry[]): ExportTraceServiceRequest {
+  const resourceSpans: otlp.ResourceSpans[] = [];
+  let previous: SpanEntry | undefined;
+  for (const entry of entries) {
+    if (entry.resourceSpans !== previous?.resourceSpans) {
+      resourceSpans.push(create(otlp.ResourceSpansSchema, { resource: entry.resourceSpans.resource, schemaUrl: entry.resourceSpans.schemaUrl }));
+    }
+    const scopes = resourceSpans.at(-1)!.scopeSpans;
+    if (entry.scopeSpans !== previous?.scopeSpans || entry.resourceSpans !== previous.resourceSpans) {
+      scopes.push(create(otlp.ScopeSpansSchema, { scope: entry.scopeSpans.scope, schemaUrl: entry.scopeSpans.schemaUrl }));
+    }
+    scopes.at(-1)!.spans.push(entry.span);
+    previous = entry;
+  }
+  return create(otlp.ExportTraceServiceRequestSchema, { resourceSpans });
 }
 
 function traceIdsOf(request: ExportTraceServiceRequest): Set<string> {
