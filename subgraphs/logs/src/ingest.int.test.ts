@@ -163,6 +163,41 @@ describe('log ingest', () => {
       ]);
     });
 
+    it('gives back the scope with its attributes, apart from the labels, also a scope without a name', async () => {
+      const name = serviceName('scope');
+      const at = String(BigInt(Date.now() - 3000) * 1_000_000n);
+      const scopeLogs = (scope: Record<string, unknown>, message: string) => ({
+        scope,
+        logRecords: [{ timeUnixNano: at, body: { stringValue: message }, attributes: [{ key: 'region', value: { stringValue: 'kr' } }] }],
+      });
+      const languageGo = [{ key: 'library.language', value: { stringValue: 'go' } }];
+      const body = {
+        resourceLogs: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: name } }] },
+            scopeLogs: [scopeLogs({ name: 'app.logger', version: '1.2.0', attributes: languageGo }, 'named'), scopeLogs({ attributes: languageGo }, 'nameless')],
+          },
+        ],
+      };
+      expect((await postJson(`${service.url}/v1/logs`, body)).status).toBe(200);
+
+      const found = await eventually(
+        () => service.graphql<{ logs: { message: string; labels: unknown[]; scope: unknown }[] }>(
+          'query($filter: LogFilter!) { logs(filter: $filter) { message labels { key value } scope { name version attributes { key value } } } }',
+          { filter: { services: [name], range: recentRange() } },
+        ),
+        (answer) => (answer.data?.logs.length ?? 0) === 2,
+      );
+      const labels = [{ key: 'region', value: 'kr' }];
+      const attributes = [{ key: 'library.language', value: 'go' }];
+      expect(new Map(found.data?.logs.map((e) => [e.message, e]))).toEqual(
+        new Map([
+          ['named', { message: 'named', labels, scope: { name: 'app.logger', version: '1.2.0', attributes } }],
+          ['nameless', { message: 'nameless', labels, scope: { name: '', version: null, attributes } }],
+        ]),
+      );
+    });
+
     it('answers protobuf in protobuf, takes gzip, and reports stale records and refused documents as partial success', async () => {
       const name = serviceName('partial');
       const request = create(otlp.ExportLogsServiceRequestSchema, {

@@ -81,6 +81,33 @@ describe('an OTLP record as a document', () => {
     expect(doc.metadata?.body).toBeUndefined();
   });
 
+  it('keeps the scope when it has a name, a version or attributes, its attributes apart from the labels', () => {
+    const scopeAttributes = attrs({ 'library.language': text('go') });
+    const withAll = toLogDocuments(
+      create(otlp.ExportLogsServiceRequestSchema, {
+        resourceLogs: [
+          {
+            resource: { attributes: attrs({ 'service.name': text('checkout') }) },
+            scopeLogs: [
+              { scope: { name: 'app.logger', version: '1.2.0', attributes: scopeAttributes }, logRecords: [makeRecord({ attributes: attrs({ region: text('kr') }) })] },
+              { scope: { version: '2.0.0' }, logRecords: [makeRecord()] },
+              { scope: { attributes: scopeAttributes }, logRecords: [makeRecord()] },
+              { scope: {}, logRecords: [makeRecord()] },
+            ],
+          },
+        ],
+      }),
+      NOW,
+    ).documents.map((d) => d.document);
+    expect(withAll.map((doc) => [doc.scope, doc.metadata?.scopeAttributes])).toEqual([
+      [{ name: 'app.logger', version: '1.2.0' }, { 'library.language': 'go' }],
+      [{ name: '', version: '2.0.0' }, undefined],
+      [{ name: '' }, { 'library.language': 'go' }],
+      [undefined, undefined],
+    ]);
+    expect(withAll[0]!.labels).toEqual({ region: 'kr' });
+  });
+
   it('renders a structured body as the message and keeps its structure in metadata', () => {
     const body: AnyValueInit = {
       value: {

@@ -80,7 +80,7 @@ export function toLogDocuments(request: ExportLogsServiceRequest, now: number): 
           ...optionalId('spanId', record.spanId, SPAN_ID_BYTES, errors),
           labels,
           resource,
-          ...(scope === undefined || scope.name === '' ? {} : { scope: { name: scope.name, ...(scope.version === '' ? {} : { version: scope.version }) } }),
+          ...scopeOf(scope, scopeAttributes),
           ...(nonEmpty(stackTrace) === undefined ? {} : { stackTrace }),
           ...firstOf('userId', USER_ID_KEYS, attributes),
           ...firstOf('requestId', REQUEST_ID_KEYS, attributes),
@@ -147,6 +147,15 @@ function optionalId<K extends 'traceId' | 'spanId'>(field: K, bytes: Uint8Array,
     return {};
   }
   return { [field]: hexId(bytes) } as { [F in K]?: string };
+}
+
+/**
+ * The scope's name and version, whenever the scope says anything (a name, a version or attributes): a scope known
+ * only by its attributes has the empty name, as in OTLP. Its attributes stay in metadata, apart from the labels.
+ */
+function scopeOf(scope: otlp.InstrumentationScope | undefined, attributes: Record<string, string>): { scope?: { name: string; version?: string } } {
+  if (scope === undefined || (scope.name === '' && scope.version === '' && Object.keys(attributes).length === 0)) return {};
+  return { scope: { name: scope.name, ...(scope.version === '' ? {} : { version: scope.version }) } };
 }
 
 function firstOf<K extends 'userId' | 'requestId'>(field: K, keys: readonly string[], attributes: Record<string, string>): { [F in K]?: string } {

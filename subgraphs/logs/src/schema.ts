@@ -67,7 +67,7 @@ export const resolvers: Resolvers = {
   LogEntry: {
     labels: (entry) => labelList(entry.labels),
     resource: (entry) => labelList(entry.resource),
-    scope: (entry) => entry.scope ?? null,
+    scope: (entry) => (entry.scope === undefined ? null : { ...entry.scope, attributes: labelList(entry.metadata?.scopeAttributes) }),
     body: (entry) => (entry.metadata?.body === undefined ? null : JSON.stringify(entry.metadata.body)),
     observedTimestamp: (entry) => entry.metadata?.observedTimestamp ?? null,
     eventName: (entry) => entry.metadata?.eventName ?? null,

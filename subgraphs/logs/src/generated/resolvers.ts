@@ -214,8 +214,11 @@ export type LogLabel = {
 
 export type LogScope = {
   __typename?: 'LogScope';
+  /** Empty when the scope has none (a scope known by its version or attributes only). */
   name: Scalars['String']['output'];
   version?: Maybe<Scalars['String']['output']>;
+  /** The scope's own attributes (OTLP `InstrumentationScope.attributes`), kept apart from the entry's labels. */
+  attributes: Array<LogLabel>;
 };
 
 export type LogEntry = {
@@ -680,6 +683,7 @@ export type LogLabelResolvers<ContextType = LogsContext, ParentType extends Reso
 export type LogScopeResolvers<ContextType = LogsContext, ParentType extends ResolversParentTypes['LogScope'] = ResolversParentTypes['LogScope']> = {
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   version?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  attributes?: Resolver<Array<ResolversTypes['LogLabel']>, ParentType, ContextType>;
 };
 
 export type LogEntryResolvers<ContextType = LogsContext, ParentType extends ResolversParentTypes['LogEntry'] = ResolversParentTypes['LogEntry']> = {
