@@ -2,6 +2,7 @@ import type { ExportMetricsServiceRequest, ExportTraceServiceRequest, OtlpExport
 import { spanMetrics } from './red-metrics.js';
 import { DEFAULT_SPAN_LIMITS, type SpanLimits, TRUNCATED_ATTRIBUTE, validateSpans } from './span-validation.js';
 import type { JaegerStore, RawExport } from './store.js';
+import { withScopeAttributesOnSpans } from './trace-model.js';
 
 /**
  * `POST /v1/traces`: the spans that pass validation go to Jaeger, cut to the span limits, and the push is answered
@@ -19,7 +20,7 @@ export class TraceIngest {
     private readonly limits: SpanLimits = DEFAULT_SPAN_LIMITS,
   ) {}
 
-  /** `raw`: the request as the client sent it in protobuf, forwarded as it is when no span is rejected or cut. */
+  /** `raw`: the request as the client sent it in protobuf, forwarded as it is when no span is rejected or cut and no scope has attributes. */
   async handle(request: ExportTraceServiceRequest, raw?: RawExport): Promise<OtlpExportResult> {
     const now = this.now();
     const validation = validateSpans(request, now, this.limits);
@@ -27,8 +28,9 @@ export class TraceIngest {
     if (validation.truncated > 0) errors.push(`cut to the span limits: ${validation.truncated} values or items (counted in ${TRUNCATED_ATTRIBUTE})`);
     let rejected = validation.rejected;
     if (validation.accepted.resourceSpans.length > 0) {
-      const asSent = rejected === 0 && validation.truncated === 0 && raw !== undefined;
-      const stored = await this.store.write(validation.accepted, asSent ? { raw } : {});
+      const toStore = withScopeAttributesOnSpans(validation.accepted);
+      const asSent = rejected === 0 && validation.truncated === 0 && toStore === validation.accepted && raw !== undefined;
+      const stored = await this.store.write(toStore, asSent ? { raw } : {});
       rejected += stored.rejected;
       if (stored.errorMessage !== '') errors.push(`Jaeger: ${stored.errorMessage}`);
       this.red.submit(spanMetrics(validation.accepted, now));

@@ -56,7 +56,7 @@ export function makeSpan(init: SpanInit = {}): otlp.Span {
 export interface ResourceInit {
   service: string;
   attributes?: KeyValue[];
-  scope?: { name: string; version?: string };
+  scope?: { name: string; version?: string; attributes?: KeyValue[] };
   spans: otlp.Span[];
 }
 

@@ -155,6 +155,32 @@ describe('trace queries through the traces subgraph', () => {
     });
   });
 
+  it('gives back a span’s instrumentation scope whole, its attributes with their types, by id and by search', async () => {
+    const service = uniqueService('scoped');
+    // Sorted by key: Jaeger's search answers a span's tags so.
+    const scopeAttributes = [
+      attribute('library.beta', { case: 'boolValue', value: true }),
+      attribute('library.build', { case: 'intValue', value: 9_007_199_254_740_993n }),
+      attribute('library.language', { case: 'stringValue', value: 'typescript' }),
+    ];
+    const span = makeSpan({ name: 'GET /scoped', attributes: [attribute('http.route', { case: 'stringValue', value: '/scoped' })] });
+    await push(makeExport({ service, scope: { name: 'shop-lib', version: '3.1.4', attributes: scopeAttributes }, spans: [span] }));
+    const scope = {
+      name: 'shop-lib',
+      version: '3.1.4',
+      attributes: [
+        { key: 'library.beta', type: 'BOOL', value: 'true' },
+        { key: 'library.build', type: 'INT', value: '9007199254740993' },
+        { key: 'library.language', type: 'STRING', value: 'typescript' },
+      ],
+    };
+    const fields = 'spans { scope { name version attributes { key type value } } tags { key } }';
+    const byId = await query<{ trace: { spans: unknown[] } }>(`{ trace(traceId: "${hexId(span.traceId)}") { ${fields} } }`);
+    expect(byId.trace.spans).toEqual([{ scope, tags: [{ key: 'http.route' }] }]);
+    const found = await query<{ traces: { spans: unknown[] }[] }>(`{ traces(filter: { service: "${service}", range: ${range()} }) { ${fields} } }`);
+    expect(found.traces.map((t) => t.spans)).toEqual([[{ scope, tags: [{ key: 'http.route' }] }]]);
+  });
+
   it('answers null for an unknown trace and BAD_USER_INPUT for a malformed id', async () => {
     expect(await query(`{ trace(traceId: "${hexId(randomTraceId())}") { traceId } }`)).toEqual({ trace: null });
     const malformed = await server.graphql('{ trace(traceId: "not-a-trace") { traceId } }');

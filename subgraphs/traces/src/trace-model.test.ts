@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import { hexId, otlp } from '@heimdall/shared';
 import { attribute, makeExport, makeSpan, randomSpanId, randomTraceId } from './otlp-builders.fixtures.js';
-import { tracesFromOtlp } from './trace-model.js';
+import { tracesFromOtlp, withScopeAttributesOnSpans } from './trace-model.js';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
 const { SpanKind, StatusCode } = { SpanKind: otlp.Span_SpanKind, StatusCode: otlp.Status_StatusCode };
@@ -40,12 +40,15 @@ describe('trace model', () => {
     });
     const request = makeExport({
       service: 'payments',
-      scope: { name: 'pay-lib', version: '2.0' },
+      scope: { name: 'pay-lib', version: '2.0', attributes: [attribute('lib.tier', { case: 'stringValue', value: 'gold' })] },
       attributes: [attribute('host.name', { case: 'stringValue', value: 'h1' })],
       spans: [span],
     });
 
-    const [trace] = tracesFromOtlp(request);
+    // As stored in Jaeger, which keeps no scope attributes but those carried on the spans.
+    const stored = withScopeAttributesOnSpans(request);
+    for (const ss of stored.resourceSpans[0]!.scopeSpans) ss.scope!.attributes = [];
+    const [trace] = tracesFromOtlp(stored);
     const model = trace?.spans[0];
     expect(model).toEqual({
       traceId: hexId(traceId),
@@ -86,7 +89,7 @@ describe('trace model', () => {
         { key: 'service.name', type: 'STRING', value: 'payments' },
         { key: 'host.name', type: 'STRING', value: 'h1' },
       ],
-      scope: { name: 'pay-lib', version: '2.0' },
+      scope: { name: 'pay-lib', version: '2.0', attributes: [{ key: 'lib.tier', type: 'STRING', value: 'gold' }] },
       traceState: 'vendor=1',
       warnings: [],
     });

@@ -1,4 +1,4 @@
-import { toBinary } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { type ExportTraceServiceRequest, type KeyValue, anyValueJson, hexId, otlp } from '@heimdall/shared';
 
 /**
@@ -50,6 +50,12 @@ export interface SpanStatus {
   readonly message: string;
 }
 
+export interface InstrumentationScope {
+  readonly name: string;
+  readonly version: string;
+  readonly attributes: readonly Tag[];
+}
+
 export interface SpanModel {
   readonly traceId: string;
   readonly spanId: string;
@@ -68,7 +74,7 @@ export interface SpanModel {
   readonly references: readonly SpanReference[];
   /** Attributes of the span's resource, `service.name` included. */
   readonly resource: readonly Tag[];
-  readonly scope: { readonly name: string; readonly version: string };
+  readonly scope: InstrumentationScope;
   readonly traceState: string;
   /** What Jaeger noted about the span (`@jaeger@warnings`), such as a duplicate span id. */
   readonly warnings: readonly string[];
@@ -91,6 +97,11 @@ export interface TraceModel {
 }
 
 const UNKNOWN_SERVICE = 'unknown_service';
+/**
+ * Jaeger's storage keeps a scope's name and version but not its attributes: they are stored on each of its spans
+ * under this prefix and given back to the scope on read.
+ */
+const SCOPE_ATTRIBUTE_PREFIX = 'heimdall.scope.';
 const WARNINGS_ATTRIBUTE = '@jaeger@warnings';
 const REF_TYPE_ATTRIBUTE = 'opentracing.ref_type';
 
@@ -127,7 +138,7 @@ export function tracesFromOtlp(request: ExportTraceServiceRequest): TraceModel[]
     const resourceTags = (rs.resource?.attributes ?? []).map(toTag);
     const service = resourceTags.find((t) => t.key === 'service.name')?.value ?? UNKNOWN_SERVICE;
     for (const ss of rs.scopeSpans) {
-      const scope = { name: ss.scope?.name ?? '', version: ss.scope?.version ?? '' };
+      const scope = { name: ss.scope?.name ?? '', version: ss.scope?.version ?? '', attributes: (ss.scope?.attributes ?? []).map(toTag) };
       for (const span of ss.spans) {
         const model = spanModel(span, service, resourceTags, scope);
         const id = `${model.traceId}/${model.spanId}`;
@@ -168,8 +179,13 @@ function traceModel(traceId: string, unsorted: SpanModel[]): TraceModel {
   };
 }
 
-function spanModel(span: otlp.Span, service: string, resource: Tag[], scope: SpanModel['scope']): SpanModel {
+function spanModel(span: otlp.Span, service: string, resource: Tag[], storedScope: InstrumentationScope): SpanModel {
   const traceId = hexId(span.traceId);
+  const carried = span.attributes.filter((a) => a.key.startsWith(SCOPE_ATTRIBUTE_PREFIX));
+  const scope =
+    carried.length === 0
+      ? storedScope
+      : { ...storedScope, attributes: [...storedScope.attributes, ...carried.map((a) => toTag({ ...a, key: a.key.slice(SCOPE_ATTRIBUTE_PREFIX.length) }))] };
   const parentSpanId = span.parentSpanId.some((b) => b !== 0) ? hexId(span.parentSpanId) : null;
   const parent: SpanReference[] =
     parentSpanId === null ? [] : [{ refType: 'CHILD_OF', traceId, spanId: parentSpanId, traceState: '', tags: [] }];
@@ -184,7 +200,7 @@ function spanModel(span: otlp.Span, service: string, resource: Tag[], scope: Spa
     startTime: span.startTimeUnixNano,
     endTime: span.endTimeUnixNano,
     durationMs: durationMs(span.startTimeUnixNano, span.endTimeUnixNano),
-    tags: span.attributes.filter((a) => a.key !== WARNINGS_ATTRIBUTE).map(toTag),
+    tags: span.attributes.filter((a) => a.key !== WARNINGS_ATTRIBUTE && !a.key.startsWith(SCOPE_ATTRIBUTE_PREFIX)).map(toTag),
     logs: span.events.map((e) => ({
       timestamp: e.timeUnixNano,
       name: e.name,
@@ -196,6 +212,23 @@ function spanModel(span: otlp.Span, service: string, resource: Tag[], scope: Spa
     traceState: span.traceState,
     warnings: warnings(span.attributes),
   };
+}
+
+/** The request as Jaeger is to store it: each span carries its scope's attributes. The request itself when no scope has any. */
+export function withScopeAttributesOnSpans(request: ExportTraceServiceRequest): ExportTraceServiceRequest {
+  if (request.resourceSpans.every((rs) => rs.scopeSpans.every((ss) => (ss.scope?.attributes.length ?? 0) === 0))) return request;
+  return create(otlp.ExportTraceServiceRequestSchema, {
+    resourceSpans: request.resourceSpans.map((rs) =>
+      create(otlp.ResourceSpansSchema, {
+        ...rs,
+        scopeSpans: rs.scopeSpans.map((ss) => {
+          const carried = (ss.scope?.attributes ?? []).map((a) => create(otlp.KeyValueSchema, { key: `${SCOPE_ATTRIBUTE_PREFIX}${a.key}`, value: a.value }));
+          if (carried.length === 0) return ss;
+          return create(otlp.ScopeSpansSchema, { ...ss, spans: ss.spans.map((span) => create(otlp.SpanSchema, { ...span, attributes: [...span.attributes, ...carried] })) });
+        }),
+      }),
+    ),
+  });
 }
 
 function linkReference(link: otlp.Span_Link): SpanReference {

@@ -192,6 +192,8 @@ export type InstrumentationScope = {
   __typename?: 'InstrumentationScope';
   name: Scalars['String']['output'];
   version: Scalars['String']['output'];
+  /** The scope's attributes with their types. */
+  attributes: Array<Tag>;
 };
 
 /** A service-map edge: spans of `child` called from spans of `parent` (or, for an uninstrumented child, its peer.service). */
@@ -632,6 +634,7 @@ export type SpanReferenceResolvers<ContextType = TracesContext, ParentType exten
 export type InstrumentationScopeResolvers<ContextType = TracesContext, ParentType extends ResolversParentTypes['InstrumentationScope'] = ResolversParentTypes['InstrumentationScope']> = {
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  attributes?: Resolver<Array<ResolversTypes['Tag']>, ParentType, ContextType>;
 };
 
 export type DependencyEdgeResolvers<ContextType = TracesContext, ParentType extends ResolversParentTypes['DependencyEdge'] = ResolversParentTypes['DependencyEdge']> = {
