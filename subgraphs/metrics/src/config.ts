@@ -17,8 +17,18 @@ export const metricsEnvSchema = serviceEnvSchema(8001).extend({
   METRIC_QUERY_MAX_POINTS: positiveInt().default(11_000),
   /** Longest range one metricQuery may ask for, in days. */
   METRIC_QUERY_MAX_RANGE_DAYS: positiveInt().default(180),
-  /** Seconds ClickHouse lets one read run before it stops it (LIMIT_EXCEEDED); the gateway gives up after 3. */
-  CLICKHOUSE_MAX_EXECUTION_SECONDS: positiveInt().default(3),
+  /**
+   * Seconds ClickHouse lets one read run before it stops it (LIMIT_EXCEEDED, the caller's error; fractions allowed).
+   * Under CLICKHOUSE_READ_TIMEOUT_MS, so the engine ends a long read before the client gives up on it.
+   */
+  CLICKHOUSE_MAX_EXECUTION_SECONDS: z.coerce.number().positive().default(2.5),
+  /**
+   * Milliseconds the client waits for a read before it gives up (UNAVAILABLE, counted by the `clickhouse_read`
+   * breaker, never by ingest's); the gateway gives up on a subgraph after 3000.
+   */
+  CLICKHOUSE_READ_TIMEOUT_MS: positiveInt().default(3000),
+  /** Milliseconds the client waits for an insert (or ingest's look-up of stored samples); then 503 + Retry-After. */
+  CLICKHOUSE_INGEST_TIMEOUT_MS: positiveInt().default(3000),
   /** Rows one read may scan before ClickHouse stops it (LIMIT_EXCEEDED). */
   CLICKHOUSE_MAX_ROWS_TO_READ: positiveInt().default(200_000_000),
   /** Uncompressed bytes one read may scan before ClickHouse stops it (LIMIT_EXCEEDED). */
@@ -27,6 +37,14 @@ export const metricsEnvSchema = serviceEnvSchema(8001).extend({
   METRIC_SAMPLES_MAX_ROWS_TO_READ: positiveInt().default(10_000_000),
   /** Data points that may wait for their insert; a push beyond gets 429 + Retry-After. */
   INGEST_MAX_PENDING_POINTS: positiveInt().default(200_000),
+}).superRefine((env, ctx) => {
+  if (env.CLICKHOUSE_MAX_EXECUTION_SECONDS * 1000 >= env.CLICKHOUSE_READ_TIMEOUT_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['CLICKHOUSE_MAX_EXECUTION_SECONDS'],
+      message: 'must be under CLICKHOUSE_READ_TIMEOUT_MS: a read the engine would stop must not time out in the client first',
+    });
+  }
 });
 
 export type MetricsConfig = z.output<typeof metricsEnvSchema>;

@@ -11,6 +11,7 @@ import {
   ConsulClient,
   type Platform,
   ResilienceMetrics,
+  type ResilienceOptions,
   ServiceMetrics,
   createResiliencePolicy,
   loadConfig,
@@ -19,7 +20,7 @@ import {
 import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/shared/testing';
 import { metricsEnvSchema } from './config.js';
 import { MetricsWriter } from './ingest.js';
-import { createServer } from './server.js';
+import { createMetricsStore, createServer } from './server.js';
 import { ClickHouseStore, MetricsStore, createClickHouseClient, migrate } from './store/index.js';
 
 const serverUrl = process.env.CLICKHOUSE_URL;
@@ -190,6 +191,66 @@ describe('metrics ingest and query', () => {
     expect(tooMany.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
   });
 
+  it('refuses a metricQuery of 5,000 matchers before ClickHouse sees it, and goes on taking pushes', async () => {
+    const { from, to } = window();
+    const response = await platform.app.inject({
+      method: 'POST',
+      url: '/graphql',
+      headers: await serviceAuthHeaders(),
+      payload: {
+        query: 'query($input: MetricQueryInput!) { metricQuery(input: $input) { source } }',
+        variables: {
+          input: { name: 'retried_gauge', range: { from, to }, matchers: Array.from({ length: 5000 }, (_, i) => ({ key: 'pod', op: 'NEQ', value: `pod-${i}` })) },
+        },
+      },
+    });
+    expect(response.json<{ errors: unknown[] }>().errors[0]).toMatchObject({
+      message: 'matchers: 5000 matchers; at most 64',
+      extensions: { code: 'BAD_USER_INPUT', argument: 'matchers' },
+    });
+    expect((await post(gaugeBody('after_refusal_gauge', [{ ms: Date.now() - 1000, value: 1 }]))).status).toBe(200);
+  });
+
+  describe('reads and ingest apart', () => {
+    const paths = (env: Record<string, string> = {}) =>
+      createMetricsStore(
+        clickhouse,
+        loadConfig(metricsEnvSchema, { OTLP_TRACES_URL: 'off', ...testServiceAuthEnv(), ...env }),
+        new ResilienceMetrics(new ServiceMetrics({ service: 'test', instance: 'test' }).registry),
+      );
+
+    it('takes pushes while the read breaker is open', async () => {
+      const { store, policies } = paths();
+      expect([policies.ingest.name, policies.read.name]).toEqual(['clickhouse_ingest', 'clickhouse_read']);
+      const writer = new MetricsWriter(store);
+      const app = Fastify();
+      await registerOtlpRoute(app, { signal: 'metrics', handle: (request) => writer.ingest(request) });
+      policies.read.isolate();
+      try {
+        await expect(store.selectSeries('read_open_gauge', [], [], 10)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+        const pushed = await app.inject({
+          method: 'POST',
+          url: '/v1/metrics',
+          headers: { 'content-type': 'application/json' },
+          payload: gaugeBody('read_open_gauge', [{ ms: Date.now() - 1000, value: 7 }]),
+        });
+        expect(pushed.statusCode, pushed.body).toBe(200);
+        expect(policies.ingest.state).toBe('closed');
+      } finally {
+        await app.close();
+        await writer.close();
+      }
+    });
+
+    it('answers reads ClickHouse stops at its own time limit LIMIT_EXCEEDED, which never opens the read breaker', async () => {
+      const { store, policies } = paths({ CLICKHOUSE_MAX_EXECUTION_SECONDS: '0.000001' });
+      for (let i = 0; i < 12; i++) {
+        await expect(store.selectSeries('retried_gauge', [], [], 10)).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED', details: { limit: 'TIMEOUT_EXCEEDED' } });
+      }
+      expect(policies.read.state).toBe('closed');
+    });
+  });
+
   it('fails bad queries with BAD_USER_INPUT naming the argument', async () => {
     const { from, to } = window();
     const inverted = await graphql(`{ metricQuery(input: { name: "x", range: { from: "${to}", to: "${from}" } }) { source } }`);
@@ -202,15 +263,19 @@ describe('metrics ingest and query', () => {
   });
 });
 
+/** A store whose ingest path runs with `options` (the tests below only push). */
+function storeWithIngestPolicy(client: ReturnType<typeof createClickHouseClient>, options: ResilienceOptions): MetricsStore {
+  const metrics = new ResilienceMetrics(new ServiceMetrics({ service: 'test', instance: 'test' }).registry);
+  return new MetricsStore({
+    ingest: new ClickHouseStore(client, createResiliencePolicy('clickhouse_ingest', options, metrics)),
+    read: new ClickHouseStore(client, createResiliencePolicy('clickhouse_read', undefined, metrics)),
+  });
+}
+
 describe('metrics ingest while ClickHouse is down', () => {
   it('answers 503 with Retry-After and acknowledges nothing', async () => {
-    const registry = new ServiceMetrics({ service: 'test', instance: 'test' });
     const down = createClickHouseClient({ url: 'http://127.0.0.1:1', dataDir: '' });
-    const writer = new MetricsWriter(
-      new MetricsStore(
-        new ClickHouseStore(down, createResiliencePolicy('clickhouse', { retry: { initialDelayMs: 1, maxDelayMs: 2 } }, new ResilienceMetrics(registry.registry))),
-      ),
-    );
+    const writer = new MetricsWriter(storeWithIngestPolicy(down, { retry: { initialDelayMs: 1, maxDelayMs: 2 } }));
     const app = Fastify();
     await registerOtlpRoute(app, { signal: 'metrics', handle: (request) => writer.ingest(request) });
     const response = await app.inject({
@@ -231,19 +296,7 @@ describe('metrics ingest while ClickHouse is down', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'heimdall-recovery-'));
     const clickhouse = createClickHouseClient({ url: serverUrl, dataDir });
     await migrate(clickhouse);
-    const registry = new ServiceMetrics({ service: 'test', instance: 'test' });
-    const writer = new MetricsWriter(
-      new MetricsStore(
-        new ClickHouseStore(
-          clickhouse,
-          createResiliencePolicy(
-            'clickhouse',
-            { retry: { initialDelayMs: 1, maxDelayMs: 2 }, breaker: { halfOpenAfterMs: 200 } },
-            new ResilienceMetrics(registry.registry),
-          ),
-        ),
-      ),
-    );
+    const writer = new MetricsWriter(storeWithIngestPolicy(clickhouse, { retry: { initialDelayMs: 1, maxDelayMs: 2 }, breaker: { halfOpenAfterMs: 200 } }));
     const app = Fastify();
     await registerOtlpRoute(app, { signal: 'metrics', handle: (request) => writer.ingest(request) });
     const now = Date.now();

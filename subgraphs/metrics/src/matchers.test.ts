@@ -27,3 +27,25 @@ describe('checkMatchers', () => {
     expect(check).toThrow(reason);
   });
 });
+
+describe('bounds on matchers, before any store sees them', () => {
+  const eq = (value: string, key = 'pod') => ({ key, op: 'EQ' as const, value });
+
+  it('refuses more than 64 matchers with BAD_USER_INPUT naming the argument', () => {
+    const many = Array.from({ length: 5000 }, (_, i) => eq(`pod-${i}`));
+    expect(() => checkMatchers(many.slice(0, 64), 'matchers')).not.toThrow();
+    expect(() => checkMatchers(many, 'matchers')).toThrow(
+      expect.objectContaining({ code: 'BAD_USER_INPUT', details: { argument: 'matchers', max: 64 } }) as Error,
+    );
+  });
+
+  it.each([
+    ['a value over 4096 characters', eq('x'.repeat(4097)), 'matchers[0].value', 4096],
+    ['a regular expression over 1024 characters', { key: 'pod', op: 'RE' as const, value: 'a|'.repeat(513) }, 'matchers[0].value', 1024],
+    ['a key over 1024 characters', eq('x', 'k'.repeat(1025)), 'matchers[0].key', 1024],
+  ])('refuses %s, naming the matcher', (_case, matcher, argument, max) => {
+    expect(() => checkMatchers([matcher], 'matchers')).toThrow(
+      expect.objectContaining({ code: 'BAD_USER_INPUT', details: { argument, max } }) as Error,
+    );
+  });
+});

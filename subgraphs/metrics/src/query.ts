@@ -2,6 +2,7 @@ import { heimdallError } from '@heimdall/shared';
 import { bucketQuantile } from './histogram.js';
 import type { LabelMatcher } from './matchers.js';
 import { AGGREGATIONS, type Aggregation } from './aggregations.js';
+import { MAX_GROUP_BY, MAX_LABEL_KEY_LENGTH, MAX_METRIC_NAME_LENGTH, checkLength, overBound } from './limits.js';
 import type { AggregationRequest, MetricsStore } from './store/metrics-store.js';
 
 
@@ -57,6 +58,10 @@ function parseTime(argument: string, value: string): number {
 
 /** Checks the input and works out the step; every problem names the argument it comes from. */
 export function planQuery(input: MetricQueryInput, limits: QueryLimits) {
+  checkLength('name', input.name, MAX_METRIC_NAME_LENGTH);
+  const groupBy = input.groupBy ?? [];
+  if (groupBy.length > MAX_GROUP_BY) throw overBound('groupBy', `${groupBy.length} labels`, MAX_GROUP_BY);
+  groupBy.forEach((key, i) => checkLength(`groupBy[${i}]`, key, MAX_LABEL_KEY_LENGTH));
   const from = parseTime('range.from', input.range.from);
   const to = parseTime('range.to', input.range.to);
   if (from >= to) throw badInput('range', 'from must be before to');

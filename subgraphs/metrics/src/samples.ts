@@ -1,4 +1,5 @@
 import { heimdallError } from '@heimdall/shared';
+import { MAX_MATCHER_VALUE_LENGTH, checkLength } from './limits.js';
 import { type LabelMatcher } from './matchers.js';
 import { type QueryLimits, planQuery } from './query.js';
 import type { MetricsStore, RawSample } from './store/metrics-store.js';
@@ -22,6 +23,7 @@ export async function readSamples(store: MetricsStore, filter: MetricFilter, lim
   if (filter.limit < 1 || filter.limit > MAX_SAMPLES) {
     throw heimdallError('BAD_USER_INPUT', { message: `limit: between 1 and ${MAX_SAMPLES}`, details: { argument: 'limit' } });
   }
+  if (filter.service) checkLength('filter.service', filter.service, MAX_MATCHER_VALUE_LENGTH);
   const { from, to } = planQuery({ name: filter.name ?? '', range: filter.range, step: '1h' }, { ...limits, maxPoints: Number.MAX_SAFE_INTEGER });
   return store.readSamples({
     name: filter.name,

@@ -35,7 +35,11 @@ export function createClickHouseClient(target: ClickHouseTarget): ClickHouseClie
  * (and answered LIMIT_EXCEEDED) instead of running on after the caller gave up.
  */
 export interface ReadLimits {
-  /** Seconds a read may run. Default 3, the gateway's timeout for a subgraph call (SPEC §7). */
+  /**
+   * Seconds a read may run (fractions allowed); 0 for no limit. Default 2.5: under the gateway's 3 s for a
+   * subgraph call (SPEC §7) and under the read policy's timeout, so the engine ends a long read first
+   * (LIMIT_EXCEEDED, the caller's) instead of the client (UNAVAILABLE, which the breaker counts).
+   */
   readonly maxExecutionSeconds?: number;
   /** Rows a read may scan. Default 200,000,000. */
   readonly maxRowsToRead?: number;
@@ -45,7 +49,7 @@ export interface ReadLimits {
 
 function readSettings(limits: ReadLimits, defaults?: ClickHouseSettings): ClickHouseSettings {
   return {
-    max_execution_time: limits.maxExecutionSeconds ?? defaults?.max_execution_time ?? 3,
+    max_execution_time: limits.maxExecutionSeconds ?? defaults?.max_execution_time ?? 2.5,
     max_rows_to_read: String(limits.maxRowsToRead ?? defaults?.max_rows_to_read ?? 200_000_000),
     max_bytes_to_read: String(limits.maxBytesToRead ?? defaults?.max_bytes_to_read ?? 20 * 2 ** 30),
     // The limits stop the query with an error, never with a silently partial answer.
@@ -59,6 +63,10 @@ const LIMIT_ERRORS: Readonly<Record<string, string>> = {
   TOO_MANY_BYTES: 'bytes read',
   TOO_MANY_ROWS_OR_BYTES: 'rows or bytes read',
   TIMEOUT_EXCEEDED: 'execution time',
+  TOO_SLOW: 'execution time',
+  QUERY_IS_TOO_LARGE: 'query size',
+  TOO_BIG_AST: 'query size',
+  TOO_DEEP_AST: 'query size',
 };
 
 /** A failure ClickHouse reported about the query (not the connection), as the catalog error clients should see. */

@@ -4,6 +4,7 @@ export {
   MetricsStore,
   type RawSample,
   type SampleRecord,
+  type ClickHousePaths,
   type SampleSelection,
   type SelectedSeries,
   type SeriesRecord,

@@ -49,7 +49,8 @@ describe('the metrics store', () => {
   const service = `store-${process.pid}-${Date.now()}`;
   const clickhouseStore = (limits: ReadLimits = {}) =>
     new ClickHouseStore(client, createResiliencePolicy('clickhouse', undefined, new ResilienceMetrics(new ServiceMetrics({ service: 't', instance: 't' }).registry)), limits);
-  const storeWith = (limits: ReadLimits = {}, sampleReadMaxRows?: number) => new MetricsStore(clickhouseStore(limits), sampleReadMaxRows);
+  const storeWith = (limits: ReadLimits = {}, sampleReadMaxRows?: number) =>
+    new MetricsStore({ ingest: clickhouseStore(), read: clickhouseStore(limits) }, sampleReadMaxRows);
   const count = async (query: string) => Number((await (await client.query({ query, format: 'JSONEachRow' })).json<{ n: string | number }>())[0]?.n);
 
   beforeAll(async () => {
@@ -79,7 +80,7 @@ describe('the metrics store', () => {
           return stored;
         }
       }
-      const instance = () => new InstanceStore(clickhouseStore());
+      const instance = () => new InstanceStore({ ingest: clickhouseStore(), read: clickhouseStore() });
       const [first, second] = [new MetricsWriter(instance()), new MetricsWriter(instance())];
 
       await Promise.all([first.ingest(request), second.ingest(request)]);

@@ -106,27 +106,35 @@ function labelMatcherClauses(matchers: readonly LabelMatcher[], params: Record<s
   });
 }
 
+/** The two paths to ClickHouse, each with its own resilience policy: a query never refuses a push, nor a push a query. */
+export interface ClickHousePaths {
+  /** Ingest: the inserts and the look-up of samples stored already (retries). */
+  readonly ingest: ClickHouseStore;
+  /** Queries, with the engine-side read limits. */
+  readonly read: ClickHouseStore;
+}
+
 /**
- * The metrics subgraph's store: the only place that holds its SQL. Every call goes through the ClickHouse store's
- * policy and engine-side limits; values are bound parameters.
+ * The metrics subgraph's store: the only place that holds its SQL. Every call goes through the policy of its path
+ * (ingest or reads); queries carry the engine-side limits; values are bound parameters.
  */
 export class MetricsStore {
   constructor(
-    private readonly clickhouse: ClickHouseStore,
+    private readonly paths: ClickHousePaths,
     /** Rows a seed query (`metrics`, `metricsByName`) may scan; a selection over it fails with LIMIT_EXCEEDED. */
     private readonly sampleReadMaxRows = 10_000_000,
   ) {}
 
   get client(): ClickHouseClient {
-    return this.clickhouse.client;
+    return this.paths.read.client;
   }
 
   ping(signal: AbortSignal): Promise<void> {
-    return this.clickhouse.ping(signal);
+    return this.paths.read.ping(signal);
   }
 
   insertSeries(series: readonly SeriesRecord[]): Promise<void> {
-    return this.clickhouse.insert('series', series);
+    return this.paths.ingest.insert('series', series);
   }
 
   /**
@@ -135,7 +143,7 @@ export class MetricsStore {
    * stored once, in the rollup too.
    */
   insertSamples(samples: readonly SampleRecord[]): Promise<void> {
-    return this.clickhouse.insert('samples', samples);
+    return this.paths.ingest.insert('samples', samples);
   }
 
   /** `fingerprint:timestamp` of the given samples that are stored already (an agent's retry of a request that landed). */
@@ -143,7 +151,7 @@ export class MetricsStore {
     if (samples.length === 0) return new Set();
     const min = samples.reduce((m, s) => Math.min(m, s.timestamp), Infinity);
     const max = samples.reduce((m, s) => Math.max(m, s.timestamp), -Infinity);
-    const rows = await this.clickhouse.rows<{ fp: string; ts: number | string }>(
+    const rows = await this.paths.ingest.rows<{ fp: string; ts: number | string }>(
       `SELECT toString(fingerprint) AS fp, toUnixTimestamp64Milli(timestamp) AS ts FROM samples
        WHERE fingerprint IN {fps:Array(UInt64)}
          AND timestamp BETWEEN fromUnixTimestamp64Milli({min:Int64}, 'UTC') AND fromUnixTimestamp64Milli({max:Int64}, 'UTC')`,
@@ -167,7 +175,7 @@ export class MetricsStore {
     const params: Record<string, unknown> = { name, limit };
     const clauses = labelMatcherClauses(matchers, params, 'matchers');
     groupBy.forEach((key, i) => (params[`g${i}`] = key));
-    const { rows, rowsRead } = await this.clickhouse.compact<[string, string[], string, string]>(
+    const { rows, rowsRead } = await this.paths.read.compact<[string, string[], string, string]>(
       `SELECT toString(fingerprint), [${groupBy.map((_, i) => `labels[{g${i}:String}]`).join(', ')}], type, temporality FROM series FINAL
        WHERE metric = {name:String} ${clauses.map((c) => `AND ${c}`).join(' ')}
        ORDER BY fingerprint LIMIT {limit:UInt32}`,
@@ -181,7 +189,7 @@ export class MetricsStore {
    * `[group, [stepStart, …], [value, …]]` (pairs would cost a third more to produce and parse).
    */
   aggregate(request: AggregationRequest, summaries: boolean): Promise<{ rows: [number, number[], number[]][]; rowsRead: number }> {
-    return this.clickhouse.compact(
+    return this.paths.read.compact(
       // Both arrays gather the same rows in the same order; each is sorted by the step.
       `SELECT g, arraySort(groupArray(t)), arraySort((v, t) -> t, groupArray(toFloat64(v)), groupArray(t))
        FROM (${scalarSql(request.aggregation, SOURCES[request.source], summaries)}) WHERE isFinite(v) GROUP BY g`,
@@ -191,7 +199,7 @@ export class MetricsStore {
 
   /** The buckets each group of histograms counted per step: `[group, stepStart, bounds, counts]`, ordered. */
   histogramBuckets(request: AggregationRequest): Promise<{ rows: [number, number, number[], (number | string)[]][]; rowsRead: number }> {
-    return this.clickhouse.compact(histogramSql(SOURCES[request.source]), this.aggregationParams(request));
+    return this.paths.read.compact(histogramSql(SOURCES[request.source]), this.aggregationParams(request));
   }
 
   /**
@@ -210,7 +218,7 @@ export class MetricsStore {
     if (selection.name) clauses.push('metric = {name:String}');
     if (selection.service) clauses.push('service = {service:String}');
     const where = clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`;
-    const rows = await this.clickhouse.rows<{
+    const rows = await this.paths.read.rows<{
       name: string;
       value: number;
       ts: number | string;
@@ -243,7 +251,7 @@ export class MetricsStore {
 
   /** Metric names containing `search` (any case), from the small table of (service, metric) pairs. */
   metricNames(search: string, limit: number): Promise<{ name: string; type: string; unit: string; description: string }[]> {
-    return this.clickhouse.rows(
+    return this.paths.read.rows(
       `SELECT metric AS name, anyLast(type) AS type, anyLast(unit) AS unit, anyLast(description) AS description
        FROM service_metrics WHERE positionCaseInsensitive(metric, {search:String}) > 0
        GROUP BY metric ORDER BY metric LIMIT {limit:UInt32}`,
@@ -253,7 +261,7 @@ export class MetricsStore {
 
   /** Each label key of a metric's series seen since `fromMs`, with up to `maxValues` of its values. */
   metricLabels(name: string, fromMs: number, maxValues: number): Promise<{ key: string; values: string[] }[]> {
-    return this.clickhouse.rows(
+    return this.paths.read.rows(
       `SELECT key, arraySlice(arraySort(groupUniqArray(value)), 1, {maxValues:UInt32}) AS values
        FROM series FINAL ARRAY JOIN mapKeys(labels) AS key, mapValues(labels) AS value
        WHERE metric = {name:String} AND last_seen >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
@@ -264,7 +272,7 @@ export class MetricsStore {
 
   /** A service's series by metric name: its metric names first (a small table), then those metrics' series by key. */
   serviceSeries(service: string, limit: number): Promise<SeriesSummary[]> {
-    return this.clickhouse.rows(
+    return this.paths.read.rows(
       `SELECT metric AS name, type, unit, labels FROM series FINAL
        WHERE metric IN (SELECT metric FROM service_metrics WHERE service = {service:String}) AND service = {service:String}
        ORDER BY metric, fingerprint LIMIT {limit:UInt32}`,
