@@ -4,3 +4,14 @@ export { isListening } from './net.js';
 export { SERVERS } from './servers/index.js';
 export { Stack, StackError, type ServerStatus } from './stack.js';
 export { type LocalStack, type PrivateStack, REPO_DIR, freeTestPort, localStack, privateStack } from './testing.js';
+export {
+  ensureAgentKey,
+  ensureNotificationKey,
+  ensureSigningKeys,
+  localAuthFiles,
+  mintCredentials,
+  serviceAuthEnv,
+} from './local-auth.js';
+export { serviceEnvironment } from './service-env.js';
+export { type Service, findServices } from './services.js';
+export { Supervisor, processSupervisor } from './supervisor.js';

@@ -74,6 +74,19 @@ describe('the supervisor npm start runs services under', () => {
     expect(lines).toContain('@heimdall/metrics exited (code 1); restart 3 in 4 s');
   });
 
+  it("tells the pid of a service's running process, none while it waits for its restart, the new one after", async () => {
+    const { supervisor, spawned } = makeSupervisor();
+    await supervisor.start([metrics], {});
+    expect(supervisor.pid(metrics.name)).toBe(1000);
+
+    spawned.at(-1)!.exit(null, 'SIGKILL');
+    expect(supervisor.pid(metrics.name)).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1000);
+
+    expect(supervisor.pid(metrics.name)).toBe(1001);
+    expect(supervisor.pid('@heimdall/unknown')).toBeUndefined();
+  });
+
   it('starts over at the first delay once a restarted service ran stably', async () => {
     const { supervisor, spawned, lines } = makeSupervisor();
     await supervisor.start([metrics], {});

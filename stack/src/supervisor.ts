@@ -93,6 +93,12 @@ export class Supervisor {
     return Object.fromEntries([...this.supervised.values()].map((s) => [s.service.name, s.restarts]));
   }
 
+  /** The pid of a service's running process (the leader of its process group), if one runs now. */
+  pid(name: string): number | undefined {
+    const child = this.supervised.get(name)?.child;
+    return child === undefined || child.exitCode !== null || child.signalCode !== null ? undefined : child.pid;
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     await Promise.all(

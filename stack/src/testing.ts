@@ -84,7 +84,8 @@ export async function privateStack(names: readonly string[], env: Record<string,
   const overrides: Record<string, string> = { HEIMDALL_STACK_DIR: stackDir, ES_HEAP: '512m' };
   const servers = SERVERS.filter((s) => names.includes(s.name));
   for (const server of servers) {
-    for (const use of server.ports(loadStackConfig({ ...env, ...overrides }, REPO_DIR))) overrides[use.variable] = String(await freeTestPort());
+    const defaults = loadStackConfig({ ...env, ...overrides }, REPO_DIR);
+    for (const use of [...server.ports(defaults), ...(server.udpPorts?.(defaults) ?? [])]) overrides[use.variable] = String(await freeTestPort());
   }
   const config = loadStackConfig({ ...env, ...overrides }, REPO_DIR);
   const stack = new Stack(config, servers);

@@ -20,6 +20,10 @@ export const jaeger: Server = {
     { port: config.jaeger.thriftHttpPort, variable: 'JAEGER_THRIFT_HTTP_PORT' },
     { port: config.jaeger.healthPort, variable: 'JAEGER_HEALTH_PORT' },
   ],
+  udpPorts: (config) => [
+    { port: config.jaeger.thriftCompactPort, variable: 'JAEGER_THRIFT_COMPACT_PORT' },
+    { port: config.jaeger.thriftBinaryPort, variable: 'JAEGER_THRIFT_BINARY_PORT' },
+  ],
   install: async (config) => ({ path: await runRecipe(config, 'jaeger') }),
   async prepare(config, installed, dir) {
     const j = config.jaeger;

@@ -18,6 +18,8 @@ export interface Server {
   port(config: StackConfig): number;
   /** Every TCP port it listens on, with the variable that moves it: each must be free before it starts. */
   ports(config: StackConfig): readonly PortUse[];
+  /** The UDP ports it binds, with the variables that move them (a private stack moves these too). */
+  udpPorts?(config: StackConfig): readonly PortUse[];
   install(config: StackConfig): Promise<Installed>;
   /** Creates its data directory and configuration on first use; returns how to start it. */
   prepare(config: StackConfig, installed: Installed, dir: string): Promise<Omit<LaunchSpec, 'logFile'>>;
