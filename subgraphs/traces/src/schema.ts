@@ -1,9 +1,10 @@
-import { type PeerClient, loadSubgraphSchema, pageSize } from '@heimdall/shared';
+import { type PeerClient, loadSubgraphSchema } from '@heimdall/shared';
 import { type CriticalPathSection, criticalPath } from './critical-path.js';
+import { cutText } from './span-validation.js';
 import type { Resolvers } from './generated/resolvers.js';
 import { readRed } from './red-query.js';
 import type { JaegerOperation, JaegerStore } from './store.js';
-import { type SearchLimits, searchTraces, serviceMap } from './trace-search.js';
+import { type SearchLimits, searchTraces, serviceMap, sizeArgument } from './trace-search.js';
 import { isoNanos } from './times.js';
 import type { SpanKind, SpanModel, TraceModel } from './trace-model.js';
 
@@ -12,6 +13,8 @@ export interface TracesContext {
   /** The metrics subgraph, where the RED metrics derived at ingest are read back (`metricQuery`). */
   readonly metrics: Pick<PeerClient, 'graphql'>;
   readonly limits: SearchLimits;
+  /** Longest tag value answered, in UTF-8 bytes; longer ones are cut and marked `truncated`. */
+  readonly maxValueBytes: number;
 }
 
 /** A Service as the traces subgraph resolves it: by name alone. */
@@ -40,9 +43,10 @@ const operationsOf = (service: string, operations: readonly JaegerOperation[]): 
 export const resolvers: Resolvers = {
   Query: {
     services: async (_, args, ctx) => {
+      const limit = sizeArgument('limit', args.limit, MAX_SERVICES);
       const needle = args.search?.toLowerCase();
       const names = (await ctx.store.services()).filter((name) => needle === undefined || name.toLowerCase().includes(needle)).sort();
-      return names.slice(0, pageSize(args.limit, MAX_SERVICES)).map((name) => ({ name }));
+      return names.slice(0, limit).map((name) => ({ name }));
     },
     operations: async (_, args, ctx) =>
       operationsOf(args.service, await ctx.store.operations(args.service, args.kind == null ? {} : { spanKind: args.kind })),
@@ -85,6 +89,10 @@ export const resolvers: Resolvers = {
     startTime: (span) => isoNanos(span.startTime),
     endTime: (span) => isoNanos(span.endTime),
     events: (span) => [...span.logs],
+  },
+  Tag: {
+    value: (tag, _, ctx) => cutText(tag.value, ctx.maxValueBytes) ?? tag.value,
+    truncated: (tag, _, ctx) => cutText(tag.value, ctx.maxValueBytes) !== undefined,
   },
   SpanEvent: {
     timestamp: (event) => isoNanos(event.timestamp),

@@ -77,6 +77,7 @@ export async function createServer(config: TracesConfig, deps: TracesDeps): Prom
     store,
     metrics: metricsPeer,
     limits: { ...DEFAULT_SEARCH_LIMITS, maxRangeMs: config.TRACE_QUERY_MAX_RANGE_DAYS * 86_400_000 },
+    maxValueBytes: config.SPAN_ATTRIBUTE_VALUE_MAX_BYTES,
   };
   await serveSubgraphSchema(platform, buildSchema(), context);
   return platform;

@@ -83,7 +83,7 @@ export function validateSpans(request: ExportTraceServiceRequest, now: number, l
 const encoder = new TextEncoder();
 
 /** `text` cut to at most `maxBytes` of UTF-8 at a character boundary; undefined when it fits. */
-function cutText(text: string, maxBytes: number): string | undefined {
+export function cutText(text: string, maxBytes: number): string | undefined {
   // Three bytes at most per UTF-16 unit: most texts are known to fit without being measured.
   if (text.length * 3 <= maxBytes || Buffer.byteLength(text) <= maxBytes) return undefined;
   // encodeInto writes whole characters only, so `read` ends at a boundary.

@@ -79,6 +79,29 @@ describe('trace search', () => {
     expect(await search({ minDurationMs: 10, maxDurationMs: 5 })).toEqual(['BAD_USER_INPUT', 'filter.maxDurationMs: must not be less than minDurationMs']);
     expect(await search({ tags: [{ key: '', value: 'x' }] })).toEqual(['BAD_USER_INPUT', 'filter.tags[0].key: must not be empty']);
   });
+
+  it('answers 1 to 1,000 traces: another limit is BAD_USER_INPUT before Jaeger is asked', async () => {
+    const { store, searches } = makeStore({ checkout: [] });
+    const search = (limit: number) => failure(searchTraces(store, { service: 'checkout', range, limit }, DEFAULT_SEARCH_LIMITS)).then((e) => [e.code, e.message]);
+    expect(await search(0)).toEqual(['BAD_USER_INPUT', 'filter.limit: must be from 1 to 1000, not 0']);
+    expect(await search(-5)).toEqual(['BAD_USER_INPUT', 'filter.limit: must be from 1 to 1000, not -5']);
+    expect(await search(1001)).toEqual(['BAD_USER_INPUT', 'filter.limit: must be from 1 to 1000, not 1001']);
+    expect(searches).toEqual([]);
+    await searchTraces(store, { service: 'checkout', range, limit: 1000 }, DEFAULT_SEARCH_LIMITS);
+    expect(searches).toHaveLength(1);
+  });
+
+  it('refuses a filter longer than Jaeger’s request line takes: over 32 tags or 64 KiB of text', async () => {
+    const { store, searches } = makeStore({ checkout: [] });
+    const search = (filter: Partial<Parameters<typeof searchTraces>[1]>) =>
+      failure(searchTraces(store, { service: 'checkout', range, limit: 20, ...filter }, DEFAULT_SEARCH_LIMITS)).then((e) => [e.code, e.message]);
+    expect(await search({ tags: Array.from({ length: 33 }, (_, i) => ({ key: `k${i}`, value: 'v' })) })).toEqual(['BAD_USER_INPUT', 'filter.tags: at most 32 tags']);
+    expect(await search({ operation: 'o'.repeat(40_000), tags: [{ key: 'http.url', value: 'u'.repeat(30_000) }] })).toEqual([
+      'BAD_USER_INPUT',
+      'filter: service, operation and tags together at most 65536 bytes',
+    ]);
+    expect(searches).toEqual([]);
+  });
 });
 
 describe('service map', () => {

@@ -1,4 +1,4 @@
-import { heimdallError, pageSize } from '@heimdall/shared';
+import { heimdallError } from '@heimdall/shared';
 import { type DependencyEdge, dependenciesFromTraces, dependenciesOf, mergeDependencies } from './service-map.js';
 import type { JaegerDependencyLink, JaegerStore } from './store.js';
 import { type TimeRange, badInput, parseRange } from './times.js';
@@ -29,6 +29,19 @@ export interface TraceFilterInput {
   readonly limit: number;
 }
 
+/** A `limit` or `first` a client asked for: a whole number from 1 to `max`, BAD_USER_INPUT naming the argument otherwise. */
+export function sizeArgument(argument: string, requested: number, max: number): number {
+  if (!Number.isInteger(requested) || requested < 1 || requested > max) throw badInput(argument, `must be from 1 to ${max}, not ${requested}`);
+  return requested;
+}
+
+/**
+ * Bounds on a search's filter, so that what Jaeger is asked fits in its request line (1 MB): no stored name or
+ * value is longer than 30,000 bytes under any span limits (config.ts), two of them fit.
+ */
+const MAX_FILTER_TAGS = 32;
+const MAX_FILTER_TEXT_BYTES = 65_536;
+
 /** Searches Jaeger at once for this many services when a search names none. */
 const SEARCH_CONCURRENCY = 4;
 
@@ -39,7 +52,7 @@ const SEARCH_CONCURRENCY = 4;
  */
 export async function searchTraces(store: Pick<JaegerStore, 'services' | 'findTraces'>, filter: TraceFilterInput, limits: SearchLimits): Promise<TraceModel[]> {
   const range = parseRange(filter.range, 'filter.range', limits.maxRangeMs);
-  const limit = pageSize(filter.limit, limits.maxTraces);
+  const limit = sizeArgument('filter.limit', filter.limit, limits.maxTraces);
   const { minDurationMs, maxDurationMs } = filter;
   if (minDurationMs != null && minDurationMs < 0) throw badInput('filter.minDurationMs', 'must not be negative');
   if (maxDurationMs != null && maxDurationMs < 0) throw badInput('filter.maxDurationMs', 'must not be negative');
@@ -47,11 +60,15 @@ export async function searchTraces(store: Pick<JaegerStore, 'services' | 'findTr
     throw badInput('filter.maxDurationMs', 'must not be less than minDurationMs');
   }
   const tags: Record<string, string> = {};
+  if ((filter.tags?.length ?? 0) > MAX_FILTER_TAGS) throw badInput('filter.tags', `at most ${MAX_FILTER_TAGS} tags`);
   for (const [i, tag] of (filter.tags ?? []).entries()) {
     if (tag.key === '') throw badInput(`filter.tags[${i}].key`, 'must not be empty');
     tags[tag.key] = tag.value;
   }
-  if (limit === 0) return [];
+  const texts = [filter.service ?? '', filter.operation ?? '', ...(filter.tags ?? []).flatMap((t) => [t.key, t.value])];
+  if (texts.reduce((bytes, text) => bytes + Buffer.byteLength(text), 0) > MAX_FILTER_TEXT_BYTES) {
+    throw badInput('filter', `service, operation and tags together at most ${MAX_FILTER_TEXT_BYTES} bytes`);
+  }
 
   const services = filter.service != null ? [filter.service] : await allServices(store, limits, 'filter.service');
   const query = {

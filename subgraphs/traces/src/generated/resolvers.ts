@@ -164,7 +164,10 @@ export type Tag = {
   __typename?: 'Tag';
   key: Scalars['String']['output'];
   type: TagType;
+  /** At most SPAN_ATTRIBUTE_VALUE_MAX_BYTES (16 KiB) of UTF-8; a longer value is cut there and marked `truncated`. */
   value: Scalars['String']['output'];
+  /** Whether `value` was cut to fit the answer. */
+  truncated: Scalars['Boolean']['output'];
 };
 
 export type SpanEvent = {
@@ -257,13 +260,13 @@ export type TraceFilter = {
   errorsOnly?: InputMaybe<Scalars['Boolean']['input']>;
   /** Span start times; required, at most 7 days. */
   range: TimeRangeInput;
-  /** At most 1,000. */
+  /** Traces answered: 1 to 1,000. */
   limit?: Scalars['Int']['input'];
 };
 
 export type Query = {
   __typename?: 'Query';
-  /** Services that have reported traces, by name. */
+  /** Services that have reported traces, by name; `limit` 1 to 1,000. */
   services: Array<Service>;
   /** A service's operations with their span kinds, only those of `kind` when given. */
   operations: Array<Operation>;
@@ -615,6 +618,7 @@ export type TagResolvers<ContextType = TracesContext, ParentType extends Resolve
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['TagType'], ParentType, ContextType>;
   value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  truncated?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type SpanEventResolvers<ContextType = TracesContext, ParentType extends ResolversParentTypes['SpanEvent'] = ResolversParentTypes['SpanEvent']> = {
