@@ -110,7 +110,8 @@ describe('metrics ingest and query', () => {
     );
   });
 
-  const gaugeBody = (metric: string, points: { ms: number; value: number }[], labels: Record<string, string> = {}) => ({
+  /** A gauge's points at `ms`, plus `nanos` nanoseconds past that millisecond when given. */
+  const gaugeBody = (metric: string, points: { ms: number; nanos?: number; value: number }[], labels: Record<string, string> = {}) => ({
     resourceMetrics: [
       {
         resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
@@ -121,7 +122,7 @@ describe('metrics ingest and query', () => {
                 name: metric,
                 gauge: {
                   dataPoints: points.map((p) => ({
-                    timeUnixNano: String(BigInt(p.ms) * 1_000_000n),
+                    timeUnixNano: String(BigInt(p.ms) * 1_000_000n + BigInt(p.nanos ?? 0)),
                     asDouble: p.value,
                     attributes: Object.entries(labels).map(([key, v]) => ({ key, value: { stringValue: v } })),
                   })),
@@ -147,6 +148,37 @@ describe('metrics ingest and query', () => {
     expect((await post(body)).status).toBe(200);
     expect((await queryValue('retried_gauge', 'COUNT', '15s')).points).toEqual([1]);
     expect((await queryValue('retried_gauge', 'COUNT', '1m')).points).toEqual([1]);
+  });
+
+  it('keeps every point at its nanosecond time: points less than a millisecond apart are two samples, an exact duplicate is one', async () => {
+    const ms = Date.now() - 20_000;
+    // Two points 100 µs apart, one of them twice, and 30 points 1 µs apart (telemetrygen's burst).
+    const points = [
+      { ms, nanos: 0, value: 1 },
+      { ms, nanos: 100_000, value: 2 },
+      { ms, nanos: 100_000, value: 2 },
+      ...Array.from({ length: 30 }, (_, i) => ({ ms, nanos: 200_000 + i * 1000, value: 10 + i })),
+    ];
+    const body = gaugeBody('sub_ms_gauge', points);
+    expect((await post(body)).status).toBe(200);
+    // A retry of the same request is still counted once.
+    expect((await post(body)).status).toBe(200);
+
+    // Merged, the raw table collapses only what its key says is one sample.
+    await clickhouse.command({ query: 'OPTIMIZE TABLE samples FINAL' });
+    const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+    expect(sum((await queryValue('sub_ms_gauge', 'COUNT', '15s')).points)).toBe(32);
+    expect(sum((await queryValue('sub_ms_gauge', 'COUNT', '1m')).points)).toBe(32);
+    const { from, to } = window();
+    const samples = await graphql<{ metricsByName: { value: number; timeUnixNano: string }[] }>(
+      `{ metricsByName(name: "sub_ms_gauge", range: { from: "${from}", to: "${to}" }, limit: 100) { value timeUnixNano } }`,
+    );
+    const base = BigInt(ms) * 1_000_000n;
+    expect(samples.data?.metricsByName.slice(-2)).toEqual([
+      { value: 2, timeUnixNano: String(base + 100_000n) },
+      { value: 1, timeUnixNano: String(base) },
+    ]);
+    expect(new Set(samples.data?.metricsByName.map((s) => s.timeUnixNano)).size).toBe(32);
   });
 
   it('lands every point of many concurrent clients', async () => {

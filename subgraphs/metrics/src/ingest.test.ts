@@ -53,4 +53,16 @@ describe('series of an OTLP export', () => {
     const rows = toRows(gaugeExport([[{ region: 'us', 'service.name': 'spoofed' }]]));
     expect(rows.series[0]!.labels).toEqual({ 'service.name': 'checkout', region: 'us' });
   });
+
+  it('keeps the nanoseconds of each point past its millisecond', () => {
+    const request = gaugeExport([[], []]);
+    const points = request.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data.value!.dataPoints;
+    const ms = BigInt(Date.now() - 1000) * 1_000_000n;
+    points[0]!.timeUnixNano = ms;
+    points[1]!.timeUnixNano = ms + 100_000n;
+    expect(toRows(request).samples.map((s) => [s.timestamp, s.nanos])).toEqual([
+      [Number(ms / 1_000_000n), 0],
+      [Number(ms / 1_000_000n), 100_000],
+    ]);
+  });
 });

@@ -7,7 +7,7 @@ import {
   GroupCommitBatcher,
   type BatcherOptions,
 } from '@heimdall/shared';
-import type { MetricsStore, SampleRecord, SeriesRecord } from './store/metrics-store.js';
+import { type MetricsStore, type SampleRecord, type SeriesRecord, sampleKey } from './store/metrics-store.js';
 
 /** Points older than this or further in the future than FUTURE_MS are rejected one by one (SPEC §4). */
 const MAX_AGE_MS = 7 * 86_400_000;
@@ -89,6 +89,7 @@ export function toRows(request: ExportMetricsServiceRequest, now = Date.now()): 
       for (const metric of scopeMetrics.metrics) {
         for (const point of points(metric)) {
           const timestamp = Number(point.timeUnixNano / 1_000_000n);
+          const nanos = Number(point.timeUnixNano % 1_000_000n);
           if (timestamp < now - MAX_AGE_MS || timestamp > now + FUTURE_MS) {
             rejected++;
             errors.add(`points must be at most 7 days old and 10 minutes ahead (metric ${metric.name})`);
@@ -113,7 +114,7 @@ export function toRows(request: ExportMetricsServiceRequest, now = Date.now()): 
               last_seen: timestamp,
             });
           }
-          samples.push({ fingerprint: fp, metric: metric.name, timestamp, ...point.sample });
+          samples.push({ fingerprint: fp, metric: metric.name, timestamp, nanos, ...point.sample });
         }
       }
     }
@@ -127,7 +128,7 @@ interface Point {
   monotonic: boolean;
   timeUnixNano: bigint;
   attributes: KeyValue[];
-  sample: Omit<SampleRecord, 'fingerprint' | 'metric' | 'timestamp'>;
+  sample: Omit<SampleRecord, 'fingerprint' | 'metric' | 'timestamp' | 'nanos'>;
 }
 
 const TEMPORALITY = ['', 'delta', 'cumulative'];
@@ -207,9 +208,10 @@ interface RequestRows {
 /**
  * Writes metrics to ClickHouse through group commit: a request is acknowledged once the inserts holding its rows
  * have committed. What waits is bounded by points (`maxPendingSize`), so a flood of large requests meets 429 before
- * memory runs out. An agent's retry is not counted twice: samples whose series and timestamp are stored already are
- * skipped, and each request's samples go in as one block of their own, which ClickHouse recognises by its content
- * when the same retry reaches two instances at once (it is stored once, in the raw table and in the rollup).
+ * memory runs out. An agent's retry is not counted twice: samples whose series and time (to the nanosecond) are
+ * stored already are skipped, and each request's samples go in as one block of their own, which ClickHouse
+ * recognises by its content when the same retry reaches two instances at once (it is stored once, in the raw table
+ * and in the rollup).
  */
 export class MetricsWriter {
   private readonly batcher: GroupCommitBatcher<RequestRows>;
@@ -238,8 +240,8 @@ export class MetricsWriter {
     await this.store.insertSeries([...series.values()]);
     await Promise.all(
       requests.map((request) => {
-        const unique = new Map(request.samples.map((s) => [`${s.fingerprint}:${s.timestamp}`, s]));
-        const fresh = [...unique.values()].filter((s) => !stored.has(`${s.fingerprint}:${s.timestamp}`));
+        const unique = new Map(request.samples.map((s) => [sampleKey(s), s]));
+        const fresh = [...unique.values()].filter((s) => !stored.has(sampleKey(s)));
         return fresh.length === 0 ? Promise.resolve() : this.store.insertSamples(fresh);
       }),
     );

@@ -143,7 +143,10 @@ export type Metric = {
   __typename?: 'Metric';
   name: Scalars['String']['output'];
   value: Scalars['Float']['output'];
+  /** ISO-8601, to the millisecond. */
   timestamp: Scalars['String']['output'];
+  /** The time as the agent sent it: nanoseconds since the Unix epoch, in decimal. */
+  timeUnixNano: Scalars['String']['output'];
   labels: Array<Label>;
   unit: Scalars['String']['output'];
   description: Scalars['String']['output'];
@@ -490,6 +493,7 @@ export type MetricResolvers<ContextType = MetricsContext, ParentType extends Res
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   value?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   timestamp?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  timeUnixNano?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   labels?: Resolver<Array<ResolversTypes['Label']>, ParentType, ContextType>;
   unit?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;

@@ -32,13 +32,13 @@ export const SOURCES = {
     count: 'count()',
     min: 'min(value)',
     max: 'max(value)',
-    last: 'argMax(value, timestamp)',
+    last: 'argMax(value, (timestamp, nanos))',
     quantiles: 'quantilesTDigest(0.5, 0.9, 0.95, 0.99)(value)',
-    bounds: 'argMax(bucket_bounds, timestamp)',
+    bounds: 'argMax(bucket_bounds, (timestamp, nanos))',
     sumCounts: 'sumForEach(bucket_counts)',
-    lastCounts: 'argMax(bucket_counts, timestamp)',
-    quantileLevels: 'argMax(quantile_levels, timestamp)',
-    lastQuantiles: 'argMax(quantile_values, timestamp)',
+    lastCounts: 'argMax(bucket_counts, (timestamp, nanos))',
+    quantileLevels: 'argMax(quantile_levels, (timestamp, nanos))',
+    lastQuantiles: 'argMax(quantile_values, (timestamp, nanos))',
   },
 } as const;
 

@@ -22,7 +22,10 @@ export interface SeriesRecord {
 export interface SampleRecord {
   fingerprint: string;
   metric: string;
+  /** The point's time in Unix milliseconds... */
   timestamp: number;
+  /** ...and the nanoseconds past that millisecond (0-999,999). */
+  nanos: number;
   value: number;
   bucket_bounds: number[];
   bucket_counts: string[];
@@ -30,6 +33,11 @@ export interface SampleRecord {
   sum: number;
   quantile_levels: number[];
   quantile_values: number[];
+}
+
+/** A sample's identity: its series and its time to the nanosecond (two samples of one key are an exact duplicate). */
+export function sampleKey(sample: Pick<SampleRecord, 'fingerprint' | 'timestamp' | 'nanos'>): string {
+  return `${sample.fingerprint}:${sample.timestamp}:${sample.nanos}`;
 }
 
 /** A series metricQuery selected: its fingerprint, the values of the groupBy labels ('' where it lacks one), how it adds up. */
@@ -53,6 +61,8 @@ export interface RawSample {
   readonly name: string;
   readonly value: number;
   readonly timestamp: string;
+  /** The time as OTLP sent it, in nanoseconds since the epoch (`timestamp` has milliseconds). */
+  readonly timeUnixNano: string;
   readonly labels: Record<string, string>;
   readonly unit: string;
   readonly description: string;
@@ -146,19 +156,19 @@ export class MetricsStore {
     return this.paths.ingest.insert('samples', samples);
   }
 
-  /** `fingerprint:timestamp` of the given samples that are stored already (an agent's retry of a request that landed). */
+  /** {@link sampleKey} of the given samples that are stored already (an agent's retry of a request that landed). */
   async storedSampleKeys(samples: readonly SampleRecord[]): Promise<Set<string>> {
     if (samples.length === 0) return new Set();
     const min = samples.reduce((m, s) => Math.min(m, s.timestamp), Infinity);
     const max = samples.reduce((m, s) => Math.max(m, s.timestamp), -Infinity);
-    const rows = await this.paths.ingest.rows<{ fp: string; ts: number | string }>(
-      `SELECT toString(fingerprint) AS fp, toUnixTimestamp64Milli(timestamp) AS ts FROM samples
+    const rows = await this.paths.ingest.rows<{ fp: string; ts: number | string; nanos: number }>(
+      `SELECT toString(fingerprint) AS fp, toUnixTimestamp64Milli(timestamp) AS ts, nanos FROM samples
        WHERE fingerprint IN {fps:Array(UInt64)}
          AND timestamp BETWEEN fromUnixTimestamp64Milli({min:Int64}, 'UTC') AND fromUnixTimestamp64Milli({max:Int64}, 'UTC')`,
       // UInt64 parameters go as bigints: strings would be quoted inside the array.
       { fps: [...new Set(samples.map((s) => s.fingerprint))].map(BigInt), min, max },
     );
-    return new Set(rows.map((r) => `${r.fp}:${Number(r.ts)}`));
+    return new Set(rows.map((r) => sampleKey({ fingerprint: r.fp, timestamp: Number(r.ts), nanos: r.nanos })));
   }
 
   /**
@@ -222,19 +232,20 @@ export class MetricsStore {
       name: string;
       value: number;
       ts: number | string;
+      nanos: number;
       labels: Record<string, string>;
       unit: string;
       description: string;
       type: string;
     }>(
-      `SELECT s.metric AS name, s.value AS value, toUnixTimestamp64Milli(s.timestamp) AS ts,
+      `SELECT s.metric AS name, s.value AS value, toUnixTimestamp64Milli(s.timestamp) AS ts, s.nanos AS nanos,
               r.labels AS labels, r.unit AS unit, r.description AS description, r.type AS type
-       FROM (SELECT fingerprint, metric, value, timestamp FROM samples
+       FROM (SELECT fingerprint, metric, value, timestamp, nanos FROM samples
              WHERE fingerprint IN (SELECT fingerprint FROM series ${where})
                AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
-             ORDER BY timestamp DESC LIMIT {limit:UInt32}) AS s
+             ORDER BY timestamp DESC, nanos DESC LIMIT {limit:UInt32}) AS s
        INNER JOIN (SELECT fingerprint, labels, unit, description, type FROM series FINAL ${where}) AS r USING fingerprint
-       ORDER BY ts DESC`,
+       ORDER BY ts DESC, nanos DESC`,
       params,
       { maxRowsToRead: this.sampleReadMaxRows },
     );
@@ -242,6 +253,7 @@ export class MetricsStore {
       name: r.name,
       value: r.value,
       timestamp: new Date(Number(r.ts)).toISOString(),
+      timeUnixNano: (BigInt(r.ts) * 1_000_000n + BigInt(r.nanos)).toString(),
       labels: r.labels,
       unit: r.unit,
       description: r.description,

@@ -45,7 +45,7 @@ describe('ClickHouse migrations', () => {
       format: 'JSONEachRow',
     });
 
-    expect(await migrate(client)).toEqual(['0004_series_by_metric_and_retry_dedup.sql']);
+    expect(await migrate(client)).toContain('0004_series_by_metric_and_retry_dedup.sql');
 
     expect(await rows(client, 'SELECT metric, service FROM series FINAL ORDER BY metric')).toEqual([
       { metric: 'cpu', service: 'api' },
@@ -60,6 +60,33 @@ describe('ClickHouse migrations', () => {
     expect(await migrate(client)).toEqual([]);
   });
 
+  it('keeps the samples of an older database and, after it, two points less than a millisecond apart', async () => {
+    const client = await databaseAt(4);
+    const ms = Date.now() - 60_000;
+    await client.insert({ table: 'samples', values: [{ fingerprint: '1', metric: 'cpu', timestamp: ms, value: 1 }], format: 'JSONEachRow' });
+    expect(await migrate(client)).toEqual(['0005_sample_nanoseconds.sql']);
+    await client.insert({
+      table: 'samples',
+      values: [
+        { fingerprint: '1', metric: 'cpu', timestamp: ms + 1, nanos: 0, value: 2 },
+        { fingerprint: '1', metric: 'cpu', timestamp: ms + 1, nanos: 100_000, value: 3 },
+      ],
+      format: 'JSONEachRow',
+    });
+    await client.command({ query: 'OPTIMIZE TABLE samples FINAL' });
+    expect(await rows(client, 'SELECT value, nanos FROM samples ORDER BY timestamp, nanos')).toEqual([
+      { value: 1, nanos: 0 },
+      { value: 2, nanos: 0 },
+      { value: 3, nanos: 100_000 },
+    ]);
+    expect(await rows(client, 'SELECT toUInt32(countMerge(count_state)) AS n FROM samples_1m')).toEqual([{ n: 3 }]);
+    // Run again, as a start interrupted before recording it would, the statement changes nothing.
+    const [migration5] = (await loadMigrations(MIGRATIONS_DIR, 'sql')).filter((m) => m.version === 5);
+    await client.command({ query: migration5!.body });
+    const [table] = await rows<{ sorting_key: string }>(client, "SELECT sorting_key FROM system.tables WHERE database = currentDatabase() AND name = 'samples'");
+    expect(table?.sorting_key).toBe('fingerprint, timestamp, nanos');
+  });
+
   it('resumes an interrupted migration at the statement that did not finish, so the swap is not undone', async () => {
     const client = await databaseAt(3);
     const [migration4] = (await loadMigrations(MIGRATIONS_DIR, 'sql')).filter((m) => m.version === 4);
@@ -70,7 +97,7 @@ describe('ClickHouse migrations', () => {
     await target.apply(interrupted);
     await client.command({ query: 'DELETE FROM schema_migrations WHERE version = 4' });
 
-    expect(await migrate(client)).toEqual(['0004_series_by_metric_and_retry_dedup.sql']);
+    expect(await migrate(client)).toContain('0004_series_by_metric_and_retry_dedup.sql');
 
     const [table] = await rows<{ sorting_key: string }>(client, "SELECT sorting_key FROM system.tables WHERE database = currentDatabase() AND name = 'series'");
     expect(table?.sorting_key).toBe('metric, service, fingerprint');
