@@ -1,8 +1,9 @@
-import { heimdallError, loadSubgraphSchema, pageSize } from '@heimdall/shared';
+import { heimdallError, loadSubgraphSchema } from '@heimdall/shared';
 import { formatDuration } from './durations.js';
 import type { Resolvers } from './generated/resolvers.js';
 import type { NotificationService } from './notifications/notification-service.js';
 import { notificationResolvers } from './notifications/resolvers.js';
+import { pageSizeArgument } from './page-size.js';
 import { actorOf } from './request-actor.js';
 import type { RuleService } from './rule-service.js';
 import { type AlertState, flappingCount } from './state-machine.js';
@@ -47,16 +48,16 @@ export const resolvers: Resolvers = {
   ...notificationResolvers,
   Query: {
     alertRule: async (_, { id }, ctx) => (await ctx.rules.byId(id)) ?? null,
-    alertRules: (_, { filter, first, after }, ctx) => ctx.rules.list(filter ?? {}, pageSize(first, MAX_RULES_PAGE), after ?? null),
+    alertRules: (_, { filter, first, after }, ctx) => ctx.rules.list(filter ?? {}, pageSizeArgument('first', first, MAX_RULES_PAGE), after ?? null),
     alerts: (_, { filter, first, after }, ctx) =>
       ctx.alerts.list(
         { states: filter?.states ?? null, service: filter?.service ?? null, ruleId: filter?.ruleId ? ruleId(filter.ruleId, 'filter.ruleId') : null },
-        pageSize(first, MAX_ALERTS_PAGE),
+        pageSizeArgument('first', first, MAX_ALERTS_PAGE),
         after ?? null,
       ),
     alertHistory: (_, args, ctx) => {
       const { from, to } = historyRange(args.range);
-      return ctx.alerts.history(ruleId(args.ruleId, 'ruleId'), from, to, pageSize(args.first, MAX_HISTORY));
+      return ctx.alerts.history(ruleId(args.ruleId, 'ruleId'), from, to, pageSizeArgument('first', args.first, MAX_HISTORY));
     },
     previewAlertRule: (_, { input }, ctx) => ctx.ruleService.preview(input),
     ...notificationResolvers.Query,
@@ -83,7 +84,7 @@ export const resolvers: Resolvers = {
     createdAt: (rule) => rule.createdAt.toISOString(),
     updatedAt: (rule) => rule.updatedAt.toISOString(),
     alerts: (rule, _, ctx) => ctx.alerts.list({ ruleId: rule.id }, MAX_ALERTS_PAGE, null),
-    changes: (rule, { first }, ctx) => ctx.rules.changes(rule.id, pageSize(first, MAX_CHANGES)),
+    changes: (rule, { first }, ctx) => ctx.rules.changes(rule.id, pageSizeArgument('first', first, MAX_CHANGES)),
   },
   AlertCondition: {
     metric: (c) => (c.kind === 'metric' ? c : null),

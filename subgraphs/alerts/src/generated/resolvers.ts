@@ -292,7 +292,7 @@ export type AlertRule = {
   version: Scalars['Int']['output'];
   /** The rule's current alerts, one per label set. */
   alerts: Array<Alert>;
-  /** Who changed the rule when, and how, newest first (at most 100). */
+  /** Who changed the rule when, and how, newest first; `first` 1 to 100. */
   changes: Array<AlertRuleChange>;
 };
 
@@ -677,11 +677,11 @@ export type Query = {
   __typename?: 'Query';
   /** One alert rule by id; null when there is none. A malformed id is BAD_USER_INPUT. */
   alertRule?: Maybe<AlertRule>;
-  /** Rules by name, `first` (at most 500) at a time. */
+  /** Rules by name, `first` (1 to 500) at a time. */
   alertRules: AlertRulePage;
-  /** Current alerts by rule and label set, `first` (at most 1000) at a time after the id of the previous page's last. */
+  /** Current alerts by rule and label set, `first` (1 to 1,000) at a time after the id of the previous page's last. */
   alerts: Array<Alert>;
-  /** A rule's state changes in the range (at most 90 days), newest first, at most `first` (at most 10,000). */
+  /** A rule's state changes in the range (at most 90 days), newest first, at most `first` (1 to 10,000). */
   alertHistory: Array<AlertTransition>;
   /** Evaluates a rule that is not saved, now: per label set, the value and the state it would enter. */
   previewAlertRule: Array<AlertPreview>;
@@ -690,11 +690,11 @@ export type Query = {
   /** Silences, newest first (at most 1000); by state when given. */
   silences: Array<Silence>;
   maintenanceWindows: Array<MaintenanceWindow>;
-  /** Incidents, newest first, at most `first` (at most 1000). */
+  /** Incidents, newest first, at most `first` (1 to 1,000). */
   incidents: Array<Incident>;
-  /** Dead letters: messages whose attempts all failed, newest first. */
+  /** Dead letters: messages whose attempts all failed, newest first, at most `first` (1 to 1,000). */
   failedNotifications: Array<NotificationDelivery>;
-  /** Messages sent, pending and failed, newest first, at most `first` (at most 1000). */
+  /** Messages sent, pending and failed, newest first, at most `first` (1 to 1,000). */
   notificationLog: Array<NotificationDelivery>;
 };
 

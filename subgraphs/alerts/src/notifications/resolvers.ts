@@ -1,7 +1,8 @@
 /** The notification fields of the alerts subgraph's schema (issue 13); schema.ts merges them in. */
-import { heimdallError, pageSize } from '@heimdall/shared';
+import { heimdallError } from '@heimdall/shared';
 import { formatDuration } from '../durations.js';
 import type { MutationResolvers, NotificationChannelResolvers, QueryResolvers, Resolvers } from '../generated/resolvers.js';
+import { pageSizeArgument } from '../page-size.js';
 import { actorOf } from '../request-actor.js';
 import { isEmail, isHttp, isSlack, isWebhook } from './channel.js';
 import { channelId } from './channel-store.js';
@@ -36,12 +37,12 @@ const Query: QueryResolvers = {
   silences: (_, { states }, ctx) => ctx.notifications.silences.list(states ?? null, ctx.notifications.now()),
   maintenanceWindows: (_, __, ctx) => ctx.notifications.silences.windows(),
   incidents: (_, { filter, first }, ctx) =>
-    ctx.notifications.store.incidents({ states: lower(filter?.states), service: filter?.service ?? null, ...range(filter?.range) }, pageSize(first, MAX_INCIDENTS)),
-  failedNotifications: (_, { first }, ctx) => ctx.notifications.store.deliveries({ statuses: ['failed'] }, pageSize(first, MAX_LOG)),
+    ctx.notifications.store.incidents({ states: lower(filter?.states), service: filter?.service ?? null, ...range(filter?.range) }, pageSizeArgument('first', first, MAX_INCIDENTS)),
+  failedNotifications: (_, { first }, ctx) => ctx.notifications.store.deliveries({ statuses: ['failed'] }, pageSizeArgument('first', first, MAX_LOG)),
   notificationLog: (_, { filter, first }, ctx) =>
     ctx.notifications.store.deliveries(
       { channelId: filter?.channelId ? channelId(filter.channelId, 'filter.channelId') : null, statuses: lower(filter?.statuses), ...range(filter?.range) },
-      pageSize(first, MAX_LOG),
+      pageSizeArgument('first', first, MAX_LOG),
     ),
 };
 
