@@ -24,6 +24,11 @@ export const logsEnvSchema = serviceEnvSchema(8002).extend({
   LOGS_RETENTION_INTERVAL_SECONDS: positiveInt().default(300),
   /** Longest range one log query may cover, in days. */
   LOGS_QUERY_MAX_RANGE_DAYS: positiveInt().default(90),
+  /**
+   * How long logPatterns and logFacets may read, in ms (Elasticsearch stops collecting at 60% of it); keep it under
+   * the gateway's SUBGRAPH_TIMEOUT_MS. Beyond it the query is LIMIT_EXCEEDED.
+   */
+  LOGS_QUERY_DEADLINE_MS: positiveInt().default(2_500),
   /** Bytes of OTLP log documents that may wait for their bulk write; a push beyond gets 429 + Retry-After. */
   LOGS_INGEST_MAX_PENDING_BYTES: positiveInt().default(64 * 1024 * 1024),
   /** Redis holding the queue of `POST /api/v1/logs`; it should run with AOF (see README). */

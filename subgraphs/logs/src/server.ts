@@ -76,7 +76,7 @@ export async function createServer(config: LogsConfig, deps: LogsDeps): Promise<
     logger.warn({ err: error }, 'Elasticsearch is unavailable: index set-up and migrations wait for it; POST /api/v1/logs still accepts entries'),
   );
 
-  const store = new LogStore(es, policies);
+  const store = new LogStore(es, policies, { slowReadMs: config.LOGS_QUERY_DEADLINE_MS });
   const queue = new LogQueue(deps.redis, createResiliencePolicy('redis', undefined, platform.resilienceMetrics), config.LOGS_QUEUE_STREAM, {
     maxEntries: config.LOGS_QUEUE_MAX_ENTRIES,
   });

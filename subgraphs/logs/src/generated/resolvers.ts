@@ -2,7 +2,7 @@
 /* eslint-disable */
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { LogRecord as LogRecordModel, HistogramBucket as HistogramBucketModel } from '../store/index.js';
-import type { LogSearchAnswer as LogSearchAnswerModel, HistogramAnswer as HistogramAnswerModel, VolumeAnomalyAnswer as VolumeAnomalyAnswerModel } from '../log-queries.js';
+import type { LogSearchAnswer as LogSearchAnswerModel, HistogramAnswer as HistogramAnswerModel, SampledPattern as SampledPatternModel, VolumeAnomalyAnswer as VolumeAnomalyAnswerModel } from '../log-queries.js';
 import type { DeadLetter as DeadLetterModel } from '../queue/log-queue.js';
 import type { LogsContext } from '../schema.js';
 export type Maybe<T> = T | null;
@@ -38,11 +38,16 @@ export type Query = {
    * or 1d; by default one that gives about 60 buckets over the range. At most 1,500 buckets.
    */
   logHistogram: LogHistogram;
-  /** The most frequent services, levels, label keys and label values among the matching entries (`limit` of each, 100 at most). */
+  /**
+   * The most frequent services, levels, label keys and label values among the matching entries (`limit` of each, 100 at
+   * most), read within `LOGS_QUERY_DEADLINE_MS` (2.5 s; LIMIT_EXCEEDED beyond: narrow the filter).
+   */
   logFacets: LogFacets;
   /**
-   * The message templates of the matching entries (the newest 10,000 of them), most frequent first: variable parts
-   * (numbers, ids, hosts, quoted values) as `<*>`. `limit`: at most 100.
+   * The message templates of the matching entries, most frequent first: variable parts (numbers, ids, hosts, quoted
+   * values) as `<*>`. Mined from a sample, the newest 2,000 matches (messages over 256 characters: at most 200 of them,
+   * their first 16,384 characters), read within `LOGS_QUERY_DEADLINE_MS` (2.5 s; LIMIT_EXCEEDED beyond); `sampled`
+   * says when the counts are of part of the matches. `limit`: at most 100.
    */
   logPatterns: Array<LogPattern>;
   /**
@@ -308,7 +313,10 @@ export type LogFacets = {
   __typename?: 'LogFacets';
   services: Array<LogFacetValue>;
   levels: Array<LogFacetValue>;
+  /** Label keys counted over every match; their values over a sample of 10,000 matches per shard when more match. */
   labels: Array<LogLabelFacet>;
+  /** Whether some counts are of part of the matches: label values sampled, or Elasticsearch stopped at its time limit (60% of the deadline). */
+  sampled: Scalars['Boolean']['output'];
 };
 
 export type LogPattern = {
@@ -318,8 +326,10 @@ export type LogPattern = {
   count: Scalars['Int']['output'];
   firstSeen: Scalars['String']['output'];
   lastSeen: Scalars['String']['output'];
-  /** The newest message of the pattern. */
+  /** The newest message of the pattern (a message over 16,384 characters: its beginning). */
   sample: Scalars['String']['output'];
+  /** Whether the counts are of a sample: more entries match than were mined (the newest 2,000), or some were left out. */
+  sampled: Scalars['Boolean']['output'];
 };
 
 export type LogVolumeDirection =
@@ -508,7 +518,7 @@ export type ResolversTypes = {
   LogFacetValue: ResolverTypeWrapper<LogFacetValue>;
   LogLabelFacet: ResolverTypeWrapper<LogLabelFacet>;
   LogFacets: ResolverTypeWrapper<LogFacets>;
-  LogPattern: ResolverTypeWrapper<LogPattern>;
+  LogPattern: ResolverTypeWrapper<SampledPatternModel>;
   LogVolumeDirection: LogVolumeDirection;
   LogVolumeBaseline: LogVolumeBaseline;
   LogVolumeAnomaly: ResolverTypeWrapper<VolumeAnomalyAnswerModel>;
@@ -547,7 +557,7 @@ export type ResolversParentTypes = {
   LogFacetValue: LogFacetValue;
   LogLabelFacet: LogLabelFacet;
   LogFacets: LogFacets;
-  LogPattern: LogPattern;
+  LogPattern: SampledPatternModel;
   LogVolumeAnomaly: VolumeAnomalyAnswerModel;
   Float: Scalars['Float']['output'];
   LogQueryValidation: LogQueryValidation;
@@ -746,6 +756,7 @@ export type LogFacetsResolvers<ContextType = LogsContext, ParentType extends Res
   services?: Resolver<Array<ResolversTypes['LogFacetValue']>, ParentType, ContextType>;
   levels?: Resolver<Array<ResolversTypes['LogFacetValue']>, ParentType, ContextType>;
   labels?: Resolver<Array<ResolversTypes['LogLabelFacet']>, ParentType, ContextType>;
+  sampled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type LogPatternResolvers<ContextType = LogsContext, ParentType extends ResolversParentTypes['LogPattern'] = ResolversParentTypes['LogPattern']> = {
@@ -754,6 +765,7 @@ export type LogPatternResolvers<ContextType = LogsContext, ParentType extends Re
   firstSeen?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   lastSeen?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   sample?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sampled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type LogVolumeAnomalyResolvers<ContextType = LogsContext, ParentType extends ResolversParentTypes['LogVolumeAnomaly'] = ResolversParentTypes['LogVolumeAnomaly']> = {

@@ -54,6 +54,14 @@ export interface LogFacets {
   readonly services: FacetCount[];
   readonly levels: FacetCount[];
   readonly labels: { readonly key: string; readonly count: number; readonly values: FacetCount[] }[];
+  /** Whether some counts are over part of the matches: Elasticsearch stopped at its time limit, or values were sampled. */
+  readonly sampled: boolean;
+}
+
+/** Messages for pattern mining, and whether they are only part of the matches. */
+export interface MessageSample {
+  readonly messages: { message: string; timestamp: string }[];
+  readonly sampled: boolean;
 }
 
 /** Entries of one trace, or of one span when `spanId` is given. */
@@ -71,6 +79,11 @@ export interface LogStoreOptions {
   readonly bulkBytes?: number;
   /** `_bulk` requests of one write in flight at once: Elasticsearch indexes one request on one thread. Default 4. */
   readonly bulkConcurrency?: number;
+  /**
+   * How long a read over many matches (logPatterns, logFacets) may take in all, in ms; Elasticsearch is asked to
+   * stop collecting at 60% of it and answer with what it has. Default 2,500: under the gateway's 3 s per subgraph.
+   */
+  readonly slowReadMs?: number;
 }
 
 /** Entries as stored, without the label keys that only serve facets. */
@@ -80,6 +93,15 @@ const SOURCE = { excludes: ['labelKeys'] };
 const TRACK_TOTAL_HITS = 10_000;
 /** Entries of one trace or span a federated `logs` field returns, oldest first. */
 export const MAX_TRACE_LOGS = 1_000;
+/**
+ * Pattern mining reads messages over 256 characters (no `message.keyword` doc value) from their sources: at most
+ * this many per query, each only its first MINED_MESSAGE_CHARS (a template shows in its start; a 19 MB message
+ * must not be read whole).
+ */
+export const MAX_LONG_MESSAGE_READS = 200;
+export const MINED_MESSAGE_CHARS = 16_384;
+/** Label values of logFacets are counted over at most this many matches per shard. */
+export const FACET_VALUE_SAMPLE = 10_000;
 
 /** The source of a document as stored, plus the list of its label keys that `logFacets` aggregates on. */
 export function bulkDocument(document: LogDocument): BulkDocument {
@@ -91,6 +113,7 @@ export class LogStore {
   private readonly bulkDocs: number;
   private readonly bulkBytes: number;
   private readonly bulkConcurrency: number;
+  private readonly slowReadMs: number;
 
   constructor(
     private readonly es: Client,
@@ -101,6 +124,7 @@ export class LogStore {
     this.bulkDocs = options.bulkDocs ?? 1_000;
     this.bulkBytes = options.bulkBytes ?? 5 * 1024 * 1024;
     this.bulkConcurrency = options.bulkConcurrency ?? 4;
+    this.slowReadMs = options.slowReadMs ?? 2_500;
   }
 
   async ping(signal: AbortSignal): Promise<void> {
@@ -222,10 +246,15 @@ export class LogStore {
     return histogramBuckets(response.aggregations?.buckets);
   }
 
-  /** The most frequent services, levels, label keys and each key's values among the matching entries. */
+  /**
+   * The most frequent services, levels, label keys and each key's values among the matching entries. Keys are
+   * counted over every match; their values over a sample of FACET_VALUE_SAMPLE matches per shard, which is what
+   * makes a hundred value aggregations affordable over millions of entries.
+   */
   async facets(filter: LogFilter, size: number, signal?: AbortSignal): Promise<LogFacets> {
     const query = buildLogQuery(filter);
-    const first = await this.read(
+    const deadline = this.slowRead(signal);
+    const first = await deadline.read(
       (s) =>
         this.es.search(
           {
@@ -233,6 +262,7 @@ export class LogStore {
             size: 0,
             track_total_hits: false,
             query,
+            timeout: deadline.elasticsearchTimeout,
             aggs: {
               services: { terms: { field: 'service', size } },
               levels: { terms: { field: 'level', size: LOG_LEVELS.length } },
@@ -241,13 +271,13 @@ export class LogStore {
           },
           requestOptions(s),
         ),
-      signal,
     );
     const keys = termCounts(first.aggregations?.labelKeys);
+    const levels = termCounts(first.aggregations?.levels);
     const values =
       keys.length === 0
         ? undefined
-        : await this.read(
+        : await deadline.read(
             (s) =>
               this.es.search(
                 {
@@ -255,52 +285,102 @@ export class LogStore {
                   size: 0,
                   track_total_hits: false,
                   query,
-                  aggs: Object.fromEntries(keys.map((key, i) => [`k${i}`, { terms: { field: `labels.${key.value}`, size } }])),
+                  timeout: deadline.elasticsearchTimeout,
+                  aggs: {
+                    sample: {
+                      sampler: { shard_size: FACET_VALUE_SAMPLE },
+                      aggs: Object.fromEntries(keys.map((key, i) => [`k${i}`, { terms: { field: `labels.${key.value}`, size } }])),
+                    },
+                  },
                 },
                 requestOptions(s),
               ),
-            signal,
           );
+    const sample = values?.aggregations?.sample as (Record<string, unknown> & { doc_count?: number }) | undefined;
+    const matches = levels.reduce((n, level) => n + level.count, 0);
     return {
       services: termCounts(first.aggregations?.services),
-      levels: termCounts(first.aggregations?.levels),
-      labels: keys.map((key, i) => ({ key: key.value, count: key.count, values: termCounts(values?.aggregations?.[`k${i}`]) })),
+      levels,
+      labels: keys.map((key, i) => ({ key: key.value, count: key.count, values: termCounts(sample?.[`k${i}`]) })),
+      sampled: first.timed_out || values?.timed_out === true || (sample !== undefined && (sample.doc_count ?? 0) < matches),
     };
   }
 
   /**
    * The messages and times of the newest `size` matching entries, for pattern mining. Messages are read from the
    * `message.keyword` doc values, columnar and cheap, rather than from each document's compressed source; only the
-   * messages too long for that field (over 256 characters) are then read from their sources.
+   * messages too long for that field (over 256 characters) are then read, at most MAX_LONG_MESSAGE_READS of them
+   * and their first MINED_MESSAGE_CHARS each. `sampled` when more entries match, when Elasticsearch stopped at its
+   * time limit, or when long messages were left out (beyond the reads, or past the deadline).
    */
-  async recentMessages(filter: LogFilter, size: number, signal?: AbortSignal): Promise<{ message: string; timestamp: string }[]> {
-    const response = await this.read(
+  async recentMessages(filter: LogFilter, size: number, signal?: AbortSignal): Promise<MessageSample> {
+    const deadline = this.slowRead(signal);
+    const response = await deadline.read(
       (s) =>
         this.es.search(
-          { index: this.alias, ...buildLogSearch(filter, { size, highlight: false }), track_total_hits: false, _source: false, docvalue_fields: ['message.keyword'] },
+          {
+            index: this.alias,
+            ...buildLogSearch(filter, { size: size + 1, highlight: false }),
+            track_total_hits: false,
+            timeout: deadline.elasticsearchTimeout,
+            _source: false,
+            docvalue_fields: ['message.keyword'],
+          },
           requestOptions(s),
         ),
-      signal,
     );
-    const found = response.hits.hits.map((hit) => {
+    let sampled = response.timed_out || response.hits.hits.length > size;
+    const found = response.hits.hits.slice(0, size).map((hit) => {
       const timestamp = hit.sort?.[0];
       const message = (hit.fields?.['message.keyword'] as unknown[] | undefined)?.[0];
       return { id: hit._id, index: hit._index, timestamp: typeof timestamp === 'string' ? timestamp : undefined, message: typeof message === 'string' ? message : undefined };
     });
     const long = found.filter((hit) => hit.message === undefined && hit.id !== undefined);
-    if (long.length > 0) {
-      const sources = await this.read(
+    const read = long.slice(0, MAX_LONG_MESSAGE_READS);
+    if (read.length < long.length) sampled = true;
+    if (read.length > 0) {
+      const beginnings = await this.messageBeginnings(read.map((hit) => hit.id!), deadline);
+      if (beginnings === undefined) sampled = true;
+      for (const hit of read) hit.message = beginnings?.get(`${hit.index}/${hit.id}`);
+    }
+    const messages = found.flatMap((hit) => (hit.message === undefined || hit.timestamp === undefined ? [] : [{ message: hit.message, timestamp: hit.timestamp }]));
+    return { messages, sampled };
+  }
+
+  /**
+   * The first MINED_MESSAGE_CHARS of each message, by `index/id`; undefined when the deadline passed first. A
+   * highlight that matches nothing returns the start of the field (`no_match_size`), so Elasticsearch never sends
+   * a long message whole.
+   */
+  private async messageBeginnings(ids: string[], deadline: SlowRead): Promise<Map<string, string> | undefined> {
+    try {
+      const response = await deadline.read(
         (s) =>
-          this.es.search<Pick<LogDocument, 'message'>>(
-            { index: this.alias, size: long.length, track_total_hits: false, query: { ids: { values: long.map((hit) => hit.id!) } }, _source: ['message'] },
+          this.es.search(
+            {
+              index: this.alias,
+              size: ids.length,
+              track_total_hits: false,
+              query: { ids: { values: ids } },
+              _source: false,
+              highlight: {
+                max_analyzed_offset: MINED_MESSAGE_CHARS,
+                fields: { message: { highlight_query: { match_none: {} }, no_match_size: MINED_MESSAGE_CHARS, number_of_fragments: 1 } },
+              },
+            },
             requestOptions(s),
           ),
-        signal,
       );
-      const messages = new Map(sources.hits.hits.map((hit) => [`${hit._index}/${hit._id}`, hit._source?.message]));
-      for (const hit of long) hit.message = messages.get(`${hit.index}/${hit.id}`);
+      return new Map(
+        response.hits.hits.flatMap((hit) => {
+          const start = hit.highlight?.message?.[0];
+          return start === undefined ? [] : [[`${hit._index}/${hit._id}`, start.slice(0, MINED_MESSAGE_CHARS)] as const];
+        }),
+      );
+    } catch (error) {
+      if (error instanceof HeimdallError && error.code === 'LIMIT_EXCEEDED') return undefined;
+      throw error;
     }
-    return found.flatMap((hit) => (hit.message === undefined || hit.timestamp === undefined ? [] : [{ message: hit.message, timestamp: hit.timestamp }]));
   }
 
   /**
@@ -404,6 +484,31 @@ export class LogStore {
   }
 
   /**
+   * Reads of one slow query under one deadline (`slowReadMs` from now), with the time limit Elasticsearch is given
+   * for each search. Past the deadline a read is the caller's LIMIT_EXCEEDED (it asked for more than can be read in
+   * time), never a failure of the store: an abort is not counted by the breaker.
+   */
+  private slowRead(signal: AbortSignal | undefined): SlowRead {
+    const timeout = AbortSignal.timeout(this.slowReadMs);
+    const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+    const seconds = this.slowReadMs / 1000;
+    return {
+      elasticsearchTimeout: `${Math.floor(this.slowReadMs * 0.6)}ms`,
+      read: async (fn) => {
+        try {
+          return await this.read(fn, combined);
+        } catch (error) {
+          if (!timeout.aborted || signal?.aborted === true) throw error;
+          throw heimdallError('LIMIT_EXCEEDED', {
+            message: `the matching entries could not be read within ${seconds} s; narrow the filter (a shorter range, a service, a query)`,
+            cause: error,
+          });
+        }
+      },
+    };
+  }
+
+  /**
    * A read: idempotent, retried on transient failures, never partial; a label regex Elasticsearch finds too complex
    * (in any index) is the client's.
    */
@@ -417,6 +522,12 @@ export class LogStore {
       throw error;
     }
   }
+}
+
+interface SlowRead {
+  /** The search `timeout`: Elasticsearch stops collecting matches then and answers with `timed_out`. */
+  readonly elasticsearchTimeout: string;
+  read<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
 }
 
 function isTooComplex(error: unknown): boolean {
