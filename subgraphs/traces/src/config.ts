@@ -12,6 +12,11 @@ export const tracesEnvSchema = serviceEnvSchema(8003).extend({
   /** Forwards to Jaeger running at once; beyond them `JAEGER_WRITE_QUEUE` wait, and more are answered 503 at once. */
   JAEGER_WRITE_CONCURRENCY: positiveInt().default(16),
   JAEGER_WRITE_QUEUE: positiveInt().default(256),
+  /**
+   * How long one read of Jaeger's query API (a trace, services, operations, a search) may take before it is
+   * UNAVAILABLE; the service map has its own 1.5 s. At most the gateway's SUBGRAPH_TIMEOUT_MS (3 s) is useful.
+   */
+  JAEGER_READ_TIMEOUT_MS: positiveInt().default(3000),
   /** How long an open circuit to Jaeger (reads or writes) waits before a trial call (SPEC §7: 30 s). */
   JAEGER_BREAKER_HALF_OPEN_MS: positiveInt().default(30_000),
   /**

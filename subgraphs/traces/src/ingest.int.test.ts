@@ -253,6 +253,20 @@ describe('the traces subgraph when Jaeger fails', () => {
     }
   }, 120_000);
 
+  it('answers a read UNAVAILABLE when Jaeger hangs, once the read timeout has passed', async () => {
+    const server = await startTracesServer(local, { JAEGER_QUERY_URL: jaeger.queryUrl, JAEGER_OTLP_URL: jaeger.otlpUrl, JAEGER_READ_TIMEOUT_MS: '500' });
+    await jaeger.pause();
+    try {
+      const result = await server.graphql(`{ trace(traceId: "${hexId(makeSpan().traceId)}") { traceId } }`);
+      expect(result.errors).toEqual([
+        expect.objectContaining({ message: 'jaeger is unavailable: timed out after 500 ms', extensions: expect.objectContaining({ code: 'UNAVAILABLE' }) as unknown }),
+      ]);
+    } finally {
+      await jaeger.resume();
+      await server.stop();
+    }
+  });
+
   it('answers 503 with Retry-After when Jaeger hangs, once the write timeout has passed', async () => {
     const server = await startTracesServer(local, { JAEGER_QUERY_URL: jaeger.queryUrl, JAEGER_OTLP_URL: jaeger.otlpUrl, JAEGER_WRITE_TIMEOUT_MS: '500' });
     await jaeger.pause();

@@ -145,6 +145,18 @@ describe('trace queries through the traces subgraph', () => {
       expect(await search('limit: 1')).toEqual([slow]);
     });
 
+    it('answers a search Jaeger refuses for what it asks as BAD_USER_INPUT with Jaeger’s reason, not counted against Jaeger', async () => {
+      const breaker = async () => (await (await fetch(`${server.url}/metrics`)).text()).match(/heimdall_circuit_breaker_state\{policy="jaeger_search"[^}]*\} (\d)/)?.[1];
+      for (let i = 0; i < 6; i++) {
+        const refused = await server.graphql(`{ traces(filter: { service: "${service}", range: ${range()}, minDurationMs: 1e300 }) { traceId } }`);
+        expect(refused.errors).toEqual([
+          expect.objectContaining({ message: expect.stringMatching(/^Jaeger refused the query: unable to parse param 'minDuration'/) as unknown, extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) as unknown }),
+        ]);
+      }
+      expect(await breaker()).toBe('0');
+      expect(await search('')).toHaveLength(3);
+    });
+
     it('refuses a reversed or unbounded range as BAD_USER_INPUT naming the argument', async () => {
       const reversed = await server.graphql(`{ traces(filter: { service: "${service}", range: { from: "2026-11-22T11:00:00Z", to: "2026-11-22T10:00:00Z" } }) { traceId } }`);
       expect(reversed.errors).toEqual([

@@ -37,8 +37,8 @@ export async function createServer(config: TracesConfig, deps: TracesDeps): Prom
   const store = new JaegerStore({
     queryUrl: config.JAEGER_QUERY_URL,
     otlpUrl: config.JAEGER_OTLP_URL,
-    readPolicy: createResiliencePolicy('jaeger', { breaker }, platform.resilienceMetrics),
-    searchPolicy: createResiliencePolicy('jaeger_search', { breaker }, platform.resilienceMetrics),
+    readPolicy: createResiliencePolicy('jaeger', { timeoutMs: config.JAEGER_READ_TIMEOUT_MS, breaker }, platform.resilienceMetrics),
+    searchPolicy: createResiliencePolicy('jaeger_search', { timeoutMs: config.JAEGER_READ_TIMEOUT_MS, breaker }, platform.resilienceMetrics),
     dependenciesPolicy: createResiliencePolicy('jaeger_dependencies', { timeoutMs: DEPENDENCIES_TIMEOUT_MS, breaker }, platform.resilienceMetrics),
     writePolicy: createResiliencePolicy(
       'jaeger_otlp',

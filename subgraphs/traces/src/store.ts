@@ -244,6 +244,11 @@ export class JaegerStore {
           await response.body?.cancel();
           return undefined;
         }
+        // Jaeger refusing what was asked (a parameter it cannot parse, a request too long) is the caller's mistake,
+        // not Jaeger failing; another 4xx (a wrong URL) is ours.
+        if (REFUSED_QUERY_STATUSES.has(response.status)) {
+          throw heimdallError('BAD_USER_INPUT', { message: `Jaeger refused the query: ${refusalReason(await response.text()) || `HTTP ${response.status}`}` });
+        }
         if (!response.ok) throw HttpStatusError.fromResponse(response);
         // Jaeger answers unknown paths with a 200 HTML placeholder page: anything but JSON is a fault. Its v3
         // gateway labels its JSON text/plain.
@@ -317,6 +322,19 @@ function writeResult(body: Uint8Array): JaegerWriteResult {
   } catch {
     // An answer that is not OTLP still said 200: the spans are stored.
     return { rejected: 0, errorMessage: '' };
+  }
+}
+
+const REFUSED_QUERY_STATUSES: ReadonlySet<number> = new Set([400, 413, 414, 422, 431]);
+
+/** The reason in a query API error body (`{"errors": [{"msg"}]}`, v3's `{"error": {"message"}}`); '' when there is none. */
+function refusalReason(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { errors?: { msg?: unknown }[] | null; error?: { message?: unknown } };
+    const reason = parsed.errors?.[0]?.msg ?? parsed.error?.message;
+    return typeof reason === 'string' ? firstLine(reason) : '';
+  } catch {
+    return '';
   }
 }
 
