@@ -209,6 +209,34 @@ describe('metrics ingest and query', () => {
     expect((await queryValue('stale_gauge', 'LAST', '15s')).points).toEqual([2]);
   });
 
+  it('rejects a histogram point whose bucket counts do not fit its bounds alone, with its reason', async () => {
+    const time = String(BigInt(Date.now() - 1000) * 1_000_000n);
+    const histogramPoint = (counts: number[], bounds: number[]) => ({ timeUnixNano: time, count: '3', sum: 6, explicitBounds: bounds, bucketCounts: counts.map(String) });
+    const response = await post({
+      resourceMetrics: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+          scopeMetrics: [
+            {
+              metrics: [
+                { name: 'malformed_histogram', histogram: { aggregationTemporality: 1, dataPoints: [histogramPoint([1, 1, 1], [5])] } },
+                { name: 'wellformed_histogram', histogram: { aggregationTemporality: 1, dataPoints: [histogramPoint([1, 2], [5])] } },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    expect(response.status).toBe(200);
+    const { partialSuccess } = (await response.json()) as { partialSuccess: { rejectedDataPoints: string; errorMessage: string } };
+    expect(partialSuccess).toEqual({
+      rejectedDataPoints: '1',
+      errorMessage: 'a histogram point needs one bucket count more than explicit bounds, not 3 for 1 (metric malformed_histogram)',
+    });
+    expect((await queryValue('wellformed_histogram', 'COUNT', '15s')).points).toEqual([1]);
+    expect((await queryValue('malformed_histogram', 'COUNT', '15s')).points).toEqual([]);
+  });
+
   it('serves the raw samples of the seed queries, bounded by range and count', async () => {
     const { from, to } = window();
     const byName = await graphql<{ metricsByName: { value: number; labels: { key: string; value: string }[] }[] }>(

@@ -65,4 +65,32 @@ describe('series of an OTLP export', () => {
       [Number(ms / 1_000_000n), 100_000],
     ]);
   });
+
+  it("keeps a histogram's min and max, and a summary's quantiles 0 and 1 as its extremes", () => {
+    const time = BigInt(Date.now() - 1000) * 1_000_000n;
+    const request = create(otlp.ExportMetricsServiceRequestSchema, {
+      resourceMetrics: [
+        {
+          scopeMetrics: [
+            {
+              metrics: [
+                {
+                  name: 'latency',
+                  data: { case: 'histogram' as const, value: { dataPoints: [{ timeUnixNano: time, count: 2n, sum: 9, min: 1, max: 8, explicitBounds: [5], bucketCounts: [1n, 1n] }] } },
+                },
+                {
+                  name: 'summary',
+                  data: { case: 'summary' as const, value: { dataPoints: [{ timeUnixNano: time, count: 2n, sum: 9, quantileValues: [{ quantile: 0, value: 1 }, { quantile: 1, value: 8 }] }] } },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    expect(toRows(request).samples.map((s) => [s.min, s.max])).toEqual([
+      [1, 8],
+      [1, 8],
+    ]);
+  });
 });

@@ -88,6 +88,11 @@ export function toRows(request: ExportMetricsServiceRequest, now = Date.now()): 
       const scope = attributes(scopeMetrics.scope?.attributes ?? []);
       for (const metric of scopeMetrics.metrics) {
         for (const point of points(metric)) {
+          if (point.invalid !== undefined) {
+            rejected++;
+            errors.add(`${point.invalid} (metric ${metric.name})`);
+            continue;
+          }
           const timestamp = Number(point.timeUnixNano / 1_000_000n);
           const nanos = Number(point.timeUnixNano % 1_000_000n);
           if (timestamp < now - MAX_AGE_MS || timestamp > now + FUTURE_MS) {
@@ -129,6 +134,19 @@ interface Point {
   timeUnixNano: bigint;
   attributes: KeyValue[];
   sample: Omit<SampleRecord, 'fingerprint' | 'metric' | 'timestamp' | 'nanos'>;
+  /** Why the point cannot be stored, when it cannot: it is rejected alone, with this reason. */
+  invalid?: string;
+}
+
+/** What a histogram point knows of its extremes; left out, the store takes them as unknown (migration 0006). */
+function extremes(min: number | undefined, max: number | undefined): Pick<SampleRecord, 'min' | 'max'> {
+  return { ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) };
+}
+
+/** OTLP's rule for explicit buckets: one count more than bounds (the last bucket runs to +Inf), or neither. */
+function malformedBuckets(counts: number, bounds: number): string | undefined {
+  if (counts === bounds + 1 || (counts === 0 && bounds === 0)) return undefined;
+  return `a histogram point needs one bucket count more than explicit bounds, not ${counts} for ${bounds}`;
 }
 
 const TEMPORALITY = ['', 'delta', 'cumulative'];
@@ -164,7 +182,9 @@ function points(metric: Metric): Point[] {
           bucket_counts: p.bucketCounts.map(String),
           count: p.count.toString(),
           sum: p.sum ?? 0,
+          ...extremes(p.min, p.max),
         },
+        invalid: malformedBuckets(p.bucketCounts.length, p.explicitBounds.length),
       }));
     case 'exponentialHistogram':
       return data.value.dataPoints.map((p) => {
@@ -175,7 +195,15 @@ function points(metric: Metric): Point[] {
           monotonic: false,
           timeUnixNano: p.timeUnixNano,
           attributes: p.attributes,
-          sample: { ...plain, value: p.sum ?? 0, bucket_bounds: bounds, bucket_counts: counts, count: p.count.toString(), sum: p.sum ?? 0 },
+          sample: {
+            ...plain,
+            value: p.sum ?? 0,
+            bucket_bounds: bounds,
+            bucket_counts: counts,
+            count: p.count.toString(),
+            sum: p.sum ?? 0,
+            ...extremes(p.min, p.max),
+          },
         };
       });
     case 'summary':
@@ -192,6 +220,8 @@ function points(metric: Metric): Point[] {
           sum: p.sum,
           quantile_levels: p.quantileValues.map((q) => q.quantile),
           quantile_values: p.quantileValues.map((q) => q.value),
+          // OTLP: quantile 0 is the least value observed, 1 the greatest.
+          ...extremes(p.quantileValues.find((q) => q.quantile === 0)?.value, p.quantileValues.find((q) => q.quantile === 1)?.value),
         },
       }));
     default:

@@ -100,15 +100,17 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
       name,
       sum: { aggregationTemporality: temporality, isMonotonic: true, dataPoints: points.map(([m, s, v]) => ({ timeUnixNano: at(m, s), asDouble: v })) },
     });
-    const histogram = (name: string, temporality: number, points: [number, number[]][]) => ({
+    const histogram = (name: string, temporality: number, points: [number, number[], { min: number; max: number }?][]) => ({
       name,
       histogram: {
         aggregationTemporality: temporality,
-        dataPoints: points.map(([m, counts]) => ({
-          timeUnixNano: at(m, 5),
+        dataPoints: points.map(([m, counts, extremes], i) => ({
+          timeUnixNano: at(m, 5 + i),
           count: String(counts.reduce((a, b) => a + b, 0)),
+          sum: 1234,
           explicitBounds: [10, 100, 1000],
           bucketCounts: counts.map(String),
+          ...extremes,
         })),
       },
     });
@@ -130,6 +132,12 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
                   counter('q_delta', 1, [[0, 5, 30], [0, 15, 30], [1, 5, 120]]),
                   histogram('q_hist_delta', 1, [[0, [1, 2, 1, 0]], [1, [0, 0, 0, 3]]]),
                   histogram('q_hist_cumulative', 2, [[0, [1, 1, 0, 0]], [1, [2, 3, 1, 0]]]),
+                  // Minute 1's point does not know its extremes.
+                  histogram('q_hist_extremes', 1, [
+                    [0, [1, 1, 0, 0], { min: 2, max: 50 }],
+                    [0, [2, 0, 0, 0], { min: 1, max: 8 }],
+                    [1, [0, 1, 0, 0]],
+                  ]),
                   {
                     name: 'q_summary',
                     summary: {
@@ -200,6 +208,11 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
     // The first snapshot stands for itself ([1, 1, 0, 0]: median at the top of the first bucket); minute 1
     // counted [2, 3, 1, 0] - [1, 1, 0, 0] = [1, 2, 1, 0].
     expect(await values('q_hist_cumulative', 'P50')).toEqual([{ labels: {}, points: { 0: 10, 1: 55 } }]);
+  });
+
+  it("answers MIN and MAX over histograms from the points' own min and max, not their sums", async () => {
+    expect(await values('q_hist_extremes', 'MIN')).toEqual([{ labels: {}, points: { 0: 1 } }]);
+    expect(await values('q_hist_extremes', 'MAX')).toEqual([{ labels: {}, points: { 0: 50 } }]);
   });
 
   it("answers a summary's quantiles from the values the agent sent, the step's last", async () => {

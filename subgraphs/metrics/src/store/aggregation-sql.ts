@@ -30,8 +30,9 @@ export const SOURCES = {
     range: "timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')",
     sum: 'sum(value)',
     count: 'count()',
-    min: 'min(value)',
-    max: 'max(value)',
+    // The point's extremes (migration 0006): a histogram's own min and max, not its sum.
+    min: 'min(min)',
+    max: 'max(max)',
     last: 'argMax(value, (timestamp, nanos))',
     quantiles: 'quantilesTDigest(0.5, 0.9, 0.95, 0.99)(value)',
     bounds: 'argMax(bucket_bounds, (timestamp, nanos))',

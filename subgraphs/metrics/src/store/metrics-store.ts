@@ -33,6 +33,9 @@ export interface SampleRecord {
   sum: number;
   quantile_levels: number[];
   quantile_values: number[];
+  /** The least and greatest value the point stands for, when it says (histograms, summaries); else left out. */
+  min?: number;
+  max?: number;
 }
 
 /** A sample's identity: its series and its time to the nanosecond (two samples of one key are an exact duplicate). */
