@@ -1,6 +1,10 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
-import { HeimdallError, ResilienceMetrics, ServiceMetrics, createResiliencePolicy } from '@heimdall/shared';
-import { JaegerStore, normalizeTraceId } from './store.js';
+import { HeimdallError, ResilienceMetrics, ServiceMetrics, createResiliencePolicy, otlp } from '@heimdall/shared';
+import { makeExport, makeSpan } from './otlp-builders.fixtures.js';
+import { JaegerStore, MAX_ISOLATION_WRITES, normalizeTraceId } from './store.js';
 
 describe('trace ids', () => {
   it('are 32 lower-case hex digits, shorter legacy ids padded with zeros', () => {
@@ -17,6 +21,44 @@ describe('trace ids', () => {
       const error: unknown = await client.trace(bad).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(HeimdallError);
       expect((error as HeimdallError).code).toBe('BAD_USER_INPUT');
+    }
+  });
+});
+
+describe('writes Jaeger refuses for good', () => {
+  /** An OTLP receiver that refuses every write as badger does a span too large for one transaction, counting them. */
+  async function refusingJaeger() {
+    const writes: number[] = [];
+    const server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        writes.push(fromBinary(otlp.ExportTraceServiceRequestSchema, Buffer.concat(chunks)).resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)).length);
+        response.writeHead(503, { 'content-type': 'application/x-protobuf' }).end(toBinary(otlp.RpcStatusSchema, create(otlp.RpcStatusSchema, { code: 14, message: 'Txn is too big to fit into one request' })));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}/v1/traces`, writes, close: () => new Promise((resolve) => server.close(resolve)) };
+  }
+
+  it('are isolated by halves within a bounded number of writes, rejected with the reason, and never open the breaker', async () => {
+    const jaeger = await refusingJaeger();
+    try {
+      const metrics = new ResilienceMetrics(new ServiceMetrics({ service: 'test', instance: 'test' }).registry);
+      const writePolicy = createResiliencePolicy('jaeger_otlp', undefined, metrics);
+      const store = new JaegerStore({ queryUrl: 'http://127.0.0.1:1', otlpUrl: jaeger.url, readPolicy: writePolicy, searchPolicy: writePolicy, dependenciesPolicy: writePolicy, writePolicy });
+      const spans = Array.from({ length: 100 }, () => makeSpan());
+      expect(await store.write(makeExport({ service: 'checkout', spans: spans.slice(0, 50) }, { service: 'payments', spans: spans.slice(50) }))).toEqual({
+        rejected: 100,
+        errorMessage: 'refused a span for good: Txn is too big to fit into one request; refused spans for good: Txn is too big to fit into one request',
+      });
+      // The whole push, then MAX_ISOLATION_WRITES halves; no write retried.
+      expect(jaeger.writes).toHaveLength(1 + MAX_ISOLATION_WRITES);
+      expect(jaeger.writes.slice(0, 3)).toEqual([100, 50, 50]);
+      expect(writePolicy.state).toBe('closed');
+    } finally {
+      await jaeger.close();
     }
   });
 });
