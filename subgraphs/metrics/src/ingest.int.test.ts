@@ -311,6 +311,62 @@ describe('metrics ingest and query', () => {
     });
   });
 
+  it('bounds what metricLabels answers: values per key, their length, and the keys after it', async () => {
+    const ms = Date.now() - 1000;
+    const body = gaugeBody('labels_gauge', [{ ms, value: 1 }]);
+    const metric = body.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!;
+    metric.gauge.dataPoints = Array.from({ length: 150 }, (_, i) => ({
+      timeUnixNano: String(BigInt(ms) * 1_000_000n),
+      asDouble: i,
+      attributes: [
+        { key: 'many', value: { stringValue: `v${String(i).padStart(3, '0')}` } },
+        { key: 'long', value: { stringValue: 'x'.repeat(3000) } },
+      ],
+    }));
+    expect((await post(body)).status).toBe(200);
+    const { from, to } = window();
+    const answer = await graphql<{ metricLabels: { key: string; values: string[]; truncated: boolean }[] }>(
+      `{ metricLabels(name: "labels_gauge", range: { from: "${from}", to: "${to}" }) { key values truncated } }`,
+    );
+    const byKey = Object.fromEntries(answer.data!.metricLabels.map((l) => [l.key, l]));
+    expect(byKey.many).toMatchObject({ truncated: true });
+    expect(byKey.many!.values).toHaveLength(100);
+    expect(byKey.long).toEqual({ key: 'long', values: ['x'.repeat(256)], truncated: true });
+    expect(byKey['service.name']).toEqual({ key: 'service.name', values: [service], truncated: false });
+    const oneKey = await graphql<{ metricLabels: { key: string }[] }>(
+      `{ metricLabels(name: "labels_gauge", range: { from: "${from}", to: "${to}" }, limit: 1) { key } }`,
+    );
+    expect(oneKey.data?.metricLabels).toEqual([{ key: 'long' }]);
+  });
+
+  describe('size arguments', () => {
+    const range = () => `range: { from: "${window().from}", to: "${window().to}" }`;
+    /** `argument: size` after the other arguments, or nothing for the default. */
+    const sized = (name: string, size?: number) => (size === undefined ? '' : `, ${name}: ${size}`);
+    const cases: [string, string, number, (size?: number) => string][] = [
+      ['metricNames', 'limit', 1000, (size) => `{ metricNames(search: ""${sized('limit', size)}) { name } }`],
+      ['metricLabels', 'limit', 1000, (size) => `{ metricLabels(name: "retried_gauge", ${range()}${sized('limit', size)}) { key } }`],
+      ['metricLabels', 'valuesLimit', 1000, (size) => `{ metricLabels(name: "retried_gauge", ${range()}${sized('valuesLimit', size)}) { key } }`],
+      ['metricsByName', 'limit', 10_000, (size) => `{ metricsByName(name: "retried_gauge", ${range()}${sized('limit', size)}) { value } }`],
+      ['metrics', 'filter.limit', 10_000, (size) => `{ metrics(filter: { name: "retried_gauge", ${range()}${sized('limit', size)} }) { value } }`],
+      [
+        'Service.series',
+        'limit',
+        1000,
+        (size) => `{ _entities(representations: [{ __typename: "Service", name: "${service}" }]) { ... on Service { series${size === undefined ? '' : `(limit: ${size})`} { name } } } }`,
+      ],
+    ];
+    it.each(cases)('%s checks %s: 1 to %i, BAD_USER_INPUT naming it otherwise; the default and the maximum answer', async (_field, argument, max, query) => {
+      for (const size of [-5, 0, max + 1]) {
+        const refused = await graphql(query(size));
+        expect(refused.errors?.[0], `${argument}: ${size}`).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argument, max } });
+      }
+      for (const size of [undefined, max]) {
+        expect((await graphql(query(size))).errors, `${argument}: ${size ?? 'default'}`).toBeUndefined();
+      }
+    });
+  });
+
   it('fails bad queries with BAD_USER_INPUT naming the argument', async () => {
     const { from, to } = window();
     const inverted = await graphql(`{ metricQuery(input: { name: "x", range: { from: "${to}", to: "${from}" } }) { source } }`);

@@ -18,6 +18,24 @@ export const MAX_METRIC_NAME_LENGTH = 1024;
 /** Labels one metricQuery may group by. */
 export const MAX_GROUP_BY = 16;
 
+/** Most of `metricNames(limit)` and `Service.series(limit)` (default 100). */
+export const MAX_NAMES_PAGE = 1000;
+/** Most keys of `metricLabels(limit)` (default 100) and values per key of `metricLabels(valuesLimit)` (default 100). */
+export const MAX_LABEL_KEYS = 1000;
+export const MAX_LABEL_VALUES = 1000;
+/** Characters of a value in `metricLabels`' answer: a longer one is cut there and its key marked truncated. */
+export const LABEL_ANSWER_VALUE_LENGTH = 256;
+/** Bytes of values in one `metricLabels` answer: once spent, the keys after it list no more values (truncated). */
+export const LABEL_ANSWER_MAX_BYTES = 1024 * 1024;
+
+/** A size a client asked for (`limit`, `first`): a whole number from 1 to `max`, BAD_USER_INPUT naming it otherwise. */
+export function sizeArgument(argument: string, requested: number, max: number): number {
+  if (!Number.isInteger(requested) || requested < 1 || requested > max) {
+    throw heimdallError('BAD_USER_INPUT', { message: `${argument}: must be from 1 to ${max}, not ${requested}`, details: { argument, max } });
+  }
+  return requested;
+}
+
 /** An argument over its bound: BAD_USER_INPUT naming the argument and the bound. */
 export function overBound(argument: string, what: string, max: number): HeimdallError {
   return heimdallError('BAD_USER_INPUT', { message: `${argument}: ${what}; at most ${max}`, details: { argument, max } });

@@ -1,4 +1,3 @@
-import { heimdallError } from '@heimdall/shared';
 import { MAX_MATCHER_VALUE_LENGTH, checkLength } from './limits.js';
 import { type LabelMatcher } from './matchers.js';
 import { type QueryLimits, planQuery } from './query.js';
@@ -18,11 +17,8 @@ export const MAX_SAMPLES = 10_000;
 /** How long raw samples are kept (the samples table's TTL): a range reaching further back is cut there. */
 export const RAW_RETENTION_MS = 90 * 86_400_000;
 
-/** Raw samples, newest first, bounded by a required time range (within the retention) and a maximum count (the seed queries). */
+/** Raw samples, newest first, bounded by a required time range (within the retention) and a count the caller checked (the seed queries). */
 export async function readSamples(store: MetricsStore, filter: MetricFilter, limits: QueryLimits, labelsArgument = 'filter.labels', now = Date.now()): Promise<RawSample[]> {
-  if (filter.limit < 1 || filter.limit > MAX_SAMPLES) {
-    throw heimdallError('BAD_USER_INPUT', { message: `limit: between 1 and ${MAX_SAMPLES}`, details: { argument: 'limit' } });
-  }
   if (filter.service) checkLength('filter.service', filter.service, MAX_MATCHER_VALUE_LENGTH);
   const { from, to } = planQuery({ name: filter.name ?? '', range: filter.range, step: '1h' }, { ...limits, maxPoints: Number.MAX_SAFE_INTEGER });
   return store.readSamples({

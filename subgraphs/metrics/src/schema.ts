@@ -1,9 +1,19 @@
 import { GraphQLScalarType } from 'graphql';
-import { loadSubgraphSchema, pageSize } from '@heimdall/shared';
+import { loadSubgraphSchema } from '@heimdall/shared';
 import type { Resolvers } from './generated/resolvers.js';
 import { labelList } from './matchers.js';
 import { type QueryLimits, type SeriesPointsResult, planQuery, runMetricQuery } from './query.js';
-import { readSamples } from './samples.js';
+import {
+  LABEL_ANSWER_MAX_BYTES,
+  LABEL_ANSWER_VALUE_LENGTH,
+  MAX_LABEL_KEYS,
+  MAX_LABEL_VALUES,
+  MAX_METRIC_NAME_LENGTH,
+  MAX_NAMES_PAGE,
+  checkLength,
+  sizeArgument,
+} from './limits.js';
+import { MAX_SAMPLES, readSamples } from './samples.js';
 import type { MetricsStore } from './store/index.js';
 
 export interface MetricsContext {
@@ -11,8 +21,27 @@ export interface MetricsContext {
   readonly limits: QueryLimits;
 }
 
-const MAX_LABEL_VALUES = 1000;
-const MAX_SERIES_PAGE = 1000;
+/**
+ * A metricLabels answer within its bounds: at most `maxValues` values per key, and values of `maxBytes` in all (the
+ * keys after the budget ran out list none); a key with values left out or cut is marked truncated.
+ */
+export function boundLabelValues(
+  rows: readonly { key: string; values: string[]; cut: boolean | number }[],
+  maxValues: number,
+  maxBytes: number,
+): { key: string; values: string[]; truncated: boolean }[] {
+  let budget = maxBytes;
+  return rows.map((row) => {
+    const values: string[] = [];
+    for (const value of row.values.slice(0, maxValues)) {
+      const bytes = Buffer.byteLength(value);
+      if (bytes > budget) break;
+      budget -= bytes;
+      values.push(value);
+    }
+    return { key: row.key, values, truncated: Boolean(row.cut) || values.length < row.values.length };
+  });
+}
 
 /** A series' points packed as one value (see schema.graphql); an output only, never parsed from a request. */
 const PackedPoints = new GraphQLScalarType({
@@ -51,14 +80,23 @@ const matchers = (inputs: readonly { key: string; op?: 'EQ' | 'NEQ' | 'RE' | 'NR
 
 export const resolvers: Resolvers = {
   Query: {
-    metricNames: (_, args, ctx) => ctx.store.metricNames(args.search ?? '', pageSize(args.limit, MAX_SERIES_PAGE)),
-    metricLabels: (_, args, ctx) => {
+    metricNames: (_, args, ctx) => {
+      const limit = sizeArgument('limit', args.limit, MAX_NAMES_PAGE);
+      const search = args.search ?? '';
+      checkLength('search', search, MAX_METRIC_NAME_LENGTH);
+      return ctx.store.metricNames(search, limit);
+    },
+    metricLabels: async (_, args, ctx) => {
+      const maxKeys = sizeArgument('limit', args.limit, MAX_LABEL_KEYS);
+      const maxValues = sizeArgument('valuesLimit', args.valuesLimit, MAX_LABEL_VALUES);
       const plan = planQuery({ name: args.name, range: args.range, step: '1h' }, { ...ctx.limits, maxPoints: Number.MAX_SAFE_INTEGER });
-      return ctx.store.metricLabels(args.name, plan.from, MAX_LABEL_VALUES);
+      const rows = await ctx.store.metricLabels(args.name, plan.from, { maxKeys, maxValues, valueLength: LABEL_ANSWER_VALUE_LENGTH });
+      return boundLabelValues(rows, maxValues, LABEL_ANSWER_MAX_BYTES);
     },
     metrics: (_, { filter }, ctx) =>
-      readSamples(ctx.store, { ...filter, labels: matchers(filter.labels), limit: filter.limit ?? 1000 }, ctx.limits),
-    metricsByName: (_, args, ctx) => readSamples(ctx.store, { name: args.name, range: args.range, limit: args.limit }, ctx.limits),
+      readSamples(ctx.store, { ...filter, labels: matchers(filter.labels), limit: sizeArgument('filter.limit', filter.limit ?? 1000, MAX_SAMPLES) }, ctx.limits),
+    metricsByName: (_, args, ctx) =>
+      readSamples(ctx.store, { name: args.name, range: args.range, limit: sizeArgument('limit', args.limit, MAX_SAMPLES) }, ctx.limits),
     metricQuery: (_, { input }, ctx) => runMetricQuery(ctx.store, { ...input, matchers: matchers(input.matchers) }, ctx.limits),
   },
   PackedPoints,
@@ -76,7 +114,7 @@ export const resolvers: Resolvers = {
   },
   Service: {
     __resolveReference: (ref) => ({ name: ref.name }),
-    series: (service, args, ctx) => ctx.store.serviceSeries(service.name, pageSize(args.limit, MAX_SERIES_PAGE)),
+    series: (service, args, ctx) => ctx.store.serviceSeries(service.name, sizeArgument('limit', args.limit, MAX_NAMES_PAGE)),
   },
 };
 

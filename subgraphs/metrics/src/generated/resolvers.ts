@@ -32,7 +32,7 @@ export type Scalars = {
 export type Service = {
   __typename?: 'Service';
   name: Scalars['String']['output'];
-  /** Metric series this service reports, newest names first. Null when the metrics store cannot be read. */
+  /** Metric series this service reports, by metric name; `limit` 1 to 1,000. Null when the metrics store cannot be read. */
   series?: Maybe<Array<Series>>;
 };
 
@@ -66,7 +66,10 @@ export type MetricName = {
 export type LabelValues = {
   __typename?: 'LabelValues';
   key: Scalars['String']['output'];
+  /** Sorted; at most `valuesLimit`, each cut to its first 256 characters. */
   values: Array<Scalars['String']['output']>;
+  /** Not every value is listed as stored: the key has more than `valuesLimit`, a value was cut, or the answer's 1 MiB ran out. */
+  truncated: Scalars['Boolean']['output'];
 };
 
 /** ISO-8601 times; from before to. */
@@ -158,7 +161,7 @@ export type MetricFilter = {
   service?: InputMaybe<Scalars['String']['input']>;
   labels?: InputMaybe<Array<LabelMatcherInput>>;
   range: TimeRangeInput;
-  /** At most 10,000. */
+  /** 1 to 10,000. */
   limit?: Scalars['Int']['input'];
 };
 
@@ -166,9 +169,11 @@ export type Query = {
   __typename?: 'Query';
   /** Raw samples, newest first. */
   metrics: Array<Metric>;
-  /** Raw samples of one metric, newest first. */
+  /** Raw samples of one metric, newest first; `limit` 1 to 10,000. */
   metricsByName: Array<Metric>;
+  /** Metric names containing `search` (any case), by name; `limit` 1 to 1,000. */
   metricNames: Array<MetricName>;
+  /** A metric's label keys seen in the range, by key: `limit` keys 1 to 1,000, `valuesLimit` values per key 1 to 1,000. */
   metricLabels: Array<LabelValues>;
   metricQuery: MetricQueryResult;
 };
@@ -195,6 +200,8 @@ export type QueryMetricNamesArgs = {
 export type QueryMetricLabelsArgs = {
   name: Scalars['String']['input'];
   range: TimeRangeInput;
+  limit?: Scalars['Int']['input'];
+  valuesLimit?: Scalars['Int']['input'];
 };
 
 
@@ -464,6 +471,7 @@ export type MetricNameResolvers<ContextType = MetricsContext, ParentType extends
 export type LabelValuesResolvers<ContextType = MetricsContext, ParentType extends ResolversParentTypes['LabelValues'] = ResolversParentTypes['LabelValues']> = {
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   values?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  truncated?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type PointResolvers<ContextType = MetricsContext, ParentType extends ResolversParentTypes['Point'] = ResolversParentTypes['Point']> = {
@@ -504,7 +512,7 @@ export type QueryResolvers<ContextType = MetricsContext, ParentType extends Reso
   metrics?: Resolver<Array<ResolversTypes['Metric']>, ParentType, ContextType, RequireFields<QueryMetricsArgs, 'filter'>>;
   metricsByName?: Resolver<Array<ResolversTypes['Metric']>, ParentType, ContextType, RequireFields<QueryMetricsByNameArgs, 'name' | 'range' | 'limit'>>;
   metricNames?: Resolver<Array<ResolversTypes['MetricName']>, ParentType, ContextType, RequireFields<QueryMetricNamesArgs, 'limit'>>;
-  metricLabels?: Resolver<Array<ResolversTypes['LabelValues']>, ParentType, ContextType, RequireFields<QueryMetricLabelsArgs, 'name' | 'range'>>;
+  metricLabels?: Resolver<Array<ResolversTypes['LabelValues']>, ParentType, ContextType, RequireFields<QueryMetricLabelsArgs, 'name' | 'range' | 'limit' | 'valuesLimit'>>;
   metricQuery?: Resolver<ResolversTypes['MetricQueryResult'], ParentType, ContextType, RequireFields<QueryMetricQueryArgs, 'input'>>;
 };
 

@@ -274,14 +274,23 @@ export class MetricsStore {
     );
   }
 
-  /** Each label key of a metric's series seen since `fromMs`, with up to `maxValues` of its values. */
-  metricLabels(name: string, fromMs: number, maxValues: number): Promise<{ key: string; values: string[] }[]> {
+  /**
+   * The first `maxKeys` label keys of a metric's series seen since `fromMs`, each with up to `maxValues + 1` of its
+   * values (one more tells the caller there are more), each cut to `valueLength` characters (`cut` says one was).
+   * ClickHouse keeps no more than that per key while it reads.
+   */
+  metricLabels(
+    name: string,
+    fromMs: number,
+    bounds: { maxKeys: number; maxValues: number; valueLength: number },
+  ): Promise<{ key: string; values: string[]; cut: boolean }[]> {
     return this.paths.read.rows(
-      `SELECT key, arraySlice(arraySort(groupUniqArray(value)), 1, {maxValues:UInt32}) AS values
+      `SELECT key, arraySort(groupUniqArray({values:UInt32})(leftUTF8(value, {length:UInt32}))) AS values,
+              max(lengthUTF8(value)) > {length:UInt32} AS cut
        FROM series FINAL ARRAY JOIN mapKeys(labels) AS key, mapValues(labels) AS value
        WHERE metric = {name:String} AND last_seen >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
-       GROUP BY key ORDER BY key`,
-      { name, from: fromMs, maxValues },
+       GROUP BY key ORDER BY key LIMIT {keys:UInt32}`,
+      { name, from: fromMs, keys: bounds.maxKeys, values: bounds.maxValues + 1, length: bounds.valueLength },
     );
   }
 
