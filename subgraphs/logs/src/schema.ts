@@ -72,6 +72,7 @@ export const resolvers: Resolvers = {
     observedTimestamp: (entry) => entry.metadata?.observedTimestamp ?? null,
     eventName: (entry) => entry.metadata?.eventName ?? null,
     highlights: (entry: LogRecord) => [...(entry.highlights ?? [])],
+    truncated: (entry: LogRecord) => entry.truncated === true,
   },
   LogHistogramBucket: {
     timestamp: (bucket) => bucketTime(bucket.start),

@@ -5,6 +5,7 @@
  * English alike; keyword fields are matched exactly.
  */
 import type { estypes } from '@elastic/elasticsearch';
+import { ANSWER_TEXT_CHARS } from './answers.js';
 import { LOG_LEVELS, type LogLevel, parseLevel } from './log-document.js';
 import { type QueryNode, parseLogQuery } from './query-language.js';
 import { nanosToIso, nanosToMs, parseTimestamp } from './timestamps.js';
@@ -253,14 +254,14 @@ export function logSort(order: LogOrder = 'NEWEST_FIRST'): estypes.SortCombinati
 
 /**
  * The whole message with the matched words in `<em>`…`</em>`. The html encoder escapes the message's own
- * markup, so `<em>` is the only tag a dashboard receives; very long messages are highlighted in their first
- * 100,000 characters instead of failing the search.
+ * markup, so `<em>` is the only tag a dashboard receives. Only the first 65,536 characters are analysed: an answer
+ * shows no more of a message (answers.ts), and a long message is highlighted there instead of failing the search.
  */
 export const LOG_HIGHLIGHT: estypes.SearchHighlight = {
   encoder: 'html',
   pre_tags: ['<em>'],
   post_tags: ['</em>'],
-  max_analyzed_offset: 100_000,
+  max_analyzed_offset: ANSWER_TEXT_CHARS,
   fields: { message: { number_of_fragments: 0 } },
 };
 

@@ -30,7 +30,8 @@ export type Query = {
   logsByService: Array<LogEntry>;
   /**
    * One page of the entries matching the filter, newest first (or oldest), each with `highlights`. `first`: entries per
-   * page (default 50, at most 1,000); `after`: the `cursor` of the previous page.
+   * page (default 50, at most 1,000); `after`: the `cursor` of the previous page. A page holds at most 4 MiB of entries:
+   * the ones past it are left for the next page (the `cursor` resumes at them).
    */
   logSearch: LogSearchResult;
   /**
@@ -257,6 +258,11 @@ export type LogEntry = {
   eventName?: Maybe<Scalars['String']['output']>;
   /** In logSearch: the message with each matched word in <em>…</em> (the rest HTML-escaped); empty elsewhere. */
   highlights: Array<Scalars['String']['output']>;
+  /**
+   * Whether this answer shows less than was stored: `message`, `stackTrace` and each highlight are cut at 65,536
+   * characters, and a structured `body` longer than that is left out (null).
+   */
+  truncated: Scalars['Boolean']['output'];
 };
 
 /** Whether `total` counts every match or is a lower bound (beyond 10,000 matches). */
@@ -716,6 +722,7 @@ export type LogEntryResolvers<ContextType = LogsContext, ParentType extends Reso
   observedTimestamp?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   eventName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   highlights?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  truncated?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type LogSearchResultResolvers<ContextType = LogsContext, ParentType extends ResolversParentTypes['LogSearchResult'] = ResolversParentTypes['LogSearchResult']> = {

@@ -8,6 +8,7 @@
  */
 import type { Redis } from 'ioredis';
 import { HeimdallError, type ResiliencePolicy, heimdallError } from '@heimdall/shared';
+import { type AnsweredEntry, boundedEntry, withinBudget } from '../answers.js';
 import type { LogDocument } from '../log-document.js';
 import { type BulkDocument, bulkDocument } from '../store/index.js';
 
@@ -32,7 +33,8 @@ export interface DeadLetter {
   readonly reason: string;
   /** Epoch ms. */
   readonly failedAt: number;
-  readonly document: LogDocument;
+  /** Its long texts cut as in every answer. */
+  readonly document: AnsweredEntry;
 }
 
 /** A queued message: its stream id and its documents. */
@@ -125,7 +127,7 @@ export class LogQueue {
     const entries = await this.policy.execute(() => this.redis.xrange(this.keys.dead, after === undefined ? '-' : `(${after}`, '+', 'COUNT', first), {
       idempotent: true,
     });
-    return entries.flatMap(([id, fields]) => toDeadLetter(id, fields));
+    return withinBudget(entries.flatMap(([id, fields]) => toDeadLetter(id, fields)).map((letter) => ({ ...letter, document: boundedEntry(letter.document) })));
   }
 
   /** Queues the entries of these dead letters again and removes them; returns which ids were found. */

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResilienceMetrics, ServiceMetrics, createResiliencePolicy } from '@heimdall/shared';
 import { localStack } from '@heimdall/stack';
 import { parseLogEntries } from '../api-entries.js';
-import { DEFAULT_QUERY_LIMITS, logFacets, logPatterns } from '../log-queries.js';
+import { ANSWER_LIST_BYTES, ANSWER_TEXT_CHARS } from '../answers.js';
+import { DEFAULT_QUERY_LIMITS, logFacets, logPatterns, logSearch } from '../log-queries.js';
 import { FACET_VALUE_SAMPLE, LogStore, MINED_MESSAGE_CHARS, TEMPLATE_FILE, bulkDocument } from './index.js';
 
 const local = localStack(process.env);
@@ -48,6 +49,7 @@ describe('reads over many matches', () => {
       // The newest 250 are longer than message.keyword keeps, so they are read from their sources.
       ...entries('mined', 250, 1, (i) => `payload dump ${i}: ${'lorem ipsum '.repeat(2_000)}`),
       ...entries('mined', 2_050, 10, (i) => `user ${i} logged in from 10.0.0.${i % 250}`),
+      ...entries('huge', 40, 1, (i) => `upload ${i} failed: ${'lorem ipsum '.repeat(25_000)}`),
       ...entries('faceted', FACET_VALUE_SAMPLE / 2, 1, (i) => `request ${i} served`, (i) => ({ pod: `web-${i % 3}` })),
       ...entries('faceted', FACET_VALUE_SAMPLE / 2 + 100, 20, (i) => `request ${i} served`, (i) => ({ pod: `web-${i % 3}` })),
     ];
@@ -82,6 +84,28 @@ describe('reads over many matches', () => {
     expect(facets.labels[0]!.values.reduce((n, v) => n + v.count, 0)).toBe(FACET_VALUE_SAMPLE);
     expect(facets.sampled).toBe(true);
     expect((await logFacets(store, { services: ['mined'], range: RANGE }, 10, DEFAULT_QUERY_LIMITS)).sampled).toBe(false);
+  });
+
+  it('cuts long messages and highlights in answers, and pages past 4 MiB of entries without losing one', async () => {
+    const seen: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    do {
+      const page: Awaited<ReturnType<typeof logSearch>> = await logSearch(store, { filter: { services: ['huge'], query: 'failed', range: RANGE }, first: 40, after }, DEFAULT_QUERY_LIMITS);
+      expect(Buffer.byteLength(JSON.stringify(page.entries))).toBeLessThanOrEqual(ANSWER_LIST_BYTES);
+      for (const entry of page.entries) {
+        expect(entry.message).toHaveLength(ANSWER_TEXT_CHARS);
+        expect(entry.truncated).toBe(true);
+        expect(entry.highlights![0]!.length).toBeLessThanOrEqual(ANSWER_TEXT_CHARS + '</em>'.length);
+        expect(entry.highlights![0]).toContain('<em>failed</em>');
+      }
+      seen.push(...page.entries.map((e) => e.id));
+      after = page.cursor;
+      pages++;
+    } while (after !== null && pages < 10);
+    expect(pages).toBeGreaterThan(1);
+    expect(new Set(seen).size).toBe(40);
+    expect(seen).toHaveLength(40);
   });
 
   it('answers LIMIT_EXCEEDED past its deadline, which the read breaker does not count', async () => {

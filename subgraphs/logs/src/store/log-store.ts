@@ -5,14 +5,18 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
 import { HeimdallError, type ResiliencePolicy, heimdallError } from '@heimdall/shared';
 import type { VolumeSeries } from '../anomalies.js';
+import { type AnsweredEntry, boundedEntry, withinBudget } from '../answers.js';
 import { LOG_LEVELS, type LogDocument, type LogLevel, parseLevel } from '../log-document.js';
 import { type LogCursor, type LogFilter, type LogPage, buildLogQuery, buildLogSearch, cursorAfter, logSort } from '../search-query.js';
 import { nanosToIso, nanosToMs, parseTimestamp } from '../timestamps.js';
 import { ElasticsearchRefusal, callElasticsearch, refusePartialResults, requestOptions } from './elasticsearch.js';
 import { WRITE_ALIAS } from './retention.js';
 
-/** A log entry as the store returns it; `highlights` only from searches with a text query. */
-export type LogRecord = LogDocument & { readonly highlights?: readonly string[] };
+/**
+ * A log entry as the store returns it, its long texts cut (answers.ts); `highlights` only from searches with a text
+ * query.
+ */
+export type LogRecord = AnsweredEntry<LogDocument & { readonly highlights?: readonly string[] }>;
 
 /** One document ready for `_bulk`: its id and its source as JSON, serialised once when it arrived. */
 export interface BulkDocument {
@@ -204,11 +208,16 @@ export class LogStore {
       options.signal,
     );
     const hits = response.hits.hits;
-    const shown = hits.slice(0, page.size);
-    const next = hits.length > page.size ? cursorAfter(shown.at(-1)?.sort) : undefined;
+    // Entries past the list's byte budget are left off: the cursor resumes at the first of them.
+    const kept = withinBudget(
+      hits.slice(0, page.size).flatMap((hit) => toRecord(hit).map((entry) => ({ hit, entry }))),
+      (k) => k.entry,
+    );
+    const shown = kept.map((k) => k.hit);
+    const next = hits.length > shown.length ? cursorAfter(shown.at(-1)?.sort) : undefined;
     const total = response.hits.total;
     return {
-      entries: shown.flatMap(toRecord),
+      entries: kept.map((k) => k.entry),
       total: typeof total === 'object' ? total.value : (total ?? shown.length),
       totalExact: typeof total === 'object' ? total.relation === 'eq' : true,
       ...(next === undefined ? {} : { next }),
@@ -459,7 +468,7 @@ export class LogStore {
     const response = await this.read((s) => this.es.msearch<LogDocument>({ searches }, requestOptions(s)), signal);
     return response.responses.map((item) => {
       if ('error' in item) throw new Error(`a trace's logs could not be read: ${item.error.type}`);
-      return item.hits.hits.flatMap(toRecord);
+      return withinBudget(item.hits.hits.flatMap(toRecord));
     });
   }
 
@@ -480,7 +489,7 @@ export class LogStore {
         ),
       signal,
     );
-    return response.hits.hits.flatMap(toRecord);
+    return withinBudget(response.hits.hits.flatMap(toRecord));
   }
 
   /**
@@ -559,7 +568,7 @@ function toRecord(hit: estypes.SearchHit<LogDocument>): LogRecord[] {
   const nanos = parseTimestamp(time);
   const highlights = hit.highlight?.message;
   return [
-    {
+    boundedEntry({
       ...source,
       id: typeof source.id === 'string' ? source.id : hit._id,
       // Nine fractional digits, whatever precision the writer used.
@@ -569,7 +578,7 @@ function toRecord(hit: estypes.SearchHit<LogDocument>): LogRecord[] {
       service: typeof source.service === 'string' ? source.service : 'unknown_service',
       labels: source.labels ?? {},
       ...(highlights === undefined ? {} : { highlights }),
-    },
+    }),
   ];
 }
 
