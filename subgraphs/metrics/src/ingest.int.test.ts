@@ -311,6 +311,29 @@ describe('metrics ingest and query', () => {
     });
   });
 
+  it("keeps a series' scope apart from its labels, readable on the series and its samples", async () => {
+    const body = gaugeBody('scoped_gauge', [{ ms: Date.now() - 1000, value: 4 }], { pod: 'a' });
+    Object.assign(body.resourceMetrics[0]!.scopeMetrics[0]!, {
+      scope: { name: 'io.heimdall.test', version: '2.1.0', attributes: [{ key: 'pod', value: { stringValue: 'from-scope' } }, { key: 'tier', value: { stringValue: 'gold' } }] },
+    });
+    expect((await post(body)).status).toBe(200);
+    const scope = { name: 'io.heimdall.test', version: '2.1.0', attributes: [{ key: 'pod', value: 'from-scope' }, { key: 'tier', value: 'gold' }] };
+    const { from, to } = window();
+    const samples = await graphql<{ metricsByName: unknown[] }>(
+      `{ metricsByName(name: "scoped_gauge", range: { from: "${from}", to: "${to}" }) { labels { key value } scope { name version attributes { key value } } } }`,
+    );
+    expect(samples.data?.metricsByName).toEqual([{ labels: [{ key: 'pod', value: 'a' }, { key: 'service.name', value: service }], scope }]);
+    const series = await graphql<{ _entities: { series: { name: string; scope: unknown }[] }[] }>(
+      `{ _entities(representations: [{ __typename: "Service", name: "${service}" }]) { ... on Service { series(limit: 1000) { name scope { name version attributes { key value } } } } } }`,
+    );
+    expect(series.data?._entities[0]?.series.find((s) => s.name === 'scoped_gauge')?.scope).toEqual(scope);
+    // Matchers see the labels only.
+    const tier = await graphql<{ metricQuery: { series: unknown[] } }>(
+      `{ metricQuery(input: { name: "scoped_gauge", matchers: [{ key: "tier", value: "gold" }], range: { from: "${from}", to: "${to}" } }) { series { values } } }`,
+    );
+    expect(tier.data?.metricQuery.series).toEqual([]);
+  });
+
   it('bounds what metricLabels answers: values per key, their length, and the keys after it', async () => {
     const ms = Date.now() - 1000;
     const body = gaugeBody('labels_gauge', [{ ms, value: 1 }]);

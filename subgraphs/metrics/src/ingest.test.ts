@@ -93,4 +93,19 @@ describe('series of an OTLP export', () => {
       [1, 8],
     ]);
   });
+
+  it("keeps the scope's name, version and attributes apart from the labels; one metric from two scopes is two series", () => {
+    const request = gaugeExport([[{ a: '1' }]]);
+    const scopeMetrics = request.resourceMetrics[0]!.scopeMetrics[0]!;
+    scopeMetrics.scope = create(otlp.InstrumentationScopeSchema, { name: 'lib-a', version: '1.2.0', attributes: [{ key: 'region', value: text('scope-wins-nothing') }] });
+    const other = create(otlp.ScopeMetricsSchema, { ...scopeMetrics, scope: create(otlp.InstrumentationScopeSchema, { name: 'lib-b' }) });
+    request.resourceMetrics[0]!.scopeMetrics.push(other);
+
+    const { series } = toRows(request);
+    expect(series.map((s) => [s.labels, s.scope_name, s.scope_version, s.scope_attributes])).toEqual([
+      [{ 'service.name': 'checkout', region: 'eu', a: '1' }, 'lib-a', '1.2.0', { region: 'scope-wins-nothing' }],
+      [{ 'service.name': 'checkout', region: 'eu', a: '1' }, 'lib-b', '', {}],
+    ]);
+    expect(series[0]!.fingerprint).not.toBe(series[1]!.fingerprint);
+  });
 });

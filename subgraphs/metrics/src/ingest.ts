@@ -24,12 +24,25 @@ function attributes(list: readonly KeyValue[]): Record<string, string> {
   return Object.fromEntries(list.map((kv) => [kv.key, anyValueText(kv.value)]));
 }
 
-/** A fingerprint of the series: metric, type, unit and the sorted label set, as a UInt64 in decimal. */
-export function fingerprint(metric: string, type: string, unit: string, labels: Record<string, string>): string {
-  const sorted = Object.keys(labels)
+/** The instrumentation scope of a series, kept apart from its labels. */
+export interface Scope {
+  readonly name: string;
+  readonly version: string;
+  readonly attributes: Record<string, string>;
+}
+
+const sortedEntries = (record: Record<string, string>) =>
+  Object.keys(record)
     .sort()
-    .map((k) => [k, labels[k]]);
-  const digest = createHash('sha256').update(JSON.stringify([metric, type, unit, sorted])).digest();
+    .map((k) => [k, record[k]]);
+
+/**
+ * A fingerprint of the series: metric, type, unit, the sorted label set and the scope (OpenTelemetry's stream
+ * identity: two libraries reporting one metric are two series), as a UInt64 in decimal.
+ */
+export function fingerprint(metric: string, type: string, unit: string, labels: Record<string, string>, scope: Scope): string {
+  const identity = [metric, type, unit, sortedEntries(labels), scope.name, scope.version, sortedEntries(scope.attributes)];
+  const digest = createHash('sha256').update(JSON.stringify(identity)).digest();
   return digest.readBigUInt64BE(0).toString();
 }
 
@@ -40,12 +53,12 @@ export function fingerprint(metric: string, type: string, unit: string, labels: 
 const recentFingerprints = new Map<string, string>();
 const MAX_RECENT_FINGERPRINTS = 50_000;
 
-function cachedFingerprint(metric: string, type: string, unit: string, labels: Record<string, string>): string {
+function cachedFingerprint(metric: string, type: string, unit: string, labels: Record<string, string>, scope: Scope): string {
   // JSON keeps any character of a label apart from the separators; the hash sorts, this key need not.
-  const key = JSON.stringify([metric, type, unit, labels]);
+  const key = JSON.stringify([metric, type, unit, labels, scope]);
   let fp = recentFingerprints.get(key);
   if (fp === undefined) {
-    fp = fingerprint(metric, type, unit, labels);
+    fp = fingerprint(metric, type, unit, labels, scope);
     if (recentFingerprints.size >= MAX_RECENT_FINGERPRINTS) recentFingerprints.clear();
     recentFingerprints.set(key, fp);
   }
@@ -85,7 +98,11 @@ export function toRows(request: ExportMetricsServiceRequest, now = Date.now()): 
     const resource = attributes(resourceMetrics.resource?.attributes ?? []);
     const service = resource['service.name'] ?? 'unknown_service';
     for (const scopeMetrics of resourceMetrics.scopeMetrics) {
-      const scope = attributes(scopeMetrics.scope?.attributes ?? []);
+      const scope: Scope = {
+        name: scopeMetrics.scope?.name ?? '',
+        version: scopeMetrics.scope?.version ?? '',
+        attributes: attributes(scopeMetrics.scope?.attributes ?? []),
+      };
       for (const metric of scopeMetrics.metrics) {
         for (const point of points(metric)) {
           if (point.invalid !== undefined) {
@@ -100,9 +117,9 @@ export function toRows(request: ExportMetricsServiceRequest, now = Date.now()): 
             errors.add(`points must be at most 7 days old and 10 minutes ahead (metric ${metric.name})`);
             continue;
           }
-          // Narrower scopes win: point attributes over scope attributes over resource attributes.
-          const labels = { ...resource, ...scope, ...attributes(point.attributes), 'service.name': service };
-          const fp = cachedFingerprint(metric.name, point.type, metric.unit, labels);
+          // Point attributes override resource attributes; the scope's stay with the scope.
+          const labels = { ...resource, ...attributes(point.attributes), 'service.name': service };
+          const fp = cachedFingerprint(metric.name, point.type, metric.unit, labels, scope);
           const known = series.get(fp);
           if (known !== undefined) known.last_seen = Math.max(known.last_seen, timestamp);
           else {
@@ -114,6 +131,9 @@ export function toRows(request: ExportMetricsServiceRequest, now = Date.now()): 
               description: metric.description,
               service,
               labels,
+              scope_name: scope.name,
+              scope_version: scope.version,
+              scope_attributes: scope.attributes,
               temporality: point.temporality,
               monotonic: point.monotonic ? 1 : 0,
               last_seen: timestamp,

@@ -14,7 +14,7 @@ import {
   sizeArgument,
 } from './limits.js';
 import { MAX_SAMPLES, readSamples } from './samples.js';
-import type { MetricsStore } from './store/index.js';
+import type { MetricsStore, StoredScope } from './store/index.js';
 
 export interface MetricsContext {
   readonly store: MetricsStore;
@@ -78,6 +78,9 @@ function iso(seconds: number): string {
 const matchers = (inputs: readonly { key: string; op?: 'EQ' | 'NEQ' | 'RE' | 'NRE'; value: string }[] | null | undefined) =>
   (inputs ?? []).map((m) => ({ key: m.key, op: m.op ?? 'EQ', value: m.value }));
 
+/** A stored series' scope as GraphQL's MetricScope. */
+const scopeOf = (stored: StoredScope) => ({ name: stored.scope_name, version: stored.scope_version, attributes: labelList(stored.scope_attributes) });
+
 export const resolvers: Resolvers = {
   Query: {
     metricNames: (_, args, ctx) => {
@@ -108,9 +111,11 @@ export const resolvers: Resolvers = {
   },
   Metric: {
     labels: (sample) => labelList(sample.labels),
+    scope: scopeOf,
   },
   Series: {
     labels: (series) => labelList(series.labels),
+    scope: scopeOf,
   },
   Service: {
     __resolveReference: (ref) => ({ name: ref.name }),

@@ -47,6 +47,19 @@ export type Series = {
   type: Scalars['String']['output'];
   unit: Scalars['String']['output'];
   labels: Array<Label>;
+  scope: MetricScope;
+};
+
+/**
+ * The instrumentation scope a series comes from (OTLP `InstrumentationScope`), kept apart from its labels: matchers
+ * and groupBy see labels only. Part of the series' identity: one metric from two scopes is two series.
+ */
+export type MetricScope = {
+  __typename?: 'MetricScope';
+  /** Empty when the agent sent none (and for series stored before scopes were kept). */
+  name: Scalars['String']['output'];
+  version: Scalars['String']['output'];
+  attributes: Array<Label>;
 };
 
 export type Label = {
@@ -154,6 +167,7 @@ export type Metric = {
   unit: Scalars['String']['output'];
   description: Scalars['String']['output'];
   type: Scalars['String']['output'];
+  scope: MetricScope;
 };
 
 export type MetricFilter = {
@@ -312,6 +326,7 @@ export type ResolversTypes = {
   Service: ResolverTypeWrapper<Omit<Service, 'series'> & { series?: Maybe<Array<ResolversTypes['Series']>> }>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Series: ResolverTypeWrapper<SeriesSummaryModel>;
+  MetricScope: ResolverTypeWrapper<MetricScope>;
   Label: ResolverTypeWrapper<Label>;
   MetricName: ResolverTypeWrapper<MetricName>;
   LabelValues: ResolverTypeWrapper<LabelValues>;
@@ -343,6 +358,7 @@ export type ResolversParentTypes = {
   Service: Omit<Service, 'series'> & { series?: Maybe<Array<ResolversParentTypes['Series']>> } | FederationReferenceTypes['Service'];
   Int: Scalars['Int']['output'];
   Series: SeriesSummaryModel;
+  MetricScope: MetricScope;
   Label: Label;
   MetricName: MetricName;
   LabelValues: LabelValues;
@@ -454,6 +470,13 @@ export type SeriesResolvers<ContextType = MetricsContext, ParentType extends Res
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   unit?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   labels?: Resolver<Array<ResolversTypes['Label']>, ParentType, ContextType>;
+  scope?: Resolver<ResolversTypes['MetricScope'], ParentType, ContextType>;
+};
+
+export type MetricScopeResolvers<ContextType = MetricsContext, ParentType extends ResolversParentTypes['MetricScope'] = ResolversParentTypes['MetricScope']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  attributes?: Resolver<Array<ResolversTypes['Label']>, ParentType, ContextType>;
 };
 
 export type LabelResolvers<ContextType = MetricsContext, ParentType extends ResolversParentTypes['Label'] = ResolversParentTypes['Label']> = {
@@ -506,6 +529,7 @@ export type MetricResolvers<ContextType = MetricsContext, ParentType extends Res
   unit?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  scope?: Resolver<ResolversTypes['MetricScope'], ParentType, ContextType>;
 };
 
 export type QueryResolvers<ContextType = MetricsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
@@ -535,6 +559,7 @@ export interface Federation__PolicyScalarConfig extends GraphQLScalarTypeConfig<
 export type Resolvers<ContextType = MetricsContext> = {
   Service?: ServiceResolvers<ContextType>;
   Series?: SeriesResolvers<ContextType>;
+  MetricScope?: MetricScopeResolvers<ContextType>;
   Label?: LabelResolvers<ContextType>;
   MetricName?: MetricNameResolvers<ContextType>;
   LabelValues?: LabelValuesResolvers<ContextType>;

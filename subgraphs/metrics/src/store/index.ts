@@ -9,5 +9,6 @@ export {
   type SelectedSeries,
   type SeriesRecord,
   type SeriesSummary,
+  type StoredScope,
 } from './metrics-store.js';
 export { MIGRATIONS_DIR, clickhouseMigrationTarget, migrate } from './migrations.js';

@@ -13,6 +13,10 @@ export interface SeriesRecord {
   description: string;
   service: string;
   labels: Record<string, string>;
+  /** The instrumentation scope, apart from the labels (part of the series' identity, not of its label set). */
+  scope_name: string;
+  scope_version: string;
+  scope_attributes: Record<string, string>;
   temporality: string;
   monotonic: number;
   last_seen: number;
@@ -51,8 +55,15 @@ export interface SelectedSeries {
   readonly temporality: string;
 }
 
+/** A series' instrumentation scope as the store reads it. */
+export interface StoredScope {
+  readonly scope_name: string;
+  readonly scope_version: string;
+  readonly scope_attributes: Record<string, string>;
+}
+
 /** A series as `Service.series` lists it. */
-export interface SeriesSummary {
+export interface SeriesSummary extends StoredScope {
   readonly name: string;
   readonly type: string;
   readonly unit: string;
@@ -60,7 +71,7 @@ export interface SeriesSummary {
 }
 
 /** A raw sample as the seed queries return it. */
-export interface RawSample {
+export interface RawSample extends StoredScope {
   readonly name: string;
   readonly value: number;
   readonly timestamp: string;
@@ -240,14 +251,16 @@ export class MetricsStore {
       unit: string;
       description: string;
       type: string;
-    }>(
+    } & StoredScope>(
       `SELECT s.metric AS name, s.value AS value, toUnixTimestamp64Milli(s.timestamp) AS ts, s.nanos AS nanos,
-              r.labels AS labels, r.unit AS unit, r.description AS description, r.type AS type
+              r.labels AS labels, r.unit AS unit, r.description AS description, r.type AS type,
+              r.scope_name AS scope_name, r.scope_version AS scope_version, r.scope_attributes AS scope_attributes
        FROM (SELECT fingerprint, metric, value, timestamp, nanos FROM samples
              WHERE fingerprint IN (SELECT fingerprint FROM series ${where})
                AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
              ORDER BY timestamp DESC, nanos DESC LIMIT {limit:UInt32}) AS s
-       INNER JOIN (SELECT fingerprint, labels, unit, description, type FROM series FINAL ${where}) AS r USING fingerprint
+       INNER JOIN (SELECT fingerprint, labels, unit, description, type, scope_name, scope_version, scope_attributes
+                   FROM series FINAL ${where}) AS r USING fingerprint
        ORDER BY ts DESC, nanos DESC`,
       params,
       { maxRowsToRead: this.sampleReadMaxRows },
@@ -261,6 +274,9 @@ export class MetricsStore {
       unit: r.unit,
       description: r.description,
       type: r.type,
+      scope_name: r.scope_name,
+      scope_version: r.scope_version,
+      scope_attributes: r.scope_attributes,
     }));
   }
 
@@ -297,7 +313,7 @@ export class MetricsStore {
   /** A service's series by metric name: its metric names first (a small table), then those metrics' series by key. */
   serviceSeries(service: string, limit: number): Promise<SeriesSummary[]> {
     return this.paths.read.rows(
-      `SELECT metric AS name, type, unit, labels FROM series FINAL
+      `SELECT metric AS name, type, unit, labels, scope_name, scope_version, scope_attributes FROM series FINAL
        WHERE metric IN (SELECT metric FROM service_metrics WHERE service = {service:String}) AND service = {service:String}
        ORDER BY metric, fingerprint LIMIT {limit:UInt32}`,
       { service, limit },

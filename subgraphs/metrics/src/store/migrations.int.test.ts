@@ -107,6 +107,19 @@ describe('ClickHouse migrations', () => {
     expect(await rows(client, 'SELECT minMerge(min_state) AS min, maxMerge(max_state) AS max FROM samples_1m WHERE fingerprint = 3')).toEqual([{ min: 0.5, max: 70 }]);
   });
 
+  it('reads the series of an older database with an empty scope', async () => {
+    const client = await databaseAt(6);
+    await client.insert({
+      table: 'series',
+      values: [{ fingerprint: '1', metric: 'cpu', type: 'gauge', unit: '1', description: '', service: 'api', labels: { pod: 'a' }, last_seen: Date.now() }],
+      format: 'JSONEachRow',
+    });
+    expect(await migrate(client)).toContain('0007_series_scope.sql');
+    expect(await rows(client, 'SELECT labels, scope_name, scope_version, scope_attributes FROM series FINAL')).toEqual([
+      { labels: { pod: 'a' }, scope_name: '', scope_version: '', scope_attributes: {} },
+    ]);
+  });
+
   it('resumes an interrupted migration at the statement that did not finish, so the swap is not undone', async () => {
     const client = await databaseAt(3);
     const [migration4] = (await loadMigrations(MIGRATIONS_DIR, 'sql')).filter((m) => m.version === 4);
