@@ -10,7 +10,7 @@ describe('answers', () => {
     const shown = boundedEntry({ ...entry({ message: long, stackTrace: long, metadata: { body: { data: long }, eventName: 'e' } }), highlights: [`<em>x</em>${long}`] });
     expect(shown.message).toHaveLength(ANSWER_TEXT_CHARS);
     expect(shown.stackTrace).toHaveLength(ANSWER_TEXT_CHARS);
-    expect(shown.highlights![0]).toHaveLength(ANSWER_TEXT_CHARS);
+    expect(shown.highlights[0]).toHaveLength(ANSWER_TEXT_CHARS);
     expect(shown.metadata).toEqual({ eventName: 'e' });
     expect(shown.truncated).toBe(true);
     const short = entry();
