@@ -237,6 +237,18 @@ describe('metrics ingest and query', () => {
     expect((await queryValue('malformed_histogram', 'COUNT', '15s')).points).toEqual([]);
   });
 
+  it('stores a label value over 4,096 characters cut, and says so in a partial success that rejects nothing', async () => {
+    const response = await post(gaugeBody('long_label_gauge', [{ ms: Date.now() - 1000, value: 1 }], { sql: 's'.repeat(70_000) }));
+    expect(response.status).toBe(200);
+    // rejectedDataPoints 0, which OTLP/JSON leaves out.
+    expect(((await response.json()) as { partialSuccess: unknown }).partialSuccess).toEqual({ errorMessage: '1 label values cut to 4096 characters' });
+    const { from, to } = window();
+    const samples = await graphql<{ metricsByName: { labels: { key: string; value: string }[] }[] }>(
+      `{ metricsByName(name: "long_label_gauge", range: { from: "${from}", to: "${to}" }) { labels { key value } } }`,
+    );
+    expect(samples.data?.metricsByName[0]?.labels.find((l) => l.key === 'sql')?.value).toBe('s'.repeat(4096));
+  });
+
   it('serves the raw samples of the seed queries, bounded by range and count', async () => {
     const { from, to } = window();
     const byName = await graphql<{ metricsByName: { value: number; labels: { key: string; value: string }[] }[] }>(

@@ -108,4 +108,28 @@ describe('series of an OTLP export', () => {
     ]);
     expect(series[0]!.fingerprint).not.toBe(series[1]!.fingerprint);
   });
+
+  describe('bounds on what one point stores', () => {
+    it('cuts label values over 4,096 characters, never inside a character, and counts them', () => {
+      const rows = toRows(gaugeExport([[{ long: 'x'.repeat(5000) }], [{ emoji: `${'a'.repeat(4095)}\u{1F600}` }]]));
+      expect(rows.series.map((s) => (s.labels.long ?? s.labels.emoji)!.length)).toEqual([4096, 4095]);
+      expect(rows.trimmed).toEqual({ cut: 2, dropped: 0 });
+      expect(rows.rejected).toBe(0);
+    });
+
+    it('keeps the first 128 attributes of a point and leaves out one whose key no query could name, counting both', () => {
+      const many = Array.from({ length: 200 }, (_, i) => ({ [`k${i}`]: 'v' }));
+      const rows = toRows(gaugeExport([[{ ['k'.repeat(1025)]: 'v' }, ...many]]));
+      // The resource's service.name and region, and the point's first 128.
+      expect(Object.keys(rows.series[0]!.labels)).toHaveLength(130);
+      expect(rows.series[0]!.labels.k127).toBe('v');
+      expect(rows.trimmed).toEqual({ cut: 0, dropped: 73 });
+    });
+
+    it('rejects the points of a metric whose name is over 1,024 characters', () => {
+      const request = gaugeExport([[], []]);
+      request.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.name = 'm'.repeat(1025);
+      expect(toRows(request)).toMatchObject({ samples: [], rejected: 2, errors: ['metric names are at most 1024 characters'] });
+    });
+  });
 });

@@ -7,6 +7,7 @@ import {
   GroupCommitBatcher,
   type BatcherOptions,
 } from '@heimdall/shared';
+import { MAX_ATTRIBUTES, MAX_LABEL_KEY_LENGTH, MAX_LABEL_VALUE_LENGTH, MAX_METRIC_NAME_LENGTH } from './limits.js';
 import { type MetricsStore, type SampleRecord, type SeriesRecord, sampleKey } from './store/metrics-store.js';
 
 /** Points older than this or further in the future than FUTURE_MS are rejected one by one (SPEC §4). */
@@ -18,10 +19,50 @@ export interface Rows {
   readonly samples: SampleRecord[];
   readonly rejected: number;
   readonly errors: string[];
+  /** What was stored shortened: label values cut to MAX_LABEL_VALUE_LENGTH, attributes left out. */
+  readonly trimmed: Trimmed;
 }
 
-function attributes(list: readonly KeyValue[]): Record<string, string> {
-  return Object.fromEntries(list.map((kv) => [kv.key, anyValueText(kv.value)]));
+/** What ingest shortened of a request, for the warning in its answer. */
+interface Trimmed {
+  cut: number;
+  dropped: number;
+}
+
+/** Distinct reasons one answer lists; the rest are counted. */
+const MAX_REASONS = 10;
+
+/** `text` within MAX_LABEL_VALUE_LENGTH, counted in `trimmed` when cut (never inside a surrogate pair). */
+function bounded(text: string, trimmed: Trimmed): string {
+  if (text.length <= MAX_LABEL_VALUE_LENGTH) return text;
+  trimmed.cut++;
+  const end = /[\uD800-\uDBFF]/.test(text[MAX_LABEL_VALUE_LENGTH - 1]!) ? MAX_LABEL_VALUE_LENGTH - 1 : MAX_LABEL_VALUE_LENGTH;
+  return text.slice(0, end);
+}
+
+/**
+ * An attribute list as labels: the first MAX_ATTRIBUTES, values cut to MAX_LABEL_VALUE_LENGTH; an attribute beyond
+ * the count or with a key over MAX_LABEL_KEY_LENGTH (no query could name it) is left out. Both counted in `trimmed`.
+ */
+function attributes(list: readonly KeyValue[], trimmed: Trimmed): Record<string, string> {
+  const kept: [string, string][] = [];
+  for (const kv of list) {
+    if (kept.length >= MAX_ATTRIBUTES || kv.key.length > MAX_LABEL_KEY_LENGTH) trimmed.dropped++;
+    else kept.push([kv.key, bounded(anyValueText(kv.value), trimmed)]);
+  }
+  return Object.fromEntries(kept);
+}
+
+/** The answer's message: the rejections' reasons (at most MAX_REASONS), then what was shortened. */
+function answerMessage(rows: Rows): string {
+  const reasons = rows.errors.slice(0, MAX_REASONS);
+  if (rows.errors.length > MAX_REASONS) reasons.push(`and ${rows.errors.length - MAX_REASONS} more reasons`);
+  const { cut, dropped } = rows.trimmed;
+  if (cut > 0) reasons.push(`${cut} label values cut to ${MAX_LABEL_VALUE_LENGTH} characters`);
+  if (dropped > 0) {
+    reasons.push(`${dropped} attributes left out (at most ${MAX_ATTRIBUTES} per resource, scope and point, keys of at most ${MAX_LABEL_KEY_LENGTH} characters)`);
+  }
+  return reasons.join('; ');
 }
 
 /** The instrumentation scope of a series, kept apart from its labels. */
@@ -87,23 +128,33 @@ function exponentialBuckets(scale: number, zeroThreshold: number, zeroCount: big
   return { bounds, counts };
 }
 
-/** Turns an OTLP export into series and sample rows; stale or future points are counted as rejected. */
+/**
+ * Turns an OTLP export into series and sample rows; stale, future and malformed points, and those of an overlong
+ * metric name, are counted as rejected; what is shortened to fit the limits is counted in `trimmed`.
+ */
 export function toRows(request: ExportMetricsServiceRequest, now = Date.now()): Rows {
   const series = new Map<string, SeriesRecord>();
   const samples: SampleRecord[] = [];
   const errors = new Set<string>();
+  const trimmed: Trimmed = { cut: 0, dropped: 0 };
   let rejected = 0;
 
   for (const resourceMetrics of request.resourceMetrics) {
-    const resource = attributes(resourceMetrics.resource?.attributes ?? []);
+    const resource = attributes(resourceMetrics.resource?.attributes ?? [], trimmed);
     const service = resource['service.name'] ?? 'unknown_service';
     for (const scopeMetrics of resourceMetrics.scopeMetrics) {
       const scope: Scope = {
-        name: scopeMetrics.scope?.name ?? '',
-        version: scopeMetrics.scope?.version ?? '',
-        attributes: attributes(scopeMetrics.scope?.attributes ?? []),
+        name: bounded(scopeMetrics.scope?.name ?? '', trimmed),
+        version: bounded(scopeMetrics.scope?.version ?? '', trimmed),
+        attributes: attributes(scopeMetrics.scope?.attributes ?? [], trimmed),
       };
       for (const metric of scopeMetrics.metrics) {
+        if (metric.name.length > MAX_METRIC_NAME_LENGTH) {
+          const count = points(metric).length;
+          rejected += count;
+          if (count > 0) errors.add(`metric names are at most ${MAX_METRIC_NAME_LENGTH} characters`);
+          continue;
+        }
         for (const point of points(metric)) {
           if (point.invalid !== undefined) {
             rejected++;
@@ -118,7 +169,7 @@ export function toRows(request: ExportMetricsServiceRequest, now = Date.now()): 
             continue;
           }
           // Point attributes override resource attributes; the scope's stay with the scope.
-          const labels = { ...resource, ...attributes(point.attributes), 'service.name': service };
+          const labels = { ...resource, ...attributes(point.attributes, trimmed), 'service.name': service };
           const fp = cachedFingerprint(metric.name, point.type, metric.unit, labels, scope);
           const known = series.get(fp);
           if (known !== undefined) known.last_seen = Math.max(known.last_seen, timestamp);
@@ -144,7 +195,7 @@ export function toRows(request: ExportMetricsServiceRequest, now = Date.now()): 
       }
     }
   }
-  return { series: [...series.values()], samples, rejected, errors: [...errors] };
+  return { series: [...series.values()], samples, rejected, errors: [...errors], trimmed };
 }
 
 interface Point {
@@ -276,7 +327,8 @@ export class MetricsWriter {
   async ingest(request: ExportMetricsServiceRequest): Promise<{ rejected: number; errorMessage?: string }> {
     const rows = toRows(request);
     if (rows.samples.length > 0) await this.batcher.add([{ series: rows.series, samples: rows.samples }]);
-    return rows.rejected === 0 ? { rejected: 0 } : { rejected: rows.rejected, errorMessage: rows.errors.join('; ') };
+    const message = answerMessage(rows);
+    return message === '' ? { rejected: rows.rejected } : { rejected: rows.rejected, errorMessage: message };
   }
 
   close(): Promise<void> {

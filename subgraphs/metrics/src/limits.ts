@@ -9,8 +9,16 @@ import { type HeimdallError, heimdallError } from '@heimdall/shared';
 export const MAX_MATCHERS = 64;
 /** Characters of a label key in a matcher or in groupBy. */
 export const MAX_LABEL_KEY_LENGTH = 1024;
+/**
+ * Characters of a label value (and of a scope's name and version) ingest stores; a longer one is cut there and
+ * counted in the push's answer. OpenTelemetry SDKs have no default; 4,096 keeps any URL, SQL text or stack frame
+ * label a dashboard would match while one hostile value cannot cost more than that per series.
+ */
+export const MAX_LABEL_VALUE_LENGTH = 4096;
+/** Attributes kept per resource, scope and point (OpenTelemetry SDKs' default attribute count limit); more are dropped and counted. */
+export const MAX_ATTRIBUTES = 128;
 /** Characters of an EQ/NEQ matcher's value: the longest label value ingest stores, so any stored value matches. */
-export const MAX_MATCHER_VALUE_LENGTH = 4096;
+export const MAX_MATCHER_VALUE_LENGTH = MAX_LABEL_VALUE_LENGTH;
 /** Characters of an RE/NRE matcher's regular expression: 64 of them compile in about 60 ms on the event loop. */
 export const MAX_REGEX_LENGTH = 1024;
 /** Characters of a metric name (OpenTelemetry's instrument names have at most 255). */
