@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_ENTRIES, parseLogEntries } from './api-entries.js';
+import { INGEST_LIMITS } from './ingest-limits.js';
 
 const NOW = Date.UTC(2026, 10, 22, 10);
 
@@ -91,6 +92,14 @@ describe('refused log entries', () => {
     [makeEntry({ mesage: 'typo' }), 'mesage', 'entry 0: mesage is not a field of a log entry'],
   ])('names the field and the entry (%#)', (entry, field, message) => {
     expect(refused(entry)).toEqual({ ok: false, field, index: 0, message });
+  });
+
+  it('cuts a message, stack trace or label value over the ingest limits and counts what it cut', () => {
+    const [entry] = accepted(makeEntry({ message: '가'.repeat(INGEST_LIMITS.messageChars + 1), stack_trace: 'at x\n'.repeat(100_000), labels: { big: 'v'.repeat(20_000), region: 'kr' } }));
+    expect(entry!.message).toHaveLength(INGEST_LIMITS.messageChars);
+    expect(entry!.stackTrace).toHaveLength(INGEST_LIMITS.messageChars);
+    expect(entry!.labels).toEqual({ big: 'v'.repeat(INGEST_LIMITS.valueChars), region: 'kr', 'heimdall.truncated': '3' });
+    expect(accepted(makeEntry())[0]!.labels).toEqual({});
   });
 
   it('names the index of the first bad entry of an array', () => {

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { uuidv7 } from './ids.js';
+import { limitDocument } from './ingest-limits.js';
 import { type LogDocument, type LogLevel, parseLevel } from './log-document.js';
 import { isWithinIngestWindow, msToNanos, nanosToIso, parseTimestamp } from './timestamps.js';
 
@@ -91,7 +92,7 @@ export function parseLogEntries(body: unknown, now: number): ParsedLogEntries {
     if (!isWithinIngestWindow(nanos, now)) {
       return { ok: false, message: `entry ${index}: timestamp must be at most 7 days old and 10 minutes ahead`, field: 'timestamp', index };
     }
-    entries.push({
+    entries.push(limitDocument({
       id: uuidv7(now),
       timestamp: nanosToIso(nanos),
       level: entry.level ?? 'INFO',
@@ -103,7 +104,7 @@ export function parseLogEntries(body: unknown, now: number): ParsedLogEntries {
       ...(entry.stack_trace === undefined ? {} : { stackTrace: entry.stack_trace }),
       ...(entry.user_id === undefined ? {} : { userId: entry.user_id }),
       ...(entry.request_id === undefined ? {} : { requestId: entry.request_id }),
-    });
+    }));
   }
   return { ok: true, entries };
 }

@@ -198,6 +198,26 @@ describe('log ingest', () => {
       );
     });
 
+    it('stores a record over the ingest limits cut and counted instead of refusing it', async () => {
+      const name = serviceName('limits');
+      const body = makeOtlpLogs(name, [{ message: `big ${'x'.repeat(1024 * 1024)}`, attributes: { payload: 'p'.repeat(128 * 1024), region: 'kr' } }], Date.now() - 2000);
+      const answer = await postJson(`${service.url}/v1/logs`, body);
+      expect(answer.status).toBe(200);
+      expect(await answer.json()).toEqual({});
+      const found = await eventually(
+        () => service.graphql<{ logs: { message: string; truncated: boolean; labels: { key: string; value: string }[] }[] }>(
+          'query($filter: LogFilter!) { logs(filter: $filter) { message truncated labels { key value } } }',
+          { filter: { services: [name], range: recentRange() } },
+        ),
+        (a) => (a.data?.logs.length ?? 0) === 1,
+      );
+      const [entry] = found.data!.logs;
+      expect(entry!.truncated).toBe(true);
+      expect(entry!.message.startsWith('big xxx')).toBe(true);
+      expect(new Map(entry!.labels.map((l) => [l.key, l.value.length]))).toEqual(new Map([['heimdall.truncated', 1], ['payload', 16_384], ['region', 2]]));
+      expect(entry!.labels.find((l) => l.key === 'heimdall.truncated')?.value).toBe('2');
+    });
+
     it('answers protobuf in protobuf, takes gzip, and reports stale records and refused documents as partial success', async () => {
       const name = serviceName('partial');
       const request = create(otlp.ExportLogsServiceRequestSchema, {
@@ -212,8 +232,9 @@ describe('log ingest', () => {
                   {
                     timeUnixNano: BigInt(Date.now()) * 1_000_000n,
                     body: { value: { case: 'stringValue', value: '너무 긴 사용자' } },
-                    // A keyword longer than Lucene takes (32,766 bytes): Elasticsearch refuses the document for good.
-                    attributes: [{ key: 'user.id', value: { value: { case: 'stringValue', value: 'u'.repeat(40_000) } } }],
+                    // Cut to 16,384 characters, still a keyword longer than Lucene takes (32,766 bytes in UTF-8):
+                    // Elasticsearch refuses the document for good.
+                    attributes: [{ key: 'user.id', value: { value: { case: 'stringValue', value: '유'.repeat(40_000) } } }],
                   },
                 ],
               },

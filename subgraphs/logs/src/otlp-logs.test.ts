@@ -1,6 +1,7 @@
 import { type MessageInitShape, create } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import { otlp } from '@heimdall/shared';
+import { DROPPED_ATTRIBUTES_LABEL, INGEST_LIMITS, TRUNCATED_LABEL } from './ingest-limits.js';
 import { severityLevel, toLogDocuments } from './otlp-logs.js';
 import { msToNanos } from './timestamps.js';
 
@@ -205,6 +206,19 @@ describe('an OTLP record as a document', () => {
     expect(observedOf({ timeUnixNano: time, observedTimeUnixNano: time })).toBe('2026-11-22T09:59:59.000123456Z');
     expect(observedOf({ timeUnixNano: 0n, observedTimeUnixNano: observed })).toBe('2026-11-22T09:59:59.500000000Z');
     expect(observedOf({ timeUnixNano: time })).toBeUndefined();
+  });
+
+  it('holds a record within the ingest limits, counting values cut and attributes left out, the sender\'s own included', () => {
+    const many = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`a${i}`, text(String(i))]));
+    const attributes = attrs({ [`k${'e'.repeat(1_000)}`]: text('long key'), huge: text('x'.repeat(128 * 1024)), ...many });
+    const doc = only(makeRequest([makeRecord({ body: text('본'.repeat(1_100_000)), attributes, droppedAttributesCount: 2 })], { 'service.name': text('s'.repeat(300)) }));
+    expect(doc.message).toHaveLength(INGEST_LIMITS.messageChars);
+    expect(doc.service).toHaveLength(INGEST_LIMITS.nameChars);
+    expect(doc.labels.huge).toHaveLength(INGEST_LIMITS.valueChars);
+    expect(Object.keys(doc.labels)[0]).toHaveLength(INGEST_LIMITS.keyChars);
+    expect(doc.labels[TRUNCATED_LABEL]).toBe('4'); // the message, the service, a key and a value
+    expect(doc.labels[DROPPED_ATTRIBUTES_LABEL]).toBe(String(202 - INGEST_LIMITS.attributes + 2));
+    expect(Object.keys(doc.labels)).toHaveLength(INGEST_LIMITS.attributes + 2);
   });
 
   it('rejects records older than 7 days or more than 10 minutes ahead, one by one', () => {

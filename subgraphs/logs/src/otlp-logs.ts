@@ -1,11 +1,12 @@
 /**
  * OTLP log records → log documents (SPEC §2, §4): severity to level, body to message, attributes to labels,
  * resource to service, and a document id that a retried request reproduces, so that writing with
- * `op_type: create` never stores a record twice.
+ * `op_type: create` never stores a record twice. Each document is held within INGEST_LIMITS.
  */
 import { createHash, hash } from 'node:crypto';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { type ExportLogsServiceRequest, type KeyValue, anyValueJson, anyValueText, hexId, otlp } from '@heimdall/shared';
+import { limitDocument } from './ingest-limits.js';
 import { LOG_LEVELS, type LogDocument, type LogLevel, type LogMetadata, levelFromSeverityText } from './log-document.js';
 import { isWithinIngestWindow, nanosToIso, msToNanos } from './timestamps.js';
 
@@ -86,7 +87,7 @@ export function toLogDocuments(request: ExportLogsServiceRequest, now: number): 
           ...firstOf('requestId', REQUEST_ID_KEYS, attributes),
           ...(Object.keys(metadata).length === 0 ? {} : { metadata }),
         };
-        documents.push({ id, document });
+        documents.push({ id, document: limitDocument(document, record.droppedAttributesCount) });
       }
     }
   }

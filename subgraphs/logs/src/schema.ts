@@ -9,6 +9,7 @@ import {
   logSearch,
   logVolumeAnomalies,
 } from './log-queries.js';
+import { TRUNCATED_LABEL } from './ingest-limits.js';
 import type { LogQueue } from './queue/log-queue.js';
 import { validateLogQuery } from './query-language.js';
 import { type LogRecord, type LogStore, bucketTime } from './store/index.js';
@@ -72,7 +73,7 @@ export const resolvers: Resolvers = {
     observedTimestamp: (entry) => entry.metadata?.observedTimestamp ?? null,
     eventName: (entry) => entry.metadata?.eventName ?? null,
     highlights: (entry: LogRecord) => [...(entry.highlights ?? [])],
-    truncated: (entry: LogRecord) => entry.truncated === true,
+    truncated: (entry: LogRecord) => entry.truncated === true || entry.labels[TRUNCATED_LABEL] !== undefined,
   },
   LogHistogramBucket: {
     timestamp: (bucket) => bucketTime(bucket.start),

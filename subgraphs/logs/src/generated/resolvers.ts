@@ -259,8 +259,9 @@ export type LogEntry = {
   /** In logSearch: the message with each matched word in <em>…</em> (the rest HTML-escaped); empty elsewhere. */
   highlights: Array<Scalars['String']['output']>;
   /**
-   * Whether this answer shows less than was stored: `message`, `stackTrace` and each highlight are cut at 65,536
-   * characters, and a structured `body` longer than that is left out (null).
+   * Whether the entry is shown cut: in this answer (`message`, `stackTrace` and each highlight are cut at 65,536
+   * characters, a structured `body` longer than that is left out), or when it was stored (a value over the ingest
+   * limits; the label `heimdall.truncated` counts them).
    */
   truncated: Scalars['Boolean']['output'];
 };
