@@ -93,6 +93,9 @@ export interface LogStoreOptions {
 /** Entries as stored, without the label keys that only serve facets. */
 const SOURCE = { excludes: ['labelKeys'] };
 
+/** Statuses of a `_bulk` refused as a whole for what it holds: 400 (a line it cannot parse) and 413 (too large). */
+const WHOLE_REQUEST_REFUSALS = new Set([400, 413]);
+
 /** Counts are exact up to this many matches, then a lower bound (Elasticsearch's own default). */
 const TRACK_TOTAL_HITS = 10_000;
 /** Entries of one trace or span a federated `logs` field returns, oldest first. */
@@ -181,11 +184,25 @@ export class LogStore {
         { idempotent: true },
       );
     } catch (error) {
-      // Elasticsearch down, slow or shedding load: these documents wait for another try. Anything else is a bug
-      // of ours (a request the cluster cannot read), whose text must not reach a client.
-      if (!(error instanceof HeimdallError && error.code === 'UNAVAILABLE')) throw heimdallError('INTERNAL', { cause: error });
-      for (let i = start; i < end; i++) outcomes[i] = { kind: 'retry', retryAfterSeconds: error.retryAfterSeconds ?? 1 };
-      return;
+      // Elasticsearch down, slow or shedding load: these documents wait for another try.
+      if (error instanceof HeimdallError && error.code === 'UNAVAILABLE') {
+        for (let i = start; i < end; i++) outcomes[i] = { kind: 'retry', retryAfterSeconds: error.retryAfterSeconds ?? 1 };
+        return;
+      }
+      // The whole request refused for what it holds (too large, a line the cluster cannot parse): its halves are sent
+      // apart, so that only a document refused on its own is refused, with the reason, and the others are stored.
+      if (error instanceof ElasticsearchRefusal && WHOLE_REQUEST_REFUSALS.has(error.status)) {
+        if (end - start === 1) {
+          outcomes[start] = { kind: 'refused', reason: `refused by Elasticsearch (HTTP ${error.status}${error.type === undefined ? '' : ` ${error.type}`})` };
+          return;
+        }
+        const middle = start + Math.ceil((end - start) / 2);
+        await this.bulkChunk(documents, { start, end: middle }, outcomes);
+        await this.bulkChunk(documents, { start: middle, end }, outcomes);
+        return;
+      }
+      // Anything else is a bug of ours or a cluster set up wrongly (401, 403), whose text must not reach a client.
+      throw heimdallError('INTERNAL', { cause: error });
     }
     response.items.forEach((item, k) => {
       outcomes[start + k] = itemOutcome(item.create);
