@@ -42,7 +42,7 @@ describe('log ingest', () => {
       filter: { services: [name], range: recentRange() },
     });
   const total = async (name: string) =>
-    (await service.graphql<{ logSearch: { total: number } }>('query($filter: LogFilter!) { logSearch(filter: $filter, first: 0) { total } }', {
+    (await service.graphql<{ logSearch: { total: number } }>('query($filter: LogFilter!) { logSearch(filter: $filter, first: 1) { total } }', {
       filter: { services: [name], range: recentRange() },
     })).data?.logSearch.total;
   /** Waits until `name` has `count` entries (the index refreshes every 5 s), then lets another refresh pass. */

@@ -11,7 +11,7 @@ describe('log query arguments', () => {
   it('refuse a page size beyond the maximum and a cursor logSearch did not make', async () => {
     await expect(logSearch(untouched, { filter: { range: HOUR }, first: 1001 }, DEFAULT_QUERY_LIMITS)).rejects.toMatchObject({
       code: 'BAD_USER_INPUT',
-      message: 'first: must be between 0 and 1000',
+      message: 'first: must be between 1 and 1000',
       details: { field: 'first' },
     });
     await expect(logSearch(untouched, { filter: { range: HOUR }, after: 'bm90IGEgY3Vyc29y' }, DEFAULT_QUERY_LIMITS)).rejects.toMatchObject({

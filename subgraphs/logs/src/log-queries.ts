@@ -45,9 +45,10 @@ export function checkedFilter(input: LogFilterInput, limits: LogQueryLimits): Lo
   });
 }
 
-function page(requested: number | null | undefined, fallback: number, max: number, field: string): number {
+/** A page size argument (`requested`, or `fallback` when absent): a whole number from 1 to `max`, or BAD_USER_INPUT naming `field`. */
+export function pageArgument(requested: number | null | undefined, fallback: number, max: number, field: string): number {
   const size = requested ?? fallback;
-  if (size < 0 || size > max) throw heimdallError('BAD_USER_INPUT', { message: `${field}: must be between 0 and ${max}`, details: { field } });
+  if (!Number.isInteger(size) || size < 1 || size > max) throw heimdallError('BAD_USER_INPUT', { message: `${field}: must be between 1 and ${max}`, details: { field } });
   return size;
 }
 
@@ -64,7 +65,7 @@ export async function logSearch(
   limits: QueryLimits,
 ): Promise<LogSearchAnswer> {
   const filter = checkedFilter(args.filter, limits);
-  const size = page(args.first, 50, limits.maxPage, 'first');
+  const size = pageArgument(args.first, 50, limits.maxPage, 'first');
   const after = args.after === undefined || args.after === null ? undefined : decodeCursor(args.after);
   if (args.after !== undefined && args.after !== null && after === undefined) {
     throw heimdallError('BAD_USER_INPUT', { message: 'after: not a cursor of logSearch', details: { field: 'after' } });
@@ -81,7 +82,7 @@ export async function logSearch(
 /** `logs(filter, limit)` and `logsByService`: newest first, without highlights or counting. */
 export async function listLogs(store: LogStore, filter: LogFilterInput, limit: number, limits: QueryLimits): Promise<LogRecord[]> {
   const checked = checkedFilter(filter, limits);
-  const size = page(limit, 100, limits.maxPage, 'limit');
+  const size = pageArgument(limit, 100, limits.maxPage, 'limit');
   return (await store.search(checked, { size, highlight: false }, { countTotal: false })).entries;
 }
 
@@ -112,7 +113,7 @@ export async function logHistogram(store: LogStore, filterInput: LogFilterInput,
 }
 
 export async function logFacets(store: LogStore, filterInput: LogFilterInput, limit: number | null | undefined, limits: QueryLimits): Promise<LogFacets> {
-  return store.facets(checkedFilter(filterInput, limits), page(limit, 10, MAX_FACETS, 'limit'));
+  return store.facets(checkedFilter(filterInput, limits), pageArgument(limit, 10, MAX_FACETS, 'limit'));
 }
 
 /** A pattern as logPatterns answers it: whether its counts come from a sample of the matches. */
@@ -120,7 +121,7 @@ export type SampledPattern = LogPattern & { readonly sampled: boolean };
 
 export async function logPatterns(store: LogStore, filterInput: LogFilterInput, limit: number | null | undefined, limits: QueryLimits): Promise<SampledPattern[]> {
   const filter = checkedFilter(filterInput, limits);
-  const size = page(limit, 20, MAX_PATTERNS, 'limit');
+  const size = pageArgument(limit, 20, MAX_PATTERNS, 'limit');
   const { messages, sampled } = await store.recentMessages(filter, limits.patternSample);
   return minePatterns(messages)
     .slice(0, size)
@@ -148,6 +149,7 @@ export async function logVolumeAnomalies(store: LogStore, service: string, range
   const toNanos = parseTimestamp(range.to);
   if (fromNanos === undefined) throw heimdallError('BAD_USER_INPUT', { message: 'range.from: must be an RFC 3339 time with a zone', details: { field: 'range.from' } });
   if (toNanos === undefined) throw heimdallError('BAD_USER_INPUT', { message: 'range.to: must be an RFC 3339 time with a zone', details: { field: 'range.to' } });
+  if (service.length > 256) throw heimdallError('BAD_USER_INPUT', { message: 'service: must be at most 256 characters', details: { field: 'service' } });
   const rangeMs = nanosToMs(toNanos - fromNanos);
   if (rangeMs <= 0) throw heimdallError('BAD_USER_INPUT', { message: 'range: from must be before to', details: { field: 'range' } });
   if (rangeMs > ANOMALY_MAX_RANGE_MS) throw heimdallError('BAD_USER_INPUT', { message: 'range: must be at most 7 days long', details: { field: 'range' } });

@@ -137,7 +137,7 @@ describe('the logs query API', () => {
         [{ range: { from: new Date(now - 91 * day).toISOString(), to: new Date(now).toISOString() } }, {}, { code: 'BAD_USER_INPUT', field: 'range', message: 'range: must be at most 90 days long' }],
         [{ range: { from: new Date(now).toISOString(), to: new Date(now - 1000).toISOString() } }, {}, { code: 'BAD_USER_INPUT', field: 'range', message: 'range: from must be before to' }],
         [{ range: { from: 'yesterday', to: new Date(now).toISOString() } }, {}, { code: 'BAD_USER_INPUT', field: 'range.from' }],
-        [{}, { first: 5000 }, { code: 'BAD_USER_INPUT', field: 'first', message: 'first: must be between 0 and 1000' }],
+        [{}, { first: 5000 }, { code: 'BAD_USER_INPUT', field: 'first', message: 'first: must be between 1 and 1000' }],
         [{}, { after: 'not-a-cursor' }, { code: 'BAD_USER_INPUT', field: 'after', message: 'after: not a cursor of logSearch' }],
         [{ traceId: 'xyz' }, {}, { code: 'BAD_USER_INPUT', field: 'traceId', message: 'traceId: must be 32 hex digits' }],
         [{ labels: [{ key: 'pod', op: 'RE', value: '^web' }] }, {}, { code: 'BAD_USER_INPUT', field: 'labels[0].value' }],

@@ -57,6 +57,9 @@ export type ParsedLogFilter = { ok: true; filter: LogFilter } | { ok: false; mes
 
 const MAX_LIST = 100;
 const MAX_REGEX_LENGTH = 256;
+/** Longest service name and label key a filter takes (the JSON API stores none longer) and label value (longer ones are not indexed). */
+const MAX_NAME_LENGTH = 256;
+const MAX_LABEL_VALUE_LENGTH = 1024;
 
 export function parseLogFilter(input: LogFilterInput, limits: LogQueryLimits = DEFAULT_LOG_QUERY_LIMITS): ParsedLogFilter {
   const bad = (field: string, message: string, position?: number): ParsedLogFilter => ({
@@ -78,6 +81,8 @@ export function parseLogFilter(input: LogFilterInput, limits: LogQueryLimits = D
 
   const services = input.services ?? [];
   if (services.length > MAX_LIST) return bad('services', `at most ${MAX_LIST} services`);
+  const longService = services.findIndex((service) => service.length > MAX_NAME_LENGTH);
+  if (longService >= 0) return bad(`services[${longService}]`, `must be at most ${MAX_NAME_LENGTH} characters`);
 
   const levels: LogLevel[] = [];
   for (const [i, text] of (input.levels ?? []).entries()) {
@@ -96,6 +101,8 @@ export function parseLogFilter(input: LogFilterInput, limits: LogQueryLimits = D
   if (labels.length > MAX_LIST) return bad('labels', `at most ${MAX_LIST} matchers`);
   for (const [i, matcher] of labels.entries()) {
     if (matcher.key.trim() === '') return bad(`labels[${i}].key`, 'must not be empty');
+    if (matcher.key.length > MAX_NAME_LENGTH) return bad(`labels[${i}].key`, `must be at most ${MAX_NAME_LENGTH} characters`);
+    if (matcher.value.length > MAX_LABEL_VALUE_LENGTH) return bad(`labels[${i}].value`, `must be at most ${MAX_LABEL_VALUE_LENGTH} characters`);
     if (matcher.op === 'RE' || matcher.op === 'NRE') {
       const problem = checkRegex(matcher.value);
       if (problem !== undefined) return bad(`labels[${i}].value`, problem);

@@ -59,7 +59,10 @@ export type Query = {
   logVolumeAnomalies: Array<LogVolumeAnomaly>;
   /** Whether a query parses, with the reason and position when it does not (for rules that store log queries). */
   validateLogQuery: LogQueryValidation;
-  /** Entries of POST /api/v1/logs that Elasticsearch refused for good, oldest first; `after`: the id of the last one seen. */
+  /**
+   * Entries of POST /api/v1/logs that Elasticsearch refused for good, oldest first: `first` of them (1 to 1,000);
+   * `after`: the id of the last one seen.
+   */
   logIngestFailures: Array<LogIngestFailure>;
 };
 
@@ -134,7 +137,7 @@ export type MutationRetryLogIngestFailuresArgs = {
 export type Service = {
   __typename?: 'Service';
   name: Scalars['String']['output'];
-  /** The service's most recent log entries, newest first. Null when the logs store cannot be read. */
+  /** The service's most recent log entries, newest first: `limit` of them (1 to 1,000). Null when the logs store cannot be read. */
   logs?: Maybe<Array<LogEntry>>;
   /** The service's entries per time bucket and level over the range (see logHistogram). Null when the logs store cannot be read. */
   logVolume?: Maybe<Array<LogHistogramBucket>>;
