@@ -77,7 +77,11 @@ export async function createServer(config: LogsConfig, deps: LogsDeps): Promise<
   );
 
   const store = new LogStore(es, policies, { slowReadMs: config.LOGS_QUERY_DEADLINE_MS });
-  const queue = new LogQueue(deps.redis, createResiliencePolicy('redis', undefined, platform.resilienceMetrics), config.LOGS_QUEUE_STREAM, {
+  const redisPolicies = {
+    ingest: createResiliencePolicy('redis-ingest', undefined, platform.resilienceMetrics),
+    read: createResiliencePolicy('redis', undefined, platform.resilienceMetrics),
+  };
+  const queue = new LogQueue(deps.redis, redisPolicies, config.LOGS_QUEUE_STREAM, {
     maxEntries: config.LOGS_QUEUE_MAX_ENTRIES,
   });
   const metrics = registerIngestMetrics(platform.metrics, queue, logger);

@@ -1,5 +1,9 @@
+import type { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { messageFields, parseMessage, queueKeys, streamIdTime } from './log-queue.js';
+import { ResilienceMetrics, createResiliencePolicy } from '@heimdall/shared';
+import type { LogDocument } from '../log-document.js';
+import { LogQueue, messageFields, parseMessage, queueKeys, streamIdTime } from './log-queue.js';
 
 describe('queued messages', () => {
   it('carry documents through a stream entry unchanged, line breaks and Korean included', () => {
@@ -23,5 +27,30 @@ describe('queued messages', () => {
       dead: 'heimdall:logs:entries:dead',
       backlog: 'heimdall:logs:entries:backlog',
     });
+  });
+});
+
+describe('the queue', () => {
+  /** A Redis whose writes (the API's enqueue) or reads (the dead letters) fail as a dropped connection does. */
+  function failingRedis(fails: 'writes' | 'reads') {
+    const dropped = () => Promise.reject(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+    const multi = { xadd: () => multi, incrby: () => multi, exec: () => (fails === 'writes' ? dropped() : Promise.resolve([[null, 'ok']])) };
+    return { get: () => Promise.resolve('0'), multi: () => multi, xrange: () => (fails === 'reads' ? dropped() : Promise.resolve([])) } as unknown as Redis;
+  }
+  const queueOn = (redis: Redis) => {
+    const metrics = new ResilienceMetrics(new Registry());
+    const once = { retry: { maxAttempts: 1 } };
+    return new LogQueue(redis, { ingest: createResiliencePolicy('redis-ingest', once, metrics), read: createResiliencePolicy('redis', once, metrics) }, 'heimdall:logs:test', { maxEntries: 1000 });
+  };
+  const entry: LogDocument = { id: 'a', timestamp: '2026-11-22T10:00:00.000000000Z', level: 'INFO', message: 'ok', service: 'checkout', labels: {} };
+
+  it('keeps serving its dead letters while enqueueing fails, and keeps accepting entries while reads fail', async () => {
+    const writesFail = queueOn(failingRedis('writes'));
+    for (let i = 0; i < 10; i++) await expect(writesFail.enqueue([entry])).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await expect(writesFail.deadLetters(10)).resolves.toEqual([]);
+
+    const readsFail = queueOn(failingRedis('reads'));
+    for (let i = 0; i < 10; i++) await expect(readsFail.deadLetters(10)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await expect(readsFail.enqueue([entry])).resolves.toBeUndefined();
   });
 });

@@ -73,9 +73,13 @@ export interface LogQueueOptions {
 export class LogQueue {
   readonly keys: QueueKeys;
 
+  /**
+   * `policies.ingest` serves the API's enqueue only, `policies.read` everything else (dead letters, their re-drive,
+   * the gauges): a failing or slow read must not refuse entries, nor a full ingest path the reads.
+   */
   constructor(
     private readonly redis: Redis,
-    private readonly policy: ResiliencePolicy,
+    private readonly policies: { readonly ingest: ResiliencePolicy; readonly read: ResiliencePolicy },
     stream: string,
     private readonly options: LogQueueOptions,
   ) {
@@ -83,7 +87,7 @@ export class LogQueue {
   }
 
   async ping(): Promise<void> {
-    await this.policy.execute(() => this.redis.ping(), { idempotent: true });
+    await this.policies.read.execute(() => this.redis.ping(), { idempotent: true });
   }
 
   /**
@@ -92,11 +96,11 @@ export class LogQueue {
    */
   async enqueue(documents: readonly LogDocument[]): Promise<void> {
     try {
-      const waiting = await this.depth();
+      const waiting = Number((await this.policies.ingest.execute(() => this.redis.get(this.keys.backlog), { idempotent: true })) ?? 0);
       if (waiting + documents.length > this.options.maxEntries && waiting > 0) {
         throw heimdallError('UNAVAILABLE', { message: `the log queue is full (${waiting} entries wait to be indexed)`, retryAfterSeconds: 5, service: 'logs' });
       }
-      await this.exec((multi) =>
+      await this.exec(this.policies.ingest, (multi) =>
         multi.xadd(this.keys.stream, '*', ...messageFields(documents.map(bulkDocument))).incrby(this.keys.backlog, documents.length),
       );
     } catch (error) {
@@ -108,23 +112,23 @@ export class LogQueue {
 
   /** Entries accepted and not yet indexed (nor dead-lettered). */
   async depth(): Promise<number> {
-    return Number((await this.policy.execute(() => this.redis.get(this.keys.backlog), { idempotent: true })) ?? 0);
+    return Number((await this.policies.read.execute(() => this.redis.get(this.keys.backlog), { idempotent: true })) ?? 0);
   }
 
   /** How long the oldest waiting entry has waited, in ms; 0 when none waits. */
   async oldestAgeMs(now: number): Promise<number> {
-    const [oldest] = await this.policy.execute(() => this.redis.xrange(this.keys.stream, '-', '+', 'COUNT', 1), { idempotent: true });
+    const [oldest] = await this.policies.read.execute(() => this.redis.xrange(this.keys.stream, '-', '+', 'COUNT', 1), { idempotent: true });
     return oldest === undefined ? 0 : Math.max(0, now - streamIdTime(oldest[0]));
   }
 
   async deadCount(): Promise<number> {
-    return this.policy.execute(() => this.redis.xlen(this.keys.dead), { idempotent: true });
+    return this.policies.read.execute(() => this.redis.xlen(this.keys.dead), { idempotent: true });
   }
 
   /** Dead letters, oldest first, after the one with id `after`. */
   async deadLetters(first: number, after?: string): Promise<DeadLetter[]> {
     if (first <= 0) return [];
-    const entries = await this.policy.execute(() => this.redis.xrange(this.keys.dead, after === undefined ? '-' : `(${after}`, '+', 'COUNT', first), {
+    const entries = await this.policies.read.execute(() => this.redis.xrange(this.keys.dead, after === undefined ? '-' : `(${after}`, '+', 'COUNT', first), {
       idempotent: true,
     });
     return withinBudget(entries.flatMap(([id, fields]) => toDeadLetter(id, fields)).map((letter) => ({ ...letter, document: boundedEntry(letter.document) })));
@@ -136,7 +140,7 @@ export class LogQueue {
     const notFound: string[] = [];
     for (const id of new Set(ids)) {
       const entries = STREAM_ID.test(id)
-        ? await this.policy.execute(() => this.redis.xrange(this.keys.dead, id, id), { idempotent: true })
+        ? await this.policies.read.execute(() => this.redis.xrange(this.keys.dead, id, id), { idempotent: true })
         : [];
       const fields = entries[0]?.[1];
       const document = fields === undefined ? undefined : field(fields, 'document');
@@ -145,7 +149,7 @@ export class LogQueue {
     }
     if (found.length > 0) {
       const documents = found.map((f) => f.document);
-      await this.exec((multi) =>
+      await this.exec(this.policies.read, (multi) =>
         multi
           .xadd(this.keys.stream, '*', ...messageFields(documents))
           .incrby(this.keys.backlog, documents.length)
@@ -155,8 +159,8 @@ export class LogQueue {
     return { retried: found.map((f) => f.id), notFound };
   }
 
-  private async exec(build: (multi: ReturnType<Redis['multi']>) => ReturnType<Redis['multi']>): Promise<void> {
-    const results = await this.policy.execute(() => build(this.redis.multi()).exec());
+  private async exec(policy: ResiliencePolicy, build: (multi: ReturnType<Redis['multi']>) => ReturnType<Redis['multi']>): Promise<void> {
+    const results = await policy.execute(() => build(this.redis.multi()).exec());
     const failed = results?.find(([error]) => error !== null)?.[0];
     if (results === null || failed !== undefined) throw failed ?? new Error('the Redis transaction was discarded');
   }
