@@ -1,0 +1,90 @@
+// Soak (issue 17): the system as `npm start` runs it on a private stack under a steady load of all four ingest paths
+// for SOAK_MINUTES (30): resident memory of every process sampled each minute (growth from the end of the warm-up,
+// a tenth of the run, to the end), every answer that is not an acknowledgement counted as an error, and each
+// service's event-loop lag p99 from its /metrics. `npm run soak`; exits 1 when an error, or growth over 10%, is seen.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { residentBytes } from '@heimdall/stack';
+import { AgentLoad, acknowledged } from './agent-load.js';
+import { loadAverage, startSupervisedSystem } from './supervised-system.js';
+
+const env = z
+  .object({
+    SOAK_MINUTES: z.coerce.number().positive().default(30),
+    /** Per signal and push; with SOAK_PUSH_EVERY_MS 100 the default is 500 items/s per path, 2,000/s in all. */
+    SOAK_ITEMS_PER_PUSH: z.coerce.number().int().positive().default(50),
+    SOAK_PUSH_EVERY_MS: z.coerce.number().int().nonnegative().default(100),
+  })
+  .parse(process.env);
+
+/** Where each service answers /metrics (no credentials: probes and scrapers). */
+const METRICS_PORTS: Readonly<Record<string, number>> = {
+  '@heimdall/gateway': 4000,
+  '@heimdall/metrics': 8001,
+  '@heimdall/logs': 8002,
+  '@heimdall/traces': 8003,
+  '@heimdall/alerts': 8004,
+};
+
+async function eventLoopLagP99(port: number): Promise<number | undefined> {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })
+    .then((r) => r.text())
+    .catch(() => '');
+  const value = /^nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1];
+  return value === undefined ? undefined : Number(value);
+}
+
+async function main(): Promise<void> {
+  console.log(`load average ${loadAverage()} at the start; ${env.SOAK_MINUTES} min, ${env.SOAK_ITEMS_PER_PUSH} items every ${env.SOAK_PUSH_EVERY_MS} ms per path`);
+  const system = await startSupervisedSystem();
+  try {
+    const load = new AgentLoad(system.agentKey, { itemsPerPush: env.SOAK_ITEMS_PER_PUSH, pushEveryMs: env.SOAK_PUSH_EVERY_MS, keepIds: false });
+    const samples = new Map<string, number[]>();
+    const lags = new Map<string, number[]>();
+    const sample = async () => {
+      const rss: [string, number][] = [];
+      for (const service of system.services) rss.push([service.name, await residentBytes(system.supervisor.pid(service.name) ?? 0)]);
+      for (const server of await system.stack.stack.status(system.stack.stack.servers)) rss.push([server.name, server.rssBytes]);
+      for (const [name, bytes] of rss) samples.set(name, [...(samples.get(name) ?? []), bytes]);
+      for (const [name, port] of Object.entries(METRICS_PORTS)) {
+        const lag = await eventLoopLagP99(port);
+        if (lag !== undefined) lags.set(name, [...(lags.get(name) ?? []), lag]);
+      }
+    };
+
+    load.start();
+    const minutes = Math.ceil(env.SOAK_MINUTES);
+    const warmUp = Math.max(1, Math.round(minutes / 10));
+    for (let minute = 1; minute <= minutes; minute++) {
+      await sleep(60_000);
+      await sample();
+      const errors = load.outcomes.filter((o) => !acknowledged(o)).length;
+      console.log(`minute ${minute}: ${load.outcomes.length} pushes, ${errors} not acknowledged, load average ${loadAverage()}`);
+    }
+    await load.stop();
+
+    const errors = load.outcomes.filter((o) => !acknowledged(o));
+    const statuses = [...new Set(errors.map((o) => `${o.signal} ${o.status}`))];
+    const sorted = load.outcomes.map((o) => o.ms).sort((a, b) => a - b);
+    const p99 = sorted[Math.floor(sorted.length * 0.99)] ?? 0;
+    console.log(`\nload average ${loadAverage()} at the end`);
+    console.log(`${load.outcomes.length} pushes, ${errors.length} not acknowledged${statuses.length === 0 ? '' : ` (${statuses.join(', ')})`}, push p99 ${p99} ms\n`);
+    console.log('| process | RSS after warm-up | RSS at the end | growth | event-loop lag p99 (worst minute) |');
+    console.log('|---|---|---|---|---|');
+    let grew = false;
+    for (const [name, series] of samples) {
+      const base = series[Math.min(warmUp, series.length) - 1] ?? 0;
+      const end = series.at(-1) ?? 0;
+      const growth = base === 0 ? 0 : end / base - 1;
+      if (growth > 0.1) grew = true;
+      const lag = lags.get(name);
+      const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
+      console.log(`| ${name} | ${mib(base)} | ${mib(end)} | ${(growth * 100).toFixed(1)}% | ${lag === undefined ? '-' : `${(Math.max(...lag) * 1000).toFixed(0)} ms`} |`);
+    }
+    process.exitCode = errors.length > 0 || grew ? 1 : 0;
+  } finally {
+    await system.stop();
+  }
+}
+
+await main();
