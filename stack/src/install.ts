@@ -1,16 +1,21 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { StackConfig } from './config.js';
 
 /**
  * Runs `stack/install/<recipe>.sh`, streaming its progress to stderr (a cold build takes minutes), and
- * returns the last line it printed on stdout: the path of what it installed.
+ * returns the last line it printed on stdout: the path of what it installed. One recipe runs at a time per cache
+ * (`flock` on a file beside it): an `npm start` and an `npm test` started together on a cold machine would otherwise
+ * build into the same temporary file, and two apt-get runs refuse each other; the one that waited then finds the
+ * install done.
  */
 export async function runRecipe(config: StackConfig, recipe: string, args: readonly string[] = []): Promise<string> {
   const script = join(config.repoDir, 'stack', 'install', `${recipe}.sh`);
-  const child = spawn('bash', [script, ...args], {
+  const locks = join(config.cacheDir, 'locks');
+  mkdirSync(locks, { recursive: true });
+  const child = spawn('flock', [join(locks, `${recipe}.lock`), 'bash', script, ...args], {
     env: { ...config.inheritedEnv, HEIMDALL_CACHE: config.cacheDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
