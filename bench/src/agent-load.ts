@@ -28,8 +28,8 @@ export const retryLater = (o: Outcome): boolean => (o.status === 503 || o.status
 export interface LoadOptions {
   /** Pause between one signal's pushes (each signal has one push in flight). Default 250 ms. */
   readonly pushEveryMs?: number;
-  /** Items (points, records, traces, entries) per push. Default 5. */
-  readonly itemsPerPush?: number;
+  /** Items (points, records, traces, entries) per push, for every signal or per signal. Default 5. */
+  readonly itemsPerPush?: number | Readonly<Record<Signal, number>>;
   /** Spans per trace. Default 1. */
   readonly spansPerTrace?: number;
   /** Keep every acknowledged id for `countStored` (a long soak does not). Default true. */
@@ -42,7 +42,8 @@ function attribute(key: string, value: string) {
 
 /**
  * One loop per signal until stopped; every outcome and every acknowledged id kept. Ids: a metric point's value (one
- * series, each point at its own millisecond after the start), a log's `drill_id` label, a trace's id.
+ * series, each point at its own millisecond after the start when ids are kept, at its own nanosecond of the push
+ * otherwise, so a long soak never runs ahead of the clock), a log's `drill_id` label, a trace's id.
  */
 export class AgentLoad {
   readonly runId = randomBytes(3).toString('hex');
@@ -50,11 +51,11 @@ export class AgentLoad {
   readonly startMs = Date.now();
   readonly outcomes: Outcome[] = [];
   readonly acked = new Map<Signal, string[]>(SIGNALS.map((s) => [s, []]));
-  private sequence = 0;
+  private readonly sequences = new Map<Signal, number>();
   private running = false;
   private loops: Promise<void>[] = [];
   private readonly pushEveryMs: number;
-  private readonly itemsPerPush: number;
+  private readonly itemsPerPush: Readonly<Record<Signal, number>>;
   private readonly spansPerTrace: number;
   private readonly keepIds: boolean;
 
@@ -63,7 +64,8 @@ export class AgentLoad {
     options: LoadOptions = {},
   ) {
     this.pushEveryMs = options.pushEveryMs ?? 250;
-    this.itemsPerPush = options.itemsPerPush ?? 5;
+    const items = options.itemsPerPush ?? 5;
+    this.itemsPerPush = typeof items === 'number' ? { metrics: items, logs: items, traces: items, 'log-api': items } : items;
     this.spansPerTrace = options.spansPerTrace ?? 1;
     this.keepIds = options.keepIds ?? true;
   }
@@ -92,9 +94,13 @@ export class AgentLoad {
   }
 
   private push(signal: Signal): { ids: string[]; body: unknown } {
-    const ids = Array.from({ length: this.itemsPerPush }, () => String(++this.sequence));
+    const first = this.sequences.get(signal) ?? 0;
+    const count = this.itemsPerPush[signal];
+    this.sequences.set(signal, first + count);
+    const ids = Array.from({ length: count }, (_, i) => String(first + i + 1));
     const resource = { attributes: [attribute('service.name', this.service)] };
-    const nanos = (id: string) => `${BigInt(this.pointTime(id)) * 1_000_000n}`;
+    const pushedAt = BigInt(Date.now()) * 1_000_000n;
+    const nanos = (id: string) => `${this.keepIds ? BigInt(this.pointTime(id)) * 1_000_000n : pushedAt + BigInt(id) % 1_000_000n}`;
     switch (signal) {
       case 'metrics': {
         const dataPoints = ids.map((id) => ({ timeUnixNano: nanos(id), asDouble: Number(id) }));
