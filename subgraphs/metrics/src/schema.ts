@@ -112,10 +112,12 @@ export const resolvers: Resolvers = {
   Metric: {
     labels: (sample) => labelList(sample.labels),
     scope: scopeOf,
+    monotonic: (sample) => sample.monotonic === 1,
   },
   Series: {
     labels: (series) => labelList(series.labels),
     scope: scopeOf,
+    monotonic: (series) => series.monotonic === 1,
   },
   Service: {
     __resolveReference: (ref) => ({ name: ref.name }),

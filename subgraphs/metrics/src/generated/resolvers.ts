@@ -48,6 +48,10 @@ export type Series = {
   unit: Scalars['String']['output'];
   labels: Array<Label>;
   scope: MetricScope;
+  /** A sum's or histogram's aggregation temporality as the agent sent it: `cumulative` or `delta`; empty for gauges and summaries. */
+  temporality: Scalars['String']['output'];
+  /** Whether a sum only grows (OTLP `isMonotonic`); false for every other type. */
+  monotonic: Scalars['Boolean']['output'];
 };
 
 /**
@@ -168,6 +172,32 @@ export type Metric = {
   description: Scalars['String']['output'];
   type: Scalars['String']['output'];
   scope: MetricScope;
+  /** The series' temporality, as on Series. */
+  temporality: Scalars['String']['output'];
+  /** Whether the series' sum only grows, as on Series. */
+  monotonic: Scalars['Boolean']['output'];
+  /** A histogram point as the agent sent it (`value` is its sum); null for other types. */
+  histogram?: Maybe<HistogramSample>;
+};
+
+/**
+ * A histogram point: its count, sum, extremes and buckets. An exponential histogram's buckets are stored as explicit
+ * ones: a bucket at its zero threshold, then upper bounds `base^(offset + i + 1)` of its positive buckets (empty buckets
+ * below the first one merged into the next), the last bucket running to +Inf.
+ */
+export type HistogramSample = {
+  __typename?: 'HistogramSample';
+  /** The number of values, in decimal (all 64 bits). */
+  count: Scalars['String']['output'];
+  sum: Scalars['Float']['output'];
+  /** The least value, null when the agent sent none. */
+  min?: Maybe<Scalars['Float']['output']>;
+  /** The greatest value, null when the agent sent none. */
+  max?: Maybe<Scalars['Float']['output']>;
+  /** Upper bounds of every bucket but the last, which runs to +Inf. */
+  bounds: Array<Scalars['Float']['output']>;
+  /** The count of each bucket, one more than bounds, in decimal. */
+  counts: Array<Scalars['String']['output']>;
 };
 
 export type MetricFilter = {
@@ -342,6 +372,7 @@ export type ResolversTypes = {
   DataSource: DataSource;
   MetricQueryResult: ResolverTypeWrapper<MetricQueryResultModel>;
   Metric: ResolverTypeWrapper<RawSampleModel>;
+  HistogramSample: ResolverTypeWrapper<HistogramSample>;
   MetricFilter: MetricFilter;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   link__Purpose: Link__Purpose;
@@ -371,6 +402,7 @@ export type ResolversParentTypes = {
   SeriesPoints: SeriesPointsResultModel;
   MetricQueryResult: MetricQueryResultModel;
   Metric: RawSampleModel;
+  HistogramSample: HistogramSample;
   MetricFilter: MetricFilter;
   Query: Record<PropertyKey, never>;
   link__Import: Scalars['link__Import']['output'];
@@ -471,6 +503,8 @@ export type SeriesResolvers<ContextType = MetricsContext, ParentType extends Res
   unit?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   labels?: Resolver<Array<ResolversTypes['Label']>, ParentType, ContextType>;
   scope?: Resolver<ResolversTypes['MetricScope'], ParentType, ContextType>;
+  temporality?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  monotonic?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type MetricScopeResolvers<ContextType = MetricsContext, ParentType extends ResolversParentTypes['MetricScope'] = ResolversParentTypes['MetricScope']> = {
@@ -530,6 +564,18 @@ export type MetricResolvers<ContextType = MetricsContext, ParentType extends Res
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   scope?: Resolver<ResolversTypes['MetricScope'], ParentType, ContextType>;
+  temporality?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  monotonic?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  histogram?: Resolver<Maybe<ResolversTypes['HistogramSample']>, ParentType, ContextType>;
+};
+
+export type HistogramSampleResolvers<ContextType = MetricsContext, ParentType extends ResolversParentTypes['HistogramSample'] = ResolversParentTypes['HistogramSample']> = {
+  count?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sum?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  min?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  max?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  bounds?: Resolver<Array<ResolversTypes['Float']>, ParentType, ContextType>;
+  counts?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type QueryResolvers<ContextType = MetricsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
@@ -568,6 +614,7 @@ export type Resolvers<ContextType = MetricsContext> = {
   SeriesPoints?: SeriesPointsResolvers<ContextType>;
   MetricQueryResult?: MetricQueryResultResolvers<ContextType>;
   Metric?: MetricResolvers<ContextType>;
+  HistogramSample?: HistogramSampleResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   link__Import?: GraphQLScalarType;
   federation__FieldSet?: GraphQLScalarType;

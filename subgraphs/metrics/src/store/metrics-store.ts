@@ -42,6 +42,15 @@ export interface SampleRecord {
   max?: number;
 }
 
+/**
+ * A stored extreme as the answer gives it: the store holds an unknown one as its identity, +Inf for min and -Inf for
+ * max (migration 0006), which ClickHouse's JSON writes as null (or as text, with output_format_json_quote_denormals).
+ */
+function extreme(value: number | string | null): number | null {
+  const number = value === null ? Number.NaN : Number(value);
+  return Number.isFinite(number) ? number : null;
+}
+
 /** A sample's identity: its series and its time to the nanosecond (two samples of one key are an exact duplicate). */
 export function sampleKey(sample: Pick<SampleRecord, 'fingerprint' | 'timestamp' | 'nanos'>): string {
   return `${sample.fingerprint}:${sample.timestamp}:${sample.nanos}`;
@@ -62,16 +71,35 @@ export interface StoredScope {
   readonly scope_attributes: Record<string, string>;
 }
 
+/** How a series' values add up, as the agent sent it. */
+export interface StoredAddition {
+  readonly temporality: string;
+  /** 1 for a monotonic sum. */
+  readonly monotonic: number;
+}
+
 /** A series as `Service.series` lists it. */
-export interface SeriesSummary extends StoredScope {
+export interface SeriesSummary extends StoredScope, StoredAddition {
   readonly name: string;
   readonly type: string;
   readonly unit: string;
   readonly labels: Record<string, string>;
 }
 
+/** A histogram point as stored; min and max are null when the agent sent none. */
+export interface StoredHistogram {
+  readonly count: string;
+  readonly sum: number;
+  readonly min: number | null;
+  readonly max: number | null;
+  readonly bounds: number[];
+  readonly counts: string[];
+}
+
 /** A raw sample as the seed queries return it. */
-export interface RawSample extends StoredScope {
+export interface RawSample extends StoredScope, StoredAddition {
+  /** Null unless the sample is a histogram's. */
+  readonly histogram: StoredHistogram | null;
   readonly name: string;
   readonly value: number;
   readonly timestamp: string;
@@ -251,15 +279,24 @@ export class MetricsStore {
       unit: string;
       description: string;
       type: string;
-    } & StoredScope>(
+      bucket_bounds: number[];
+      bucket_counts: string[];
+      count: string;
+      sum: number;
+      min: number | string | null;
+      max: number | string | null;
+    } & StoredScope & StoredAddition>(
       `SELECT s.metric AS name, s.value AS value, toUnixTimestamp64Milli(s.timestamp) AS ts, s.nanos AS nanos,
+              s.bucket_bounds AS bucket_bounds, arrayMap(c -> toString(c), s.bucket_counts) AS bucket_counts,
+              toString(s.count) AS count, s.sum AS sum, s.min AS min, s.max AS max,
               r.labels AS labels, r.unit AS unit, r.description AS description, r.type AS type,
-              r.scope_name AS scope_name, r.scope_version AS scope_version, r.scope_attributes AS scope_attributes
-       FROM (SELECT fingerprint, metric, value, timestamp, nanos FROM samples
+              r.scope_name AS scope_name, r.scope_version AS scope_version, r.scope_attributes AS scope_attributes,
+              r.temporality AS temporality, r.monotonic AS monotonic
+       FROM (SELECT fingerprint, metric, value, timestamp, nanos, bucket_bounds, bucket_counts, count, sum, min, max FROM samples
              WHERE fingerprint IN (SELECT fingerprint FROM series ${where})
                AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
              ORDER BY timestamp DESC, nanos DESC LIMIT {limit:UInt32}) AS s
-       INNER JOIN (SELECT fingerprint, labels, unit, description, type, scope_name, scope_version, scope_attributes
+       INNER JOIN (SELECT fingerprint, labels, unit, description, type, scope_name, scope_version, scope_attributes, temporality, monotonic
                    FROM series FINAL ${where}) AS r USING fingerprint
        ORDER BY ts DESC, nanos DESC`,
       params,
@@ -277,6 +314,12 @@ export class MetricsStore {
       scope_name: r.scope_name,
       scope_version: r.scope_version,
       scope_attributes: r.scope_attributes,
+      temporality: r.temporality,
+      monotonic: r.monotonic,
+      histogram:
+        r.type === 'histogram'
+          ? { count: r.count, sum: r.sum, min: extreme(r.min), max: extreme(r.max), bounds: r.bucket_bounds, counts: r.bucket_counts }
+          : null,
     }));
   }
 
@@ -313,7 +356,7 @@ export class MetricsStore {
   /** A service's series by metric name: its metric names first (a small table), then those metrics' series by key. */
   serviceSeries(service: string, limit: number): Promise<SeriesSummary[]> {
     return this.paths.read.rows(
-      `SELECT metric AS name, type, unit, labels, scope_name, scope_version, scope_attributes FROM series FINAL
+      `SELECT metric AS name, type, unit, labels, scope_name, scope_version, scope_attributes, temporality, monotonic FROM series FINAL
        WHERE metric IN (SELECT metric FROM service_metrics WHERE service = {service:String}) AND service = {service:String}
        ORDER BY metric, fingerprint LIMIT {limit:UInt32}`,
       { service, limit },
