@@ -17,6 +17,13 @@ export const tracesEnvSchema = serviceEnvSchema(8003).extend({
    * UNAVAILABLE; the service map has its own 1.5 s. At most the gateway's SUBGRAPH_TIMEOUT_MS (3 s) is useful.
    */
   JAEGER_READ_TIMEOUT_MS: positiveInt().default(3000),
+  /**
+   * How long a search (`traces`, the computed service map) may run in Jaeger before it is the caller's
+   * LIMIT_EXCEEDED (narrow the range, name a service): then Jaeger is asked for its services, and only when that
+   * fails too within the rest of JAEGER_READ_TIMEOUT_MS (at most 500 ms) is the search Jaeger's failure, counted by
+   * the `jaeger_search` breaker. Under JAEGER_READ_TIMEOUT_MS; unset, two thirds of it (2000 of 3000).
+   */
+  JAEGER_SEARCH_DEADLINE_MS: positiveInt().optional(),
   /** How long an open circuit to Jaeger (reads or writes) waits before a trial call (SPEC §7: 30 s). */
   JAEGER_BREAKER_HALF_OPEN_MS: positiveInt().default(30_000),
   /**
@@ -39,9 +46,27 @@ export const tracesEnvSchema = serviceEnvSchema(8003).extend({
   SPAN_LINKS_MAX: positiveInt().default(DEFAULT_SPAN_LIMITS.links),
   /** Longest range `traces` and `dependencies` may ask for, in days (the stack's Jaeger keeps spans 7 days). */
   TRACE_QUERY_MAX_RANGE_DAYS: positiveInt().default(7),
+}).superRefine((env, ctx) => {
+  if (env.JAEGER_SEARCH_DEADLINE_MS !== undefined && env.JAEGER_SEARCH_DEADLINE_MS >= env.JAEGER_READ_TIMEOUT_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['JAEGER_SEARCH_DEADLINE_MS'],
+      message: 'must be under JAEGER_READ_TIMEOUT_MS: a search past its deadline must leave time to ask whether Jaeger answers at all',
+    });
+  }
 });
 
 export type TracesConfig = z.output<typeof tracesEnvSchema>;
+
+/** How long a search may run in Jaeger, and how long the look-up that tells whether Jaeger answers at all may take. */
+export function searchDeadline(config: TracesConfig): { ms: number; probeTimeoutMs: number } {
+  const ms = config.JAEGER_SEARCH_DEADLINE_MS ?? Math.round((config.JAEGER_READ_TIMEOUT_MS * 2) / 3);
+  // Half the time the search leaves, so the look-up ends before the policy's own timeout.
+  return { ms, probeTimeoutMs: Math.max(1, Math.min(MAX_PROBE_TIMEOUT_MS, Math.floor((config.JAEGER_READ_TIMEOUT_MS - ms) / 2))) };
+}
+
+/** Jaeger lists its services from memory: one that takes longer than this to do so is not answering. */
+const MAX_PROBE_TIMEOUT_MS = 500;
 
 export function spanLimits(config: TracesConfig): SpanLimits {
   return {

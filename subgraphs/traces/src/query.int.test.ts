@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ExportTraceServiceRequest, hexId, otlp } from '@heimdall/shared';
 import { localStack } from '@heimdall/stack';
 import { attribute, makeExport, makeSpan, randomTraceId } from './otlp-builders.fixtures.js';
+import { type PrivateJaeger, startPrivateJaeger } from './private-jaeger.fixtures.js';
 import { encodeForJaeger } from './span-validation.js';
 import { type TracesServer, startTracesServer } from './traces-server.fixtures.js';
 
@@ -13,6 +14,11 @@ const uniqueService = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;
 const range = () => `{ from: "${new Date(Date.now() - 180_000).toISOString()}", to: "${new Date(Date.now() + 60_000).toISOString()}" }`;
 
 let server: TracesServer;
+
+/** The state of a policy's breaker on a server's /metrics: 0 closed, 1 half-open, 2 open. */
+async function breaker(on: TracesServer, policy: string): Promise<string | undefined> {
+  return (await (await fetch(`${on.url}/metrics`)).text()).match(new RegExp(`heimdall_circuit_breaker_state\\{policy="${policy}"[^}]*\\} (\\d)`))?.[1];
+}
 
 async function push(request: ExportTraceServiceRequest): Promise<void> {
   const response = await fetch(`${server.url}/v1/traces`, {
@@ -146,15 +152,40 @@ describe('trace queries through the traces subgraph', () => {
     });
 
     it('answers a search Jaeger refuses for what it asks as BAD_USER_INPUT with Jaeger’s reason, not counted against Jaeger', async () => {
-      const breaker = async () => (await (await fetch(`${server.url}/metrics`)).text()).match(/heimdall_circuit_breaker_state\{policy="jaeger_search"[^}]*\} (\d)/)?.[1];
       for (let i = 0; i < 6; i++) {
         const refused = await server.graphql(`{ traces(filter: { service: "${service}", range: ${range()}, minDurationMs: 1e300 }) { traceId } }`);
         expect(refused.errors).toEqual([
           expect.objectContaining({ message: expect.stringMatching(/^Jaeger refused the query: unable to parse param 'minDuration'/) as unknown, extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) as unknown }),
         ]);
       }
-      expect(await breaker()).toBe('0');
+      expect(await breaker(server, 'jaeger_search')).toBe('0');
       expect(await search('')).toHaveLength(3);
+    });
+
+    it('answers a search that runs past its deadline in Jaeger as LIMIT_EXCEEDED, not counted against Jaeger', async () => {
+      // 10,000 spans for a duration filter to scan: badger looks at each span of the range (about 6 ms here, where
+      // Jaeger lists its services in 1 or 2), past a deadline of 2 ms.
+      for (let part = 0; part < 2; part++) {
+        const t = Date.now() - 120_000;
+        await push(makeExport({ service: uniqueService('bulk'), spans: Array.from({ length: 5000 }, (_, i) => makeSpan({ name: `op ${i % 50}`, startMs: t + i })) }));
+      }
+      const strict = await startTracesServer(local, { JAEGER_SEARCH_DEADLINE_MS: '2' });
+      try {
+        const week = `{ from: "${new Date(Date.now() - 7 * 86_400_000 + 60_000).toISOString()}", to: "${new Date().toISOString()}" }`;
+        for (let i = 0; i < 6; i++) {
+          const expensive = await strict.graphql(`{ traces(filter: { service: "${service}", range: ${week}, minDurationMs: 0.001, tags: [{ key: "http.route", value: "/c" }] }) { traceId } }`);
+          expect(expensive.errors).toEqual([
+            expect.objectContaining({
+              message: 'the search ran past 2 ms in Jaeger (JAEGER_SEARCH_DEADLINE_MS): narrow the range, or name a service, an operation or a tag',
+              extensions: expect.objectContaining({ code: 'LIMIT_EXCEEDED' }) as unknown,
+            }),
+          ]);
+        }
+        expect(await breaker(strict, 'jaeger_search')).toBe('0');
+        expect((await strict.graphql(`{ trace(traceId: "${ids[0]!}") { traceId } }`)).data).toEqual({ trace: { traceId: ids[0] } });
+      } finally {
+        await strict.stop();
+      }
     });
 
     it('refuses a reversed or unbounded range as BAD_USER_INPUT naming the argument', async () => {
@@ -227,5 +258,30 @@ describe('trace queries through the traces subgraph', () => {
     representations.push(`{ __typename: "Span", traceId: "${traceId}", spanId: "0102030405060708" }`);
     const data = await query<{ _entities: unknown[] }>(`{ _entities(representations: [${representations.join(', ')}]) { ... on Span { operationName parentSpanId } } }`);
     expect(data._entities).toEqual([{ operationName: 'SELECT', parentSpanId: hexId(root.spanId) }, { operationName: 'GET /cart', parentSpanId: null }, null]);
+  });
+});
+
+describe('trace searches when Jaeger hangs', () => {
+  let jaeger: PrivateJaeger;
+  beforeAll(async () => {
+    await local.require('consul');
+    jaeger = await startPrivateJaeger(process.env);
+  }, 120_000);
+  afterAll(() => jaeger?.remove());
+
+  it('answers UNAVAILABLE and opens the search breaker: a search past its deadline is Jaeger’s failure when Jaeger lists no services either', async () => {
+    const hung = await startTracesServer(local, { JAEGER_QUERY_URL: jaeger.queryUrl, JAEGER_OTLP_URL: jaeger.otlpUrl, JAEGER_SEARCH_DEADLINE_MS: '100', JAEGER_READ_TIMEOUT_MS: '500' });
+    await jaeger.pause();
+    try {
+      const now = Date.now();
+      const filter = `{ service: "checkout", range: { from: "${new Date(now - 60_000).toISOString()}", to: "${new Date(now).toISOString()}" } }`;
+      const codes: unknown[] = [];
+      for (let i = 0; i < 6; i++) codes.push((await hung.graphql(`{ traces(filter: ${filter}) { traceId } }`)).errors?.[0]?.extensions?.code);
+      expect(codes).toEqual(Array(6).fill('UNAVAILABLE'));
+      expect(await breaker(hung, 'jaeger_search')).toBe('2');
+    } finally {
+      await jaeger.resume();
+      await hung.stop();
+    }
   });
 });

@@ -7,7 +7,7 @@ import {
   registerOtlpRoute,
   serveSubgraphSchema,
 } from '@heimdall/shared';
-import { type TracesConfig, spanLimits } from './config.js';
+import { type TracesConfig, searchDeadline, spanLimits } from './config.js';
 import { TraceIngest } from './ingest.js';
 import { RedMetricsForwarder } from './red-forwarder.js';
 import { type TracesContext, buildSchema } from './schema.js';
@@ -39,6 +39,7 @@ export async function createServer(config: TracesConfig, deps: TracesDeps): Prom
     otlpUrl: config.JAEGER_OTLP_URL,
     readPolicy: createResiliencePolicy('jaeger', { timeoutMs: config.JAEGER_READ_TIMEOUT_MS, breaker }, platform.resilienceMetrics),
     searchPolicy: createResiliencePolicy('jaeger_search', { timeoutMs: config.JAEGER_READ_TIMEOUT_MS, breaker }, platform.resilienceMetrics),
+    searchDeadline: searchDeadline(config),
     dependenciesPolicy: createResiliencePolicy('jaeger_dependencies', { timeoutMs: DEPENDENCIES_TIMEOUT_MS, breaker }, platform.resilienceMetrics),
     writePolicy: createResiliencePolicy(
       'jaeger_otlp',

@@ -51,6 +51,12 @@ export interface JaegerStoreOptions {
    */
   readonly searchPolicy: ResiliencePolicy;
   /**
+   * How long a search may run in Jaeger, under the search policy's timeout. A search past it is the caller's
+   * LIMIT_EXCEEDED when Jaeger answers a look-up of its services within `probeTimeoutMs`, so that expensive searches
+   * never open the breaker every user's searches share; when Jaeger answers nothing, it is Jaeger's failure.
+   */
+  readonly searchDeadline?: { readonly ms: number; readonly probeTimeoutMs: number };
+  /**
    * Jaeger's service map: on badger it scans every span stored, whatever the range, so it may be slow where searches
    * are fast; a policy of its own (and a short timeout: the map can be computed from traces instead).
    */
@@ -214,7 +220,11 @@ export class JaegerStore {
     if (Object.keys(tags).length > 0) params.set('tags', JSON.stringify(tags));
     if (query.minDurationMs !== undefined) params.set('minDuration', `${Math.round(query.minDurationMs * 1000)}us`);
     if (query.maxDurationMs !== undefined) params.set('maxDuration', `${Math.round(query.maxDurationMs * 1000)}us`);
-    const body = await this.getJson<{ data: JaegerJsonTrace[] | null }>(`/api/traces?${params.toString()}`, { ...options, policy: this.options.searchPolicy });
+    const body = await this.getJson<{ data: JaegerJsonTrace[] | null }>(`/api/traces?${params.toString()}`, {
+      ...options,
+      policy: this.options.searchPolicy,
+      deadline: this.options.searchDeadline,
+    });
     return (body?.data ?? [])
       .flatMap((trace) => tracesFromOtlp(otlpFromJaegerJson(trace)))
       .sort((a, b) => (a.startTime < b.startTime ? 1 : a.startTime > b.startTime ? -1 : 0));
@@ -235,36 +245,78 @@ export class JaegerStore {
 
   private getJson<T>(
     path: string,
-    options: CallOptions & { readonly notFoundIsEmpty?: boolean; readonly policy?: ResiliencePolicy },
+    options: CallOptions & {
+      readonly notFoundIsEmpty?: boolean;
+      readonly policy?: ResiliencePolicy;
+      readonly deadline?: JaegerStoreOptions['searchDeadline'] | undefined;
+    },
   ): Promise<T | undefined> {
-    return (options.policy ?? this.options.readPolicy).execute(
+    const { deadline } = options;
+    const policy = options.policy ?? this.options.readPolicy;
+    if (deadline === undefined) return policy.execute((signal) => this.fetchJson<T>(path, options, signal), { idempotent: true, signal: options.signal });
+    return policy.execute(
       async (signal) => {
-        const response = await fetch(`${this.options.queryUrl}${path}`, { signal });
-        if (response.status === 404 && options.notFoundIsEmpty) {
-          await response.body?.cancel();
-          return undefined;
+        const expired = AbortSignal.timeout(deadline.ms);
+        try {
+          return await this.fetchJson<T>(path, options, AbortSignal.any([signal, expired]));
+        } catch (error) {
+          if (!expired.aborted || signal.aborted) throw error;
+          throw await this.pastDeadline(deadline, signal);
         }
-        // Jaeger refusing what was asked (a parameter it cannot parse, a request too long) is the caller's mistake,
-        // not Jaeger failing; another 4xx (a wrong URL) is ours.
-        if (REFUSED_QUERY_STATUSES.has(response.status)) {
-          throw heimdallError('BAD_USER_INPUT', { message: `Jaeger refused the query: ${refusalReason(await response.text()) || `HTTP ${response.status}`}` });
-        }
-        if (!response.ok) throw HttpStatusError.fromResponse(response);
-        // Jaeger answers unknown paths with a 200 HTML placeholder page: anything but JSON is a fault. Its v3
-        // gateway labels its JSON text/plain.
-        const type = response.headers.get('content-type') ?? '';
-        if (!type.includes('application/json') && !(path.startsWith('/api/v3/') && type.startsWith('text/plain'))) {
-          await response.body?.cancel();
-          throw heimdallError('UNAVAILABLE', {
-            message: `Jaeger answered ${path} with no JSON; is ${this.options.queryUrl} a Jaeger query API?`,
-            retryAfterSeconds: 30,
-            service: 'jaeger',
-          });
-        }
-        return (await response.json()) as T;
       },
       { idempotent: true, signal: options.signal },
     );
+  }
+
+  /**
+   * A search past its deadline: LIMIT_EXCEEDED when Jaeger still answers a cheap read (the search asked too much),
+   * else UNAVAILABLE, which the breaker counts (Jaeger is down or hung).
+   */
+  private async pastDeadline(deadline: NonNullable<JaegerStoreOptions['searchDeadline']>, signal: AbortSignal): Promise<Error> {
+    const answers = await fetch(`${this.options.queryUrl}/api/services`, { signal: AbortSignal.any([signal, AbortSignal.timeout(deadline.probeTimeoutMs)]) }).then(
+      async (response) => {
+        await response.body?.cancel();
+        return response.ok;
+      },
+      () => false,
+    );
+    if (!answers) {
+      return heimdallError('UNAVAILABLE', {
+        message: `jaeger is unavailable: a search ran past ${deadline.ms} ms and Jaeger did not list its services within ${deadline.probeTimeoutMs} ms`,
+        retryAfterSeconds: 1,
+        service: 'jaeger',
+      });
+    }
+    return heimdallError('LIMIT_EXCEEDED', {
+      message: `the search ran past ${deadline.ms} ms in Jaeger (JAEGER_SEARCH_DEADLINE_MS): narrow the range, or name a service, an operation or a tag`,
+      details: { limit: 'JAEGER_SEARCH_DEADLINE_MS', deadlineMs: deadline.ms },
+    });
+  }
+
+  private async fetchJson<T>(path: string, options: { readonly notFoundIsEmpty?: boolean }, signal: AbortSignal): Promise<T | undefined> {
+    const response = await fetch(`${this.options.queryUrl}${path}`, { signal });
+    if (response.status === 404 && options.notFoundIsEmpty) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    // Jaeger refusing what was asked (a parameter it cannot parse, a request too long) is the caller's mistake,
+    // not Jaeger failing; another 4xx (a wrong URL) is ours.
+    if (REFUSED_QUERY_STATUSES.has(response.status)) {
+      throw heimdallError('BAD_USER_INPUT', { message: `Jaeger refused the query: ${refusalReason(await response.text()) || `HTTP ${response.status}`}` });
+    }
+    if (!response.ok) throw HttpStatusError.fromResponse(response);
+    // Jaeger answers unknown paths with a 200 HTML placeholder page: anything but JSON is a fault. Its v3
+    // gateway labels its JSON text/plain.
+    const type = response.headers.get('content-type') ?? '';
+    if (!type.includes('application/json') && !(path.startsWith('/api/v3/') && type.startsWith('text/plain'))) {
+      await response.body?.cancel();
+      throw heimdallError('UNAVAILABLE', {
+        message: `Jaeger answered ${path} with no JSON; is ${this.options.queryUrl} a Jaeger query API?`,
+        retryAfterSeconds: 30,
+        service: 'jaeger',
+      });
+    }
+    return (await response.json()) as T;
   }
 }
 
