@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ExportTraceServiceRequest, hexId, otlp } from '@heimdall/shared';
+import { serviceAuthHeaders } from '@heimdall/shared/testing';
 import { localStack } from '@heimdall/stack';
 import { attribute, makeExport, makeSpan, randomTraceId } from './otlp-builders.fixtures.js';
 import { type PrivateJaeger, startPrivateJaeger } from './private-jaeger.fixtures.js';
@@ -196,6 +197,28 @@ describe('trace queries through the traces subgraph', () => {
       const missing = await server.graphql(`{ traces(filter: { service: "${service}" }) { traceId } }`);
       expect(missing.errors?.[0]?.message).toBe('Field "TraceFilter.range" of required type "TimeRangeInput!" was not provided.');
     });
+  });
+
+  it('answers at most 8 MiB of span text for a trace, marking the spans cut and the trace, with every span counted', async () => {
+    // 6 spans of 128 attributes of 16 KiB: 12 MiB of values.
+    const root = makeSpan({ name: 'GET /huge' });
+    const value = 'v'.repeat(16_384);
+    const attributes = Array.from({ length: 128 }, (_, i) => attribute(`a${String(i).padStart(3, '0')}`, { case: 'stringValue', value }));
+    const spans = [root, ...Array.from({ length: 5 }, (_, i) => makeSpan({ traceId: root.traceId, parentSpanId: root.spanId, name: `part ${i}`, startMs: Date.now() - 9 + i }))].map((span) => ({ ...span, attributes }));
+    await push(makeExport({ service: uniqueService('huge'), spans }));
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(await serviceAuthHeaders()) },
+      body: JSON.stringify({ query: `{ trace(traceId: "${hexId(root.traceId)}") { truncated spanCount rootSpan { truncated } spans { truncated tags { value } } } }` }),
+    });
+    const body = await response.text();
+    expect(body.length).toBeLessThan(8.5 * 1024 * 1024);
+    const { trace } = (JSON.parse(body) as { data: { trace: { truncated: boolean; spanCount: number; rootSpan: { truncated: boolean }; spans: { truncated: boolean; tags: unknown[] }[] } } }).data;
+    expect(trace).toMatchObject({ truncated: true, spanCount: 6, rootSpan: { truncated: false } });
+    // About 2 MiB a span: three whole, the fourth cut, the last two left out.
+    expect(trace.spans.map((s) => s.truncated)).toEqual([false, false, false, true]);
+    expect(trace.spans.map((s) => s.tags.length).slice(0, 3)).toEqual([128, 128, 128]);
+    expect(trace.spans[3]!.tags.length).toBeLessThan(128);
   });
 
   it('gives back a span’s instrumentation scope whole, its attributes with their types, by id and by search', async () => {

@@ -1,4 +1,5 @@
 import { type PeerClient, loadSubgraphSchema } from '@heimdall/shared';
+import { type AnsweredSpan, AnswerBudget } from './answers.js';
 import { type CriticalPathSection, criticalPath } from './critical-path.js';
 import { cutText } from './span-validation.js';
 import type { Resolvers } from './generated/resolvers.js';
@@ -29,7 +30,7 @@ export interface OperationRef extends JaegerOperation {
 
 /** A span on the critical path with its stretches of the path. */
 export interface CriticalPathEntry {
-  readonly span: SpanModel;
+  readonly span: AnsweredSpan;
   readonly selfTimeMs: number;
   readonly sections: readonly CriticalPathSection[];
 }
@@ -50,13 +51,19 @@ export const resolvers: Resolvers = {
     },
     operations: async (_, args, ctx) =>
       operationsOf(args.service, await ctx.store.operations(args.service, args.kind == null ? {} : { spanKind: args.kind })),
-    trace: async (_, args, ctx) => (await ctx.store.trace(args.traceId)) ?? null,
-    // GraphQL fills in the default limit; the generated types cannot know it.
-    traces: (_, { filter }, ctx) => searchTraces(ctx.store, { ...filter, limit: filter.limit ?? 20 }, ctx.limits),
+    trace: async (_, args, ctx) => answered(ctx, await ctx.store.trace(args.traceId)),
+    traces: async (_, { filter }, ctx) => {
+      // GraphQL fills in the default limit; the generated types cannot know it.
+      const found = await searchTraces(ctx.store, { ...filter, limit: filter.limit ?? 20 }, ctx.limits);
+      const budget = new AnswerBudget(ctx.maxValueBytes);
+      return found.map((trace) => budget.trace(trace));
+    },
     dependencies: (_, args, ctx) => serviceMap(ctx.store, args.range, ctx.limits),
     criticalPath: async (_, args, ctx) => {
       const trace = await ctx.store.trace(args.traceId);
-      return trace === undefined ? null : criticalPathOf(trace);
+      if (trace === undefined) return null;
+      const budget = new AnswerBudget(ctx.maxValueBytes);
+      return criticalPathOf(trace).map((entry) => ({ ...entry, span: budget.spanOrSkeleton(entry.span) }));
     },
   },
   Service: {
@@ -74,7 +81,7 @@ export const resolvers: Resolvers = {
       ),
   },
   Trace: {
-    __resolveReference: async (ref, ctx) => (await ctx.store.trace(ref.traceId)) ?? null,
+    __resolveReference: async (ref, ctx) => answered(ctx, await ctx.store.trace(ref.traceId)),
     services: (trace) => trace.services.map((name) => ({ name })),
     startTime: (trace) => isoNanos(trace.startTime),
     endTime: (trace) => isoNanos(trace.endTime),
@@ -83,7 +90,8 @@ export const resolvers: Resolvers = {
     __resolveReference: async (ref, ctx) => {
       const trace = await ctx.store.trace(ref.traceId);
       const spanId = ref.spanId.toLowerCase();
-      return trace?.spans.find((s) => s.spanId === spanId) ?? null;
+      const span = trace?.spans.find((s) => s.spanId === spanId);
+      return span === undefined ? null : new AnswerBudget(ctx.maxValueBytes).spanOrSkeleton(span);
     },
     service: (span) => ({ name: span.service }),
     startTime: (span) => isoNanos(span.startTime),
@@ -104,8 +112,13 @@ export const resolvers: Resolvers = {
   },
 };
 
+/** A trace within one answer's budget (answers.ts); null for none. */
+function answered(ctx: TracesContext, trace: TraceModel | undefined) {
+  return trace === undefined ? null : new AnswerBudget(ctx.maxValueBytes).trace(trace);
+}
+
 /** The critical path's sections grouped by span, in the order the path first enters each span. */
-export function criticalPathOf(trace: TraceModel): CriticalPathEntry[] {
+export function criticalPathOf(trace: TraceModel): (Omit<CriticalPathEntry, 'span'> & { readonly span: SpanModel })[] {
   const spans = new Map(trace.spans.map((s) => [s.spanId, s]));
   const entries = new Map<string, { span: SpanModel; selfTimeMs: number; sections: CriticalPathSection[] }>();
   for (const section of criticalPath(trace.spans)) {

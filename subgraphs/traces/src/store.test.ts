@@ -4,7 +4,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import { HeimdallError, ResilienceMetrics, ServiceMetrics, createResiliencePolicy, otlp } from '@heimdall/shared';
 import { makeExport, makeSpan } from './otlp-builders.fixtures.js';
-import { JaegerStore, MAX_ISOLATION_WRITES, normalizeTraceId } from './store.js';
+import { JAEGER_ANSWER_MAX_BYTES, JaegerStore, MAX_ISOLATION_WRITES, normalizeTraceId } from './store.js';
 
 describe('trace ids', () => {
   it('are 32 lower-case hex digits, shorter legacy ids padded with zeros', () => {
@@ -61,4 +61,41 @@ describe('writes Jaeger refuses for good', () => {
       await jaeger.close();
     }
   });
+});
+
+describe('answers of Jaeger past the read limit', () => {
+  it('are LIMIT_EXCEEDED once JAEGER_ANSWER_MAX_BYTES have come, read no further, and never open the breaker', async () => {
+    let written = 0;
+    // A trace answered in chunks without a length, as Jaeger streams one, and without an end.
+    const server = createServer((_, response) => {
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      let sent = 0;
+      const more = () => {
+        while (sent <= 4 * JAEGER_ANSWER_MAX_BYTES && !response.destroyed) {
+          sent += chunk.length;
+          written += chunk.length;
+          if (!response.write(chunk)) return void response.once('drain', more);
+        }
+      };
+      response.write('{"result":');
+      more();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const metrics = new ResilienceMetrics(new ServiceMetrics({ service: 'test', instance: 'test' }).registry);
+      const policy = createResiliencePolicy('jaeger', { timeoutMs: 10_000 }, metrics);
+      const { port } = server.address() as AddressInfo;
+      const store = new JaegerStore({ queryUrl: `http://127.0.0.1:${port}`, otlpUrl: 'http://127.0.0.1:1/v1/traces', readPolicy: policy, searchPolicy: policy, dependenciesPolicy: policy, writePolicy: policy });
+      for (let i = 0; i < 6; i++) {
+        const error: unknown = await store.trace('abc').catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'LIMIT_EXCEEDED', message: 'the trace is more than 64 MiB in Jaeger, more than Heimdall reads' });
+      }
+      expect(policy.state).toBe('closed');
+      expect(written).toBeLessThan(6 * (JAEGER_ANSWER_MAX_BYTES + 16 * 1024 * 1024));
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }, 60_000);
 });

@@ -316,8 +316,40 @@ export class JaegerStore {
         service: 'jaeger',
       });
     }
-    return (await response.json()) as T;
+    return JSON.parse(await readAtMost(response, JAEGER_ANSWER_MAX_BYTES, path)) as T;
   }
+}
+
+/**
+ * Most bytes of one Jaeger answer read: Jaeger 1.76 bounds neither the spans of a trace nor those of the traces a
+ * search finds (its `max_trace_size` came later), so a trace of 10,000 spans with 128 attributes of 16 KiB each
+ * would be read whole, gigabytes. 64 MiB holds the 1,000 traces of a search at its largest `limit` with 30 spans
+ * of a kilobyte each; answers carry at most 8 MiB of them anyway (answers.ts).
+ */
+export const JAEGER_ANSWER_MAX_BYTES = 64 * 1024 * 1024;
+
+/** The body as text, LIMIT_EXCEEDED (what was asked, not Jaeger failing) once it is longer than `max` bytes. */
+async function readAtMost(response: Response, max: number, path: string): Promise<string> {
+  const tooLarge = () =>
+    heimdallError('LIMIT_EXCEEDED', {
+      message: path.startsWith('/api/v3/traces/')
+        ? `the trace is more than ${max / 1024 / 1024} MiB in Jaeger, more than Heimdall reads`
+        : `Jaeger's answer is more than ${max / 1024 / 1024} MiB: lower filter.limit, narrow the range, or name an operation or a tag`,
+      details: { limit: 'JAEGER_ANSWER_MAX_BYTES', bytes: max },
+    });
+  if (Number(response.headers.get('content-length') ?? 0) > max) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for await (const chunk of (response.body ?? []) as AsyncIterable<Uint8Array>) {
+    bytes += chunk.byteLength;
+    // Leaving the loop cancels the body: Jaeger's connection is not read further.
+    if (bytes > max) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**

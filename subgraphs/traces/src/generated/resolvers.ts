@@ -2,7 +2,8 @@
 /* eslint-disable */
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { ServiceRef as ServiceRefModel, OperationRef as OperationRefModel, CriticalPathEntry as CriticalPathEntryModel, TracesContext } from '../schema.js';
-import type { TraceModel as TraceModelModel, SpanModel as SpanModelModel, SpanLog as SpanLogModel } from '../trace-model.js';
+import type { AnsweredTrace as AnsweredTraceModel, AnsweredSpan as AnsweredSpanModel } from '../answers.js';
+import type { SpanLog as SpanLogModel } from '../trace-model.js';
 import type { CriticalPathSection as CriticalPathSectionModel } from '../critical-path.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -69,14 +70,22 @@ export type TimeRangeInput = {
   to: Scalars['String']['input'];
 };
 
-/** A trace: every span Jaeger holds with its id. */
+/**
+ * A trace: every span Jaeger holds with its id. An answer carries at most 8 MiB of span text (names, messages, tag
+ * keys and values, events) over all its lists of spans (a trace, every trace a search finds, a critical path): spans
+ * are taken by start time, and from the first thing that does not fit on, tags and events are left out and marked
+ * `Span.truncated`, later spans are left out of `spans` and the trace marked `truncated`. `spanCount` and
+ * `errorCount` count every span.
+ */
 export type Trace = {
   __typename?: 'Trace';
   /** 32 lower-case hex digits. */
   traceId: Scalars['ID']['output'];
-  /** By start time. */
+  /** By start time; those that fit the answer's budget (see `truncated`). */
   spans: Array<Span>;
-  /** The earliest span whose parent is not in the trace. */
+  /** Whether spans were left out of `spans`, or some of them cut, to fit the answer's 8 MiB of span text. */
+  truncated: Scalars['Boolean']['output'];
+  /** The earliest span whose parent is not in the trace (without its tags and events when they did not fit). */
   rootSpan: Span;
   /** Services with spans in the trace, by name. */
   services: Array<Service>;
@@ -85,6 +94,7 @@ export type Trace = {
   /** ISO-8601 with nanoseconds: the end of its latest span. */
   endTime: Scalars['String']['output'];
   durationMs: Scalars['Float']['output'];
+  /** Every span of the trace, those left out of `spans` too. */
   spanCount: Scalars['Int']['output'];
   /** Spans whose status is ERROR. */
   errorCount: Scalars['Int']['output'];
@@ -122,6 +132,11 @@ export type Span = {
   traceState: Scalars['String']['output'];
   /** What Jaeger noted about the span, such as a duplicate span id. */
   warnings: Array<Scalars['String']['output']>;
+  /**
+   * Whether tags, events, references, resource or scope attributes were left out to fit the answer's 8 MiB of span
+   * text (the parent reference is kept).
+   */
+  truncated: Scalars['Boolean']['output'];
 };
 
 export type SpanKind =
@@ -423,11 +438,11 @@ export type ResolversTypes = {
   Service: ResolverTypeWrapper<ServiceRefModel>;
   Operation: ResolverTypeWrapper<OperationRefModel>;
   TimeRangeInput: TimeRangeInput;
-  Trace: ResolverTypeWrapper<TraceModelModel>;
+  Trace: ResolverTypeWrapper<AnsweredTraceModel>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  Span: ResolverTypeWrapper<SpanModelModel>;
+  Span: ResolverTypeWrapper<AnsweredSpanModel>;
   SpanKind: SpanKind;
   StatusCode: StatusCode;
   SpanStatus: ResolverTypeWrapper<SpanStatus>;
@@ -458,11 +473,11 @@ export type ResolversParentTypes = {
   Service: ServiceRefModel;
   Operation: OperationRefModel;
   TimeRangeInput: TimeRangeInput;
-  Trace: TraceModelModel;
+  Trace: AnsweredTraceModel;
   ID: Scalars['ID']['output'];
   Float: Scalars['Float']['output'];
   Int: Scalars['Int']['output'];
-  Span: SpanModelModel;
+  Span: AnsweredSpanModel;
   SpanStatus: SpanStatus;
   Tag: Tag;
   SpanEvent: SpanLogModel;
@@ -579,6 +594,7 @@ export type TraceResolvers<ContextType = TracesContext, ParentType extends Resol
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Trace']> | FederationReferenceType, FederationReferenceType, ContextType>;
   traceId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   spans?: Resolver<Array<ResolversTypes['Span']>, ParentType, ContextType>;
+  truncated?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   rootSpan?: Resolver<ResolversTypes['Span'], ParentType, ContextType>;
   services?: Resolver<Array<ResolversTypes['Service']>, ParentType, ContextType>;
   startTime?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -607,6 +623,7 @@ export type SpanResolvers<ContextType = TracesContext, ParentType extends Resolv
   scope?: Resolver<ResolversTypes['InstrumentationScope'], ParentType, ContextType>;
   traceState?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   warnings?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  truncated?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type SpanStatusResolvers<ContextType = TracesContext, ParentType extends ResolversParentTypes['SpanStatus'] = ResolversParentTypes['SpanStatus']> = {
