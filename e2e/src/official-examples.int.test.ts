@@ -1,5 +1,8 @@
 // The official OTLP/JSON examples of opentelemetry-proto (otlp-examples/, see its README) pushed through the gateway's
 // OTLP endpoint as JSON and as protobuf, and every one of their fields read back through the gateway's GraphQL.
+// Their times (December 2018) would be refused as stale (more than 7 days old, for every signal), so each run moves
+// every time field by one offset to two minutes ago, keeping their differences; each run also has its own
+// service.name and trace id, so a rerun never reads an earlier run's data.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -55,6 +58,29 @@ function prepared(run: Run, name: Example): string {
     }),
   );
 }
+
+/** logs.json's attributes: one of each OTLP value type (string, bool, int, double, array, kvlist). */
+const EVERY_TYPE = (JSON.parse(example('logs')) as { resourceLogs: { scopeLogs: { logRecords: { attributes: unknown[] }[] }[] }[] }).resourceLogs[0]!.scopeLogs[0]!
+  .logRecords[0]!.attributes;
+
+/** An example with logs.json's attributes of every type in place of the span's or the gauge point's own. */
+function withEveryType(run: Run, name: 'trace' | 'metrics'): string {
+  return JSON.stringify(
+    JSON.parse(prepared(run, name), (key, value: unknown) =>
+      key === 'attributes' && JSON.stringify(value).includes(name === 'trace' ? 'my.span.attr' : 'my.gauge.attr') ? EVERY_TYPE : value,
+    ),
+  );
+}
+
+/** Labels and log labels are text: scalars as they print, arrays and maps as their JSON. */
+const EVERY_TYPE_AS_TEXT = [
+  { key: 'array.attribute', value: '["many","values"]' },
+  { key: 'boolean.attribute', value: 'true' },
+  { key: 'double.attribute', value: '637.704' },
+  { key: 'int.attribute', value: '10' },
+  { key: 'map.attribute', value: '{"some.map.key":"some value"}' },
+  { key: 'string.attribute', value: 'some string' },
+];
 
 const SCHEMAS: { [S in OtlpSignal]: DescMessage } = {
   metrics: otlp.ExportMetricsServiceRequestSchema,
@@ -155,7 +181,8 @@ describe('the official OTLP examples through the gateway', () => {
     };
     const entries = answer.data?.logSearch.entries ?? [];
     // Both entries have the same time: which one Elasticsearch lists first is its own choice.
-    expect(entries.sort((a, b) => String(a.eventName ?? '').localeCompare(String(b.eventName ?? '')))).toEqual([
+    const eventName = (entry: Record<string, unknown>) => (typeof entry.eventName === 'string' ? entry.eventName : '');
+    expect(entries.sort((a, b) => eventName(a).localeCompare(eventName(b)))).toEqual([
       {
         ...common,
         level: 'INFO',
@@ -166,15 +193,7 @@ describe('the official OTLP examples through the gateway', () => {
         traceId: run.traceId.toLowerCase(),
         spanId: 'eee19b7ec3c1b174',
         eventName: null,
-        // Labels are text: scalars as they print, arrays and maps as their JSON.
-        labels: [
-          { key: 'array.attribute', value: '["many","values"]' },
-          { key: 'boolean.attribute', value: 'true' },
-          { key: 'double.attribute', value: '637.704' },
-          { key: 'int.attribute', value: '10' },
-          { key: 'map.attribute', value: '{"some.map.key":"some value"}' },
-          { key: 'string.attribute', value: 'some string' },
-        ],
+        labels: EVERY_TYPE_AS_TEXT,
       },
       {
         ...common,
@@ -280,5 +299,30 @@ describe('the official OTLP examples through the gateway', () => {
     expect(answer.data?.service.series.sort(byName)).toEqual(
       (Object.keys(kinds) as Name[]).map((name) => ({ name, ...kinds[name], unit: '1', labels: labels(`${name}.attr`), scope })),
     );
+  });
+
+  it.for(ENCODINGS)('logs.json’s attributes of every type, on a span and a metric point pushed as %s, read back as each signal renders them', async (encoding, { system, run }) => {
+    await system.startSubgraph('traces');
+    await system.startSubgraph('metrics');
+    await system.startGateway({ OTLP_TRACES_URL: 'off' });
+    await push(system, 'traces', encoding, withEveryType(run, 'trace'));
+    await push(system, 'metrics', encoding, withEveryType(run, 'metrics'));
+
+    const answer = await system.query<{ trace: { spans: { tags: unknown[] }[] }; metrics: unknown[] }>(
+      `{ trace(traceId: "${run.traceId}") { spans { tags { key type value } } }
+         metrics(filter: { name: "my.gauge", service: "${run.service}", range: ${range()} }) { labels { key value } } }`,
+    );
+    expect(answer.errors).toBeUndefined();
+    // Jaeger's storage (badger) keeps arrays and maps as their JSON text, typed STRING (README, Traces).
+    expect(answer.data?.trace.spans[0]?.tags).toEqual([
+      { key: 'string.attribute', type: 'STRING', value: 'some string' },
+      { key: 'boolean.attribute', type: 'BOOL', value: 'true' },
+      { key: 'int.attribute', type: 'INT', value: '10' },
+      { key: 'double.attribute', type: 'DOUBLE', value: '637.704' },
+      { key: 'array.attribute', type: 'STRING', value: '["many","values"]' },
+      { key: 'map.attribute', type: 'STRING', value: '{"some.map.key":"some value"}' },
+    ]);
+    const labels = [...EVERY_TYPE_AS_TEXT, { key: 'service.name', value: run.service }].sort((a, b) => a.key.localeCompare(b.key));
+    expect(answer.data?.metrics).toEqual([{ labels }]);
   });
 });
