@@ -346,14 +346,16 @@ describe('metrics ingest and query', () => {
     expect(tier.data?.metricQuery.series).toEqual([]);
   });
 
-  it("answers a raw sample's histogram (count, sum, min, max, buckets) and a series' temporality and monotonicity as sent", async () => {
+  it("answers a raw sample's start time and histogram (count, sum, min, max, buckets) and a series' temporality and monotonicity as sent", async () => {
     const time = String(BigInt(Date.now() - 1000) * 1_000_000n);
+    const start = String(BigInt(Date.now() - 61_000) * 1_000_000n + 123n);
     const metric = (name: string, data: Record<string, unknown>) => ({ name, unit: 'ms', ...data });
     const body = gaugeBody('unused_gauge', []);
     body.resourceMetrics[0]!.scopeMetrics[0]!.metrics = [
-      metric('shape_counter', { sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [{ timeUnixNano: time, asDouble: 5 }] } }),
+      metric('shape_counter', { sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [{ startTimeUnixNano: start, timeUnixNano: time, asDouble: 5 }] } }),
+      metric('shape_gauge', { gauge: { dataPoints: [{ startTimeUnixNano: start, timeUnixNano: time, asDouble: 1 }] } }),
       metric('shape_histogram', {
-        histogram: { aggregationTemporality: 1, dataPoints: [{ timeUnixNano: time, count: '2', sum: 2, bucketCounts: ['1', '1'], explicitBounds: [1], min: 0, max: 2 }] },
+        histogram: { aggregationTemporality: 1, dataPoints: [{ startTimeUnixNano: start, timeUnixNano: time, count: '2', sum: 2, bucketCounts: ['1', '1'], explicitBounds: [1], min: 0, max: 2 }] },
       }),
       metric('shape_histogram_no_extremes', {
         histogram: { aggregationTemporality: 2, dataPoints: [{ timeUnixNano: time, count: '1', sum: 3, bucketCounts: ['0', '1'], explicitBounds: [1] }] },
@@ -361,7 +363,7 @@ describe('metrics ingest and query', () => {
       metric('shape_exponential', {
         exponentialHistogram: {
           aggregationTemporality: 1,
-          dataPoints: [{ timeUnixNano: time, count: '3', sum: 10, scale: 0, zeroCount: '1', positive: { offset: 1, bucketCounts: ['0', '2'] }, min: 0, max: 5 }],
+          dataPoints: [{ startTimeUnixNano: start, timeUnixNano: time, count: '3', sum: 10, scale: 0, zeroCount: '1', positive: { offset: 1, bucketCounts: ['0', '2'] }, min: 0, max: 5 }],
         },
       }),
     ] as never;
@@ -370,19 +372,21 @@ describe('metrics ingest and query', () => {
     const read = async (name: string) =>
       (
         await graphql<{ metricsByName: unknown[] }>(
-          `{ metricsByName(name: "${name}", range: { from: "${from}", to: "${to}" }) { value type temporality monotonic histogram { count sum min max bounds counts } } }`,
+          `{ metricsByName(name: "${name}", range: { from: "${from}", to: "${to}" }) { value type startTimeUnixNano temporality monotonic histogram { count sum min max bounds counts } } }`,
         )
       ).data?.metricsByName;
-    expect(await read('shape_counter')).toEqual([{ value: 5, type: 'sum', temporality: 'cumulative', monotonic: true, histogram: null }]);
+    expect(await read('shape_counter')).toEqual([{ value: 5, type: 'sum', startTimeUnixNano: start, temporality: 'cumulative', monotonic: true, histogram: null }]);
+    // OTLP: a gauge has no start time, and one sent is ignored.
+    expect(await read('shape_gauge')).toEqual([{ value: 1, type: 'gauge', startTimeUnixNano: null, temporality: '', monotonic: false, histogram: null }]);
     expect(await read('shape_histogram')).toEqual([
-      { value: 2, type: 'histogram', temporality: 'delta', monotonic: false, histogram: { count: '2', sum: 2, min: 0, max: 2, bounds: [1], counts: ['1', '1'] } },
+      { value: 2, type: 'histogram', startTimeUnixNano: start, temporality: 'delta', monotonic: false, histogram: { count: '2', sum: 2, min: 0, max: 2, bounds: [1], counts: ['1', '1'] } },
     ]);
     expect(await read('shape_histogram_no_extremes')).toEqual([
-      { value: 3, type: 'histogram', temporality: 'cumulative', monotonic: false, histogram: { count: '1', sum: 3, min: null, max: null, bounds: [1], counts: ['0', '1'] } },
+      { value: 3, type: 'histogram', startTimeUnixNano: null, temporality: 'cumulative', monotonic: false, histogram: { count: '1', sum: 3, min: null, max: null, bounds: [1], counts: ['0', '1'] } },
     ]);
     // Base 2: the zero bucket (≤ 0), then (0, 4] (the empty (0, 2] and the first positive bucket (2, 4]), then (4, +Inf).
     expect(await read('shape_exponential')).toEqual([
-      { value: 10, type: 'histogram', temporality: 'delta', monotonic: false, histogram: { count: '3', sum: 10, min: 0, max: 5, bounds: [0, 4], counts: ['1', '0', '2'] } },
+      { value: 10, type: 'histogram', startTimeUnixNano: start, temporality: 'delta', monotonic: false, histogram: { count: '3', sum: 10, min: 0, max: 5, bounds: [0, 4], counts: ['1', '0', '2'] } },
     ]);
     const series = await graphql<{ _entities: { series: { name: string; temporality: string; monotonic: boolean }[] }[] }>(
       `{ _entities(representations: [{ __typename: "Service", name: "${service}" }]) { ... on Service { series(limit: 1000) { name temporality monotonic } } } }`,
@@ -390,6 +394,7 @@ describe('metrics ingest and query', () => {
     expect(series.data?._entities[0]?.series.filter((s) => s.name.startsWith('shape_'))).toEqual([
       { name: 'shape_counter', temporality: 'cumulative', monotonic: true },
       { name: 'shape_exponential', temporality: 'delta', monotonic: false },
+      { name: 'shape_gauge', temporality: '', monotonic: false },
       { name: 'shape_histogram', temporality: 'delta', monotonic: false },
       { name: 'shape_histogram_no_extremes', temporality: 'cumulative', monotonic: false },
     ]);

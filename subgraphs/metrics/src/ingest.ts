@@ -190,7 +190,7 @@ export function toRows(request: ExportMetricsServiceRequest, now = Date.now()): 
               last_seen: timestamp,
             });
           }
-          samples.push({ fingerprint: fp, metric: metric.name, timestamp, nanos, ...point.sample });
+          samples.push({ fingerprint: fp, metric: metric.name, timestamp, nanos, start_time_unix_nano: point.startTimeUnixNano.toString(), ...point.sample });
         }
       }
     }
@@ -204,7 +204,9 @@ interface Point {
   monotonic: boolean;
   timeUnixNano: bigint;
   attributes: KeyValue[];
-  sample: Omit<SampleRecord, 'fingerprint' | 'metric' | 'timestamp' | 'nanos'>;
+  sample: Omit<SampleRecord, 'fingerprint' | 'metric' | 'timestamp' | 'nanos' | 'start_time_unix_nano'>;
+  /** OTLP's start time (0n for a gauge, or when the agent sent none). */
+  startTimeUnixNano: bigint;
   /** Why the point cannot be stored, when it cannot: it is rejected alone, with this reason. */
   invalid?: string;
 }
@@ -235,6 +237,8 @@ function points(metric: Metric): Point[] {
         temporality,
         monotonic,
         timeUnixNano: p.timeUnixNano,
+        // Gauges have no start time (OTLP ignores one if sent).
+        startTimeUnixNano: data.case === 'sum' ? p.startTimeUnixNano : 0n,
         attributes: p.attributes,
         sample: { ...plain, value: p.value.case === undefined ? 0 : Number(p.value.value) },
       }));
@@ -245,6 +249,7 @@ function points(metric: Metric): Point[] {
         temporality: TEMPORALITY[data.value.aggregationTemporality] ?? '',
         monotonic: false,
         timeUnixNano: p.timeUnixNano,
+        startTimeUnixNano: p.startTimeUnixNano,
         attributes: p.attributes,
         sample: {
           ...plain,
@@ -265,6 +270,7 @@ function points(metric: Metric): Point[] {
           temporality: TEMPORALITY[data.value.aggregationTemporality] ?? '',
           monotonic: false,
           timeUnixNano: p.timeUnixNano,
+          startTimeUnixNano: p.startTimeUnixNano,
           attributes: p.attributes,
           sample: {
             ...plain,
@@ -283,6 +289,7 @@ function points(metric: Metric): Point[] {
         temporality: '',
         monotonic: false,
         timeUnixNano: p.timeUnixNano,
+        startTimeUnixNano: p.startTimeUnixNano,
         attributes: p.attributes,
         sample: {
           ...plain,

@@ -167,6 +167,8 @@ export type Metric = {
   timestamp: Scalars['String']['output'];
   /** The time as the agent sent it: nanoseconds since the Unix epoch, in decimal. */
   timeUnixNano: Scalars['String']['output'];
+  /** A sum's, histogram's or summary's start time (when its counting began) as the agent sent it, like timeUnixNano; null for gauges and when the agent sent none. */
+  startTimeUnixNano?: Maybe<Scalars['String']['output']>;
   labels: Array<Label>;
   unit: Scalars['String']['output'];
   description: Scalars['String']['output'];
@@ -559,6 +561,7 @@ export type MetricResolvers<ContextType = MetricsContext, ParentType extends Res
   value?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   timestamp?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   timeUnixNano?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  startTimeUnixNano?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   labels?: Resolver<Array<ResolversTypes['Label']>, ParentType, ContextType>;
   unit?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;

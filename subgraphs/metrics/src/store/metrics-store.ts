@@ -30,6 +30,8 @@ export interface SampleRecord {
   timestamp: number;
   /** ...and the nanoseconds past that millisecond (0-999,999). */
   nanos: number;
+  /** OTLP's start time of a sum, histogram or summary point, nanoseconds since the epoch in decimal; '0' when none. */
+  start_time_unix_nano: string;
   value: number;
   bucket_bounds: number[];
   bucket_counts: string[];
@@ -105,6 +107,8 @@ export interface RawSample extends StoredScope, StoredAddition {
   readonly timestamp: string;
   /** The time as OTLP sent it, in nanoseconds since the epoch (`timestamp` has milliseconds). */
   readonly timeUnixNano: string;
+  /** The point's start time as OTLP sent it, in nanoseconds; null when it had none. */
+  readonly startTimeUnixNano: string | null;
   readonly labels: Record<string, string>;
   readonly unit: string;
   readonly description: string;
@@ -279,6 +283,7 @@ export class MetricsStore {
       unit: string;
       description: string;
       type: string;
+      start: string;
       bucket_bounds: number[];
       bucket_counts: string[];
       count: string;
@@ -287,12 +292,12 @@ export class MetricsStore {
       max: number | string | null;
     } & StoredScope & StoredAddition>(
       `SELECT s.metric AS name, s.value AS value, toUnixTimestamp64Milli(s.timestamp) AS ts, s.nanos AS nanos,
-              s.bucket_bounds AS bucket_bounds, arrayMap(c -> toString(c), s.bucket_counts) AS bucket_counts,
+              toString(s.start_time_unix_nano) AS start, s.bucket_bounds AS bucket_bounds, arrayMap(c -> toString(c), s.bucket_counts) AS bucket_counts,
               toString(s.count) AS count, s.sum AS sum, s.min AS min, s.max AS max,
               r.labels AS labels, r.unit AS unit, r.description AS description, r.type AS type,
               r.scope_name AS scope_name, r.scope_version AS scope_version, r.scope_attributes AS scope_attributes,
               r.temporality AS temporality, r.monotonic AS monotonic
-       FROM (SELECT fingerprint, metric, value, timestamp, nanos, bucket_bounds, bucket_counts, count, sum, min, max FROM samples
+       FROM (SELECT fingerprint, metric, value, timestamp, nanos, start_time_unix_nano, bucket_bounds, bucket_counts, count, sum, min, max FROM samples
              WHERE fingerprint IN (SELECT fingerprint FROM series ${where})
                AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
              ORDER BY timestamp DESC, nanos DESC LIMIT {limit:UInt32}) AS s
@@ -307,6 +312,7 @@ export class MetricsStore {
       value: r.value,
       timestamp: new Date(Number(r.ts)).toISOString(),
       timeUnixNano: (BigInt(r.ts) * 1_000_000n + BigInt(r.nanos)).toString(),
+      startTimeUnixNano: r.start === '0' ? null : r.start,
       labels: r.labels,
       unit: r.unit,
       description: r.description,
