@@ -262,7 +262,7 @@ describe('the official OTLP examples through the gateway', () => {
       { key: 'service.name', value: run.service },
     ];
     const answer = await system.query<{ metrics: Record<string, unknown>[]; service: { series: Record<string, unknown>[] } }>(
-      `{ metrics(filter: { service: "${run.service}", range: ${range()} }) { name value timestamp timeUnixNano labels { key value } unit description type
+      `{ metrics(filter: { service: "${run.service}", range: ${range()} }) { name value timestamp timeUnixNano startTimeUnixNano labels { key value } unit description type
            temporality monotonic histogram { count sum min max bounds counts } scope { name version attributes { key value } } }
          service(name: "${run.service}") { series { name type unit labels { key value } temporality monotonic scope { name version attributes { key value } } } } }`,
     );
@@ -280,6 +280,8 @@ describe('the official OTLP examples through the gateway', () => {
       value,
       timestamp: new Date(Number(time / 1_000_000n)).toISOString(),
       timeUnixNano: time.toString(),
+      // The example's start times equal its times; a gauge has none.
+      startTimeUnixNano: name === 'my.gauge' ? null : time.toString(),
       labels: labels(`${name}.attr`),
       unit: '1',
       description,
