@@ -346,7 +346,7 @@ describe('metrics ingest and query', () => {
     expect(tier.data?.metricQuery.series).toEqual([]);
   });
 
-  it("answers a raw sample's start time and histogram (count, sum, min, max, buckets) and a series' temporality and monotonicity as sent", async () => {
+  it("answers a raw sample's start time and histogram (count, sum, min, max, buckets, an exponential one's own) and a series' temporality and monotonicity as sent", async () => {
     const time = String(BigInt(Date.now() - 1000) * 1_000_000n);
     const start = String(BigInt(Date.now() - 61_000) * 1_000_000n + 123n);
     const metric = (name: string, data: Record<string, unknown>) => ({ name, unit: 'ms', ...data });
@@ -363,7 +363,7 @@ describe('metrics ingest and query', () => {
       metric('shape_exponential', {
         exponentialHistogram: {
           aggregationTemporality: 1,
-          dataPoints: [{ startTimeUnixNano: start, timeUnixNano: time, count: '3', sum: 10, scale: 0, zeroCount: '1', positive: { offset: 1, bucketCounts: ['0', '2'] }, min: 0, max: 5 }],
+          dataPoints: [{ startTimeUnixNano: start, timeUnixNano: time, count: '5', sum: 6, scale: 1, zeroThreshold: 0.5, zeroCount: '1', positive: { offset: 1, bucketCounts: ['0', '2'] }, negative: { offset: -2, bucketCounts: ['2'] }, min: -0.6, max: 2.5 }],
         },
       }),
     ] as never;
@@ -372,21 +372,39 @@ describe('metrics ingest and query', () => {
     const read = async (name: string) =>
       (
         await graphql<{ metricsByName: unknown[] }>(
-          `{ metricsByName(name: "${name}", range: { from: "${from}", to: "${to}" }) { value type startTimeUnixNano temporality monotonic histogram { count sum min max bounds counts } } }`,
+          `{ metricsByName(name: "${name}", range: { from: "${from}", to: "${to}" }) { value type startTimeUnixNano temporality monotonic
+              histogram { count sum min max bounds counts exponential { scale zeroThreshold zeroCount positive { offset bucketCounts } negative { offset bucketCounts } } } } }`,
         )
       ).data?.metricsByName;
     expect(await read('shape_counter')).toEqual([{ value: 5, type: 'sum', startTimeUnixNano: start, temporality: 'cumulative', monotonic: true, histogram: null }]);
     // OTLP: a gauge has no start time, and one sent is ignored.
     expect(await read('shape_gauge')).toEqual([{ value: 1, type: 'gauge', startTimeUnixNano: null, temporality: '', monotonic: false, histogram: null }]);
     expect(await read('shape_histogram')).toEqual([
-      { value: 2, type: 'histogram', startTimeUnixNano: start, temporality: 'delta', monotonic: false, histogram: { count: '2', sum: 2, min: 0, max: 2, bounds: [1], counts: ['1', '1'] } },
+      { value: 2, type: 'histogram', startTimeUnixNano: start, temporality: 'delta', monotonic: false, histogram: { count: '2', sum: 2, min: 0, max: 2, bounds: [1], counts: ['1', '1'], exponential: null } },
     ]);
     expect(await read('shape_histogram_no_extremes')).toEqual([
-      { value: 3, type: 'histogram', startTimeUnixNano: null, temporality: 'cumulative', monotonic: false, histogram: { count: '1', sum: 3, min: null, max: null, bounds: [1], counts: ['0', '1'] } },
+      { value: 3, type: 'histogram', startTimeUnixNano: null, temporality: 'cumulative', monotonic: false, histogram: { count: '1', sum: 3, min: null, max: null, bounds: [1], counts: ['0', '1'], exponential: null } },
     ]);
-    // Base 2: the zero bucket (≤ 0), then (0, 4] (the empty (0, 2] and the first positive bucket (2, 4]), then (4, +Inf).
+    // Scale 1 is base √2. As explicit buckets (what queries interpolate in): negative bucket -2 (magnitudes in
+    // (√2^-2, √2^-1]) up to -√2^-2 = -0.5; the zero bucket up to its threshold 0.5; positive buckets 1 and 2 up to
+    // √2^2 = 2 and +Inf. The point as sent is `exponential`.
     expect(await read('shape_exponential')).toEqual([
-      { value: 10, type: 'histogram', startTimeUnixNano: start, temporality: 'delta', monotonic: false, histogram: { count: '3', sum: 10, min: 0, max: 5, bounds: [0, 4], counts: ['1', '0', '2'] } },
+      {
+        value: 6,
+        type: 'histogram',
+        startTimeUnixNano: start,
+        temporality: 'delta',
+        monotonic: false,
+        histogram: {
+          count: '5',
+          sum: 6,
+          min: -0.6,
+          max: 2.5,
+          bounds: [-(Math.SQRT2 ** -2), 0.5, Math.SQRT2 ** 2],
+          counts: ['2', '1', '0', '2'],
+          exponential: { scale: 1, zeroThreshold: 0.5, zeroCount: '1', positive: { offset: 1, bucketCounts: ['0', '2'] }, negative: { offset: -2, bucketCounts: ['2'] } },
+        },
+      },
     ]);
     const series = await graphql<{ _entities: { series: { name: string; temporality: string; monotonic: boolean }[] }[] }>(
       `{ _entities(representations: [{ __typename: "Service", name: "${service}" }]) { ... on Service { series(limit: 1000) { name temporality monotonic } } } }`,

@@ -280,6 +280,14 @@ function points(metric: Metric): Point[] {
             count: p.count.toString(),
             sum: p.sum ?? 0,
             ...extremes(p.min, p.max),
+            exponential: 1,
+            exp_scale: p.scale,
+            exp_zero_threshold: p.zeroThreshold,
+            exp_zero_count: p.zeroCount.toString(),
+            exp_positive_offset: p.positive?.offset ?? 0,
+            exp_positive_counts: (p.positive?.bucketCounts ?? []).map(String),
+            exp_negative_offset: p.negative?.offset ?? 0,
+            exp_negative_counts: (p.negative?.bucketCounts ?? []).map(String),
           },
         };
       });

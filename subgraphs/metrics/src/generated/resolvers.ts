@@ -200,6 +200,26 @@ export type HistogramSample = {
   bounds: Array<Scalars['Float']['output']>;
   /** The count of each bucket, one more than bounds, in decimal. */
   counts: Array<Scalars['String']['output']>;
+  /** The exponential histogram the agent sent (its buckets as explicit ones are `bounds` and `counts`); null for an explicit one. */
+  exponential?: Maybe<ExponentialHistogramSample>;
+};
+
+/** An exponential histogram point's buckets as OTLP sends them: bucket i of a side covers (base^(offset+i), base^(offset+i+1)], base 2^(2^-scale). */
+export type ExponentialHistogramSample = {
+  __typename?: 'ExponentialHistogramSample';
+  scale: Scalars['Int']['output'];
+  zeroThreshold: Scalars['Float']['output'];
+  /** In decimal. */
+  zeroCount: Scalars['String']['output'];
+  positive: ExponentialBuckets;
+  negative: ExponentialBuckets;
+};
+
+export type ExponentialBuckets = {
+  __typename?: 'ExponentialBuckets';
+  offset: Scalars['Int']['output'];
+  /** In decimal. */
+  bucketCounts: Array<Scalars['String']['output']>;
 };
 
 export type MetricFilter = {
@@ -375,6 +395,8 @@ export type ResolversTypes = {
   MetricQueryResult: ResolverTypeWrapper<MetricQueryResultModel>;
   Metric: ResolverTypeWrapper<RawSampleModel>;
   HistogramSample: ResolverTypeWrapper<HistogramSample>;
+  ExponentialHistogramSample: ResolverTypeWrapper<ExponentialHistogramSample>;
+  ExponentialBuckets: ResolverTypeWrapper<ExponentialBuckets>;
   MetricFilter: MetricFilter;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   link__Purpose: Link__Purpose;
@@ -405,6 +427,8 @@ export type ResolversParentTypes = {
   MetricQueryResult: MetricQueryResultModel;
   Metric: RawSampleModel;
   HistogramSample: HistogramSample;
+  ExponentialHistogramSample: ExponentialHistogramSample;
+  ExponentialBuckets: ExponentialBuckets;
   MetricFilter: MetricFilter;
   Query: Record<PropertyKey, never>;
   link__Import: Scalars['link__Import']['output'];
@@ -579,6 +603,20 @@ export type HistogramSampleResolvers<ContextType = MetricsContext, ParentType ex
   max?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   bounds?: Resolver<Array<ResolversTypes['Float']>, ParentType, ContextType>;
   counts?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  exponential?: Resolver<Maybe<ResolversTypes['ExponentialHistogramSample']>, ParentType, ContextType>;
+};
+
+export type ExponentialHistogramSampleResolvers<ContextType = MetricsContext, ParentType extends ResolversParentTypes['ExponentialHistogramSample'] = ResolversParentTypes['ExponentialHistogramSample']> = {
+  scale?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  zeroThreshold?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  zeroCount?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  positive?: Resolver<ResolversTypes['ExponentialBuckets'], ParentType, ContextType>;
+  negative?: Resolver<ResolversTypes['ExponentialBuckets'], ParentType, ContextType>;
+};
+
+export type ExponentialBucketsResolvers<ContextType = MetricsContext, ParentType extends ResolversParentTypes['ExponentialBuckets'] = ResolversParentTypes['ExponentialBuckets']> = {
+  offset?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  bucketCounts?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type QueryResolvers<ContextType = MetricsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
@@ -618,6 +656,8 @@ export type Resolvers<ContextType = MetricsContext> = {
   MetricQueryResult?: MetricQueryResultResolvers<ContextType>;
   Metric?: MetricResolvers<ContextType>;
   HistogramSample?: HistogramSampleResolvers<ContextType>;
+  ExponentialHistogramSample?: ExponentialHistogramSampleResolvers<ContextType>;
+  ExponentialBuckets?: ExponentialBucketsResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   link__Import?: GraphQLScalarType;
   federation__FieldSet?: GraphQLScalarType;

@@ -42,6 +42,15 @@ export interface SampleRecord {
   /** The least and greatest value the point stands for, when it says (histograms, summaries); else left out. */
   min?: number;
   max?: number;
+  /** An exponential histogram's point as sent (migration 0009); left out for every other type. */
+  exponential?: 1;
+  exp_scale?: number;
+  exp_zero_threshold?: number;
+  exp_zero_count?: string;
+  exp_positive_offset?: number;
+  exp_positive_counts?: string[];
+  exp_negative_offset?: number;
+  exp_negative_counts?: string[];
 }
 
 /**
@@ -88,6 +97,12 @@ export interface SeriesSummary extends StoredScope, StoredAddition {
   readonly labels: Record<string, string>;
 }
 
+/** Buckets of an exponential histogram on one side of zero, as OTLP sends them. */
+export interface ExponentialBuckets {
+  readonly offset: number;
+  readonly bucketCounts: string[];
+}
+
 /** A histogram point as stored; min and max are null when the agent sent none. */
 export interface StoredHistogram {
   readonly count: string;
@@ -96,6 +111,14 @@ export interface StoredHistogram {
   readonly max: number | null;
   readonly bounds: number[];
   readonly counts: string[];
+  /** The exponential histogram the agent sent, null for an explicit one. */
+  readonly exponential: {
+    readonly scale: number;
+    readonly zeroThreshold: number;
+    readonly zeroCount: string;
+    readonly positive: ExponentialBuckets;
+    readonly negative: ExponentialBuckets;
+  } | null;
 }
 
 /** A raw sample as the seed queries return it. */
@@ -290,14 +313,28 @@ export class MetricsStore {
       sum: number;
       min: number | string | null;
       max: number | string | null;
+      exponential: number;
+      exp_scale: number;
+      exp_zero_threshold: number;
+      exp_zero_count: string;
+      exp_positive_offset: number;
+      exp_positive_counts: string[];
+      exp_negative_offset: number;
+      exp_negative_counts: string[];
     } & StoredScope & StoredAddition>(
       `SELECT s.metric AS name, s.value AS value, toUnixTimestamp64Milli(s.timestamp) AS ts, s.nanos AS nanos,
               toString(s.start_time_unix_nano) AS start, s.bucket_bounds AS bucket_bounds, arrayMap(c -> toString(c), s.bucket_counts) AS bucket_counts,
               toString(s.count) AS count, s.sum AS sum, s.min AS min, s.max AS max,
+              s.exponential AS exponential, s.exp_scale AS exp_scale, s.exp_zero_threshold AS exp_zero_threshold,
+              toString(s.exp_zero_count) AS exp_zero_count, s.exp_positive_offset AS exp_positive_offset,
+              arrayMap(c -> toString(c), s.exp_positive_counts) AS exp_positive_counts, s.exp_negative_offset AS exp_negative_offset,
+              arrayMap(c -> toString(c), s.exp_negative_counts) AS exp_negative_counts,
               r.labels AS labels, r.unit AS unit, r.description AS description, r.type AS type,
               r.scope_name AS scope_name, r.scope_version AS scope_version, r.scope_attributes AS scope_attributes,
               r.temporality AS temporality, r.monotonic AS monotonic
-       FROM (SELECT fingerprint, metric, value, timestamp, nanos, start_time_unix_nano, bucket_bounds, bucket_counts, count, sum, min, max FROM samples
+       FROM (SELECT fingerprint, metric, value, timestamp, nanos, start_time_unix_nano, bucket_bounds, bucket_counts, count, sum, min, max,
+                    exponential, exp_scale, exp_zero_threshold, exp_zero_count, exp_positive_offset, exp_positive_counts,
+                    exp_negative_offset, exp_negative_counts FROM samples
              WHERE fingerprint IN (SELECT fingerprint FROM series ${where})
                AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
              ORDER BY timestamp DESC, nanos DESC LIMIT {limit:UInt32}) AS s
@@ -324,7 +361,24 @@ export class MetricsStore {
       monotonic: r.monotonic,
       histogram:
         r.type === 'histogram'
-          ? { count: r.count, sum: r.sum, min: extreme(r.min), max: extreme(r.max), bounds: r.bucket_bounds, counts: r.bucket_counts }
+          ? {
+              count: r.count,
+              sum: r.sum,
+              min: extreme(r.min),
+              max: extreme(r.max),
+              bounds: r.bucket_bounds,
+              counts: r.bucket_counts,
+              exponential:
+                r.exponential === 1
+                  ? {
+                      scale: r.exp_scale,
+                      zeroThreshold: r.exp_zero_threshold,
+                      zeroCount: r.exp_zero_count,
+                      positive: { offset: r.exp_positive_offset, bucketCounts: r.exp_positive_counts },
+                      negative: { offset: r.exp_negative_offset, bucketCounts: r.exp_negative_counts },
+                    }
+                  : null,
+            }
           : null,
     }));
   }
