@@ -262,8 +262,9 @@ describe('the official OTLP examples through the gateway', () => {
       { key: 'service.name', value: run.service },
     ];
     const answer = await system.query<{ metrics: Record<string, unknown>[]; service: { series: Record<string, unknown>[] } }>(
-      `{ metrics(filter: { service: "${run.service}", range: ${range()} }) { name value timestamp timeUnixNano startTimeUnixNano labels { key value } unit description type
-           temporality monotonic histogram { count sum min max bounds counts } scope { name version attributes { key value } } }
+      `{ metrics(filter: { service: "${run.service}", range: ${range()}, limit: 10 }) { name value timestamp timeUnixNano startTimeUnixNano labels { key value } unit description type
+           temporality monotonic histogram { count sum min max bounds counts
+             exponential { scale zeroThreshold zeroCount positive { offset bucketCounts } negative { offset bucketCounts } } } scope { name version attributes { key value } } }
          service(name: "${run.service}") { series { name type unit labels { key value } temporality monotonic scope { name version attributes { key value } } } } }`,
     );
     expect(answer.errors).toBeUndefined();
@@ -294,9 +295,17 @@ describe('the official OTLP examples through the gateway', () => {
       sample('my.counter', 'I am a Counter', 5, null),
       // Scale 0 is base 2: the zero bucket (≤ 0, zeroCount 1), (0, 4] (the empty (0, 2] and positive bucket 1, (2, 4],
       // which counts 0), then (4, +Inf) with positive bucket 2's 2.
-      sample('my.exponential.histogram', 'I am an Exponential Histogram', 10, { count: '3', sum: 10, min: 0, max: 5, bounds: [0, 4], counts: ['1', '0', '2'] }),
+      sample('my.exponential.histogram', 'I am an Exponential Histogram', 10, {
+        count: '3',
+        sum: 10,
+        min: 0,
+        max: 5,
+        bounds: [0, 4],
+        counts: ['1', '0', '2'],
+        exponential: { scale: 0, zeroThreshold: 0, zeroCount: '1', positive: { offset: 1, bucketCounts: ['0', '2'] }, negative: { offset: 0, bucketCounts: [] } },
+      }),
       sample('my.gauge', 'I am a Gauge', 10, null),
-      sample('my.histogram', 'I am a Histogram', 2, { count: '2', sum: 2, min: 0, max: 2, bounds: [1], counts: ['1', '1'] }),
+      sample('my.histogram', 'I am a Histogram', 2, { count: '2', sum: 2, min: 0, max: 2, bounds: [1], counts: ['1', '1'], exponential: null }),
     ]);
     expect(answer.data?.service.series.sort(byName)).toEqual(
       (Object.keys(kinds) as Name[]).map((name) => ({ name, ...kinds[name], unit: '1', labels: labels(`${name}.attr`), scope })),
