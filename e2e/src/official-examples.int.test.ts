@@ -310,6 +310,20 @@ describe('the official OTLP examples through the gateway', () => {
     expect(answer.data?.service.series.sort(byName)).toEqual(
       (Object.keys(kinds) as Name[]).map((name) => ({ name, ...kinds[name], unit: '1', labels: labels(`${name}.attr`), scope })),
     );
+    // MIN and MAX over a histogram read its own min and max (issue 17), SUM its sum.
+    const aggregate = async (name: Name, aggregation: string) => {
+      const result = await system.query<{ metricQuery: { series: { values: number[] }[] } }>(
+        `{ metricQuery(input: { name: "${name}", matchers: [{ key: "service.name", value: "${run.service}" }], range: ${range()}, step: "1h", aggregation: ${aggregation} }) { series { values } } }`,
+      );
+      expect(result.errors).toBeUndefined();
+      return result.data?.metricQuery.series.map((s) => s.values);
+    };
+    for (const [name, min, max, sum] of [
+      ['my.histogram', 0, 2, 2],
+      ['my.exponential.histogram', 0, 5, 10],
+    ] as const) {
+      expect({ name, min: await aggregate(name, 'MIN'), max: await aggregate(name, 'MAX'), sum: await aggregate(name, 'SUM') }).toEqual({ name, min: [[min]], max: [[max]], sum: [[sum]] });
+    }
   });
 
   it.for(ENCODINGS)('logs.json’s attributes of every type, on a span and a metric point pushed as %s, read back as each signal renders them', async (encoding, { system, run }) => {
