@@ -9,14 +9,18 @@ import { loadAverage, startSupervisedSystem } from './supervised-system.js';
 /** How long each part stays down before it is restarted. */
 const OUTAGE_MS = 15_000;
 const RECOVERY_LIMIT_MS = 180_000;
+const GATEWAY = '@heimdall/gateway';
 
 interface DrillResult {
   readonly target: string;
   readonly requests: number;
   readonly acknowledged: number;
   readonly retryLater: number;
-  /** Only while the gateway itself is down: nothing listens on :4318, which agents retry as any outage. */
-  readonly connectionRefused: number;
+  /**
+   * Only when the gateway itself dies: the pushes in flight lose their connection, and until it is back nothing
+   * listens on :4318; agents retry both as any outage.
+   */
+  readonly noAnswer: number;
   /** Anything else: another status, a 503 without Retry-After, an answer later than HANG_MS. */
   readonly wrong: readonly string[];
   readonly slowestMs: number;
@@ -33,15 +37,17 @@ async function recovery(load: AgentLoad, restartedAt: number): Promise<number | 
   return undefined;
 }
 
+const CONNECTION_LOST: ReadonlySet<Outcome['status']> = new Set(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET']);
+
 function summarise(target: string, outcomes: readonly Outcome[], recoveryMs: number | undefined): DrillResult {
-  const refused = (o: Outcome) => o.status === 'ECONNREFUSED';
+  const refused = (o: Outcome) => target === GATEWAY && CONNECTION_LOST.has(o.status);
   const wrong = outcomes.filter((o) => !acknowledged(o) && !retryLater(o) && !refused(o));
   return {
     target,
     requests: outcomes.length,
     acknowledged: outcomes.filter(acknowledged).length,
     retryLater: outcomes.filter(retryLater).length,
-    connectionRefused: outcomes.filter(refused).length,
+    noAnswer: outcomes.filter(refused).length,
     wrong: [...new Set(wrong.map((o) => `${o.signal} ${o.status}${o.retryAfter ? '' : ' (no Retry-After)'}`))],
     slowestMs: Math.max(0, ...outcomes.map((o) => o.ms)),
     recoveryMs,
@@ -52,10 +58,10 @@ function resultTable(results: readonly DrillResult[]): string {
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const rows = results.map(
     (r) =>
-      `| ${r.target} | ${r.requests} | ${r.acknowledged} | ${r.retryLater} | ${r.connectionRefused} | ${r.wrong.length === 0 ? 'none' : r.wrong.join(', ')} | ${seconds(r.slowestMs)} | ${r.recoveryMs === undefined ? `not within ${RECOVERY_LIMIT_MS / 1000} s` : seconds(r.recoveryMs)} |`,
+      `| ${r.target} | ${r.requests} | ${r.acknowledged} | ${r.retryLater} | ${r.noAnswer} | ${r.wrong.length === 0 ? 'none' : r.wrong.join(', ')} | ${seconds(r.slowestMs)} | ${r.recoveryMs === undefined ? `not within ${RECOVERY_LIMIT_MS / 1000} s` : seconds(r.recoveryMs)} |`,
   );
   return [
-    '| killed | requests | acknowledged | 503/429 + Retry-After | connection refused | anything else | slowest answer | recovered after restart |',
+    '| killed | requests | acknowledged | 503/429 + Retry-After | no answer (gateway down) | anything else | slowest answer | recovered after restart |',
     '|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
