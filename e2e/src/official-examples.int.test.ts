@@ -208,6 +208,11 @@ describe('the official OTLP examples through the gateway', () => {
         labels: [{ key: 'event.attribute', value: 'some event attribute' }],
       },
     ]);
+    // Ids are found as the example writes them (upper case) and as answers write them.
+    for (const id of [run.traceId, run.traceId.toLowerCase()]) {
+      const byTrace = await system.query<Entries>(`{ logSearch(filter: { query: "traceId:${id} AND spanId:EEE19B7EC3C1B174", range: ${range()} }) { total } }`);
+      expect(byTrace).toEqual({ data: { logSearch: { total: 1 } } });
+    }
   });
 
   it.for(ENCODINGS)('trace.json pushed as %s comes back with every field', async (encoding, { system, run }) => {
