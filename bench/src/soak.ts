@@ -1,10 +1,12 @@
 // Soak (issue 17): the system as `npm start` runs it on a private stack under a steady load of all four ingest paths
 // for SOAK_MINUTES (30): resident memory of every process sampled each minute (growth from the end of the warm-up,
-// a tenth of the run, to the end), every answer that is not an acknowledgement counted as an error, and each
-// service's event-loop lag p99 from its /metrics. `npm run soak`; exits 1 when an error, or growth over 10%, is seen.
+// a tenth of the run, to the end; in all and its anonymous part, what a leak grows, apart from a store's mapped data
+// files), every answer that is not an acknowledgement counted as an error, and each service's event-loop lag p99
+// from its /metrics. `npm run soak`; exits 1 on an error, on a Heimdall service growing over 10%, or on any
+// process's anonymous memory growing over 10%.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { residentBytes } from '@heimdall/stack';
+import { residentMemory } from '@heimdall/stack';
 import { AgentLoad, acknowledged } from './agent-load.js';
 import { loadAverage, startSupervisedSystem } from './supervised-system.js';
 
@@ -47,13 +49,12 @@ async function main(): Promise<void> {
   const system = await startSupervisedSystem();
   try {
     const load = new AgentLoad(system.agentKey, { itemsPerPush, pushEveryMs: env.SOAK_PUSH_EVERY_MS, keepIds: false });
-    const samples = new Map<string, number[]>();
+    const samples = new Map<string, { total: number; anonymous: number }[]>();
     const lags = new Map<string, number[]>();
     const sample = async () => {
-      const rss: [string, number][] = [];
-      for (const service of system.services) rss.push([service.name, await residentBytes(system.supervisor.pid(service.name) ?? 0)]);
-      for (const server of await system.stack.stack.status(system.stack.stack.servers)) rss.push([server.name, server.rssBytes]);
-      for (const [name, bytes] of rss) samples.set(name, [...(samples.get(name) ?? []), bytes]);
+      const pids: [string, number][] = system.services.map((service) => [service.name, system.supervisor.pid(service.name) ?? 0]);
+      for (const server of await system.stack.stack.status(system.stack.stack.servers)) pids.push([server.name, server.pid ?? 0]);
+      for (const [name, pid] of pids) samples.set(name, [...(samples.get(name) ?? []), await residentMemory(pid)]);
       for (const [name, port] of Object.entries(METRICS_PORTS)) {
         const lag = await eventLoopLagP99(port);
         if (lag !== undefined) lags.set(name, [...(lags.get(name) ?? []), lag]);
@@ -77,17 +78,23 @@ async function main(): Promise<void> {
     const p99 = sorted[Math.floor(sorted.length * 0.99)] ?? 0;
     console.log(`\nload average ${loadAverage()} at the end`);
     console.log(`${load.outcomes.length} pushes, ${errors.length} not acknowledged${statuses.length === 0 ? '' : ` (${statuses.join(', ')})`}, push p99 ${p99} ms\n`);
-    console.log('| process | RSS after warm-up | RSS at the end | growth | event-loop lag p99 (worst minute) |');
-    console.log('|---|---|---|---|---|');
+    console.log('| process | RSS after warm-up | RSS at the end | growth | of which anonymous: after warm-up, at the end, growth | event-loop lag p99 (worst minute) |');
+    console.log('|---|---|---|---|---|---|');
+    const services = new Set(system.services.map((s) => s.name));
     let grew = false;
+    const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
+    const growth = (from: number, to: number) => (from === 0 ? 0 : to / from - 1);
+    const percent = (g: number) => `${(g * 100).toFixed(1)}%`;
     for (const [name, series] of samples) {
-      const base = series[Math.min(warmUp, series.length) - 1] ?? 0;
-      const end = series.at(-1) ?? 0;
-      const growth = base === 0 ? 0 : end / base - 1;
-      if (growth > 0.1) grew = true;
+      const base = series[Math.min(warmUp, series.length) - 1] ?? { total: 0, anonymous: 0 };
+      const end = series.at(-1) ?? { total: 0, anonymous: 0 };
+      const total = growth(base.total, end.total);
+      const anonymous = growth(base.anonymous, end.anonymous);
+      if (anonymous > 0.1 || (services.has(name) && total > 0.1)) grew = true;
       const lag = lags.get(name);
-      const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
-      console.log(`| ${name} | ${mib(base)} | ${mib(end)} | ${(growth * 100).toFixed(1)}% | ${lag === undefined ? '-' : `${(Math.max(...lag) * 1000).toFixed(0)} ms`} |`);
+      console.log(
+        `| ${name} | ${mib(base.total)} | ${mib(end.total)} | ${percent(total)} | ${mib(base.anonymous)}, ${mib(end.anonymous)}, ${percent(anonymous)} | ${lag === undefined ? '-' : `${(Math.max(...lag) * 1000).toFixed(0)} ms`} |`,
+      );
     }
     process.exitCode = errors.length > 0 || grew ? 1 : 0;
   } finally {

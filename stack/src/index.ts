@@ -1,7 +1,7 @@
 export { loadStackConfig, type StackConfig } from './config.js';
 export { type StackEndpoints, stackEndpoints } from './endpoints.js';
 export { isListening } from './net.js';
-export { residentBytes } from './processes.js';
+export { residentBytes, residentMemory } from './processes.js';
 export { SERVERS } from './servers/index.js';
 export { Stack, StackError, type ServerStatus } from './stack.js';
 export { type LocalStack, type PrivateStack, REPO_DIR, freeTestPort, localStack, privateStack } from './testing.js';

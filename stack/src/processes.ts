@@ -106,12 +106,19 @@ async function children(pid: number): Promise<number[]> {
 
 /**
  * Resident memory of a process and its descendants in bytes (0 when it is gone): Elasticsearch's launcher,
- * for one, runs the server JVM as a child.
+ * for one, runs the server JVM as a child. `anonymous` (`RssAnon`) is what a program allocated (heaps, stacks), the
+ * part a leak grows; the rest is pages of mapped files (a store's data files, which the kernel may take back) and
+ * shared memory (PostgreSQL's buffers), which grow with what a store holds and are bounded by it.
  */
-export async function residentBytes(pid: number): Promise<number> {
+export async function residentMemory(pid: number): Promise<{ readonly total: number; readonly anonymous: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => undefined);
-  if (status === undefined) return 0;
-  const own = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
-  const descendants = await Promise.all((await children(pid)).map(residentBytes));
-  return descendants.reduce((sum, bytes) => sum + bytes, own);
+  if (status === undefined) return { total: 0, anonymous: 0 };
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+  const descendants = await Promise.all((await children(pid)).map(residentMemory));
+  return descendants.reduce((sum, d) => ({ total: sum.total + d.total, anonymous: sum.anonymous + d.anonymous }), { total: kib('VmRSS'), anonymous: kib('RssAnon') });
+}
+
+/** Resident memory of a process and its descendants in bytes (0 when it is gone). */
+export async function residentBytes(pid: number): Promise<number> {
+  return (await residentMemory(pid)).total;
 }
