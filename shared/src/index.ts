@@ -120,4 +120,18 @@ import * as otlp from './otlp/schema.js';
 /** The OTLP message types and their descriptors: `otlp.ExportMetricsServiceRequestSchema`, `otlp.Metric`, ... */
 export { otlp };
 export { PeerClient, type PeerClientOptions } from './peer-client.js';
-export { createSubgraphPlatform, loadSubgraphSchema, serveSubgraphSchema, pageSize } from './subgraph.js';
+export { createSubgraphPlatform, loadSubgraphSchema, serveSubgraphSchema } from './subgraph.js';
+/** What users type: durations, instants, ranges and sizes, and the BAD_USER_INPUT naming the argument at fault. */
+export { type DurationBounds, type Parsed, checkDuration, formatDuration, parseDuration } from './user-input/durations.js';
+export { instantMs, parseInstant } from './user-input/instants.js';
+export {
+  type ParsedRange,
+  type RangeBounds,
+  type TimeRangeInput,
+  badUserInput,
+  durationArgument,
+  parseRange,
+  rangeArgument,
+  rangeArgumentNanos,
+  sizeArgument,
+} from './user-input/arguments.js';

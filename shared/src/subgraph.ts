@@ -45,11 +45,6 @@ export async function serveSubgraphSchema<TContext extends object>(platform: Pla
   });
 }
 
-/** A page size a client asked for, kept between 0 and the subgraph's maximum. */
-export function pageSize(requested: number, max: number): number {
-  return Math.min(Math.max(requested, 0), max);
-}
-
 /**
  * A subgraph's schema: its SDL file (`schema.graphql`, also the source of its generated resolver types, see
  * scripts/gen-resolver-types.ts) and resolvers typed by those generated types.
