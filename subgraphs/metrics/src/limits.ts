@@ -1,4 +1,4 @@
-import { type HeimdallError, heimdallError } from '@heimdall/shared';
+import { type HeimdallError, badUserInput } from '@heimdall/shared';
 
 /**
  * The bounds every metrics query is checked against before ClickHouse sees it (README, Metrics). Beyond one, the
@@ -36,17 +36,9 @@ export const LABEL_ANSWER_VALUE_LENGTH = 256;
 /** Bytes of values in one `metricLabels` answer: once spent, the keys after it list no more values (truncated). */
 export const LABEL_ANSWER_MAX_BYTES = 1024 * 1024;
 
-/** A size a client asked for (`limit`, `first`): a whole number from 1 to `max`, BAD_USER_INPUT naming it otherwise. */
-export function sizeArgument(argument: string, requested: number, max: number): number {
-  if (!Number.isInteger(requested) || requested < 1 || requested > max) {
-    throw heimdallError('BAD_USER_INPUT', { message: `${argument}: must be from 1 to ${max}, not ${requested}`, details: { argument, max } });
-  }
-  return requested;
-}
-
 /** An argument over its bound: BAD_USER_INPUT naming the argument and the bound. */
 export function overBound(argument: string, what: string, max: number): HeimdallError {
-  return heimdallError('BAD_USER_INPUT', { message: `${argument}: ${what}; at most ${max}`, details: { argument, max } });
+  return badUserInput(argument, `${what}; at most ${max}`, { max });
 }
 
 /** Checks a text argument's length against its bound. */

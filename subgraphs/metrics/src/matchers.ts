@@ -1,4 +1,4 @@
-import { heimdallError } from '@heimdall/shared';
+import { badUserInput } from '@heimdall/shared';
 import { RE2JS } from 're2js';
 import { MAX_LABEL_KEY_LENGTH, MAX_MATCHERS, MAX_MATCHER_VALUE_LENGTH, MAX_REGEX_LENGTH, checkLength, overBound } from './limits.js';
 
@@ -27,10 +27,7 @@ export function checkMatchers(matchers: readonly LabelMatcher[], argument: strin
       RE2JS.compile(m.value);
     } catch (error) {
       const reason = error instanceof Error ? error.message.replace(/^error parsing regexp: /, '') : String(error);
-      throw heimdallError('BAD_USER_INPUT', {
-        message: `${argument}[${i}].value: "${m.value}" is not a regular expression RE2 accepts (${reason})`,
-        details: { argument: `${argument}[${i}].value` },
-      });
+      throw badUserInput(`${argument}[${i}].value`, `"${m.value}" is not a regular expression RE2 accepts (${reason})`);
     }
   });
 }

@@ -1,4 +1,4 @@
-import { heimdallError } from '@heimdall/shared';
+import { badUserInput, durationArgument, heimdallError, rangeArgument } from '@heimdall/shared';
 import { bucketQuantile } from './histogram.js';
 import type { LabelMatcher } from './matchers.js';
 import { AGGREGATIONS, type Aggregation } from './aggregations.js';
@@ -42,19 +42,9 @@ export interface QueryLimits {
   readonly maxRangeMs: number;
 }
 
-const STEP = /^(\d+)(s|m|h|d)$/;
-const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 const QUANTILES = { P50: 0.5, P90: 0.9, P95: 0.95, P99: 0.99 } as const;
-
-function badInput(argument: string, message: string) {
-  return heimdallError('BAD_USER_INPUT', { message: `${argument}: ${message}`, details: { argument } });
-}
-
-function parseTime(argument: string, value: string): number {
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw badInput(argument, `"${value}" is not an ISO-8601 time`);
-  return ms;
-}
+/** ClickHouse steps by whole seconds (`INTERVAL n SECOND`). */
+const STEP_BOUNDS = { min: 1_000, multipleOf: 1_000 };
 
 /** Checks the input and works out the step; every problem names the argument it comes from. */
 export function planQuery(input: MetricQueryInput, limits: QueryLimits) {
@@ -62,20 +52,15 @@ export function planQuery(input: MetricQueryInput, limits: QueryLimits) {
   const groupBy = input.groupBy ?? [];
   if (groupBy.length > MAX_GROUP_BY) throw overBound('groupBy', `${groupBy.length} labels`, MAX_GROUP_BY);
   groupBy.forEach((key, i) => checkLength(`groupBy[${i}]`, key, MAX_LABEL_KEY_LENGTH));
-  const from = parseTime('range.from', input.range.from);
-  const to = parseTime('range.to', input.range.to);
-  if (from >= to) throw badInput('range', 'from must be before to');
-  if (to - from > limits.maxRangeMs) throw badInput('range', `longer than the ${limits.maxRangeMs / 86_400_000} days allowed`);
-  const match = STEP.exec(input.step ?? '1m');
-  if (match === null) throw badInput('step', `"${input.step}" is not a duration such as 15s, 1m, 1h`);
-  const stepSeconds = Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS];
-  if (stepSeconds === 0) throw badInput('step', 'must be positive');
+  const { from, to } = rangeArgument('range', input.range, { maxSpanMs: limits.maxRangeMs });
+  const step = input.step ?? '1m';
+  const stepSeconds = durationArgument('step', step, STEP_BOUNDS) / 1000;
   const points = Math.ceil((to - from) / 1000 / stepSeconds);
   if (points > limits.maxPoints) {
-    throw badInput('step', `the range is too long for a ${input.step} step (${points} points; at most ${limits.maxPoints})`);
+    throw badUserInput('step', `the range is too long for a ${step.trim()} step (${points} points; at most ${limits.maxPoints})`);
   }
   const aggregation = input.aggregation ?? 'AVG';
-  if (!AGGREGATIONS.includes(aggregation)) throw badInput('aggregation', `unknown aggregation ${String(aggregation)}`);
+  if (!AGGREGATIONS.includes(aggregation)) throw badUserInput('aggregation', `unknown aggregation ${String(aggregation)}`);
   // Steps of whole minutes read the rollup; finer steps need the raw samples.
   const source: MetricQueryResult['source'] = stepSeconds % 60 === 0 ? 'ROLLUP_1M' : 'RAW';
   return { from, to, stepSeconds, aggregation, source };

@@ -1,5 +1,5 @@
 import { GraphQLScalarType } from 'graphql';
-import { loadSubgraphSchema } from '@heimdall/shared';
+import { loadSubgraphSchema, sizeArgument } from '@heimdall/shared';
 import type { Resolvers } from './generated/resolvers.js';
 import { labelList } from './matchers.js';
 import { type QueryLimits, type SeriesPointsResult, planQuery, runMetricQuery } from './query.js';
@@ -11,7 +11,6 @@ import {
   MAX_METRIC_NAME_LENGTH,
   MAX_NAMES_PAGE,
   checkLength,
-  sizeArgument,
 } from './limits.js';
 import { MAX_SAMPLES, readSamples } from './samples.js';
 import type { MetricsStore, StoredScope } from './store/index.js';

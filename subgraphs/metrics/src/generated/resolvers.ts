@@ -89,7 +89,7 @@ export type LabelValues = {
   truncated: Scalars['Boolean']['output'];
 };
 
-/** ISO-8601 times; from before to. */
+/** RFC 3339 times with a zone, such as 2026-11-22T10:00:00Z or 2026-11-22T19:00:00.123456789+09:00; from before to. */
 export type TimeRangeInput = {
   from: Scalars['String']['input'];
   to: Scalars['String']['input'];
@@ -124,7 +124,7 @@ export type MetricQueryInput = {
   name: Scalars['String']['input'];
   matchers?: InputMaybe<Array<LabelMatcherInput>>;
   range: TimeRangeInput;
-  /** A duration such as 15s, 1m, 1h (default 1m). Whole minutes read the 1-minute rollup. */
+  /** A duration such as 15s, 1m, 5m, 1h30m (whole seconds, default 1m). Whole minutes read the 1-minute rollup. */
   step?: InputMaybe<Scalars['String']['input']>;
   aggregation?: InputMaybe<Aggregation>;
   groupBy?: InputMaybe<Array<Scalars['String']['input']>>;
