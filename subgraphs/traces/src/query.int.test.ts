@@ -253,9 +253,9 @@ describe('trace queries through the traces subgraph', () => {
     expect(malformed.data).toEqual({ trace: null });
     expect(malformed.errors).toEqual([
       expect.objectContaining({
-        message: 'traceId must be 1 to 32 hexadecimal digits, not all zero',
+        message: 'traceId: must be 1 to 32 hexadecimal digits, not all zero',
         path: ['trace'],
-        extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) as unknown,
+        extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', argument: 'traceId' }) as unknown,
       }),
     ]);
   });

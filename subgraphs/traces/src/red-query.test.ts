@@ -77,7 +77,7 @@ describe('RED metrics read back', () => {
 
   it('refuses steps that are not whole minutes as BAD_USER_INPUT without asking the metrics subgraph', async () => {
     const { peer, asked } = makePeer();
-    for (const step of ['30s', '90s', '0m', '1w', 'soon']) {
+    for (const step of ['30s', '90s', '0m', '1m30s', '500ms', 'soon']) {
       const error: unknown = await readRed(peer, { service: 'checkout', spanKinds: [] }, { range, step }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(HeimdallError);
       expect(error).toMatchObject({ code: 'BAD_USER_INPUT', details: { argument: 'step' } });
@@ -85,5 +85,11 @@ describe('RED metrics read back', () => {
     expect(asked).toEqual([]);
     await readRed(peer, { service: 'checkout', spanKinds: [] }, { range, step: '120s' });
     expect(asked).toHaveLength(1);
+  });
+
+  it('takes compound and week steps of whole minutes (once refused: a single unit only), asking metricQuery in the shortest spelling', async () => {
+    const { peer, asked } = makePeer();
+    for (const step of ['1h30m', '1w', '120s', ' 5m ']) await readRed(peer, { service: 'checkout', spanKinds: [] }, { range, step });
+    expect(asked.map((a) => a.calls)).toMatchObject([{ step: '1h30m' }, { step: '7d' }, { step: '2m' }, { step: '5m' }]);
   });
 });

@@ -1,6 +1,5 @@
-import type { PeerClient } from '@heimdall/shared';
+import { type PeerClient, badUserInput, checkDuration, formatDuration } from '@heimdall/shared';
 import { CALLS_METRIC, DURATION_METRIC } from './red-metrics.js';
-import { badInput } from './times.js';
 import type { SpanKind } from './trace-model.js';
 
 /** Rate, errors and duration in one step. */
@@ -27,7 +26,7 @@ export interface RedSelector {
 
 export interface RedRequest {
   readonly range: { readonly from: string; readonly to: string };
-  /** A whole number of minutes, such as 1m, 5m, 1h. Default 1m. */
+  /** A whole number of minutes, such as 1m, 5m, 1h30m. Default 1m. */
   readonly step?: string | null;
 }
 
@@ -51,8 +50,8 @@ export const RED_QUERY = `query Red($calls: MetricQueryInput!, $p50: MetricQuery
   p99: metricQuery(input: $p99) { series { labels { key value } points { timestamp value } } }
 }`;
 
-const STEP = /^(\d+)(s|m|h|d)$/;
-const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+/** RED points are kept per minute (red-metrics.ts): a finer step, or one across minutes, has nothing to show. */
+const STEP_BOUNDS = { min: 60_000, multipleOf: 60_000 };
 const ERROR_STATUS = 'STATUS_CODE_ERROR';
 const KIND_NAMES: Record<SpanKind, string> = {
   UNSPECIFIED: 'SPAN_KIND_UNSPECIFIED',
@@ -70,11 +69,9 @@ const KIND_NAMES: Record<SpanKind, string> = {
  * The metrics subgraph checks the range (BAD_USER_INPUT naming `range.from`, `range.to` or `step`).
  */
 export async function readRed(peer: Pick<PeerClient, 'graphql'>, selector: RedSelector, request: RedRequest): Promise<RedPoint[]> {
-  const step = request.step ?? '1m';
-  const match = STEP.exec(step);
-  if (match === null || (Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS]) % 60 !== 0 || Number(match[1]) === 0) {
-    throw badInput('step', `RED metrics are kept per minute: the step must be a whole number of minutes, such as 1m, 5m or 1h (got "${step.slice(0, 32)}")`);
-  }
+  const checked = checkDuration(request.step ?? '1m', STEP_BOUNDS);
+  if (!checked.ok) throw badUserInput('step', `RED metrics are kept per minute: ${checked.message}`);
+  const step = formatDuration(checked.value);
   const matchers = [
     { key: 'service.name', op: 'EQ', value: selector.service },
     ...(selector.operation === undefined ? [] : [{ key: 'span.name', op: 'EQ', value: selector.operation }]),

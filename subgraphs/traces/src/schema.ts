@@ -1,11 +1,11 @@
-import { type PeerClient, loadSubgraphSchema } from '@heimdall/shared';
+import { type PeerClient, loadSubgraphSchema, sizeArgument } from '@heimdall/shared';
 import { type AnsweredSpan, AnswerBudget } from './answers.js';
 import { type CriticalPathSection, criticalPath } from './critical-path.js';
 import { cutText } from './span-validation.js';
 import type { Resolvers } from './generated/resolvers.js';
 import { readRed } from './red-query.js';
 import type { JaegerOperation, JaegerStore } from './store.js';
-import { type SearchLimits, searchTraces, serviceMap, sizeArgument } from './trace-search.js';
+import { type SearchLimits, searchTraces, serviceMap } from './trace-search.js';
 import { isoNanos } from './times.js';
 import type { SpanKind, SpanModel, TraceModel } from './trace-model.js';
 

@@ -20,7 +20,7 @@ describe('trace ids', () => {
     for (const bad of ['xyz', '', '0'.repeat(32), 'a'.repeat(33), '4292a998-5d03']) {
       const error: unknown = await client.trace(bad).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(HeimdallError);
-      expect((error as HeimdallError).code).toBe('BAD_USER_INPUT');
+      expect(error).toMatchObject({ code: 'BAD_USER_INPUT', details: { argument: 'traceId' } });
     }
   });
 });

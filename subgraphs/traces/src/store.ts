@@ -1,5 +1,5 @@
 import { create, fromBinary } from '@bufbuild/protobuf';
-import { type ExportTraceServiceRequest, HttpStatusError, type ResiliencePolicy, decodeOtlpRequest, heimdallError, hexId, otlp } from '@heimdall/shared';
+import { type ExportTraceServiceRequest, HttpStatusError, type ResiliencePolicy, badUserInput, decodeOtlpRequest, heimdallError, hexId, otlp } from '@heimdall/shared';
 import { type JaegerJsonTrace, otlpFromJaegerJson } from './jaeger-json.js';
 import { encodeForJaeger } from './span-validation.js';
 import { type SpanKind, type TraceModel, tracesFromOtlp } from './trace-model.js';
@@ -448,10 +448,7 @@ const TRACE_ID = /^[0-9a-f]{1,32}$/i;
 /** A trace id as Jaeger prints it: 32 lower-case hex digits (shorter legacy ids padded). BAD_USER_INPUT otherwise. */
 export function normalizeTraceId(traceId: string): string {
   if (!TRACE_ID.test(traceId) || /^0+$/.test(traceId)) {
-    throw heimdallError('BAD_USER_INPUT', {
-      message: 'traceId must be 1 to 32 hexadecimal digits, not all zero',
-      details: { traceId: traceId.slice(0, 64) },
-    });
+    throw badUserInput('traceId', 'must be 1 to 32 hexadecimal digits, not all zero');
   }
   return traceId.toLowerCase().padStart(32, '0');
 }

@@ -1,7 +1,6 @@
-import { heimdallError } from '@heimdall/shared';
+import { badUserInput, heimdallError, rangeArgument, sizeArgument } from '@heimdall/shared';
 import { type DependencyEdge, dependenciesFromTraces, dependenciesOf, mergeDependencies } from './service-map.js';
 import type { JaegerDependencyLink, JaegerStore } from './store.js';
-import { type TimeRange, badInput, parseRange } from './times.js';
 import type { TraceModel } from './trace-model.js';
 
 export interface SearchLimits {
@@ -29,12 +28,6 @@ export interface TraceFilterInput {
   readonly limit: number;
 }
 
-/** A `limit` or `first` a client asked for: a whole number from 1 to `max`, BAD_USER_INPUT naming the argument otherwise. */
-export function sizeArgument(argument: string, requested: number, max: number): number {
-  if (!Number.isInteger(requested) || requested < 1 || requested > max) throw badInput(argument, `must be from 1 to ${max}, not ${requested}`);
-  return requested;
-}
-
 /**
  * Bounds on a search's filter, so that what Jaeger is asked fits in its request line (1 MB): no stored name or
  * value is longer than 30,000 bytes under any span limits (config.ts), two of them fit.
@@ -51,23 +44,23 @@ const SEARCH_CONCURRENCY = 4;
  * service that reports traces is searched (at most `maxServices`, else LIMIT_EXCEEDED) and the answers merged.
  */
 export async function searchTraces(store: Pick<JaegerStore, 'services' | 'findTraces'>, filter: TraceFilterInput, limits: SearchLimits): Promise<TraceModel[]> {
-  const range = parseRange(filter.range, 'filter.range', limits.maxRangeMs);
+  const range = rangeArgument('filter.range', filter.range, { maxSpanMs: limits.maxRangeMs });
   const limit = sizeArgument('filter.limit', filter.limit, limits.maxTraces);
   const { minDurationMs, maxDurationMs } = filter;
-  if (minDurationMs != null && minDurationMs < 0) throw badInput('filter.minDurationMs', 'must not be negative');
-  if (maxDurationMs != null && maxDurationMs < 0) throw badInput('filter.maxDurationMs', 'must not be negative');
+  if (minDurationMs != null && minDurationMs < 0) throw badUserInput('filter.minDurationMs', 'must not be negative');
+  if (maxDurationMs != null && maxDurationMs < 0) throw badUserInput('filter.maxDurationMs', 'must not be negative');
   if (minDurationMs != null && maxDurationMs != null && minDurationMs > maxDurationMs) {
-    throw badInput('filter.maxDurationMs', 'must not be less than minDurationMs');
+    throw badUserInput('filter.maxDurationMs', 'must not be less than minDurationMs');
   }
   const tags: Record<string, string> = {};
-  if ((filter.tags?.length ?? 0) > MAX_FILTER_TAGS) throw badInput('filter.tags', `at most ${MAX_FILTER_TAGS} tags`);
+  if ((filter.tags?.length ?? 0) > MAX_FILTER_TAGS) throw badUserInput('filter.tags', `at most ${MAX_FILTER_TAGS} tags`);
   for (const [i, tag] of (filter.tags ?? []).entries()) {
-    if (tag.key === '') throw badInput(`filter.tags[${i}].key`, 'must not be empty');
+    if (tag.key === '') throw badUserInput(`filter.tags[${i}].key`, 'must not be empty');
     tags[tag.key] = tag.value;
   }
   const texts = [filter.service ?? '', filter.operation ?? '', ...(filter.tags ?? []).flatMap((t) => [t.key, t.value])];
   if (texts.reduce((bytes, text) => bytes + Buffer.byteLength(text), 0) > MAX_FILTER_TEXT_BYTES) {
-    throw badInput('filter', `service, operation and tags together at most ${MAX_FILTER_TEXT_BYTES} bytes`);
+    throw badUserInput('filter', `service, operation and tags together at most ${MAX_FILTER_TEXT_BYTES} bytes`);
   }
 
   const services = filter.service != null ? [filter.service] : await allServices(store, limits, 'filter.service');
@@ -97,7 +90,7 @@ export async function serviceMap(
   limits: SearchLimits,
   service?: string,
 ): Promise<DependencyEdge[]> {
-  const range = parseRange(input, 'range', limits.maxRangeMs);
+  const range = rangeArgument('range', input, { maxSpanMs: limits.maxRangeMs });
   const services = service !== undefined ? [service] : (await store.services()).sort().slice(0, limits.maxServices);
   const [fromJaeger, sampled] = await Promise.all([
     jaegerDependencies(store, range),
@@ -107,7 +100,7 @@ export async function serviceMap(
   return service === undefined ? edges : dependenciesOf(edges, service);
 }
 
-async function jaegerDependencies(store: Pick<JaegerStore, 'dependencies'>, range: TimeRange): Promise<JaegerDependencyLink[]> {
+async function jaegerDependencies(store: Pick<JaegerStore, 'dependencies'>, range: { readonly from: number; readonly to: number }): Promise<JaegerDependencyLink[]> {
   try {
     return await store.dependencies(range.to, range.to - range.from);
   } catch {

@@ -31,7 +31,7 @@ export type Service = {
   dependencies?: Maybe<Array<DependencyEdge>>;
   /**
    * Rate, errors and duration of the requests this service handled (its SERVER and CONSUMER spans) per step, derived
-   * from its spans at ingest. Steps are whole minutes (default 1m). Null when the metrics cannot be read.
+   * from its spans at ingest. Steps are whole minutes, such as 1m, 5m or 1h30m (default 1m). Null when the metrics cannot be read.
    */
   red?: Maybe<Array<RedPoint>>;
 };
@@ -64,7 +64,7 @@ export type OperationRedArgs = {
   step?: InputMaybe<Scalars['String']['input']>;
 };
 
-/** ISO-8601 times; from before to. */
+/** RFC 3339 times with a zone, such as 2026-11-22T10:00:00Z or 2026-11-22T19:00:00.123456789+09:00; from before to. */
 export type TimeRangeInput = {
   from: Scalars['String']['input'];
   to: Scalars['String']['input'];
