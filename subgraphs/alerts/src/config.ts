@@ -1,18 +1,17 @@
 import { z } from 'zod';
-import { positiveInt, serviceEnvSchema } from '@heimdall/shared';
-import { parseDuration } from './durations.js';
+import { parseDuration, positiveInt, serviceEnvSchema } from '@heimdall/shared';
 import { parseMatcherText } from './notifications/matchers.js';
 import { parseSecretKeys } from './notifications/secret-box.js';
 import { isTimeZone, parseClock, parseWeeklyWindow } from './notifications/weekly-window.js';
 
-/** A duration as rules write them ("30s", "5m", "4h"), in ms. */
+/** A duration as rules write them ("30s", "5m", "4h", "1h30m"), in ms. */
 const duration = (fallback: string) =>
   z
     .string()
     .default(fallback)
     .transform((text, ctx) => {
-      const parsed = parseDuration(text.trim());
-      if (parsed.ok) return parsed.ms;
+      const parsed = parseDuration(text);
+      if (parsed.ok) return parsed.value;
       ctx.addIssue({ code: 'custom', message: parsed.message });
       return z.NEVER;
     });

@@ -57,3 +57,21 @@ describe('page sizes of the alerts schema', () => {
     });
   }
 });
+
+describe('the range of alertHistory', () => {
+  const history = (from: string, to: string) => `{ alertHistory(ruleId: "${RULE}" range: { from: "${from}", to: "${to}" }) { at } }`;
+
+  it('takes RFC 3339 times with any zone, to the nanosecond, within 90 days', async () => {
+    expect(await ask(history('2026-11-22T19:00:00.123456789+09:00', '2026-11-22T11:00:00Z'))).toEqual({ sizes: [1000], errors: undefined });
+    expect(await ask(history('2026-08-24T11:00:00Z', '2026-11-22T11:00:00Z'))).toEqual({ sizes: [1000], errors: undefined });
+  });
+
+  it('refuses a time without a zone, a reversed range or one over 90 days before the store is asked', async () => {
+    expect(await ask(history('2026-11-22T10:00:00', '2026-11-22T11:00:00Z'))).toEqual({
+      sizes: [],
+      errors: [['BAD_USER_INPUT', 'range.from: "2026-11-22T10:00:00" has no zone; add Z (UTC) or an offset such as +09:00']],
+    });
+    expect(await ask(history('2026-11-22T11:00:00Z', '2026-11-22T10:00:00Z'))).toEqual({ sizes: [], errors: [['BAD_USER_INPUT', 'range: from must be before to']] });
+    expect(await ask(history('2026-08-24T10:59:59Z', '2026-11-22T11:00:00Z'))).toEqual({ sizes: [], errors: [['BAD_USER_INPUT', 'range: longer than the 90 days allowed']] });
+  });
+});

@@ -113,6 +113,11 @@ describe('normalising a rule', () => {
     });
   });
 
+  it('reads weeks, and units around white space, as every other duration argument does (once refused)', async () => {
+    const result = await validateRuleInput(makeRuleInput({ conditions: [makeMetricInput({ window: '1w' })], for: ' 2h30m ', notification: { repeatInterval: '1w' } }), makeDeps());
+    expect(result).toMatchObject({ ok: true, rule: { conditions: [{ windowMs: 604_800_000 }], forMs: 9_000_000, notification: { repeatIntervalMs: 604_800_000 } } });
+  });
+
   it('keeps a label named __proto__ as a plain entry', async () => {
     const result = await validateRuleInput(makeRuleInput({ labels: [{ key: '__proto__', value: 'x' }] }), makeDeps());
     if (!result.ok) throw new Error('refused');

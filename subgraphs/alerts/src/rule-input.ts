@@ -8,9 +8,8 @@
  * plain values (services, levels, groupBy, channels) lose duplicates; label and annotation keys given twice are
  * an error, since their values may differ.
  */
-import { type HeimdallError, heimdallError } from '@heimdall/shared';
+import { type HeimdallError, badUserInput, checkDuration } from '@heimdall/shared';
 import { comparisonOf } from './condition.js';
-import { formatDuration, parseDuration } from './durations.js';
 import {
   AGGREGATIONS,
   type AlertCondition,
@@ -158,11 +157,9 @@ class Checker {
       if (options.fallback === undefined) this.fail(field, 'is required');
       return options.fallback ?? 0;
     }
-    const parsed = parseDuration(value);
-    if (!parsed.ok) this.fail(field, parsed.message);
-    else if (parsed.ms < options.min) this.fail(field, `must be at least ${formatDuration(options.min)}`);
-    else if (parsed.ms > options.max) this.fail(field, `must be at most ${formatDuration(options.max)}`);
-    return parsed.ok ? parsed.ms : 0;
+    const checked = checkDuration(value, options);
+    if (!checked.ok) this.fail(field, checked.message);
+    return checked.ok ? checked.value : 0;
   }
 
   list<T>(field: string, value: Maybe<readonly T[]>, max: number, options: { required?: boolean } = {}): readonly T[] {
@@ -355,5 +352,5 @@ export function ruleInputError(errors: readonly FieldError[]): HeimdallError {
   const [first] = errors;
   if (first === undefined) throw new Error('ruleInputError needs at least one error');
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
-  return heimdallError('BAD_USER_INPUT', { message: `${first.field}: ${first.message}${more}`, details: { argument: first.field, errors } });
+  return badUserInput(first.field, `${first.message}${more}`, { errors });
 }

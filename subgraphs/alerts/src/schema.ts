@@ -1,9 +1,7 @@
-import { heimdallError, loadSubgraphSchema } from '@heimdall/shared';
-import { formatDuration } from './durations.js';
+import { formatDuration, loadSubgraphSchema, rangeArgument, sizeArgument } from '@heimdall/shared';
 import type { Resolvers } from './generated/resolvers.js';
 import type { NotificationService } from './notifications/notification-service.js';
 import { notificationResolvers } from './notifications/resolvers.js';
-import { pageSizeArgument } from './page-size.js';
 import { actorOf } from './request-actor.js';
 import type { RuleService } from './rule-service.js';
 import { type AlertState, flappingCount } from './state-machine.js';
@@ -30,34 +28,20 @@ const ACTIVE: readonly AlertState[] = ['PENDING', 'FIRING', 'NODATA', 'ERROR'];
 const labelList = (labels: Readonly<Record<string, string>>) => Object.entries(labels).map(([key, value]) => ({ key, value }));
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-function badInput(argument: string, message: string) {
-  return heimdallError('BAD_USER_INPUT', { message: `${argument}: ${message}`, details: { argument } });
-}
-
-function historyRange(range: { from: string; to: string }): { from: number; to: number } {
-  const from = Date.parse(range.from);
-  const to = Date.parse(range.to);
-  if (Number.isNaN(from)) throw badInput('range.from', `"${range.from}" is not an ISO-8601 time`);
-  if (Number.isNaN(to)) throw badInput('range.to', `"${range.to}" is not an ISO-8601 time`);
-  if (from >= to) throw badInput('range', 'from must be before to');
-  if (to - from > MAX_HISTORY_RANGE_MS) throw badInput('range', 'longer than the 90 days allowed');
-  return { from, to };
-}
-
 export const resolvers: Resolvers = {
   ...notificationResolvers,
   Query: {
     alertRule: async (_, { id }, ctx) => (await ctx.rules.byId(id)) ?? null,
-    alertRules: (_, { filter, first, after }, ctx) => ctx.rules.list(filter ?? {}, pageSizeArgument('first', first, MAX_RULES_PAGE), after ?? null),
+    alertRules: (_, { filter, first, after }, ctx) => ctx.rules.list(filter ?? {}, sizeArgument('first', first, MAX_RULES_PAGE), after ?? null),
     alerts: (_, { filter, first, after }, ctx) =>
       ctx.alerts.list(
         { states: filter?.states ?? null, service: filter?.service ?? null, ruleId: filter?.ruleId ? ruleId(filter.ruleId, 'filter.ruleId') : null },
-        pageSizeArgument('first', first, MAX_ALERTS_PAGE),
+        sizeArgument('first', first, MAX_ALERTS_PAGE),
         after ?? null,
       ),
     alertHistory: (_, args, ctx) => {
-      const { from, to } = historyRange(args.range);
-      return ctx.alerts.history(ruleId(args.ruleId, 'ruleId'), from, to, pageSizeArgument('first', args.first, MAX_HISTORY));
+      const { from, to } = rangeArgument('range', args.range, { maxSpanMs: MAX_HISTORY_RANGE_MS });
+      return ctx.alerts.history(ruleId(args.ruleId, 'ruleId'), from, to, sizeArgument('first', args.first, MAX_HISTORY));
     },
     previewAlertRule: (_, { input }, ctx) => ctx.ruleService.preview(input),
     ...notificationResolvers.Query,
@@ -84,7 +68,7 @@ export const resolvers: Resolvers = {
     createdAt: (rule) => rule.createdAt.toISOString(),
     updatedAt: (rule) => rule.updatedAt.toISOString(),
     alerts: (rule, _, ctx) => ctx.alerts.list({ ruleId: rule.id }, MAX_ALERTS_PAGE, null),
-    changes: (rule, { first }, ctx) => ctx.rules.changes(rule.id, pageSizeArgument('first', first, MAX_CHANGES)),
+    changes: (rule, { first }, ctx) => ctx.rules.changes(rule.id, sizeArgument('first', first, MAX_CHANGES)),
   },
   AlertCondition: {
     metric: (c) => (c.kind === 'metric' ? c : null),

@@ -104,7 +104,7 @@ export type AlertState =
   | 'NODATA'
   | 'ERROR';
 
-/** ISO-8601 times; from before to. */
+/** RFC 3339 times with a zone, such as 2026-11-22T10:00:00Z or 2026-11-22T19:00:00.123456789+09:00; from before to. */
 export type TimeRangeInput = {
   from: Scalars['String']['input'];
   to: Scalars['String']['input'];
@@ -162,8 +162,8 @@ export type AlertConditionInput = {
 };
 
 /**
- * A rule. Durations are written as "30s", "5m", "1h30m". Defaults: severity MEDIUM, match ALL, for 0s, evaluationInterval
- * 1m (at least 10s), keepFiringFor 0s, noDataState NODATA, errorState ERROR, enabled true. `recoveryThreshold` (one
+ * A rule. Durations are written as "30s", "5m", "1h30m", "2d", "1w" (see the README). Defaults: severity MEDIUM, match
+ * ALL, for 0s, evaluationInterval 1m (at least 10s), keepFiringFor 0s, noDataState NODATA, errorState ERROR, enabled true. `recoveryThreshold` (one
  * condition, GT/GTE/LT/LTE) keeps a firing alert firing until the value crosses it: GT 90 with 80 resolves below 80.
  * Annotations are templates: {{ $labels.service }} {{ $value | printf "%.1f" }}.
  */
@@ -543,7 +543,7 @@ export type SilenceState =
   | 'ACTIVE'
   | 'EXPIRED';
 
-/** Alerts whose labels match every matcher are not notified between startsAt and endsAt (ISO-8601; startsAt default now). */
+/** Alerts whose labels match every matcher are not notified between startsAt and endsAt (RFC 3339 times with a zone; startsAt default now). */
 export type SilenceInput = {
   matchers: Array<LabelMatcherInput>;
   startsAt?: InputMaybe<Scalars['String']['input']>;

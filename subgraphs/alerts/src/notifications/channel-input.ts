@@ -4,7 +4,7 @@
  * update, secrets left out keep the stored channel's (when its type is unchanged): they are write-only, so a
  * client that read the channel cannot send them back.
  */
-import { heimdallError, type HeimdallError } from '@heimdall/shared';
+import { type HeimdallError, badUserInput } from '@heimdall/shared';
 import { parseTemplate } from '../templates.js';
 import { type Channel, type ChannelSettings, type ChannelSpec, CHANNEL_TYPES, type Header, isEmail, isHttp, isSlack, isWebhook } from './channel.js';
 import { MESSAGE_VARIABLES } from './message.js';
@@ -186,5 +186,5 @@ export function channelInputError(errors: readonly FieldError[]): HeimdallError 
   const [first] = errors;
   if (first === undefined) throw new Error('channelInputError needs at least one error');
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
-  return heimdallError('BAD_USER_INPUT', { message: `${first.field}: ${first.message}${more}`, details: { argument: first.field, errors } });
+  return badUserInput(first.field, `${first.message}${more}`, { errors });
 }

@@ -1,8 +1,6 @@
 /** The notification fields of the alerts subgraph's schema (issue 13); schema.ts merges them in. */
-import { heimdallError } from '@heimdall/shared';
-import { formatDuration } from '../durations.js';
+import { badUserInput, formatDuration, rangeArgument, sizeArgument } from '@heimdall/shared';
 import type { MutationResolvers, NotificationChannelResolvers, QueryResolvers, Resolvers } from '../generated/resolvers.js';
-import { pageSizeArgument } from '../page-size.js';
 import { actorOf } from '../request-actor.js';
 import { isEmail, isHttp, isSlack, isWebhook } from './channel.js';
 import { channelId } from './channel-store.js';
@@ -18,17 +16,13 @@ const lower = <T extends string>(values: readonly T[] | null | undefined) => (va
 
 function range(value: { from: string; to: string } | null | undefined): { from: Date | null; to: Date | null } {
   if (value === null || value === undefined) return { from: null, to: null };
-  const from = Date.parse(value.from);
-  const to = Date.parse(value.to);
-  if (Number.isNaN(from) || Number.isNaN(to) || from >= to) {
-    throw heimdallError('BAD_USER_INPUT', { message: 'range: from and to must be ISO-8601 times, from before to', details: { argument: 'range' } });
-  }
+  const { from, to } = rangeArgument('filter.range', value);
   return { from: new Date(from), to: new Date(to) };
 }
 
 /** The Alert id as Alert.id gives it (base64url of the rule id and instance key). */
 function alertIdArgument(id: string): string {
-  if (!/^[A-Za-z0-9_-]{8,2048}$/.test(id)) throw heimdallError('BAD_USER_INPUT', { message: `id: "${id}" is not an Alert id`, details: { argument: 'id' } });
+  if (!/^[A-Za-z0-9_-]{8,2048}$/.test(id)) throw badUserInput('id', `"${id}" is not an Alert id`);
   return id;
 }
 
@@ -37,12 +31,12 @@ const Query: QueryResolvers = {
   silences: (_, { states }, ctx) => ctx.notifications.silences.list(states ?? null, ctx.notifications.now()),
   maintenanceWindows: (_, __, ctx) => ctx.notifications.silences.windows(),
   incidents: (_, { filter, first }, ctx) =>
-    ctx.notifications.store.incidents({ states: lower(filter?.states), service: filter?.service ?? null, ...range(filter?.range) }, pageSizeArgument('first', first, MAX_INCIDENTS)),
-  failedNotifications: (_, { first }, ctx) => ctx.notifications.store.deliveries({ statuses: ['failed'] }, pageSizeArgument('first', first, MAX_LOG)),
+    ctx.notifications.store.incidents({ states: lower(filter?.states), service: filter?.service ?? null, ...range(filter?.range) }, sizeArgument('first', first, MAX_INCIDENTS)),
+  failedNotifications: (_, { first }, ctx) => ctx.notifications.store.deliveries({ statuses: ['failed'] }, sizeArgument('first', first, MAX_LOG)),
   notificationLog: (_, { filter, first }, ctx) =>
     ctx.notifications.store.deliveries(
       { channelId: filter?.channelId ? channelId(filter.channelId, 'filter.channelId') : null, statuses: lower(filter?.statuses), ...range(filter?.range) },
-      pageSizeArgument('first', first, MAX_LOG),
+      sizeArgument('first', first, MAX_LOG),
     ),
 };
 

@@ -2,7 +2,7 @@
  * Silences (label matchers with a start and an end, a creator and a comment) and maintenance windows (recurring
  * mute intervals in a time zone) in PostgreSQL, with the checks of their GraphQL inputs.
  */
-import { heimdallError } from '@heimdall/shared';
+import { badUserInput, heimdallError, instantMs, parseInstant } from '@heimdall/shared';
 import { type LabelMatcher, MATCH_OPS, type MatchOp } from '../rule.js';
 import type { PostgresStore, Query } from '../store/index.js';
 import { compileMatchers, regexProblem } from './matchers.js';
@@ -74,11 +74,11 @@ export function inputError(errors: readonly FieldError[]) {
   const [first] = errors;
   if (first === undefined) throw new Error('inputError needs at least one error');
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
-  return heimdallError('BAD_USER_INPUT', { message: `${first.field}: ${first.message}${more}`, details: { argument: first.field, errors } });
+  return badUserInput(first.field, `${first.message}${more}`, { errors });
 }
 
 function uuid(id: string, what: string): string {
-  if (!UUID.test(id)) throw heimdallError('BAD_USER_INPUT', { message: `id: "${id}" is not a ${what} id (a UUID)`, details: { argument: 'id' } });
+  if (!UUID.test(id)) throw badUserInput('id', `"${id}" is not a ${what} id (a UUID)`);
   return id.toLowerCase();
 }
 
@@ -98,9 +98,10 @@ function checkMatchers(errors: FieldError[], field: string, input: readonly Matc
 }
 
 function time(errors: FieldError[], field: string, text: string): number {
-  const at = Date.parse(text);
-  if (Number.isNaN(at)) errors.push({ field, message: `"${text}" is not an ISO-8601 time` });
-  return at;
+  const at = parseInstant(text);
+  if (at.ok) return instantMs(at.value);
+  errors.push({ field, message: at.message });
+  return Number.NaN;
 }
 
 export function validateSilenceInput(input: SilenceInput, now: number): { ok: true; matchers: LabelMatcher[]; startsAt: number; endsAt: number; comment: string } | { ok: false; errors: FieldError[] } {
