@@ -1,4 +1,4 @@
-/** Bucket widths of histograms and volume series: parsed from what people write, or chosen to fit a range. */
+/** Bucket widths of histograms and volume series: chosen to fit a range, and written as answers give them. */
 
 const UNITS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -7,14 +7,6 @@ export const NICE_INTERVALS_MS: readonly number[] = [
   1000, 5000, 10_000, 15_000, 30_000, 60_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 10_800_000, 21_600_000,
   43_200_000, 86_400_000,
 ];
-
-/** `30s`, `5m`, `1h`, `1d` in ms; undefined for anything else (including 0). */
-export function parseInterval(text: string): number | undefined {
-  const match = /^(\d{1,6})([smhd])$/.exec(text.trim());
-  if (match === null) return undefined;
-  const ms = Number(match[1]) * UNITS[match[2]!]!;
-  return ms > 0 ? ms : undefined;
-}
 
 /** The shortest way to write a width: 90 s as `90s`, 3,600 s as `1h`. */
 export function formatInterval(ms: number): string {

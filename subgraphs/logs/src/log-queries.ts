@@ -1,14 +1,14 @@
 /**
  * The query API of the logs subgraph, between the GraphQL arguments and the store: arguments checked (errors as
- * BAD_USER_INPUT naming the field, with the position for a query's syntax), limits applied, answers shaped.
+ * BAD_USER_INPUT naming the argument, with the position for a query's syntax), limits applied, answers shaped.
  */
-import { heimdallError } from '@heimdall/shared';
+import { badUserInput, durationArgument, heimdallError, rangeArgumentNanos, sizeArgument } from '@heimdall/shared';
 import { findVolumeAnomalies } from './anomalies.js';
-import { formatInterval, intervalFor, parseInterval } from './intervals.js';
+import { formatInterval, intervalFor } from './intervals.js';
 import { type LogPattern, minePatterns } from './patterns.js';
 import { type LogFilter, type LogFilterInput, type LogOrder, type LogQueryLimits, decodeCursor, encodeCursor, parseLogFilter } from './search-query.js';
 import { type HistogramBucket, type LogFacets, type LogRecord, type LogStore, bucketTime } from './store/index.js';
-import { nanosToMs, parseTimestamp } from './timestamps.js';
+import { BEFORE_STORED_TIMES, nanosToMs } from './timestamps.js';
 
 export interface QueryLimits extends LogQueryLimits {
   /** Entries one page or list may hold. */
@@ -34,22 +34,17 @@ const ANOMALY_MIN_BUCKET_MS = 60_000;
 const ANOMALY_MAX_BUCKET_MS = 3 * 3_600_000;
 const BASELINE_DAYS = 7;
 const TRAILING_BUCKETS = 24;
+/** Histogram buckets of a second at least, the finest `NICE_INTERVALS_MS` chooses. */
+const INTERVAL_BOUNDS = { min: 1_000 };
 
-/** A checked filter, or BAD_USER_INPUT naming the field at fault (and the position, for the query). */
+/** A checked filter, or BAD_USER_INPUT naming the argument at fault (and the position, for the query). */
 export function checkedFilter(input: LogFilterInput, limits: LogQueryLimits): LogFilter {
   const parsed = parseLogFilter(input, limits);
   if (parsed.ok) return parsed.filter;
   throw heimdallError('BAD_USER_INPUT', {
     message: parsed.message,
-    details: { field: parsed.field, ...(parsed.position === undefined ? {} : { position: parsed.position }) },
+    details: { argument: parsed.argument, ...(parsed.position === undefined ? {} : { position: parsed.position }) },
   });
-}
-
-/** A page size argument (`requested`, or `fallback` when absent): a whole number from 1 to `max`, or BAD_USER_INPUT naming `field`. */
-export function pageArgument(requested: number | null | undefined, fallback: number, max: number, field: string): number {
-  const size = requested ?? fallback;
-  if (!Number.isInteger(size) || size < 1 || size > max) throw heimdallError('BAD_USER_INPUT', { message: `${field}: must be between 1 and ${max}`, details: { field } });
-  return size;
 }
 
 export interface LogSearchAnswer {
@@ -65,10 +60,10 @@ export async function logSearch(
   limits: QueryLimits,
 ): Promise<LogSearchAnswer> {
   const filter = checkedFilter(args.filter, limits);
-  const size = pageArgument(args.first, 50, limits.maxPage, 'first');
+  const size = sizeArgument('first', args.first ?? 50, limits.maxPage);
   const after = args.after === undefined || args.after === null ? undefined : decodeCursor(args.after);
   if (args.after !== undefined && args.after !== null && after === undefined) {
-    throw heimdallError('BAD_USER_INPUT', { message: 'after: not a cursor of logSearch', details: { field: 'after' } });
+    throw badUserInput('after', 'not a cursor of logSearch');
   }
   const found = await store.search(filter, { size, order: args.order ?? 'NEWEST_FIRST', ...(after === undefined ? {} : { after }) }, { countTotal: true });
   return {
@@ -82,7 +77,7 @@ export async function logSearch(
 /** `logs(filter, limit)` and `logsByService`: newest first, without highlights or counting. */
 export async function listLogs(store: LogStore, filter: LogFilterInput, limit: number, limits: QueryLimits): Promise<LogRecord[]> {
   const checked = checkedFilter(filter, limits);
-  const size = pageArgument(limit, 100, limits.maxPage, 'limit');
+  const size = sizeArgument('limit', limit, limits.maxPage);
   return (await store.search(checked, { size, highlight: false }, { countTotal: false })).entries;
 }
 
@@ -95,12 +90,11 @@ export interface HistogramAnswer {
 function histogramInterval(filter: LogFilter, interval: string | null | undefined, limits: QueryLimits): number {
   const rangeMs = nanosToMs(filter.range.to - filter.range.from);
   if (interval === undefined || interval === null) return intervalFor(rangeMs, AUTO_BUCKETS);
-  const ms = parseInterval(interval);
-  if (ms === undefined) throw heimdallError('BAD_USER_INPUT', { message: 'interval: must be a duration such as 30s, 5m, 1h or 1d', details: { field: 'interval' } });
+  const ms = durationArgument('interval', interval, INTERVAL_BOUNDS);
   if (rangeMs / ms > limits.maxBuckets) {
     throw heimdallError('LIMIT_EXCEEDED', {
-      message: `interval: ${interval} makes ${Math.ceil(rangeMs / ms)} buckets over the range; at most ${limits.maxBuckets}`,
-      details: { field: 'interval' },
+      message: `interval: ${interval.trim()} makes ${Math.ceil(rangeMs / ms)} buckets over the range; at most ${limits.maxBuckets}`,
+      details: { argument: 'interval' },
     });
   }
   return ms;
@@ -113,7 +107,7 @@ export async function logHistogram(store: LogStore, filterInput: LogFilterInput,
 }
 
 export async function logFacets(store: LogStore, filterInput: LogFilterInput, limit: number | null | undefined, limits: QueryLimits): Promise<LogFacets> {
-  return store.facets(checkedFilter(filterInput, limits), pageArgument(limit, 10, MAX_FACETS, 'limit'));
+  return store.facets(checkedFilter(filterInput, limits), sizeArgument('limit', limit ?? 10, MAX_FACETS));
 }
 
 /** A pattern as logPatterns answers it: whether its counts come from a sample of the matches. */
@@ -121,7 +115,7 @@ export type SampledPattern = LogPattern & { readonly sampled: boolean };
 
 export async function logPatterns(store: LogStore, filterInput: LogFilterInput, limit: number | null | undefined, limits: QueryLimits): Promise<SampledPattern[]> {
   const filter = checkedFilter(filterInput, limits);
-  const size = pageArgument(limit, 20, MAX_PATTERNS, 'limit');
+  const size = sizeArgument('limit', limit ?? 20, MAX_PATTERNS);
   const { messages, sampled } = await store.recentMessages(filter, limits.patternSample);
   return minePatterns(messages)
     .slice(0, size)
@@ -145,14 +139,10 @@ export interface VolumeAnomalyAnswer {
  * buckets on the previous 7 days, or the 24 buckets just before.
  */
 export async function logVolumeAnomalies(store: LogStore, service: string, range: { from: string; to: string }): Promise<VolumeAnomalyAnswer[]> {
-  const fromNanos = parseTimestamp(range.from);
-  const toNanos = parseTimestamp(range.to);
-  if (fromNanos === undefined) throw heimdallError('BAD_USER_INPUT', { message: 'range.from: must be an RFC 3339 time with a zone', details: { field: 'range.from' } });
-  if (toNanos === undefined) throw heimdallError('BAD_USER_INPUT', { message: 'range.to: must be an RFC 3339 time with a zone', details: { field: 'range.to' } });
-  if (service.length > 256) throw heimdallError('BAD_USER_INPUT', { message: 'service: must be at most 256 characters', details: { field: 'service' } });
+  const { from: fromNanos, to: toNanos } = rangeArgumentNanos('range', range, { maxSpanMs: ANOMALY_MAX_RANGE_MS });
+  if (fromNanos < 0n) throw badUserInput('range.from', BEFORE_STORED_TIMES);
+  if (service.length > 256) throw badUserInput('service', 'must be at most 256 characters');
   const rangeMs = nanosToMs(toNanos - fromNanos);
-  if (rangeMs <= 0) throw heimdallError('BAD_USER_INPUT', { message: 'range: from must be before to', details: { field: 'range' } });
-  if (rangeMs > ANOMALY_MAX_RANGE_MS) throw heimdallError('BAD_USER_INPUT', { message: 'range: must be at most 7 days long', details: { field: 'range' } });
   const bucketMs = Math.min(intervalFor(rangeMs, AUTO_BUCKETS, ANOMALY_MIN_BUCKET_MS), ANOMALY_MAX_BUCKET_MS);
   const from = Math.floor(nanosToMs(fromNanos) / bucketMs) * bucketMs;
   const to = Math.ceil(nanosToMs(toNanos) / bucketMs) * bucketMs;

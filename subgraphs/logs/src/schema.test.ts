@@ -14,30 +14,30 @@ const { graphql } = createRequire(import.meta.url)('graphql') as typeof GraphQL;
 const HOUR = { from: '2026-11-22T10:00:00Z', to: '2026-11-22T11:00:00Z' };
 
 describe('size arguments', () => {
-  it('are whole numbers from 1 to their maximum, or BAD_USER_INPUT naming the field', async () => {
+  it('are whole numbers from 1 to their maximum, or BAD_USER_INPUT naming the argument', async () => {
     const store = untouched<LogStore>();
     for (const first of [0, -5, 1001]) {
-      await expect(logSearch(store, { filter: { range: HOUR }, first }, DEFAULT_QUERY_LIMITS)).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: 'first: must be between 1 and 1000' });
+      await expect(logSearch(store, { filter: { range: HOUR }, first }, DEFAULT_QUERY_LIMITS)).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: `first: must be from 1 to 1000, not ${first}` });
     }
-    await expect(listLogs(store, { range: HOUR }, 0, DEFAULT_QUERY_LIMITS)).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'limit' } });
-    await expect(logFacets(store, { range: HOUR }, 0, DEFAULT_QUERY_LIMITS)).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'limit' } });
-    await expect(logPatterns(store, { range: HOUR }, 101, DEFAULT_QUERY_LIMITS)).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'limit' } });
+    await expect(listLogs(store, { range: HOUR }, 0, DEFAULT_QUERY_LIMITS)).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { argument: 'limit', max: 1000 } });
+    await expect(logFacets(store, { range: HOUR }, 0, DEFAULT_QUERY_LIMITS)).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { argument: 'limit', max: 100 } });
+    await expect(logPatterns(store, { range: HOUR }, 101, DEFAULT_QUERY_LIMITS)).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { argument: 'limit', max: 100 } });
   });
 
   it('of logIngestFailures and Service.logs are refused too, not clamped', async () => {
     const run = async (source: string) => (await graphql({ schema: buildSchema(), source, contextValue: context })).errors?.map((e) => [e.message, (e.originalError as HeimdallError | undefined)?.code]);
-    expect(await run('{ logIngestFailures(first: 0) { id } }')).toEqual([['first: must be between 1 and 1000', 'BAD_USER_INPUT']]);
-    expect(await run('{ logIngestFailures(first: 100000) { id } }')).toEqual([['first: must be between 1 and 1000', 'BAD_USER_INPUT']]);
+    expect(await run('{ logIngestFailures(first: 0) { id } }')).toEqual([['first: must be from 1 to 1000, not 0', 'BAD_USER_INPUT']]);
+    expect(await run('{ logIngestFailures(first: 100000) { id } }')).toEqual([['first: must be from 1 to 1000, not 100000', 'BAD_USER_INPUT']]);
     expect(await run('{ _entities(representations: [{ __typename: "Service", name: "checkout" }]) { ... on Service { logs(limit: 5000) { id } } } }')).toEqual([
-      ['limit: must be between 1 and 1000', 'BAD_USER_INPUT'],
+      ['limit: must be from 1 to 1000, not 5000', 'BAD_USER_INPUT'],
     ]);
   });
 
   it('of filters bound service names and label keys and values', async () => {
     const store = untouched<LogStore>();
     const refused = (filter: Record<string, unknown>) => listLogs(store, { range: HOUR, ...filter }, 10, DEFAULT_QUERY_LIMITS);
-    await expect(refused({ services: ['ok', 's'.repeat(257)] })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'services[1]' } });
-    await expect(refused({ labels: [{ key: 'k'.repeat(257), op: 'EQ', value: 'v' }] })).rejects.toMatchObject({ details: { field: 'labels[0].key' } });
-    await expect(refused({ labels: [{ key: 'k', op: 'EQ', value: 'v'.repeat(1025) }] })).rejects.toMatchObject({ details: { field: 'labels[0].value' } });
+    await expect(refused({ services: ['ok', 's'.repeat(257)] })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { argument: 'services[1]' } });
+    await expect(refused({ labels: [{ key: 'k'.repeat(257), op: 'EQ', value: 'v' }] })).rejects.toMatchObject({ details: { argument: 'labels[0].key' } });
+    await expect(refused({ labels: [{ key: 'k', op: 'EQ', value: 'v'.repeat(1025) }] })).rejects.toMatchObject({ details: { argument: 'labels[0].value' } });
   });
 });

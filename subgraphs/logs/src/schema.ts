@@ -1,4 +1,4 @@
-import { loadSubgraphSchema } from '@heimdall/shared';
+import { loadSubgraphSchema, sizeArgument } from '@heimdall/shared';
 import type { LogFilter as GraphQLLogFilter, Resolvers } from './generated/resolvers.js';
 import {
   type QueryLimits,
@@ -8,7 +8,6 @@ import {
   logPatterns,
   logSearch,
   logVolumeAnomalies,
-  pageArgument,
 } from './log-queries.js';
 import { TRUNCATED_LABEL } from './ingest-limits.js';
 import type { LogQueue } from './queue/log-queue.js';
@@ -50,14 +49,14 @@ export const resolvers: Resolvers = {
       const verdict = validateLogQuery(args.query);
       return verdict.ok ? { valid: true, message: null, position: null } : { valid: false, message: verdict.message, position: verdict.position };
     },
-    logIngestFailures: (_, args, ctx) => ctx.queue.deadLetters(pageArgument(args.first, 100, MAX_FAILURES, 'first'), args.after ?? undefined),
+    logIngestFailures: (_, args, ctx) => ctx.queue.deadLetters(sizeArgument('first', args.first ?? 100, MAX_FAILURES), args.after ?? undefined),
   },
   Mutation: {
     retryLogIngestFailures: (_, args, ctx) => ctx.queue.retry(args.ids),
   },
   Service: {
     __resolveReference: (ref) => ({ name: ref.name }),
-    logs: (service, args, ctx) => ctx.store.recent(service.name, pageArgument(args.limit, 20, MAX_SERVICE_LOGS, 'limit')),
+    logs: (service, args, ctx) => ctx.store.recent(service.name, sizeArgument('limit', args.limit, MAX_SERVICE_LOGS)),
     logVolume: async (service, args, ctx) => (await logHistogram(ctx.store, { services: [service.name], range: args.range }, args.interval, ctx.limits)).buckets,
   },
   Trace: {

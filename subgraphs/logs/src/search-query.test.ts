@@ -53,23 +53,25 @@ describe('log filter input', () => {
   });
 
   it.each([
-    [{ range: { from: 'yesterday', to: '2026-11-22T11:00:00Z' } }, 'range.from', 'range.from: must be an RFC 3339 time with a zone, such as 2026-11-22T10:00:00Z'],
-    [{ range: { from: '2026-11-22T10:00:00Z', to: 'now' } }, 'range.to', 'range.to: must be an RFC 3339 time with a zone, such as 2026-11-22T11:00:00Z'],
+    [{ range: { from: 'yesterday', to: '2026-11-22T11:00:00Z' } }, 'range.from', 'range.from: "yesterday" is not a time with a zone such as 2026-11-22T10:00:00Z (RFC 3339)'],
+    [{ range: { from: '2026-11-22T10:00:00Z', to: 'now' } }, 'range.to', 'range.to: "now" is not a time with a zone such as 2026-11-22T10:00:00Z (RFC 3339)'],
+    [{ range: { from: '2026-11-22T10:00:00', to: '2026-11-22T11:00:00Z' } }, 'range.from', 'range.from: "2026-11-22T10:00:00" has no zone; add Z (UTC) or an offset such as +09:00'],
+    [{ range: { from: '1969-12-31T23:00:00Z', to: '1970-01-01T01:00:00Z' } }, 'range.from', 'range.from: is before 1970, the earliest time the store keeps'],
     [{ range: { from: '2026-11-22T11:00:00Z', to: '2026-11-22T11:00:00Z' } }, 'range', 'range: from must be before to'],
-    [{ range: { from: '2026-08-01T00:00:00Z', to: '2026-11-22T11:00:00Z' } }, 'range', 'range: must be at most 90 days long'],
+    [{ range: { from: '2026-08-01T00:00:00Z', to: '2026-11-22T11:00:00Z' } }, 'range', 'range: longer than the 90 days allowed'],
     [{ levels: ['TRACE'] }, 'levels[0]', 'levels[0]: must be one of DEBUG, INFO, WARN, ERROR, FATAL'],
     [{ traceId: 'abc' }, 'traceId', 'traceId: must be 32 hex digits'],
     [{ labels: [{ key: ' ', op: 'EQ', value: 'x' }] }, 'labels[0].key', 'labels[0].key: must not be empty'],
     [{ labels: [{ key: 'a', op: 'EQ', value: 'x' }, { key: 'b', op: 'RE', value: '^prod$' }] }, 'labels[1].value', 'labels[1].value: patterns match the whole value: leave out ^ and $'],
     [{ services: Array.from({ length: 101 }, (_, i) => `s${i}`) }, 'services', 'services: at most 100 services'],
-  ] as [Partial<LogFilterInput>, string, string][])('names the field at fault (%#)', (fields, field, message) => {
-    expect(parseLogFilter(makeInput(fields))).toEqual({ ok: false, field, message });
+  ] as [Partial<LogFilterInput>, string, string][])('names the argument at fault (%#)', (fields, argument, message) => {
+    expect(parseLogFilter(makeInput(fields))).toEqual({ ok: false, argument, message });
   });
 
   it('passes a query syntax error on with its position', () => {
     expect(parseLogFilter(makeInput({ query: 'error AND' }))).toEqual({
       ok: false,
-      field: 'query',
+      argument: 'query',
       position: 9,
       message: 'query: expected a term after AND (at 9)',
     });
@@ -77,7 +79,7 @@ describe('log filter input', () => {
 
   it('takes a shorter range limit', () => {
     const parsed = parseLogFilter(makeInput({ range: { from: '2026-11-20T00:00:00Z', to: '2026-11-22T00:00:01Z' } }), { maxRangeMs: 2 * 86_400_000 });
-    expect(parsed).toMatchObject({ ok: false, field: 'range', message: 'range: must be at most 2 days long' });
+    expect(parsed).toMatchObject({ ok: false, argument: 'range', message: 'range: longer than the 2 days allowed' });
   });
 });
 

@@ -5,10 +5,11 @@
  * English alike; keyword fields are matched exactly.
  */
 import type { estypes } from '@elastic/elasticsearch';
+import { parseRange } from '@heimdall/shared';
 import { ANSWER_TEXT_CHARS } from './answers.js';
 import { LOG_LEVELS, type LogLevel, parseLevel } from './log-document.js';
 import { type QueryNode, parseLogQuery } from './query-language.js';
-import { nanosToIso, nanosToMs, parseTimestamp } from './timestamps.js';
+import { BEFORE_STORED_TIMES, nanosToIso, parseTimestamp } from './timestamps.js';
 
 export type MatchOp = 'EQ' | 'NEQ' | 'RE' | 'NRE';
 
@@ -52,8 +53,8 @@ export interface LogQueryLimits {
 
 export const DEFAULT_LOG_QUERY_LIMITS: LogQueryLimits = { maxRangeMs: 90 * 86_400_000 };
 
-/** `field` names the input field at fault (`query`, `range.from`, `labels[1].value`); `position` is set for `query`. */
-export type ParsedLogFilter = { ok: true; filter: LogFilter } | { ok: false; message: string; field: string; position?: number };
+/** `argument` names the input field at fault (`query`, `range.from`, `labels[1].value`); `position` is set for `query`. */
+export type ParsedLogFilter = { ok: true; filter: LogFilter } | { ok: false; message: string; argument: string; position?: number };
 
 const MAX_LIST = 100;
 const MAX_REGEX_LENGTH = 256;
@@ -62,19 +63,17 @@ const MAX_NAME_LENGTH = 256;
 const MAX_LABEL_VALUE_LENGTH = 1024;
 
 export function parseLogFilter(input: LogFilterInput, limits: LogQueryLimits = DEFAULT_LOG_QUERY_LIMITS): ParsedLogFilter {
-  const bad = (field: string, message: string, position?: number): ParsedLogFilter => ({
+  const bad = (argument: string, message: string, position?: number): ParsedLogFilter => ({
     ok: false,
-    message: `${field}: ${message}`,
-    field,
+    message: `${argument}: ${message}`,
+    argument,
     ...(position === undefined ? {} : { position }),
   });
 
-  const from = parseTimestamp(input.range.from);
-  if (from === undefined) return bad('range.from', 'must be an RFC 3339 time with a zone, such as 2026-11-22T10:00:00Z');
-  const to = parseTimestamp(input.range.to);
-  if (to === undefined) return bad('range.to', 'must be an RFC 3339 time with a zone, such as 2026-11-22T11:00:00Z');
-  if (from >= to) return bad('range', 'from must be before to');
-  if (nanosToMs(to - from) > limits.maxRangeMs) return bad('range', `must be at most ${limits.maxRangeMs / 86_400_000} days long`);
+  const range = parseRange('range', input.range, { maxSpanMs: limits.maxRangeMs });
+  if (!range.ok) return bad(range.argument, range.message);
+  if (range.from < 0n) return bad('range.from', BEFORE_STORED_TIMES);
+  const { from, to } = range;
 
   const query = parseLogQuery(input.query ?? '');
   if (!query.ok) return bad('query', `${query.message} (at ${query.position})`, query.position);

@@ -1,3 +1,5 @@
+import { parseInstant } from '@heimdall/shared';
+
 /**
  * Log times are kept to the nanosecond (OTLP sends them so; the index maps `timestamp` as `date_nanos`), so
  * they travel as bigint nanoseconds and are written as RFC 3339 with nine fractional digits.
@@ -30,24 +32,16 @@ export function nanosToMs(nanos: bigint): number {
   return Number(nanos / NANOS_PER_MS);
 }
 
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+/** What a range's start must not precede: `date_nanos` holds no time before 1970. */
+export const BEFORE_STORED_TIMES = 'is before 1970, the earliest time the store keeps';
 
 /**
- * Nanoseconds since the epoch of an RFC 3339 time with its zone (`Z` or `±hh:mm`) and up to nine fractional
- * digits; undefined for anything else, including impossible dates (February 30th) and times without a zone,
- * which would mean a different instant on every server.
+ * Nanoseconds since the epoch of an instant as every Heimdall argument takes it (RFC 3339 with a zone, see
+ * @heimdall/shared's instants), undefined for anything else and for times before 1970, which `date_nanos` cannot hold.
  */
 export function parseTimestamp(text: string): bigint | undefined {
-  const m = RFC3339.exec(text);
-  if (m === null) return undefined;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
-  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined;
-  if (hour > 23 || minute > 59 || second > 59) return undefined;
-  const offsetMinutes = m[8] === undefined ? (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11])) : 0;
-  const fraction = BigInt((m[7] ?? '').padEnd(9, '0'));
-  const nanos = msToNanos(date.getTime() - offsetMinutes * 60_000) + fraction;
-  return nanos < 0n ? undefined : nanos;
+  const parsed = parseInstant(text);
+  return parsed.ok && parsed.value >= 0n ? parsed.value : undefined;
 }
 
 /** Whether a time may be stored now: at most MAX_AGE_MS old and MAX_AHEAD_MS ahead of `now` (ms). */

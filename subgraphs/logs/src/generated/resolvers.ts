@@ -35,8 +35,8 @@ export type Query = {
    */
   logSearch: LogSearchResult;
   /**
-   * Matching entries per time bucket and level (the bar above a log view). `interval`: a duration such as 30s, 5m, 1h
-   * or 1d; by default one that gives about 60 buckets over the range. At most 1,500 buckets.
+   * Matching entries per time bucket and level (the bar above a log view). `interval`: a duration such as 30s, 5m,
+   * 1h30m or 1d (at least 1s); by default one that gives about 60 buckets over the range. At most 1,500 buckets.
    */
   logHistogram: LogHistogram;
   /**
@@ -182,7 +182,7 @@ export type LogOrder =
   | 'NEWEST_FIRST'
   | 'OLDEST_FIRST';
 
-/** ISO-8601 times; from before to. */
+/** RFC 3339 times with a zone, such as 2026-11-22T10:00:00Z or 2026-11-22T19:00:00.123456789+09:00; from before to. */
 export type TimeRangeInput = {
   from: Scalars['String']['input'];
   to: Scalars['String']['input'];

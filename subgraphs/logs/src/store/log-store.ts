@@ -3,7 +3,7 @@
  * through a resilience policy with its abort signal.
  */
 import type { Client, estypes } from '@elastic/elasticsearch';
-import { HeimdallError, type ResiliencePolicy, heimdallError } from '@heimdall/shared';
+import { HeimdallError, type ResiliencePolicy, badUserInput, heimdallError } from '@heimdall/shared';
 import type { VolumeSeries } from '../anomalies.js';
 import { type AnsweredEntry, boundedEntry, withinBudget } from '../answers.js';
 import { LOG_LEVELS, type LogDocument, type LogLevel, parseLevel } from '../log-document.js';
@@ -543,7 +543,7 @@ export class LogStore {
       return await callElasticsearch(this.policies.read, async (s) => refusePartialResults(await fn(s)), { idempotent: true, ...(signal === undefined ? {} : { signal }) });
     } catch (error) {
       if (isTooComplex(error)) {
-        throw heimdallError('BAD_USER_INPUT', { message: 'labels: a regular expression is too complex to search; write a narrower one', details: { field: 'labels' } });
+        throw badUserInput('labels', 'a regular expression is too complex to search; write a narrower one');
       }
       throw error;
     }
