@@ -135,7 +135,7 @@ describe('logs through the gateway', () => {
   it('passes the logs subgraph’s errors through: a query’s syntax error with its position, 413 for an oversized push plain or gzip', async ({ system, service }) => {
     const bad = await system.query(`{ logSearch(filter: { query: "결제 OR", range: ${range()} }) { total } }`);
     expect(bad.errors).toEqual([
-      expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'query', position: 5 }) as unknown }),
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', argument: 'query', position: 5 }) as unknown }),
     ]);
     const huge = JSON.stringify({
       resourceLogs: [
