@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { fromBinary } from '@bufbuild/protobuf';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ExportTraceServiceRequest, hexId, otlp } from '@heimdall/shared';
 import { localStack } from '@heimdall/stack';
 import { attribute, makeExport, makeSpan } from './otlp-builders.fixtures.js';
@@ -203,6 +203,11 @@ describe('the traces subgraph when Jaeger fails', () => {
     await local.require('consul');
     jaeger = await startPrivateJaeger(process.env);
   }, 120_000);
+  // Each test finds Jaeger running, whatever the one before it left.
+  beforeEach(async () => {
+    await jaeger.resume().catch(() => undefined);
+    await jaeger.up();
+  }, 120_000);
   afterAll(() => jaeger?.remove());
 
   /** A push of one single-span trace of `service`; its trace id and the answer. */
@@ -219,16 +224,21 @@ describe('the traces subgraph when Jaeger fails', () => {
       const service = uniqueService('outage');
       const acknowledged: string[] = [];
       const refused: { status: number; retryAfter: string | null }[] = [];
-      // An agent pushing steadily while Jaeger goes down mid-ingest.
+      // An agent pushing steadily while Jaeger goes down mid-ingest, until 20 pushes have started with Jaeger gone
+      // (a count of pushes alone could all be answered before Jaeger has stopped).
+      let jaegerDown = false;
       const pushing = (async () => {
-        for (let i = 0; i < 120; i++) {
+        for (let sinceDown = 0; sinceDown < 20; ) {
+          const startedDown = jaegerDown;
           const { traceId, status, retryAfter } = await pushOne(server, service);
           if (status === 200) acknowledged.push(traceId);
           else refused.push({ status, retryAfter });
+          if (startedDown) sinceDown++;
         }
       })();
       await new Promise((resolve) => setTimeout(resolve, 300));
       await jaeger.down();
+      jaegerDown = true;
       await pushing;
       expect(acknowledged.length).toBeGreaterThan(0);
       expect(refused.length).toBeGreaterThan(0);
