@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { residentMemory } from '@heimdall/stack';
 import { AgentLoad, acknowledged } from './agent-load.js';
+import { percentile } from './measure.js';
 import { loadAverage, startSupervisedSystem } from './supervised-system.js';
 
 const env = z
@@ -74,8 +75,10 @@ async function main(): Promise<void> {
 
     const errors = load.outcomes.filter((o) => !acknowledged(o));
     const statuses = [...new Set(errors.map((o) => `${o.signal} ${o.status}`))];
-    const sorted = load.outcomes.map((o) => o.ms).sort((a, b) => a - b);
-    const p99 = sorted[Math.floor(sorted.length * 0.99)] ?? 0;
+    const p99 = percentile(
+      load.outcomes.map((o) => o.ms).sort((a, b) => a - b),
+      99,
+    );
     console.log(`\nload average ${loadAverage()} at the end`);
     console.log(`${load.outcomes.length} pushes, ${errors.length} not acknowledged${statuses.length === 0 ? '' : ` (${statuses.join(', ')})`}, push p99 ${p99} ms\n`);
     console.log('| process | RSS after warm-up | RSS at the end | growth | of which anonymous: after warm-up, at the end, growth | event-loop lag p99 (worst minute) |');

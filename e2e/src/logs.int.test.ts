@@ -1,12 +1,11 @@
 // Logs through the whole system: the OpenTelemetry JS logs SDK pushing to the gateway's OTLP endpoint, the JSON API,
 // and everything read back through the gateway's GraphQL with its fields intact.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { test as base, beforeAll, describe, expect } from 'vitest';
 import { type SdkEncoding, pushWithSdk } from '@heimdall/logs/otel-sdk.fixture';
 import { localStack } from '@heimdall/stack';
-import { System } from './system.js';
+import { System, recentRange } from './system.js';
 
 const local = localStack(process.env);
 const ERROR = 17;
@@ -24,19 +23,7 @@ const it = base.extend<{ system: System; service: string }>({
   service: async ({}, use) => use(`shop-${randomUUID().slice(0, 8)}`),
 });
 
-/** The last hour (and the next 5 minutes) as a GraphQL input literal. */
-const range = () => `{ from: "${new Date(Date.now() - 3_600_000).toISOString()}", to: "${new Date(Date.now() + 300_000).toISOString()}" }`;
 
-/** Polls a gateway query until `done` holds of its data, for at most 30 s (the index refreshes every 5 s). */
-async function eventually<T>(system: System, query: string, done: (data: T | undefined) => boolean): Promise<{ data?: T; errors?: unknown[] }> {
-  const deadline = Date.now() + 30_000;
-  let answer = await system.query<T>(query);
-  while (!done(answer.data) && Date.now() < deadline) {
-    await sleep(250);
-    answer = await system.query<T>(query);
-  }
-  return answer;
-}
 
 interface Searched {
   logSearch: {
@@ -59,7 +46,7 @@ interface Searched {
 }
 
 const searchQuery = (service: string, query = '') =>
-  `{ logSearch(filter: { services: ["${service}"], query: ${JSON.stringify(query)}, range: ${range()} }) {
+  `{ logSearch(filter: { services: ["${service}"], query: ${JSON.stringify(query)}, range: ${recentRange()} }) {
       total entries { id timestamp level message service traceId spanId labels { key value } userId severityText scope { name } highlights } } }`;
 
 describe('logs through the gateway', () => {
@@ -76,7 +63,7 @@ describe('logs through the gateway', () => {
         { body: 'order accepted', timestamp: at + 1 },
       ], {}, await system.authHeaders(['agent']));
 
-      const answer = await eventually<Searched>(system, searchQuery(service, '실패'), (data) => data?.logSearch.total === 1);
+      const answer = await system.queryUntil<Searched>(searchQuery(service, '실패'), (data) => data?.logSearch.total === 1);
       expect(answer.errors).toBeUndefined();
       expect(answer.data?.logSearch.entries).toEqual([
         {
@@ -114,7 +101,7 @@ describe('logs through the gateway', () => {
     expect(accepted.status).toBe(202);
     const { ids } = (await accepted.json()) as { ids: string[] };
 
-    const answer = await eventually<Searched>(system, searchQuery(service), (data) => data?.logSearch.total === 2);
+    const answer = await system.queryUntil<Searched>(searchQuery(service), (data) => data?.logSearch.total === 2);
     expect(answer.data?.logSearch.entries.map((e) => [e.id, e.message, e.level]).sort()).toEqual(
       [
         [ids[0], '사용자 로그인 성공', 'INFO'],
@@ -122,7 +109,7 @@ describe('logs through the gateway', () => {
       ].sort(),
     );
     const volume = await system.query<{ service: { logs: { message: string }[]; logVolume: { count: number; levels: { level: string; count: number }[] }[] } }>(
-      `{ service(name: "${service}") { logs(limit: 5) { message } logVolume(range: ${range()}, interval: "1h") { count levels { level count } } } }`,
+      `{ service(name: "${service}") { logs(limit: 5) { message } logVolume(range: ${recentRange()}, interval: "1h") { count levels { level count } } } }`,
     );
     expect(volume.errors).toBeUndefined();
     expect(volume.data?.service.logs).toHaveLength(2);
@@ -133,7 +120,7 @@ describe('logs through the gateway', () => {
   });
 
   it('passes the logs subgraph’s errors through: a query’s syntax error with its position, 413 for an oversized push plain or gzip', async ({ system, service }) => {
-    const bad = await system.query(`{ logSearch(filter: { query: "결제 OR", range: ${range()} }) { total } }`);
+    const bad = await system.query(`{ logSearch(filter: { query: "결제 OR", range: ${recentRange()} }) { total } }`);
     expect(bad.errors).toEqual([
       expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', argument: 'query', position: 5 }) as unknown }),
     ]);

@@ -5,12 +5,11 @@
 // service.name and trace id, so a rerun never reads an earlier run's data.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type DescMessage, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { test as base, beforeAll, describe, expect } from 'vitest';
 import { type OtlpEncoding, type OtlpSignal, decodeOtlpRequest, otlp } from '@heimdall/shared';
 import { localStack } from '@heimdall/stack';
-import { System } from './system.js';
+import { System, recentRange } from './system.js';
 
 const local = localStack(process.env);
 
@@ -120,19 +119,7 @@ async function push(system: System, signal: OtlpSignal, encoding: OtlpEncoding, 
   expect({ status: response.status, partialSuccess }).toEqual({ status: 200, partialSuccess: undefined });
 }
 
-/** Polls a gateway query until `done` holds of its data, for at most 30 s (the logs index refreshes every 5 s). */
-async function eventually<T>(system: System, query: string, done: (data: T | undefined) => boolean): Promise<{ data?: T; errors?: unknown[] }> {
-  const deadline = Date.now() + 30_000;
-  let answer = await system.query<T>(query);
-  while (!done(answer.data) && Date.now() < deadline) {
-    await sleep(250);
-    answer = await system.query<T>(query);
-  }
-  return answer;
-}
 
-/** The last hour and the next 5 minutes, as a GraphQL input literal. */
-const range = () => `{ from: "${new Date(Date.now() - 3_600_000).toISOString()}", to: "${new Date(Date.now() + 300_000).toISOString()}" }`;
 
 /** The examples' scope, as every signal answers it (attributes as each subgraph types them). */
 const SCOPE = { name: 'my.library', version: '1.0.0' };
@@ -162,9 +149,8 @@ describe('the official OTLP examples through the gateway', () => {
     interface Entries {
       logSearch: { total: number; entries: Record<string, unknown>[] };
     }
-    const answer = await eventually<Entries>(
-      system,
-      `{ logSearch(filter: { services: ["${run.service}"], range: ${range()} }, order: OLDEST_FIRST) { total entries {
+    const answer = await system.queryUntil<Entries>(
+      `{ logSearch(filter: { services: ["${run.service}"], range: ${recentRange()} }, order: OLDEST_FIRST) { total entries {
           timestamp level message service traceId spanId labels { key value } severityText severityNumber
           resource { key value } scope { name version attributes { key value } } body observedTimestamp eventName truncated } } }`,
       (data) => data?.logSearch.total === 2,
@@ -210,7 +196,7 @@ describe('the official OTLP examples through the gateway', () => {
     ]);
     // Ids are found as the example writes them (upper case) and as answers write them.
     for (const id of [run.traceId, run.traceId.toLowerCase()]) {
-      const byTrace = await system.query<Entries>(`{ logSearch(filter: { query: "traceId:${id} AND spanId:EEE19B7EC3C1B174", range: ${range()} }) { total } }`);
+      const byTrace = await system.query<Entries>(`{ logSearch(filter: { query: "traceId:${id} AND spanId:EEE19B7EC3C1B174", range: ${recentRange()} }) { total } }`);
       expect(byTrace).toEqual({ data: { logSearch: { total: 1 } } });
     }
   });
@@ -267,7 +253,7 @@ describe('the official OTLP examples through the gateway', () => {
       { key: 'service.name', value: run.service },
     ];
     const answer = await system.query<{ metrics: Record<string, unknown>[]; service: { series: Record<string, unknown>[] } }>(
-      `{ metrics(filter: { service: "${run.service}", range: ${range()}, limit: 10 }) { name value timestamp timeUnixNano startTimeUnixNano labels { key value } unit description type
+      `{ metrics(filter: { service: "${run.service}", range: ${recentRange()}, limit: 10 }) { name value timestamp timeUnixNano startTimeUnixNano labels { key value } unit description type
            temporality monotonic histogram { count sum min max bounds counts
              exponential { scale zeroThreshold zeroCount positive { offset bucketCounts } negative { offset bucketCounts } } } scope { name version attributes { key value } } }
          service(name: "${run.service}") { series { name type unit labels { key value } temporality monotonic scope { name version attributes { key value } } } } }`,
@@ -318,7 +304,7 @@ describe('the official OTLP examples through the gateway', () => {
     // MIN and MAX over a histogram read its own min and max (issue 17), SUM its sum.
     const aggregate = async (name: Name, aggregation: string) => {
       const result = await system.query<{ metricQuery: { series: { values: number[] }[] } }>(
-        `{ metricQuery(input: { name: "${name}", matchers: [{ key: "service.name", value: "${run.service}" }], range: ${range()}, step: "1h", aggregation: ${aggregation} }) { series { values } } }`,
+        `{ metricQuery(input: { name: "${name}", matchers: [{ key: "service.name", value: "${run.service}" }], range: ${recentRange()}, step: "1h", aggregation: ${aggregation} }) { series { values } } }`,
       );
       expect(result.errors).toBeUndefined();
       return result.data?.metricQuery.series.map((s) => s.values);
@@ -340,7 +326,7 @@ describe('the official OTLP examples through the gateway', () => {
 
     const answer = await system.query<{ trace: { spans: { tags: unknown[] }[] }; metrics: unknown[] }>(
       `{ trace(traceId: "${run.traceId}") { spans { tags { key type value } } }
-         metrics(filter: { name: "my.gauge", service: "${run.service}", range: ${range()} }) { labels { key value } } }`,
+         metrics(filter: { name: "my.gauge", service: "${run.service}", range: ${recentRange()} }) { labels { key value } } }`,
     );
     expect(answer.errors).toBeUndefined();
     // Jaeger's storage (badger) keeps arrays and maps as their JSON text, typed STRING (README, Traces).

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client as Elasticsearch } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -13,6 +14,10 @@ import { ConsulClient, type Platform, type Role, generateUserSigningKeys, loadCo
 import { testServiceAuthEnv } from '@heimdall/shared/testing';
 import type { LocalStack } from '@heimdall/stack';
 import { createServer as createTraces, tracesEnvSchema } from '@heimdall/traces';
+
+/** The last hour and the next 5 minutes, as a GraphQL input literal. */
+export const recentRange = (): string =>
+  `{ from: "${new Date(Date.now() - 3_600_000).toISOString()}", to: "${new Date(Date.now() + 300_000).toISOString()}" }`;
 
 export type SubgraphName = 'metrics' | 'logs' | 'traces' | 'alerts';
 
@@ -201,6 +206,17 @@ export class System {
       body: JSON.stringify({ query }),
     });
     return (await response.json()) as { data?: T; errors?: GraphQLErrorBody[] };
+  }
+
+  /** Asks `query` again every 250 ms until `done` holds of its data, for at most 30 s (the logs index refreshes every 5 s). */
+  async queryUntil<T>(query: string, done: (data: T | undefined) => boolean): Promise<{ data?: T; errors?: GraphQLErrorBody[] }> {
+    const deadline = Date.now() + 30_000;
+    let answer = await this.query<T>(query);
+    while (!done(answer.data) && Date.now() < deadline) {
+      await sleep(250);
+      answer = await this.query<T>(query);
+    }
+    return answer;
   }
 
   private stopped: Promise<void> | undefined;
