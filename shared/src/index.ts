@@ -119,7 +119,7 @@ import * as otlp from './otlp/schema.js';
 
 /** The OTLP message types and their descriptors: `otlp.ExportMetricsServiceRequestSchema`, `otlp.Metric`, ... */
 export { otlp };
-export { PeerClient, type PeerClientOptions } from './peer-client.js';
+export { PeerClient, type PeerClientOptions, type PeerOptions, createPeer } from './peer-client.js';
 export { createSubgraphPlatform, loadSubgraphSchema, serveSubgraphSchema } from './subgraph.js';
 /** What users type: durations, instants, ranges and sizes, and the BAD_USER_INPUT naming the argument at fault. */
 export { type DurationBounds, type Parsed, checkDuration, formatDuration, parseDuration } from './user-input/durations.js';

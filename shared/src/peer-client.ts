@@ -6,7 +6,8 @@
  */
 import type { ConsulClient, ServiceInstance } from './consul.js';
 import { HeimdallError, heimdallError } from './errors.js';
-import { HttpStatusError, type ResiliencePolicy } from './resilience.js';
+import type { Platform } from './platform.js';
+import { HttpStatusError, type ResilienceOptions, type ResiliencePolicy, createResiliencePolicy } from './resilience.js';
 import type { Telemetry } from './telemetry.js';
 
 export interface PeerClientOptions {
@@ -116,4 +117,26 @@ export class PeerClient {
     }
     return instance;
   }
+}
+
+export interface PeerOptions {
+  /** The Consul tag of this system's subgraphs (SUBGRAPH_TAG). */
+  readonly tag: string;
+  /** The policy's timeout, bulkhead and breaker; its name is always `peer_<service>`. */
+  readonly resilience?: ResilienceOptions;
+}
+
+/**
+ * The one way a Heimdall service builds its client of another: found in Consul by service name and the subgraph
+ * tag, every call through a policy of its own named `peer_<service>` (its breaker opens for that peer alone),
+ * carrying this service's identity in an internal token (SPEC §8: a subgraph answers no call without one).
+ */
+export function createPeer(platform: Platform, consul: Pick<ConsulClient, 'passing'>, service: string, options: PeerOptions): PeerClient {
+  return new PeerClient(consul, {
+    service,
+    tag: options.tag,
+    policy: createResiliencePolicy(`peer_${service}`, options.resilience, platform.resilienceMetrics),
+    telemetry: platform.telemetry,
+    headers: () => platform.serviceTokens.headers(),
+  });
 }

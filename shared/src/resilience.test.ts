@@ -426,3 +426,14 @@ describe('parseRetryAfter', () => {
     expect(isRetryableError(error)).toBe(true);
   });
 });
+
+describe('policy names', () => {
+  it('takes snake_case names, which become the policy label of its metrics', () => {
+    expect(() => makePolicy(undefined, 'peer_metrics')).not.toThrow();
+    expect(() => makePolicy(undefined, 'clickhouse')).not.toThrow();
+  });
+
+  it.each(['peer-metrics', 'elasticsearch-bulk', 'jaegerSearch', '_redis', 'redis_', ''])('refuses %j, so that no two conventions reach the dashboards', (name) => {
+    expect(() => makePolicy(undefined, name)).toThrow(/snake_case/);
+  });
+});

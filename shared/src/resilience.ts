@@ -216,8 +216,15 @@ const STATE_NAMES: Readonly<Record<CircuitState, BreakerState>> = {
   [CircuitState.Isolated]: 'isolated',
 };
 
-/** Builds the policy for one dependency (`name` labels its metrics and errors, e.g. "clickhouse"). */
+/**
+ * A policy's name becomes the `policy` label of its metrics and is named in its errors, so one convention holds
+ * for all of them: the dependency, then what the policy guards, in snake_case (`clickhouse_ingest`, `peer_metrics`).
+ */
+const POLICY_NAME = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
+
+/** Builds the policy for one dependency (`name` labels its metrics and errors, e.g. "clickhouse_read"). */
 export function createResiliencePolicy(name: string, options: ResilienceOptions | undefined, metrics: ResilienceMetrics): ResiliencePolicy {
+  if (!POLICY_NAME.test(name)) throw new Error(`resilience policy name ${JSON.stringify(name)} is not snake_case (dependency_purpose)`);
   const { retry: r, breaker: b, bulkhead: h } = options ?? {};
   const resolved: Resolved = {
     timeoutMs: options?.timeoutMs ?? 3000,

@@ -132,7 +132,7 @@ describe('scheduled evaluation', () => {
       value: null,
       // The rules of the test before are restored by this instance too and fail alike: once they have opened the
       // breaker towards metrics, that is the reason given.
-      error: expect.stringMatching(/^conditions\[0\]: metrics: (no passing instance of metrics in Consul|peer-metrics is unavailable: circuit open)$/) as string,
+      error: expect.stringMatching(/^conditions\[0\]: metrics: (no passing instance of metrics in Consul|peer_metrics is unavailable: circuit open)$/) as string,
       flapping: 1,
       reason: 'evaluation',
     });

@@ -1,4 +1,4 @@
-import { type ConsulClient, PeerClient, type Platform, createResiliencePolicy } from '@heimdall/shared';
+import { type ConsulClient, type PeerClient, type Platform, createPeer } from '@heimdall/shared';
 
 /** The subgraphs the alerts subgraph reads through their APIs. */
 export interface Peers {
@@ -15,20 +15,9 @@ export interface PeerOptions {
   readonly concurrency: number;
 }
 
-/**
- * The one place the alerts subgraph builds its clients of other Heimdall services: each peer found in Consul by
- * its service name and the subgraph tag, every call through a resilience policy of its own (its breaker opens for
- * that peer alone), carrying this service's own identity in an internal token (SPEC §8: a subgraph answers no
- * call without one).
- */
+/** The alerts subgraph's clients of other Heimdall services, each with a bulkhead sized by the evaluation's concurrency. */
 export function createPeers(platform: Platform, consul: ConsulClient, options: PeerOptions): Peers {
   const peer = (service: string) =>
-    new PeerClient(consul, {
-      service,
-      tag: options.tag,
-      policy: createResiliencePolicy(`peer-${service}`, { bulkhead: { limit: options.concurrency, queue: options.concurrency * 10 } }, platform.resilienceMetrics),
-      telemetry: platform.telemetry,
-      headers: () => platform.serviceTokens.headers(),
-    });
+    createPeer(platform, consul, service, { tag: options.tag, resilience: { bulkhead: { limit: options.concurrency, queue: options.concurrency * 10 } } });
   return { metrics: peer('metrics'), logs: peer('logs'), traces: peer('traces') };
 }

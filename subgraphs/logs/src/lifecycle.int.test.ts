@@ -47,7 +47,7 @@ const entriesOf = (service: TestLogsService, name: string) =>
     filter: { services: [name], range: recentRange() },
   });
 
-const policy = () => createResiliencePolicy('elasticsearch-test', { timeoutMs: 30_000 }, new ResilienceMetrics(new ServiceMetrics({ service: 'test', instance: 'test' }).registry));
+const policy = () => createResiliencePolicy('elasticsearch_test', { timeoutMs: 30_000 }, new ResilienceMetrics(new ServiceMetrics({ service: 'test', instance: 'test' }).registry));
 
 describe('the log store on a cluster of its own', () => {
   let cluster: PrivateElasticsearch;

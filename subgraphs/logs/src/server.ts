@@ -44,7 +44,7 @@ export async function createServer(config: LogsConfig, deps: LogsDeps): Promise<
   const policies = {
     read: createResiliencePolicy('elasticsearch', undefined, platform.resilienceMetrics),
     // A bulk of thousands of Korean documents, or an index creation, takes longer than a search.
-    write: createResiliencePolicy('elasticsearch-bulk', { timeoutMs: 30_000, bulkhead: { limit: 8, queue: 1000 } }, platform.resilienceMetrics),
+    write: createResiliencePolicy('elasticsearch_bulk', { timeoutMs: 30_000, bulkhead: { limit: 8, queue: 1000 } }, platform.resilienceMetrics),
   };
 
   const retention = new LogRetention(es, policies.write, {
@@ -78,7 +78,7 @@ export async function createServer(config: LogsConfig, deps: LogsDeps): Promise<
 
   const store = new LogStore(es, policies, { slowReadMs: config.LOGS_QUERY_DEADLINE_MS });
   const redisPolicies = {
-    ingest: createResiliencePolicy('redis-ingest', undefined, platform.resilienceMetrics),
+    ingest: createResiliencePolicy('redis_ingest', undefined, platform.resilienceMetrics),
     read: createResiliencePolicy('redis', undefined, platform.resilienceMetrics),
   };
   const queue = new LogQueue(deps.redis, redisPolicies, config.LOGS_QUEUE_STREAM, {

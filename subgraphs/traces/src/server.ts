@@ -1,7 +1,7 @@
 import {
   type ConsulClient,
-  PeerClient,
   type Platform,
+  createPeer,
   createResiliencePolicy,
   createSubgraphPlatform,
   registerOtlpRoute,
@@ -49,14 +49,8 @@ export async function createServer(config: TracesConfig, deps: TracesDeps): Prom
   });
   platform.readiness.add({ name: 'jaeger', check: async () => void (await store.services()) });
 
-  const metricsPeer = new PeerClient(deps.consul, {
-    service: 'metrics',
-    tag: config.SUBGRAPH_TAG,
-    policy: createResiliencePolicy('peer_metrics', { timeoutMs: METRICS_PEER_TIMEOUT_MS }, platform.resilienceMetrics),
-    telemetry: platform.telemetry,
-    // On the traces subgraph's own behalf: a Heimdall service may push RED metrics and read them back.
-    headers: () => platform.serviceTokens.headers(),
-  });
+  // On the traces subgraph's own behalf: a Heimdall service may push RED metrics and read them back.
+  const metricsPeer = createPeer(platform, deps.consul, 'metrics', { tag: config.SUBGRAPH_TAG, resilience: { timeoutMs: METRICS_PEER_TIMEOUT_MS } });
   const forwarder = new RedMetricsForwarder(
     async (body) => {
       const response = await metricsPeer.post('/v1/metrics', body, { 'content-type': 'application/x-protobuf' }, { idempotent: true });

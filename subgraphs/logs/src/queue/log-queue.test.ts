@@ -40,7 +40,7 @@ describe('the queue', () => {
   const queueOn = (redis: Redis) => {
     const metrics = new ResilienceMetrics(new Registry());
     const once = { retry: { maxAttempts: 1 } };
-    return new LogQueue(redis, { ingest: createResiliencePolicy('redis-ingest', once, metrics), read: createResiliencePolicy('redis', once, metrics) }, 'heimdall:logs:test', { maxEntries: 1000 });
+    return new LogQueue(redis, { ingest: createResiliencePolicy('redis_ingest', once, metrics), read: createResiliencePolicy('redis', once, metrics) }, 'heimdall:logs:test', { maxEntries: 1000 });
   };
   const entry: LogDocument = { id: 'a', timestamp: '2026-11-22T10:00:00.000000000Z', level: 'INFO', message: 'ok', service: 'checkout', labels: {} };
 

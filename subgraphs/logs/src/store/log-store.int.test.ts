@@ -19,7 +19,7 @@ const RANGE = { from: new Date(NOW - 3_600_000).toISOString(), to: new Date(NOW 
 
 const policies = () => {
   const metrics = new ResilienceMetrics(new ServiceMetrics({ service: 'test', instance: 'test' }).registry);
-  return { read: createResiliencePolicy('elasticsearch', undefined, metrics), write: createResiliencePolicy('elasticsearch-bulk', { timeoutMs: 30_000 }, metrics) };
+  return { read: createResiliencePolicy('elasticsearch', undefined, metrics), write: createResiliencePolicy('elasticsearch_bulk', { timeoutMs: 30_000 }, metrics) };
 };
 
 /** `count` entries of `service`, the first `secondsAgo` seconds back and each next one a millisecond older. */

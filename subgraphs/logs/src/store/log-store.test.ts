@@ -21,7 +21,7 @@ function bulkRefusingPoison(requests: number[]) {
 describe('bulk writes', () => {
   it('refuse only the document a request refused as a whole was refused for, store the others, and never count it against the store', async () => {
     const metrics = new ResilienceMetrics(new Registry());
-    const policies = { read: createResiliencePolicy('elasticsearch', undefined, metrics), write: createResiliencePolicy('elasticsearch-bulk', undefined, metrics) };
+    const policies = { read: createResiliencePolicy('elasticsearch', undefined, metrics), write: createResiliencePolicy('elasticsearch_bulk', undefined, metrics) };
     const requests: number[] = [];
     const store = new LogStore(bulkRefusingPoison(requests), policies);
     const documents = Array.from({ length: 8 }, (_, i) => ({ id: `d${i}`, source: JSON.stringify({ message: i === 5 ? 'poison' : 'fine' }) }));
