@@ -34,7 +34,7 @@ describe('incidents in the pipeline store', () => {
     // Dropping the test database at the end ends connections the pool may still be closing.
     pool.on('error', () => undefined);
     await migrate(pool);
-    store = new PipelineStore(new PostgresStore(pool, createResiliencePolicy('postgres-test', undefined, new ResilienceMetrics(new ServiceMetrics({ service: 't', instance: 't' }).registry))));
+    store = new PipelineStore(new PostgresStore(pool, createResiliencePolicy('postgres_test', undefined, new ResilienceMetrics(new ServiceMetrics({ service: 't', instance: 't' }).registry))));
   });
 
   /** A channel of the test's own: every test reads only its messages. */
