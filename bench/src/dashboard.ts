@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateUserSigningKeys, otlp, signUserToken } from '@heimdall/shared';
+import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, generateUserSigningKeys, otlp, signUserToken } from '@heimdall/shared';
 import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/shared/testing';
 import { localStack } from '@heimdall/stack';
 import { startService } from './processes.js';
@@ -57,7 +57,7 @@ const dataDir = await mkdtemp(join(tmpdir(), 'heimdall-dashboard-'));
 // Credentials as the e2e system makes them: this process's service-trust secret, a signing key of the run.
 const keys = await generateUserSigningKeys();
 await writeFile(join(dataDir, 'jwt-public.pem'), keys.publicKeyPem);
-const viewerToken = await signUserToken(keys.privateKeyPem, { subject: 'bench', roles: ['viewer'], ttlSeconds: 3600, issuer: 'airis-epm', audience: 'airis-services' });
+const viewerToken = await signUserToken(keys.privateKeyPem, { subject: 'bench', roles: ['viewer'], ttlSeconds: 3600, issuer: DEFAULT_JWT_ISSUER, audience: DEFAULT_JWT_AUDIENCE });
 const env = {
   CONSUL_URL: local.endpoints.consulUrl,
   SUBGRAPH_TAG: `bench-${randomUUID().slice(0, 8)}`,

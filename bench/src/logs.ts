@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { toLogDocuments } from '@heimdall/logs/otlp-logs';
 import { TEMPLATE_FILE, bulkDocument } from '@heimdall/logs/store';
 import { minePatterns } from '@heimdall/logs/patterns';
-import { generateUserSigningKeys, otlp, signUserToken } from '@heimdall/shared';
+import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, generateUserSigningKeys, otlp, signUserToken } from '@heimdall/shared';
 import { testServiceAuthEnv } from '@heimdall/shared/testing';
 import { REPO_DIR, SERVERS, Stack, freeTestPort, loadStackConfig, localStack } from '@heimdall/stack';
 import { internalHeaders } from './credentials.js';
@@ -124,7 +124,7 @@ const stream = `heimdall:logs:bench-${run}`;
 // calls to the logs subgraph carry the internal token the gateway would add.
 const keys = await generateUserSigningKeys();
 await writeFile(join(stateDir, 'jwt-public.pem'), keys.publicKeyPem);
-const viewerToken = await signUserToken(keys.privateKeyPem, { subject: 'bench', roles: ['viewer'], ttlSeconds: 3600, issuer: 'airis-epm', audience: 'airis-services' });
+const viewerToken = await signUserToken(keys.privateKeyPem, { subject: 'bench', roles: ['viewer'], ttlSeconds: 3600, issuer: DEFAULT_JWT_ISSUER, audience: DEFAULT_JWT_AUDIENCE });
 const agentHeaders = internalHeaders('agent');
 const viewerHeaders = internalHeaders('viewer');
 const env = {

@@ -10,9 +10,18 @@ import { alertsEnvSchema, createServer as createAlerts } from '@heimdall/alerts'
 import { type Gateway, createServer as createGateway, gatewayEnvSchema } from '@heimdall/gateway';
 import { createServer as createLogs, logsEnvSchema } from '@heimdall/logs';
 import { createClickHouseClient, createServer as createMetrics, metricsEnvSchema } from '@heimdall/metrics';
-import { ConsulClient, type Platform, type Role, generateUserSigningKeys, loadConfig, signUserToken } from '@heimdall/shared';
+import {
+  ConsulClient,
+  DEFAULT_JWT_AUDIENCE,
+  DEFAULT_JWT_ISSUER,
+  type Platform,
+  type Role,
+  generateUserSigningKeys,
+  loadConfig,
+  signUserToken,
+} from '@heimdall/shared';
 import { testServiceAuthEnv } from '@heimdall/shared/testing';
-import type { LocalStack } from '@heimdall/stack';
+import { type LocalStack, stackVariables } from '@heimdall/stack';
 import { createServer as createTraces, tracesEnvSchema } from '@heimdall/traces';
 
 /** The last hour and the next 5 minutes, as a GraphQL input literal. */
@@ -21,9 +30,9 @@ export const recentRange = (): string =>
 
 export type SubgraphName = 'metrics' | 'logs' | 'traces' | 'alerts';
 
-/** The issuer and audience the system's gateway expects (SPEC §8 seed). */
-export const JWT_ISSUER = 'airis-epm';
-export const JWT_AUDIENCE = 'airis-services';
+/** The issuer and audience the system's gateway expects: the gateway's defaults (SPEC §8 seed). */
+export const JWT_ISSUER = DEFAULT_JWT_ISSUER;
+export const JWT_AUDIENCE = DEFAULT_JWT_AUDIENCE;
 
 export interface TokenOptions {
   readonly subject?: string;
@@ -115,16 +124,13 @@ export class System {
       PORT: '0',
       LOG_LEVEL: 'warn',
       SUBGRAPH_TAG: this.tag,
-      CONSUL_URL: this.local.endpoints.consulUrl,
+      // Where the stack's servers listen, mapped to the services' variables as `npm start` maps them; the metrics
+      // subgraph is handed its ClickHouse client and this system may have a database of its own.
+      ...stackVariables(this.local.endpoints),
       CONSUL_CHECK_INTERVAL: '1s',
       CONSUL_CHECK_TIMEOUT: '1s',
       CONSUL_DEREGISTER_AFTER: '1m',
-      OTLP_TRACES_URL: `${this.local.endpoints.jaegerOtlpHttpUrl}/v1/traces`,
-      JAEGER_QUERY_URL: this.local.endpoints.jaegerQueryUrl,
-      JAEGER_OTLP_URL: `${this.local.endpoints.jaegerOtlpHttpUrl}/v1/traces`,
-      ELASTICSEARCH_URL: this.local.endpoints.elasticsearchUrl,
       DATABASE_URL: this.postgresUrl,
-      REDIS_URL: this.local.endpoints.redisUrl,
       // The alerts subgraph's BullMQ keys (evaluation schedules, state changes): this system's own.
       QUEUE_PREFIX: this.tag,
       // Gateways answer every query from the subgraphs: these tests watch what subgraphs do (their traces, a subgraph

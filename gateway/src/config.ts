@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ROLES, type Role, listenPort, positiveInt, serviceEnvSchema } from '@heimdall/shared';
+import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, ROLES, type Role, listenPort, positiveInt, serviceEnvSchema } from '@heimdall/shared';
 
 const flag = () => z.enum(['true', 'false']).transform((value) => value === 'true');
 
@@ -48,9 +48,9 @@ export const gatewayEnvSchema = serviceEnvSchema(4000)
     /** Turns authentication off: every caller is an admin. Logged as a warning at every start; refused in production. */
     AUTH_DISABLED: flag().default(false),
     /** The `iss` people's tokens must carry (SPEC §8 seed). */
-    JWT_ISSUER: z.string().min(1).default('airis-epm'),
+    JWT_ISSUER: z.string().min(1).default(DEFAULT_JWT_ISSUER),
     /** The `aud` people's tokens must carry (SPEC §8 seed). */
-    JWT_AUDIENCE: z.string().min(1).default('airis-services'),
+    JWT_AUDIENCE: z.string().min(1).default(DEFAULT_JWT_AUDIENCE),
     /** The identity provider's JWKS, for RS256 keys. Exclusive with JWT_PUBLIC_KEY_FILE. */
     JWT_JWKS_URL: z.url().optional(),
     /** PEM (SPKI) public key files, comma-separated (several during a key rotation). `npm start` makes one. */

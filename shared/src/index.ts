@@ -16,6 +16,8 @@ export {
   type UserTokenClaims,
   type UserTokenVerifier,
   type UserTokenVerifierOptions,
+  DEFAULT_JWT_AUDIENCE,
+  DEFAULT_JWT_ISSUER,
   createUserTokenVerifier,
   generateUserSigningKeys,
   signUserToken,

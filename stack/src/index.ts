@@ -13,6 +13,6 @@ export {
   mintCredentials,
   serviceAuthEnv,
 } from './local-auth.js';
-export { serviceEnvironment } from './service-env.js';
+export { serviceEnvironment, stackVariables } from './service-env.js';
 export { type Service, findServices } from './services.js';
 export { Supervisor, processSupervisor } from './supervisor.js';

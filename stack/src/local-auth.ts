@@ -7,12 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Role, generateUserSigningKeys, isRole, signUserToken } from '@heimdall/shared';
+import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, type Role, generateUserSigningKeys, isRole, signUserToken } from '@heimdall/shared';
 import { StackError } from './stack.js';
 
-/** The SPEC §8 seed; the gateway's defaults too, overridden the same way (JWT_ISSUER, JWT_AUDIENCE). */
-const DEFAULT_ISSUER = 'airis-epm';
-const DEFAULT_AUDIENCE = 'airis-services';
 /** SPEC §8: people's tokens live an hour, and the gateway refuses older ones. */
 export const MAX_TOKEN_TTL_SECONDS = 3600;
 
@@ -114,8 +111,8 @@ export function mintToken(privateKeyPem: string, request: TokenRequest, env: Rea
     subject: request.subject ?? `local-${request.role}`,
     roles: [request.role],
     ttlSeconds: request.ttlSeconds,
-    issuer: env.JWT_ISSUER ?? DEFAULT_ISSUER,
-    audience: env.JWT_AUDIENCE ?? DEFAULT_AUDIENCE,
+    issuer: env.JWT_ISSUER ?? DEFAULT_JWT_ISSUER,
+    audience: env.JWT_AUDIENCE ?? DEFAULT_JWT_AUDIENCE,
   });
 }
 

@@ -25,14 +25,21 @@ import { ExpiringCache } from './expiring-cache.js';
 const ALGORITHM = 'RS256';
 const CACHE_ENTRIES = 10_000;
 
+/**
+ * The issuer and audience of people's tokens unless JWT_ISSUER/JWT_AUDIENCE say otherwise (SPEC §8 seed): the
+ * gateway's defaults, and what the local stack and the tests sign with, stated once.
+ */
+export const DEFAULT_JWT_ISSUER = 'airis-epm';
+export const DEFAULT_JWT_AUDIENCE = 'airis-services';
+
 /** Where the public keys come from: an identity provider's JWKS, or PEM files (one per key, for rotation). */
 export type UserKeySource = { readonly jwksUrl: string } | { readonly publicKeysPem: readonly string[] };
 
 export interface UserTokenVerifierOptions {
   readonly keys: UserKeySource;
-  /** SPEC §8 seed: `airis-epm`. */
+  /** JWT_ISSUER; the SPEC §8 seed is DEFAULT_JWT_ISSUER. */
   readonly issuer: string;
-  /** SPEC §8 seed: `airis-services`. */
+  /** JWT_AUDIENCE; the SPEC §8 seed is DEFAULT_JWT_AUDIENCE. */
   readonly audience: string;
   /** Leeway for `exp`, `nbf` and `iat` between clocks. */
   readonly clockToleranceSeconds: number;
