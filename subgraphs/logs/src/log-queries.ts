@@ -6,8 +6,8 @@ import { badUserInput, durationArgument, heimdallError, rangeArgumentNanos, size
 import { findVolumeAnomalies } from './anomalies.js';
 import { formatInterval, intervalFor } from './intervals.js';
 import { type LogPattern, minePatterns } from './patterns.js';
-import { type LogFilter, type LogFilterInput, type LogOrder, type LogQueryLimits, decodeCursor, encodeCursor, parseLogFilter } from './search-query.js';
-import { type HistogramBucket, type LogFacets, type LogRecord, type LogStore, bucketTime } from './store/index.js';
+import { type LogFilterInput, type LogQueryLimits, decodeCursor, encodeCursor, parseLogFilter } from './search-input.js';
+import { type HistogramBucket, type LogFacets, type LogFilter, type LogOrder, type LogRecord, type LogStore, bucketTime } from './store/index.js';
 import { BEFORE_STORED_TIMES, nanosToMs } from './timestamps.js';
 
 export interface QueryLimits extends LogQueryLimits {

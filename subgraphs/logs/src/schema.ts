@@ -12,8 +12,8 @@ import {
 import { TRUNCATED_LABEL } from './ingest-limits.js';
 import type { LogQueue } from './queue/log-queue.js';
 import { validateLogQuery } from './query-language.js';
+import type { LogFilterInput } from './search-input.js';
 import { type LogRecord, type LogStore, bucketTime } from './store/index.js';
-import type { LogFilterInput } from './search-query.js';
 import type { TraceLogsLoader } from './trace-logs.js';
 
 export interface LogsContext {

@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { otlp } from '@heimdall/shared';
 import { localStack } from '@heimdall/stack';
 import { parseLogEntries } from './api-entries.js';
-import { TEMPLATE_FILE } from './store/index.js';
 import type { LogDocument } from './log-document.js';
 import { toLogDocuments } from './otlp-logs.js';
-import { type LabelMatcher, type LogCursor, type LogFilterInput, buildLogSearch, cursorAfter, parseLogFilter } from './search-query.js';
+import { type LogFilterInput, parseLogFilter } from './search-input.js';
+import { type LabelMatcher, type LogCursor, TEMPLATE_FILE, buildLogSearch, cursorAfter } from './store/index.js';
 import { msToNanos, parseTimestamp } from './timestamps.js';
 
 const local = localStack(process.env);

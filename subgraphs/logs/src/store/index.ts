@@ -19,6 +19,14 @@ export {
   bulkDocument,
   refusalReason,
 } from './log-store.js';
+export {
+  type LabelMatcher,
+  type LogCursor,
+  type LogFilter,
+  type LogOrder,
+  buildLogSearch,
+  cursorAfter,
+} from './query-dsl.js';
 export { ELASTICSEARCH_DIR, MIGRATIONS_DIR, MIGRATIONS_INDEX, TEMPLATE_FILE, elasticsearchMigrationTarget, migrate, migrationRequests } from './migrations.js';
 export {
   ILM_POLICY,

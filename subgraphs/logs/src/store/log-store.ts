@@ -7,7 +7,7 @@ import { HeimdallError, type ResiliencePolicy, badUserInput, heimdallError } fro
 import type { VolumeSeries } from '../anomalies.js';
 import { type AnsweredEntry, boundedEntry, withinBudget } from '../answers.js';
 import { LOG_LEVELS, type LogDocument, type LogLevel, parseLevel } from '../log-document.js';
-import { type LogCursor, type LogFilter, type LogPage, buildLogQuery, buildLogSearch, cursorAfter, logSort } from '../search-query.js';
+import { type LogCursor, type LogFilter, type LogPage, buildLogQuery, buildLogSearch, cursorAfter, logSort } from './query-dsl.js';
 import { nanosToIso, nanosToMs, parseTimestamp } from '../timestamps.js';
 import { ElasticsearchRefusal, callElasticsearch, refusePartialResults, requestOptions } from './elasticsearch.js';
 import { WRITE_ALIAS } from './retention.js';
