@@ -1,5 +1,6 @@
 import { LocalGraphQLDataSource } from '@apollo/gateway';
 import { describe, expect, it } from 'vitest';
+import { toGraphQLError } from '@heimdall/shared';
 import type { ApiKeys } from './api-keys.js';
 import { buildCatalogSchema } from './catalog.js';
 import { CatalogDataSource } from './catalog-data-source.js';
@@ -39,5 +40,14 @@ describe('the catalog served in-process', () => {
     const result = await run(new CatalogDataSource(schema), 'mutation { createApiKey(name: "edge") { key } }');
     expect(result).toEqual({ data: { createApiKey: { key: 'hmd_secret' } } });
     expect(created).toEqual([{ name: 'edge', createdBy: 'root' }]);
+  });
+
+  it('refuses a blank key name as every subgraph refuses an argument, naming it in extensions.argument', async () => {
+    const result = await run(new CatalogDataSource(schema), 'mutation { createApiKey(name: "  ") { key } }');
+    // As the gateway's error formatting sends it (toGraphQLError, what every subgraph answers with).
+    expect(toGraphQLError(result.errors?.[0]?.originalError).toJSON()).toMatchObject({
+      message: expect.stringMatching(/^name: 1 to \d+ characters$/) as string,
+      extensions: { code: 'BAD_USER_INPUT', argument: 'name' },
+    });
   });
 });

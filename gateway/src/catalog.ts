@@ -1,6 +1,6 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
-import { type CallerContext, heimdallError } from '@heimdall/shared';
+import { type CallerContext, badUserInput } from '@heimdall/shared';
 import type { ApiKeyRecord, ApiKeys } from './api-keys.js';
 
 /**
@@ -66,7 +66,7 @@ export function buildCatalogSchema(deps: CatalogDeps) {
           createApiKey: async (_: unknown, args: { name: string }, context: CallerContext) => {
             const name = args.name.trim();
             if (name === '' || name.length > MAX_NAME_LENGTH) {
-              throw heimdallError('BAD_USER_INPUT', { message: `name: 1 to ${MAX_NAME_LENGTH} characters`, details: { field: 'name' } });
+              throw badUserInput('name', `1 to ${MAX_NAME_LENGTH} characters`);
             }
             const { record, key } = await deps.apiKeys.create(name, context.caller?.subject ?? 'unknown');
             return { apiKey: record, key };

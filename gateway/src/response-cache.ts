@@ -9,7 +9,7 @@ import { type ApolloServerPlugin, type GraphQLRequestContext, type GraphQLRespon
 import { type DocumentNode, Kind, OperationTypeNode, print, visit } from 'graphql';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import type { CallerContext, Logger, ServiceMetrics } from '@heimdall/shared';
+import { type CallerContext, type Logger, type ServiceMetrics, instantMs, parseInstant } from '@heimdall/shared';
 
 export interface ResponseCacheOptions {
   /** How long an answer about the past is kept. 0 turns the cache off. */
@@ -112,11 +112,10 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
-
 /**
- * The latest point in time an operation names (ISO-8601 strings in its arguments or variables), or undefined when
- * it names none: it then asks about now (services, alerts, recent logs).
+ * The latest point in time an operation names (strings in its arguments or variables that are instants in the
+ * grammar every subgraph reads them by), or undefined when it names none: it then asks about now (services,
+ * alerts, recent logs).
  */
 export function latestInstant(document: DocumentNode, variables: Record<string, unknown> | undefined): number | undefined {
   let latest = literalInstants(document);
@@ -152,9 +151,8 @@ function literalInstants(document: DocumentNode): number | undefined {
 }
 
 function instantOf(text: string): number | undefined {
-  if (!INSTANT.test(text)) return undefined;
-  const at = Date.parse(text);
-  return Number.isFinite(at) ? at : undefined;
+  const instant = parseInstant(text);
+  return instant.ok ? instantMs(instant.value) : undefined;
 }
 
 function later(a: number | undefined, b: number | undefined): number | undefined {
