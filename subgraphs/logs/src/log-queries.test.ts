@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_QUERY_LIMITS, logHistogram, logSearch, logVolumeAnomalies } from './log-queries.js';
-import type { LogStore } from './store/index.js';
+import type { LogReader } from './store/index.js';
 
 /** Arguments are checked before the store is asked anything: a store that fails the test if it is. */
-const untouched = new Proxy({}, { get: (_, name) => () => Promise.reject(new Error(`the store was asked for ${String(name)}`)) }) as LogStore;
+const untouched = new Proxy({}, { get: (_, name) => () => Promise.reject(new Error(`the store was asked for ${String(name)}`)) }) as LogReader;
 
 const HOUR = { from: '2026-11-22T10:00:00Z', to: '2026-11-22T11:00:00Z' };
 
@@ -41,7 +41,7 @@ describe('log query arguments', () => {
       asked.push(ms);
       return Promise.resolve([]);
     };
-    const store = { histogram } as unknown as LogStore;
+    const store = { histogram } as unknown as LogReader;
     const range = { from: '2026-11-22T10:00:00Z', to: '2026-11-22T10:10:00Z' };
     for (const interval of ['1h30m', '1m30s', '1w', ' 5m ', '1500ms']) await logHistogram(store, { range }, interval, DEFAULT_QUERY_LIMITS);
     expect(asked).toEqual([5_400_000, 90_000, 604_800_000, 300_000, 1_500]);

@@ -7,7 +7,7 @@ import { findVolumeAnomalies } from './anomalies.js';
 import { formatInterval, intervalFor } from './intervals.js';
 import { type LogPattern, minePatterns } from './patterns.js';
 import { type LogFilterInput, type LogQueryLimits, decodeCursor, encodeCursor, parseLogFilter } from './search-input.js';
-import { type HistogramBucket, type LogFacets, type LogFilter, type LogOrder, type LogRecord, type LogStore, bucketTime } from './store/index.js';
+import { type HistogramBucket, type LogFacets, type LogFilter, type LogOrder, type LogRecord, type LogReader, bucketTime } from './store/index.js';
 import { BEFORE_STORED_TIMES, nanosToMs } from './timestamps.js';
 
 export interface QueryLimits extends LogQueryLimits {
@@ -55,7 +55,7 @@ export interface LogSearchAnswer {
 }
 
 export async function logSearch(
-  store: LogStore,
+  store: LogReader,
   args: { filter: LogFilterInput; first?: number | null; after?: string | null; order?: LogOrder | null },
   limits: QueryLimits,
 ): Promise<LogSearchAnswer> {
@@ -75,7 +75,7 @@ export async function logSearch(
 }
 
 /** `logs(filter, limit)` and `logsByService`: newest first, without highlights or counting. */
-export async function listLogs(store: LogStore, filter: LogFilterInput, limit: number, limits: QueryLimits): Promise<LogRecord[]> {
+export async function listLogs(store: LogReader, filter: LogFilterInput, limit: number, limits: QueryLimits): Promise<LogRecord[]> {
   const checked = checkedFilter(filter, limits);
   const size = sizeArgument('limit', limit, limits.maxPage);
   return (await store.search(checked, { size, highlight: false }, { countTotal: false })).entries;
@@ -100,20 +100,20 @@ function histogramInterval(filter: LogFilter, interval: string | null | undefine
   return ms;
 }
 
-export async function logHistogram(store: LogStore, filterInput: LogFilterInput, interval: string | null | undefined, limits: QueryLimits): Promise<HistogramAnswer> {
+export async function logHistogram(store: LogReader, filterInput: LogFilterInput, interval: string | null | undefined, limits: QueryLimits): Promise<HistogramAnswer> {
   const filter = checkedFilter(filterInput, limits);
   const ms = histogramInterval(filter, interval, limits);
   return { interval: formatInterval(ms), buckets: await store.histogram(filter, ms) };
 }
 
-export async function logFacets(store: LogStore, filterInput: LogFilterInput, limit: number | null | undefined, limits: QueryLimits): Promise<LogFacets> {
+export async function logFacets(store: LogReader, filterInput: LogFilterInput, limit: number | null | undefined, limits: QueryLimits): Promise<LogFacets> {
   return store.facets(checkedFilter(filterInput, limits), sizeArgument('limit', limit ?? 10, MAX_FACETS));
 }
 
 /** A pattern as logPatterns answers it: whether its counts come from a sample of the matches. */
 export type SampledPattern = LogPattern & { readonly sampled: boolean };
 
-export async function logPatterns(store: LogStore, filterInput: LogFilterInput, limit: number | null | undefined, limits: QueryLimits): Promise<SampledPattern[]> {
+export async function logPatterns(store: LogReader, filterInput: LogFilterInput, limit: number | null | undefined, limits: QueryLimits): Promise<SampledPattern[]> {
   const filter = checkedFilter(filterInput, limits);
   const size = sizeArgument('limit', limit ?? 20, MAX_PATTERNS);
   const { messages, sampled } = await store.recentMessages(filter, limits.patternSample);
@@ -138,7 +138,7 @@ export interface VolumeAnomalyAnswer {
  * Buckets of about a 60th of the range (1 minute to 3 hours, widths that divide a day), judged against the same
  * buckets on the previous 7 days, or the 24 buckets just before.
  */
-export async function logVolumeAnomalies(store: LogStore, service: string, range: { from: string; to: string }): Promise<VolumeAnomalyAnswer[]> {
+export async function logVolumeAnomalies(store: LogReader, service: string, range: { from: string; to: string }): Promise<VolumeAnomalyAnswer[]> {
   const { from: fromNanos, to: toNanos } = rangeArgumentNanos('range', range, { maxSpanMs: ANOMALY_MAX_RANGE_MS });
   if (fromNanos < 0n) throw badUserInput('range.from', BEFORE_STORED_TIMES);
   if (service.length > 256) throw badUserInput('service', 'must be at most 256 characters');

@@ -13,11 +13,11 @@ import { TRUNCATED_LABEL } from './ingest-limits.js';
 import type { LogQueue } from './queue/log-queue.js';
 import { validateLogQuery } from './query-language.js';
 import type { LogFilterInput } from './search-input.js';
-import { type LogRecord, type LogStore, bucketTime } from './store/index.js';
+import { type LogRecord, type LogReader, bucketTime } from './store/index.js';
 import type { TraceLogsLoader } from './trace-logs.js';
 
 export interface LogsContext {
-  readonly store: LogStore;
+  readonly store: LogReader;
   readonly queue: LogQueue;
   readonly traceLogs: TraceLogsLoader;
   readonly limits: QueryLimits;

@@ -19,7 +19,7 @@ import { OtlpLogWriter } from './otlp-ingest.js';
 import { QueueIndexer } from './queue/indexer.js';
 import { LogQueue } from './queue/log-queue.js';
 import { type LogsContext, buildSchema } from './schema.js';
-import { ILM_POLICY, LogRetention, LogStore, type RetentionMode, WRITE_ALIAS, migrate, scheduleRetention } from './store/index.js';
+import { ILM_POLICY, LogReader, LogRetention, LogWriter, type RetentionMode, WRITE_ALIAS, migrate, scheduleRetention } from './store/index.js';
 import { TraceLogsLoader } from './trace-logs.js';
 
 export const SERVICE_NAME = 'logs';
@@ -76,7 +76,8 @@ export async function createServer(config: LogsConfig, deps: LogsDeps): Promise<
     logger.warn({ err: error }, 'Elasticsearch is unavailable: index set-up and migrations wait for it; POST /api/v1/logs still accepts entries'),
   );
 
-  const store = new LogStore(es, policies, { slowReadMs: config.LOGS_QUERY_DEADLINE_MS });
+  const reader = new LogReader(es, policies.read, { slowReadMs: config.LOGS_QUERY_DEADLINE_MS });
+  const logWriter = new LogWriter(es, policies.write);
   const redisPolicies = {
     ingest: createResiliencePolicy('redis_ingest', undefined, platform.resilienceMetrics),
     read: createResiliencePolicy('redis', undefined, platform.resilienceMetrics),
@@ -85,7 +86,7 @@ export async function createServer(config: LogsConfig, deps: LogsDeps): Promise<
     maxEntries: config.LOGS_QUEUE_MAX_ENTRIES,
   });
   const metrics = registerIngestMetrics(platform.metrics, queue, logger);
-  const bulkCreate = store.bulkCreate.bind(store);
+  const bulkCreate = logWriter.bulkCreate.bind(logWriter);
   const writer = new OtlpLogWriter(bulkCreate, metrics, { maxPendingBytes: config.LOGS_INGEST_MAX_PENDING_BYTES });
   const indexerRedis = deps.redis.duplicate();
   const indexer = new QueueIndexer(
@@ -121,7 +122,7 @@ export async function createServer(config: LogsConfig, deps: LogsDeps): Promise<
   platform.readiness.add({
     name: 'elasticsearch',
     check: async (signal) => {
-      await store.ping(signal);
+      await reader.ping(signal);
       if (!setup.done()) throw new Error('index set-up and migrations not applied yet');
     },
   });
@@ -135,9 +136,9 @@ export async function createServer(config: LogsConfig, deps: LogsDeps): Promise<
   });
   await registerLogApiRoute(platform.app, { enqueue: (documents) => queue.enqueue(documents), logger });
   const context: LogsContext = {
-    store,
+    store: reader,
     queue,
-    traceLogs: new TraceLogsLoader((keys) => store.traceLogs(keys)),
+    traceLogs: new TraceLogsLoader((keys) => reader.traceLogs(keys)),
     limits: { ...DEFAULT_QUERY_LIMITS, maxRangeMs: config.LOGS_QUERY_MAX_RANGE_DAYS * 86_400_000 },
   };
   await serveSubgraphSchema(platform, buildSchema(), context);

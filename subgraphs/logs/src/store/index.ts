@@ -1,14 +1,13 @@
 export { callElasticsearch, requestOptions } from './elasticsearch.js';
+export { type BulkDocument, type BulkOutcome, LogWriter, type LogWriterOptions, bulkDocument, refusalReason } from './log-writes.js';
 export {
-  type BulkDocument,
-  type BulkOutcome,
   FACET_VALUE_SAMPLE,
   type FacetCount,
   type HistogramBucket,
   type LogFacets,
+  LogReader,
+  type LogReaderOptions,
   type LogRecord,
-  LogStore,
-  type LogStoreOptions,
   MAX_LONG_MESSAGE_READS,
   MAX_TRACE_LOGS,
   MINED_MESSAGE_CHARS,
@@ -16,9 +15,7 @@ export {
   type SearchPage,
   type TraceKey,
   bucketTime,
-  bulkDocument,
-  refusalReason,
-} from './log-store.js';
+} from './log-reads.js';
 export {
   type LabelMatcher,
   type LogCursor,

@@ -2,7 +2,7 @@ import { type Client, errors } from '@elastic/elasticsearch';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ResilienceMetrics, createResiliencePolicy } from '@heimdall/shared';
-import { LogStore } from './log-store.js';
+import { LogWriter } from './log-writes.js';
 
 /** A `_bulk` that refuses as a whole (413) any request holding the poison document, and stores the rest. */
 function bulkRefusingPoison(requests: number[]) {
@@ -21,12 +21,12 @@ function bulkRefusingPoison(requests: number[]) {
 describe('bulk writes', () => {
   it('refuse only the document a request refused as a whole was refused for, store the others, and never count it against the store', async () => {
     const metrics = new ResilienceMetrics(new Registry());
-    const policies = { read: createResiliencePolicy('elasticsearch', undefined, metrics), write: createResiliencePolicy('elasticsearch_bulk', undefined, metrics) };
+    const policy = createResiliencePolicy('elasticsearch_bulk', undefined, metrics);
     const requests: number[] = [];
-    const store = new LogStore(bulkRefusingPoison(requests), policies);
+    const writer = new LogWriter(bulkRefusingPoison(requests), policy);
     const documents = Array.from({ length: 8 }, (_, i) => ({ id: `d${i}`, source: JSON.stringify({ message: i === 5 ? 'poison' : 'fine' }) }));
     for (let round = 0; round < 3; round++) {
-      expect(await store.bulkCreate(documents)).toEqual([
+      expect(await writer.bulkCreate(documents)).toEqual([
         ...Array.from({ length: 5 }, () => ({ kind: 'stored' })),
         { kind: 'refused', reason: 'refused by Elasticsearch (HTTP 413 content_too_long_exception)' },
         { kind: 'stored' },
@@ -34,6 +34,6 @@ describe('bulk writes', () => {
       ]);
     }
     expect(requests.slice(0, 7)).toEqual([8, 4, 4, 2, 1, 1, 2]);
-    expect(policies.write.state).toBe('closed');
+    expect(policy.state).toBe('closed');
   });
 });

@@ -1,4 +1,4 @@
-// The log store's bounded reads on the local stack's Elasticsearch, in an index of its own: logPatterns and logFacets
+// The log reader's bounded reads on the local stack's Elasticsearch, in an index of its own: logPatterns and logFacets
 // over more matches than they read, and their deadline.
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -9,7 +9,7 @@ import { localStack } from '@heimdall/stack';
 import { parseLogEntries } from '../api-entries.js';
 import { ANSWER_LIST_BYTES, ANSWER_TEXT_CHARS } from '../answers.js';
 import { DEFAULT_QUERY_LIMITS, logFacets, logPatterns, logSearch } from '../log-queries.js';
-import { FACET_VALUE_SAMPLE, LogStore, MINED_MESSAGE_CHARS, TEMPLATE_FILE, bulkDocument } from './index.js';
+import { FACET_VALUE_SAMPLE, LogReader, LogWriter, MINED_MESSAGE_CHARS, TEMPLATE_FILE, bulkDocument } from './index.js';
 
 const local = localStack(process.env);
 const es = new Client({ node: local.endpoints.elasticsearchUrl });
@@ -33,7 +33,7 @@ function entries(service: string, count: number, secondsAgo: number, message: (i
 }
 
 describe('reads over many matches', () => {
-  let store: LogStore;
+  let store: LogReader;
 
   beforeAll(async () => {
     await local.require('elasticsearch');
@@ -44,7 +44,8 @@ describe('reads over many matches', () => {
       mappings: template.template.mappings,
       aliases: { [alias]: { is_write_index: true } },
     });
-    store = new LogStore(es, policies(), { alias });
+    const { read, write } = policies();
+    store = new LogReader(es, read, { alias });
     const documents = [
       // The newest 250 are longer than message.keyword keeps, so they are read from their sources.
       ...entries('mined', 250, 1, (i) => `payload dump ${i}: ${'lorem ipsum '.repeat(2_000)}`),
@@ -53,7 +54,7 @@ describe('reads over many matches', () => {
       ...entries('faceted', FACET_VALUE_SAMPLE / 2, 1, (i) => `request ${i} served`, (i) => ({ pod: `web-${i % 3}` })),
       ...entries('faceted', FACET_VALUE_SAMPLE / 2 + 100, 20, (i) => `request ${i} served`, (i) => ({ pod: `web-${i % 3}` })),
     ];
-    const outcomes = await store.bulkCreate(documents);
+    const outcomes = await new LogWriter(es, write, { alias }).bulkCreate(documents);
     expect(outcomes.every((o) => o.kind === 'stored')).toBe(true);
     await es.indices.refresh({ index: alias });
   }, 120_000);
@@ -110,7 +111,7 @@ describe('reads over many matches', () => {
 
   it('answers LIMIT_EXCEEDED past its deadline, which the read breaker does not count', async () => {
     const own = policies();
-    const hurried = new LogStore(es, own, { alias, slowReadMs: 1 });
+    const hurried = new LogReader(es, own.read, { alias, slowReadMs: 1 });
     for (let i = 0; i < 8; i++) {
       await expect(logPatterns(hurried, { services: ['mined'], range: RANGE }, 10, DEFAULT_QUERY_LIMITS)).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });
       await expect(logFacets(hurried, { services: ['faceted'], range: RANGE }, 10, DEFAULT_QUERY_LIMITS)).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });

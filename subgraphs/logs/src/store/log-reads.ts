@@ -1,15 +1,16 @@
 /**
- * The logs store: the only place that calls Elasticsearch for entries (bulk writes and every read), each call
- * through a resilience policy with its abort signal.
+ * Reads of log entries, the seven kinds the queries make: a page of a search, a histogram, facets, the messages
+ * patterns are mined from, volume series for anomalies, the entries of traces, and a service's newest entries. Each
+ * read goes through the read policy with its abort signal, is retried on transient failures and is never partial.
  */
 import type { Client, estypes } from '@elastic/elasticsearch';
 import { HeimdallError, type ResiliencePolicy, badUserInput, heimdallError } from '@heimdall/shared';
 import type { VolumeSeries } from '../anomalies.js';
 import { type AnsweredEntry, boundedEntry, withinBudget } from '../answers.js';
 import { LOG_LEVELS, type LogDocument, type LogLevel, parseLevel } from '../log-document.js';
-import { type LogCursor, type LogFilter, type LogPage, buildLogQuery, buildLogSearch, cursorAfter, logSort } from './query-dsl.js';
 import { nanosToIso, nanosToMs, parseTimestamp } from '../timestamps.js';
 import { ElasticsearchRefusal, callElasticsearch, refusePartialResults, requestOptions } from './elasticsearch.js';
+import { type LogCursor, type LogFilter, type LogPage, buildLogQuery, buildLogSearch, cursorAfter, logSort } from './query-dsl.js';
 import { WRITE_ALIAS } from './retention.js';
 
 /**
@@ -17,21 +18,6 @@ import { WRITE_ALIAS } from './retention.js';
  * query.
  */
 export type LogRecord = AnsweredEntry<LogDocument & { readonly highlights?: readonly string[] }>;
-
-/** One document ready for `_bulk`: its id and its source as JSON, serialised once when it arrived. */
-export interface BulkDocument {
-  readonly id: string;
-  readonly source: string;
-}
-
-/**
- * What became of one document of a bulk write: stored (created now or before: a conflict on its id means a
- * retry of something stored), refused for good (it does not fit the mapping) or to be tried again later.
- */
-export type BulkOutcome =
-  | { readonly kind: 'stored' }
-  | { readonly kind: 'refused'; readonly reason: string }
-  | { readonly kind: 'retry'; readonly retryAfterSeconds: number };
 
 export interface SearchPage {
   readonly entries: LogRecord[];
@@ -74,15 +60,9 @@ export interface TraceKey {
   readonly spanId?: string;
 }
 
-export interface LogStoreOptions {
-  /** The alias searched and written. Default `logs`. */
+export interface LogReaderOptions {
+  /** The alias searched. Default `logs`. */
   readonly alias?: string;
-  /** Documents per `_bulk` request. Default 1,000. */
-  readonly bulkDocs?: number;
-  /** Bytes per `_bulk` request. Default 5 MiB. */
-  readonly bulkBytes?: number;
-  /** `_bulk` requests of one write in flight at once: Elasticsearch indexes one request on one thread. Default 4. */
-  readonly bulkConcurrency?: number;
   /**
    * How long a read over many matches (logPatterns, logFacets) may take in all, in ms; Elasticsearch is asked to
    * stop collecting at 60% of it and answer with what it has. Default 2,500: under the gateway's 3 s per subgraph.
@@ -92,9 +72,6 @@ export interface LogStoreOptions {
 
 /** Entries as stored, without the label keys that only serve facets. */
 const SOURCE = { excludes: ['labelKeys'] };
-
-/** Statuses of a `_bulk` refused as a whole for what it holds: 400 (a line it cannot parse) and 413 (too large). */
-const WHOLE_REQUEST_REFUSALS = new Set([400, 413]);
 
 /** Counts are exact up to this many matches, then a lower bound (Elasticsearch's own default). */
 const TRACK_TOTAL_HITS = 10_000;
@@ -110,27 +87,16 @@ export const MINED_MESSAGE_CHARS = 16_384;
 /** Label values of logFacets are counted over at most this many matches per shard. */
 export const FACET_VALUE_SAMPLE = 10_000;
 
-/** The source of a document as stored, plus the list of its label keys that `logFacets` aggregates on. */
-export function bulkDocument(document: LogDocument): BulkDocument {
-  return { id: document.id, source: JSON.stringify({ ...document, labelKeys: Object.keys(document.labels) }) };
-}
-
-export class LogStore {
+export class LogReader {
   private readonly alias: string;
-  private readonly bulkDocs: number;
-  private readonly bulkBytes: number;
-  private readonly bulkConcurrency: number;
   private readonly slowReadMs: number;
 
   constructor(
     private readonly es: Client,
-    private readonly policies: { readonly read: ResiliencePolicy; readonly write: ResiliencePolicy },
-    options: LogStoreOptions = {},
+    private readonly policy: ResiliencePolicy,
+    options: LogReaderOptions = {},
   ) {
     this.alias = options.alias ?? WRITE_ALIAS;
-    this.bulkDocs = options.bulkDocs ?? 1_000;
-    this.bulkBytes = options.bulkBytes ?? 5 * 1024 * 1024;
-    this.bulkConcurrency = options.bulkConcurrency ?? 4;
     this.slowReadMs = options.slowReadMs ?? 2_500;
   }
 
@@ -138,75 +104,6 @@ export class LogStore {
     // `GET /` is not served by every distribution (SPEC §12): cluster health is the probe.
     const health = await this.es.cluster.health({}, requestOptions(signal));
     if (health.status === 'red') throw new Error('cluster health is red');
-  }
-
-  /**
-   * Creates each document under its id (`op_type: create`), in `_bulk` requests of bounded size sent side by side.
-   * Resolves once Elasticsearch has acknowledged every request, with each document's outcome in order. Nothing is
-   * refreshed: an acknowledged document is durable (its shard's translog is synced before the answer) and becomes
-   * searchable with the index's next refresh (5 s).
-   */
-  async bulkCreate(documents: readonly BulkDocument[]): Promise<BulkOutcome[]> {
-    const outcomes: BulkOutcome[] = new Array<BulkOutcome>(documents.length);
-    const chunks = this.chunks(documents);
-    for (let i = 0; i < chunks.length; i += this.bulkConcurrency) {
-      await Promise.all(chunks.slice(i, i + this.bulkConcurrency).map((chunk) => this.bulkChunk(documents, chunk, outcomes)));
-    }
-    return outcomes;
-  }
-
-  private chunks(documents: readonly BulkDocument[]): { start: number; end: number }[] {
-    const chunks: { start: number; end: number }[] = [];
-    let start = 0;
-    let bytes = 0;
-    for (let i = 0; i < documents.length; i++) {
-      bytes += documents[i]!.source.length;
-      if (i + 1 - start >= this.bulkDocs || bytes >= this.bulkBytes) {
-        chunks.push({ start, end: i + 1 });
-        start = i + 1;
-        bytes = 0;
-      }
-    }
-    if (start < documents.length) chunks.push({ start, end: documents.length });
-    return chunks;
-  }
-
-  private async bulkChunk(documents: readonly BulkDocument[], { start, end }: { start: number; end: number }, outcomes: BulkOutcome[]): Promise<void> {
-    const operations: string[] = [];
-    for (let i = start; i < end; i++) operations.push(`{"create":{"_id":${JSON.stringify(documents[i]!.id)}}}`, documents[i]!.source);
-    let response: estypes.BulkResponse;
-    try {
-      // Idempotent: a repeated create of the same id is a conflict, which counts as stored.
-      // require_alias: a missing alias must fail the write, not become an index of that name that no rollover can follow.
-      response = await callElasticsearch(
-        this.policies.write,
-        (signal) => this.es.bulk({ index: this.alias, require_alias: true, operations }, requestOptions(signal)),
-        { idempotent: true },
-      );
-    } catch (error) {
-      // Elasticsearch down, slow or shedding load: these documents wait for another try.
-      if (error instanceof HeimdallError && error.code === 'UNAVAILABLE') {
-        for (let i = start; i < end; i++) outcomes[i] = { kind: 'retry', retryAfterSeconds: error.retryAfterSeconds ?? 1 };
-        return;
-      }
-      // The whole request refused for what it holds (too large, a line the cluster cannot parse): its halves are sent
-      // apart, so that only a document refused on its own is refused, with the reason, and the others are stored.
-      if (error instanceof ElasticsearchRefusal && WHOLE_REQUEST_REFUSALS.has(error.status)) {
-        if (end - start === 1) {
-          outcomes[start] = { kind: 'refused', reason: `refused by Elasticsearch (HTTP ${error.status}${error.type === undefined ? '' : ` ${error.type}`})` };
-          return;
-        }
-        const middle = start + Math.ceil((end - start) / 2);
-        await this.bulkChunk(documents, { start, end: middle }, outcomes);
-        await this.bulkChunk(documents, { start: middle, end }, outcomes);
-        return;
-      }
-      // Anything else is a bug of ours or a cluster set up wrongly (401, 403), whose text must not reach a client.
-      throw heimdallError('INTERNAL', { cause: error });
-    }
-    response.items.forEach((item, k) => {
-      outcomes[start + k] = itemOutcome(item.create);
-    });
   }
 
   /** One page of entries matching `filter`, with the total when `countTotal`. */
@@ -540,7 +437,7 @@ export class LogStore {
    */
   private async read<T>(fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
     try {
-      return await callElasticsearch(this.policies.read, async (s) => refusePartialResults(await fn(s)), { idempotent: true, ...(signal === undefined ? {} : { signal }) });
+      return await callElasticsearch(this.policy, async (s) => refusePartialResults(await fn(s)), { idempotent: true, ...(signal === undefined ? {} : { signal }) });
     } catch (error) {
       if (isTooComplex(error)) {
         throw badUserInput('labels', 'a regular expression is too complex to search; write a narrower one');
@@ -558,23 +455,6 @@ interface SlowRead {
 
 function isTooComplex(error: unknown): boolean {
   return error instanceof ElasticsearchRefusal && error.causes.includes('too_complex_to_determinize_exception');
-}
-
-function itemOutcome(result: estypes.BulkResponseItem | undefined): BulkOutcome {
-  const status = result?.status ?? 500;
-  if (status === 201 || status === 200 || status === 409) return { kind: 'stored' };
-  // 404: the write alias is missing (a cluster being set up again); the document itself is fine.
-  if (status === 429 || status === 404 || status >= 500) return { kind: 'retry', retryAfterSeconds: 1 };
-  return { kind: 'refused', reason: refusalReason(result?.error) };
-}
-
-/**
- * Why a document was refused, in our words: the error type and the field at fault, never Elasticsearch's text
- * (which quotes the value).
- */
-export function refusalReason(error: estypes.ErrorCause | undefined): string {
-  const field = /field \[([^\]]+)\]/.exec(error?.reason ?? '')?.[1];
-  return `refused by Elasticsearch (${error?.type ?? 'unknown error'})${field === undefined ? '' : ` at field ${field}`}`;
 }
 
 function toRecord(hit: estypes.SearchHit<LogDocument>): LogRecord[] {
