@@ -22,7 +22,7 @@ export {
   generateUserSigningKeys,
   signUserToken,
 } from './auth/user-token.js';
-export { ConfigError, listenPort, loadConfig, loadConfigOrExit, port, positiveInt } from './config.js';
+export { ConfigError, listenPort, loadConfig, loadConfigOrExit, port, positiveInt } from './config/load-config.js';
 export {
   type BlockingQuery,
   type CatalogServices,
@@ -33,7 +33,7 @@ export {
   type PassingInstances,
   type ServiceInstance,
   type ServiceRegistration,
-} from './consul.js';
+} from './discovery/consul-client.js';
 export {
   ERROR_CATALOG,
   type ErrorCatalogEntry,
@@ -47,14 +47,14 @@ export {
   heimdallError,
   toGraphQLError,
   toHttpError,
-} from './errors.js';
-export { mountGraphQL, type GraphQLMountOptions } from './graphql.js';
+} from './errors/heimdall-error.js';
+export { mountGraphQL, type GraphQLMountOptions } from './graphql/mount-graphql.js';
 /** The HTTP framework's types for services adding hooks of their own (the gateway's front door). */
 export type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify';
-export { type Migration, type MigrationTarget, loadMigrations, runMigrations, splitStatements } from './migrations.js';
-export { createLogger, type LogLevel, type Logger } from './logger.js';
-export { type Counter, ServiceMetrics } from './metrics.js';
-export { createPlatform, type Platform, type PlatformOptions, runUntilSignalled } from './platform.js';
+export { type Migration, type MigrationTarget, loadMigrations, runMigrations, splitStatements } from './migrations/sql-migrations.js';
+export { createLogger, type LogLevel, type Logger } from './telemetry/logger.js';
+export { type Counter, ServiceMetrics } from './telemetry/service-metrics.js';
+export { createPlatform, type Platform, type PlatformOptions, runUntilSignalled } from './http/platform.js';
 export {
   type BreakerOptions,
   type BreakerState,
@@ -69,7 +69,7 @@ export {
   createResiliencePolicy,
   isRetryableError,
   parseRetryAfter,
-} from './resilience.js';
+} from './resilience/policy.js';
 export {
   EARLY_ANSWER_LINGER,
   PROBES,
@@ -80,8 +80,8 @@ export {
   continueWhenBodyIsRead,
   createHttpService,
   lingerAfterEarlyAnswer,
-} from './service.js';
-export { type ServiceEnv, serviceEnvSchema } from './service-config.js';
+} from './http/http-service.js';
+export { type ServiceEnv, serviceEnvSchema } from './config/service-env.js';
 export {
   type IncomingHeaders,
   type Telemetry,
@@ -89,8 +89,8 @@ export {
   type TelemetryOptions,
   type WithSpanOptions,
   createTelemetry,
-} from './telemetry.js';
-export { type BatcherOptions, GroupCommitBatcher, type ItemOutcomes } from './batcher.js';
+} from './telemetry/tracing.js';
+export { type BatcherOptions, GroupCommitBatcher, type ItemOutcomes } from './resilience/group-commit-batcher.js';
 export {
   type DecodeResult,
   type OtlpEncoding,
@@ -121,8 +121,8 @@ import * as otlp from './otlp/schema.js';
 
 /** The OTLP message types and their descriptors: `otlp.ExportMetricsServiceRequestSchema`, `otlp.Metric`, ... */
 export { otlp };
-export { PeerClient, type PeerClientOptions, type PeerOptions, createPeer } from './peer-client.js';
-export { createSubgraphPlatform, loadSubgraphSchema, serveSubgraphSchema } from './subgraph.js';
+export { PeerClient, type PeerClientOptions, type PeerOptions, createPeer } from './discovery/peer-client.js';
+export { createSubgraphPlatform, loadSubgraphSchema, serveSubgraphSchema } from './graphql/subgraph-platform.js';
 /** What users type: durations, instants, ranges and sizes, and the BAD_USER_INPUT naming the argument at fault. */
 export { type DurationBounds, type Parsed, checkDuration, formatDuration, parseDuration } from './user-input/durations.js';
 export { instantMs, parseInstant } from './user-input/instants.js';

@@ -1,7 +1,7 @@
 import type { StackEndpoints } from './endpoints.js';
 
 /**
- * The variables through which Heimdall's services find the stack (their config schemas: shared/src/service-config.ts
+ * The variables through which Heimdall's services find the stack (their config schemas: shared/src/config/service-env.ts
  * and each service's config.ts), set from where the stack's servers actually listen, so that a moved port or state
  * directory reaches the services `npm start` runs.
  */

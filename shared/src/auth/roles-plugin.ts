@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { type DocumentNode, GraphQLError, Kind, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
-import { type HeimdallError, heimdallError, toGraphQLError } from '../errors.js';
+import { type HeimdallError, heimdallError, toGraphQLError } from '../errors/heimdall-error.js';
 import { mayRunOperation } from './access.js';
 import type { Caller } from './caller.js';
 

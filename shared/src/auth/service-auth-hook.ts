@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { heimdallError } from '../errors.js';
+import { heimdallError } from '../errors/heimdall-error.js';
 import { mayIngest, mayRead } from './access.js';
 import type { Caller } from './caller.js';
 import { SERVICE_AUTH_HEADER, type ServiceTokens } from './service-token.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, loadConfig, port } from './config.js';
-import { serviceEnvSchema } from './service-config.js';
+import { ConfigError, loadConfig, port } from './load-config.js';
+import { serviceEnvSchema } from './service-env.js';
 
 const schema = z.object({
   HTTP_PORT: port().default(8001),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { listenPort } from './config.js';
+import { listenPort } from './load-config.js';
 
 /**
  * The variables every Heimdall service reads, with local defaults (SPEC §1). A service's own schema extends

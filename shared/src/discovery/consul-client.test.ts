@@ -1,7 +1,7 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConsulClient, ConsulError } from './consul.js';
+import { ConsulClient, ConsulError } from './consul-client.js';
 
 const servers: Server[] = [];
 afterEach(async () => {

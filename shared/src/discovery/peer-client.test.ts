@@ -1,11 +1,11 @@
 import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ServiceInstance } from './consul.js';
+import type { ServiceInstance } from './consul-client.js';
 import { PeerClient, type PeerClientOptions } from './peer-client.js';
-import { SERVICE_AUTH_HEADER, ServiceTokens } from './auth/service-token.js';
-import { ResilienceMetrics, createResiliencePolicy } from './resilience.js';
-import { ServiceMetrics } from './metrics.js';
+import { SERVICE_AUTH_HEADER, ServiceTokens } from '../auth/service-token.js';
+import { ResilienceMetrics, createResiliencePolicy } from '../resilience/policy.js';
+import { ServiceMetrics } from '../telemetry/service-metrics.js';
 
 const servers: Server[] = [];
 afterEach(async () => {

@@ -4,11 +4,11 @@
  * ingest. Instances are found in Consul (passing ones, by the subgraph tag), tried in turn, and every call runs
  * through the caller's resilience policy with the trace context carried along.
  */
-import type { ConsulClient, ServiceInstance } from './consul.js';
-import { HeimdallError, heimdallError } from './errors.js';
-import type { Platform } from './platform.js';
-import { HttpStatusError, type ResilienceOptions, type ResiliencePolicy, createResiliencePolicy } from './resilience.js';
-import type { Telemetry } from './telemetry.js';
+import type { ConsulClient, ServiceInstance } from './consul-client.js';
+import { HeimdallError, heimdallError } from '../errors/heimdall-error.js';
+import type { Platform } from '../http/platform.js';
+import { HttpStatusError, type ResilienceOptions, type ResiliencePolicy, createResiliencePolicy } from '../resilience/policy.js';
+import type { Telemetry } from '../telemetry/tracing.js';
 
 export interface PeerClientOptions {
   /** The Consul service name of the peer, e.g. "metrics". */

@@ -1,6 +1,6 @@
 import { GraphQLError, Kind, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CATALOG, HeimdallError, heimdallError, toGraphQLError, toHttpError, type ErrorCode } from './errors.js';
+import { ERROR_CATALOG, HeimdallError, heimdallError, toGraphQLError, toHttpError, type ErrorCode } from './heimdall-error.js';
 
 const SECRET = 'password=hunter2 at db.internal:5432';
 

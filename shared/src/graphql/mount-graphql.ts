@@ -3,9 +3,9 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify';
-import { ERROR_CATALOG, HeimdallError, toGraphQLError } from './errors.js';
-import type { Logger } from './logger.js';
-import type { ServiceMetrics } from './metrics.js';
+import { ERROR_CATALOG, HeimdallError, toGraphQLError } from '../errors/heimdall-error.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { ServiceMetrics } from '../telemetry/service-metrics.js';
 
 /** Operation durations and error codes into the service's Prometheus registry. */
 function metricsPlugin(metrics: ServiceMetrics): ApolloServerPlugin {

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { type DocumentNode, type GraphQLSchema, parse } from 'graphql';
-import { type CallerContext, rolesPlugin } from './auth/roles-plugin.js';
-import { requireServiceAuth } from './auth/service-auth-hook.js';
-import type { ConsulClient } from './consul.js';
-import { mountGraphQL } from './graphql.js';
-import { type Platform, createPlatform } from './platform.js';
-import { PROBES } from './service.js';
-import type { ServiceEnv } from './service-config.js';
+import { type CallerContext, rolesPlugin } from '../auth/roles-plugin.js';
+import { requireServiceAuth } from '../auth/service-auth-hook.js';
+import type { ConsulClient } from '../discovery/consul-client.js';
+import { mountGraphQL } from './mount-graphql.js';
+import { type Platform, createPlatform } from '../http/platform.js';
+import { PROBES } from '../http/http-service.js';
+import type { ServiceEnv } from '../config/service-env.js';
 
 const GRAPHQL_PATH = '/graphql';
 

@@ -6,11 +6,11 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { mountGraphQL } from './graphql.js';
-import { ServiceMetrics } from './metrics.js';
-import { ConsulClient } from './consul.js';
-import { Readiness, RunningService, createHttpService } from './service.js';
-import { createTelemetry } from './telemetry.js';
+import { mountGraphQL } from '../graphql/mount-graphql.js';
+import { ServiceMetrics } from '../telemetry/service-metrics.js';
+import { ConsulClient } from '../discovery/consul-client.js';
+import { Readiness, RunningService, createHttpService } from './http-service.js';
+import { createTelemetry } from '../telemetry/tracing.js';
 
 interface LogLine {
   level: number;

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import type { ConsulClient } from './consul.js';
-import { fromHttpLayerError, toHttpError } from './errors.js';
-import type { Logger } from './logger.js';
-import type { ServiceMetrics } from './metrics.js';
-import type { Telemetry } from './telemetry.js';
+import type { ConsulClient } from '../discovery/consul-client.js';
+import { fromHttpLayerError, toHttpError } from '../errors/heimdall-error.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { ServiceMetrics } from '../telemetry/service-metrics.js';
+import type { Telemetry } from '../telemetry/tracing.js';
 
 /** Who a service instance is, as Consul and the logs know it. */
 export interface ServiceIdentity {

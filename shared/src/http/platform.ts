@@ -1,18 +1,18 @@
 import type { FastifyInstance } from 'fastify';
-import { ServiceTokens } from './auth/service-token.js';
-import type { ConsulClient } from './consul.js';
-import { type Logger, createLogger } from './logger.js';
-import { ServiceMetrics } from './metrics.js';
-import { ResilienceMetrics } from './resilience.js';
+import { ServiceTokens } from '../auth/service-token.js';
+import type { ConsulClient } from '../discovery/consul-client.js';
+import { type Logger, createLogger } from '../telemetry/logger.js';
+import { ServiceMetrics } from '../telemetry/service-metrics.js';
+import { ResilienceMetrics } from '../resilience/policy.js';
 import {
   Readiness,
   RunningService,
   type ServiceIdentity,
   createHttpService,
   makeInstanceId,
-} from './service.js';
-import type { ServiceEnv } from './service-config.js';
-import { type Telemetry, createTelemetry } from './telemetry.js';
+} from './http-service.js';
+import type { ServiceEnv } from '../config/service-env.js';
+import { type Telemetry, createTelemetry } from '../telemetry/tracing.js';
 
 export interface PlatformOptions {
   readonly name: string;

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Migration, type MigrationTarget, loadMigrations, runMigrations, splitStatements } from './migrations.js';
+import { type Migration, type MigrationTarget, loadMigrations, runMigrations, splitStatements } from './sql-migrations.js';
 
 /** A store that records what it was asked to do, its lock a promise chain. */
 function makeTarget(alreadyApplied: number[] = []) {

@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { fromBinary } from '@bufbuild/protobuf';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { heimdallError } from '../errors.js';
+import { heimdallError } from '../errors/heimdall-error.js';
 import { sendWholeBody } from '../testing.js';
 import type { OtlpExportResult, OtlpRequest } from './decode.js';
 import { makeResourceMetrics, serialize, transformer } from './otel-js.fixtures.js';

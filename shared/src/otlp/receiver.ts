@@ -5,8 +5,8 @@
  */
 import { createGunzip } from 'node:zlib';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type ErrorCode, HeimdallError, fromHttpLayerError, heimdallError, toHttpError } from '../errors.js';
-import { lingerAfterEarlyAnswer } from '../service.js';
+import { type ErrorCode, HeimdallError, fromHttpLayerError, heimdallError, toHttpError } from '../errors/heimdall-error.js';
+import { lingerAfterEarlyAnswer } from '../http/http-service.js';
 import {
   type OtlpEncoding,
   type OtlpExportResult,

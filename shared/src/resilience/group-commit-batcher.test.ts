@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { GroupCommitBatcher } from './batcher.js';
+import { GroupCommitBatcher } from './group-commit-batcher.js';
 
 function record(writes: number[][], items: number[]): Promise<void> {
   writes.push(items);

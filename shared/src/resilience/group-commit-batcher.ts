@@ -1,4 +1,4 @@
-import { HeimdallError, heimdallError } from './errors.js';
+import { HeimdallError, heimdallError } from '../errors/heimdall-error.js';
 
 /** Options of {@link GroupCommitBatcher}. */
 export interface BatcherOptions<T> {

@@ -2,7 +2,7 @@ import { BrokenCircuitError, BulkheadRejectedError } from 'cockatiel';
 import { GraphQLError } from 'graphql';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { HeimdallError } from './errors.js';
+import { HeimdallError } from '../errors/heimdall-error.js';
 import {
   HttpStatusError,
   ResilienceMetrics,
@@ -11,7 +11,7 @@ import {
   parseRetryAfter,
   type ResilienceOptions,
   type ResiliencePolicy,
-} from './resilience.js';
+} from './policy.js';
 
 function makePolicy(options?: ResilienceOptions, name = 'clickhouse') {
   const registry = new Registry();

@@ -23,7 +23,7 @@ import {
   type TimeoutPolicy,
 } from 'cockatiel';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { HeimdallError, heimdallError } from './errors.js';
+import { HeimdallError, heimdallError } from '../errors/heimdall-error.js';
 
 export interface ResilienceOptions {
   /** Time one attempt may take, in ms; then its signal aborts and the call fails with UNAVAILABLE. Default 3000. */

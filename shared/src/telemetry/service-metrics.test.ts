@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ServiceMetrics } from './metrics.js';
+import { ServiceMetrics } from './service-metrics.js';
 
 describe('service metrics of a service', () => {
   it('exposes its own counters, gauges and histograms with the service labels, apart from every other registry', async () => {

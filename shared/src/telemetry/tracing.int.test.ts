@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SpanKind, trace } from '@opentelemetry/api';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTelemetry, type Telemetry } from './telemetry.js';
+import { createTelemetry, type Telemetry } from './tracing.js';
 
 // Found as the stack CLI finds them: defaults of the local stack, overridable by the environment.
 const otlpTracesUrl = `http://127.0.0.1:${process.env.JAEGER_OTLP_HTTP_PORT ?? 14318}/v1/traces`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HeimdallError, toGraphQLError } from '../errors.js';
+import { HeimdallError, toGraphQLError } from '../errors/heimdall-error.js';
 import { badUserInput, durationArgument, parseRange, rangeArgument, rangeArgumentNanos, sizeArgument } from './arguments.js';
 
 const RANGE = { from: '2026-11-22T10:00:00Z', to: '2026-11-22T11:00:00Z' };

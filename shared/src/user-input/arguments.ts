@@ -3,7 +3,7 @@
  * answers for them: BAD_USER_INPUT, the message starting with the argument's path as the client wrote it
  * (`filter.range.from: …`) and `extensions.argument` holding that path.
  */
-import { type HeimdallError, heimdallError } from '../errors.js';
+import { type HeimdallError, heimdallError } from '../errors/heimdall-error.js';
 import { type DurationBounds, checkDuration, formatDuration } from './durations.js';
 import { instantMs, parseInstant } from './instants.js';
 

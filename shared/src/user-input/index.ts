@@ -1,0 +1,14 @@
+/** What users type: durations, instants, ranges and sizes, and the BAD_USER_INPUT naming the argument at fault. */
+export { type DurationBounds, type Parsed, checkDuration, formatDuration, parseDuration } from './durations.js';
+export { instantMs, parseInstant } from './instants.js';
+export {
+  type ParsedRange,
+  type RangeBounds,
+  type TimeRangeInput,
+  badUserInput,
+  durationArgument,
+  parseRange,
+  rangeArgument,
+  rangeArgumentNanos,
+  sizeArgument,
+} from './arguments.js';
