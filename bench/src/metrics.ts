@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { System } from '@heimdall/e2e/system';
 import { decodeOtlpRequest, otlp } from '@heimdall/shared';
 import { localStack } from '@heimdall/stack';
-import { toRows } from '@heimdall/metrics/ingest';
+import { toRows } from '@heimdall/metrics';
 import { concurrently, percentile } from './measure.js';
 import { internalHeaders } from './credentials.js';
 
