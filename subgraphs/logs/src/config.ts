@@ -10,6 +10,15 @@ export const logsEnvSchema = serviceEnvSchema(8002).extend({
   ELASTICSEARCH_URL: z.url().default('http://127.0.0.1:9200'),
   ELASTICSEARCH_USERNAME: z.string().min(1).optional(),
   ELASTICSEARCH_PASSWORD: z.string().optional(),
+  /**
+   * How long one write to Elasticsearch (a `_bulk` request, an index set-up or migration step, a retention round's
+   * request) may take, in ms, under the `elasticsearch_bulk` policy: a bulk of thousands of Korean documents takes
+   * longer than a search.
+   */
+  ELASTICSEARCH_BULK_TIMEOUT_MS: positiveInt().default(30_000),
+  /** Writes to Elasticsearch in flight at once; beyond them `ELASTICSEARCH_BULK_QUEUE` wait, and more are UNAVAILABLE at once. */
+  ELASTICSEARCH_BULK_CONCURRENCY: positiveInt().default(8),
+  ELASTICSEARCH_BULK_QUEUE: positiveInt().default(1000),
   /** Primary shards of each new logs index (SPEC §5: 1 locally, 3 in production). */
   LOGS_INDEX_SHARDS: positiveInt().default(1),
   /** Replicas of each new logs index (SPEC §5: 0 locally, 1 in production). */
@@ -22,6 +31,11 @@ export const logsEnvSchema = serviceEnvSchema(8002).extend({
   LOGS_ROLLOVER_MAX_PRIMARY_SHARD_SIZE: byteSize().default('50gb'),
   /** Without ILM, how often Heimdall checks rollover and retention itself, in seconds. */
   LOGS_RETENTION_INTERVAL_SECONDS: positiveInt().default(300),
+  /**
+   * While Elasticsearch is unavailable at start, how often the index set-up and migrations are tried again, in ms;
+   * OTLP pushes meanwhile are answered 503 with a `Retry-After` of as long.
+   */
+  LOGS_SETUP_RETRY_MS: positiveInt().default(5_000),
   /** Longest range one log query may cover, in days. */
   LOGS_QUERY_MAX_RANGE_DAYS: positiveInt().default(90),
   /**

@@ -43,8 +43,12 @@ export async function createServer(config: LogsConfig, deps: LogsDeps): Promise<
   const es = deps.elasticsearch;
   const policies = {
     read: createResiliencePolicy('elasticsearch', undefined, platform.resilienceMetrics),
-    // A bulk of thousands of Korean documents, or an index creation, takes longer than a search.
-    write: createResiliencePolicy('elasticsearch_bulk', { timeoutMs: 30_000, bulkhead: { limit: 8, queue: 1000 } }, platform.resilienceMetrics),
+    // Writes under a policy of their own (ELASTICSEARCH_BULK_*): a slow bulk neither waits for nor trips the reads' breaker.
+    write: createResiliencePolicy(
+      'elasticsearch_bulk',
+      { timeoutMs: config.ELASTICSEARCH_BULK_TIMEOUT_MS, bulkhead: { limit: config.ELASTICSEARCH_BULK_CONCURRENCY, queue: config.ELASTICSEARCH_BULK_QUEUE } },
+      platform.resilienceMetrics,
+    ),
   };
 
   const retention = new LogRetention(es, policies.write, {
@@ -72,7 +76,7 @@ export async function createServer(config: LogsConfig, deps: LogsDeps): Promise<
   // the background, and OTLP ingest, the indexer and the retention schedule wait for it. A set-up that fails for
   // another reason (a migration the cluster refuses) stops the start.
   const closing = new AbortController();
-  const setup = await firstOrBackground(setUp, closing.signal, (error) =>
+  const setup = await firstOrBackground(setUp, config.LOGS_SETUP_RETRY_MS, closing.signal, (error) =>
     logger.warn({ err: error }, 'Elasticsearch is unavailable: index set-up and migrations wait for it; POST /api/v1/logs still accepts entries'),
   );
 
@@ -130,7 +134,7 @@ export async function createServer(config: LogsConfig, deps: LogsDeps): Promise<
   await registerOtlpRoute(platform.app, {
     signal: 'logs',
     handle: (request) => {
-      if (!setup.done()) throw heimdallError('UNAVAILABLE', { message: 'the logs store is not set up yet', retryAfterSeconds: 5, service: 'elasticsearch' });
+      if (!setup.done()) throw heimdallError('UNAVAILABLE', { message: 'the logs store is not set up yet', retryAfterSeconds: Math.ceil(config.LOGS_SETUP_RETRY_MS / 1000), service: 'elasticsearch' });
       return writer.ingest(request);
     },
   });
@@ -146,10 +150,15 @@ export async function createServer(config: LogsConfig, deps: LogsDeps): Promise<
 }
 
 /**
- * Runs `setUp` once now; when it fails because a dependency is unavailable, again every 5 s in the background until
- * it succeeds or `signal` aborts. Any other failure is thrown at once.
+ * Runs `setUp` once now; when it fails because a dependency is unavailable, again every `retryMs` in the background
+ * until it succeeds or `signal` aborts. Any other failure is thrown at once.
  */
-async function firstOrBackground<T>(setUp: () => Promise<T>, signal: AbortSignal, unavailable: (error: unknown) => void): Promise<{ ready: Promise<T>; done(): boolean }> {
+async function firstOrBackground<T>(
+  setUp: () => Promise<T>,
+  retryMs: number,
+  signal: AbortSignal,
+  unavailable: (error: unknown) => void,
+): Promise<{ ready: Promise<T>; done(): boolean }> {
   let done = false;
   const finish = (value: T) => {
     done = true;
@@ -164,7 +173,7 @@ async function firstOrBackground<T>(setUp: () => Promise<T>, signal: AbortSignal
   }
   const retry = async (): Promise<T> => {
     for (;;) {
-      await sleep(5_000, undefined, { signal });
+      await sleep(retryMs, undefined, { signal });
       try {
         return finish(await setUp());
       } catch (error) {
