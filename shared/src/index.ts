@@ -125,7 +125,7 @@ export { PeerClient, type PeerClientOptions, type PeerOptions, createPeer } from
 export { createSubgraphPlatform, loadSubgraphSchema, serveSubgraphSchema } from './graphql/subgraph-platform.js';
 /** What users type: durations, instants, ranges and sizes, and the BAD_USER_INPUT naming the argument at fault. */
 export { type DurationBounds, type Parsed, checkDuration, formatDuration, parseDuration } from './user-input/durations.js';
-export { instantMs, parseInstant } from './user-input/instants.js';
+export { formatInstant, instantMs, parseInstant } from './user-input/instants.js';
 export {
   type ParsedRange,
   type RangeBounds,

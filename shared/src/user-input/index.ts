@@ -1,6 +1,6 @@
 /** What users type: durations, instants, ranges and sizes, and the BAD_USER_INPUT naming the argument at fault. */
 export { type DurationBounds, type Parsed, checkDuration, formatDuration, parseDuration } from './durations.js';
-export { instantMs, parseInstant } from './instants.js';
+export { formatInstant, instantMs, parseInstant } from './instants.js';
 export {
   type ParsedRange,
   type RangeBounds,

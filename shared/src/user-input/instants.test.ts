@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { instantMs, parseInstant } from './instants.js';
+import { formatInstant, instantMs, parseInstant } from './instants.js';
 
 /** 2026-11-22T10:00:00Z in nanoseconds. */
 const T = 1_795_341_600_000_000_000n;
@@ -75,5 +75,21 @@ describe('instantMs', () => {
     expect(instantMs(T + 999_999n)).toBe(1_795_341_600_000);
     expect(instantMs(-1n)).toBe(-1);
     expect(instantMs(-1_000_000n)).toBe(-1);
+  });
+});
+
+describe('formatInstant', () => {
+  it('writes UTC with all nine digits of nanoseconds, read back as the same instant', () => {
+    expect(formatInstant(1_795_341_600_123_456_789n)).toBe('2026-11-22T10:00:00.123456789Z');
+    expect(formatInstant(1_795_341_600_000_000_007n)).toBe('2026-11-22T10:00:00.000000007Z');
+    expect(formatInstant(-1n)).toBe('1969-12-31T23:59:59.999999999Z');
+    for (const nanos of [0n, -1n, 1_795_341_599_999_999_999n, 1_795_341_600_000_000_000n]) {
+      expect(parseInstant(formatInstant(nanos))).toEqual({ ok: true, value: nanos });
+    }
+  });
+
+  it('orders as the instants it names, so a child one nanosecond after its parent reads after it', () => {
+    const parent = 1_795_341_599_999_999_999n;
+    expect(formatInstant(parent) < formatInstant(parent + 1n)).toBe(true);
   });
 });

@@ -46,3 +46,22 @@ export function instantMs(nanos: bigint): number {
   const ms = nanos / NANOS_PER_MS;
   return Number(nanos < 0n && ms * NANOS_PER_MS !== nanos ? ms - 1n : ms);
 }
+
+const NANOS_PER_SECOND = 1_000_000_000n;
+// Times of one request or one answer mostly share their second: it is formatted once.
+let lastSecond = { seconds: 0n, text: '1970-01-01T00:00:00' };
+
+/**
+ * The canonical spelling of an instant, as every subgraph answers with it: UTC, all nine fraction digits
+ * (`2026-11-22T10:00:00.123456789Z`), so that times compare exactly as text and as the instants they name.
+ */
+export function formatInstant(nanos: bigint): string {
+  let seconds = nanos / NANOS_PER_SECOND;
+  let fraction = nanos % NANOS_PER_SECOND;
+  if (fraction < 0n) {
+    seconds -= 1n;
+    fraction += NANOS_PER_SECOND;
+  }
+  if (seconds !== lastSecond.seconds) lastSecond = { seconds, text: new Date(Number(seconds) * 1000).toISOString().slice(0, 19) };
+  return `${lastSecond.text}.${fraction.toString().padStart(9, '0')}Z`;
+}

@@ -1,4 +1,4 @@
-import { parseInstant } from '@heimdall/shared';
+import { formatInstant, parseInstant } from '@heimdall/shared';
 
 /**
  * Log times are kept to the nanosecond (OTLP sends them so; the index maps `timestamp` as `date_nanos`), so
@@ -6,7 +6,6 @@ import { parseInstant } from '@heimdall/shared';
  */
 
 const NANOS_PER_MS = 1_000_000n;
-const NANOS_PER_SECOND = 1_000_000_000n;
 
 /** Entries older than this, or further ahead than MAX_AHEAD_MS, are rejected one by one (SPEC §4). */
 export const MAX_AGE_MS = 7 * 86_400_000;
@@ -15,14 +14,8 @@ export const MAX_AHEAD_MS = 10 * 60_000;
 /** `2026-11-22T10:00:00.123456789Z` for nanoseconds since the epoch; throws below 0 (`date_nanos` starts there). */
 export function nanosToIso(nanos: bigint): string {
   if (nanos < 0n) throw new RangeError(`timestamp before 1970: ${nanos} ns`);
-  const seconds = nanos / NANOS_PER_SECOND;
-  const fraction = (nanos % NANOS_PER_SECOND).toString().padStart(9, '0');
-  // Entries of one request mostly share their second: format it once.
-  if (seconds !== lastSecond.seconds) lastSecond = { seconds, text: new Date(Number(seconds) * 1000).toISOString().slice(0, 19) };
-  return `${lastSecond.text}.${fraction}Z`;
+  return formatInstant(nanos);
 }
-
-let lastSecond = { seconds: -1n, text: '' };
 
 export function msToNanos(ms: number): bigint {
   return BigInt(Math.trunc(ms)) * NANOS_PER_MS;

@@ -1,4 +1,4 @@
-import { type PeerClient, loadSubgraphSchema, sizeArgument } from '@heimdall/shared';
+import { type PeerClient, formatInstant, loadSubgraphSchema, sizeArgument } from '@heimdall/shared';
 import { type AnsweredSpan, AnswerBudget } from './answers.js';
 import { type CriticalPathSection, criticalPath } from './critical-path.js';
 import { cutText } from './span-validation.js';
@@ -6,7 +6,6 @@ import type { Resolvers } from './generated/resolvers.js';
 import { readRed } from './red-query.js';
 import type { JaegerOperation, JaegerStore } from './store.js';
 import { type SearchLimits, searchTraces, serviceMap } from './trace-search.js';
-import { isoNanos } from './times.js';
 import type { SpanKind, SpanModel, TraceModel } from './trace-model.js';
 
 export interface TracesContext {
@@ -83,8 +82,8 @@ export const resolvers: Resolvers = {
   Trace: {
     __resolveReference: async (ref, ctx) => answered(ctx, await ctx.store.trace(ref.traceId)),
     services: (trace) => trace.services.map((name) => ({ name })),
-    startTime: (trace) => isoNanos(trace.startTime),
-    endTime: (trace) => isoNanos(trace.endTime),
+    startTime: (trace) => formatInstant(trace.startTime),
+    endTime: (trace) => formatInstant(trace.endTime),
   },
   Span: {
     __resolveReference: async (ref, ctx) => {
@@ -94,8 +93,8 @@ export const resolvers: Resolvers = {
       return span === undefined ? null : new AnswerBudget(ctx.maxValueBytes).spanOrSkeleton(span);
     },
     service: (span) => ({ name: span.service }),
-    startTime: (span) => isoNanos(span.startTime),
-    endTime: (span) => isoNanos(span.endTime),
+    startTime: (span) => formatInstant(span.startTime),
+    endTime: (span) => formatInstant(span.endTime),
     events: (span) => [...span.logs],
   },
   Tag: {
@@ -103,11 +102,11 @@ export const resolvers: Resolvers = {
     truncated: (tag, _, ctx) => cutText(tag.value, ctx.maxValueBytes) !== undefined,
   },
   SpanEvent: {
-    timestamp: (event) => isoNanos(event.timestamp),
+    timestamp: (event) => formatInstant(event.timestamp),
   },
   CriticalPathSection: {
-    startTime: (section) => isoNanos(section.startTime),
-    endTime: (section) => isoNanos(section.endTime),
+    startTime: (section) => formatInstant(section.startTime),
+    endTime: (section) => formatInstant(section.endTime),
     durationMs: (section) => section.selfTimeMs,
   },
 };
