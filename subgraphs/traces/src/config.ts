@@ -14,7 +14,7 @@ export const tracesEnvSchema = serviceEnvSchema(8003).extend({
   JAEGER_WRITE_QUEUE: positiveInt().default(256),
   /**
    * How long one read of Jaeger's query API (a trace, services, operations, a search) may take before it is
-   * UNAVAILABLE; the service map has its own 1.5 s. At most the gateway's SUBGRAPH_TIMEOUT_MS (3 s) is useful.
+   * UNAVAILABLE; Jaeger's service map has its own JAEGER_DEPENDENCIES_TIMEOUT_MS. At most the gateway's SUBGRAPH_TIMEOUT_MS (3 s) is useful.
    */
   JAEGER_READ_TIMEOUT_MS: positiveInt().default(3000),
   /**
@@ -24,6 +24,8 @@ export const tracesEnvSchema = serviceEnvSchema(8003).extend({
    * the `jaeger_search` breaker. Under JAEGER_READ_TIMEOUT_MS; unset, two thirds of it (2000 of 3000).
    */
   JAEGER_SEARCH_DEADLINE_MS: positiveInt().optional(),
+  /** Jaeger's own service map is worth waiting for only briefly: without it the map is computed from traces. */
+  JAEGER_DEPENDENCIES_TIMEOUT_MS: positiveInt().default(1500),
   /** How long an open circuit to Jaeger (reads or writes) waits before a trial call (SPEC §7: 30 s). */
   JAEGER_BREAKER_HALF_OPEN_MS: positiveInt().default(30_000),
   /**
@@ -31,6 +33,8 @@ export const tracesEnvSchema = serviceEnvSchema(8003).extend({
    * and counted (`heimdall_red_points_dropped_total`); a trace push never waits for them. About 300 bytes a point.
    */
   RED_BUFFER_MAX_POINTS: positiveInt().default(100_000),
+  /** A RED push to the metrics subgraph: its ingest groups its writes, so longer than a store call before it is unavailable. */
+  METRICS_PEER_TIMEOUT_MS: positiveInt().default(10_000),
   /**
    * Span limits (span-validation.ts), as OpenTelemetry SDKs have them; over them values are cut and items dropped,
    * counted in `heimdall.truncated`. Sizes are UTF-8 bytes, capped so that badger's index keys (service + tag key +

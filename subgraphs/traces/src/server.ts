@@ -21,11 +21,6 @@ export interface TracesDeps {
   readonly consul: ConsulClient;
 }
 
-/** Jaeger's own service map is worth waiting for only briefly: without it the map is computed from traces. */
-const DEPENDENCIES_TIMEOUT_MS = 1500;
-/** The metrics ingest groups its writes; give it longer than a store call before calling it unavailable. */
-const METRICS_PEER_TIMEOUT_MS = 10_000;
-
 /**
  * The traces subgraph: OTLP traces forwarded to Jaeger (`POST /v1/traces`), RED metrics derived from them and sent
  * to the metrics subgraph, and the trace queries read from Jaeger's query API. Not started: call `service.start()`
@@ -40,7 +35,7 @@ export async function createServer(config: TracesConfig, deps: TracesDeps): Prom
     readPolicy: createResiliencePolicy('jaeger', { timeoutMs: config.JAEGER_READ_TIMEOUT_MS, breaker }, platform.resilienceMetrics),
     searchPolicy: createResiliencePolicy('jaeger_search', { timeoutMs: config.JAEGER_READ_TIMEOUT_MS, breaker }, platform.resilienceMetrics),
     searchDeadline: searchDeadline(config),
-    dependenciesPolicy: createResiliencePolicy('jaeger_dependencies', { timeoutMs: DEPENDENCIES_TIMEOUT_MS, breaker }, platform.resilienceMetrics),
+    dependenciesPolicy: createResiliencePolicy('jaeger_dependencies', { timeoutMs: config.JAEGER_DEPENDENCIES_TIMEOUT_MS, breaker }, platform.resilienceMetrics),
     writePolicy: createResiliencePolicy(
       'jaeger_otlp',
       { timeoutMs: config.JAEGER_WRITE_TIMEOUT_MS, breaker, bulkhead: { limit: config.JAEGER_WRITE_CONCURRENCY, queue: config.JAEGER_WRITE_QUEUE } },
@@ -50,7 +45,7 @@ export async function createServer(config: TracesConfig, deps: TracesDeps): Prom
   platform.readiness.add({ name: 'jaeger', check: async () => void (await store.services()) });
 
   // On the traces subgraph's own behalf: a Heimdall service may push RED metrics and read them back.
-  const metricsPeer = createPeer(platform, deps.consul, 'metrics', { tag: config.SUBGRAPH_TAG, resilience: { timeoutMs: METRICS_PEER_TIMEOUT_MS } });
+  const metricsPeer = createPeer(platform, deps.consul, 'metrics', { tag: config.SUBGRAPH_TAG, resilience: { timeoutMs: config.METRICS_PEER_TIMEOUT_MS } });
   const forwarder = new RedMetricsForwarder(
     async (body) => {
       const response = await metricsPeer.post('/v1/metrics', body, { 'content-type': 'application/x-protobuf' }, { idempotent: true });
