@@ -5,15 +5,14 @@
 // directory, removed at the end), so the shared stack is left as it was. Needs the local stack
 // (`npm run stack -- up`: Consul and Redis are shared): `npm run logs -w @heimdall/bench`.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { Redis } from 'ioredis';
 import { TEMPLATE_FILE, bulkDocument, minePatterns, toLogDocuments } from '@heimdall/logs';
 import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, generateUserSigningKeys, otlp, signUserToken } from '@heimdall/shared';
 import { testServiceAuthEnv } from '@heimdall/shared/testing';
-import { REPO_DIR, SERVERS, Stack, freeTestPort, loadStackConfig, localStack } from '@heimdall/stack';
+import { localStack, privateStack } from '@heimdall/stack';
 import { internalHeaders } from './credentials.js';
 import { startService } from './processes.js';
 import { concurrently, percentile } from './measure.js';
@@ -111,12 +110,10 @@ async function settle(url: string): Promise<void> {
 
 const local = localStack(process.env);
 await local.require('consul', 'redis');
-const stateDir = await mkdtemp(join(tmpdir(), 'heimdall-bench-es-'));
-const esPort = await freeTestPort();
-const stackConfig = loadStackConfig({ ...process.env, HEIMDALL_STACK_DIR: stateDir, ES_PORT: String(esPort), ES_TRANSPORT_PORT: String(await freeTestPort()) }, REPO_DIR);
-const elasticsearch = SERVERS.find((s) => s.name === 'elasticsearch')!;
-const stack = new Stack(stackConfig, [elasticsearch]);
-const esUrl = `http://127.0.0.1:${esPort}`;
+// With the shared stack's heap (1g unless ES_HEAP says otherwise), not a private stack's 512m: the figures are of it.
+const elasticsearch = await privateStack(['elasticsearch'], process.env, { ES_HEAP: local.config.elasticsearch.heap });
+const stateDir = elasticsearch.config.stackDir;
+const esUrl = elasticsearch.endpoints.elasticsearchUrl;
 const stream = `heimdall:logs:bench-${run}`;
 // Credentials as the e2e system makes them: this process's service-trust secret, a signing key of the run. Direct
 // calls to the logs subgraph carry the internal token the gateway would add.
@@ -135,7 +132,6 @@ const env = {
 };
 const services: { stop(): Promise<void> }[] = [];
 try {
-  await stack.up([elasticsearch]);
   const logs = await startService('subgraphs/logs/src/main.ts', { ...env, ELASTICSEARCH_URL: esUrl, REDIS_URL: local.endpoints.redisUrl, LOGS_QUEUE_STREAM: stream });
   services.push(logs);
   // The answer cache off: every search and pattern run here is measured against Elasticsearch, not a cached answer.
@@ -297,8 +293,7 @@ try {
   console.log(`  mining the 2,000 messages of a sample alone: ${(performance.now() - mineStarted).toFixed(0)} ms in this process`);
 } finally {
   for (const service of services.reverse()) await service.stop();
-  await stack.down([elasticsearch]);
-  await rm(stateDir, { recursive: true, force: true });
+  await elasticsearch.remove();
   const redis = new Redis(local.endpoints.redisUrl);
   await redis.del(stream, `${stream}:dead`, `${stream}:backlog`);
   redis.disconnect();

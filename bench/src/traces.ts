@@ -15,8 +15,7 @@ import { createInterface } from 'node:readline';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { System } from '@heimdall/e2e/system';
 import { otlp } from '@heimdall/shared';
-import { REPO_DIR, freeTestPort, localStack } from '@heimdall/stack';
-import { type PrivateJaeger, startPrivateJaeger } from '@heimdall/traces/private-jaeger.fixtures';
+import { type PrivateStack, REPO_DIR, freeTestPort, localStack, privateStack } from '@heimdall/stack';
 import { internalHeaders } from './credentials.js';
 import { concurrently, percentile } from './measure.js';
 
@@ -112,8 +111,11 @@ function listenerPid(port: number): number | undefined {
   return pid === undefined ? undefined : Number(pid);
 }
 
+/** The private Jaeger's OTLP/HTTP traces receiver. */
+const otlpTracesUrl = (jaeger: PrivateStack) => `${jaeger.endpoints.jaegerOtlpHttpUrl}/v1/traces`;
+
 /** The traces subgraph as it ships, in a process of its own; resolves once it logged that it is ready. */
-async function spawnTraces(system: System, jaeger: PrivateJaeger): Promise<{ child: ChildProcess; url: string }> {
+async function spawnTraces(system: System, jaeger: PrivateStack): Promise<{ child: ChildProcess; url: string }> {
   const port = await freeTestPort();
   const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_DIR, 'subgraphs', 'traces', 'src', 'main.ts')], {
     cwd: join(REPO_DIR, 'subgraphs', 'traces'),
@@ -124,9 +126,9 @@ async function spawnTraces(system: System, jaeger: PrivateJaeger): Promise<{ chi
       NODE_ENV: 'production',
       PORT: String(port),
       LOG_LEVEL: 'info',
-      JAEGER_QUERY_URL: jaeger.queryUrl,
-      JAEGER_OTLP_URL: jaeger.otlpUrl,
-      OTLP_TRACES_URL: jaeger.otlpUrl,
+      JAEGER_QUERY_URL: jaeger.endpoints.jaegerQueryUrl,
+      JAEGER_OTLP_URL: otlpTracesUrl(jaeger),
+      OTLP_TRACES_URL: otlpTracesUrl(jaeger),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -140,10 +142,10 @@ async function spawnTraces(system: System, jaeger: PrivateJaeger): Promise<{ chi
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
-async function ingest(jaeger: PrivateJaeger, tracesUrl: string, tracesPid: number) {
-  const jaegerPid = listenerPid(Number(new URL(jaeger.otlpUrl).port));
+async function ingest(jaeger: PrivateStack, tracesUrl: string, tracesPid: number) {
+  const jaegerPid = listenerPid(Number(new URL(otlpTracesUrl(jaeger)).port));
   const jaegerCpu = () => (jaegerPid === undefined ? Promise.resolve(Number.NaN) : cpuSeconds(jaegerPid));
-  const jaegerUrl = jaeger.otlpUrl;
+  const jaegerUrl = otlpTracesUrl(jaeger);
   const heimdallUrl = `${tracesUrl}/v1/traces`;
   const now = Date.now();
   const requests = (target: string, round: number) =>
@@ -198,13 +200,13 @@ async function time(fn: () => Promise<void>, runs = QUERY_RUNS): Promise<number[
 }
 
 /** The same read at three layers: Jaeger's own API, the traces subgraph's GraphQL, and through the gateway. */
-async function layers(system: System, jaeger: PrivateJaeger, subgraphUrl: string, jaegerPath: string, query: string, expect: (data: Record<string, unknown>) => boolean, runs = QUERY_RUNS) {
+async function layers(system: System, jaeger: PrivateStack, subgraphUrl: string, jaegerPath: string, query: string, expect: (data: Record<string, unknown>) => boolean, runs = QUERY_RUNS) {
   const graphql = async (answer: Promise<{ data?: Record<string, unknown>; errors?: unknown[] }>) => {
     const result = await answer;
     if (result.errors !== undefined || result.data === undefined || !expect(result.data)) throw new Error(`unexpected answer: ${JSON.stringify(result).slice(0, 500)}`);
   };
   const api = await time(async () => {
-    const response = await fetch(`${jaeger.queryUrl}${jaegerPath}`);
+    const response = await fetch(`${jaeger.endpoints.jaegerQueryUrl}${jaegerPath}`);
     if (!response.ok) throw new Error(`Jaeger answered ${response.status}`);
     await response.arrayBuffer();
   }, runs);
@@ -220,10 +222,10 @@ async function layers(system: System, jaeger: PrivateJaeger, subgraphUrl: string
   return { api, subgraph, gateway };
 }
 
-async function queries(system: System, jaeger: PrivateJaeger, subgraphUrl: string) {
+async function queries(system: System, jaeger: PrivateStack, subgraphUrl: string) {
   // One trace of 500 spans, read whole.
   const big = makeRequest(`bench-${run}-big`, Date.now() - 1000, SPANS_PER_REQUEST, SPANS_PER_REQUEST);
-  await post(jaeger.otlpUrl, big);
+  await post(otlpTracesUrl(jaeger), big);
   const bigTraceId = (await system.query<{ traces: { traceId: string }[] }>(
     `{ traces(filter: { service: "bench-${run}-big-front", range: { from: "${new Date(Date.now() - 600_000).toISOString()}", to: "${new Date(Date.now() + 60_000).toISOString()}" } }) { traceId } }`,
   )).data!.traces[0]!.traceId;
@@ -245,7 +247,7 @@ async function queries(system: System, jaeger: PrivateJaeger, subgraphUrl: strin
     const end = Date.now() - 3_000_000 + Math.floor((i * 3_000_000) / (SEARCH_TRACES / perRequest));
     return makeSearchRequest(service, end, perRequest);
   });
-  await concurrently(bodies, CLIENTS, (body) => post(jaeger.otlpUrl, body));
+  await concurrently(bodies, CLIENTS, (body) => post(otlpTracesUrl(jaeger), body));
   const loadSeconds = (performance.now() - started) / 1000;
   const [from, to] = [Date.now() - 3_600_000, Date.now() + 60_000];
   const range = `{ from: "${new Date(from).toISOString()}", to: "${new Date(to).toISOString()}" }`;
@@ -291,7 +293,7 @@ function makeSearchRequest(service: string, endMs: number, count: number): Uint8
 }
 
 await local.require('consul', 'jaeger');
-const jaeger = await startPrivateJaeger(process.env);
+const jaeger = await privateStack(['jaeger'], process.env);
 const system = await System.create(local, process.env.CLICKHOUSE_URL);
 let traces: ChildProcess | undefined;
 try {

@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadStackConfig } from './config.js';
 import { SERVERS } from './servers/index.js';
-import { REPO_DIR } from './testing.js';
+import { REPO_DIR } from './test-stacks.js';
 
 interface Compose {
   services: Record<string, { image: string; ports?: string[]; healthcheck?: unknown; volumes?: string[] }>;

@@ -4,7 +4,7 @@ export { isListening } from './net.js';
 export { residentBytes, residentMemory } from './processes.js';
 export { SERVERS } from './servers/index.js';
 export { Stack, StackError, type ServerStatus } from './stack.js';
-export { type LocalStack, type PrivateStack, REPO_DIR, freeTestPort, localStack, privateStack } from './testing.js';
+export { type LocalStack, type PrivateStack, REPO_DIR, freeTestPort, localStack, privateStack } from './test-stacks.js';
 export {
   ensureAgentKey,
   ensureNotificationKey,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isListening } from './net.js';
-import { REPO_DIR, localStack } from './testing.js';
+import { REPO_DIR, localStack } from './test-stacks.js';
 
 const run = promisify(execFile);
 const cli = (args: string[], env: Record<string, string | undefined>) =>

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { processSupervisor } from './supervisor.js';
-import { REPO_DIR } from './testing.js';
+import { REPO_DIR } from './test-stacks.js';
 
 const dirs: string[] = [];
 afterEach(async () => {

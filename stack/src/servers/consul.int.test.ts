@@ -3,7 +3,7 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConsulClient } from '@heimdall/shared';
-import { localStack } from '../testing.js';
+import { localStack } from '../test-stacks.js';
 import { waitFor } from '../net.js';
 
 const local = localStack(process.env);

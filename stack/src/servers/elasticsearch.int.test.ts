@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_DIR, localStack } from '../testing.js';
+import { REPO_DIR, localStack } from '../test-stacks.js';
 
 const local = localStack(process.env);
 const es = new Client({ node: local.endpoints.elasticsearchUrl });

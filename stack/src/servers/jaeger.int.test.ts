@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { localStack } from '../testing.js';
+import { localStack } from '../test-stacks.js';
 import { waitFor } from '../net.js';
 
 const local = localStack(process.env);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PrivateStack, privateStack } from '../testing.js';
+import { type PrivateStack, privateStack } from '../test-stacks.js';
 
 describe('PostgreSQL', () => {
   // A server of the test's own: restarting the shared one would pull it from under the other tests.
@@ -28,8 +28,8 @@ describe('PostgreSQL', () => {
       await c.query(`insert into ${table} (note) values ($1)`, ['survives restarts']);
     });
 
-    await own.stack.down(own.stack.servers);
-    await own.stack.up(own.stack.servers);
+    await own.down();
+    await own.up();
 
     const notes = await withClient(async (c) => (await c.query<{ note: string }>(`select note from ${table}`)).rows.map((r) => r.note));
     expect(notes).toEqual(['survives restarts']);

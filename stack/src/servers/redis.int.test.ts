@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PrivateStack, privateStack } from '../testing.js';
+import { type PrivateStack, privateStack } from '../test-stacks.js';
 
 describe('Redis', () => {
   // A server of the test's own: restarting the shared one would pull it from under the other tests.
@@ -17,8 +17,8 @@ describe('Redis', () => {
     await before.set(key, 'survives restarts');
     await before.quit();
 
-    await own.stack.down(own.stack.servers);
-    await own.stack.up(own.stack.servers);
+    await own.down();
+    await own.up();
 
     const after = new Redis(own.endpoints.redisUrl);
     try {

@@ -4,9 +4,8 @@
 import { Client, type estypes } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResilienceMetrics, ServiceMetrics, createResiliencePolicy } from '@heimdall/shared';
-import { localStack } from '@heimdall/stack';
+import { type PrivateStack, localStack, privateStack } from '@heimdall/stack';
 import { type TestLogsService, eventually, makeOtlpLogs, postJson, recentRange, startLogsService } from './logs-service.fixture.js';
-import { type PrivateElasticsearch, startPrivateElasticsearch } from './private-elasticsearch.fixture.js';
 import { LogRetention, MIGRATIONS_INDEX, WRITE_ALIAS, migrate } from './store/index.js';
 
 const local = localStack(process.env);
@@ -50,19 +49,19 @@ const entriesOf = (service: TestLogsService, name: string) =>
 const policy = () => createResiliencePolicy('elasticsearch_test', { timeoutMs: 30_000 }, new ResilienceMetrics(new ServiceMetrics({ service: 'test', instance: 'test' }).registry));
 
 describe('the log store on a cluster of its own', () => {
-  let cluster: PrivateElasticsearch;
+  let cluster: PrivateStack;
   let es: Client;
   const services: TestLogsService[] = [];
   const start = async (env: Record<string, string> = {}, stream?: string) => {
-    const service = await startLogsService({ elasticsearchUrl: cluster.url, redisUrl: local.endpoints.redisUrl, env, ...(stream === undefined ? {} : { stream }) });
+    const service = await startLogsService({ elasticsearchUrl: cluster.endpoints.elasticsearchUrl, redisUrl: local.endpoints.redisUrl, env, ...(stream === undefined ? {} : { stream }) });
     services.push(service);
     return service;
   };
 
   beforeAll(async () => {
     await local.require('redis', 'elasticsearch');
-    cluster = await startPrivateElasticsearch(process.env);
-    es = new Client({ node: cluster.url });
+    cluster = await privateStack(['elasticsearch'], process.env);
+    es = new Client({ node: cluster.endpoints.elasticsearchUrl });
   }, 300_000);
 
   afterAll(async () => {
@@ -217,7 +216,7 @@ describe('the log store on a cluster of its own', () => {
       };
 
       await until(() => otlp.filter((r) => r.status === 200).length >= 4, 10_000);
-      await cluster.stop();
+      await cluster.down();
       const stoppedAt = otlp.length;
       await until(() => otlp.slice(stoppedAt).some((r) => r.status === 503), 15_000);
       // The service restarts while Elasticsearch is down: the entries its indexer had taken are taken over.
@@ -225,7 +224,7 @@ describe('the log store on a cluster of its own', () => {
       await service.stop({ clean: false });
       service = await start({ LOGS_QUEUE_CLAIM_IDLE_MS: '3000' }, stream);
       await until(() => api.length > restarted + 4, 10_000);
-      await cluster.start();
+      await cluster.up();
       const backAt = otlp.length;
       await until(() => otlp.slice(backAt).some((r) => r.status === 200), 60_000);
       sending = false;

@@ -5,10 +5,9 @@ import { OTLPTraceExporter as ProtobufTraceExporter } from '@opentelemetry/expor
 import { fromBinary } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ExportTraceServiceRequest, hexId, otlp } from '@heimdall/shared';
-import { localStack } from '@heimdall/stack';
+import { type PrivateStack, localStack, privateStack } from '@heimdall/stack';
 import { attribute, makeExport, makeSpan } from './otlp-builders.fixtures.js';
 import { TRACE_FIELDS, comparableTrace, expectedTrace, recordTrace } from './otel-js.fixtures.js';
-import { type PrivateJaeger, startPrivateJaeger } from './private-jaeger.fixtures.js';
 import { encodeForJaeger } from './span-validation.js';
 import { type TracesServer, startTracesServer } from './traces-server.fixtures.js';
 
@@ -198,10 +197,10 @@ describe('OTLP traces into Jaeger through the traces subgraph', () => {
 });
 
 describe('the traces subgraph when Jaeger fails', () => {
-  let jaeger: PrivateJaeger;
+  let jaeger: PrivateStack;
   beforeAll(async () => {
     await local.require('consul');
-    jaeger = await startPrivateJaeger(process.env);
+    jaeger = await privateStack(['jaeger'], process.env);
   }, 120_000);
   // Each test finds Jaeger running, whatever the one before it left.
   beforeEach(async () => {
@@ -219,7 +218,7 @@ describe('the traces subgraph when Jaeger fails', () => {
   }
 
   it('answers 503 with Retry-After while Jaeger is down, and has lost nothing it acknowledged once Jaeger is back', async () => {
-    const server = await startTracesServer(local, { JAEGER_QUERY_URL: jaeger.queryUrl, JAEGER_OTLP_URL: jaeger.otlpUrl, JAEGER_BREAKER_HALF_OPEN_MS: '1000' });
+    const server = await startTracesServer(local, { JAEGER_BREAKER_HALF_OPEN_MS: '1000' }, jaeger);
     try {
       const service = uniqueService('outage');
       const acknowledged: string[] = [];
@@ -264,7 +263,7 @@ describe('the traces subgraph when Jaeger fails', () => {
   }, 120_000);
 
   it('answers a read UNAVAILABLE when Jaeger hangs, once the read timeout has passed', async () => {
-    const server = await startTracesServer(local, { JAEGER_QUERY_URL: jaeger.queryUrl, JAEGER_OTLP_URL: jaeger.otlpUrl, JAEGER_READ_TIMEOUT_MS: '500' });
+    const server = await startTracesServer(local, { JAEGER_READ_TIMEOUT_MS: '500' }, jaeger);
     await jaeger.pause();
     try {
       const result = await server.graphql(`{ trace(traceId: "${hexId(makeSpan().traceId)}") { traceId } }`);
@@ -278,7 +277,7 @@ describe('the traces subgraph when Jaeger fails', () => {
   });
 
   it('answers 503 with Retry-After when Jaeger hangs, once the write timeout has passed', async () => {
-    const server = await startTracesServer(local, { JAEGER_QUERY_URL: jaeger.queryUrl, JAEGER_OTLP_URL: jaeger.otlpUrl, JAEGER_WRITE_TIMEOUT_MS: '500' });
+    const server = await startTracesServer(local, { JAEGER_WRITE_TIMEOUT_MS: '500' }, jaeger);
     await jaeger.pause();
     try {
       const response = await push(server, makeExport({ service: uniqueService('hung'), spans: [makeSpan()] }));

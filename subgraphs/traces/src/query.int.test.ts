@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ExportTraceServiceRequest, hexId, otlp } from '@heimdall/shared';
 import { serviceAuthHeaders } from '@heimdall/shared/testing';
-import { localStack } from '@heimdall/stack';
+import { type PrivateStack, localStack, privateStack } from '@heimdall/stack';
 import { attribute, makeExport, makeSpan, randomTraceId } from './otlp-builders.fixtures.js';
-import { type PrivateJaeger, startPrivateJaeger } from './private-jaeger.fixtures.js';
 import { encodeForJaeger } from './span-validation.js';
 import { type TracesServer, startTracesServer } from './traces-server.fixtures.js';
 
@@ -285,15 +284,15 @@ describe('trace queries through the traces subgraph', () => {
 });
 
 describe('trace searches when Jaeger hangs', () => {
-  let jaeger: PrivateJaeger;
+  let jaeger: PrivateStack;
   beforeAll(async () => {
     await local.require('consul');
-    jaeger = await startPrivateJaeger(process.env);
+    jaeger = await privateStack(['jaeger'], process.env);
   }, 120_000);
   afterAll(() => jaeger?.remove());
 
   it('answers UNAVAILABLE and opens the search breaker: a search past its deadline is Jaeger’s failure when Jaeger lists no services either', async () => {
-    const hung = await startTracesServer(local, { JAEGER_QUERY_URL: jaeger.queryUrl, JAEGER_OTLP_URL: jaeger.otlpUrl, JAEGER_SEARCH_DEADLINE_MS: '100', JAEGER_READ_TIMEOUT_MS: '500' });
+    const hung = await startTracesServer(local, { JAEGER_SEARCH_DEADLINE_MS: '100', JAEGER_READ_TIMEOUT_MS: '500' }, jaeger);
     await jaeger.pause();
     try {
       const now = Date.now();

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ExportTraceServiceRequest, ResilienceMetrics, ServiceMetrics, createResiliencePolicy, hexId, otlp } from '@heimdall/shared';
-import { type PrivateJaeger, startPrivateJaeger } from './private-jaeger.fixtures.js';
+import { type PrivateStack, privateStack } from '@heimdall/stack';
 import { JaegerStore } from './store.js';
 import { attribute, makeExport, makeSpan, randomSpanId, randomTraceId } from './otlp-builders.fixtures.js';
 import { dependenciesFromTraces, mergeDependencies } from './service-map.js';
@@ -11,11 +11,11 @@ import { type SpanModel, type TraceModel, tracesFromOtlp } from './trace-model.j
 const policy = createResiliencePolicy('jaeger', undefined, new ResilienceMetrics(new ServiceMetrics({ service: 'test', instance: 'test' }).registry));
 // A Jaeger of the tests' own, empty but for their traces: searches with a duration bound and the service map read
 // badger's indexes over everything stored, seconds on a long-lived local stack's Jaeger.
-let jaeger: PrivateJaeger;
+let jaeger: PrivateStack;
 let client: JaegerStore;
 beforeAll(async () => {
-  jaeger = await startPrivateJaeger(process.env);
-  client = new JaegerStore({ queryUrl: jaeger.queryUrl, otlpUrl: jaeger.otlpUrl, readPolicy: policy, searchPolicy: policy, dependenciesPolicy: policy, writePolicy: policy });
+  jaeger = await privateStack(['jaeger'], process.env);
+  client = new JaegerStore({ queryUrl: jaeger.endpoints.jaegerQueryUrl, otlpUrl: `${jaeger.endpoints.jaegerOtlpHttpUrl}/v1/traces`, readPolicy: policy, searchPolicy: policy, dependenciesPolicy: policy, writePolicy: policy });
 }, 120_000);
 afterAll(() => jaeger?.remove());
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConsulClient, type Platform, loadConfig } from '@heimdall/shared';
 import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/shared/testing';
-import type { LocalStack } from '@heimdall/stack';
+import type { LocalStack, StackEndpoints } from '@heimdall/stack';
 import { tracesEnvSchema } from './config.js';
 import { createServer } from './server.js';
 
@@ -16,7 +16,12 @@ export interface TracesServer {
   stop(): Promise<void>;
 }
 
-export async function startTracesServer(local: LocalStack, env: Record<string, string> = {}): Promise<TracesServer> {
+/** `jaeger`: the Jaeger it forwards to and reads from, the shared stack's unless a test's own (`privateStack`). */
+export async function startTracesServer(
+  local: LocalStack,
+  env: Record<string, string> = {},
+  jaeger: { readonly endpoints: StackEndpoints } = local,
+): Promise<TracesServer> {
   const config = loadConfig(tracesEnvSchema, {
     HOST: '127.0.0.1',
     PORT: '0',
@@ -28,8 +33,8 @@ export async function startTracesServer(local: LocalStack, env: Record<string, s
     CONSUL_CHECK_TIMEOUT: '1s',
     CONSUL_DEREGISTER_AFTER: '1m',
     OTLP_TRACES_URL: 'off',
-    JAEGER_QUERY_URL: local.endpoints.jaegerQueryUrl,
-    JAEGER_OTLP_URL: `${local.endpoints.jaegerOtlpHttpUrl}/v1/traces`,
+    JAEGER_QUERY_URL: jaeger.endpoints.jaegerQueryUrl,
+    JAEGER_OTLP_URL: `${jaeger.endpoints.jaegerOtlpHttpUrl}/v1/traces`,
     ...testServiceAuthEnv(),
     ...env,
   });

@@ -70,18 +70,32 @@ export interface PrivateStack {
   readonly config: StackConfig;
   readonly endpoints: StackEndpoints;
   readonly stack: Stack;
-  /** Stops the servers (by their pid files) and removes their state. */
+  /** Starts its servers again after `down`, their data kept. */
+  up(): Promise<void>;
+  /** Stops its servers as `npm run stack -- down` would (by their pid files). */
+  down(): Promise<void>;
+  /** SIGSTOP to each server: the process holds its connections but answers nothing, as a hung server would. */
+  pause(): Promise<void>;
+  /** SIGCONT after `pause`. */
+  resume(): Promise<void>;
+  /** Stops the servers (paused or not) and removes their state. */
   remove(): Promise<void>;
 }
 
 /**
- * Servers of the stack of a test's own, on free ports with a state directory of their own, for a test that stops,
- * restarts or breaks them: the shared stack the other tests use is never touched. Installs are the shared cache's.
+ * Servers of the stack of a test's own, on free ports with a state directory of their own, for a test (or a bench)
+ * that stops, pauses, restarts or breaks them, or needs a server in a given state: the shared stack the other tests
+ * use is never touched. Installs are the shared cache's. `settings` are stack variables (`ES_HEAP`, …) over `env`'s
+ * and over the private default of a 512m Elasticsearch heap; the ports are always the private stack's own.
  */
-export async function privateStack(names: readonly string[], env: Record<string, string | undefined>): Promise<PrivateStack> {
+export async function privateStack(
+  names: readonly string[],
+  env: Record<string, string | undefined>,
+  settings: Record<string, string> = {},
+): Promise<PrivateStack> {
   await mkdir(join(REPO_DIR, '.stack'), { recursive: true });
   const stackDir = await mkdtemp(join(REPO_DIR, '.stack', 'private-'));
-  const overrides: Record<string, string> = { HEIMDALL_STACK_DIR: stackDir, ES_HEAP: '512m' };
+  const overrides: Record<string, string> = { ES_HEAP: '512m', ...settings, HEIMDALL_STACK_DIR: stackDir };
   const servers = SERVERS.filter((s) => names.includes(s.name));
   for (const server of servers) {
     const defaults = loadStackConfig({ ...env, ...overrides }, REPO_DIR);
@@ -89,20 +103,32 @@ export async function privateStack(names: readonly string[], env: Record<string,
   }
   const config = loadStackConfig({ ...env, ...overrides }, REPO_DIR);
   const stack = new Stack(config, servers);
+  const signal = async (name: NodeJS.Signals) => {
+    for (const server of servers) {
+      const running = await stack.process(server);
+      if (running === undefined) throw new Error(`the private ${server.name} is not running`);
+      process.kill(running.pid, name);
+    }
+  };
+  const remove = async () => {
+    await signal('SIGCONT').catch(() => undefined);
+    await stack.down(servers);
+    await rm(stackDir, { recursive: true, force: true });
+  };
   try {
     await stack.up(servers);
   } catch (error) {
-    await stack.down(servers).catch(() => undefined);
-    await rm(stackDir, { recursive: true, force: true });
+    await remove().catch(() => undefined);
     throw error;
   }
   return {
     config,
     endpoints: stackEndpoints(config),
     stack,
-    async remove() {
-      await stack.down(servers);
-      await rm(stackDir, { recursive: true, force: true });
-    },
+    up: async () => void (await stack.up(servers)),
+    down: async () => void (await stack.down(servers)),
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
+    remove,
   };
 }
