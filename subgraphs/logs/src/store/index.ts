@@ -1,10 +1,7 @@
 export { callElasticsearch, requestOptions } from './elasticsearch.js';
+export { FACET_VALUE_SAMPLE, type FacetCount, type HistogramBucket, type LogFacets, bucketTime } from './aggregations.js';
 export { type BulkDocument, type BulkOutcome, LogWriter, type LogWriterOptions, bulkDocument, refusalReason } from './log-writes.js';
 export {
-  FACET_VALUE_SAMPLE,
-  type FacetCount,
-  type HistogramBucket,
-  type LogFacets,
   LogReader,
   type LogReaderOptions,
   type LogRecord,
@@ -14,7 +11,6 @@ export {
   type MessageSample,
   type SearchPage,
   type TraceKey,
-  bucketTime,
 } from './log-reads.js';
 export {
   type LabelMatcher,

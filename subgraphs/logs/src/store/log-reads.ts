@@ -2,13 +2,27 @@
  * Reads of log entries, the seven kinds the queries make: a page of a search, a histogram, facets, the messages
  * patterns are mined from, volume series for anomalies, the entries of traces, and a service's newest entries. Each
  * read goes through the read policy with its abort signal, is retried on transient failures and is never partial.
+ * What a search asks is built beside it: the query of a filter in query-dsl.ts, the counting aggregations in
+ * aggregations.ts.
  */
 import type { Client, estypes } from '@elastic/elasticsearch';
 import { HeimdallError, type ResiliencePolicy, badUserInput, heimdallError } from '@heimdall/shared';
 import type { VolumeSeries } from '../anomalies.js';
 import { type AnsweredEntry, boundedEntry, withinBudget } from '../answers.js';
-import { LOG_LEVELS, type LogDocument, type LogLevel, parseLevel } from '../log-document.js';
+import { type LogDocument, parseLevel } from '../log-document.js';
 import { nanosToIso, nanosToMs, parseTimestamp } from '../timestamps.js';
+import {
+  type HistogramBucket,
+  type LogFacets,
+  facetAggregations,
+  facetLabelKeys,
+  facetsOf,
+  histogramAggregations,
+  histogramOf,
+  labelValueAggregations,
+  volumeSearch,
+  volumeSeries,
+} from './aggregations.js';
 import { ElasticsearchRefusal, callElasticsearch, refusePartialResults, requestOptions } from './elasticsearch.js';
 import { type LogCursor, type LogFilter, type LogPage, buildLogQuery, buildLogSearch, cursorAfter, logSort } from './query-dsl.js';
 import { WRITE_ALIAS } from './retention.js';
@@ -26,26 +40,6 @@ export interface SearchPage {
   readonly totalExact: boolean;
   /** Where the next page starts; absent on the last page. */
   readonly next?: LogCursor;
-}
-
-export interface HistogramBucket {
-  /** Start of the bucket, epoch ms. */
-  readonly start: number;
-  readonly count: number;
-  readonly levels: { readonly level: LogLevel; readonly count: number }[];
-}
-
-export interface FacetCount {
-  readonly value: string;
-  readonly count: number;
-}
-
-export interface LogFacets {
-  readonly services: FacetCount[];
-  readonly levels: FacetCount[];
-  readonly labels: { readonly key: string; readonly count: number; readonly values: FacetCount[] }[];
-  /** Whether some counts are over part of the matches: Elasticsearch stopped at its time limit, or values were sampled. */
-  readonly sampled: boolean;
 }
 
 /** Messages for pattern mining, and whether they are only part of the matches. */
@@ -84,8 +78,6 @@ export const MAX_TRACE_LOGS = 1_000;
  */
 export const MAX_LONG_MESSAGE_READS = 200;
 export const MINED_MESSAGE_CHARS = 16_384;
-/** Label values of logFacets are counted over at most this many matches per shard. */
-export const FACET_VALUE_SAMPLE = 10_000;
 
 export class LogReader {
   private readonly alias: string;
@@ -150,23 +142,13 @@ export class LogReader {
             size: 0,
             track_total_hits: false,
             query: buildLogQuery(filter),
-            aggs: {
-              buckets: {
-                date_histogram: {
-                  field: 'timestamp',
-                  fixed_interval: `${intervalMs}ms`,
-                  min_doc_count: 0,
-                  extended_bounds: { min: from, max: to - 1 },
-                },
-                aggs: { levels: { terms: { field: 'level', size: LOG_LEVELS.length } } },
-              },
-            },
+            aggs: histogramAggregations(intervalMs, { from, to }),
           },
           requestOptions(s),
         ),
       signal,
     );
-    return histogramBuckets(response.aggregations?.buckets);
+    return histogramOf(response);
   }
 
   /**
@@ -186,17 +168,12 @@ export class LogReader {
             track_total_hits: false,
             query,
             timeout: deadline.elasticsearchTimeout,
-            aggs: {
-              services: { terms: { field: 'service', size } },
-              levels: { terms: { field: 'level', size: LOG_LEVELS.length } },
-              labelKeys: { terms: { field: 'labelKeys', size } },
-            },
+            aggs: facetAggregations(size),
           },
           requestOptions(s),
         ),
     );
-    const keys = termCounts(first.aggregations?.labelKeys);
-    const levels = termCounts(first.aggregations?.levels);
+    const keys = facetLabelKeys(first);
     const values =
       keys.length === 0
         ? undefined
@@ -209,24 +186,12 @@ export class LogReader {
                   track_total_hits: false,
                   query,
                   timeout: deadline.elasticsearchTimeout,
-                  aggs: {
-                    sample: {
-                      sampler: { shard_size: FACET_VALUE_SAMPLE },
-                      aggs: Object.fromEntries(keys.map((key, i) => [`k${i}`, { terms: { field: `labels.${key.value}`, size } }])),
-                    },
-                  },
+                  aggs: labelValueAggregations(keys, size),
                 },
                 requestOptions(s),
               ),
           );
-    const sample = values?.aggregations?.sample as (Record<string, unknown> & { doc_count?: number }) | undefined;
-    const matches = levels.reduce((n, level) => n + level.count, 0);
-    return {
-      services: termCounts(first.aggregations?.services),
-      levels,
-      labels: keys.map((key, i) => ({ key: key.value, count: key.count, values: termCounts(sample?.[`k${i}`]) })),
-      sampled: first.timed_out || values?.timed_out === true || (sample !== undefined && (sample.doc_count ?? 0) < matches),
-    };
+    return facetsOf(first, values);
   }
 
   /**
@@ -312,58 +277,11 @@ export class LogReader {
    * without entries in a bucket counts 0.
    */
   async volume(service: string, windows: readonly { from: number; to: number }[], bucketMs: number, signal?: AbortSignal): Promise<VolumeSeries[]> {
-    const earliest = Math.min(...windows.map((w) => w.from));
-    const latest = Math.max(...windows.map((w) => w.to));
     const response = await this.read(
-      (s) =>
-        this.es.search(
-          {
-            index: this.alias,
-            size: 0,
-            track_total_hits: false,
-            query: {
-              bool: {
-                filter: [
-                  { term: { service } },
-                  { range: { timestamp: { gte: earliest, lt: latest, format: 'epoch_millis' } } },
-                ],
-              },
-            },
-            aggs: {
-              first: { min: { field: 'timestamp' } },
-              ...Object.fromEntries(
-                windows.map((w, i) => [
-                  `w${i}`,
-                  {
-                    filter: { range: { timestamp: { gte: w.from, lt: w.to, format: 'epoch_millis' } } },
-                    aggs: {
-                      buckets: {
-                        date_histogram: { field: 'timestamp', fixed_interval: `${bucketMs}ms`, min_doc_count: 0, extended_bounds: { min: w.from, max: w.to - 1 } },
-                        aggs: { levels: { terms: { field: 'level', size: LOG_LEVELS.length } } },
-                      },
-                    },
-                  },
-                ]),
-              ),
-            },
-          },
-          requestOptions(s),
-        ),
+      (s) => this.es.search({ index: this.alias, size: 0, track_total_hits: false, ...volumeSearch(service, windows, bucketMs) }, requestOptions(s)),
       signal,
     );
-    const aggregations = response.aggregations ?? {};
-    const first = (aggregations.first as { value: number | null } | undefined)?.value;
-    if (typeof first !== 'number') return [];
-    const known = Math.floor(first / bucketMs) * bucketMs;
-    const counts = new Map<LogLevel, Map<number, number>>(LOG_LEVELS.map((level) => [level, new Map()]));
-    windows.forEach((_, i) => {
-      const window = aggregations[`w${i}`] as { buckets?: unknown } | undefined;
-      for (const bucket of histogramBuckets(window?.buckets)) {
-        if (bucket.start < known) continue;
-        for (const level of LOG_LEVELS) counts.get(level)!.set(bucket.start, bucket.levels.find((l) => l.level === level)?.count ?? 0);
-      }
-    });
-    return LOG_LEVELS.map((level) => ({ service, level, buckets: [...counts.get(level)!].map(([start, count]) => ({ start, count })) }));
+    return volumeSeries(service, response, windows, bucketMs);
   }
 
   /** Entries of each trace (or span), oldest first, at most MAX_TRACE_LOGS each, in one round trip. */
@@ -477,26 +395,4 @@ function toRecord(hit: estypes.SearchHit<LogDocument>): LogRecord[] {
       ...(highlights === undefined ? {} : { highlights }),
     }),
   ];
-}
-
-function termCounts(aggregate: unknown): FacetCount[] {
-  const buckets = (aggregate as { buckets?: { key: string | number; doc_count: number }[] } | undefined)?.buckets ?? [];
-  return buckets.map((b) => ({ value: String(b.key), count: b.doc_count }));
-}
-
-function histogramBuckets(aggregate: unknown): HistogramBucket[] {
-  const buckets = (aggregate as { buckets?: { key: number; doc_count: number; levels?: unknown }[] } | undefined)?.buckets ?? [];
-  return buckets.map((b) => ({
-    start: b.key,
-    count: b.doc_count,
-    levels: termCounts(b.levels).flatMap((t) => {
-      const level = parseLevel(t.value);
-      return level === undefined ? [] : [{ level, count: t.count }];
-    }),
-  }));
-}
-
-/** An RFC 3339 time for a bucket start (epoch ms). */
-export function bucketTime(ms: number): string {
-  return nanosToIso(BigInt(ms) * 1_000_000n);
 }
