@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 
 const SERVICES = ['gateway', 'metrics', 'logs', 'traces', 'alerts'];
 const TOOLING = ['stack', 'e2e', 'bench'];
-const TESTS = ['**/*.test.ts', '**/*.fixture.ts', '**/*.fixtures.ts'];
+const TESTS = ['**/*.test.ts', '**/*.fixtures.ts'];
 
 function restrictImports(files, forbidden, message, ignores = TESTS) {
   return {
@@ -70,7 +70,7 @@ export default tseslint.config(
   },
   {
     // Entry points read the environment; so do integration tests, which find the stack as the CLI does.
-    files: ['**/main.ts', 'stack/src/cli.ts', 'scripts/**', '**/*.config.ts', 'eslint.config.js', '**/*.int.test.ts', '**/*.fixture.ts', 'bench/src/**'],
+    files: ['**/main.ts', 'stack/src/cli.ts', 'scripts/**', '**/*.config.ts', 'eslint.config.js', '**/*.int.test.ts', '**/*.fixtures.ts', 'bench/src/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

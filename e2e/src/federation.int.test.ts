@@ -274,7 +274,7 @@ describe('the federated system', () => {
     // Embedders (tests, benchmarks) stop services without process.exit: an open Consul watch would hang them.
     // The child finds the stack from its environment, as this process does; nothing of it goes on its command line.
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('VITEST')));
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_DIR, 'e2e', 'src', 'stopped-system.fixture.ts')], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_DIR, 'e2e', 'src', 'stopped-system.fixtures.ts')], {
       env: inherited,
       stdio: 'ignore',
     });

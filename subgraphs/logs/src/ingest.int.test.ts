@@ -7,7 +7,7 @@ import { SeverityNumber } from '@opentelemetry/api-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { otlp } from '@heimdall/shared';
 import { localStack } from '@heimdall/stack';
-import { type TestLogsService, agentHeaders, eventually, makeOtlpLogs, postJson, recentRange, startLogsService } from './logs-service.fixture.js';
+import { type TestLogsService, agentHeaders, eventually, makeOtlpLogs, postJson, recentRange, startLogsService } from './logs-service.fixtures.js';
 import { pushWithSdk } from './otel-sdk.fixture.js';
 
 const local = localStack(process.env);

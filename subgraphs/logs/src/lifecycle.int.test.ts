@@ -5,7 +5,7 @@ import { Client, type estypes } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResilienceMetrics, ServiceMetrics, createResiliencePolicy } from '@heimdall/shared';
 import { type PrivateStack, localStack, privateStack } from '@heimdall/stack';
-import { type TestLogsService, eventually, makeOtlpLogs, postJson, recentRange, startLogsService } from './logs-service.fixture.js';
+import { type TestLogsService, eventually, makeOtlpLogs, postJson, recentRange, startLogsService } from './logs-service.fixtures.js';
 import { LogRetention, MIGRATIONS_INDEX, WRITE_ALIAS, migrate } from './store/index.js';
 
 const local = localStack(process.env);

@@ -4,7 +4,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localStack } from '@heimdall/stack';
-import { type GraphQLAnswer, type TestLogsService, eventually, makeOtlpLogs, postJson, recentRange, startLogsService } from './logs-service.fixture.js';
+import { type GraphQLAnswer, type TestLogsService, eventually, makeOtlpLogs, postJson, recentRange, startLogsService } from './logs-service.fixtures.js';
 
 const local = localStack(process.env);
 const run = randomUUID().slice(0, 8);
