@@ -18,7 +18,7 @@ function restrictImports(files, forbidden, message, ignores = TESTS) {
           patterns: [
             { group: forbidden.map((name) => `@heimdall/${name}`), message },
             { group: forbidden.map((name) => `@heimdall/${name}/*`), message },
-            { group: ['**/testing', '**/testing.js', '**/*.fixture', '**/*.fixture.js', '**/*.fixtures', '**/*.fixtures.js'], message: 'Test helpers and fixtures belong to tests.' },
+            { group: ['@heimdall/testkit', '@heimdall/testkit/*', '**/*.fixtures', '**/*.fixtures.js'], message: 'Test helpers and fixtures belong to tests.' },
           ],
         },
       ],

@@ -1,4 +1,4 @@
-import { makeCaller, serviceAuthHeaders } from '@heimdall/shared/testing';
+import { makeCaller, serviceAuthHeaders } from '@heimdall/testkit';
 import type { Role } from '@heimdall/shared';
 
 /**

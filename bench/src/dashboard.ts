@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, generateUserSigningKeys, otlp, signUserToken } from '@heimdall/shared';
-import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/shared/testing';
+import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/testkit';
 import { localStack } from '@heimdall/stack';
 import { startService } from './processes.js';
 import { percentile } from './measure.js';

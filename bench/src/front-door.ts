@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceProcess } from '@heimdall/e2e/service-process';
 import { System } from '@heimdall/e2e/system';
-import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/shared/testing';
+import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/testkit';
 import { localStack } from '@heimdall/stack';
 import { percentile } from './measure.js';
 

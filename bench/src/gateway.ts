@@ -2,7 +2,7 @@
 // stack (`npm run stack -- up` first): `npm run gateway -w @heimdall/bench`.
 import { randomUUID } from 'node:crypto';
 import { System } from '@heimdall/e2e/system';
-import { makeCaller, serviceAuthHeaders } from '@heimdall/shared/testing';
+import { makeCaller, serviceAuthHeaders } from '@heimdall/testkit';
 import { localStack } from '@heimdall/stack';
 import { percentile } from './measure.js';
 

@@ -11,7 +11,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { Redis } from 'ioredis';
 import { TEMPLATE_FILE, bulkDocument, minePatterns, toLogDocuments } from '@heimdall/logs';
 import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, generateUserSigningKeys, otlp, signUserToken } from '@heimdall/shared';
-import { testServiceAuthEnv } from '@heimdall/shared/testing';
+import { testServiceAuthEnv } from '@heimdall/testkit';
 import { localStack, privateStack } from '@heimdall/stack';
 import { internalHeaders } from './credentials.js';
 import { startService } from './processes.js';

@@ -5,7 +5,7 @@ import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '@heimdall/gateway';
 import { type Platform, type Role, ServiceTokens, createSubgraphPlatform, loadConfig, serveSubgraphSchema, serviceEnvSchema } from '@heimdall/shared';
-import { makeCaller, serviceAuthHeaders } from '@heimdall/shared/testing';
+import { makeCaller, serviceAuthHeaders } from '@heimdall/testkit';
 import { localStack } from '@heimdall/stack';
 import { JWT_AUDIENCE, JWT_ISSUER, System } from './system.js';
 

@@ -3,7 +3,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { test as base, beforeAll, describe, expect } from 'vitest';
-import { type SdkEncoding, pushWithSdk } from '@heimdall/logs/otel-sdk.fixture';
+import { type SdkEncoding, pushWithSdk } from '@heimdall/testkit';
 import { localStack } from '@heimdall/stack';
 import { System, recentRange } from './system.js';
 

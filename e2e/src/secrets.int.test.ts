@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceTokens } from '@heimdall/shared';
-import { makeCaller, testServiceAuthEnv } from '@heimdall/shared/testing';
+import { makeCaller, testServiceAuthEnv } from '@heimdall/testkit';
 import { localStack } from '@heimdall/stack';
 import { ServiceProcess } from './service-process.js';
 import { System } from './system.js';

@@ -20,7 +20,7 @@ import {
   loadConfig,
   signUserToken,
 } from '@heimdall/shared';
-import { testServiceAuthEnv } from '@heimdall/shared/testing';
+import { testServiceAuthEnv } from '@heimdall/testkit';
 import { type LocalStack, stackVariables } from '@heimdall/stack';
 import { createServer as createTraces, tracesEnvSchema } from '@heimdall/traces';
 

@@ -7,7 +7,7 @@ import { OTLPTraceExporter as ProtobufTraceExporter } from '@opentelemetry/expor
 import { test as base, beforeAll, describe, expect } from 'vitest';
 import { otlp } from '@heimdall/shared';
 import { localStack } from '@heimdall/stack';
-import { TRACE_FIELDS, comparableTrace, expectedTrace, recordTrace } from '@heimdall/traces/otel-js.fixtures';
+import { TRACE_FIELDS, comparableTrace, expectedTrace, recordTrace } from '@heimdall/testkit';
 import { System } from './system.js';
 
 const local = localStack(process.env);

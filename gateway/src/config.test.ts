@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '@heimdall/shared';
-import { testServiceAuthEnv } from '@heimdall/shared/testing';
+import { testServiceAuthEnv } from '@heimdall/testkit';
 import { gatewayEnvSchema, introspectionEnabled } from './config.js';
 
 const BASE = { ...testServiceAuthEnv(), JWT_PUBLIC_KEY_FILE: '/keys/jwt-public.pem' };

@@ -4,7 +4,7 @@ import { parse } from 'graphql';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsulClient, Readiness, ServiceMetrics, createHttpService, createLogger, createTelemetry, loadConfig, mountGraphQL } from '@heimdall/shared';
-import { testServiceAuthEnv } from '@heimdall/shared/testing';
+import { testServiceAuthEnv } from '@heimdall/testkit';
 import { localStack } from '@heimdall/stack';
 import { gatewayEnvSchema } from './config.js';
 import { type Gateway, createServer } from './server.js';

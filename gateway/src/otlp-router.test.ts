@@ -2,7 +2,7 @@ import { type IncomingHttpHeaders, type IncomingMessage, request as httpRequest 
 import { once } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Caller, DEFAULT_MAX_BODY_BYTES, type ServiceInstance, heimdallError } from '@heimdall/shared';
-import { sendWholeBody } from '@heimdall/shared/testing';
+import { sendWholeBody } from '@heimdall/testkit';
 import { makeInstance } from './fake-consul.fixtures.js';
 import { type Handler, type TestServer, listen, readBody } from './http.fixtures.js';
 import { makeLogger } from './logger.fixtures.js';

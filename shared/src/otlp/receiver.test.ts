@@ -5,7 +5,7 @@ import { fromBinary } from '@bufbuild/protobuf';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { heimdallError } from '../errors/heimdall-error.js';
-import { sendWholeBody } from '../testing.js';
+import { sendWholeBody } from './send-whole-body.fixtures.js';
 import type { OtlpExportResult, OtlpRequest } from './decode.js';
 import { makeResourceMetrics, serialize, transformer } from './otel-js.fixtures.js';
 import { DEFAULT_MAX_BODY_BYTES, gunzipWithLimit, type OtlpHandlerContext, registerOtlpRoute } from './receiver.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { type Caller, ConsulClient, type Platform, loadConfig } from '@heimdall/shared';
-import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/shared/testing';
+import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/testkit';
 import type { LocalStack } from '@heimdall/stack';
 import { alertsEnvSchema } from './config.js';
 import { createServer } from './server.js';

@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Caller } from '@heimdall/shared';
-import { makeCaller } from '@heimdall/shared/testing';
+import { makeCaller } from '@heimdall/testkit';
 import { localStack } from '@heimdall/stack';
 import { type AlertsInstance, type AlertsSystem, alertsSystem, removeQueues, startAlerts } from './alerts-server.fixtures.js';
 import { EVALUATION_QUEUE } from './scheduler.js';

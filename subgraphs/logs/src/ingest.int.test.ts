@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { otlp } from '@heimdall/shared';
 import { localStack } from '@heimdall/stack';
 import { type TestLogsService, agentHeaders, eventually, makeOtlpLogs, postJson, recentRange, startLogsService } from './logs-service.fixtures.js';
-import { pushWithSdk } from './otel-sdk.fixture.js';
+import { pushWithSdk } from '@heimdall/testkit';
 
 const local = localStack(process.env);
 const run = randomUUID().slice(0, 8);

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
 import { ConsulClient, type Platform, loadConfig } from '@heimdall/shared';
-import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/shared/testing';
+import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/testkit';
 import { logsEnvSchema } from './config.js';
 import { queueKeys } from './queue/log-queue.js';
 import { createServer } from './server.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '@heimdall/shared';
-import { testServiceAuthEnv } from '@heimdall/shared/testing';
+import { testServiceAuthEnv } from '@heimdall/testkit';
 import { metricsEnvSchema } from './config.js';
 
 describe('metrics configuration', () => {

@@ -17,7 +17,7 @@ import {
   loadConfig,
   registerOtlpRoute,
 } from '@heimdall/shared';
-import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/shared/testing';
+import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/testkit';
 import { metricsEnvSchema } from './config.js';
 import { MetricsWriter } from './ingest.js';
 import { createMetricsStore, createServer } from './server.js';

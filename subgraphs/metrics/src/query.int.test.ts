@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsulClient, type Platform, loadConfig } from '@heimdall/shared';
-import { serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/shared/testing';
+import { serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/testkit';
 import { createClickHouseClient } from './store/index.js';
 import { metricsEnvSchema } from './config.js';
 import { createServer } from './server.js';

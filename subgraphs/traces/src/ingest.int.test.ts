@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ExportTraceServiceRequest, hexId, otlp } from '@heimdall/shared';
 import { type PrivateStack, localStack, privateStack } from '@heimdall/stack';
 import { attribute, makeExport, makeSpan } from './otlp-builders.fixtures.js';
-import { TRACE_FIELDS, comparableTrace, expectedTrace, recordTrace } from './otel-js.fixtures.js';
+import { TRACE_FIELDS, comparableTrace, expectedTrace, recordTrace } from '@heimdall/testkit';
 import { encodeForJaeger } from './span-validation.js';
 import { type TracesServer, startTracesServer } from './traces-server.fixtures.js';
 

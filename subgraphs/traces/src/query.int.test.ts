@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ExportTraceServiceRequest, hexId, otlp } from '@heimdall/shared';
-import { serviceAuthHeaders } from '@heimdall/shared/testing';
+import { serviceAuthHeaders } from '@heimdall/testkit';
 import { type PrivateStack, localStack, privateStack } from '@heimdall/stack';
 import { attribute, makeExport, makeSpan, randomTraceId } from './otlp-builders.fixtures.js';
 import { encodeForJaeger } from './span-validation.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConsulClient, type Platform, loadConfig } from '@heimdall/shared';
-import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/shared/testing';
+import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/testkit';
 import type { LocalStack, StackEndpoints } from '@heimdall/stack';
 import { tracesEnvSchema } from './config.js';
 import { createServer } from './server.js';

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeCaller } from '@heimdall/shared/testing';
+import { makeCaller } from '@heimdall/testkit';
 import { localStack } from '@heimdall/stack';
 import { type AlertsInstance, type AlertsSystem, alertsSystem, removeQueues, startAlerts } from '../alerts-server.fixtures.js';
 import type { NotificationOverrides, Severity } from '../rule.js';

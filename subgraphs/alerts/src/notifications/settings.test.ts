@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '@heimdall/shared';
-import { testServiceAuthEnv } from '@heimdall/shared/testing';
+import { testServiceAuthEnv } from '@heimdall/testkit';
 import { alertsEnvSchema } from '../config.js';
 import { RetryableDelivery, retryDelay } from './pipeline.js';
 import { notificationSettings } from './settings.js';

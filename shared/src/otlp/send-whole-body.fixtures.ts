@@ -1,34 +1,7 @@
-/**
- * For tests of every workspace (`@heimdall/shared/testing`; services never import it): the service-trust secret
- * of this test process and internal tokens signed with it, so a test can call a subgraph directly as the gateway
- * would. The secret is random per process: nothing here is a credential anywhere else.
- */
-import { randomBytes } from 'node:crypto';
+// A test's agent that keeps sending after an early answer, for the OTLP receiver's tests here and (through
+// @heimdall/testkit, which shared's own tests cannot import: it depends on shared) the gateway's OTLP router's.
 import { once } from 'node:events';
 import { type IncomingMessage, request as httpRequest } from 'node:http';
-import type { Caller, Role } from './auth/caller.js';
-import { ServiceTokens } from './auth/service-token.js';
-
-const secret = randomBytes(32).toString('base64url');
-const tokens = new ServiceTokens({ service: 'test', secrets: [secret] });
-
-/** `{ SERVICE_AUTH_SECRET }` for a service config built in this process (spread it into the env given to `loadConfig`). */
-export function testServiceAuthEnv(): { SERVICE_AUTH_SECRET: string } {
-  return { SERVICE_AUTH_SECRET: secret };
-}
-
-/** A person with these roles, as the gateway forwards them. */
-export function makeCaller(roles: readonly Role[] = ['admin'], subject = 'test-user'): Caller {
-  return { kind: 'user', subject, roles };
-}
-
-/**
- * `{ 'x-service-auth': token }` for a direct call to a subgraph of this process's services, on behalf of `caller`
- * (by default an admin, who may do everything).
- */
-export function serviceAuthHeaders(caller: Caller = makeCaller()): Promise<Record<string, string>> {
-  return tokens.headers(caller);
-}
 
 /**
  * Posts a body of `bytes` as a client that keeps sending after an early answer would (in 64 KiB writes, stopping

@@ -1,5 +1,5 @@
 // Log records pushed the way applications push them: the OpenTelemetry JS logs SDK with its OTLP exporters (protobuf
-// and JSON). Shared with the e2e tests, which reach the SDK versions this workspace declares only through here.
+// and JSON), for the logs subgraph's tests and the e2e tests: they push with the SDK versions declared here.
 import { ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
 import type { AnyValue, SeverityNumber } from '@opentelemetry/api-logs';
 import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
