@@ -3,8 +3,8 @@ import type { Resolvers } from './generated/resolvers.js';
 import type { NotificationService } from './notifications/notification-service.js';
 import { notificationResolvers } from './notifications/resolvers.js';
 import { actorOf } from './request-actor.js';
-import type { RuleService } from './rule-service.js';
-import { type AlertState, flappingCount } from './state-machine.js';
+import type { RuleService } from './rules/rule-service.js';
+import { type AlertState, flappingCount } from './evaluation/alert-state-machine.js';
 import { type AlertsStore, type RulesStore, alertId, ruleId } from './store/index.js';
 
 export interface AlertsContext {

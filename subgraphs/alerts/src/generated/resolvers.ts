@@ -2,8 +2,8 @@
 /* eslint-disable */
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { RuleRecord as RuleRecordModel, RulePage as RulePageModel, RuleChange as RuleChangeModel, StoredAlert as StoredAlertModel, StoredTransition as StoredTransitionModel } from '../store/index.js';
-import type { PreviewedAlert as PreviewedAlertModel } from '../preview.js';
-import type { AlertCondition as AlertConditionModel, MetricCondition as MetricConditionModel, LogCondition as LogConditionModel, LogAnomalyCondition as LogAnomalyConditionModel, NotificationOverrides as NotificationOverridesModel } from '../rule.js';
+import type { PreviewedAlert as PreviewedAlertModel } from '../rules/rule-preview.js';
+import type { AlertCondition as AlertConditionModel, MetricCondition as MetricConditionModel, LogCondition as LogConditionModel, LogAnomalyCondition as LogAnomalyConditionModel, NotificationOverrides as NotificationOverridesModel } from '../rules/alert-rule.js';
 import type { Channel as ChannelModel, WebhookSettings as WebhookSettingsModel, SlackSettings as SlackSettingsModel, EmailSettings as EmailSettingsModel, HttpSettings as HttpSettingsModel } from '../notifications/channel.js';
 import type { DeliveryOutcome as DeliveryOutcomeModel } from '../notifications/deliver.js';
 import type { Silence as SilenceModel, MaintenanceWindow as MaintenanceWindowModel } from '../notifications/silences.js';

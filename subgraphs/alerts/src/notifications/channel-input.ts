@@ -5,7 +5,7 @@
  * client that read the channel cannot send them back.
  */
 import { type HeimdallError, badUserInput } from '@heimdall/shared';
-import { parseTemplate } from '../templates.js';
+import { parseTemplate } from '../rules/annotation-templates.js';
 import { type Channel, type ChannelSettings, type ChannelSpec, CHANNEL_TYPES, type Header, isEmail, isHttp, isSlack, isWebhook } from './channel.js';
 import { MESSAGE_VARIABLES } from './message.js';
 

@@ -4,8 +4,8 @@
  * expression (RE2 as the metrics subgraph uses: linear time, whatever a user writes); a missing label is "".
  */
 import { RE2JS } from 're2js';
-import type { Labels } from '../condition.js';
-import type { LabelMatcher, MatchOp } from '../rule.js';
+import type { Labels } from '../evaluation/conditions.js';
+import type { LabelMatcher, MatchOp } from '../rules/alert-rule.js';
 
 export type LabelsPredicate = (labels: Labels) => boolean;
 

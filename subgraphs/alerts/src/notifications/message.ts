@@ -3,9 +3,9 @@
  * times and links. It is stored with its delivery (so a retry sends the same words) and rendered per channel with
  * the channel's title and body templates, or the built-in ones.
  */
-import type { Labels } from '../condition.js';
-import type { Severity } from '../rule.js';
-import { type Template, type TemplateData, parseTemplate, render } from '../templates.js';
+import type { Labels } from '../evaluation/conditions.js';
+import type { Severity } from '../rules/alert-rule.js';
+import { type Template, type TemplateData, parseTemplate, render } from '../rules/annotation-templates.js';
 import type { ChannelTemplates } from './channel.js';
 
 export type MessageStatus = 'firing' | 'resolved';

@@ -2,8 +2,8 @@
  * Why an alert is not notified now: a silence, an inhibition by another firing alert, or a maintenance window
  * (issue 13). Built once per flush pass from what the store holds at that moment, then asked per alert.
  */
-import type { Labels } from '../condition.js';
-import type { LabelMatcher, Severity } from '../rule.js';
+import type { Labels } from '../evaluation/conditions.js';
+import type { LabelMatcher, Severity } from '../rules/alert-rule.js';
 import { type LabelsPredicate, compileMatchers, parseMatcherText } from './matchers.js';
 import type { MuteReason } from './policy.js';
 import { type WeeklyWindow, isWithin } from './weekly-window.js';

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResilienceMetrics, ServiceMetrics, createResiliencePolicy } from '@heimdall/shared';
 import { localStack } from '@heimdall/stack';
-import type { AlertStateChange } from '../state-change.js';
+import type { AlertStateChange } from '../state-changes/alert-state-change.js';
 import { PostgresStore, alertId, migrate } from '../store/index.js';
 import { type TestDatabase, createTestDatabase } from '../store/test-database.fixtures.js';
 import type { DependencyEdge } from './incidents.js';

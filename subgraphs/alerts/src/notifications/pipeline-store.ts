@@ -7,9 +7,9 @@
  * lock; a due group is flushed by the one instance that locked it (FOR UPDATE SKIP LOCKED).
  */
 import { createHash } from 'node:crypto';
-import type { Labels } from '../condition.js';
-import type { Severity } from '../rule.js';
-import type { AlertStateChange } from '../state-change.js';
+import type { Labels } from '../evaluation/conditions.js';
+import type { Severity } from '../rules/alert-rule.js';
+import type { AlertStateChange } from '../state-changes/alert-state-change.js';
 import { type PostgresStore, type Query, alertId } from '../store/index.js';
 import { type DependencyEdge, isLinked, rootCauseOf } from './incidents.js';
 import { type MessageAlert, type MessageIncident, type NotificationMessage, buildMessage, renderMessage } from './message.js';

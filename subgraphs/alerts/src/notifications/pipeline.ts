@@ -12,8 +12,8 @@
  */
 import { type ConnectionOptions, Queue, Worker } from 'bullmq';
 import type { Logger, ServiceMetrics } from '@heimdall/shared';
-import type { AlertStateChange } from '../state-change.js';
-import { STATE_CHANGES_QUEUE } from '../state-changes.js';
+import type { AlertStateChange } from '../state-changes/alert-state-change.js';
+import { STATE_CHANGES_QUEUE } from '../state-changes/state-change-publisher.js';
 import type { Query } from '../store/index.js';
 import type { ChannelStore } from './channel-store.js';
 import { deliver } from './deliver.js';

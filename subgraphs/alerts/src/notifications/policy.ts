@@ -11,8 +11,8 @@
  * (where pipeline-store.ts merges a channel's LOW groups into one message).
  */
 import { createHash } from 'node:crypto';
-import type { Labels } from '../condition.js';
-import type { NotificationOverrides, Severity } from '../rule.js';
+import type { Labels } from '../evaluation/conditions.js';
+import type { NotificationOverrides, Severity } from '../rules/alert-rule.js';
 import { type WeeklyWindow, isWithin, nextOpening } from './weekly-window.js';
 
 export interface NotificationPolicy {

@@ -3,7 +3,7 @@
  * mute intervals in a time zone) in PostgreSQL, with the checks of their GraphQL inputs.
  */
 import { badUserInput, heimdallError, instantMs, parseInstant } from '@heimdall/shared';
-import { type LabelMatcher, MATCH_OPS, type MatchOp } from '../rule.js';
+import { type LabelMatcher, MATCH_OPS, type MatchOp } from '../rules/alert-rule.js';
 import type { PostgresStore, Query } from '../store/index.js';
 import { compileMatchers, regexProblem } from './matchers.js';
 import type { SilenceRule, WindowRule } from './mute.js';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResilienceMetrics, ServiceMetrics, createResiliencePolicy } from '@heimdall/shared';
 import { localStack } from '@heimdall/stack';
 import { PostgresStore } from './postgres.js';
-import { RulesStore } from './rules.js';
+import { RulesStore } from './rule-store.js';
 import { migrate } from './migrations.js';
 import { type TestDatabase, createTestDatabase } from './test-database.fixtures.js';
 
