@@ -37,6 +37,26 @@ function boundaries() {
         'Subgraphs never import each other, the gateway or the stack tooling: they meet through federation and their APIs.',
       ),
     ),
+    // Tests and benchmarks of the whole system meet each package through its public face (its package root;
+    // shared's entry points), never a module behind it.
+    ...['e2e', 'bench'].map((name) => ({
+      files: [`${name}/src/**/*.ts`],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              {
+                group: [...SERVICES, ...TOOLING, 'testkit'].map((pkg) => `@heimdall/${pkg}/*`),
+                message: 'Import a package from its root: what it exports there is its public face.',
+              },
+              { group: ['**/subgraphs/**', '**/gateway/**', '**/shared/**', '**/stack/**', '**/testkit/**'], message: 'Import a package by its name, not by a path into it.' },
+              ...(name === 'e2e' ? [{ group: ['@heimdall/bench'], message: 'The end-to-end tests do not depend on the benchmarks.' }] : []),
+            ],
+          },
+        ],
+      },
+    })),
   ];
 }
 

@@ -1,7 +1,7 @@
 // Gateway overhead and recomposition delay (issue 4). Runs the whole system in this process against the local
 // stack (`npm run stack -- up` first): `npm run gateway -w @heimdall/bench`.
 import { randomUUID } from 'node:crypto';
-import { System } from '@heimdall/e2e/system';
+import { System } from '@heimdall/e2e';
 import { makeCaller, serviceAuthHeaders } from '@heimdall/testkit';
 import { localStack } from '@heimdall/stack';
 import { percentile } from './measure.js';

@@ -2,7 +2,7 @@
 // `npm run metrics -w @heimdall/bench`.
 import { create, toBinary } from '@bufbuild/protobuf';
 import { randomUUID } from 'node:crypto';
-import { System } from '@heimdall/e2e/system';
+import { System } from '@heimdall/e2e';
 import { decodeOtlpRequest, otlp } from '@heimdall/shared';
 import { localStack } from '@heimdall/stack';
 import { toRows } from '@heimdall/metrics';

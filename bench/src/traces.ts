@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { create, toBinary } from '@bufbuild/protobuf';
-import { System } from '@heimdall/e2e/system';
+import { System } from '@heimdall/e2e';
 import { otlp } from '@heimdall/shared';
 import { type PrivateStack, REPO_DIR, freeTestPort, localStack, privateStack } from '@heimdall/stack';
 import { internalHeaders } from './credentials.js';
