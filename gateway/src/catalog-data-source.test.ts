@@ -1,4 +1,5 @@
 import { LocalGraphQLDataSource } from '@apollo/gateway';
+import type { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { toGraphQLError } from '@heimdall/shared';
 import type { ApiKeys } from './api-keys.js';
@@ -44,8 +45,10 @@ describe('the catalog served in-process', () => {
 
   it('refuses a blank key name as every subgraph refuses an argument, naming it in extensions.argument', async () => {
     const result = await run(new CatalogDataSource(schema), 'mutation { createApiKey(name: "  ") { key } }');
-    // As the gateway's error formatting sends it (toGraphQLError, what every subgraph answers with).
-    expect(toGraphQLError(result.errors?.[0]?.originalError).toJSON()).toMatchObject({
+    // In process the error is still the resolver's; the gateway's error formatting (toGraphQLError, what every
+    // subgraph answers with) turns it into what the client reads.
+    const [error] = (result.errors ?? []) as GraphQLError[];
+    expect(toGraphQLError(error?.originalError).toJSON()).toMatchObject({
       message: expect.stringMatching(/^name: 1 to \d+ characters$/) as string,
       extensions: { code: 'BAD_USER_INPUT', argument: 'name' },
     });

@@ -107,7 +107,8 @@ export async function createServer(config: GatewayConfig, deps: GatewayDeps): Pr
     const known = policies.get(name);
     if (known !== undefined && (known.instances === instances || instances === '')) return known.policy;
     const policy = createResiliencePolicy(
-      `subgraph_${name}`,
+      // A subgraph is named by whoever registers it in Consul (`user-service`); the policy label keeps the convention.
+      `subgraph_${name.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'unnamed'}`,
       { timeoutMs: config.SUBGRAPH_TIMEOUT_MS, breaker: { halfOpenAfterMs: config.SUBGRAPH_BREAKER_HALF_OPEN_MS } },
       platform.resilienceMetrics,
     );
