@@ -131,6 +131,8 @@ export {
   type RangeBounds,
   type TimeRangeInput,
   badUserInput,
+  badUserInputs,
+  type FieldError,
   durationArgument,
   parseRange,
   rangeArgument,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HeimdallError, toGraphQLError } from '../errors/heimdall-error.js';
-import { badUserInput, durationArgument, parseRange, rangeArgument, rangeArgumentNanos, sizeArgument } from './arguments.js';
+import { badUserInput, badUserInputs, durationArgument, parseRange, rangeArgument, rangeArgumentNanos, sizeArgument } from './arguments.js';
 
 const RANGE = { from: '2026-11-22T10:00:00Z', to: '2026-11-22T11:00:00Z' };
 const DAY = 86_400_000;
@@ -26,6 +26,23 @@ describe('badUserInput', () => {
 
   it('keeps the argument it names even when the details carry one', () => {
     expect(badUserInput('step', 'x', { argument: 'other' }).details).toEqual({ argument: 'step' });
+  });
+});
+
+describe('badUserInputs', () => {
+  it('is BAD_USER_INPUT naming the first field and carrying every error', () => {
+    const errors = [
+      { field: 'conditions[0].metric.window', message: 'is required' },
+      { field: 'name', message: 'is required' },
+    ];
+    const error = badUserInputs(errors);
+    expect(error.code).toBe('BAD_USER_INPUT');
+    expect(error.message).toBe('conditions[0].metric.window: is required (and 1 more)');
+    expect(error.details).toEqual({ argument: 'conditions[0].metric.window', errors });
+  });
+
+  it('says nothing of more when there is one', () => {
+    expect(badUserInputs([{ field: 'name', message: 'is required' }]).message).toBe('name: is required');
   });
 });
 

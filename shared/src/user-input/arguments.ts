@@ -14,6 +14,20 @@ export function badUserInput(argument: string, message: string, details: Readonl
   return heimdallError('BAD_USER_INPUT', { message: `${argument}: ${message}`, details: { ...details, argument } });
 }
 
+/** One refusal of an input object's field (`channel.settings.url`, `for`). */
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** A form's every error in one BAD_USER_INPUT: the first names the argument, `details.errors` carries them all. */
+export function badUserInputs(errors: readonly FieldError[]): HeimdallError {
+  const [first] = errors;
+  if (first === undefined) throw new Error('badUserInputs needs at least one error');
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+  return badUserInput(first.field, `${first.message}${more}`, { errors });
+}
+
 /** A size a client asked for (`limit`, `first`): a whole number from 1 to `max`, BAD_USER_INPUT naming it otherwise. */
 export function sizeArgument(argument: string, requested: number, max: number): number {
   if (!Number.isInteger(requested) || requested < 1 || requested > max) throw badUserInput(argument, `must be from 1 to ${max}, not ${requested}`, { max });

@@ -6,6 +6,8 @@ export {
   type RangeBounds,
   type TimeRangeInput,
   badUserInput,
+  badUserInputs,
+  type FieldError,
   durationArgument,
   parseRange,
   rangeArgument,

@@ -94,12 +94,25 @@ export const alertsEnvSchema = serviceEnvSchema(8004).extend({
   NOTIFICATION_BUSINESS_HOURS: z
     .string()
     .default('Mon-Fri 09:00-18:00')
-    .refine((text) => text === 'always' || parseWeeklyWindow(text, 'UTC').ok, { message: 'days and hours such as "Mon-Fri 09:00-18:00", or "always"' }),
+    .transform((text, ctx) => {
+      if (text === 'always') return null;
+      // Parsed once here, in UTC: the zone (NOTIFICATION_TIME_ZONE) is the settings' to add.
+      const parsed = parseWeeklyWindow(text, 'UTC');
+      if (parsed.ok) return { days: parsed.window.days, startMinute: parsed.window.startMinute, endMinute: parsed.window.endMinute };
+      ctx.addIssue({ code: 'custom', message: `${parsed.message}, or "always"` });
+      return z.NEVER;
+    }),
   /** When the daily digest of LOW alerts goes out (HH:MM in NOTIFICATION_TIME_ZONE); "always" sends them as they come. */
   NOTIFICATION_DIGEST_AT: z
     .string()
     .default('09:00')
-    .refine((text) => text === 'always' || parseClock(text) !== undefined, { message: 'a time such as 09:00, or "always"' }),
+    .transform((text, ctx) => {
+      if (text === 'always') return null;
+      const minute = parseClock(text);
+      if (minute !== undefined) return minute;
+      ctx.addIssue({ code: 'custom', message: 'a time such as 09:00, or "always"' });
+      return z.NEVER;
+    }),
   /** How often a CRITICAL alert is sent again until someone acknowledges it (acknowledgeAlert). */
   NOTIFICATION_CRITICAL_REPEAT_INTERVAL: duration('5m'),
   /** Alerts on linked services firing within this time of each other make one incident. */

@@ -40,7 +40,7 @@ async function ask(query: string) {
   const contextValue = {
     rules: { list: asked({ nodes: [], endCursor: null, hasNextPage: false }), byId: () => Promise.resolve({ id: RULE }), changes: asked([]) },
     alerts: { list: asked([]), history: (_rule: string, _from: number, _to: number, first: number) => asked([])(first) },
-    notifications: { store: { incidents: asked([]), deliveries: asked([]) } },
+    notifications: { incidents: { incidents: asked([]) }, outbox: { deliveries: asked([]) } },
   };
   const result = await graphql({ schema, source: query, contextValue });
   return { sizes, errors: result.errors?.map((e) => [(e.originalError as HeimdallError | undefined)?.code, e.message]) };

@@ -5,6 +5,7 @@ import { notificationResolvers } from './notifications/resolvers.js';
 import { actorOf } from './request-actor.js';
 import type { RuleService } from './rules/rule-service.js';
 import { type AlertState, flappingCount } from './evaluation/alert-state-machine.js';
+import { alertLabels } from './evaluation/rule-instances.js';
 import { type AlertsStore, type RulesStore, alertId, ruleId } from './store/index.js';
 
 export interface AlertsContext {
@@ -87,7 +88,7 @@ export const resolvers: Resolvers = {
     state: (a) => a.state.state,
     since: (a) => a.since.toISOString(),
     value: (a) => a.state.value,
-    labels: (a) => labelList(a.alertLabels),
+    labels: (a) => labelList(alertLabels({ name: a.ruleName, labels: a.ruleLabels }, a)),
     annotations: (a) => labelList(a.annotations),
     activeAt: (a) => iso(a.state.activeAt),
     firedAt: (a) => iso(a.state.firedAt),

@@ -3,11 +3,12 @@ import type pg from 'pg';
 import { type ConsulClient, type Platform, createResiliencePolicy, createSubgraphPlatform, serveSubgraphSchema } from '@heimdall/shared';
 import type { AlertsConfig } from './config.js';
 import { Evaluator, evaluationMetrics } from './evaluation/evaluator.js';
-import { newestLogLines, validateLogQuery } from './reads/logs-peer.js';
+import { sampleLogLines, validateLogQuery } from './reads/logs-peer.js';
 import { createPeers } from './reads/peers.js';
 import { ConditionReader } from './reads/condition-reader.js';
 import { RuleService } from './rules/rule-service.js';
 import { EvaluationScheduler } from './evaluation/evaluation-scheduler.js';
+import { retireInstances } from './evaluation/finished-evaluation.js';
 import { type AlertsContext, buildSchema } from './schema.js';
 import { StateChangePublisher } from './state-changes/state-change-publisher.js';
 import { AlertsStore, PostgresStore, RulesStore, migrate } from './store/index.js';
@@ -15,17 +16,15 @@ import { ChannelStore } from './notifications/channel-store.js';
 import { ServiceMap } from './notifications/incidents.js';
 import { NotificationService } from './notifications/notification-service.js';
 import { NotificationPipeline, notificationMetrics } from './notifications/pipeline.js';
-import { PipelineStore } from './notifications/pipeline-store.js';
+import { DeliveryOutbox } from './notifications/delivery-outbox.js';
+import { GroupStore } from './notifications/group-store.js';
+import { IncidentStore } from './notifications/incident-store.js';
 import { SecretBox } from './notifications/secret-box.js';
 import { notificationSettings } from './notifications/settings.js';
 import { SilenceStore } from './notifications/silences.js';
 
 export const SERVICE_NAME = 'alerts';
 export const VERSION = '0.1.0';
-
-/** Log lines a notification shows per log condition, and the conditions sampled. */
-const SAMPLE_LOG_LINES = 5;
-const SAMPLED_LOG_CONDITIONS = 2;
 
 export interface AlertsDeps {
   readonly consul: ConsulClient;
@@ -60,7 +59,7 @@ export async function createServer(config: AlertsConfig, deps: AlertsDeps): Prom
     },
   });
 
-  const rules = new RulesStore(postgres);
+  const rules = new RulesStore(postgres, retireInstances);
   const alerts = new AlertsStore(postgres);
   const metrics = evaluationMetrics(platform.metrics);
   const peers = createPeers(platform, deps.consul, { tag: config.SUBGRAPH_TAG, concurrency: config.EVALUATION_CONCURRENCY });
@@ -109,60 +108,41 @@ export async function createServer(config: AlertsConfig, deps: AlertsDeps): Prom
 
   const settings = notificationSettings(config);
   const channels = new ChannelStore(postgres, config.NOTIFICATION_SECRET_KEY === undefined ? undefined : new SecretBox(config.NOTIFICATION_SECRET_KEY));
-  const pipelineStore = new PipelineStore(postgres);
+  const groups = new GroupStore(postgres);
+  const outbox = new DeliveryOutbox(postgres);
   const serviceMap = new ServiceMap(peers.traces, {
     onFailure: (error) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'the service map could not be read from traces; each alert is its own incident for now'),
   });
   const pipeline = new NotificationPipeline({
     connection,
     prefix: config.QUEUE_PREFIX,
-    store: pipelineStore,
+    groups,
+    outbox,
     channels,
     serviceMap,
     settings,
     logger,
     metrics: notificationMetrics(platform.metrics),
-    sampleLogs: async (change) => {
-      const at = Date.parse(change.at);
-      try {
-        const lines = await Promise.all(
-          (change.logQueries ?? []).slice(0, SAMPLED_LOG_CONDITIONS).map((q) => newestLogLines(peers.logs, { ...q, fromMs: at - q.windowMs, toMs: at + 1 }, SAMPLE_LOG_LINES)),
-        );
-        return lines.flat();
-      } catch (error) {
-        logger.warn({ ruleId: change.ruleId, err: error instanceof Error ? error.message : String(error) }, 'sample log lines for a notification could not be read; it goes without');
-        return [];
-      }
-    },
+    sampleLogs: (change) => sampleLogLines(peers.logs, change),
   });
   const notifications = new NotificationService({
     channels,
     pipeline,
-    store: pipelineStore,
+    groups,
+    outbox,
+    incidents: new IncidentStore(postgres),
     silences: new SilenceStore(postgres),
     deliveryTimeoutMs: settings.deliveryTimeoutMs,
     linkUrl: settings.linkUrl,
   });
 
-  const reconcile = async () => {
-    try {
-      const { scheduled, removed } = await scheduler.reconcile(() => rules.scheduled());
-      if (scheduled + removed > 0) logger.info({ event: 'schedules_reconciled', scheduled, removed }, `evaluation schedules: ${scheduled} set, ${removed} removed`);
-    } catch (error) {
-      logger.warn({ err: error }, 'the evaluation schedules could not be reconciled with the rules; trying again later');
-    }
-  };
-  let reconciling: NodeJS.Timeout | undefined;
   platform.app.addHook('onReady', async () => {
-    await reconcile();
+    await scheduler.keepReconciled(() => rules.scheduled(), config.SCHEDULE_RECONCILE_INTERVAL_MS);
     scheduler.start();
     publisher.start();
     pipeline.start();
-    reconciling = setInterval(() => void reconcile(), config.SCHEDULE_RECONCILE_INTERVAL_MS);
-    reconciling.unref();
   });
   platform.app.addHook('onClose', async () => {
-    clearInterval(reconciling);
     await scheduler.close();
     await publisher.close();
     await pipeline.close();

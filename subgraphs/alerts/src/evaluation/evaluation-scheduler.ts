@@ -61,6 +61,7 @@ export function scheduledTime(job: Pick<Job, 'id' | 'timestamp'>): number {
 export class EvaluationScheduler {
   private readonly queue: Queue<EvaluationJob>;
   private worker: Worker<EvaluationJob> | undefined;
+  private reconciling: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SchedulerOptions) {
     this.queue = new Queue<EvaluationJob>(EVALUATION_QUEUE, { connection: options.connection, prefix: options.prefix });
@@ -97,6 +98,25 @@ export class EvaluationScheduler {
     return { scheduled: stale.length, removed: extra.length };
   }
 
+  /**
+   * Reconciles now and then every `intervalMs` until close. A failure (Redis or PostgreSQL away) is logged and
+   * tried again at the next interval: the schedules already in Redis keep running meanwhile.
+   */
+  async keepReconciled(load: () => Promise<readonly ScheduledRule[]>, intervalMs: number): Promise<void> {
+    const run = async () => {
+      try {
+        const { scheduled, removed } = await this.reconcile(load);
+        if (scheduled + removed > 0) this.options.logger.info({ event: 'schedules_reconciled', scheduled, removed }, `evaluation schedules: ${scheduled} set, ${removed} removed`);
+      } catch (error) {
+        this.options.logger.warn({ err: error }, 'the evaluation schedules could not be reconciled with the rules; trying again later');
+      }
+    };
+    await run();
+    clearInterval(this.reconciling);
+    this.reconciling = setInterval(() => void run(), intervalMs);
+    this.reconciling.unref();
+  }
+
   /** Starts this instance's worker. */
   start(): void {
     if (this.worker !== undefined) return;
@@ -116,8 +136,9 @@ export class EvaluationScheduler {
     else if (after.kind === 'set' && after.rule.evaluationIntervalMs !== intervalMs) await this.schedule(after.rule);
   }
 
-  /** Stops the worker (its evaluations in progress finish) and closes the queue. */
+  /** Stops reconciling and the worker (its evaluations in progress finish) and closes the queue. */
   async close(): Promise<void> {
+    clearInterval(this.reconciling);
     await this.worker?.close();
     await this.queue.close();
   }

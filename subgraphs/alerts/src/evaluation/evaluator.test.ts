@@ -32,7 +32,7 @@ function makeEvaluator(options: {
         recorded.push({ at, error: outcome.error });
         if (options.record !== undefined) return options.record(() => evaluate(options.previous ?? []));
         const { instances, transitions } = evaluate(options.previous ?? []);
-        return { kind: 'recorded', instances, transitions };
+        return { kind: 'recorded', instances: instances.map((i) => i.instance), transitions };
       },
     },
     read: () => Promise.resolve({ reads: options.reads ?? [{ ok: true, series: [{ labels: { host: 'a' }, value: 95 }] }], rowsRead: 40 }),

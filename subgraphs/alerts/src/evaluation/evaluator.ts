@@ -6,6 +6,7 @@
  */
 import type { Logger, ServiceMetrics } from '@heimdall/shared';
 import { evaluateConditions } from './conditions.js';
+import { finishEvaluation } from './finished-evaluation.js';
 import { evaluateRule, resumeAfterOutage } from './rule-instances.js';
 import type { ReadResult } from '../reads/condition-reader.js';
 import type { ScheduleAfter } from './evaluation-scheduler.js';
@@ -81,7 +82,7 @@ export class Evaluator {
     const record = await this.deps.alerts.recordEvaluation(
       rule,
       at,
-      (previous) => evaluateRule(rule, reads, previous.map((instance) => resumeAfterOutage(instance, at)), at),
+      (previous) => finishEvaluation(rule, evaluateRule(rule, reads, previous.map((instance) => resumeAfterOutage(instance, at)), at)),
       { durationMs: this.now() - started, error },
     );
     if (record.kind !== 'recorded') return { outcome: record.kind, schedule: record.kind === 'gone' ? { kind: 'remove' } : schedule };

@@ -7,7 +7,8 @@ import type { AlertCondition as AlertConditionModel, MetricCondition as MetricCo
 import type { Channel as ChannelModel, WebhookSettings as WebhookSettingsModel, SlackSettings as SlackSettingsModel, EmailSettings as EmailSettingsModel, HttpSettings as HttpSettingsModel } from '../notifications/channel.js';
 import type { DeliveryOutcome as DeliveryOutcomeModel } from '../notifications/deliver.js';
 import type { Silence as SilenceModel, MaintenanceWindow as MaintenanceWindowModel } from '../notifications/silences.js';
-import type { Delivery as DeliveryModel, Incident as IncidentModel, IncidentAlertRecord as IncidentAlertRecordModel } from '../notifications/pipeline-store.js';
+import type { Delivery as DeliveryModel } from '../notifications/delivery-outbox.js';
+import type { Incident as IncidentModel, IncidentAlertRecord as IncidentAlertRecordModel } from '../notifications/incident-store.js';
 import type { AlertsContext } from '../schema.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;

@@ -4,7 +4,7 @@
  * update, secrets left out keep the stored channel's (when its type is unchanged): they are write-only, so a
  * client that read the channel cannot send them back.
  */
-import { type HeimdallError, badUserInput } from '@heimdall/shared';
+import type { FieldError } from '@heimdall/shared';
 import { parseTemplate } from '../rules/annotation-templates.js';
 import { type Channel, type ChannelSettings, type ChannelSpec, CHANNEL_TYPES, type Header, isEmail, isHttp, isSlack, isWebhook } from './channel.js';
 import { MESSAGE_VARIABLES } from './message.js';
@@ -34,11 +34,6 @@ export interface NotificationChannelInput {
   }>;
   readonly http?: Maybe<{ readonly url: string; readonly method?: Maybe<string>; readonly headers?: Maybe<readonly HeaderInput[]>; readonly body: string; readonly contentType?: Maybe<string> }>;
   readonly templates?: Maybe<{ readonly title?: Maybe<string>; readonly body?: Maybe<string> }>;
-}
-
-export interface FieldError {
-  readonly field: string;
-  readonly message: string;
 }
 
 export type ChannelValidation = { readonly ok: true; readonly spec: ChannelSpec } | { readonly ok: false; readonly errors: readonly FieldError[] };
@@ -181,10 +176,3 @@ export function validateChannelInput(input: NotificationChannelInput, previous?:
   return { ok: true, spec: { name, settings, templates } };
 }
 
-/** BAD_USER_INPUT naming the first field and carrying every error. */
-export function channelInputError(errors: readonly FieldError[]): HeimdallError {
-  const [first] = errors;
-  if (first === undefined) throw new Error('channelInputError needs at least one error');
-  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
-  return badUserInput(first.field, `${first.message}${more}`, { errors });
-}

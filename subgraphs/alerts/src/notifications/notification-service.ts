@@ -2,20 +2,24 @@
  * What the notification fields of the GraphQL API do: channels (validated, secrets sealed), testChannel,
  * silences and maintenance windows, acknowledgements, incidents, the delivery log and the dead letters.
  */
-import { heimdallError } from '@heimdall/shared';
+import { badUserInputs, heimdallError } from '@heimdall/shared';
 import type { Channel } from './channel.js';
-import { type NotificationChannelInput, channelInputError, validateChannelInput } from './channel-input.js';
+import { type NotificationChannelInput, validateChannelInput } from './channel-input.js';
 import { type ChannelStore, channelNotFound } from './channel-store.js';
 import { type DeliveryOutcome, deliver } from './deliver.js';
 import { buildMessage } from './message.js';
 import type { NotificationPipeline } from './pipeline.js';
-import type { Delivery, PipelineStore } from './pipeline-store.js';
+import type { Delivery, DeliveryOutbox } from './delivery-outbox.js';
+import type { GroupStore } from './group-store.js';
+import type { IncidentStore } from './incident-store.js';
 import type { SilenceStore } from './silences.js';
 
 export interface NotificationServiceDeps {
   readonly channels: ChannelStore;
   readonly pipeline: Pick<NotificationPipeline, 'enqueue'>;
-  readonly store: PipelineStore;
+  readonly groups: GroupStore;
+  readonly outbox: DeliveryOutbox;
+  readonly incidents: IncidentStore;
   readonly silences: SilenceStore;
   readonly deliveryTimeoutMs: number;
   readonly linkUrl: string;
@@ -33,8 +37,16 @@ export class NotificationService {
     return this.deps.silences;
   }
 
-  get store(): PipelineStore {
-    return this.deps.store;
+  get groups(): GroupStore {
+    return this.deps.groups;
+  }
+
+  get outbox(): DeliveryOutbox {
+    return this.deps.outbox;
+  }
+
+  get incidents(): IncidentStore {
+    return this.deps.incidents;
   }
 
   listChannels(): Promise<Channel[]> {
@@ -43,7 +55,7 @@ export class NotificationService {
 
   async createChannel(input: NotificationChannelInput): Promise<Channel> {
     const checked = validateChannelInput(input);
-    if (!checked.ok) throw channelInputError(checked.errors);
+    if (!checked.ok) throw badUserInputs(checked.errors);
     return this.deps.channels.create(checked.spec);
   }
 
@@ -51,7 +63,7 @@ export class NotificationService {
     const previous = await this.deps.channels.byId(id);
     if (previous === undefined) throw channelNotFound(id);
     const checked = validateChannelInput(input, previous);
-    if (!checked.ok) throw channelInputError(checked.errors);
+    if (!checked.ok) throw badUserInputs(checked.errors);
     return this.deps.channels.update(id, checked.spec);
   }
 
@@ -90,7 +102,7 @@ export class NotificationService {
   }
 
   async retry(id: string): Promise<Delivery> {
-    const delivery = await this.deps.store.redrive(id, this.now());
+    const delivery = await this.deps.outbox.redrive(id, this.now());
     if (delivery === undefined) throw heimdallError('NOT_FOUND', { message: `no failed notification with id ${id}`, details: { id } });
     await this.deps.pipeline.enqueue([{ id: delivery.id, redrives: delivery.redrives }]);
     return delivery;

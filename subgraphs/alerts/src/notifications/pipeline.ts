@@ -19,7 +19,9 @@ import type { ChannelStore } from './channel-store.js';
 import { deliver } from './deliver.js';
 import type { ServiceMap } from './incidents.js';
 import { MuteContext, sourceSeverities } from './mute.js';
-import { type PipelineStore, firingSources } from './pipeline-store.js';
+import type { DeliveryOutbox } from './delivery-outbox.js';
+import type { GroupStore } from './group-store.js';
+import { firingSources } from './inhibit-sources.js';
 import type { NotificationSettings } from './settings.js';
 import { mutingRules } from './silences.js';
 import { CoalescedRun } from '../coalesced-run.js';
@@ -59,14 +61,15 @@ export type NotificationMetrics = ReturnType<typeof notificationMetrics>;
 export interface PipelineDeps {
   readonly connection: ConnectionOptions;
   readonly prefix: string;
-  readonly store: PipelineStore;
+  readonly groups: GroupStore;
+  readonly outbox: DeliveryOutbox;
   readonly channels: Pick<ChannelStore, 'byId'>;
   /** null: incidents group nothing (each alert is its own). */
   readonly serviceMap: Pick<ServiceMap, 'edges'> | null;
   readonly settings: NotificationSettings;
   readonly logger: Logger;
   readonly metrics: NotificationMetrics;
-  /** The newest log lines matching a firing alert's log conditions; [] when they cannot be read. */
+  /** The newest log lines matching a firing alert's log conditions; a message goes without when they cannot be read. */
   readonly sampleLogs?: (change: AlertStateChange) => Promise<string[]>;
   readonly now?: () => number;
 }
@@ -109,13 +112,23 @@ export class NotificationPipeline {
     this.kick();
   }
 
+  private async sampleLogs(change: AlertStateChange): Promise<string[]> {
+    if (this.deps.sampleLogs === undefined) return [];
+    try {
+      return await this.deps.sampleLogs(change);
+    } catch (error) {
+      this.deps.logger.warn({ ruleId: change.ruleId, err: error instanceof Error ? error.message : String(error) }, 'sample log lines for a notification could not be read; it goes without');
+      return [];
+    }
+  }
+
   private async consume(change: AlertStateChange): Promise<void> {
-    const { store, settings, serviceMap } = this.deps;
+    const { groups, settings, serviceMap } = this.deps;
     const needsMap = change.to === 'FIRING' && change.channels.length > 0 && (change.labels.service ?? '') !== '';
     const edges = needsMap && serviceMap !== null ? await serviceMap.edges() : null;
     const wantsLines = change.to === 'FIRING' && change.channels.length > 0 && (change.logQueries?.length ?? 0) > 0;
-    const logLines = wantsLines && this.deps.sampleLogs !== undefined ? await this.deps.sampleLogs(change) : [];
-    await store.applyChange(change, { defaults: settings.defaults, now: this.now(), edges, incidentWindowMs: settings.incidentWindowMs, logLines });
+    const logLines = wantsLines ? await this.sampleLogs(change) : [];
+    await groups.applyChange(change, { defaults: settings.defaults, now: this.now(), edges, incidentWindowMs: settings.incidentWindowMs, logLines });
     this.deps.metrics.changes.inc();
     this.kick();
   }
@@ -133,18 +146,18 @@ export class NotificationPipeline {
   }
 
   private async drain(): Promise<void> {
-    const { store, settings } = this.deps;
+    const { groups, outbox, settings } = this.deps;
     try {
-      let groups: number;
+      let looked: number;
       do {
         const now = this.now();
-        const result = await store.flushDue({ now, limit: FLUSH_BATCH, escalation: settings.escalation, linkUrl: settings.linkUrl, muteContext: (query) => this.muteContext(query, now) });
-        groups = result.groups;
+        const result = await groups.flushDue({ now, limit: FLUSH_BATCH, escalation: settings.escalation, linkUrl: settings.linkUrl, muteContext: (query) => this.muteContext(query, now) });
+        looked = result.groups;
         await this.enqueue(result.deliveries.map((id) => ({ id, redrives: 0 })));
-      } while (groups === FLUSH_BATCH && !this.flushes.isStopped);
+      } while (looked === FLUSH_BATCH && !this.flushes.isStopped);
       if (this.now() - this.lastSweep >= SWEEP_AFTER_MS) {
         this.lastSweep = this.now();
-        await this.enqueue(await store.pendingBefore(this.now() - SWEEP_AFTER_MS, 500));
+        await this.enqueue(await outbox.pendingBefore(this.now() - SWEEP_AFTER_MS, 500));
       }
     } catch (error) {
       this.deps.metrics.flushFailures.inc();
@@ -173,24 +186,24 @@ export class NotificationPipeline {
   }
 
   private async send(id: string, attempt: number): Promise<void> {
-    const { store, channels, settings, logger, metrics } = this.deps;
-    const delivery = await store.delivery(id);
+    const { outbox, channels, settings, logger, metrics } = this.deps;
+    const delivery = await outbox.delivery(id);
     if (delivery === undefined || delivery.status !== 'pending') return;
     const channel = await channels.byId(delivery.channelId);
     if (channel === undefined) {
-      await store.recordAttempt(id, { status: 'failed', error: 'the channel was deleted', responseStatus: null }, this.now());
+      await outbox.recordAttempt(id, { status: 'failed', error: 'the channel was deleted', responseStatus: null }, this.now());
       metrics.deliveries.inc({ type: 'deleted', outcome: 'failed' });
       return;
     }
     const type = channel.settings.type.toLowerCase();
     const outcome = await deliver(channel, delivery.message, { idempotencyKey: delivery.idempotencyKey, timeoutMs: settings.deliveryTimeoutMs, now: this.now });
     if (outcome.ok) {
-      await store.recordAttempt(id, { status: 'sent', error: null, responseStatus: outcome.status }, this.now());
+      await outbox.recordAttempt(id, { status: 'sent', error: null, responseStatus: outcome.status }, this.now());
       metrics.deliveries.inc({ type, outcome: 'sent' });
       return;
     }
     const final = !outcome.retryable || attempt >= MAX_ATTEMPTS;
-    await store.recordAttempt(id, { status: final ? 'failed' : 'pending', error: outcome.message, responseStatus: outcome.status }, this.now());
+    await outbox.recordAttempt(id, { status: final ? 'failed' : 'pending', error: outcome.message, responseStatus: outcome.status }, this.now());
     metrics.deliveries.inc({ type, outcome: final ? 'failed' : 'retry' });
     if (final) {
       logger.warn({ delivery: id, channel: channel.id, attempts: attempt, error: outcome.message }, `notification ${id} to channel "${channel.name}" failed ${attempt} times: a dead letter (retryNotification)`);

@@ -1,6 +1,6 @@
 /**
  * The notification policy as pure functions of time (issue 13, SPEC §6; Alertmanager's dispatcher): which group
- * an alert joins, when a group is next looked at, and what a look at it sends. pipeline-store.ts keeps the state
+ * an alert joins, when a group is next looked at, and what a look at it sends. group-store.ts keeps the state
  * these functions read and write in PostgreSQL.
  *
  * A new group waits groupWait for its first message; after a message, changes wait until groupInterval has passed
@@ -8,7 +8,7 @@
  * muted), or, unchanged, after repeatInterval. Resolved alerts are sent only if they were notified firing (and
  * sendResolved holds). Escalation: CRITICAL is sent at any hour and repeated every criticalRepeatMs until every
  * firing alert of the group is acknowledged; HIGH and MEDIUM wait for business hours; LOW for the daily digest
- * (where pipeline-store.ts merges a channel's LOW groups into one message).
+ * (where digest.ts merges a channel's LOW groups into one message).
  */
 import { createHash } from 'node:crypto';
 import type { Labels } from '../evaluation/conditions.js';

@@ -31,10 +31,10 @@ const Query: QueryResolvers = {
   silences: (_, { states }, ctx) => ctx.notifications.silences.list(states ?? null, ctx.notifications.now()),
   maintenanceWindows: (_, __, ctx) => ctx.notifications.silences.windows(),
   incidents: (_, { filter, first }, ctx) =>
-    ctx.notifications.store.incidents({ states: lower(filter?.states), service: filter?.service ?? null, ...range(filter?.range) }, sizeArgument('first', first, MAX_INCIDENTS)),
-  failedNotifications: (_, { first }, ctx) => ctx.notifications.store.deliveries({ statuses: ['failed'] }, sizeArgument('first', first, MAX_LOG)),
+    ctx.notifications.incidents.incidents({ states: lower(filter?.states), service: filter?.service ?? null, ...range(filter?.range) }, sizeArgument('first', first, MAX_INCIDENTS)),
+  failedNotifications: (_, { first }, ctx) => ctx.notifications.outbox.deliveries({ statuses: ['failed'] }, sizeArgument('first', first, MAX_LOG)),
   notificationLog: (_, { filter, first }, ctx) =>
-    ctx.notifications.store.deliveries(
+    ctx.notifications.outbox.deliveries(
       { channelId: filter?.channelId ? channelId(filter.channelId, 'filter.channelId') : null, statuses: lower(filter?.statuses), ...range(filter?.range) },
       sizeArgument('first', first, MAX_LOG),
     ),
@@ -50,7 +50,7 @@ const Mutation: MutationResolvers = {
   expireSilence: (_, { id }, ctx) => ctx.notifications.silences.expire(id, ctx.notifications.now()),
   createMaintenanceWindow: (_, { input }, ctx) => ctx.notifications.silences.createWindow(input, actorOf(ctx)),
   deleteMaintenanceWindow: (_, { id }, ctx) => ctx.notifications.silences.deleteWindow(id),
-  acknowledgeAlert: (_, { id }, ctx) => ctx.notifications.store.acknowledge(alertIdArgument(id), actorOf(ctx)),
+  acknowledgeAlert: (_, { id }, ctx) => ctx.notifications.groups.acknowledge(alertIdArgument(id), actorOf(ctx)),
   retryNotification: (_, { id }, ctx) => ctx.notifications.retry(id),
 };
 

@@ -1,7 +1,7 @@
 import type { AlertsConfig } from '../config.js';
 import type { InhibitRule } from './mute.js';
 import type { Escalation, NotificationPolicy } from './policy.js';
-import { type WeeklyWindow, parseClock, parseWeeklyWindow } from './weekly-window.js';
+import type { WeeklyWindow } from './weekly-window.js';
 
 /** How long the daily digest stays open once it starts: flushes due then send (an instance may be a little late). */
 const DIGEST_OPEN_MINUTES = 5;
@@ -22,15 +22,11 @@ export interface NotificationSettings {
 
 export function notificationSettings(config: AlertsConfig): NotificationSettings {
   const timeZone = config.NOTIFICATION_TIME_ZONE;
-  let businessHours: WeeklyWindow | null = null;
-  if (config.NOTIFICATION_BUSINESS_HOURS !== 'always') {
-    const parsed = parseWeeklyWindow(config.NOTIFICATION_BUSINESS_HOURS, timeZone);
-    if (!parsed.ok) throw new Error(`NOTIFICATION_BUSINESS_HOURS passed validation but does not parse: ${parsed.message}`);
-    businessHours = parsed.window;
-  }
-  const digestMinute = config.NOTIFICATION_DIGEST_AT === 'always' ? undefined : parseClock(config.NOTIFICATION_DIGEST_AT);
+  const hours = config.NOTIFICATION_BUSINESS_HOURS;
+  const businessHours: WeeklyWindow | null = hours === null ? null : { ...hours, timeZone };
+  const digestMinute = config.NOTIFICATION_DIGEST_AT;
   const digest: WeeklyWindow | null =
-    digestMinute === undefined ? null : { days: [1, 2, 3, 4, 5, 6, 7], startMinute: digestMinute, endMinute: (digestMinute + DIGEST_OPEN_MINUTES) % 1440, timeZone };
+    digestMinute === null ? null : { days: [1, 2, 3, 4, 5, 6, 7], startMinute: digestMinute, endMinute: (digestMinute + DIGEST_OPEN_MINUTES) % 1440, timeZone };
   return {
     defaults: {
       groupBy: config.NOTIFICATION_GROUP_BY,

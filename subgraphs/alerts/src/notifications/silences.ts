@@ -2,7 +2,7 @@
  * Silences (label matchers with a start and an end, a creator and a comment) and maintenance windows (recurring
  * mute intervals in a time zone) in PostgreSQL, with the checks of their GraphQL inputs.
  */
-import { badUserInput, heimdallError, instantMs, parseInstant } from '@heimdall/shared';
+import { type FieldError, badUserInput, badUserInputs, heimdallError, instantMs, parseInstant } from '@heimdall/shared';
 import { type LabelMatcher, MATCH_OPS, type MatchOp } from '../rules/alert-rule.js';
 import type { PostgresStore, Query } from '../store/index.js';
 import { compileMatchers, regexProblem } from './matchers.js';
@@ -10,11 +10,6 @@ import type { SilenceRule, WindowRule } from './mute.js';
 import { WEEKDAYS, type WeeklyWindow, type Weekday, isTimeZone, parseClock } from './weekly-window.js';
 
 type Maybe<T> = T | null | undefined;
-
-export interface FieldError {
-  readonly field: string;
-  readonly message: string;
-}
 
 export interface MatcherInput {
   readonly key: string;
@@ -69,13 +64,6 @@ export function silenceState(silence: Pick<Silence, 'startsAt' | 'endsAt'>, now:
 const MAX_MATCHERS = 20;
 const MAX_COMMENT = 4096;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function inputError(errors: readonly FieldError[]) {
-  const [first] = errors;
-  if (first === undefined) throw new Error('inputError needs at least one error');
-  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
-  return badUserInput(first.field, `${first.message}${more}`, { errors });
-}
 
 function uuid(id: string, what: string): string {
   if (!UUID.test(id)) throw badUserInput('id', `"${id}" is not a ${what} id (a UUID)`);
@@ -186,7 +174,7 @@ export class SilenceStore {
 
   async create(input: SilenceInput, actor: string, now: number): Promise<Silence> {
     const checked = validateSilenceInput(input, now);
-    if (!checked.ok) throw inputError(checked.errors);
+    if (!checked.ok) throw badUserInputs(checked.errors);
     const [row] = await this.postgres.query<SilenceRow>('INSERT INTO silences (matchers, starts_at, ends_at, created_by, comment) VALUES ($1, $2, $3, $4, $5) RETURNING *', [
       JSON.stringify(checked.matchers),
       new Date(checked.startsAt),
@@ -200,7 +188,7 @@ export class SilenceStore {
   async update(id: string, input: SilenceInput, now: number): Promise<Silence> {
     const key = uuid(id, 'silence');
     const checked = validateSilenceInput(input, now);
-    if (!checked.ok) throw inputError(checked.errors);
+    if (!checked.ok) throw badUserInputs(checked.errors);
     const [row] = await this.postgres.query<SilenceRow>(
       'UPDATE silences SET matchers = $2, starts_at = $3, ends_at = $4, comment = $5, updated_at = now() WHERE id = $1 AND ends_at > $6 RETURNING *',
       [key, JSON.stringify(checked.matchers), new Date(checked.startsAt), new Date(checked.endsAt), checked.comment, new Date(now)],
@@ -229,7 +217,7 @@ export class SilenceStore {
 
   async createWindow(input: MaintenanceWindowInput, actor: string): Promise<MaintenanceWindow> {
     const checked = validateWindowInput(input);
-    if (!checked.ok) throw inputError(checked.errors);
+    if (!checked.ok) throw badUserInputs(checked.errors);
     const { window } = checked;
     const [row] = await this.postgres.query<WindowRow>(
       'INSERT INTO maintenance_windows (name, time_zone, days, start_minute, end_minute, matchers, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *',

@@ -9,6 +9,7 @@
 import type { PeerClient } from '@heimdall/shared';
 import type { LogQueryCheck } from '../rules/rule-input-validation.js';
 import type { LogLevel } from '../rules/alert-rule.js';
+import type { AlertStateChange } from '../state-changes/alert-state-change.js';
 
 export type GraphQLPeer = Pick<PeerClient, 'graphql'>;
 
@@ -71,4 +72,17 @@ export async function newestLogLines(logs: GraphQLPeer, filter: LogCountFilter, 
     },
   );
   return logSearch.entries.map((e) => `${e.timestamp} ${e.level} ${e.service ?? '-'}: ${e.message.slice(0, 500)}`);
+}
+
+/** Log lines a notification shows per log condition, and the conditions sampled. */
+const SAMPLE_LOG_LINES = 5;
+const SAMPLED_LOG_CONDITIONS = 2;
+
+/** The newest lines matching a firing alert's log conditions over each one's window up to the change. */
+export async function sampleLogLines(logs: GraphQLPeer, change: Pick<AlertStateChange, 'at' | 'logQueries'>): Promise<string[]> {
+  const at = Date.parse(change.at);
+  const lines = await Promise.all(
+    (change.logQueries ?? []).slice(0, SAMPLED_LOG_CONDITIONS).map((q) => newestLogLines(logs, { ...q, fromMs: at - q.windowMs, toMs: at + 1 }, SAMPLE_LOG_LINES)),
+  );
+  return lines.flat();
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { type AlertConditionInput, type AlertRuleInput, type LogQueryCheck, type RuleInputDeps, ruleInputError, validateRuleInput } from './rule-input-validation.js';
+import { type AlertConditionInput, type AlertRuleInput, type LogQueryCheck, type RuleInputDeps, validateRuleInput } from './rule-input-validation.js';
 
 function makeMetricInput(overrides: Partial<NonNullable<AlertConditionInput['metric']>> = {}): AlertConditionInput {
   return { metric: { name: 'cpu_usage', matchers: [{ key: 'service.name', op: 'EQ', value: 'checkout' }], aggregation: 'AVG', window: '5m', operator: 'GT', threshold: 90, ...overrides } };
@@ -225,18 +225,5 @@ describe('log queries', () => {
   it('lets a failure to reach the logs subgraph propagate, since it says nothing about the input', async () => {
     const deps = { checkLogQuery: () => Promise.reject(new Error('logs: UNAVAILABLE')) };
     await expect(validateRuleInput(makeRuleInput({ conditions: [makeLogInput()] }), deps)).rejects.toThrow('logs: UNAVAILABLE');
-  });
-});
-
-describe('ruleInputError', () => {
-  it('is BAD_USER_INPUT naming the first field and carrying every error', () => {
-    const errors = [
-      { field: 'conditions[0].metric.window', message: 'is required' },
-      { field: 'name', message: 'is required' },
-    ];
-    const error = ruleInputError(errors);
-    expect(error.code).toBe('BAD_USER_INPUT');
-    expect(error.message).toBe('conditions[0].metric.window: is required (and 1 more)');
-    expect(error.details).toEqual({ argument: 'conditions[0].metric.window', errors });
   });
 });

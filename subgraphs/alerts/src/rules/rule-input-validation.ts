@@ -8,7 +8,7 @@
  * plain values (services, levels, groupBy, channels) lose duplicates; label and annotation keys given twice are
  * an error, since their values may differ.
  */
-import { type HeimdallError, badUserInput, checkDuration } from '@heimdall/shared';
+import { type FieldError, checkDuration } from '@heimdall/shared';
 import { comparisonOf } from '../evaluation/conditions.js';
 import {
   AGGREGATIONS,
@@ -97,11 +97,6 @@ export interface AlertRuleInput {
   readonly enabled?: Maybe<boolean>;
   readonly channels?: Maybe<readonly string[]>;
   readonly notification?: Maybe<NotificationPolicyInput>;
-}
-
-export interface FieldError {
-  readonly field: string;
-  readonly message: string;
 }
 
 export type RuleValidation = { readonly ok: true; readonly rule: AlertRule } | { readonly ok: false; readonly errors: readonly FieldError[] };
@@ -347,10 +342,3 @@ export async function validateRuleInput(input: AlertRuleInput, deps: RuleInputDe
   return { ok: true, rule };
 }
 
-/** BAD_USER_INPUT naming the first field (as metricQuery names its argument) and carrying every error. */
-export function ruleInputError(errors: readonly FieldError[]): HeimdallError {
-  const [first] = errors;
-  if (first === undefined) throw new Error('ruleInputError needs at least one error');
-  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
-  return badUserInput(first.field, `${first.message}${more}`, { errors });
-}

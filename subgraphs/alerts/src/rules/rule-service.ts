@@ -2,10 +2,10 @@
  * What the rule mutations and previewAlertRule do: validate the input (log queries by the logs subgraph), change
  * the store (which writes the audit log in the same transaction), then make the evaluation schedule follow.
  */
-import type { Logger } from '@heimdall/shared';
+import { type Logger, badUserInputs } from '@heimdall/shared';
 import { type PreviewedAlert, previewRule } from './rule-preview.js';
 import type { ReadResult } from '../reads/condition-reader.js';
-import { type AlertRuleInput, type LogQueryCheck, ruleInputError, validateRuleInput } from './rule-input-validation.js';
+import { type AlertRuleInput, type LogQueryCheck, validateRuleInput } from './rule-input-validation.js';
 import type { AlertRule } from './alert-rule.js';
 import type { EvaluationScheduler } from '../evaluation/evaluation-scheduler.js';
 import type { RuleRecord, RulesStore } from '../store/index.js';
@@ -28,7 +28,7 @@ export class RuleService {
 
   private async validate(input: AlertRuleInput): Promise<AlertRule> {
     const result = await validateRuleInput(input, { checkLogQuery: this.deps.checkLogQuery });
-    if (!result.ok) throw ruleInputError(result.errors);
+    if (!result.ok) throw badUserInputs(result.errors);
     return result.rule;
   }
 

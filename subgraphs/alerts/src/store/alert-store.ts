@@ -1,9 +1,10 @@
 import { heimdallError } from '@heimdall/shared';
 import type { Labels } from '../evaluation/conditions.js';
-import { type AlertInstance, type InstanceTransition, type RuleEvaluation, alertLabels, renderAnnotations } from '../evaluation/rule-instances.js';
+import type { FinishedEvaluation, NewStateChange, Retirement } from '../evaluation/finished-evaluation.js';
+import type { AlertInstance, InstanceTransition } from '../evaluation/rule-instances.js';
 import type { Severity } from '../rules/alert-rule.js';
-import { type AlertStateChange, type RuleIdentity, type StateChangeReason, stateChangeOf } from '../state-changes/alert-state-change.js';
-import { ALERT_STATES, type AlertState, type InstanceState, MAX_FLAP_HISTORY } from '../evaluation/alert-state-machine.js';
+import type { AlertStateChange, RuleIdentity, StateChangeReason } from '../state-changes/alert-state-change.js';
+import { ALERT_STATES, type AlertState, type InstanceState } from '../evaluation/alert-state-machine.js';
 import type { PostgresStore, Query } from './postgres.js';
 
 export type { AlertStateChange } from '../state-changes/alert-state-change.js';
@@ -13,8 +14,8 @@ export interface StoredAlert extends AlertInstance {
   readonly ruleId: string;
   readonly ruleName: string;
   readonly severity: Severity;
-  /** alertname, the instance's label set, then the rule's labels. */
-  readonly alertLabels: Labels;
+  /** The rule's own labels, which win over the instance's (alertLabels). */
+  readonly ruleLabels: Labels;
   readonly annotations: Readonly<Record<string, string>>;
   /** When the instance entered its current state. */
   readonly since: Date;
@@ -90,16 +91,11 @@ function instanceOf(row: InstanceRow): AlertInstance {
   return { labels: row.labels, key: row.instance_key, state };
 }
 
-/** The `service` an alert is about: the rule's or the series' `service` label, else the OTLP `service.name`. */
-function serviceOf(labels: Labels): string | null {
-  return labels.service ?? labels['service.name'] ?? null;
-}
-
 async function loadInstances(query: Query, ruleId: string): Promise<InstanceRow[]> {
   return query<InstanceRow>(`SELECT ${INSTANCE_COLUMNS} FROM alert_instances i WHERE i.rule_id = $1`, [ruleId]);
 }
 
-async function writeHistory(query: Query, rule: RuleIdentity, changes: readonly Omit<AlertStateChange, 'id'>[]): Promise<void> {
+async function writeHistory(query: Query, rule: Pick<RuleIdentity, 'id' | 'version'>, changes: readonly NewStateChange[]): Promise<void> {
   if (changes.length === 0) return;
   const rows = changes.map((c) => ({ instance_key: c.instanceKey, labels: c.labels, from_state: c.from.toLowerCase(), to_state: c.to.toLowerCase(), at: c.at, value: c.value, event: c }));
   await query(
@@ -115,14 +111,8 @@ async function writeHistory(query: Query, rule: RuleIdentity, changes: readonly 
  * was not INACTIVE changes to INACTIVE (recorded and published like any change, so that a firing alert is seen to
  * end), and the instances are removed.
  */
-export async function retireInstances(query: Query, rule: RuleIdentity, at: number, reason: StateChangeReason): Promise<void> {
-  const changes = (await loadInstances(query, rule.id)).flatMap((row) => {
-    const instance = instanceOf(row);
-    if (instance.state.state === 'INACTIVE') return [];
-    const ended: AlertInstance = { ...instance, state: { ...instance.state, state: 'INACTIVE', lastEvaluatedAt: at, changes: [...instance.state.changes, at].slice(-MAX_FLAP_HISTORY) } };
-    const transition: InstanceTransition = { from: instance.state.state, to: 'INACTIVE', at, value: instance.state.value, key: instance.key, labels: instance.labels };
-    return [stateChangeOf(rule, ended, transition, reason)];
-  });
+export async function retireInstances(query: Query, retire: Retirement, rule: RuleIdentity, at: number, reason: StateChangeReason): Promise<void> {
+  const changes = retire(rule, (await loadInstances(query, rule.id)).map(instanceOf), at, reason);
   await writeHistory(query, rule, changes);
   await query('DELETE FROM alert_instances WHERE rule_id = $1', [rule.id]);
 }
@@ -155,14 +145,14 @@ export class AlertsStore {
 
   /**
    * Records one evaluation of a rule at `at` in one transaction: `evaluate` gets the rule's stored instances and
-   * its result replaces them; each transition goes into the history with the state change to publish. The rule's
+   * its finished result replaces them; its state changes go into the history, to be published. The rule's
    * row in alert_rule_evaluations is locked meanwhile, so that a time already evaluated (by this instance or
    * another) is never evaluated twice, and a later one that got there first wins.
    */
   recordEvaluation(
-    rule: RuleIdentity,
+    rule: Pick<RuleIdentity, 'id' | 'version'>,
     at: number,
-    evaluate: (previous: readonly AlertInstance[]) => RuleEvaluation,
+    evaluate: (previous: readonly AlertInstance[]) => FinishedEvaluation,
     outcome: { readonly durationMs: number; readonly error: string | null },
   ): Promise<EvaluationRecord> {
     return this.postgres.transaction(async (query): Promise<EvaluationRecord> => {
@@ -177,17 +167,15 @@ export class AlertsStore {
 
       const rows = await loadInstances(query, rule.id);
       const since = new Map(rows.map((row) => [row.instance_key, row.since.getTime()]));
-      const { instances, transitions } = evaluate(rows.map(instanceOf));
-      const changed = new Set(transitions.map((t) => t.key));
-      const stored = instances.map((instance) => {
+      const { instances, transitions, changes } = evaluate(rows.map(instanceOf));
+      const stored = instances.map(({ instance, service, annotations, changed }) => {
         const { state } = instance;
-        const labels = alertLabels(rule, instance);
         return {
           instance_key: instance.key,
           labels: instance.labels,
-          service: serviceOf(labels),
+          service,
           state: state.state.toLowerCase(),
-          since: iso(changed.has(instance.key) ? at : (since.get(instance.key) ?? at)),
+          since: iso(changed ? at : (since.get(instance.key) ?? at)),
           value: state.value,
           active_at: iso(state.activeAt),
           fired_at: iso(state.firedAt),
@@ -196,7 +184,7 @@ export class AlertsStore {
           last_evaluated_at: iso(state.lastEvaluatedAt),
           error: state.error,
           changes: state.changes,
-          annotations: renderAnnotations(rule, instance),
+          annotations,
         };
       });
       await query(
@@ -213,20 +201,13 @@ export class AlertsStore {
            error = EXCLUDED.error, changes = EXCLUDED.changes, annotations = EXCLUDED.annotations, rule_version = EXCLUDED.rule_version`,
         [rule.id, rule.version, JSON.stringify(stored)],
       );
-      await query('DELETE FROM alert_instances WHERE rule_id = $1 AND instance_key <> ALL($2::text[])', [rule.id, instances.map((i) => i.key)]);
-      const byKey = new Map(instances.map((instance) => [instance.key, instance]));
-      const changes = transitions.map((t) => {
-        // A changed instance is kept: its change counts towards flapping for an hour.
-        const instance = byKey.get(t.key);
-        if (instance === undefined) throw new Error(`instance ${t.key} changed state but was dropped`);
-        return stateChangeOf(rule, instance, t, 'evaluation');
-      });
+      await query('DELETE FROM alert_instances WHERE rule_id = $1 AND instance_key <> ALL($2::text[])', [rule.id, instances.map((i) => i.instance.key)]);
       await writeHistory(query, rule, changes);
       await query(
         `UPDATE alert_rule_evaluations SET last_evaluated_at = $2, evaluations = evaluations + 1, last_duration_ms = $3, last_error = $4 WHERE rule_id = $1`,
         [rule.id, new Date(at), outcome.durationMs, outcome.error],
       );
-      return { kind: 'recorded', instances, transitions };
+      return { kind: 'recorded', instances: instances.map((i) => i.instance), transitions };
     });
   }
 
@@ -257,7 +238,7 @@ export class AlertsStore {
         ruleId: row.rule_id,
         ruleName: row.rule_name,
         severity: row.severity.toUpperCase() as Severity,
-        alertLabels: alertLabels({ name: row.rule_name, labels: row.rule_labels }, instance),
+        ruleLabels: row.rule_labels,
         annotations: row.annotations,
         since: row.since,
       };

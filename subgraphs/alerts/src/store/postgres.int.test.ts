@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResilienceMetrics, ServiceMetrics, createResiliencePolicy } from '@heimdall/shared';
 import { localStack } from '@heimdall/stack';
 import { PostgresStore } from './postgres.js';
+import { retireInstances } from '../evaluation/finished-evaluation.js';
 import { RulesStore } from './rule-store.js';
 import { migrate } from './migrations.js';
 import { type TestDatabase, createTestDatabase } from './test-database.fixtures.js';
@@ -52,7 +53,7 @@ describe('the alerts store on PostgreSQL', () => {
   });
 
   it('answers a malformed rule id with BAD_USER_INPUT naming the argument, before any query', async () => {
-    const rules = new RulesStore(storeWith(3000, 3000));
+    const rules = new RulesStore(storeWith(3000, 3000), retireInstances);
 
     await expect(rules.byId('not-a-uuid')).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { argument: 'id' } });
     expect(await rules.byId('00000000-0000-4000-8000-000000000000')).toBeUndefined();

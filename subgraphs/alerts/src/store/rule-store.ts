@@ -1,5 +1,6 @@
 import { heimdallError } from '@heimdall/shared';
 import { type AlertCondition, type AlertRule, ERROR_STATES, type ErrorState, MATCH_MODES, type MatchMode, NO_DATA_STATES, NO_NOTIFICATION_OVERRIDES, type NoDataState, type NotificationOverrides, SEVERITIES, type Severity } from '../rules/alert-rule.js';
+import type { Retirement } from '../evaluation/finished-evaluation.js';
 import { retireInstances } from './alert-store.js';
 import type { PostgresStore, Query } from './postgres.js';
 
@@ -230,7 +231,11 @@ function decodeCursor(cursor: string): [string, string] {
 
 /** The rules' SQL; every change also writes the audit log, in the same transaction. */
 export class RulesStore {
-  constructor(private readonly postgres: PostgresStore) {}
+  /** `retire`: what disabling or deleting a rule means for its alerts, decided outside the store. */
+  constructor(
+    private readonly postgres: PostgresStore,
+    private readonly retire: Retirement,
+  ) {}
 
   async byId(id: string): Promise<RuleRecord | undefined> {
     const [row] = await this.postgres.query<RuleRow>(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE id = $1`, [ruleId(id)], { idempotent: true });
@@ -302,7 +307,7 @@ export class RulesStore {
         [key, ...ruleValues(rule)],
       );
       const record = recordOf(row!);
-      if (before.enabled && !record.enabled) await retireInstances(query, record, at, 'rule disabled');
+      if (before.enabled && !record.enabled) await retireInstances(query, this.retire, record, at, 'rule disabled');
       await audit(query, 'update', key, record.version, change, ruleDiff(before, record));
       return record;
     });
@@ -316,7 +321,7 @@ export class RulesStore {
       if (before.enabled === enabled) return before;
       const [row] = await query<RuleRow>(`UPDATE alert_rules SET enabled = $2, version = version + 1, updated_at = now() WHERE id = $1 RETURNING ${RULE_COLUMNS}`, [key, enabled]);
       const record = recordOf(row!);
-      if (!enabled) await retireInstances(query, record, at, 'rule disabled');
+      if (!enabled) await retireInstances(query, this.retire, record, at, 'rule disabled');
       await audit(query, enabled ? 'enable' : 'disable', key, record.version, change, ruleDiff(before, record));
       return record;
     });
@@ -331,7 +336,7 @@ export class RulesStore {
     return this.postgres.transaction(async (query) => {
       const before = await lockForChange(query, key, version, { missing: 'undefined' });
       if (before === undefined) return undefined;
-      await retireInstances(query, before, at, 'rule deleted');
+      await retireInstances(query, this.retire, before, at, 'rule deleted');
       await query('DELETE FROM alert_rules WHERE id = $1', [key]);
       await audit(query, 'delete', key, before.version, change, ruleDiff(before, null));
       return before;

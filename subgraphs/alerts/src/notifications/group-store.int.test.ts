@@ -9,7 +9,9 @@ import { type TestDatabase, createTestDatabase } from '../store/test-database.fi
 import type { DependencyEdge } from './incidents.js';
 import { MuteContext } from './mute.js';
 import type { Escalation } from './policy.js';
-import { type ApplyOptions, PipelineStore } from './pipeline-store.js';
+import { DeliveryOutbox } from './delivery-outbox.js';
+import { type ApplyOptions, GroupStore } from './group-store.js';
+import { IncidentStore } from './incident-store.js';
 import type { NotificationMessage } from './message.js';
 
 const local = localStack(process.env);
@@ -20,10 +22,12 @@ const EDGES: DependencyEdge[] = [
   { parent: 'checkout', child: 'payments' },
 ];
 
-describe('incidents in the pipeline store', () => {
+describe('incidents in the notification groups', () => {
   let database: TestDatabase;
   let pool: pg.Pool;
-  let store: PipelineStore;
+  let store: GroupStore;
+  let outbox: DeliveryOutbox;
+  let incidents: IncidentStore;
   let nextId = 1;
   const t0 = Date.parse('2026-11-25T01:00:00Z');
 
@@ -34,7 +38,10 @@ describe('incidents in the pipeline store', () => {
     // Dropping the test database at the end ends connections the pool may still be closing.
     pool.on('error', () => undefined);
     await migrate(pool);
-    store = new PipelineStore(new PostgresStore(pool, createResiliencePolicy('postgres_test', undefined, new ResilienceMetrics(new ServiceMetrics({ service: 't', instance: 't' }).registry))));
+    const postgres = new PostgresStore(pool, createResiliencePolicy('postgres_test', undefined, new ResilienceMetrics(new ServiceMetrics({ service: 't', instance: 't' }).registry)));
+    store = new GroupStore(postgres);
+    outbox = new DeliveryOutbox(postgres);
+    incidents = new IncidentStore(postgres);
   });
 
   /** A channel of the test's own: every test reads only its messages. */
@@ -86,7 +93,7 @@ describe('incidents in the pipeline store', () => {
       linkUrl: 'http://heimdall',
       muteContext: () => Promise.resolve(new MuteContext({ silences: [], windows: [], inhibitRules: [], sources: [] })),
     });
-    const mine = (await Promise.all(deliveries.map((id) => store.delivery(id)))).filter((d) => d?.channelId === channel);
+    const mine = (await Promise.all(deliveries.map((id) => outbox.delivery(id)))).filter((d) => d?.channelId === channel);
     return mine.map((d) => d!.message);
   };
 
@@ -103,7 +110,7 @@ describe('incidents in the pipeline store', () => {
     expect(messages).toHaveLength(1);
     expect(messages[0]!.alerts.map((a) => a.id)).toEqual([alertId(payments.ruleId, 'k')]);
     expect(messages[0]!.incident).toMatchObject({ services: ['payments', 'checkout', 'frontend'], rootCause: 'payments' });
-    const [incident] = await store.incidents({ service: 'frontend' }, 10);
+    const [incident] = await incidents.incidents({ service: 'frontend' }, 10);
     expect(incident).toMatchObject({ state: 'open', services: ['payments', 'checkout', 'frontend'], rootCause: 'payments' });
     expect(incident!.alerts.map((a) => a.service)).toEqual(['payments', 'checkout', 'frontend']);
   });
@@ -118,8 +125,8 @@ describe('incidents in the pipeline store', () => {
     const messages = await flush(channel, at + 1000);
 
     expect(messages.map((m) => m.alerts.length)).toEqual([1, 1]);
-    const incidents = await store.incidents({ from: new Date(at - 1), to: new Date(at + 1) }, 10);
-    expect(incidents.map((i) => i.services).sort()).toEqual([['checkout'], ['frontend']]);
+    const opened = await incidents.incidents({ from: new Date(at - 1), to: new Date(at + 1) }, 10);
+    expect(opened.map((i) => i.services).sort()).toEqual([['checkout'], ['frontend']]);
   });
 
   it('closes an incident when its last alert resolves', async () => {
@@ -127,7 +134,7 @@ describe('incidents in the pipeline store', () => {
     const firing = makeChange(await makeChannel(), 'inventory');
     await store.applyChange(firing, applyOptions(at, EDGES));
     await store.applyChange({ ...firing, id: String(nextId++), from: 'FIRING', to: 'RESOLVED', resolvedAt: new Date(at + 5000).toISOString() }, applyOptions(at + 5000, EDGES));
-    const [incident] = await store.incidents({ service: 'inventory' }, 10);
+    const [incident] = await incidents.incidents({ service: 'inventory' }, 10);
     expect(incident).toMatchObject({ state: 'closed', closedAt: new Date(at + 5000) });
   });
 
