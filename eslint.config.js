@@ -50,7 +50,7 @@ function boundaries() {
                 group: [...SERVICES, ...TOOLING, 'testkit'].map((pkg) => `@heimdall/${pkg}/*`),
                 message: 'Import a package from its root: what it exports there is its public face.',
               },
-              { group: ['**/subgraphs/**', '**/gateway/**', '**/shared/**', '**/stack/**', '**/testkit/**'], message: 'Import a package by its name, not by a path into it.' },
+              { regex: '^\\.\\.?/(.*/)?(subgraphs|gateway|shared|stack|testkit)/', message: 'Import a package by its name, not by a path into it.' },
               ...(name === 'e2e' ? [{ group: ['@heimdall/bench'], message: 'The end-to-end tests do not depend on the benchmarks.' }] : []),
             ],
           },

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { otlp } from '@heimdall/shared';
+import { otlp } from '@heimdall/shared/otlp';
 import { localStack } from '@heimdall/stack';
 import { type ServiceProcess, startService } from './processes.js';
 import { removeRedisKeys } from './measure.js';

@@ -1,5 +1,5 @@
 import { makeCaller, serviceAuthHeaders } from '@heimdall/testkit';
-import type { Role } from '@heimdall/shared';
+import type { Role } from '@heimdall/shared/auth';
 
 /**
  * The internal token the gateway adds to a call on behalf of `role` (valid 60 s), minted at most every 30 s, for a

@@ -3,7 +3,7 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import { randomUUID } from 'node:crypto';
 import { System } from '@heimdall/e2e';
-import { decodeOtlpRequest, otlp } from '@heimdall/shared';
+import { decodeOtlpRequest, otlp } from '@heimdall/shared/otlp';
 import { localStack } from '@heimdall/stack';
 import { toRows } from '@heimdall/metrics';
 import { concurrently, percentile } from './measure.js';

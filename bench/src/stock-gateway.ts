@@ -12,7 +12,7 @@ import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
-import { type Caller, ServiceTokens } from '@heimdall/shared';
+import { type Caller, ServiceTokens } from '@heimdall/shared/auth';
 
 const subgraphs = JSON.parse(process.env.STOCK_SUBGRAPHS ?? '[]') as { name: string; url: string }[];
 const tokens = new ServiceTokens({ service: 'stock-gateway', secrets: (process.env.SERVICE_AUTH_SECRET ?? '').split(',') });

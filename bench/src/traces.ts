@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { System } from '@heimdall/e2e';
-import { otlp } from '@heimdall/shared';
+import { otlp } from '@heimdall/shared/otlp';
 import { type PrivateStack, REPO_DIR, freeTestPort, localStack, privateStack } from '@heimdall/stack';
 import { internalHeaders } from './credentials.js';
 import { concurrently, percentile } from './measure.js';

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Role } from '@heimdall/shared';
+import type { Role } from '@heimdall/shared/auth';
 import { localStack } from '@heimdall/stack';
 import { System } from './system.js';
 

@@ -6,7 +6,9 @@ import { test as base, beforeAll, describe, expect } from 'vitest';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import pg from 'pg';
-import { type Platform, createSubgraphPlatform, loadConfig, serveSubgraphSchema, serviceEnvSchema } from '@heimdall/shared';
+import { loadConfig, serviceEnvSchema } from '@heimdall/shared/config';
+import { createSubgraphPlatform, serveSubgraphSchema } from '@heimdall/shared/graphql';
+import type { Platform } from '@heimdall/shared/http';
 import { REPO_DIR, localStack } from '@heimdall/stack';
 import { type GraphQLErrorBody, System } from './system.js';
 

@@ -5,7 +5,7 @@
 import { gzipSync } from 'node:zlib';
 import { type DescMessage, type JsonValue, fromJson, toBinary } from '@bufbuild/protobuf';
 import * as fc from 'fast-check';
-import { type OtlpEncoding, type OtlpSignal, otlp } from '@heimdall/shared';
+import { type OtlpEncoding, type OtlpSignal, otlp } from '@heimdall/shared/otlp';
 
 /** One request of the fuzz: what is sent, and a short account of how it was made (its body is too big to print). */
 export interface OtlpCase {

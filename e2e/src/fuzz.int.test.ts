@@ -12,7 +12,7 @@ import { type DescMessage, fromBinary } from '@bufbuild/protobuf';
 import * as fc from 'fast-check';
 import { type GraphQLSchema, type IntrospectionQuery, buildClientSchema, getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type OtlpSignal, otlp } from '@heimdall/shared';
+import { type OtlpSignal, otlp } from '@heimdall/shared/otlp';
 import { localStack } from '@heimdall/stack';
 import { type GraphQLCase, graphqlCase } from './fuzz-graphql.fixtures.js';
 import { type LogApiCase, logApiCase } from './fuzz-log-api.fixtures.js';

@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type DescMessage, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { test as base, beforeAll, describe, expect } from 'vitest';
-import { type OtlpEncoding, type OtlpSignal, decodeOtlpRequest, otlp } from '@heimdall/shared';
+import { type OtlpEncoding, type OtlpSignal, decodeOtlpRequest, otlp } from '@heimdall/shared/otlp';
 import { localStack } from '@heimdall/stack';
 import { System, recentRange } from './system.js';
 

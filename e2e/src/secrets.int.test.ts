@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ServiceTokens } from '@heimdall/shared';
+import { ServiceTokens } from '@heimdall/shared/auth';
 import { makeCaller, testServiceAuthEnv } from '@heimdall/testkit';
 import { localStack } from '@heimdall/stack';
 import { ServiceProcess } from './service-process.js';

@@ -10,16 +10,10 @@ import { alertsEnvSchema, createServer as createAlerts } from '@heimdall/alerts'
 import { type Gateway, createServer as createGateway, gatewayEnvSchema } from '@heimdall/gateway';
 import { createServer as createLogs, logsEnvSchema } from '@heimdall/logs';
 import { createClickHouseClient, createServer as createMetrics, metricsEnvSchema } from '@heimdall/metrics';
-import {
-  ConsulClient,
-  DEFAULT_JWT_AUDIENCE,
-  DEFAULT_JWT_ISSUER,
-  type Platform,
-  type Role,
-  generateUserSigningKeys,
-  loadConfig,
-  signUserToken,
-} from '@heimdall/shared';
+import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, type Role, generateUserSigningKeys, signUserToken } from '@heimdall/shared/auth';
+import { loadConfig } from '@heimdall/shared/config';
+import { ConsulClient } from '@heimdall/shared/discovery';
+import type { Platform } from '@heimdall/shared/http';
 import { testServiceAuthEnv } from '@heimdall/testkit';
 import { type LocalStack, stackVariables } from '@heimdall/stack';
 import { createServer as createTraces, tracesEnvSchema } from '@heimdall/traces';

@@ -5,7 +5,7 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { test as base, beforeAll, describe, expect } from 'vitest';
-import { otlp } from '@heimdall/shared';
+import { otlp } from '@heimdall/shared/otlp';
 import { localStack } from '@heimdall/stack';
 import { TRACE_FIELDS, comparableTrace, expectedTrace, recordTrace } from '@heimdall/testkit';
 import { System } from './system.js';

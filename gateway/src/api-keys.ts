@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { type Caller, ExpiringCache } from '@heimdall/shared';
+import { type Caller, ExpiringCache } from '@heimdall/shared/auth';
 
 /** Every key starts with it, so a Bearer credential tells at once whether it is a key or a JWT. */
 export const API_KEY_PREFIX = 'hmd_';

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Caller, UserTokenVerifier } from '@heimdall/shared';
+import type { Caller, UserTokenVerifier } from '@heimdall/shared/auth';
 import type { ApiKeys } from './api-keys.js';
 import { CredentialAuthenticator } from './authenticate.js';
 import { makeLogger } from './logger.fixtures.js';

@@ -4,7 +4,9 @@
  * header is 401 "Missing or invalid authorization header", a credential that does not verify 401 "Invalid token".
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { type Caller, type HeimdallError, type Logger, type UserTokenVerifier, heimdallError } from '@heimdall/shared';
+import type { Caller, UserTokenVerifier } from '@heimdall/shared/auth';
+import { type HeimdallError, heimdallError } from '@heimdall/shared/errors';
+import type { Logger } from '@heimdall/shared/telemetry';
 import { API_KEY_PREFIX, type ApiKeys } from './api-keys.js';
 
 export type Authentication = { readonly ok: true; readonly caller: Caller } | { readonly ok: false; readonly error: HeimdallError };

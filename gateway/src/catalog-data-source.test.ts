@@ -1,7 +1,7 @@
 import { LocalGraphQLDataSource } from '@apollo/gateway';
 import type { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { toGraphQLError } from '@heimdall/shared';
+import { toGraphQLError } from '@heimdall/shared/errors';
 import type { ApiKeys } from './api-keys.js';
 import { buildCatalogSchema } from './catalog.js';
 import { CatalogDataSource } from './catalog-data-source.js';

@@ -1,6 +1,7 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
-import { type CallerContext, badUserInput } from '@heimdall/shared';
+import type { CallerContext } from '@heimdall/shared/auth';
+import { badUserInput } from '@heimdall/shared/user-input';
 import type { ApiKeyRecord, ApiKeys } from './api-keys.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '@heimdall/shared';
+import { ConfigError, loadConfig } from '@heimdall/shared/config';
 import { testServiceAuthEnv } from '@heimdall/testkit';
 import { gatewayEnvSchema, introspectionEnabled } from './config.js';
 

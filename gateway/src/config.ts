@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, ROLES, type Role, listenPort, positiveInt, serviceEnvSchema } from '@heimdall/shared';
+import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, ROLES, type Role } from '@heimdall/shared/auth';
+import { listenPort, positiveInt, serviceEnvSchema } from '@heimdall/shared/config';
 
 const flag = () => z.enum(['true', 'false']).transform((value) => value === 'true');
 

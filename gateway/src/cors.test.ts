@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FastifyInstance, Readiness, ServiceMetrics, createHttpService, createLogger, createTelemetry } from '@heimdall/shared';
+import { type FastifyInstance, Readiness, createHttpService } from '@heimdall/shared/http';
+import { ServiceMetrics, createLogger, createTelemetry } from '@heimdall/shared/telemetry';
 import { corsHook } from './cors.js';
 
 let app: FastifyInstance | undefined;

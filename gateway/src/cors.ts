@@ -3,7 +3,7 @@
  * preflights are answered here (before credentials are asked for: browsers send none with them). Other origins
  * get no CORS headers, so browsers keep their answers from the page.
  */
-import type { onRequestHookHandler } from '@heimdall/shared';
+import type { onRequestHookHandler } from '@heimdall/shared/http';
 
 const ALLOWED_HEADERS = 'authorization, content-type, x-api-key, apollo-require-preflight, x-apollo-operation-name, traceparent';
 const PREFLIGHT_MAX_AGE_SECONDS = '600';

@@ -6,16 +6,10 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  type Caller,
-  ResilienceMetrics,
-  SERVICE_AUTH_HEADER,
-  type ServiceInstance,
-  ServiceMetrics,
-  ServiceTokens,
-  createResiliencePolicy,
-  createTelemetry,
-} from '@heimdall/shared';
+import { type Caller, SERVICE_AUTH_HEADER, ServiceTokens } from '@heimdall/shared/auth';
+import type { ServiceInstance } from '@heimdall/shared/discovery';
+import { ResilienceMetrics, createResiliencePolicy } from '@heimdall/shared/resilience';
+import { ServiceMetrics, createTelemetry } from '@heimdall/shared/telemetry';
 import type { ApiKeys } from './api-keys.js';
 import { CATALOG_NAME, buildCatalogSchema, catalogTypeDefs } from './catalog.js';
 import { SubgraphDataSource } from './data-source.js';

@@ -3,17 +3,10 @@ import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { SpanKind } from '@opentelemetry/api';
 import { GraphQLError, Kind, type OperationDefinitionNode, type SelectionSetNode, parse } from 'graphql';
-import {
-  type CallerContext,
-  ERROR_CATALOG,
-  HeimdallError,
-  HttpStatusError,
-  type Logger,
-  type ResiliencePolicy,
-  type ServiceTokens,
-  type Telemetry,
-  heimdallError,
-} from '@heimdall/shared';
+import type { CallerContext, ServiceTokens } from '@heimdall/shared/auth';
+import { ERROR_CATALOG, HeimdallError, heimdallError } from '@heimdall/shared/errors';
+import { HttpStatusError, type ResiliencePolicy } from '@heimdall/shared/resilience';
+import type { Logger, Telemetry } from '@heimdall/shared/telemetry';
 import type { SubgraphDirectory } from './directory.js';
 import { logicalUrl } from './supergraph-manager.js';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ConsulClient } from '@heimdall/shared';
+import { ConsulClient } from '@heimdall/shared/discovery';
 import { localStack } from '@heimdall/stack';
 import { SubgraphDirectory } from './directory.js';
 import { type TestServer, listen } from './http.fixtures.js';

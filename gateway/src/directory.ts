@@ -1,4 +1,5 @@
-import type { ConsulApi, Logger, ServiceInstance } from '@heimdall/shared';
+import type { ConsulApi, ServiceInstance } from '@heimdall/shared/discovery';
+import type { Logger } from '@heimdall/shared/telemetry';
 
 /** How long each Consul blocking query may wait before it is asked again. */
 const BLOCKING_WAIT = '30s';

@@ -1,4 +1,4 @@
-import type { BlockingQuery, CatalogServices, ConsulApi, PassingInstances, ServiceInstance, ServiceRegistration } from '@heimdall/shared';
+import type { BlockingQuery, CatalogServices, ConsulApi, PassingInstances, ServiceInstance, ServiceRegistration } from '@heimdall/shared/discovery';
 
 export function makeInstance(overrides: Partial<ServiceInstance> & { name: string }): ServiceInstance {
   return {

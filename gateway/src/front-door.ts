@@ -4,8 +4,10 @@
  * credentials is limited by address like anything else.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { onRequestHookHandler } from '@heimdall/shared';
-import { type Caller, type Counter, type HeimdallError, type ServiceMetrics, heimdallError } from '@heimdall/shared';
+import type { onRequestHookHandler } from '@heimdall/shared/http';
+import type { Caller } from '@heimdall/shared/auth';
+import { type HeimdallError, heimdallError } from '@heimdall/shared/errors';
+import type { Counter, ServiceMetrics } from '@heimdall/shared/telemetry';
 import type { Authenticator } from './authenticate.js';
 import { replyWithGraphQLError } from './graphql-http.js';
 import type { Entry, RateLimiter } from './rate-limit.js';

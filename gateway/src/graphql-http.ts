@@ -3,8 +3,8 @@
  * limits), in GraphQL over HTTP's shape: `{ "errors": [...] }` with the catalog's code, in
  * `application/graphql-response+json` when the client accepts it, else `application/json`.
  */
-import type { FastifyReply, FastifyRequest } from '@heimdall/shared';
-import { type HeimdallError, toGraphQLError } from '@heimdall/shared';
+import type { FastifyReply, FastifyRequest } from '@heimdall/shared/http';
+import { type HeimdallError, toGraphQLError } from '@heimdall/shared/errors';
 
 export const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json';
 

@@ -1,5 +1,5 @@
 import { vi } from 'vitest';
-import { createLogger } from '@heimdall/shared';
+import { createLogger } from '@heimdall/shared/telemetry';
 
 /** A logger that prints nothing and records what was logged, per level. */
 export function makeLogger() {

@@ -1,5 +1,7 @@
 import { Redis } from 'ioredis';
-import { ConsulClient, loadConfigOrExit, runUntilSignalled } from '@heimdall/shared';
+import { loadConfigOrExit } from '@heimdall/shared/config';
+import { ConsulClient } from '@heimdall/shared/discovery';
+import { runUntilSignalled } from '@heimdall/shared/http';
 import { gatewayEnvSchema } from './config.js';
 import { createServer } from './server.js';
 

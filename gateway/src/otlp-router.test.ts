@@ -1,7 +1,10 @@
 import { type IncomingHttpHeaders, type IncomingMessage, request as httpRequest } from 'node:http';
 import { once } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type Caller, DEFAULT_MAX_BODY_BYTES, type ServiceInstance, heimdallError } from '@heimdall/shared';
+import type { Caller } from '@heimdall/shared/auth';
+import type { ServiceInstance } from '@heimdall/shared/discovery';
+import { heimdallError } from '@heimdall/shared/errors';
+import { DEFAULT_MAX_BODY_BYTES } from '@heimdall/shared/otlp';
 import { sendWholeBody } from '@heimdall/testkit';
 import { makeInstance } from './fake-consul.fixtures.js';
 import { type Handler, type TestServer, listen, readBody } from './http.fixtures.js';

@@ -10,17 +10,11 @@ import {
 } from 'node:http';
 import { type AddressInfo, type NetConnectOpts, Socket } from 'node:net';
 import { type Duplex, pipeline } from 'node:stream';
-import {
-  type Caller,
-  DEFAULT_MAX_BODY_BYTES,
-  type HeimdallError,
-  type Logger,
-  continueWhenBodyIsRead,
-  encodeOtlpError,
-  heimdallError,
-  lingerAfterEarlyAnswer,
-  mayIngest,
-} from '@heimdall/shared';
+import { type Caller, mayIngest } from '@heimdall/shared/auth';
+import { type HeimdallError, heimdallError } from '@heimdall/shared/errors';
+import { continueWhenBodyIsRead, lingerAfterEarlyAnswer } from '@heimdall/shared/http';
+import { DEFAULT_MAX_BODY_BYTES, encodeOtlpError } from '@heimdall/shared/otlp';
+import type { Logger } from '@heimdall/shared/telemetry';
 import type { SubgraphDirectory } from './directory.js';
 import type { Admission } from './front-door.js';
 

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import * as graphql from 'graphql';
 import { buildSchema, getOperationAST, parse, validate, specifiedRules } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { HeimdallError } from '@heimdall/shared';
+import { HeimdallError } from '@heimdall/shared/errors';
 import { operationCost, queryLimitProtections } from './query-limits.js';
 
 const SDL = `

@@ -26,7 +26,8 @@ import {
   type ValueNode,
   valueFromASTUntyped,
 } from 'graphql';
-import { type HeimdallError, graphqlErrorWithStatus, heimdallError } from '@heimdall/shared';
+import { graphqlErrorWithStatus } from '@heimdall/shared/auth';
+import { type HeimdallError, heimdallError } from '@heimdall/shared/errors';
 
 export interface QueryLimits {
   readonly maxDepth: number;

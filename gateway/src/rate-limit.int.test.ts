@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Caller, ServiceMetrics } from '@heimdall/shared';
+import type { Caller } from '@heimdall/shared/auth';
+import { ServiceMetrics } from '@heimdall/shared/telemetry';
 import { localStack } from '@heimdall/stack';
 import { makeLogger } from './logger.fixtures.js';
 import { type RateLimitOptions, RateLimiter } from './rate-limit.js';

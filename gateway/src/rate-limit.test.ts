@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Caller } from '@heimdall/shared';
+import type { Caller } from '@heimdall/shared/auth';
 import { clientKey, takeFromBucket } from './rate-limit.js';
 
 describe('a token bucket', () => {

@@ -9,7 +9,8 @@
  * falls back to a bucket of its own in memory, so an outage neither opens the gate nor closes it.
  */
 import type { Redis } from 'ioredis';
-import type { Caller, Counter, Logger, Role, ServiceMetrics } from '@heimdall/shared';
+import type { Caller, Role } from '@heimdall/shared/auth';
+import type { Counter, Logger, ServiceMetrics } from '@heimdall/shared/telemetry';
 
 const TAKE_SCRIPT = `
 local capacity = tonumber(ARGV[1])

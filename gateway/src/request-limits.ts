@@ -3,9 +3,9 @@
  * lexical tokens per query (a document of millions of tokens costs its parse before any other limit can look at
  * it). Over one → 400 LIMIT_EXCEEDED naming it.
  */
-import type { preHandlerHookHandler } from '@heimdall/shared';
+import type { preHandlerHookHandler } from '@heimdall/shared/http';
 import { Lexer, Source, TokenKind } from 'graphql';
-import type { HeimdallError } from '@heimdall/shared';
+import type { HeimdallError } from '@heimdall/shared/errors';
 import { replyWithGraphQLError } from './graphql-http.js';
 import { limitExceeded } from './query-limits.js';
 

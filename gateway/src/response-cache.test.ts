@@ -1,6 +1,6 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '@heimdall/shared';
+import { createLogger } from '@heimdall/shared/telemetry';
 import { ResponseCache, cacheKey, latestInstant } from './response-cache.js';
 
 const NOW = Date.parse('2026-11-29T12:00:00Z');

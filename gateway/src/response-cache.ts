@@ -9,7 +9,9 @@ import { type ApolloServerPlugin, type GraphQLRequestContext, type GraphQLRespon
 import { type DocumentNode, Kind, OperationTypeNode, print, visit } from 'graphql';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import { type CallerContext, type Logger, type ServiceMetrics, instantMs, parseInstant } from '@heimdall/shared';
+import type { CallerContext } from '@heimdall/shared/auth';
+import type { Logger, ServiceMetrics } from '@heimdall/shared/telemetry';
+import { instantMs, parseInstant } from '@heimdall/shared/user-input';
 
 export interface ResponseCacheOptions {
   /** How long an answer about the past is kept. 0 turns the cache off. */

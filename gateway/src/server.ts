@@ -1,17 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { ApolloGateway } from '@apollo/gateway';
 import type { Redis } from 'ioredis';
-import {
-  type CallerContext,
-  type ConsulClient,
-  type Platform,
-  type ResiliencePolicy,
-  createPlatform,
-  createResiliencePolicy,
-  createUserTokenVerifier,
-  mountGraphQL,
-  rolesPlugin,
-} from '@heimdall/shared';
+import { type CallerContext, createUserTokenVerifier, rolesPlugin } from '@heimdall/shared/auth';
+import type { ConsulClient } from '@heimdall/shared/discovery';
+import { mountGraphQL } from '@heimdall/shared/graphql';
+import { type Platform, createPlatform } from '@heimdall/shared/http';
+import { type ResiliencePolicy, createResiliencePolicy } from '@heimdall/shared/resilience';
 import { RedisApiKeys } from './api-keys.js';
 import { type Authenticator, CredentialAuthenticator, openDoor } from './authenticate.js';
 import { CATALOG_NAME, buildCatalogSchema } from './catalog.js';

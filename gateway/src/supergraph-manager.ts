@@ -2,7 +2,8 @@ import { composeServices } from '@apollo/composition';
 import type { SupergraphManager } from '@apollo/gateway';
 import { parse } from 'graphql';
 import { strict as assert } from 'node:assert';
-import type { Logger, ServiceInstance } from '@heimdall/shared';
+import type { ServiceInstance } from '@heimdall/shared/discovery';
+import type { Logger } from '@heimdall/shared/telemetry';
 import { CATALOG_NAME, catalogTypeDefs } from './catalog.js';
 import type { SubgraphDirectory } from './directory.js';
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '@heimdall/shared';
+import { ConfigError } from '@heimdall/shared/config';
 import { loadStackConfig } from './config.js';
 import { stackEndpoints } from './endpoints.js';
 import {

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { loadConfig, port } from '@heimdall/shared';
+import { loadConfig, port } from '@heimdall/shared/config';
 
 const heap = () => z.string().regex(/^\d+[mg]$/, 'a JVM heap size such as 512m or 1g');
 

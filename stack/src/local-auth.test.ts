@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createUserTokenVerifier } from '@heimdall/shared';
+import { createUserTokenVerifier } from '@heimdall/shared/auth';
 import {
   ensureAgentKey,
   ensureNotificationKey,

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, type Role, generateUserSigningKeys, isRole, signUserToken } from '@heimdall/shared';
+import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, type Role, generateUserSigningKeys, isRole, signUserToken } from '@heimdall/shared/auth';
 import { StackError } from './stack.js';
 
 /** SPEC §8: people's tokens live an hour, and the gateway refuses older ones. */

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '@heimdall/shared';
+import { loadConfig } from '@heimdall/shared/config';
 import { gatewayEnvSchema } from '../../gateway/src/config.js';
 import { alertsEnvSchema } from '../../subgraphs/alerts/src/config.js';
 import { logsEnvSchema } from '../../subgraphs/logs/src/config.js';

@@ -4,7 +4,7 @@
  * per process: nothing here is a credential anywhere else.
  */
 import { randomBytes } from 'node:crypto';
-import { type Caller, type Role, ServiceTokens } from '@heimdall/shared';
+import { type Caller, type Role, ServiceTokens } from '@heimdall/shared/auth';
 
 const secret = randomBytes(32).toString('base64url');
 const tokens = new ServiceTokens({ service: 'test', secrets: [secret] });

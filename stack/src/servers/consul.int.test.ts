@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConsulClient } from '@heimdall/shared';
+import { ConsulClient } from '@heimdall/shared/discovery';
 import { localStack } from '../test-stacks.js';
 import { waitFor } from '../net.js';
 

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { type Caller, ConsulClient, type Platform, loadConfig } from '@heimdall/shared';
+import type { Caller } from '@heimdall/shared/auth';
+import { loadConfig } from '@heimdall/shared/config';
+import { ConsulClient } from '@heimdall/shared/discovery';
+import type { Platform } from '@heimdall/shared/http';
 import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/testkit';
 import type { LocalStack } from '@heimdall/stack';
 import { alertsEnvSchema } from './config.js';

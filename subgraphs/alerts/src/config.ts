@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { parseDuration, positiveInt, serviceEnvSchema } from '@heimdall/shared';
+import { positiveInt, serviceEnvSchema } from '@heimdall/shared/config';
+import { parseDuration } from '@heimdall/shared/user-input';
 import { parseMatcherText } from './notifications/matchers.js';
 import { parseSecretKeys } from './notifications/secret-box.js';
 import { isTimeZone, parseClock, parseWeeklyWindow } from './notifications/weekly-window.js';

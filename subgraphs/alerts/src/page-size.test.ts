@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as GraphQL from 'graphql';
 import { describe, expect, it } from 'vitest';
-import type { HeimdallError } from '@heimdall/shared';
+import type { HeimdallError } from '@heimdall/shared/errors';
 import { buildSchema } from './schema.js';
 
 const schema = buildSchema();

@@ -1,4 +1,5 @@
-import { formatDuration, loadSubgraphSchema, rangeArgument, sizeArgument } from '@heimdall/shared';
+import { loadSubgraphSchema } from '@heimdall/shared/graphql';
+import { formatDuration, rangeArgument, sizeArgument } from '@heimdall/shared/user-input';
 import type { Resolvers } from './generated/resolvers.js';
 import type { NotificationService } from './notifications/notification-service.js';
 import { notificationResolvers } from './notifications/resolvers.js';

@@ -1,6 +1,9 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { type ConsulClient, type Platform, createResiliencePolicy, createSubgraphPlatform, serveSubgraphSchema } from '@heimdall/shared';
+import type { ConsulClient } from '@heimdall/shared/discovery';
+import { createSubgraphPlatform, serveSubgraphSchema } from '@heimdall/shared/graphql';
+import type { Platform } from '@heimdall/shared/http';
+import { createResiliencePolicy } from '@heimdall/shared/resilience';
 import type { AlertsConfig } from './config.js';
 import { Evaluator, evaluationMetrics } from './evaluation/evaluator.js';
 import { sampleLogLines, validateLogQuery } from './reads/logs-peer.js';

@@ -2,7 +2,9 @@
  * `POST /api/v1/logs` (SPEC §4, the seed format): one entry or an array of up to 10,000, validated, queued durably in
  * Redis, and answered 202 with the entries' ids before they are indexed.
  */
-import { HeimdallError, type Logger, type Platform, fromHttpLayerError, heimdallError, toHttpError } from '@heimdall/shared';
+import { HeimdallError, fromHttpLayerError, heimdallError, toHttpError } from '@heimdall/shared/errors';
+import type { Platform } from '@heimdall/shared/http';
+import type { Logger } from '@heimdall/shared/telemetry';
 import { parseLogEntries } from './api-entries.js';
 import type { LogDocument } from './log-document.js';
 

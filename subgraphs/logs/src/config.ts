@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { positiveInt, serviceEnvSchema } from '@heimdall/shared';
+import { positiveInt, serviceEnvSchema } from '@heimdall/shared/config';
 
 /** An Elasticsearch size such as 50gb or 512mb. */
 const byteSize = () => z.string().regex(/^\d+(b|kb|mb|gb|tb)$/, 'a size such as 50gb');

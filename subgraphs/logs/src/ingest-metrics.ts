@@ -1,4 +1,4 @@
-import type { Logger, ServiceMetrics } from '@heimdall/shared';
+import type { Logger, ServiceMetrics } from '@heimdall/shared/telemetry';
 import type { LogQueue } from './queue/log-queue.js';
 
 export type IngestSource = 'otlp' | 'api';

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { otlp } from '@heimdall/shared';
+import { otlp } from '@heimdall/shared/otlp';
 import { localStack } from '@heimdall/stack';
 import { type TestLogsService, agentHeaders, eventually, makeOtlpLogs, postJson, recentRange, startLogsService } from './logs-service.fixtures.js';
 import { pushWithSdk } from '@heimdall/testkit';

@@ -3,7 +3,8 @@
 // while entries arrive.
 import { Client, type estypes } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ResilienceMetrics, ServiceMetrics, createResiliencePolicy } from '@heimdall/shared';
+import { ResilienceMetrics, createResiliencePolicy } from '@heimdall/shared/resilience';
+import { ServiceMetrics } from '@heimdall/shared/telemetry';
 import { type PrivateStack, localStack, privateStack } from '@heimdall/stack';
 import { type TestLogsService, eventually, makeOtlpLogs, postJson, recentRange, startLogsService } from './logs-service.fixtures.js';
 import { LogRetention, MIGRATIONS_INDEX, WRITE_ALIAS, migrate } from './store/index.js';

@@ -2,7 +2,8 @@
  * The query API of the logs subgraph, between the GraphQL arguments and the store: arguments checked (errors as
  * BAD_USER_INPUT naming the argument, with the position for a query's syntax), limits applied, answers shaped.
  */
-import { badUserInput, durationArgument, heimdallError, rangeArgumentNanos, sizeArgument } from '@heimdall/shared';
+import { heimdallError } from '@heimdall/shared/errors';
+import { badUserInput, durationArgument, rangeArgumentNanos, sizeArgument } from '@heimdall/shared/user-input';
 import { findVolumeAnomalies } from './anomalies.js';
 import { formatInterval, intervalFor } from './intervals.js';
 import { type LogPattern, minePatterns } from './patterns.js';

@@ -1,6 +1,8 @@
 import { Client } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
-import { ConsulClient, loadConfigOrExit, runUntilSignalled } from '@heimdall/shared';
+import { loadConfigOrExit } from '@heimdall/shared/config';
+import { ConsulClient } from '@heimdall/shared/discovery';
+import { runUntilSignalled } from '@heimdall/shared/http';
 import { logsEnvSchema } from './config.js';
 import { createServer } from './server.js';
 

@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { HeimdallError, otlp } from '@heimdall/shared';
+import { HeimdallError } from '@heimdall/shared/errors';
+import { otlp } from '@heimdall/shared/otlp';
 import type { IngestMetrics } from './ingest-metrics.js';
 import { OtlpLogWriter } from './otlp-ingest.js';
 import type { BulkDocument, BulkOutcome } from './store/index.js';

@@ -3,7 +3,9 @@
  * writes; a request is answered once Elasticsearch has acknowledged every one of its documents (durable, searchable
  * after the next refresh). Each document is created under its content id, so a retried request stores nothing twice.
  */
-import { type ExportLogsServiceRequest, GroupCommitBatcher, type OtlpExportResult, heimdallError } from '@heimdall/shared';
+import { heimdallError } from '@heimdall/shared/errors';
+import type { ExportLogsServiceRequest, OtlpExportResult } from '@heimdall/shared/otlp';
+import { GroupCommitBatcher } from '@heimdall/shared/resilience';
 import type { IngestMetrics } from './ingest-metrics.js';
 import { toLogDocuments } from './otlp-logs.js';
 import { type BulkDocument, type BulkOutcome, bulkDocument } from './store/index.js';

@@ -1,6 +1,6 @@
 import { type MessageInitShape, create } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
-import { otlp } from '@heimdall/shared';
+import { otlp } from '@heimdall/shared/otlp';
 import { DROPPED_ATTRIBUTES_LABEL, INGEST_LIMITS, TRUNCATED_LABEL } from './ingest-limits.js';
 import { severityLevel, toLogDocuments } from './otlp-logs.js';
 import { msToNanos } from './timestamps.js';

@@ -5,7 +5,7 @@
  */
 import { createHash, hash } from 'node:crypto';
 import { create, toBinary } from '@bufbuild/protobuf';
-import { type ExportLogsServiceRequest, type KeyValue, anyValueJson, anyValueText, hexId, otlp } from '@heimdall/shared';
+import { type ExportLogsServiceRequest, type KeyValue, anyValueJson, anyValueText, hexId, otlp } from '@heimdall/shared/otlp';
 import { limitDocument } from './ingest-limits.js';
 import { LOG_LEVELS, type LogDocument, type LogLevel, type LogMetadata, levelFromSeverityText } from './log-document.js';
 import { isWithinIngestWindow, nanosToIso, msToNanos } from './timestamps.js';

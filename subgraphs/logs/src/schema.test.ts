@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as GraphQL from 'graphql';
 import { describe, expect, it } from 'vitest';
-import type { HeimdallError } from '@heimdall/shared';
+import type { HeimdallError } from '@heimdall/shared/errors';
 import { DEFAULT_QUERY_LIMITS, listLogs, logFacets, logPatterns, logSearch } from './log-queries.js';
 import { type LogsContext, buildSchema } from './schema.js';
 import type { LogReader } from './store/index.js';

@@ -1,4 +1,5 @@
-import { loadSubgraphSchema, sizeArgument } from '@heimdall/shared';
+import { loadSubgraphSchema } from '@heimdall/shared/graphql';
+import { sizeArgument } from '@heimdall/shared/user-input';
 import type { LogFilter as GraphQLLogFilter, Resolvers } from './generated/resolvers.js';
 import {
   type QueryLimits,

@@ -3,7 +3,7 @@
  * store turns into Elasticsearch's query DSL (store/query-dsl.ts), and a client's page cursor becomes the sort
  * values to continue after. Problems are values naming the input field at fault.
  */
-import { parseRange } from '@heimdall/shared';
+import { parseRange } from '@heimdall/shared/user-input';
 import { LOG_LEVELS, type LogLevel, parseLevel } from './log-document.js';
 import { parseLogQuery } from './query-language.js';
 import type { LabelMatcher, LogCursor, LogFilter } from './store/index.js';

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { type MessageInitShape, create } from '@bufbuild/protobuf';
 import { Client } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { otlp } from '@heimdall/shared';
+import { otlp } from '@heimdall/shared/otlp';
 import { localStack } from '@heimdall/stack';
 import { parseLogEntries } from './api-entries.js';
 import type { LogDocument } from './log-document.js';

@@ -1,16 +1,12 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  type ConsulClient,
-  HeimdallError,
-  type Platform,
-  createResiliencePolicy,
-  createSubgraphPlatform,
-  heimdallError,
-  registerOtlpRoute,
-  serveSubgraphSchema,
-} from '@heimdall/shared';
+import type { ConsulClient } from '@heimdall/shared/discovery';
+import { HeimdallError, heimdallError } from '@heimdall/shared/errors';
+import { createSubgraphPlatform, serveSubgraphSchema } from '@heimdall/shared/graphql';
+import type { Platform } from '@heimdall/shared/http';
+import { registerOtlpRoute } from '@heimdall/shared/otlp';
+import { createResiliencePolicy } from '@heimdall/shared/resilience';
 import { registerLogApiRoute } from './api-route.js';
 import type { LogsConfig } from './config.js';
 import { registerIngestMetrics } from './ingest-metrics.js';

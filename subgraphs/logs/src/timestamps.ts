@@ -1,4 +1,4 @@
-import { formatInstant, parseInstant } from '@heimdall/shared';
+import { formatInstant, parseInstant } from '@heimdall/shared/user-input';
 
 /**
  * Log times are kept to the nanosecond (OTLP sends them so; the index maps `timestamp` as `date_nanos`), so

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '@heimdall/shared';
+import { loadConfig } from '@heimdall/shared/config';
 import { testServiceAuthEnv } from '@heimdall/testkit';
 import { metricsEnvSchema } from './config.js';
 

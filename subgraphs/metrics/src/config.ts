@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { positiveInt, serviceEnvSchema } from '@heimdall/shared';
+import { positiveInt, serviceEnvSchema } from '@heimdall/shared/config';
 
 const REPO_DIR = join(import.meta.dirname, '..', '..', '..');
 

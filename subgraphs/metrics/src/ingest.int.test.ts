@@ -7,16 +7,12 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ConsulClient,
-  type Platform,
-  ResilienceMetrics,
-  type ResilienceOptions,
-  ServiceMetrics,
-  createResiliencePolicy,
-  loadConfig,
-  registerOtlpRoute,
-} from '@heimdall/shared';
+import { loadConfig } from '@heimdall/shared/config';
+import { ConsulClient } from '@heimdall/shared/discovery';
+import type { Platform } from '@heimdall/shared/http';
+import { registerOtlpRoute } from '@heimdall/shared/otlp';
+import { ResilienceMetrics, type ResilienceOptions, createResiliencePolicy } from '@heimdall/shared/resilience';
+import { ServiceMetrics } from '@heimdall/shared/telemetry';
 import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/testkit';
 import { metricsEnvSchema } from './config.js';
 import { MetricsWriter } from './ingest.js';

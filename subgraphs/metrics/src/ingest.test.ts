@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
-import { otlp } from '@heimdall/shared';
+import { otlp } from '@heimdall/shared/otlp';
 import { toRows } from './ingest.js';
 
 const text = (value: string) => ({ value: { case: 'stringValue' as const, value } });

@@ -1,12 +1,6 @@
 import { createHash } from 'node:crypto';
-import {
-  type ExportMetricsServiceRequest,
-  anyValueText,
-  type KeyValue,
-  type Metric,
-  GroupCommitBatcher,
-  type BatcherOptions,
-} from '@heimdall/shared';
+import { type ExportMetricsServiceRequest, anyValueText, type KeyValue, type Metric } from '@heimdall/shared/otlp';
+import { GroupCommitBatcher, type BatcherOptions } from '@heimdall/shared/resilience';
 import { MAX_ATTRIBUTES, MAX_LABEL_KEY_LENGTH, MAX_LABEL_VALUE_LENGTH, MAX_METRIC_NAME_LENGTH } from './limits.js';
 import { type MetricsStore, type SampleRecord, type SeriesRecord, sampleKey } from './store/metrics-store.js';
 

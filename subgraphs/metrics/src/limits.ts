@@ -1,4 +1,5 @@
-import { type HeimdallError, badUserInput } from '@heimdall/shared';
+import type { HeimdallError } from '@heimdall/shared/errors';
+import { badUserInput } from '@heimdall/shared/user-input';
 
 /**
  * The bounds every metrics query is checked against before ClickHouse sees it (README, Metrics). Beyond one, the

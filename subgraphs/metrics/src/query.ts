@@ -1,4 +1,5 @@
-import { badUserInput, durationArgument, heimdallError, rangeArgument } from '@heimdall/shared';
+import { heimdallError } from '@heimdall/shared/errors';
+import { badUserInput, durationArgument, rangeArgument } from '@heimdall/shared/user-input';
 import { bucketQuantile } from './histogram.js';
 import type { LabelMatcher } from './matchers.js';
 import { AGGREGATIONS, type Aggregation } from './aggregations.js';

@@ -1,5 +1,6 @@
 import { GraphQLScalarType } from 'graphql';
-import { loadSubgraphSchema, sizeArgument } from '@heimdall/shared';
+import { loadSubgraphSchema } from '@heimdall/shared/graphql';
+import { sizeArgument } from '@heimdall/shared/user-input';
 import type { Resolvers } from './generated/resolvers.js';
 import { labelList } from './matchers.js';
 import { type QueryLimits, type SeriesPointsResult, planQuery, runMetricQuery } from './query.js';

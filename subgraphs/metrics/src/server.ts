@@ -1,14 +1,9 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import {
-  type ConsulClient,
-  type Platform,
-  type ResilienceMetrics,
-  type ResiliencePolicy,
-  createSubgraphPlatform,
-  createResiliencePolicy,
-  serveSubgraphSchema,
-  registerOtlpRoute,
-} from '@heimdall/shared';
+import type { ConsulClient } from '@heimdall/shared/discovery';
+import { createSubgraphPlatform, serveSubgraphSchema } from '@heimdall/shared/graphql';
+import type { Platform } from '@heimdall/shared/http';
+import { registerOtlpRoute } from '@heimdall/shared/otlp';
+import { type ResilienceMetrics, type ResiliencePolicy, createResiliencePolicy } from '@heimdall/shared/resilience';
 import type { MetricsConfig } from './config.js';
 import { MetricsWriter } from './ingest.js';
 import { type MetricsContext, buildSchema } from './schema.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { positiveInt, serviceEnvSchema } from '@heimdall/shared';
+import { positiveInt, serviceEnvSchema } from '@heimdall/shared/config';
 import { DEFAULT_SPAN_LIMITS, type SpanLimits } from './span-validation.js';
 
 export const tracesEnvSchema = serviceEnvSchema(8003).extend({

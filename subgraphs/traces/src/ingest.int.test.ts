@@ -4,7 +4,7 @@ import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-
 import { OTLPTraceExporter as ProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { fromBinary } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type ExportTraceServiceRequest, hexId, otlp } from '@heimdall/shared';
+import { type ExportTraceServiceRequest, hexId, otlp } from '@heimdall/shared/otlp';
 import { type PrivateStack, localStack, privateStack } from '@heimdall/stack';
 import { attribute, makeExport, makeSpan } from './otlp-builders.fixtures.js';
 import { TRACE_FIELDS, comparableTrace, expectedTrace, recordTrace } from '@heimdall/testkit';

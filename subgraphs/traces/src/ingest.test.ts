@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type ExportMetricsServiceRequest, type ExportTraceServiceRequest, heimdallError, hexId } from '@heimdall/shared';
+import { heimdallError } from '@heimdall/shared/errors';
+import { type ExportMetricsServiceRequest, type ExportTraceServiceRequest, hexId } from '@heimdall/shared/otlp';
 import { TraceIngest } from './ingest.js';
 import { makeExport, makeSpan } from './otlp-builders.fixtures.js';
 import { countPoints } from './red-forwarder.js';

@@ -1,4 +1,4 @@
-import type { ExportMetricsServiceRequest, ExportTraceServiceRequest, OtlpExportResult } from '@heimdall/shared';
+import type { ExportMetricsServiceRequest, ExportTraceServiceRequest, OtlpExportResult } from '@heimdall/shared/otlp';
 import { spanMetrics } from './red-metrics.js';
 import { DEFAULT_SPAN_LIMITS, type SpanLimits, TRUNCATED_ATTRIBUTE, validateSpans } from './span-validation.js';
 import type { JaegerStore, RawExport } from './store.js';

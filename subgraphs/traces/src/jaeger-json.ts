@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { type ExportTraceServiceRequest, type KeyValue, otlp } from '@heimdall/shared';
+import { type ExportTraceServiceRequest, type KeyValue, otlp } from '@heimdall/shared/otlp';
 
 /**
  * Jaeger's v1 JSON model, which its search API (`/api/traces?service=...`) answers in, turned back into OTLP

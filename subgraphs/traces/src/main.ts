@@ -1,4 +1,6 @@
-import { ConsulClient, loadConfigOrExit, runUntilSignalled } from '@heimdall/shared';
+import { loadConfigOrExit } from '@heimdall/shared/config';
+import { ConsulClient } from '@heimdall/shared/discovery';
+import { runUntilSignalled } from '@heimdall/shared/http';
 import { tracesEnvSchema } from './config.js';
 import { createServer } from './server.js';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
-import { type AnyValue, type ExportTraceServiceRequest, type KeyValue, otlp } from '@heimdall/shared';
+import { type AnyValue, type ExportTraceServiceRequest, type KeyValue, otlp } from '@heimdall/shared/otlp';
 
 /** Test builders for OTLP trace exports, shared by the unit and integration tests of this workspace. */
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ExportTraceServiceRequest, hexId, otlp } from '@heimdall/shared';
+import { type ExportTraceServiceRequest, hexId, otlp } from '@heimdall/shared/otlp';
 import { serviceAuthHeaders } from '@heimdall/testkit';
 import { type PrivateStack, localStack, privateStack } from '@heimdall/stack';
 import { attribute, makeExport, makeSpan, randomTraceId } from './otlp-builders.fixtures.js';

@@ -1,6 +1,8 @@
 import { create, fromBinary } from '@bufbuild/protobuf';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { HttpStatusError, heimdallError, otlp } from '@heimdall/shared';
+import { heimdallError } from '@heimdall/shared/errors';
+import { otlp } from '@heimdall/shared/otlp';
+import { HttpStatusError } from '@heimdall/shared/resilience';
 import { makeExport, makeSpan } from './otlp-builders.fixtures.js';
 import { type DropReason, RedMetricsForwarder, countPoints } from './red-forwarder.js';
 import { spanMetrics } from './red-metrics.js';

@@ -1,5 +1,6 @@
 import { toBinary } from '@bufbuild/protobuf';
-import { type ExportMetricsServiceRequest, HttpStatusError, otlp } from '@heimdall/shared';
+import { type ExportMetricsServiceRequest, otlp } from '@heimdall/shared/otlp';
+import { HttpStatusError } from '@heimdall/shared/resilience';
 
 export type DropReason = 'buffer_full' | 'refused' | 'shutdown';
 

@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
-import { otlp } from '@heimdall/shared';
+import { otlp } from '@heimdall/shared/otlp';
 import { makeExport, makeSpan } from './otlp-builders.fixtures.js';
 import { CALLS_METRIC, DURATION_BOUNDS_MS, DURATION_METRIC, spanMetrics } from './red-metrics.js';
 

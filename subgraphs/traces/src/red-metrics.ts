@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { type ExportMetricsServiceRequest, type ExportTraceServiceRequest, otlp } from '@heimdall/shared';
+import { type ExportMetricsServiceRequest, type ExportTraceServiceRequest, otlp } from '@heimdall/shared/otlp';
 
 /**
  * RED metrics (rate, errors, duration) derived from spans with the conventions of the OpenTelemetry Collector's

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HeimdallError } from '@heimdall/shared';
+import { HeimdallError } from '@heimdall/shared/errors';
 import { readRed, redPoints } from './red-query.js';
 
 const T1 = '2026-11-22T10:00:00.000Z';

@@ -1,4 +1,5 @@
-import { type PeerClient, badUserInput, checkDuration, formatDuration } from '@heimdall/shared';
+import type { PeerClient } from '@heimdall/shared/discovery';
+import { badUserInput, checkDuration, formatDuration } from '@heimdall/shared/user-input';
 import { CALLS_METRIC, DURATION_METRIC } from './red-metrics.js';
 import type { SpanKind } from './trace-model.js';
 

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import type * as GraphQL from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { type HeimdallError, hexId } from '@heimdall/shared';
+import type { HeimdallError } from '@heimdall/shared/errors';
+import { hexId } from '@heimdall/shared/otlp';
 import { attribute, makeExport, makeSpan } from './otlp-builders.fixtures.js';
 import { buildSchema } from './schema.js';
 import { DEFAULT_SEARCH_LIMITS } from './trace-search.js';

@@ -1,4 +1,6 @@
-import { type PeerClient, formatInstant, loadSubgraphSchema, sizeArgument } from '@heimdall/shared';
+import type { PeerClient } from '@heimdall/shared/discovery';
+import { loadSubgraphSchema } from '@heimdall/shared/graphql';
+import { formatInstant, sizeArgument } from '@heimdall/shared/user-input';
 import { type AnsweredSpan, AnswerBudget } from './answers.js';
 import { type CriticalPathSection, criticalPath } from './critical-path.js';
 import { cutText } from './span-validation.js';

@@ -1,12 +1,8 @@
-import {
-  type ConsulClient,
-  type Platform,
-  createPeer,
-  createResiliencePolicy,
-  createSubgraphPlatform,
-  registerOtlpRoute,
-  serveSubgraphSchema,
-} from '@heimdall/shared';
+import { type ConsulClient, createPeer } from '@heimdall/shared/discovery';
+import { createSubgraphPlatform, serveSubgraphSchema } from '@heimdall/shared/graphql';
+import type { Platform } from '@heimdall/shared/http';
+import { registerOtlpRoute } from '@heimdall/shared/otlp';
+import { createResiliencePolicy } from '@heimdall/shared/resilience';
 import { type TracesConfig, searchDeadline, spanLimits } from './config.js';
 import { TraceIngest } from './ingest.js';
 import { RedMetricsForwarder } from './red-forwarder.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { otlp } from '@heimdall/shared';
+import { otlp } from '@heimdall/shared/otlp';
 import { attribute, makeExport, makeSpan, randomTraceId } from './otlp-builders.fixtures.js';
 import { dependenciesFromTraces, dependenciesOf, mergeDependencies } from './service-map.js';
 import { type TraceModel, tracesFromOtlp } from './trace-model.js';

@@ -1,6 +1,6 @@
 import { create, fromBinary } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
-import { hexId, otlp } from '@heimdall/shared';
+import { hexId, otlp } from '@heimdall/shared/otlp';
 import { attribute, makeExport, makeSpan, text as anyText } from './otlp-builders.fixtures.js';
 import { TRUNCATED_ATTRIBUTE, encodeForJaeger, validateSpans } from './span-validation.js';
 

@@ -1,5 +1,5 @@
 import { create, toBinary } from '@bufbuild/protobuf';
-import { type AnyValue, type ExportTraceServiceRequest, type KeyValue, anyValueJson, otlp } from '@heimdall/shared';
+import { type AnyValue, type ExportTraceServiceRequest, type KeyValue, anyValueJson, otlp } from '@heimdall/shared/otlp';
 
 /** Spans must lie within [now − 7 days, now + 10 minutes] (SPEC §4). */
 export const MAX_SPAN_AGE_MS = 7 * 86_400_000;

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ExportTraceServiceRequest, ResilienceMetrics, ServiceMetrics, createResiliencePolicy, hexId, otlp } from '@heimdall/shared';
+import { type ExportTraceServiceRequest, hexId, otlp } from '@heimdall/shared/otlp';
+import { ResilienceMetrics, createResiliencePolicy } from '@heimdall/shared/resilience';
+import { ServiceMetrics } from '@heimdall/shared/telemetry';
 import { type PrivateStack, privateStack } from '@heimdall/stack';
 import { JaegerStore } from './store.js';
 import { attribute, makeExport, makeSpan, randomSpanId, randomTraceId } from './otlp-builders.fixtures.js';

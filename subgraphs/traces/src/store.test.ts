@@ -2,7 +2,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
-import { HeimdallError, ResilienceMetrics, ServiceMetrics, createResiliencePolicy, otlp } from '@heimdall/shared';
+import { HeimdallError } from '@heimdall/shared/errors';
+import { otlp } from '@heimdall/shared/otlp';
+import { ResilienceMetrics, createResiliencePolicy } from '@heimdall/shared/resilience';
+import { ServiceMetrics } from '@heimdall/shared/telemetry';
 import { makeExport, makeSpan } from './otlp-builders.fixtures.js';
 import { JAEGER_ANSWER_MAX_BYTES, JaegerStore, MAX_ISOLATION_WRITES, normalizeTraceId } from './store.js';
 

@@ -1,5 +1,8 @@
 import { create, fromBinary } from '@bufbuild/protobuf';
-import { type ExportTraceServiceRequest, HttpStatusError, type ResiliencePolicy, badUserInput, decodeOtlpRequest, heimdallError, hexId, otlp } from '@heimdall/shared';
+import { heimdallError } from '@heimdall/shared/errors';
+import { type ExportTraceServiceRequest, decodeOtlpRequest, hexId, otlp } from '@heimdall/shared/otlp';
+import { HttpStatusError, type ResiliencePolicy } from '@heimdall/shared/resilience';
+import { badUserInput } from '@heimdall/shared/user-input';
 import { type JaegerJsonTrace, otlpFromJaegerJson } from './jaeger-json.js';
 import { encodeForJaeger } from './span-validation.js';
 import { type SpanKind, type TraceModel, tracesFromOtlp } from './trace-model.js';

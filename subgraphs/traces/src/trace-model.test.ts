@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
-import { hexId, otlp } from '@heimdall/shared';
+import { hexId, otlp } from '@heimdall/shared/otlp';
 import { attribute, makeExport, makeSpan, randomSpanId, randomTraceId } from './otlp-builders.fixtures.js';
 import { tracesFromOtlp, withScopeAttributesOnSpans } from './trace-model.js';
 

@@ -1,5 +1,5 @@
 import { create, toBinary } from '@bufbuild/protobuf';
-import { type ExportTraceServiceRequest, type KeyValue, anyValueJson, hexId, otlp } from '@heimdall/shared';
+import { type ExportTraceServiceRequest, type KeyValue, anyValueJson, hexId, otlp } from '@heimdall/shared/otlp';
 
 /**
  * The traces subgraph's model of a trace, built from OTLP: what Jaeger's v3 API returns, and what jaeger-json.ts

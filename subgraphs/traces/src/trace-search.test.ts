@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HeimdallError, otlp } from '@heimdall/shared';
+import { HeimdallError } from '@heimdall/shared/errors';
+import { otlp } from '@heimdall/shared/otlp';
 import { makeExport, makeSpan, randomTraceId } from './otlp-builders.fixtures.js';
 import type { JaegerDependencyLink, TraceQuery } from './store.js';
 import { DEFAULT_SEARCH_LIMITS, searchTraces, serviceMap } from './trace-search.js';

@@ -1,4 +1,5 @@
-import { badUserInput, heimdallError, rangeArgument, sizeArgument } from '@heimdall/shared';
+import { heimdallError } from '@heimdall/shared/errors';
+import { badUserInput, rangeArgument, sizeArgument } from '@heimdall/shared/user-input';
 import { type DependencyEdge, dependenciesFromTraces, dependenciesOf, mergeDependencies } from './service-map.js';
 import type { JaegerDependencyLink, JaegerStore } from './store.js';
 import type { TraceModel } from './trace-model.js';

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { ConsulClient, type Platform, loadConfig } from '@heimdall/shared';
+import { loadConfig } from '@heimdall/shared/config';
+import { ConsulClient } from '@heimdall/shared/discovery';
+import type { Platform } from '@heimdall/shared/http';
 import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/testkit';
 import type { LocalStack, StackEndpoints } from '@heimdall/stack';
 import { tracesEnvSchema } from './config.js';

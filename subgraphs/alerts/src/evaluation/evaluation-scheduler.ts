@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type ConnectionOptions, type Job, Queue, Worker } from 'bullmq';
-import type { Logger } from '@heimdall/shared';
+import type { Logger } from '@heimdall/shared/telemetry';
 import type { ScheduledRule } from '../store/index.js';
 
 export const EVALUATION_QUEUE = 'alert-evaluations';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ServiceMetrics, createLogger } from '@heimdall/shared';
+import { ServiceMetrics, createLogger } from '@heimdall/shared/telemetry';
 import type { ConditionRead } from './conditions.js';
 import { Evaluator, evaluationMetrics } from './evaluator.js';
 import type { AlertInstance } from './rule-instances.js';

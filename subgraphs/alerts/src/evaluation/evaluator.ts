@@ -4,7 +4,7 @@
  * escapes it: a failed read follows the rule's errorState, anything else is logged and counted, and the next rule's
  * evaluation runs as usual.
  */
-import type { Logger, ServiceMetrics } from '@heimdall/shared';
+import type { Logger, ServiceMetrics } from '@heimdall/shared/telemetry';
 import { evaluateConditions } from './conditions.js';
 import { finishEvaluation } from './finished-evaluation.js';
 import { evaluateRule, resumeAfterOutage } from './rule-instances.js';

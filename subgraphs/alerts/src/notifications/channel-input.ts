@@ -4,7 +4,7 @@
  * update, secrets left out keep the stored channel's (when its type is unchanged): they are write-only, so a
  * client that read the channel cannot send them back.
  */
-import type { FieldError } from '@heimdall/shared';
+import type { FieldError } from '@heimdall/shared/user-input';
 import { parseTemplate } from '../rules/annotation-templates.js';
 import { type Channel, type ChannelSettings, type ChannelSpec, CHANNEL_TYPES, type Header, isEmail, isHttp, isSlack, isWebhook } from './channel.js';
 import { MESSAGE_VARIABLES } from './message.js';

@@ -3,7 +3,7 @@
  * to the row's id) into `secrets`; `settings` holds the rest, with header names but not their values.
  */
 import { randomUUID } from 'node:crypto';
-import { heimdallError } from '@heimdall/shared';
+import { heimdallError } from '@heimdall/shared/errors';
 import type { PostgresStore } from '../store/index.js';
 import { type Channel, type ChannelSettings, type ChannelSpec, type ChannelTemplates, CHANNEL_TYPES, type ChannelType, hasSecrets } from './channel.js';
 import type { SecretBox } from './secret-box.js';

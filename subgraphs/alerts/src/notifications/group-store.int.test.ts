@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ResilienceMetrics, ServiceMetrics, createResiliencePolicy } from '@heimdall/shared';
+import { ResilienceMetrics, createResiliencePolicy } from '@heimdall/shared/resilience';
+import { ServiceMetrics } from '@heimdall/shared/telemetry';
 import { localStack } from '@heimdall/stack';
 import type { AlertStateChange } from '../state-changes/alert-state-change.js';
 import { PostgresStore, alertId, migrate } from '../store/index.js';

@@ -4,7 +4,7 @@
  * candidate: the most downstream service firing (one that calls no other service of the incident). The map is read
  * through the traces subgraph's GraphQL API, cached; when it cannot be read, each alert is its own incident.
  */
-import type { PeerClient } from '@heimdall/shared';
+import type { PeerClient } from '@heimdall/shared/discovery';
 
 export interface DependencyEdge {
   /** The caller. */

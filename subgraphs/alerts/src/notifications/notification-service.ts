@@ -2,7 +2,8 @@
  * What the notification fields of the GraphQL API do: channels (validated, secrets sealed), testChannel,
  * silences and maintenance windows, acknowledgements, incidents, the delivery log and the dead letters.
  */
-import { badUserInputs, heimdallError } from '@heimdall/shared';
+import { heimdallError } from '@heimdall/shared/errors';
+import { badUserInputs } from '@heimdall/shared/user-input';
 import type { Channel } from './channel.js';
 import { type NotificationChannelInput, validateChannelInput } from './channel-input.js';
 import { type ChannelStore, channelNotFound } from './channel-store.js';

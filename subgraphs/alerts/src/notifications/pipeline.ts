@@ -11,7 +11,7 @@
  * sends it again, with the same X-Heimdall-Idempotency-Key.
  */
 import { type ConnectionOptions, Queue, Worker } from 'bullmq';
-import type { Logger, ServiceMetrics } from '@heimdall/shared';
+import type { Logger, ServiceMetrics } from '@heimdall/shared/telemetry';
 import type { AlertStateChange } from '../state-changes/alert-state-change.js';
 import { STATE_CHANGES_QUEUE } from '../state-changes/state-change-publisher.js';
 import type { Query } from '../store/index.js';

@@ -1,5 +1,5 @@
 /** The notification fields of the alerts subgraph's schema (issue 13); schema.ts merges them in. */
-import { badUserInput, formatDuration, rangeArgument, sizeArgument } from '@heimdall/shared';
+import { badUserInput, formatDuration, rangeArgument, sizeArgument } from '@heimdall/shared/user-input';
 import type { MutationResolvers, NotificationChannelResolvers, QueryResolvers, Resolvers } from '../generated/resolvers.js';
 import { actorOf } from '../request-actor.js';
 import { isEmail, isHttp, isSlack, isWebhook } from './channel.js';

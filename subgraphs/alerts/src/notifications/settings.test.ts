@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '@heimdall/shared';
+import { ConfigError, loadConfig } from '@heimdall/shared/config';
 import { testServiceAuthEnv } from '@heimdall/testkit';
 import { alertsEnvSchema } from '../config.js';
 import { RetryableDelivery, retryDelay } from './pipeline.js';

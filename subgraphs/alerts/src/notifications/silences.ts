@@ -2,7 +2,8 @@
  * Silences (label matchers with a start and an end, a creator and a comment) and maintenance windows (recurring
  * mute intervals in a time zone) in PostgreSQL, with the checks of their GraphQL inputs.
  */
-import { type FieldError, badUserInput, badUserInputs, heimdallError, instantMs, parseInstant } from '@heimdall/shared';
+import { heimdallError } from '@heimdall/shared/errors';
+import { type FieldError, badUserInput, badUserInputs, instantMs, parseInstant } from '@heimdall/shared/user-input';
 import { type LabelMatcher, MATCH_OPS, type MatchOp } from '../rules/alert-rule.js';
 import type { PostgresStore, Query } from '../store/index.js';
 import { compileMatchers, regexProblem } from './matchers.js';

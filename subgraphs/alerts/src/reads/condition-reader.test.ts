@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { heimdallError } from '@heimdall/shared';
+import { heimdallError } from '@heimdall/shared/errors';
 import type { GraphQLPeer } from './logs-peer.js';
 import { ANOMALY_LOOKBACK_MS, ConditionReader } from './condition-reader.js';
 import { makeLogAnomalyCondition, makeLogCondition, makeMetricCondition, makeRule } from '../rules/alert-rule.fixtures.js';

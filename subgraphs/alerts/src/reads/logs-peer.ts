@@ -6,7 +6,7 @@
  * - logVolumeAnomalies(service, range) { score }: buckets whose log volume departs from its baseline.
  * - logSearch(filter, first) { entries { timestamp level service message } }: sample lines for notifications.
  */
-import type { PeerClient } from '@heimdall/shared';
+import type { PeerClient } from '@heimdall/shared/discovery';
 import type { LogQueryCheck } from '../rules/rule-input-validation.js';
 import type { LogLevel } from '../rules/alert-rule.js';
 import type { AlertStateChange } from '../state-changes/alert-state-change.js';

@@ -1,4 +1,5 @@
-import { type ConsulClient, type PeerClient, type Platform, createPeer } from '@heimdall/shared';
+import { type ConsulClient, type PeerClient, createPeer } from '@heimdall/shared/discovery';
+import type { Platform } from '@heimdall/shared/http';
 
 /** The subgraphs the alerts subgraph reads through their APIs. */
 export interface Peers {

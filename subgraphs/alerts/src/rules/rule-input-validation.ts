@@ -8,7 +8,7 @@
  * plain values (services, levels, groupBy, channels) lose duplicates; label and annotation keys given twice are
  * an error, since their values may differ.
  */
-import { type FieldError, checkDuration } from '@heimdall/shared';
+import { type FieldError, checkDuration } from '@heimdall/shared/user-input';
 import { comparisonOf } from '../evaluation/conditions.js';
 import {
   AGGREGATIONS,

@@ -2,7 +2,8 @@
  * What the rule mutations and previewAlertRule do: validate the input (log queries by the logs subgraph), change
  * the store (which writes the audit log in the same transaction), then make the evaluation schedule follow.
  */
-import { type Logger, badUserInputs } from '@heimdall/shared';
+import type { Logger } from '@heimdall/shared/telemetry';
+import { badUserInputs } from '@heimdall/shared/user-input';
 import { type PreviewedAlert, previewRule } from './rule-preview.js';
 import type { ReadResult } from '../reads/condition-reader.js';
 import { type AlertRuleInput, type LogQueryCheck, validateRuleInput } from './rule-input-validation.js';

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Caller } from '@heimdall/shared';
+import type { Caller } from '@heimdall/shared/auth';
 import { makeCaller } from '@heimdall/testkit';
 import { localStack } from '@heimdall/stack';
 import { type AlertsInstance, type AlertsSystem, alertsSystem, removeQueues, startAlerts } from '../alerts-server.fixtures.js';

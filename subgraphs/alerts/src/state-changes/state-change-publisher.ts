@@ -10,7 +10,7 @@
  * durable as Redis makes it (AOF, fsync every second locally).
  */
 import { type ConnectionOptions, Queue } from 'bullmq';
-import type { Logger } from '@heimdall/shared';
+import type { Logger } from '@heimdall/shared/telemetry';
 import type { AlertStateChange, AlertsStore } from '../store/index.js';
 import { CoalescedRun } from '../coalesced-run.js';
 

@@ -1,4 +1,4 @@
-import { heimdallError } from '@heimdall/shared';
+import { heimdallError } from '@heimdall/shared/errors';
 import type { Labels } from '../evaluation/conditions.js';
 import type { FinishedEvaluation, NewStateChange, Retirement } from '../evaluation/finished-evaluation.js';
 import type { AlertInstance, InstanceTransition } from '../evaluation/rule-instances.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type pg from 'pg';
-import { type MigrationTarget, loadMigrations, runMigrations } from '@heimdall/shared';
+import { type MigrationTarget, loadMigrations, runMigrations } from '@heimdall/shared/migrations';
 
 export const MIGRATIONS_DIR = join(import.meta.dirname, '..', '..', 'migrations');
 

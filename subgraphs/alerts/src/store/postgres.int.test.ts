@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ResilienceMetrics, ServiceMetrics, createResiliencePolicy } from '@heimdall/shared';
+import { ResilienceMetrics, createResiliencePolicy } from '@heimdall/shared/resilience';
+import { ServiceMetrics } from '@heimdall/shared/telemetry';
 import { localStack } from '@heimdall/stack';
 import { PostgresStore } from './postgres.js';
 import { retireInstances } from '../evaluation/finished-evaluation.js';

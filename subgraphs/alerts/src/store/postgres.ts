@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { type ResiliencePolicy, heimdallError } from '@heimdall/shared';
+import { heimdallError } from '@heimdall/shared/errors';
+import type { ResiliencePolicy } from '@heimdall/shared/resilience';
 
 export interface PostgresLimits {
   /** Milliseconds PostgreSQL lets one statement run before it cancels it. Default 3000 (SPEC §7's timeout). */

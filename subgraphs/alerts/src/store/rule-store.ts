@@ -1,4 +1,4 @@
-import { heimdallError } from '@heimdall/shared';
+import { heimdallError } from '@heimdall/shared/errors';
 import { type AlertCondition, type AlertRule, ERROR_STATES, type ErrorState, MATCH_MODES, type MatchMode, NO_DATA_STATES, NO_NOTIFICATION_OVERRIDES, type NoDataState, type NotificationOverrides, SEVERITIES, type Severity } from '../rules/alert-rule.js';
 import type { Retirement } from '../evaluation/finished-evaluation.js';
 import { retireInstances } from './alert-store.js';

@@ -9,7 +9,7 @@
  */
 import type { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '@heimdall/shared';
+import type { Logger } from '@heimdall/shared/telemetry';
 import type { IngestMetrics } from '../ingest-metrics.js';
 import type { BulkDocument, BulkOutcome } from '../store/index.js';
 import { INDEXER_GROUP, type QueueKeys, type QueuedMessage, parseMessage, streamIdTime } from './log-queue.js';

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { ResilienceMetrics, createResiliencePolicy } from '@heimdall/shared';
+import { ResilienceMetrics, createResiliencePolicy } from '@heimdall/shared/resilience';
 import type { LogDocument } from '../log-document.js';
 import { LogQueue, messageFields, parseMessage, queueKeys, streamIdTime } from './log-queue.js';
 

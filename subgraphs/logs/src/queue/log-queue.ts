@@ -7,7 +7,8 @@
  * waiting (`<stream>:backlog`) moves with each XADD and each acknowledgement in the same transaction.
  */
 import type { Redis } from 'ioredis';
-import { HeimdallError, type ResiliencePolicy, heimdallError } from '@heimdall/shared';
+import { HeimdallError, heimdallError } from '@heimdall/shared/errors';
+import type { ResiliencePolicy } from '@heimdall/shared/resilience';
 import { type AnsweredEntry, boundedEntry, withinBudget } from '../answers.js';
 import type { LogDocument } from '../log-document.js';
 import { type BulkDocument, bulkDocument } from '../store/index.js';

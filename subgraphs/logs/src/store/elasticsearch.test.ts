@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HttpStatusError } from '@heimdall/shared';
+import { HttpStatusError } from '@heimdall/shared/resilience';
 import { ElasticsearchRefusal, refusePartialResults } from './elasticsearch.js';
 
 const failure = (type: string) => ({ shard: 0, index: 'logs-000002', node: 'n1', reason: { type, reason: 'quoted text' } });

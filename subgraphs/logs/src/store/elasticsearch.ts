@@ -4,7 +4,7 @@
  * what the policy understands.
  */
 import { errors } from '@elastic/elasticsearch';
-import { HttpStatusError, type ResiliencePolicy, parseRetryAfter } from '@heimdall/shared';
+import { HttpStatusError, type ResiliencePolicy, parseRetryAfter } from '@heimdall/shared/resilience';
 
 /** The transport options of every request: the caller's (the policy's) signal, and retries left to the policy. */
 export function requestOptions(signal: AbortSignal): { signal: AbortSignal; maxRetries: number } {

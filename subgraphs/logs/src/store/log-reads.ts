@@ -6,7 +6,9 @@
  * aggregations.ts.
  */
 import type { Client, estypes } from '@elastic/elasticsearch';
-import { HeimdallError, type ResiliencePolicy, badUserInput, heimdallError } from '@heimdall/shared';
+import { HeimdallError, heimdallError } from '@heimdall/shared/errors';
+import type { ResiliencePolicy } from '@heimdall/shared/resilience';
+import { badUserInput } from '@heimdall/shared/user-input';
 import type { VolumeSeries } from '../anomalies.js';
 import { type AnsweredEntry, boundedEntry, withinBudget } from '../answers.js';
 import { type LogDocument, parseLevel } from '../log-document.js';

@@ -1,7 +1,7 @@
 import { type Client, errors } from '@elastic/elasticsearch';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { ResilienceMetrics, createResiliencePolicy } from '@heimdall/shared';
+import { ResilienceMetrics, createResiliencePolicy } from '@heimdall/shared/resilience';
 import { LogWriter } from './log-writes.js';
 
 /** A `_bulk` that refuses as a whole (413) any request holding the poison document, and stores the rest. */

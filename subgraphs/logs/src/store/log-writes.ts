@@ -3,7 +3,8 @@
  * through the write policy, each document's outcome reported (stored, refused for good, or to be tried again).
  */
 import type { Client, estypes } from '@elastic/elasticsearch';
-import { HeimdallError, type ResiliencePolicy, heimdallError } from '@heimdall/shared';
+import { HeimdallError, heimdallError } from '@heimdall/shared/errors';
+import type { ResiliencePolicy } from '@heimdall/shared/resilience';
 import type { LogDocument } from '../log-document.js';
 import { ElasticsearchRefusal, callElasticsearch, requestOptions } from './elasticsearch.js';
 import { WRITE_ALIAS } from './retention.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { loadMigrations } from '@heimdall/shared';
+import { loadMigrations } from '@heimdall/shared/migrations';
 import { MIGRATIONS_DIR, TEMPLATE_FILE, migrationRequests } from './migrations.js';
 
 describe('Elasticsearch migrations', () => {

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@elastic/elasticsearch';
 import { z } from 'zod';
-import { type Migration, type MigrationTarget, type ResiliencePolicy, loadMigrations, runMigrations } from '@heimdall/shared';
+import { type Migration, type MigrationTarget, loadMigrations, runMigrations } from '@heimdall/shared/migrations';
+import type { ResiliencePolicy } from '@heimdall/shared/resilience';
 import { ElasticsearchRefusal, callElasticsearch, errorType, requestOptions } from './elasticsearch.js';
 
 /** Index definitions shipped with Heimdall; `bodyFile`s are relative to it. */

@@ -4,7 +4,7 @@
  * does both on a schedule, as Jaeger's es-rollover and es-index-cleaner do.
  */
 import type { Client } from '@elastic/elasticsearch';
-import type { ResiliencePolicy } from '@heimdall/shared';
+import type { ResiliencePolicy } from '@heimdall/shared/resilience';
 import { callElasticsearch, requestOptions, responseStatus } from './elasticsearch.js';
 
 export const WRITE_ALIAS = 'logs';

@@ -1,5 +1,6 @@
 import { type ClickHouseClient, type ClickHouseSettings, createClient } from '@clickhouse/client';
-import { type ResiliencePolicy, heimdallError } from '@heimdall/shared';
+import { heimdallError } from '@heimdall/shared/errors';
+import type { ResiliencePolicy } from '@heimdall/shared/resilience';
 import { createChdbConnection } from 'chdb/connection';
 
 /** Where ClickHouse lives: a server over HTTP when `url` is set, else the engine embedded here (chdb). */

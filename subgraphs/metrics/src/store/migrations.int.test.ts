@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadMigrations } from '@heimdall/shared';
+import { loadMigrations } from '@heimdall/shared/migrations';
 import { createClickHouseClient } from './client.js';
 import { MIGRATIONS_DIR, clickhouseMigrationTarget, migrate } from './migrations.js';
 

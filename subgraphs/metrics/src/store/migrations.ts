@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { type Migration, type MigrationTarget, loadMigrations, runMigrations, splitStatements } from '@heimdall/shared';
+import { type Migration, type MigrationTarget, loadMigrations, runMigrations, splitStatements } from '@heimdall/shared/migrations';
 
 /** The versioned schema in `clickhouse/migrations/NNNN_name.sql`, applied in order at start. */
 export const MIGRATIONS_DIR = join(import.meta.dirname, '..', '..', '..', '..', 'clickhouse', 'migrations');
