@@ -18,7 +18,10 @@ function restrictImports(files, forbidden, message, ignores = TESTS) {
           patterns: [
             { group: forbidden.map((name) => `@heimdall/${name}`), message },
             { group: forbidden.map((name) => `@heimdall/${name}/*`), message },
-            { group: ['@heimdall/testkit', '@heimdall/testkit/*', '**/*.fixtures', '**/*.fixtures.js'], message: 'Test helpers and fixtures belong to tests.' },
+            {
+              group: ['@heimdall/testkit', '@heimdall/testkit/*', '**/*.fixtures', '**/*.fixtures.js'],
+              message: 'Test helpers and fixtures belong to tests.',
+            },
           ],
         },
       ],
@@ -28,8 +31,16 @@ function restrictImports(files, forbidden, message, ignores = TESTS) {
 
 function boundaries() {
   return [
-    restrictImports(['shared/src/**/*.ts'], [...SERVICES, ...TOOLING], 'shared is the ground: it imports no service and no tooling.'),
-    restrictImports(['gateway/src/**/*.ts'], [...SERVICES.filter((s) => s !== 'gateway'), ...TOOLING], 'The gateway meets subgraphs only through federation.'),
+    restrictImports(
+      ['shared/src/**/*.ts'],
+      [...SERVICES, ...TOOLING],
+      'shared is the ground: it imports no service and no tooling.',
+    ),
+    restrictImports(
+      ['gateway/src/**/*.ts'],
+      [...SERVICES.filter((s) => s !== 'gateway'), ...TOOLING],
+      'The gateway meets subgraphs only through federation.',
+    ),
     ...['metrics', 'logs', 'traces', 'alerts'].map((name) =>
       restrictImports(
         [`subgraphs/${name}/src/**/*.ts`],
@@ -50,8 +61,13 @@ function boundaries() {
                 group: [...SERVICES, ...TOOLING, 'testkit'].map((pkg) => `@heimdall/${pkg}/*`),
                 message: 'Import a package from its root: what it exports there is its public face.',
               },
-              { regex: '^\\.\\.?/(.*/)?(subgraphs|gateway|shared|stack|testkit)/', message: 'Import a package by its name, not by a path into it.' },
-              ...(name === 'e2e' ? [{ group: ['@heimdall/bench'], message: 'The end-to-end tests do not depend on the benchmarks.' }] : []),
+              {
+                regex: '^\\.\\.?/(.*/)?(subgraphs|gateway|shared|stack|testkit)/',
+                message: 'Import a package by its name, not by a path into it.',
+              },
+              ...(name === 'e2e'
+                ? [{ group: ['@heimdall/bench'], message: 'The end-to-end tests do not depend on the benchmarks.' }]
+                : []),
             ],
           },
         ],
@@ -76,7 +92,11 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', { selector: 'ExportAllDeclaration', message: 'Export names explicitly.' }],
       'no-restricted-properties': [
         'error',
-        { object: 'process', property: 'env', message: 'Read the environment only in main.ts/cli.ts and pass config in.' },
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Read the environment only in main.ts/cli.ts and pass config in.',
+        },
       ],
     },
   },
@@ -90,7 +110,16 @@ export default tseslint.config(
   },
   {
     // Entry points read the environment; so do integration tests, which find the stack as the CLI does.
-    files: ['**/main.ts', 'stack/src/cli.ts', 'scripts/**', '**/*.config.ts', 'eslint.config.js', '**/*.int.test.ts', '**/*.fixtures.ts', 'bench/src/**'],
+    files: [
+      '**/main.ts',
+      'stack/src/cli.ts',
+      'scripts/**',
+      '**/*.config.ts',
+      'eslint.config.js',
+      '**/*.int.test.ts',
+      '**/*.fixtures.ts',
+      'bench/src/**',
+    ],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

@@ -42,11 +42,17 @@ function scalarType(scalar, longAsString) {
 
 function valueType(field) {
   if (field.fieldKind === 'list') {
-    const element = field.listKind === 'scalar' ? scalarType(field.scalar, field.longAsString) : tsName(field.listKind === 'enum' ? field.enum : field.message);
+    const element =
+      field.listKind === 'scalar'
+        ? scalarType(field.scalar, field.longAsString)
+        : tsName(field.listKind === 'enum' ? field.enum : field.message);
     return `${element}[]`;
   }
   if (field.fieldKind === 'map') {
-    const value = field.mapKind === 'scalar' ? scalarType(field.scalar, false) : tsName(field.mapKind === 'enum' ? field.enum : field.message);
+    const value =
+      field.mapKind === 'scalar'
+        ? scalarType(field.scalar, false)
+        : tsName(field.mapKind === 'enum' ? field.enum : field.message);
     return `{ [key: string]: ${value} }`;
   }
   if (field.fieldKind === 'scalar') return scalarType(field.scalar, field.longAsString);
@@ -76,11 +82,15 @@ function emitMessage(desc) {
   for (const member of desc.members) {
     if (member.kind === 'oneof') {
       const cases = member.fields.map((f) => `{ case: '${f.localName}'; value: ${valueType(f)} }`);
-      lines.push(`  ${member.localName}:`, ...[...cases, '{ case: undefined; value?: undefined }'].map((c) => `    | ${c}`));
+      lines.push(
+        `  ${member.localName}:`,
+        ...[...cases, '{ case: undefined; value?: undefined }'].map((c) => `    | ${c}`),
+      );
       lines[lines.length - 1] += ';';
       continue;
     }
-    const optional = member.fieldKind === 'message' || (member.fieldKind === 'scalar' && member.presence === 1 /* EXPLICIT */);
+    const optional =
+      member.fieldKind === 'message' || (member.fieldKind === 'scalar' && member.presence === 1); /* EXPLICIT */
     lines.push(`  ${member.localName}${optional ? '?' : ''}: ${valueType(member)};`);
   }
   lines.push('};');

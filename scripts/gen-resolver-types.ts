@@ -16,7 +16,8 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const check = args.includes('--check');
 const dirs = args.filter((a) => a !== '--check');
-const subgraphs = dirs.length > 0 ? dirs : ['metrics', 'logs', 'traces', 'alerts'].map((name) => join(repo, 'subgraphs', name));
+const subgraphs =
+  dirs.length > 0 ? dirs : ['metrics', 'logs', 'traces', 'alerts'].map((name) => join(repo, 'subgraphs', name));
 
 /** Per subgraph: the TypeScript types resolvers receive as parents, where the schema's own shape is not what they hold. */
 interface CodegenSettings {
@@ -42,7 +43,10 @@ function withoutFederationEntryPoints(document: DocumentNode): DocumentNode {
     return [definition];
   });
   // A subgraph with no root fields of its own (only entity fields) has no Query left to name.
-  return { ...document, definitions: queryLeft ? definitions : definitions.filter((d) => d.kind !== Kind.SCHEMA_DEFINITION) };
+  return {
+    ...document,
+    definitions: queryLeft ? definitions : definitions.filter((d) => d.kind !== Kind.SCHEMA_DEFINITION),
+  };
 }
 
 let stale = 0;
@@ -78,7 +82,9 @@ for (const dir of subgraphs) {
   const current = existsSync(target) ? await readFile(target, 'utf8') : undefined;
   if (current === text) continue;
   if (check) {
-    console.error(`${relative(repo, target)} is out of date with ${relative(repo, schemaFile)}: run \`npm run codegen\``);
+    console.error(
+      `${relative(repo, target)} is out of date with ${relative(repo, schemaFile)}: run \`npm run codegen\``,
+    );
     stale++;
     continue;
   }

@@ -10,7 +10,12 @@ export const HANG_MS = 35_000;
 
 export type Signal = 'metrics' | 'logs' | 'traces' | 'log-api';
 export const SIGNALS: readonly Signal[] = ['metrics', 'logs', 'traces', 'log-api'];
-const PATHS: Readonly<Record<Signal, string>> = { metrics: '/v1/metrics', logs: '/v1/logs', traces: '/v1/traces', 'log-api': '/api/v1/logs' };
+const PATHS: Readonly<Record<Signal, string>> = {
+  metrics: '/v1/metrics',
+  logs: '/v1/logs',
+  traces: '/v1/traces',
+  'log-api': '/api/v1/logs',
+};
 
 export interface Outcome {
   readonly signal: Signal;
@@ -65,7 +70,8 @@ export class AgentLoad {
   ) {
     this.pushEveryMs = options.pushEveryMs ?? 250;
     const items = options.itemsPerPush ?? 5;
-    this.itemsPerPush = typeof items === 'number' ? { metrics: items, logs: items, traces: items, 'log-api': items } : items;
+    this.itemsPerPush =
+      typeof items === 'number' ? { metrics: items, logs: items, traces: items, 'log-api': items } : items;
     this.spansPerTrace = options.spansPerTrace ?? 1;
     this.keepIds = options.keepIds ?? true;
   }
@@ -100,11 +106,19 @@ export class AgentLoad {
     const ids = Array.from({ length: count }, (_, i) => String(first + i + 1));
     const resource = { attributes: [attribute('service.name', this.service)] };
     const pushedAt = BigInt(Date.now()) * 1_000_000n;
-    const nanos = (id: string) => `${this.keepIds ? BigInt(this.pointTime(id)) * 1_000_000n : pushedAt + BigInt(id) % 1_000_000n}`;
+    const nanos = (id: string) =>
+      `${this.keepIds ? BigInt(this.pointTime(id)) * 1_000_000n : pushedAt + (BigInt(id) % 1_000_000n)}`;
     switch (signal) {
       case 'metrics': {
         const dataPoints = ids.map((id) => ({ timeUnixNano: nanos(id), asDouble: Number(id) }));
-        return { ids, body: { resourceMetrics: [{ resource, scopeMetrics: [{ metrics: [{ name: 'drill_points', gauge: { dataPoints } }] }] }] } };
+        return {
+          ids,
+          body: {
+            resourceMetrics: [
+              { resource, scopeMetrics: [{ metrics: [{ name: 'drill_points', gauge: { dataPoints } }] }] },
+            ],
+          },
+        };
       }
       case 'logs': {
         const logRecords = ids.map((id) => ({
@@ -154,10 +168,19 @@ export class AgentLoad {
         signal: AbortSignal.timeout(HANG_MS),
       });
       await response.arrayBuffer();
-      return { signal, startedAt, ms: Date.now() - startedAt, status: response.status, retryAfter: response.headers.has('retry-after') };
+      return {
+        signal,
+        startedAt,
+        ms: Date.now() - startedAt,
+        status: response.status,
+        retryAfter: response.headers.has('retry-after'),
+      };
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause;
-      const status = error instanceof Error && error.name === 'TimeoutError' ? 'hang' : (cause?.code ?? (error instanceof Error ? error.name : 'error'));
+      const status =
+        error instanceof Error && error.name === 'TimeoutError'
+          ? 'hang'
+          : (cause?.code ?? (error instanceof Error ? error.name : 'error'));
       return { signal, startedAt, ms: Date.now() - startedAt, status, retryAfter: false };
     }
   }
@@ -171,19 +194,28 @@ async function graphql<T>(token: string, query: string, variables: Record<string
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ query, variables }),
     });
-    const answer = (await response.json()) as { data?: T; errors?: { message: string; extensions?: { code?: string; retryAfterSeconds?: number } }[] };
+    const answer = (await response.json()) as {
+      data?: T;
+      errors?: { message: string; extensions?: { code?: string; retryAfterSeconds?: number } }[];
+    };
     const limited = answer.errors?.find((e) => e.extensions?.code === 'RATE_LIMITED');
     if (limited !== undefined) {
       await sleep((limited.extensions?.retryAfterSeconds ?? 1) * 1000);
       continue;
     }
-    if (answer.errors !== undefined || answer.data === undefined) throw new Error(`GraphQL: ${JSON.stringify(answer.errors)}`);
+    if (answer.errors !== undefined || answer.data === undefined)
+      throw new Error(`GraphQL: ${JSON.stringify(answer.errors)}`);
     return answer.data;
   }
 }
 
 /** How many times each acknowledged id is stored: read back through the gateway, logs from Elasticsearch itself. */
-async function storedCounts(load: AgentLoad, signal: Signal, token: string, elasticsearchUrl: string): Promise<Map<string, number>> {
+async function storedCounts(
+  load: AgentLoad,
+  signal: Signal,
+  token: string,
+  elasticsearchUrl: string,
+): Promise<Map<string, number>> {
   const ids = load.acked.get(signal)!;
   const counts = new Map<string, number>();
   const add = (id: string) => counts.set(id, (counts.get(id) ?? 0) + 1);
@@ -192,14 +224,18 @@ async function storedCounts(load: AgentLoad, signal: Signal, token: string, elas
     const windowMs = 5_000;
     const last = Math.max(0, ...ids.map(Number));
     for (let from = 0; from <= last; from += windowMs) {
-      const range = { from: new Date(load.startMs + from).toISOString(), to: new Date(load.startMs + from + windowMs).toISOString() };
+      const range = {
+        from: new Date(load.startMs + from).toISOString(),
+        to: new Date(load.startMs + from + windowMs).toISOString(),
+      };
       const data = await graphql<{ metrics: { value: number; timestamp: string }[] }>(
         token,
         'query($range: TimeRangeInput!) { metrics(filter: { name: "drill_points", range: $range, limit: 10000 }) { value timestamp } }',
         { range },
       );
       // The range's end is inclusive: a point on the boundary counts in the window that starts there.
-      for (const point of data.metrics) if (Date.parse(point.timestamp) < load.startMs + from + windowMs) add(String(point.value));
+      for (const point of data.metrics)
+        if (Date.parse(point.timestamp) < load.startMs + from + windowMs) add(String(point.value));
     }
   } else if (signal === 'traces') {
     // Fifteen traces a query (the gateway's alias limit), each under an alias of its own.
@@ -219,12 +255,19 @@ async function storedCounts(load: AgentLoad, signal: Signal, token: string, elas
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         size: 0,
-        query: { bool: { filter: [{ term: { service: load.service } }, { match_phrase: { message: `drill ${load.runId} ${kind}` } }] } },
+        query: {
+          bool: {
+            filter: [{ term: { service: load.service } }, { match_phrase: { message: `drill ${load.runId} ${kind}` } }],
+          },
+        },
         aggs: { ids: { terms: { field: 'labels.drill_id', size: 60_000 } } },
       }),
     });
-    const answer = (await response.json()) as { aggregations: { ids: { buckets: { key: string; doc_count: number }[] } } };
-    for (const bucket of answer.aggregations.ids.buckets) counts.set(bucket.key.slice(load.runId.length + 1), bucket.doc_count);
+    const answer = (await response.json()) as {
+      aggregations: { ids: { buckets: { key: string; doc_count: number }[] } };
+    };
+    for (const bucket of answer.aggregations.ids.buckets)
+      counts.set(bucket.key.slice(load.runId.length + 1), bucket.doc_count);
   }
   return counts;
 }
@@ -240,7 +283,12 @@ export interface StoredVerdict {
  * Once the load has stopped: each signal's acknowledged ids against what is stored, read again every 5 s while the
  * counts still grow (the JSON log API's queue and group commits drain), at most a minute.
  */
-export async function countStored(load: AgentLoad, token: string, elasticsearchUrl: string, spansPerTrace = 1): Promise<Record<Signal, StoredVerdict>> {
+export async function countStored(
+  load: AgentLoad,
+  token: string,
+  elasticsearchUrl: string,
+  spansPerTrace = 1,
+): Promise<Record<Signal, StoredVerdict>> {
   const verdicts: Partial<Record<Signal, StoredVerdict>> = {};
   for (const signal of SIGNALS) {
     const ids = load.acked.get(signal)!;
@@ -264,6 +312,13 @@ export async function countStored(load: AgentLoad, token: string, elasticsearchU
 }
 
 export function storedTable(verdicts: Record<Signal, StoredVerdict>): string {
-  const rows = Object.entries(verdicts).map(([signal, v]) => `| ${signal} | ${v.acknowledged} | ${v.acknowledged - v.missing - v.duplicated} | ${v.missing} | ${v.duplicated} |`);
-  return ['| signal | acknowledged items | stored once | missing | stored twice or more |', '|---|---|---|---|---|', ...rows].join('\n');
+  const rows = Object.entries(verdicts).map(
+    ([signal, v]) =>
+      `| ${signal} | ${v.acknowledged} | ${v.acknowledged - v.missing - v.duplicated} | ${v.missing} | ${v.duplicated} |`,
+  );
+  return [
+    '| signal | acknowledged items | stored once | missing | stored twice or more |',
+    '|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }

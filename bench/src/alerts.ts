@@ -69,7 +69,8 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   let total = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(name) || (line[name.length] !== '{' && line[name.length] !== ' ')) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+      total += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return total;
 }
@@ -79,7 +80,8 @@ function buckets(text: string, name: string): Map<number, number> {
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}_bucket{`)) continue;
     const le = /le="([^"]+)"/.exec(line)?.[1];
-    if (le !== undefined) result.set(le === '+Inf' ? Infinity : Number(le), Number(line.slice(line.lastIndexOf(' ') + 1)));
+    if (le !== undefined)
+      result.set(le === '+Inf' ? Infinity : Number(le), Number(line.slice(line.lastIndexOf(' ') + 1)));
   }
   return result;
 }
@@ -123,7 +125,18 @@ function createRule(url: string, i: number): Promise<Response> {
           name: `CPU svc-${i}`,
           labels: [{ key: 'service', value: `svc-${i}` }],
           annotations: [{ key: 'summary', value: '{{ $labels.host }} at {{ $value | printf "%.1f" }}%' }],
-          conditions: [{ metric: { name: 'bench_cpu_percent', matchers: [{ key: 'service.name', op: 'EQ', value: `svc-${i}` }], aggregation: 'AVG', window: '5m', operator: 'GT', threshold: 90 } }],
+          conditions: [
+            {
+              metric: {
+                name: 'bench_cpu_percent',
+                matchers: [{ key: 'service.name', op: 'EQ', value: `svc-${i}` }],
+                aggregation: 'AVG',
+                window: '5m',
+                operator: 'GT',
+                threshold: 90,
+              },
+            },
+          ],
           groupBy: ['host'],
           evaluationInterval: '1m',
         },
@@ -154,12 +167,22 @@ const env = {
   HOST: '127.0.0.1',
   PORT: '0',
 };
-const alertsEnv = { ...env, DATABASE_URL: databaseUrl.toString(), REDIS_URL: local.endpoints.redisUrl, QUEUE_PREFIX: tag, LOG_LEVEL: 'info' };
+const alertsEnv = {
+  ...env,
+  DATABASE_URL: databaseUrl.toString(),
+  REDIS_URL: local.endpoints.redisUrl,
+  QUEUE_PREFIX: tag,
+  LOG_LEVEL: 'info',
+};
 const metrics = await startService('subgraphs/metrics/src/main.ts', { ...env, CLICKHOUSE_DATA_DIR: dataDir });
 let alerts: ServiceProcess | undefined;
 let pushing: NodeJS.Timeout | undefined;
 const push = async (timestampMs: number) => {
-  const answer = await fetch(`${metrics.url}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: scrape(timestampMs) });
+  const answer = await fetch(`${metrics.url}/v1/metrics`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf' },
+    body: scrape(timestampMs),
+  });
   if (answer.status !== 200) throw new Error(`ingest answered ${answer.status}`);
 };
 const scrapeAlerts = async () => (await fetch(`${alerts!.url}/metrics`)).text();
@@ -168,7 +191,10 @@ try {
   // A quarter of an hour of history, then a scrape every 10 s while the benchmark runs.
   const now = Date.now();
   for (let t = now - HISTORY_MS; t <= now; t += SCRAPE_MS) await push(t);
-  pushing = setInterval(() => void push(Date.now()).catch((error: unknown) => console.error('push failed', error)), SCRAPE_MS);
+  pushing = setInterval(
+    () => void push(Date.now()).catch((error: unknown) => console.error('push failed', error)),
+    SCRAPE_MS,
+  );
 
   alerts = await startService('subgraphs/alerts/src/main.ts', alertsEnv);
   const createStarted = performance.now();
@@ -201,14 +227,17 @@ try {
   const after = await scrapeAlerts();
   const cpuAfter = [await cpuSeconds(alerts.child.pid), await cpuSeconds(metrics.child.pid)];
   const seconds = STEADY_MS / 1000;
-  const delta = (name: string, labels: Record<string, string> = {}) => sample(after, name, labels) - sample(before, name, labels);
+  const delta = (name: string, labels: Record<string, string> = {}) =>
+    sample(after, name, labels) - sample(before, name, labels);
   const evaluations = delta('heimdall_alert_evaluations_total');
   const { rows: late } = await pool.query<{ late: string; firing: string }>(
     `SELECT (SELECT count(*) FROM alert_rules r LEFT JOIN alert_rule_evaluations e ON e.rule_id = r.id
               WHERE e.last_evaluated_at IS NULL OR e.last_evaluated_at < now() - interval '${INTERVAL_MS / 1000 + 5} seconds') AS late,
             (SELECT count(*) FROM alert_instances WHERE state = 'firing') AS firing`,
   );
-  console.log(`steady state, ${seconds} s (${RULES} rules every ${INTERVAL_MS / 1000} s = ${((RULES * 1000) / INTERVAL_MS).toFixed(1)}/s due):`);
+  console.log(
+    `steady state, ${seconds} s (${RULES} rules every ${INTERVAL_MS / 1000} s = ${((RULES * 1000) / INTERVAL_MS).toFixed(1)}/s due):`,
+  );
   console.log(
     `  evaluations ${evaluations} (${(evaluations / seconds).toFixed(1)}/s; ok ${delta('heimdall_alert_evaluations_total', { outcome: 'ok' })}, ` +
       `error ${delta('heimdall_alert_evaluations_total', { outcome: 'error' })}, failed ${delta('heimdall_alert_evaluations_total', { outcome: 'failed' })}, ` +
@@ -219,8 +248,12 @@ try {
       `p99 ${ms(quantile(before, after, 'heimdall_alert_evaluation_duration_seconds', 0.99))}; ` +
       `start delay p50 ${ms(quantile(before, after, 'heimdall_alert_evaluation_delay_seconds', 0.5))}, p99 ${ms(quantile(before, after, 'heimdall_alert_evaluation_delay_seconds', 0.99))}`,
   );
-  console.log(`  ClickHouse rows read per evaluation ${(delta('heimdall_alert_metric_rows_read_total') / evaluations).toFixed(1)}`);
-  console.log(`  rules not evaluated within their interval (+5 s) at the end: ${late[0]!.late}; firing alerts ${late[0]!.firing} (of ${RULES / 10} expected)`);
+  console.log(
+    `  ClickHouse rows read per evaluation ${(delta('heimdall_alert_metric_rows_read_total') / evaluations).toFixed(1)}`,
+  );
+  console.log(
+    `  rules not evaluated within their interval (+5 s) at the end: ${late[0]!.late}; firing alerts ${late[0]!.firing} (of ${RULES / 10} expected)`,
+  );
   console.log(
     `  CPU: alerts ${(((cpuAfter[0]! - cpuBefore[0]!) / seconds) * 100).toFixed(0)}% of a core, metrics ${(((cpuAfter[1]! - cpuBefore[1]!) / seconds) * 100).toFixed(0)}% of a core`,
   );
@@ -229,7 +262,10 @@ try {
     await alerts.stop();
     // Every rule's evaluation comes due while no instance runs.
     await sleep(INTERVAL_MS + 5_000);
-    alerts = await startService('subgraphs/alerts/src/main.ts', { ...alertsEnv, EVALUATION_CONCURRENCY: String(concurrency) });
+    alerts = await startService('subgraphs/alerts/src/main.ts', {
+      ...alertsEnv,
+      EVALUATION_CONCURRENCY: String(concurrency),
+    });
     const started = performance.now();
     const first = await scrapeAlerts();
     const cpu = [await cpuSeconds(alerts.child.pid), await cpuSeconds(metrics.child.pid)];
@@ -239,7 +275,10 @@ try {
       last = await scrapeAlerts();
     }
     const drained = (performance.now() - started) / 1000;
-    const outcomes = ['ok', 'error', 'failed'].map((outcome) => `${outcome} ${sample(last, 'heimdall_alert_evaluations_total', { outcome }) - sample(first, 'heimdall_alert_evaluations_total', { outcome })}`);
+    const outcomes = ['ok', 'error', 'failed'].map(
+      (outcome) =>
+        `${outcome} ${sample(last, 'heimdall_alert_evaluations_total', { outcome }) - sample(first, 'heimdall_alert_evaluations_total', { outcome })}`,
+    );
     const cpuDone = [await cpuSeconds(alerts.child.pid), await cpuSeconds(metrics.child.pid)];
     console.log(
       `capacity, EVALUATION_CONCURRENCY ${concurrency}: ${RULES} overdue evaluations in ${drained.toFixed(1)} s = ${(RULES / drained).toFixed(0)}/s (${outcomes.join(', ')}) ` +

@@ -9,7 +9,8 @@ import type { Role } from '@heimdall/shared/auth';
 export function internalHeaders(role: Role): () => Promise<Record<string, string>> {
   let cached: { headers: Promise<Record<string, string>>; at: number } | undefined;
   return () => {
-    if (cached === undefined || Date.now() - cached.at > 30_000) cached = { headers: serviceAuthHeaders(makeCaller([role])), at: Date.now() };
+    if (cached === undefined || Date.now() - cached.at > 30_000)
+      cached = { headers: serviceAuthHeaders(makeCaller([role])), at: Date.now() };
     return cached.headers;
   };
 }

@@ -7,7 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, generateUserSigningKeys, signUserToken } from '@heimdall/shared/auth';
+import {
+  DEFAULT_JWT_AUDIENCE,
+  DEFAULT_JWT_ISSUER,
+  generateUserSigningKeys,
+  signUserToken,
+} from '@heimdall/shared/auth';
 import { otlp } from '@heimdall/shared/otlp';
 import { makeCaller, serviceAuthHeaders, testServiceAuthEnv } from '@heimdall/testkit';
 import { localStack } from '@heimdall/stack';
@@ -27,7 +32,9 @@ function scrape(timestampMs: number): Uint8Array {
     create(otlp.ExportMetricsServiceRequestSchema, {
       resourceMetrics: [
         {
-          resource: { attributes: [{ key: 'service.name', value: { value: { case: 'stringValue' as const, value: service } } }] },
+          resource: {
+            attributes: [{ key: 'service.name', value: { value: { case: 'stringValue' as const, value: service } } }],
+          },
           scopeMetrics: [
             {
               metrics: [
@@ -37,7 +44,9 @@ function scrape(timestampMs: number): Uint8Array {
                     case: 'gauge' as const,
                     value: {
                       dataPoints: Array.from({ length: SERIES }, (_, i) => ({
-                        attributes: [{ key: 'series', value: { value: { case: 'stringValue' as const, value: `s${i}` } } }],
+                        attributes: [
+                          { key: 'series', value: { value: { case: 'stringValue' as const, value: `s${i}` } } },
+                        ],
                         timeUnixNano: BigInt(timestampMs) * 1_000_000n,
                         value: { case: 'asDouble' as const, value: i + Math.random() },
                       })),
@@ -58,7 +67,13 @@ const dataDir = await mkdtemp(join(tmpdir(), 'heimdall-dashboard-'));
 // Credentials as the e2e system makes them: this process's service-trust secret, a signing key of the run.
 const keys = await generateUserSigningKeys();
 await writeFile(join(dataDir, 'jwt-public.pem'), keys.publicKeyPem);
-const viewerToken = await signUserToken(keys.privateKeyPem, { subject: 'bench', roles: ['viewer'], ttlSeconds: 3600, issuer: DEFAULT_JWT_ISSUER, audience: DEFAULT_JWT_AUDIENCE });
+const viewerToken = await signUserToken(keys.privateKeyPem, {
+  subject: 'bench',
+  roles: ['viewer'],
+  ttlSeconds: 3600,
+  issuer: DEFAULT_JWT_ISSUER,
+  audience: DEFAULT_JWT_AUDIENCE,
+});
 const env = {
   CONSUL_URL: local.endpoints.consulUrl,
   SUBGRAPH_TAG: `bench-${randomUUID().slice(0, 8)}`,
@@ -107,14 +122,17 @@ try {
       const text = await response.text();
       const parsed = JSON.parse(text) as { errors?: unknown[]; data?: { metricQuery: { series: unknown[] } } };
       if (i >= WARMUP) latencies.push(performance.now() - started);
-      if (parsed.errors !== undefined || parsed.data?.metricQuery.series.length !== SERIES) throw new Error(text.slice(0, 500));
+      if (parsed.errors !== undefined || parsed.data?.metricQuery.series.length !== SERIES)
+        throw new Error(text.slice(0, 500));
       bytes = text.length;
     }
     latencies.sort((a, b) => a - b);
     return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), bytes };
   };
 
-  console.log(`dashboard panel: ${SERIES} series × 60 points (1 h at 1 m, AVG by series), ${RUNS} runs after ${WARMUP}`);
+  console.log(
+    `dashboard panel: ${SERIES} series × 60 points (1 h at 1 m, AVG by series), ${RUNS} runs after ${WARMUP}`,
+  );
   for (const [shape, fields] of [
     ['points { timestamp value }', 'points { timestamp value }'],
     ['timestamps values', 'timestamps values'],

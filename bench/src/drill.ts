@@ -30,8 +30,11 @@ interface DrillResult {
 /** From the restart: the time until every signal had a push acknowledged that started after it. */
 async function recovery(load: AgentLoad, restartedAt: number): Promise<number | undefined> {
   while (Date.now() - restartedAt < RECOVERY_LIMIT_MS) {
-    const recovered = SIGNALS.map((signal) => load.outcomes.find((o) => o.signal === signal && o.startedAt >= restartedAt && acknowledged(o)));
-    if (recovered.every((o) => o !== undefined)) return Math.max(...recovered.map((o) => o.startedAt + o.ms)) - restartedAt;
+    const recovered = SIGNALS.map((signal) =>
+      load.outcomes.find((o) => o.signal === signal && o.startedAt >= restartedAt && acknowledged(o)),
+    );
+    if (recovered.every((o) => o !== undefined))
+      return Math.max(...recovered.map((o) => o.startedAt + o.ms)) - restartedAt;
     await sleep(200);
   }
   return undefined;
@@ -122,7 +125,9 @@ async function main(): Promise<void> {
 
     console.log(`\nload average ${loadAverage()} at the end\n\n${resultTable(results)}\n\n${storedTable(stored)}`);
     console.log(`\nrestarts by the supervisor: ${JSON.stringify(supervisor.restartCounts())}`);
-    const failed = results.some((r) => r.wrong.length > 0 || r.recoveryMs === undefined) || Object.values(stored).some((v) => v.missing + v.duplicated > 0);
+    const failed =
+      results.some((r) => r.wrong.length > 0 || r.recoveryMs === undefined) ||
+      Object.values(stored).some((v) => v.missing + v.duplicated > 0);
     process.exitCode = failed ? 1 : 0;
   } finally {
     await system.stop();

@@ -28,9 +28,14 @@ const ENTITY_QUERIES: Record<(typeof SUBGRAPHS)[number], string> = {
 };
 
 async function post(url: string, body: unknown, headers: Record<string, string>): Promise<void> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   const result = (await response.json()) as { errors?: unknown };
-  if (!response.ok || result.errors !== undefined) throw new Error(`query failed (${response.status}): ${JSON.stringify(result.errors)}`);
+  if (!response.ok || result.errors !== undefined)
+    throw new Error(`query failed (${response.status}): ${JSON.stringify(result.errors)}`);
 }
 
 async function latencies(fn: () => Promise<unknown>): Promise<number[]> {
@@ -67,12 +72,18 @@ async function cpuSeconds(pid: number): Promise<number> {
 }
 
 /** Runs `fn` for a throughput round and reports requests/s and the CPU ms per request of each process. */
-async function measuredRound(fn: () => Promise<unknown>, watched: Record<string, number>): Promise<{ rate: number; cpuMs: Record<string, number> }> {
-  const before = Object.fromEntries(await Promise.all(Object.entries(watched).map(async ([name, pid]) => [name, await cpuSeconds(pid)] as const)));
+async function measuredRound(
+  fn: () => Promise<unknown>,
+  watched: Record<string, number>,
+): Promise<{ rate: number; cpuMs: Record<string, number> }> {
+  const before = Object.fromEntries(
+    await Promise.all(Object.entries(watched).map(async ([name, pid]) => [name, await cpuSeconds(pid)] as const)),
+  );
   const rate = await throughput(fn, ROUND_MS);
   const requests = (rate * ROUND_MS) / 1000;
   const cpuMs: Record<string, number> = {};
-  for (const [name, pid] of Object.entries(watched)) cpuMs[name] = ((await cpuSeconds(pid)) - before[name]!) * 1000 / requests;
+  for (const [name, pid] of Object.entries(watched))
+    cpuMs[name] = (((await cpuSeconds(pid)) - before[name]!) * 1000) / requests;
   return { rate, cpuMs };
 }
 
@@ -90,7 +101,14 @@ const start = async (entry: string, env: Record<string, string>, profiled = fals
   return started;
 };
 try {
-  const env = { ...system.env(), NODE_ENV: 'production', PORT: '0', LOG_LEVEL: 'info', OTLP_TRACES_URL: 'off', CLICKHOUSE_DATA_DIR: dataDir };
+  const env = {
+    ...system.env(),
+    NODE_ENV: 'production',
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    OTLP_TRACES_URL: 'off',
+    CLICKHOUSE_DATA_DIR: dataDir,
+  };
   const subgraphs = await Promise.all(SUBGRAPHS.map((name) => start(`subgraphs/${name}/src/main.ts`, env)));
   const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((name, i) => [name, `${subgraphs[i]!.url('ready')}/graphql`]));
   // The front door on, with a rate limit no client here reaches: each request still takes its token from Redis.
@@ -123,7 +141,11 @@ try {
   const internal = () => serviceAuthHeaders(makeCaller(['viewer']));
   const direct = async () => {
     const headers = await internal();
-    await Promise.all(SUBGRAPHS.map((name) => post(subgraphUrls[name]!, { query: ENTITY_QUERIES[name], variables: { r: representations } }, headers)));
+    await Promise.all(
+      SUBGRAPHS.map((name) =>
+        post(subgraphUrls[name]!, { query: ENTITY_QUERIES[name], variables: { r: representations } }, headers),
+      ),
+    );
   };
   const viaHeimdall = () => post(heimdallUrl, { query: QUERY }, viewer);
   const viaStock = () => post(stockUrl, { query: QUERY }, {});
@@ -134,7 +156,10 @@ try {
 
   const subgraphPids = Object.fromEntries(SUBGRAPHS.map((name, i) => [name, subgraphs[i]!.child.pid!]));
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-  const rounds = { heimdall: [] as Awaited<ReturnType<typeof measuredRound>>[], stock: [] as Awaited<ReturnType<typeof measuredRound>>[] };
+  const rounds = {
+    heimdall: [] as Awaited<ReturnType<typeof measuredRound>>[],
+    stock: [] as Awaited<ReturnType<typeof measuredRound>>[],
+  };
   for (let round = 0; round < ROUNDS; round++) {
     await throughput(viaHeimdall, 1000);
     rounds.heimdall.push(await measuredRound(viaHeimdall, { gateway: heimdall.child.pid!, ...subgraphPids }));
@@ -148,13 +173,21 @@ try {
   };
 
   const p = (s: number[]) => `p50 ${percentile(s, 50).toFixed(2)} ms, p99 ${percentile(s, 99).toFixed(2)} ms`;
-  console.log(`cross-subgraph query, ${ITERATIONS} sequential requests after ${WARMUP} warm-up, every service its own process`);
+  console.log(
+    `cross-subgraph query, ${ITERATIONS} sequential requests after ${WARMUP} warm-up, every service its own process`,
+  );
   console.log(`  direct (the 4 entity fetches in parallel): ${p(directLatency)}`);
   console.log(`  through Heimdall's gateway:                ${p(heimdallLatency)}`);
   console.log(`  through the stock gateway:                 ${p(stockLatency)}`);
-  console.log(`  Heimdall's gateway overhead:               p50 ${(percentile(heimdallLatency, 50) - percentile(directLatency, 50)).toFixed(2)} ms`);
-  console.log(`  stock gateway overhead:                    p50 ${(percentile(stockLatency, 50) - percentile(directLatency, 50)).toFixed(2)} ms`);
-  console.log(`throughput, ${CONCURRENCY} concurrent clients, ${ROUNDS} rounds of ${ROUND_MS / 1000} s each, alternating`);
+  console.log(
+    `  Heimdall's gateway overhead:               p50 ${(percentile(heimdallLatency, 50) - percentile(directLatency, 50)).toFixed(2)} ms`,
+  );
+  console.log(
+    `  stock gateway overhead:                    p50 ${(percentile(stockLatency, 50) - percentile(directLatency, 50)).toFixed(2)} ms`,
+  );
+  console.log(
+    `throughput, ${CONCURRENCY} concurrent clients, ${ROUNDS} rounds of ${ROUND_MS / 1000} s each, alternating`,
+  );
   console.log(`  Heimdall's gateway: ${rates.heimdall.map((r) => r.toFixed(0)).join(', ')} requests/s`);
   console.log(`  stock gateway:      ${rates.stock.map((r) => r.toFixed(0)).join(', ')} requests/s`);
   console.log(`  ratio:              ${(mean(rates.heimdall) / mean(rates.stock)).toFixed(2)}×`);

@@ -29,7 +29,11 @@ async function time(fn: () => Promise<unknown>): Promise<number[]> {
 }
 
 async function post(url: string, body: unknown, headers: Record<string, string>): Promise<void> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   const result = (await response.json()) as { errors?: unknown };
   if (result.errors !== undefined) throw new Error(`query failed: ${JSON.stringify(result.errors)}`);
 }
@@ -38,7 +42,11 @@ const system = await System.create(localStack(process.env), process.env.CLICKHOU
 try {
   for (const name of ['metrics', 'logs', 'traces', 'alerts'] as const) await system.startSubgraph(name);
   // The front door on, with a rate limit no sequential benchmark reaches.
-  const gateway = await system.startGateway({ SUBGRAPH_RETENTION_MS: '0', OTLP_TRACES_URL: 'off', RATE_LIMIT_REQUESTS: '1000000' });
+  const gateway = await system.startGateway({
+    SUBGRAPH_RETENTION_MS: '0',
+    OTLP_TRACES_URL: 'off',
+    RATE_LIMIT_REQUESTS: '1000000',
+  });
   const gatewayUrl = `${gateway.service.url}/graphql`;
   const representations = [{ __typename: 'Service', name: service }];
   // What the gateway sends each subgraph (an internal token for the viewer), and what a viewer sends the gateway.
@@ -49,7 +57,11 @@ try {
   const direct = await time(() =>
     Promise.all(
       Object.entries(ENTITY_QUERIES).map(([name, query]) =>
-        post(`${system.subgraphs.get(name as 'metrics')!.service.url}/graphql`, { query, variables: { r: representations } }, internal),
+        post(
+          `${system.subgraphs.get(name as 'metrics')!.service.url}/graphql`,
+          { query, variables: { r: representations } },
+          internal,
+        ),
       ),
     ),
   );
@@ -79,7 +91,9 @@ try {
   console.log(`cross-subgraph query, ${ITERATIONS} sequential requests after ${WARMUP} warm-up`);
   console.log(`  direct (4 subgraph calls in parallel): ${p(direct)}`);
   console.log(`  through the gateway:                   ${p(viaGateway)}`);
-  console.log(`  gateway overhead:                      p50 ${(percentile(viaGateway, 50) - percentile(direct, 50)).toFixed(2)} ms`);
+  console.log(
+    `  gateway overhead:                      p50 ${(percentile(viaGateway, 50) - percentile(direct, 50)).toFixed(2)} ms`,
+  );
   const max = (s: number[]) => Math.max(...s).toFixed(0);
   console.log(`recomposition after deregistration: max ${max(delays.disappear)} ms over 5 rounds`);
   console.log(`recomposition after registration (start included): max ${max(delays.appear)} ms over 5 rounds`);

@@ -7,7 +7,11 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** Runs `work` on `clients` concurrent clients, client c taking items c, c + clients, …; the elapsed ms. */
-export async function concurrently<T>(items: readonly T[], clients: number, work: (item: T) => Promise<void>): Promise<number> {
+export async function concurrently<T>(
+  items: readonly T[],
+  clients: number,
+  work: (item: T) => Promise<void>,
+): Promise<number> {
   const started = performance.now();
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {

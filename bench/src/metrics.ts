@@ -22,7 +22,9 @@ function scrape(timestampMs: number): Uint8Array {
   const request = create(otlp.ExportMetricsServiceRequestSchema, {
     resourceMetrics: [
       {
-        resource: { attributes: [{ key: 'service.name', value: { value: { case: 'stringValue' as const, value: service } } }] },
+        resource: {
+          attributes: [{ key: 'service.name', value: { value: { case: 'stringValue' as const, value: service } } }],
+        },
         scopeMetrics: [
           {
             metrics: [
@@ -32,7 +34,9 @@ function scrape(timestampMs: number): Uint8Array {
                   case: 'gauge' as const,
                   value: {
                     dataPoints: Array.from({ length: SERIES }, (_, i) => ({
-                      attributes: [{ key: 'series', value: { value: { case: 'stringValue' as const, value: `s${i}` } } }],
+                      attributes: [
+                        { key: 'series', value: { value: { case: 'stringValue' as const, value: `s${i}` } } },
+                      ],
                       timeUnixNano: BigInt(timestampMs) * 1_000_000n,
                       value: { case: 'asDouble' as const, value: i + Math.random() },
                     })),
@@ -58,7 +62,14 @@ async function ingest(system: System, metricsUrl: string, start: number) {
   // into a copy of the samples table with its own copy of the rollup view, so ClickHouse does the same work.
   await system.clickhouse.command({ query: 'CREATE TABLE bench_direct AS samples' });
   await system.clickhouse.command({ query: 'CREATE TABLE bench_direct_1m AS samples_1m' });
-  const view = (await (await system.clickhouse.query({ query: "SELECT as_select FROM system.tables WHERE name = 'samples_1m_mv'", format: 'JSONEachRow' })).json<{ as_select: string }>())[0]!;
+  const view = (
+    await (
+      await system.clickhouse.query({
+        query: "SELECT as_select FROM system.tables WHERE name = 'samples_1m_mv'",
+        format: 'JSONEachRow',
+      })
+    ).json<{ as_select: string }>()
+  )[0]!;
   await system.clickhouse.command({
     query: `CREATE MATERIALIZED VIEW bench_direct_mv TO bench_direct_1m AS ${view.as_select.replace(/\bFROM (\w+\.)?samples\b/, 'FROM bench_direct')}`,
   });
@@ -71,10 +82,15 @@ async function ingest(system: System, metricsUrl: string, start: number) {
     await system.clickhouse.insert({ table: 'bench_direct', values, format: 'JSONEachRow' });
   });
   const ingestMs = await concurrently(bodies, CLIENTS, async (body) => {
-    const response = await fetch(`${metricsUrl}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', ...(await agentHeaders()) }, body });
+    const response = await fetch(`${metricsUrl}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf', ...(await agentHeaders()) },
+      body,
+    });
     if (response.status !== 200) throw new Error(`ingest answered ${response.status}: ${await response.text()}`);
   });
-  for (const table of ['bench_direct_mv', 'bench_direct_1m', 'bench_direct']) await system.clickhouse.command({ query: `DROP TABLE ${table}` });
+  for (const table of ['bench_direct_mv', 'bench_direct_1m', 'bench_direct'])
+    await system.clickhouse.command({ query: `DROP TABLE ${table}` });
   return { ingestMs, directMs };
 }
 
@@ -86,10 +102,17 @@ try {
   const points = SCRAPES * SERIES;
   const { ingestMs, directMs } = await ingest(system, metrics.service.url, start);
   // Queries are measured once ClickHouse has merged what was just written, as it would have on a live system.
-  while (Number((await (await system.clickhouse.query({ query: 'SELECT count() AS n FROM system.merges', format: 'JSONEachRow' })).json<{ n: string }>())[0]!.n) > 0) {
+  while (
+    Number(
+      (
+        await (
+          await system.clickhouse.query({ query: 'SELECT count() AS n FROM system.merges', format: 'JSONEachRow' })
+        ).json<{ n: string }>()
+      )[0]!.n,
+    ) > 0
+  ) {
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-
 
   // Query: 1 h at 1 m over the 1,000 series just written, through the gateway.
   const range = { from: new Date(start).toISOString(), to: new Date(start + 60 * 60_000).toISOString() };
@@ -97,7 +120,9 @@ try {
     `{ metricQuery(input: { name: "bench_ingest", matchers: [{ key: "service.name", op: EQ, value: "${service}" }],
         range: { from: "${range.from}", to: "${range.to}" }, step: "${step}", aggregation: AVG, groupBy: ${groupBy} })
         { source rowsRead series { labels { key value } ${fields} } } }`;
-  type Answer = { metricQuery: { source: string; rowsRead: number; series: { values?: number[]; points?: unknown[] }[] } };
+  type Answer = {
+    metricQuery: { source: string; rowsRead: number; series: { values?: number[]; points?: unknown[] }[] };
+  };
   const measure = async (fields: string, groupBy?: string) => {
     const latencies: number[] = [];
     let answer: Answer | undefined;
@@ -119,7 +144,9 @@ try {
   const overall = await measure('points { timestamp value }', '[]');
   const raw = (await system.query<Answer>(query('30s', 'values'))).data!;
 
-  console.log(`ingest: ${points} gauge points (${SERIES} series every ${SCRAPE_MS / 1000} s for 1 h), ${CLIENTS} clients, protobuf requests of ${SERIES} points`);
+  console.log(
+    `ingest: ${points} gauge points (${SERIES} series every ${SCRAPE_MS / 1000} s for 1 h), ${CLIENTS} clients, protobuf requests of ${SERIES} points`,
+  );
   console.log(`  POST /v1/metrics: ${Math.round(points / (ingestMs / 1000))} points/s`);
   console.log(`  direct insert:    ${Math.round(points / (directMs / 1000))} points/s`);
   console.log(`  ratio:            ${(directMs / ingestMs).toFixed(2)}x`);
@@ -128,8 +155,12 @@ try {
     ['by series, as timestamps values', columns],
     ['of all series together, as points { timestamp value }', overall],
   ] as const) {
-    console.log(`query: 1 h at 1 m, AVG ${shape}: ${m.series} series / ${m.returned} points, through the gateway, ${QUERY_RUNS} runs`);
-    console.log(`  p50 ${percentile(m.latencies, 50).toFixed(1)} ms, p99 ${percentile(m.latencies, 99).toFixed(1)} ms (source ${m.answer.metricQuery.source})`);
+    console.log(
+      `query: 1 h at 1 m, AVG ${shape}: ${m.series} series / ${m.returned} points, through the gateway, ${QUERY_RUNS} runs`,
+    );
+    console.log(
+      `  p50 ${percentile(m.latencies, 50).toFixed(1)} ms, p99 ${percentile(m.latencies, 99).toFixed(1)} ms (source ${m.answer.metricQuery.source})`,
+    );
   }
   console.log(`rows read: rollup ${columns.answer.metricQuery.rowsRead}, raw (30 s step) ${raw.metricQuery.rowsRead}`);
 } finally {

@@ -40,7 +40,8 @@ async function rssMiB(pid: number | undefined): Promise<number> {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
 }
 
-const quantile = (sorted: readonly number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? Number.NaN;
+const quantile = (sorted: readonly number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? Number.NaN;
 
 /** Receiver: for each alert in each message, when it arrived minus when its change was published (an annotation). */
 const arrivals: { at: number; delays: number[]; alerts: number }[] = [];
@@ -49,8 +50,14 @@ const receiver = createServer((req, res) => {
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
     const at = Date.now();
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { alerts: { annotations: { publishedAt?: string } }[] };
-    arrivals.push({ at, alerts: body.alerts.length, delays: body.alerts.map((a) => at - Number(a.annotations.publishedAt)) });
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+      alerts: { annotations: { publishedAt?: string } }[];
+    };
+    arrivals.push({
+      at,
+      alerts: body.alerts.length,
+      delays: body.alerts.map((a) => at - Number(a.annotations.publishedAt)),
+    });
     res.writeHead(200).end('ok');
   });
 });
@@ -81,7 +88,11 @@ const alerts = await startService('subgraphs/alerts/src/main.ts', {
 const changes = new Queue('alert-state-changes', { connection: { url: local.endpoints.redisUrl }, prefix: tag });
 
 let nextId = 1;
-function change(ruleId: string, channel: string, instance: string): { name: string; data: Record<string, unknown>; opts: { jobId: string } } {
+function change(
+  ruleId: string,
+  channel: string,
+  instance: string,
+): { name: string; data: Record<string, unknown>; opts: { jobId: string } } {
   const id = String(nextId++);
   const now = new Date().toISOString();
   return {
@@ -128,7 +139,8 @@ try {
       variables: { input: { name: 'bench', type: 'WEBHOOK', webhook: { url: receiverUrl, secret: 'bench-secret' } } },
     }),
   });
-  const channel = ((await created.json()) as { data: { createNotificationChannel: { id: string } } }).data.createNotificationChannel.id;
+  const channel = ((await created.json()) as { data: { createNotificationChannel: { id: string } } }).data
+    .createNotificationChannel.id;
   const rssIdle = await rssMiB(alerts.child.pid);
 
   // 1. Delay, one group per change, group wait 0.
@@ -138,7 +150,9 @@ try {
   }
   await waitFor(LATENCY_CHANGES, 60_000);
   const delays = arrivals.flatMap((a) => a.delays).sort((a, b) => a - b);
-  console.log(`delay state change → webhook (group wait 0), ${delays.length} changes: p50 ${quantile(delays, 0.5)} ms, p99 ${quantile(delays, 0.99)} ms, max ${delays.at(-1)} ms`);
+  console.log(
+    `delay state change → webhook (group wait 0), ${delays.length} changes: p50 ${quantile(delays, 0.5)} ms, p99 ${quantile(delays, 0.99)} ms, max ${delays.at(-1)} ms`,
+  );
 
   // 2. Deliveries per second: THROUGHPUT_GROUPS groups due at once.
   const before = arrivals.length;
@@ -147,7 +161,9 @@ try {
   for (let i = 0; i < batch.length; i += 500) await changes.addBulk(batch.slice(i, i + 500));
   await waitFor(before + THROUGHPUT_GROUPS, 300_000);
   const seconds = (arrivals.at(-1)!.at - started) / 1000;
-  console.log(`deliveries: ${THROUGHPUT_GROUPS} messages (one group each) in ${seconds.toFixed(1)} s from the first publish: ${(THROUGHPUT_GROUPS / seconds).toFixed(0)}/s`);
+  console.log(
+    `deliveries: ${THROUGHPUT_GROUPS} messages (one group each) in ${seconds.toFixed(1)} s from the first publish: ${(THROUGHPUT_GROUPS / seconds).toFixed(0)}/s`,
+  );
 
   // 3. Memory with 10,000 active alerts (100 rules × 100 instances).
   const publishStarted = Date.now();
@@ -158,7 +174,9 @@ try {
   }
   for (let i = 0; i < many.length; i += 500) await changes.addBulk(many.slice(i, i + 500));
   for (;;) {
-    const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM notification_alerts WHERE state = 'firing'`);
+    const { rows } = await pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM notification_alerts WHERE state = 'firing'`,
+    );
     if (Number(rows[0]?.n) >= ACTIVE_ALERTS + LATENCY_CHANGES + THROUGHPUT_GROUPS) break;
     await sleep(200);
   }

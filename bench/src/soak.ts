@@ -45,16 +45,27 @@ async function eventLoopLagP99(port: number): Promise<number | undefined> {
 }
 
 async function main(): Promise<void> {
-  const itemsPerPush = { metrics: env.SOAK_METRICS_PER_PUSH, logs: env.SOAK_LOGS_PER_PUSH, traces: env.SOAK_SPANS_PER_PUSH, 'log-api': env.SOAK_LOG_API_PER_PUSH };
-  console.log(`load average ${loadAverage()} at the start; ${env.SOAK_MINUTES} min, pushes ${env.SOAK_PUSH_EVERY_MS} ms apart per path of ${JSON.stringify(itemsPerPush)} items`);
+  const itemsPerPush = {
+    metrics: env.SOAK_METRICS_PER_PUSH,
+    logs: env.SOAK_LOGS_PER_PUSH,
+    traces: env.SOAK_SPANS_PER_PUSH,
+    'log-api': env.SOAK_LOG_API_PER_PUSH,
+  };
+  console.log(
+    `load average ${loadAverage()} at the start; ${env.SOAK_MINUTES} min, pushes ${env.SOAK_PUSH_EVERY_MS} ms apart per path of ${JSON.stringify(itemsPerPush)} items`,
+  );
   const system = await startSupervisedSystem();
   try {
     const load = new AgentLoad(system.agentKey, { itemsPerPush, pushEveryMs: env.SOAK_PUSH_EVERY_MS, keepIds: false });
     const samples = new Map<string, { total: number; anonymous: number }[]>();
     const lags = new Map<string, number[]>();
     const sample = async () => {
-      const pids: [string, number][] = system.services.map((service) => [service.name, system.supervisor.pid(service.name) ?? 0]);
-      for (const server of await system.stack.stack.status(system.stack.stack.servers)) pids.push([server.name, server.pid ?? 0]);
+      const pids: [string, number][] = system.services.map((service) => [
+        service.name,
+        system.supervisor.pid(service.name) ?? 0,
+      ]);
+      for (const server of await system.stack.stack.status(system.stack.stack.servers))
+        pids.push([server.name, server.pid ?? 0]);
       for (const [name, pid] of pids) samples.set(name, [...(samples.get(name) ?? []), await residentMemory(pid)]);
       for (const [name, port] of Object.entries(METRICS_PORTS)) {
         const lag = await eventLoopLagP99(port);
@@ -69,7 +80,9 @@ async function main(): Promise<void> {
       await sleep(60_000);
       await sample();
       const errors = load.outcomes.filter((o) => !acknowledged(o)).length;
-      console.log(`minute ${minute}: ${load.outcomes.length} pushes, ${errors} not acknowledged, load average ${loadAverage()}`);
+      console.log(
+        `minute ${minute}: ${load.outcomes.length} pushes, ${errors} not acknowledged, load average ${loadAverage()}`,
+      );
     }
     await load.stop();
 
@@ -80,8 +93,12 @@ async function main(): Promise<void> {
       99,
     );
     console.log(`\nload average ${loadAverage()} at the end`);
-    console.log(`${load.outcomes.length} pushes, ${errors.length} not acknowledged${statuses.length === 0 ? '' : ` (${statuses.join(', ')})`}, push p99 ${p99} ms\n`);
-    console.log('| process | RSS after warm-up | RSS at the end | growth | of which anonymous: after warm-up, at the end, growth | event-loop lag p99 (worst minute) |');
+    console.log(
+      `${load.outcomes.length} pushes, ${errors.length} not acknowledged${statuses.length === 0 ? '' : ` (${statuses.join(', ')})`}, push p99 ${p99} ms\n`,
+    );
+    console.log(
+      '| process | RSS after warm-up | RSS at the end | growth | of which anonymous: after warm-up, at the end, growth | event-loop lag p99 (worst minute) |',
+    );
     console.log('|---|---|---|---|---|---|');
     const services = new Set(system.services.map((s) => s.name));
     let grew = false;

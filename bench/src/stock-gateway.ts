@@ -15,7 +15,10 @@ import { parse } from 'graphql';
 import { type Caller, ServiceTokens } from '@heimdall/shared/auth';
 
 const subgraphs = JSON.parse(process.env.STOCK_SUBGRAPHS ?? '[]') as { name: string; url: string }[];
-const tokens = new ServiceTokens({ service: 'stock-gateway', secrets: (process.env.SERVICE_AUTH_SECRET ?? '').split(',') });
+const tokens = new ServiceTokens({
+  service: 'stock-gateway',
+  secrets: (process.env.SERVICE_AUTH_SECRET ?? '').split(','),
+});
 const viewer: Caller = { kind: 'user', subject: 'bench', roles: ['viewer'] };
 
 const catalogTypeDefs = parse(`
@@ -44,7 +47,10 @@ const sdls = await Promise.all(
     return { name, url, typeDefs: parse(body.data._service.sdl) };
   }),
 );
-const composed = composeServices([{ name: 'catalog', url: 'http://catalog.local/graphql', typeDefs: catalogTypeDefs }, ...sdls]);
+const composed = composeServices([
+  { name: 'catalog', url: 'http://catalog.local/graphql', typeDefs: catalogTypeDefs },
+  ...sdls,
+]);
 if (composed.errors !== undefined) throw new Error(composed.errors.map((e) => e.message).join('\n'));
 
 const gateway = new ApolloGateway({
@@ -55,12 +61,15 @@ const gateway = new ApolloGateway({
       : new RemoteGraphQLDataSource({
           url,
           async willSendRequest({ request }) {
-            for (const [header, value] of Object.entries(await tokens.headers(viewer))) request.http?.headers.set(header, value);
+            for (const [header, value] of Object.entries(await tokens.headers(viewer)))
+              request.http?.headers.set(header, value);
           },
         }),
 });
 // Exits by itself on SIGTERM (so that a CPU profile, when asked for, is written), rather than re-raising it.
 const server = new ApolloServer({ gateway, stopOnTerminationSignals: false });
 process.once('SIGTERM', () => void server.stop().then(() => process.exit(0)));
-const { url } = await startStandaloneServer(server, { listen: { host: '127.0.0.1', port: Number(process.env.PORT ?? 0) } });
+const { url } = await startStandaloneServer(server, {
+  listen: { host: '127.0.0.1', port: Number(process.env.PORT ?? 0) },
+});
 console.log(JSON.stringify({ event: 'ready', url }));

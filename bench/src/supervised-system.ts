@@ -33,7 +33,8 @@ export interface SupervisedSystem {
 /** Services on their usual ports (4000, 4318, 8001-8004), as `npm start` has them: they must be free. */
 export async function startSupervisedSystem(): Promise<SupervisedSystem> {
   for (const port of [4000, 4318, 8001, 8002, 8003, 8004]) {
-    if (await isListening(port)) throw new Error(`port ${port} is taken (is \`npm start\` running?): the services run on their own ports`);
+    if (await isListening(port))
+      throw new Error(`port ${port} is taken (is \`npm start\` running?): the services run on their own ports`);
   }
   const stack = await privateStack(
     SERVERS.map((s) => s.name),
@@ -55,7 +56,11 @@ export async function startSupervisedSystem(): Promise<SupervisedSystem> {
       NODE_ENV: 'production',
     };
     const found = await findServices(REPO_DIR);
-    for (const outcome of [...(await supervisor.start(found.subgraphs, env)), ...(await supervisor.start(found.gateways, env))]) console.log(outcome);
+    for (const outcome of [
+      ...(await supervisor.start(found.subgraphs, env)),
+      ...(await supervisor.start(found.gateways, env)),
+    ])
+      console.log(outcome);
     const { adminToken } = await mintCredentials(privateKeyPem, process.env);
     const agentKey = await ensureAgentKey(GRAPHQL_URL, adminToken, undefined);
     return { stack, supervisor, services: [...found.subgraphs, ...found.gateways], adminToken, agentKey, stop };

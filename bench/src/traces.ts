@@ -46,7 +46,12 @@ const int = (key: string, value: bigint) => ({ key, value: { value: { case: 'int
  * One request of `SPANS_PER_REQUEST` spans: traces of `SPANS_PER_TRACE` spans across three services (a SERVER root,
  * CLIENT calls, the callee's SERVER spans, INTERNAL work), HTTP attributes, one error in ten traces.
  */
-function makeRequest(prefix: string, endMs: number, spansPerTrace = SPANS_PER_TRACE, spans = SPANS_PER_REQUEST): Uint8Array {
+function makeRequest(
+  prefix: string,
+  endMs: number,
+  spansPerTrace = SPANS_PER_TRACE,
+  spans = SPANS_PER_REQUEST,
+): Uint8Array {
   const byService = new Map<string, otlp.Span[]>();
   const add = (service: string, span: otlp.Span) => byService.set(service, [...(byService.get(service) ?? []), span]);
   for (let t = 0; t < spans / spansPerTrace; t++) {
@@ -59,7 +64,11 @@ function makeRequest(prefix: string, endMs: number, spansPerTrace = SPANS_PER_TR
       kind: Kind.SERVER,
       startTimeUnixNano: start,
       endTimeUnixNano: start + 150_000_000n,
-      attributes: [text('http.request.method', 'GET'), text('http.route', '/checkout'), int('http.response.status_code', 200n)],
+      attributes: [
+        text('http.request.method', 'GET'),
+        text('http.route', '/checkout'),
+        int('http.response.status_code', 200n),
+      ],
       ...(t % 10 === 0 ? { status: { code: Code.ERROR, message: 'payment failed' } } : {}),
     });
     add(`${prefix}-front`, root);
@@ -93,7 +102,11 @@ const agentHeaders = internalHeaders('agent');
 const adminHeaders = internalHeaders('admin');
 
 async function post(url: string, body: Uint8Array): Promise<void> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', ...(await agentHeaders()) }, body: Buffer.from(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf', ...(await agentHeaders()) },
+    body: Buffer.from(body),
+  });
   await response.arrayBuffer();
   if (response.status !== 200) throw new Error(`${url} answered ${response.status}`);
 }
@@ -150,8 +163,16 @@ async function ingest(jaeger: PrivateStack, tracesUrl: string, tracesPid: number
   const now = Date.now();
   const requests = (target: string, round: number) =>
     Array.from({ length: REQUESTS_PER_ROUND }, (_, i) => makeRequest(`bench-${run}-${target}`, now - round * 1000 - i));
-  await concurrently(Array.from({ length: WARMUP_REQUESTS }, (_, i) => makeRequest(`bench-${run}-warm`, now - i)), CLIENTS, (body) => post(jaegerUrl, body));
-  await concurrently(Array.from({ length: WARMUP_REQUESTS }, (_, i) => makeRequest(`bench-${run}-warm`, now - i)), CLIENTS, (body) => post(heimdallUrl, body));
+  await concurrently(
+    Array.from({ length: WARMUP_REQUESTS }, (_, i) => makeRequest(`bench-${run}-warm`, now - i)),
+    CLIENTS,
+    (body) => post(jaegerUrl, body),
+  );
+  await concurrently(
+    Array.from({ length: WARMUP_REQUESTS }, (_, i) => makeRequest(`bench-${run}-warm`, now - i)),
+    CLIENTS,
+    (body) => post(heimdallUrl, body),
+  );
 
   const elapsed = { direct: 0, heimdall: 0 };
   const ratios: number[] = [];
@@ -178,7 +199,9 @@ async function ingest(jaeger: PrivateStack, tracesUrl: string, tracesPid: number
     heimdallRate: spans / (elapsed.heimdall / 1000),
     ratios: ratios.sort((a, b) => a - b),
     /** CPU ms per request: the traces subgraph, and Jaeger when pushed to directly or through Heimdall. */
-    cpuMs: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, (v * 1000) / (REQUESTS_PER_ROUND * ROUNDS)])) as Record<keyof typeof cpu, number>,
+    cpuMs: Object.fromEntries(
+      Object.entries(cpu).map(([k, v]) => [k, (v * 1000) / (REQUESTS_PER_ROUND * ROUNDS)]),
+    ) as Record<keyof typeof cpu, number>,
   };
 }
 
@@ -190,7 +213,8 @@ async function time(fn: () => Promise<void>, runs = QUERY_RUNS): Promise<number[
     const ok = await fn().then(
       () => true,
       (error: unknown) => {
-        if (i >= QUERY_WARMUP) console.error(`  a run failed: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}`);
+        if (i >= QUERY_WARMUP)
+          console.error(`  a run failed: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}`);
         return false;
       },
     );
@@ -200,22 +224,34 @@ async function time(fn: () => Promise<void>, runs = QUERY_RUNS): Promise<number[
 }
 
 /** The same read at three layers: Jaeger's own API, the traces subgraph's GraphQL, and through the gateway. */
-async function layers(system: System, jaeger: PrivateStack, subgraphUrl: string, jaegerPath: string, query: string, expect: (data: Record<string, unknown>) => boolean, runs = QUERY_RUNS) {
+async function layers(
+  system: System,
+  jaeger: PrivateStack,
+  subgraphUrl: string,
+  jaegerPath: string,
+  query: string,
+  expect: (data: Record<string, unknown>) => boolean,
+  runs = QUERY_RUNS,
+) {
   const graphql = async (answer: Promise<{ data?: Record<string, unknown>; errors?: unknown[] }>) => {
     const result = await answer;
-    if (result.errors !== undefined || result.data === undefined || !expect(result.data)) throw new Error(`unexpected answer: ${JSON.stringify(result).slice(0, 500)}`);
+    if (result.errors !== undefined || result.data === undefined || !expect(result.data))
+      throw new Error(`unexpected answer: ${JSON.stringify(result).slice(0, 500)}`);
   };
   const api = await time(async () => {
     const response = await fetch(`${jaeger.endpoints.jaegerQueryUrl}${jaegerPath}`);
     if (!response.ok) throw new Error(`Jaeger answered ${response.status}`);
     await response.arrayBuffer();
   }, runs);
-  const subgraph = await time(async () =>
-    graphql(
-      fetch(`${subgraphUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(await adminHeaders()) }, body: JSON.stringify({ query }) }).then(
-        (r) => r.json() as Promise<{ data?: Record<string, unknown>; errors?: unknown[] }>,
+  const subgraph = await time(
+    async () =>
+      graphql(
+        fetch(`${subgraphUrl}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(await adminHeaders()) },
+          body: JSON.stringify({ query }),
+        }).then((r) => r.json() as Promise<{ data?: Record<string, unknown>; errors?: unknown[] }>),
       ),
-    ),
     runs,
   );
   const gateway = await time(() => graphql(system.query<Record<string, unknown>>(query)), runs);
@@ -226,9 +262,11 @@ async function queries(system: System, jaeger: PrivateStack, subgraphUrl: string
   // One trace of 500 spans, read whole.
   const big = makeRequest(`bench-${run}-big`, Date.now() - 1000, SPANS_PER_REQUEST, SPANS_PER_REQUEST);
   await post(otlpTracesUrl(jaeger), big);
-  const bigTraceId = (await system.query<{ traces: { traceId: string }[] }>(
-    `{ traces(filter: { service: "bench-${run}-big-front", range: { from: "${new Date(Date.now() - 600_000).toISOString()}", to: "${new Date(Date.now() + 60_000).toISOString()}" } }) { traceId } }`,
-  )).data!.traces[0]!.traceId;
+  const bigTraceId = (
+    await system.query<{ traces: { traceId: string }[] }>(
+      `{ traces(filter: { service: "bench-${run}-big-front", range: { from: "${new Date(Date.now() - 600_000).toISOString()}", to: "${new Date(Date.now() + 60_000).toISOString()}" } }) { traceId } }`,
+    )
+  ).data!.traces[0]!.traceId;
   const trace = await layers(
     system,
     jaeger,
@@ -266,7 +304,11 @@ async function queries(system: System, jaeger: PrivateStack, subgraphUrl: string
     system,
     jaeger,
     subgraphUrl,
-    search({ operation: 'GET /search', tags: JSON.stringify({ 'http.route': '/search', error: 'true' }), minDuration: '5000us' }),
+    search({
+      operation: 'GET /search',
+      tags: JSON.stringify({ 'http.route': '/search', error: 'true' }),
+      minDuration: '5000us',
+    }),
     `{ traces(filter: { service: "${service}", operation: "GET /search", tags: [{ key: "http.route", value: "/search" }], minDurationMs: 5, errorsOnly: true, range: ${range}, limit: 20 }) { traceId durationMs spanCount errorCount } }`,
     twenty,
     FILTERED_SEARCH_RUNS,
@@ -288,7 +330,9 @@ function makeSearchRequest(service: string, endMs: number, count: number): Uint8
       ...(i % 10 === 0 ? { status: { code: Code.ERROR } } : {}),
     }),
   );
-  const request = create(otlp.ExportTraceServiceRequestSchema, { resourceSpans: [{ resource: { attributes: [text('service.name', service)] }, scopeSpans: [{ spans }] }] });
+  const request = create(otlp.ExportTraceServiceRequestSchema, {
+    resourceSpans: [{ resource: { attributes: [text('service.name', service)] }, scopeSpans: [{ spans }] }],
+  });
   return toBinary(otlp.ExportTraceServiceRequestSchema, request);
 }
 
@@ -307,24 +351,39 @@ try {
   const red = (await (await fetch(`${spawned.url}/metrics`)).text())
     .split('\n')
     .filter((line) => /^heimdall_red_points_(sent|dropped)_total/.test(line))
-    .map((line) => `${line.split('{')[0]}${/reason="(\w+)"/.exec(line)?.[1] ?? ''} ${line.split(' ').at(-1)}`.replace('heimdall_red_points_', ''));
+    .map((line) =>
+      `${line.split('{')[0]}${/reason="(\w+)"/.exec(line)?.[1] ?? ''} ${line.split(' ').at(-1)}`.replace(
+        'heimdall_red_points_',
+        '',
+      ),
+    );
   const q = await queries(system, jaeger, spawned.url);
 
   const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(1)} ms` : 'failed');
-  const p = (s: number[]) => `p50 ${ms(percentile(s, 50))}, p99 ${ms(percentile(s, 99))}${s.some((v) => !Number.isFinite(v)) ? ` (${s.filter((v) => !Number.isFinite(v)).length} of ${s.length} failed)` : ''}`;
-  console.log(`ingest: ${i.spans} spans per target in protobuf requests of ${SPANS_PER_REQUEST} (traces of ${SPANS_PER_TRACE} spans, 3 services), ${CLIENTS} clients, ${ROUNDS} alternating rounds`);
+  const p = (s: number[]) =>
+    `p50 ${ms(percentile(s, 50))}, p99 ${ms(percentile(s, 99))}${s.some((v) => !Number.isFinite(v)) ? ` (${s.filter((v) => !Number.isFinite(v)).length} of ${s.length} failed)` : ''}`;
+  console.log(
+    `ingest: ${i.spans} spans per target in protobuf requests of ${SPANS_PER_REQUEST} (traces of ${SPANS_PER_TRACE} spans, 3 services), ${CLIENTS} clients, ${ROUNDS} alternating rounds`,
+  );
   console.log(`  POST /v1/traces (traces subgraph, own process, RED included): ${Math.round(i.heimdallRate)} spans/s`);
   console.log(`  straight to Jaeger's OTLP receiver:                          ${Math.round(i.directRate)} spans/s`);
-  console.log(`  ratio: ${(i.heimdallRate / i.directRate).toFixed(2)}x overall; per round min ${i.ratios[0]!.toFixed(2)}, median ${percentile(i.ratios, 50).toFixed(2)}, max ${i.ratios.at(-1)!.toFixed(2)}`);
+  console.log(
+    `  ratio: ${(i.heimdallRate / i.directRate).toFixed(2)}x overall; per round min ${i.ratios[0]!.toFixed(2)}, median ${percentile(i.ratios, 50).toFixed(2)}, max ${i.ratios.at(-1)!.toFixed(2)}`,
+  );
   console.log(
     `  CPU per request of ${SPANS_PER_REQUEST} spans: traces subgraph ${i.cpuMs.traces.toFixed(1)} ms; Jaeger ${i.cpuMs.jaegerDirect.toFixed(1)} ms pushed directly, ${i.cpuMs.jaegerHeimdall.toFixed(1)} ms through Heimdall`,
   );
   console.log(`  RED points: ${red.join('; ')}`);
   console.log(`queries, ${QUERY_RUNS} runs after ${QUERY_WARMUP} warm-up, at three layers:`);
-  const l = (m: Awaited<ReturnType<typeof layers>>) => `gateway ${p(m.gateway)}; subgraph ${p(m.subgraph)}; Jaeger's API ${p(m.api)}`;
+  const l = (m: Awaited<ReturnType<typeof layers>>) =>
+    `gateway ${p(m.gateway)}; subgraph ${p(m.subgraph)}; Jaeger's API ${p(m.api)}`;
   console.log(`  trace(traceId) of a ${SPANS_PER_REQUEST}-span trace, every span with its tags: ${l(q.trace)}`);
-  console.log(`  traces(filter) of one service with ${SEARCH_TRACES} traces in the hour (loaded in ${q.loadSeconds.toFixed(0)} s), limit 20: ${l(q.searchAll)}`);
-  console.log(`  the same with operation, tag, minDurationMs and errorsOnly (${FILTERED_SEARCH_RUNS} runs): ${l(q.searchFiltered)}`);
+  console.log(
+    `  traces(filter) of one service with ${SEARCH_TRACES} traces in the hour (loaded in ${q.loadSeconds.toFixed(0)} s), limit 20: ${l(q.searchAll)}`,
+  );
+  console.log(
+    `  the same with operation, tag, minDurationMs and errorsOnly (${FILTERED_SEARCH_RUNS} runs): ${l(q.searchFiltered)}`,
+  );
 } finally {
   await system.stop();
   if (traces !== undefined && traces.exitCode === null) {

@@ -23,7 +23,10 @@ describe('an alert rule over real logs', () => {
       headers: { 'content-type': 'application/json', ...(await system.authHeaders(['editor'])) },
       body: JSON.stringify({ query: text, variables }),
     });
-    return (await response.json()) as { data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+    return (await response.json()) as {
+      data?: T;
+      errors?: { message: string; extensions?: Record<string, unknown> }[];
+    };
   };
   /** `count` ERROR records of `service` through the gateway's OTLP entry. */
   const pushErrors = async (count: number, body: string) => {
@@ -35,7 +38,15 @@ describe('an alert rule over real logs', () => {
         resourceLogs: [
           {
             resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
-            scopeLogs: [{ logRecords: Array.from({ length: count }, (_, i) => ({ timeUnixNano: String(now + BigInt(i)), severityNumber: 17, body: { stringValue: `${body} #${i}` } })) }],
+            scopeLogs: [
+              {
+                logRecords: Array.from({ length: count }, (_, i) => ({
+                  timeUnixNano: String(now + BigInt(i)),
+                  severityNumber: 17,
+                  body: { stringValue: `${body} #${i}` },
+                })),
+              },
+            ],
           },
         ],
       }),
@@ -44,7 +55,9 @@ describe('an alert rule over real logs', () => {
   };
   const logRule = (logQuery: string) => ({
     name: 'payment timeouts',
-    conditions: [{ log: { query: logQuery, services: [service], levels: ['ERROR'], window: '5m', operator: 'GT', threshold: 3 } }],
+    conditions: [
+      { log: { query: logQuery, services: [service], levels: ['ERROR'], window: '5m', operator: 'GT', threshold: 3 } },
+    ],
     groupBy: ['service'],
     evaluationInterval: '10s',
   });
@@ -65,33 +78,47 @@ describe('an alert rule over real logs', () => {
   });
 
   it('refuses a log query the logs subgraph cannot parse, naming the field', async () => {
-    const answer = await query('mutation($input: AlertRuleInput!) { createAlertRule(input: $input) { id } }', { input: logRule('(timeout AND') });
-    expect(answer.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argument: 'conditions[0].log.query' } });
+    const answer = await query('mutation($input: AlertRuleInput!) { createAlertRule(input: $input) { id } }', {
+      input: logRule('(timeout AND'),
+    });
+    expect(answer.errors?.[0]).toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT', argument: 'conditions[0].log.query' },
+    });
     expect(answer.errors?.[0]?.message).toMatch(/^conditions\[0\]\.log\.query: does not parse/);
   });
 
-  it('fires per service once more matching lines than the threshold are logged in the window', { timeout: 120_000 }, async () => {
-    await pushErrors(5, '결제 요청이 timeout 으로 실패했습니다');
-    const created = await query<{ createAlertRule: { id: string } }>('mutation($input: AlertRuleInput!) { createAlertRule(input: $input) { id } }', {
-      input: logRule('timeout'),
-    });
-    expect(created.errors).toBeUndefined();
-    const ruleId = created.data!.createAlertRule.id;
+  it(
+    'fires per service once more matching lines than the threshold are logged in the window',
+    { timeout: 120_000 },
+    async () => {
+      await pushErrors(5, '결제 요청이 timeout 으로 실패했습니다');
+      const created = await query<{ createAlertRule: { id: string } }>(
+        'mutation($input: AlertRuleInput!) { createAlertRule(input: $input) { id } }',
+        {
+          input: logRule('timeout'),
+        },
+      );
+      expect(created.errors).toBeUndefined();
+      const ruleId = created.data!.createAlertRule.id;
 
-    const deadline = Date.now() + 60_000;
-    let alert: { state: string; value: number; labels: { key: string; value: string }[] } | undefined;
-    while (Date.now() < deadline && alert?.state !== 'FIRING') {
-      await sleep(500);
-      const answer = await query<{ alerts: NonNullable<typeof alert>[] }>('query($ruleId: ID!) { alerts(filter: { ruleId: $ruleId }) { state value labels { key value } } }', { ruleId });
-      alert = answer.data?.alerts[0];
-    }
-    expect(alert).toEqual({
-      state: 'FIRING',
-      value: 5,
-      labels: [
-        { key: 'alertname', value: 'payment timeouts' },
-        { key: 'service', value: service },
-      ],
-    });
-  });
+      const deadline = Date.now() + 60_000;
+      let alert: { state: string; value: number; labels: { key: string; value: string }[] } | undefined;
+      while (Date.now() < deadline && alert?.state !== 'FIRING') {
+        await sleep(500);
+        const answer = await query<{ alerts: NonNullable<typeof alert>[] }>(
+          'query($ruleId: ID!) { alerts(filter: { ruleId: $ruleId }) { state value labels { key value } } }',
+          { ruleId },
+        );
+        alert = answer.data?.alerts[0];
+      }
+      expect(alert).toEqual({
+        state: 'FIRING',
+        value: 5,
+        labels: [
+          { key: 'alertname', value: 'payment timeouts' },
+          { key: 'service', value: service },
+        ],
+      });
+    },
+  );
 });

@@ -31,7 +31,8 @@ interface Alert {
   annotations: { key: string; value: string }[];
 }
 
-const ALERT_FIELDS = 'state value since activeAt firedAt resolvedAt lastEvaluatedAt error labels { key value } annotations { key value }';
+const ALERT_FIELDS =
+  'state value since activeAt firedAt resolvedAt lastEvaluatedAt error labels { key value } annotations { key value }';
 
 /**
  * A rule watching a metric pushed over OTLP through the gateway, evaluated by the alerts subgraph reading the real
@@ -64,7 +65,11 @@ describe('an alert rule over real metrics', () => {
                   {
                     name: 'e2e_cpu_percent',
                     gauge: {
-                      dataPoints: times.map((t) => ({ attributes: [{ key: 'host', value: { stringValue: 'h1' } }], timeUnixNano: String(BigInt(t) * 1_000_000n), asDouble: value })),
+                      dataPoints: times.map((t) => ({
+                        attributes: [{ key: 'host', value: { stringValue: 'h1' } }],
+                        timeUnixNano: String(BigInt(t) * 1_000_000n),
+                        asDouble: value,
+                      })),
                     },
                   },
                 ],
@@ -83,14 +88,29 @@ describe('an alert rule over real metrics', () => {
       headers: { 'content-type': 'application/json', ...(await system.authHeaders(['editor'])) },
       body: JSON.stringify({ query: text, variables }),
     });
-    return (await response.json()) as { data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+    return (await response.json()) as {
+      data?: T;
+      errors?: { message: string; extensions?: Record<string, unknown> }[];
+    };
   };
   const ruleInput = {
     name: 'CPU high',
-    labels: [{ key: 'service', value: service }, { key: 'team', value: 'payments' }],
+    labels: [
+      { key: 'service', value: service },
+      { key: 'team', value: 'payments' },
+    ],
     annotations: [{ key: 'summary', value: '{{ $labels.host }} at {{ $value | printf "%.0f" }}%' }],
     conditions: [
-      { metric: { name: 'e2e_cpu_percent', matchers: [{ key: 'service.name', op: 'EQ', value: service }], aggregation: 'MAX', window: '10s', operator: 'GT', threshold: 90 } },
+      {
+        metric: {
+          name: 'e2e_cpu_percent',
+          matchers: [{ key: 'service.name', op: 'EQ', value: service }],
+          aggregation: 'MAX',
+          window: '10s',
+          operator: 'GT',
+          threshold: 90,
+        },
+      },
     ],
     groupBy: ['host'],
     for: '20s',
@@ -98,12 +118,16 @@ describe('an alert rule over real metrics', () => {
   };
   /** The rule's alerts; none while the gateway has no alerts instance to ask (just after a restart). */
   const alertsOf = async (ruleId: string) => {
-    const answer = await query<{ alerts: Alert[] }>(`query($ruleId: ID!) { alerts(filter: { ruleId: $ruleId }) { ${ALERT_FIELDS} } }`, { ruleId });
+    const answer = await query<{ alerts: Alert[] }>(
+      `query($ruleId: ID!) { alerts(filter: { ruleId: $ruleId }) { ${ALERT_FIELDS} } }`,
+      { ruleId },
+    );
     if (answer.errors?.[0]?.extensions?.code === 'UNAVAILABLE') return [];
     expect(answer.errors).toBeUndefined();
     return answer.data!.alerts;
   };
-  const inState = (ruleId: string, state: string, ms = 30_000) => eventually(async () => (await alertsOf(ruleId)).find((a) => a.state === state), ms);
+  const inState = (ruleId: string, state: string, ms = 30_000) =>
+    eventually(async () => (await alertsOf(ruleId)).find((a) => a.state === state), ms);
   const restartAlerts = async () => {
     await system.stopSubgraph('alerts');
     await system.startSubgraph('alerts');
@@ -120,7 +144,10 @@ describe('an alert rule over real metrics', () => {
     await system.startGateway();
     // Half a minute of history, then a point a second from now on.
     const now = Date.now();
-    await push(Array.from({ length: 30 }, (_, i) => now - (30 - i) * 1000), current);
+    await push(
+      Array.from({ length: 30 }, (_, i) => now - (30 - i) * 1000),
+      current,
+    );
     pushing = setInterval(() => void push([Date.now()], current).catch(() => undefined), 1000);
   });
   afterAll(async () => {
@@ -130,7 +157,14 @@ describe('an alert rule over real metrics', () => {
   });
 
   it('previews a rule against the metrics as they are now', async () => {
-    const answer = await query<{ previewAlertRule: { labels: { key: string; value: string }[]; value: number; state: string; annotations: { key: string; value: string }[] }[] }>(
+    const answer = await query<{
+      previewAlertRule: {
+        labels: { key: string; value: string }[];
+        value: number;
+        state: string;
+        annotations: { key: string; value: string }[];
+      }[];
+    }>(
       'query($input: AlertRuleInput!) { previewAlertRule(input: $input) { labels { key value } value state annotations { key value } } }',
       { input: ruleInput },
     );
@@ -150,54 +184,82 @@ describe('an alert rule over real metrics', () => {
     ]);
   });
 
-  it('goes pending → firing → resolved, keeps its state and its `for` timer across alerts restarts, and errors when metrics are down', { timeout: 180_000 }, async () => {
-    const created = await query<{ createAlertRule: { id: string } }>('mutation($input: AlertRuleInput!) { createAlertRule(input: $input) { id } }', { input: ruleInput });
-    expect(created.errors).toBeUndefined();
-    const ruleId = created.data!.createAlertRule.id;
+  it(
+    'goes pending → firing → resolved, keeps its state and its `for` timer across alerts restarts, and errors when metrics are down',
+    { timeout: 180_000 },
+    async () => {
+      const created = await query<{ createAlertRule: { id: string } }>(
+        'mutation($input: AlertRuleInput!) { createAlertRule(input: $input) { id } }',
+        { input: ruleInput },
+      );
+      expect(created.errors).toBeUndefined();
+      const ruleId = created.data!.createAlertRule.id;
 
-    const pending = await inState(ruleId, 'PENDING');
-    expect(pending).toMatchObject({ value: 95, firedAt: null, annotations: [{ key: 'summary', value: 'h1 at 95%' }] });
-    // While the `for` timer runs: a new alerts process must go on from the stored activeAt.
-    await restartAlerts();
+      const pending = await inState(ruleId, 'PENDING');
+      expect(pending).toMatchObject({
+        value: 95,
+        firedAt: null,
+        annotations: [{ key: 'summary', value: 'h1 at 95%' }],
+      });
+      // While the `for` timer runs: a new alerts process must go on from the stored activeAt.
+      await restartAlerts();
 
-    const firing = await inState(ruleId, 'FIRING');
-    expect(firing.activeAt).toBe(pending.activeAt);
-    // Evaluations fall every 10 s from the first: firing on the second after activeAt is `for` 20s, not reset.
-    expect(Date.parse(firing.firedAt!) - Date.parse(pending.activeAt!)).toBe(20_000);
+      const firing = await inState(ruleId, 'FIRING');
+      expect(firing.activeAt).toBe(pending.activeAt);
+      // Evaluations fall every 10 s from the first: firing on the second after activeAt is `for` 20s, not reset.
+      expect(Date.parse(firing.firedAt!) - Date.parse(pending.activeAt!)).toBe(20_000);
 
-    await restartAlerts();
-    const restartedAt = Date.now();
-    // The next evaluation, by the new process, finds it firing and keeps it so: no change since it fired.
-    const kept = await eventually(async () => (await alertsOf(ruleId)).find((a) => Date.parse(a.lastEvaluatedAt!) > restartedAt), 30_000);
-    expect(kept).toMatchObject({ state: 'FIRING', since: firing.firedAt, firedAt: firing.firedAt, activeAt: pending.activeAt });
-    // The service's own view, across subgraphs: its active alerts next to its series.
-    const serviceView = await query<{ service: { series: { name: string }[]; alerts: { state: string; annotations: { key: string; value: string }[] }[] } }>(
-      `{ service(name: "${service}") { series { name } alerts { state annotations { key value } } } }`,
-    );
-    expect(serviceView.data?.service).toEqual({
-      series: [{ name: 'e2e_cpu_percent' }],
-      alerts: [{ state: 'FIRING', annotations: [{ key: 'summary', value: 'h1 at 95%' }] }],
-    });
+      await restartAlerts();
+      const restartedAt = Date.now();
+      // The next evaluation, by the new process, finds it firing and keeps it so: no change since it fired.
+      const kept = await eventually(
+        async () => (await alertsOf(ruleId)).find((a) => Date.parse(a.lastEvaluatedAt!) > restartedAt),
+        30_000,
+      );
+      expect(kept).toMatchObject({
+        state: 'FIRING',
+        since: firing.firedAt,
+        firedAt: firing.firedAt,
+        activeAt: pending.activeAt,
+      });
+      // The service's own view, across subgraphs: its active alerts next to its series.
+      const serviceView = await query<{
+        service: {
+          series: { name: string }[];
+          alerts: { state: string; annotations: { key: string; value: string }[] }[];
+        };
+      }>(`{ service(name: "${service}") { series { name } alerts { state annotations { key value } } } }`);
+      expect(serviceView.data?.service).toEqual({
+        series: [{ name: 'e2e_cpu_percent' }],
+        alerts: [{ state: 'FIRING', annotations: [{ key: 'summary', value: 'h1 at 95%' }] }],
+      });
 
-    current = 50;
-    const resolved = await inState(ruleId, 'RESOLVED', 40_000);
-    expect(resolved).toMatchObject({ value: 50, firedAt: firing.firedAt, activeAt: pending.activeAt });
+      current = 50;
+      const resolved = await inState(ruleId, 'RESOLVED', 40_000);
+      expect(resolved).toMatchObject({ value: 50, firedAt: firing.firedAt, activeAt: pending.activeAt });
 
-    const history = await query<{ alertHistory: { from: string; to: string; at: string; value: number }[] }>(
-      'query($ruleId: ID!, $range: TimeRangeInput!) { alertHistory(ruleId: $ruleId, range: $range) { from to at value } }',
-      { ruleId, range: { from: new Date(Date.now() - 600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() } },
-    );
-    expect(history.data?.alertHistory.slice(0, 3).reverse()).toEqual([
-      { from: 'INACTIVE', to: 'PENDING', at: pending.activeAt, value: 95 },
-      { from: 'PENDING', to: 'FIRING', at: firing.firedAt, value: 95 },
-      { from: 'FIRING', to: 'RESOLVED', at: resolved.resolvedAt, value: 50 },
-    ]);
+      const history = await query<{ alertHistory: { from: string; to: string; at: string; value: number }[] }>(
+        'query($ruleId: ID!, $range: TimeRangeInput!) { alertHistory(ruleId: $ruleId, range: $range) { from to at value } }',
+        {
+          ruleId,
+          range: {
+            from: new Date(Date.now() - 600_000).toISOString(),
+            to: new Date(Date.now() + 60_000).toISOString(),
+          },
+        },
+      );
+      expect(history.data?.alertHistory.slice(0, 3).reverse()).toEqual([
+        { from: 'INACTIVE', to: 'PENDING', at: pending.activeAt, value: 95 },
+        { from: 'PENDING', to: 'FIRING', at: firing.firedAt, value: 95 },
+        { from: 'FIRING', to: 'RESOLVED', at: resolved.resolvedAt, value: 50 },
+      ]);
 
-    // The metrics subgraph goes away: the rule's errorState (ERROR) shows what happened.
-    await system.crash('metrics');
-    const failed = await inState(ruleId, 'ERROR', 40_000);
-    expect(failed.error).toMatch(/^conditions\[0\]: metrics: /);
-    const metrics = await fetch(`${system.subgraphs.get('alerts')!.service.url}/metrics`).then((r) => r.text());
-    expect(metrics).toMatch(/heimdall_alert_read_failures_total\{source="metrics",[^}]*\} [1-9]/);
-  });
+      // The metrics subgraph goes away: the rule's errorState (ERROR) shows what happened.
+      await system.crash('metrics');
+      const failed = await inState(ruleId, 'ERROR', 40_000);
+      expect(failed.error).toMatch(/^conditions\[0\]: metrics: /);
+      const metrics = await fetch(`${system.subgraphs.get('alerts')!.service.url}/metrics`).then((r) => r.text());
+      expect(metrics).toMatch(/heimdall_alert_read_failures_total\{source="metrics",[^}]*\} [1-9]/);
+    },
+  );
 });

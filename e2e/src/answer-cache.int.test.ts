@@ -20,7 +20,21 @@ describe('the answer cache', () => {
       resourceMetrics: [
         {
           resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
-          scopeMetrics: [{ metrics: [{ name: 'cache_probe', gauge: { dataPoints: points.map((p) => ({ timeUnixNano: String(BigInt(p.ms) * 1_000_000n), asDouble: p.value })) } }] }],
+          scopeMetrics: [
+            {
+              metrics: [
+                {
+                  name: 'cache_probe',
+                  gauge: {
+                    dataPoints: points.map((p) => ({
+                      timeUnixNano: String(BigInt(p.ms) * 1_000_000n),
+                      asDouble: p.value,
+                    })),
+                  },
+                },
+              ],
+            },
+          ],
         },
       ],
     };
@@ -38,16 +52,25 @@ describe('the answer cache', () => {
     variables: { from: new Date(from).toISOString(), to: new Date(to).toISOString(), service },
   });
   /** Asks gateway `instance` as a caller with `roles`: where the answer came from, and the answer. */
-  const ask = async (instance: number, request: { query: string; variables?: Record<string, unknown> }, roles: Role[] = ['viewer']) => {
+  const ask = async (
+    instance: number,
+    request: { query: string; variables?: Record<string, unknown> },
+    roles: Role[] = ['viewer'],
+  ) => {
     const response = await fetch(`${system.gateways[instance]!.gateway.service.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(await system.authHeaders(roles)) },
       body: JSON.stringify(request),
     });
-    return { from: response.headers.get('x-heimdall-cache'), body: (await response.json()) as { data?: unknown; errors?: unknown[] } };
+    return {
+      from: response.headers.get('x-heimdall-cache'),
+      body: (await response.json()) as { data?: unknown; errors?: unknown[] },
+    };
   };
   const total = (body: { data?: unknown }) =>
-    (body.data as { metricQuery: { series: { points: { value: number }[] }[] } }).metricQuery.series.flatMap((s) => s.points).reduce((sum, p) => sum + p.value, 0);
+    (body.data as { metricQuery: { series: { points: { value: number }[] }[] } }).metricQuery.series
+      .flatMap((s) => s.points)
+      .reduce((sum, p) => sum + p.value, 0);
 
   beforeAll(async () => {
     await local.require('consul', 'redis');
@@ -96,7 +119,9 @@ describe('the answer cache', () => {
   });
 
   it('never keeps errors or mutations', async () => {
-    const bad = { query: `{ metricQuery(input: { name: "cache_probe", matchers: [{ key: "service.name", op: RE, value: "(" }], range: { from: "${new Date(now - 3_600_000).toISOString()}", to: "${new Date(now - 120_000).toISOString()}" } }) { series { points { value } } } }` };
+    const bad = {
+      query: `{ metricQuery(input: { name: "cache_probe", matchers: [{ key: "service.name", op: RE, value: "(" }], range: { from: "${new Date(now - 3_600_000).toISOString()}", to: "${new Date(now - 120_000).toISOString()}" } }) { series { points { value } } } }`,
+    };
     const first = await ask(0, bad);
     expect(first.body.errors).toHaveLength(1);
     expect(first.from).toBe('bypass');

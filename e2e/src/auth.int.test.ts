@@ -30,7 +30,12 @@ async function graphqlCalls(platform: Platform): Promise<number> {
  * to nest deep and wide.
  */
 async function startNotesSubgraph(): Promise<Platform> {
-  const platform = createSubgraphPlatform({ name: 'notes', version: '0.0.1', env: loadConfig(serviceEnvSchema(0), system.env()), consul: system.consul });
+  const platform = createSubgraphPlatform({
+    name: 'notes',
+    version: '0.0.1',
+    env: loadConfig(serviceEnvSchema(0), system.env()),
+    consul: system.consul,
+  });
   const typeDefs = parse(`
     extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
     type Note { id: ID! text: String! replies(limit: Int = 10): [Note!]! }
@@ -60,25 +65,49 @@ interface Outcome {
   readonly contentType?: string | null;
 }
 
-async function graphqlAt(gateway: Gateway, body: unknown, headers: Record<string, string> = {}): Promise<Outcome & { body: { data?: unknown; errors?: { message: string; extensions?: { code?: string; [key: string]: unknown } }[] } }> {
+async function graphqlAt(
+  gateway: Gateway,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<
+  Outcome & {
+    body: { data?: unknown; errors?: { message: string; extensions?: { code?: string; [key: string]: unknown } }[] };
+  }
+> {
   const response = await fetch(`${gateway.service.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
-  const parsed = (await response.json()) as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] };
+  const parsed = (await response.json()) as {
+    data?: unknown;
+    errors?: { message: string; extensions?: { code?: string } }[];
+  };
   const error = parsed.errors?.[0];
-  return { status: response.status, code: error?.extensions?.code, message: error?.message, contentType: response.headers.get('content-type'), body: parsed };
+  return {
+    status: response.status,
+    code: error?.extensions?.code,
+    message: error?.message,
+    contentType: response.headers.get('content-type'),
+    body: parsed,
+  };
 }
 
 async function otlpAt(otlpUrl: string, path: string, body: unknown, headers: Record<string, string>): Promise<Outcome> {
-  const response = await fetch(`${otlpUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const response = await fetch(`${otlpUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   if (response.status < 400) {
     await response.body?.cancel();
     return { status: response.status };
   }
   const text = await response.text();
-  const status = response.headers.get('content-type')?.startsWith('application/json') === true ? (JSON.parse(text) as { code?: number; message?: string }) : {};
+  const status =
+    response.headers.get('content-type')?.startsWith('application/json') === true
+      ? (JSON.parse(text) as { code?: number; message?: string })
+      : {};
   return { status: response.status, code: status.code, message: status.message };
 }
 
@@ -98,13 +127,21 @@ function hs256WithPublicKey(roles: readonly Role[]): string {
 type Verdict = 'missing' | 'invalid' | 'forbidden' | 'allowed';
 
 /** Each kind of credential, for an operation whose right and wrong roles are given. */
-const CREDENTIALS: readonly [string, Verdict, (right: readonly Role[], wrong: readonly Role[]) => Promise<Record<string, string>>][] = [
+const CREDENTIALS: readonly [
+  string,
+  Verdict,
+  (right: readonly Role[], wrong: readonly Role[]) => Promise<Record<string, string>>,
+][] = [
   ['no credentials', 'missing', () => Promise.resolve({})],
   ['a malformed token', 'invalid', () => Promise.resolve({ authorization: 'Bearer not.a.token' })],
   ['an expired token', 'invalid', (right) => system.authHeaders(right, { issuedAt: Date.now() - 2 * 3600_000 })],
   ['a token for another audience', 'invalid', (right) => system.authHeaders(right, { audience: 'someone-else' })],
   ['a token with alg none', 'invalid', (right) => Promise.resolve({ authorization: `Bearer ${unsignedToken(right)}` })],
-  ['an HS256 token signed with the public key', 'invalid', (right) => Promise.resolve({ authorization: `Bearer ${hs256WithPublicKey(right)}` })],
+  [
+    'an HS256 token signed with the public key',
+    'invalid',
+    (right) => Promise.resolve({ authorization: `Bearer ${hs256WithPublicKey(right)}` }),
+  ],
   ['a valid token of the wrong role', 'forbidden', (_right, wrong) => system.authHeaders(wrong)],
   ['a valid token of the right role', 'allowed', (right) => system.authHeaders(right)],
 ];
@@ -137,9 +174,19 @@ const ingestOperation = (path: string, body: unknown, ownerMayLackRoute = false)
 });
 
 const OPERATIONS: readonly Operation[] = [
-  graphqlOperation('a query across subgraphs', `{ service(name: "${service}") { name series { name } notes { id } } }`, ['viewer'], ['agent']),
+  graphqlOperation(
+    'a query across subgraphs',
+    `{ service(name: "${service}") { name series { name } notes { id } } }`,
+    ['viewer'],
+    ['agent'],
+  ),
   graphqlOperation('a mutation no table lists (editors)', 'mutation { markSeen(id: "n1") }', ['editor'], ['viewer']),
-  graphqlOperation('createApiKey (admins)', 'mutation { createApiKey(name: "matrix") { apiKey { id } } }', ['admin'], ['editor']),
+  graphqlOperation(
+    'createApiKey (admins)',
+    'mutation { createApiKey(name: "matrix") { apiKey { id } } }',
+    ['admin'],
+    ['editor'],
+  ),
   graphqlOperation('revokeApiKey (admins)', 'mutation { revokeApiKey(id: "0000000000000000") }', ['admin'], ['editor']),
   graphqlOperation('apiKeys (admins)', '{ apiKeys { id } }', ['admin'], ['viewer']),
   ingestOperation('/v1/metrics', { resourceMetrics: [] }),
@@ -149,8 +196,16 @@ const OPERATIONS: readonly Operation[] = [
   ingestOperation('/api/v1/logs', [], true),
 ];
 
-const EXPECTED: Record<Exclude<Verdict, 'allowed'>, { status: number; graphqlCode: string; rpcCode: number; message: string }> = {
-  missing: { status: 401, graphqlCode: 'UNAUTHENTICATED', rpcCode: 16, message: 'Missing or invalid authorization header' },
+const EXPECTED: Record<
+  Exclude<Verdict, 'allowed'>,
+  { status: number; graphqlCode: string; rpcCode: number; message: string }
+> = {
+  missing: {
+    status: 401,
+    graphqlCode: 'UNAUTHENTICATED',
+    rpcCode: 16,
+    message: 'Missing or invalid authorization header',
+  },
   invalid: { status: 401, graphqlCode: 'UNAUTHENTICATED', rpcCode: 16, message: 'Invalid token' },
   forbidden: { status: 403, graphqlCode: 'FORBIDDEN', rpcCode: 7, message: 'Insufficient permissions' },
 };
@@ -164,7 +219,11 @@ beforeAll(async () => {
   // The supergraph has every subgraph once an admin's query naming each answers without errors.
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
-    const result = await graphqlAt(system.gateway!, { query: `{ service(name: "${service}") { series { name } logs(limit: 1) { message } notes { id } } }` }, await system.authHeaders(['admin']));
+    const result = await graphqlAt(
+      system.gateway!,
+      { query: `{ service(name: "${service}") { series { name } logs(limit: 1) { message } notes { id } } }` },
+      await system.authHeaders(['admin']),
+    );
     if (result.status === 200 && result.body.errors === undefined) break;
     await sleep(200);
   }
@@ -172,7 +231,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const admin = await system.authHeaders(['admin']);
-  const keys = (await graphqlAt(system.gateway!, { query: '{ apiKeys { id name } }' }, admin)).body.data as { apiKeys: { id: string; name: string }[] } | undefined;
+  const keys = (await graphqlAt(system.gateway!, { query: '{ apiKeys { id name } }' }, admin)).body.data as
+    { apiKeys: { id: string; name: string }[] } | undefined;
   for (const key of keys?.apiKeys.filter((k) => k.name.startsWith('matrix') || k.name.startsWith('e2e-')) ?? []) {
     await graphqlAt(system.gateway!, { query: `mutation { revokeApiKey(id: "${key.id}") }` }, admin);
   }
@@ -208,7 +268,11 @@ describe('the auth matrix: every operation and ingest path × every kind of cred
 
   it('runs a refused mutation nowhere: the subgraph never sees it', async () => {
     const before = marked.length;
-    await graphqlAt(system.gateway!, { query: 'mutation { markSeen(id: "viewer-try") }' }, await system.authHeaders(['viewer']));
+    await graphqlAt(
+      system.gateway!,
+      { query: 'mutation { markSeen(id: "viewer-try") }' },
+      await system.authHeaders(['viewer']),
+    );
     expect(marked.slice(before)).not.toContain('viewer-try');
   });
 });
@@ -217,16 +281,31 @@ describe('a subgraph reached directly', () => {
   const metricsUrl = () => system.subgraphs.get('metrics')!.service.url;
 
   it('refuses GraphQL and ingest without an internal token (401)', async () => {
-    const query = await fetch(`${metricsUrl()}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+    const query = await fetch(`${metricsUrl()}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"{ __typename }"}',
+    });
     expect(query.status).toBe(401);
-    const push = await fetch(`${metricsUrl()}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"resourceMetrics":[]}' });
+    const push = await fetch(`${metricsUrl()}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"resourceMetrics":[]}',
+    });
     expect(push.status).toBe(401);
     expect(await push.json()).toMatchObject({ code: 16 });
   });
 
   it('refuses an internal token signed with another secret (401)', async () => {
-    const forged = await new ServiceTokens({ service: 'gateway', secrets: ['an attacker guessing the secret wrong!'] }).headers(makeCaller(['admin']));
-    const response = await fetch(`${metricsUrl()}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...forged }, body: '{"query":"{ __typename }"}' });
+    const forged = await new ServiceTokens({
+      service: 'gateway',
+      secrets: ['an attacker guessing the secret wrong!'],
+    }).headers(makeCaller(['admin']));
+    const response = await fetch(`${metricsUrl()}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...forged },
+      body: '{"query":"{ __typename }"}',
+    });
     expect(response.status).toBe(401);
   });
 
@@ -242,29 +321,47 @@ describe('a subgraph reached directly', () => {
   });
 
   it('keeps health, readiness and metrics open for probes', async () => {
-    for (const path of ['/health', '/ready', '/metrics']) expect((await fetch(`${metricsUrl()}${path}`)).status).toBe(200);
+    for (const path of ['/health', '/ready', '/metrics'])
+      expect((await fetch(`${metricsUrl()}${path}`)).status).toBe(200);
   });
 });
 
 describe('API keys', () => {
   const createKey = async (gateway: Gateway, name: string) => {
-    const result = await graphqlAt(gateway, { query: `mutation { createApiKey(name: "${name}") { key apiKey { id name createdBy } } }` }, await system.authHeaders(['admin'], { subject: 'root' }));
-    return (result.body.data as { createApiKey: { key: string; apiKey: { id: string; name: string; createdBy: string } } }).createApiKey;
+    const result = await graphqlAt(
+      gateway,
+      { query: `mutation { createApiKey(name: "${name}") { key apiKey { id name createdBy } } }` },
+      await system.authHeaders(['admin'], { subject: 'root' }),
+    );
+    return (
+      result.body.data as { createApiKey: { key: string; apiKey: { id: string; name: string; createdBy: string } } }
+    ).createApiKey;
   };
-  const push = (otlpUrl: string, headers: Record<string, string>) => otlpAt(otlpUrl, '/v1/metrics', { resourceMetrics: [] }, headers);
+  const push = (otlpUrl: string, headers: Record<string, string>) =>
+    otlpAt(otlpUrl, '/v1/metrics', { resourceMetrics: [] }, headers);
 
   it('let an agent push with the key as a Bearer credential or in x-api-key, and nothing else', async () => {
     const created = await createKey(system.gateway!, 'e2e-agent');
     expect(created.apiKey).toMatchObject({ name: 'e2e-agent', createdBy: 'root' });
     expect(await push(system.otlpUrl!, { authorization: `Bearer ${created.key}` })).toEqual({ status: 200 });
     expect(await push(system.otlpUrl!, { 'x-api-key': created.key })).toEqual({ status: 200 });
-    expect(await graphqlAt(system.gateway!, { query: '{ service(name: "x") { name } }' }, { 'x-api-key': created.key })).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+    expect(
+      await graphqlAt(system.gateway!, { query: '{ service(name: "x") { name } }' }, { 'x-api-key': created.key }),
+    ).toMatchObject({ status: 403, code: 'FORBIDDEN' });
   });
 
   it('are shown once: the list has their names, never the keys', async () => {
     const created = await createKey(system.gateway!, 'e2e-listed');
-    const listed = await graphqlAt(system.gateway!, { query: '{ apiKeys { id name createdAt createdBy } }' }, await system.authHeaders(['admin']));
-    expect(listed.body.data).toMatchObject({ apiKeys: expect.arrayContaining([expect.objectContaining({ id: created.apiKey.id, name: 'e2e-listed' })]) as unknown });
+    const listed = await graphqlAt(
+      system.gateway!,
+      { query: '{ apiKeys { id name createdAt createdBy } }' },
+      await system.authHeaders(['admin']),
+    );
+    expect(listed.body.data).toMatchObject({
+      apiKeys: expect.arrayContaining([
+        expect.objectContaining({ id: created.apiKey.id, name: 'e2e-listed' }),
+      ]) as unknown,
+    });
     expect(JSON.stringify(listed.body)).not.toContain(created.key.slice(-20));
   });
 
@@ -274,10 +371,17 @@ describe('API keys', () => {
     const created = await createKey(system.gateway!, 'e2e-revoked');
     expect(await push(secondOtlp, { 'x-api-key': created.key })).toEqual({ status: 200 });
 
-    const revoked = await graphqlAt(system.gateway!, { query: `mutation { revokeApiKey(id: "${created.apiKey.id}") }` }, await system.authHeaders(['admin']));
+    const revoked = await graphqlAt(
+      system.gateway!,
+      { query: `mutation { revokeApiKey(id: "${created.apiKey.id}") }` },
+      await system.authHeaders(['admin']),
+    );
     expect(revoked.body.data).toEqual({ revokeApiKey: true });
     const revokedAt = Date.now();
-    expect(await push(system.otlpUrl!, { 'x-api-key': created.key })).toMatchObject({ status: 401, message: 'Invalid token' });
+    expect(await push(system.otlpUrl!, { 'x-api-key': created.key })).toMatchObject({
+      status: 401,
+      message: 'Invalid token',
+    });
 
     let refusedAfterMs: number | undefined;
     while (Date.now() - revokedAt < 6000) {
@@ -320,13 +424,23 @@ describe('rate limits shared by two gateway instances', () => {
 
     // The same client (the token's subject) pushing: the same bucket, now empty.
     const agent = await system.authHeaders(['agent'], { subject });
-    expect(await otlpAt(otlpUrls[1]!, '/v1/metrics', { resourceMetrics: [] }, agent)).toMatchObject({ status: 429, code: 8 });
+    expect(await otlpAt(otlpUrls[1]!, '/v1/metrics', { resourceMetrics: [] }, agent)).toMatchObject({
+      status: 429,
+      code: 8,
+    });
 
     const counted = async (outcome: string, entry = 'graphql') => {
       let total = 0;
       for (const gateway of gateways) {
         const text = await (await fetch(`${gateway.service.url}/metrics`)).text();
-        const line = text.split('\n').find((l) => l.startsWith('heimdall_rate_limit_decisions_total{') && l.includes(`entry="${entry}"`) && l.includes(`outcome="${outcome}"`));
+        const line = text
+          .split('\n')
+          .find(
+            (l) =>
+              l.startsWith('heimdall_rate_limit_decisions_total{') &&
+              l.includes(`entry="${entry}"`) &&
+              l.includes(`outcome="${outcome}"`),
+          );
         total += line === undefined ? 0 : Number(line.split(' ').at(-1));
       }
       return total;
@@ -339,22 +453,34 @@ describe('rate limits shared by two gateway instances', () => {
 
 describe('query limits before any subgraph is called', () => {
   // One reply per level: deep, yet cheap.
-  const deepNotes = (levels: number) => `{ service(name: "${service}") { notes(limit: 1) { ${'replies(limit: 1) { '.repeat(levels)}id${' }'.repeat(levels)} } } }`;
+  const deepNotes = (levels: number) =>
+    `{ service(name: "${service}") { notes(limit: 1) { ${'replies(limit: 1) { '.repeat(levels)}id${' }'.repeat(levels)} } } }`;
   const BOMBS: [string, string, string][] = [
     ['a depth bomb', deepNotes(12), 'depth'],
-    ['an alias bomb', `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: service(name: "${service}") { notes { id } }`).join(' ')} }`, 'aliases'],
-    ['a cost bomb of nested lists', `{ service(name: "${service}") { notes(limit: 1000) { replies(limit: 1000) { id } } } }`, 'cost'],
+    [
+      'an alias bomb',
+      `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: service(name: "${service}") { notes { id } }`).join(' ')} }`,
+      'aliases',
+    ],
+    [
+      'a cost bomb of nested lists',
+      `{ service(name: "${service}") { notes(limit: 1000) { replies(limit: 1000) { id } } } }`,
+      'cost',
+    ],
     ['a cost bomb of one huge page', `{ service(name: "${service}") { logs(limit: 100000) { message } } }`, 'cost'],
   ];
 
-  it.each(BOMBS)('refuses %s with 400 LIMIT_EXCEEDED naming the limit, calling no subgraph', async (_bomb, query, limit) => {
-    const logs = system.subgraphs.get('logs')!;
-    const before = [await graphqlCalls(notes), await graphqlCalls(logs)];
-    const refused = await graphqlAt(system.gateway!, { query }, await system.authHeaders(['viewer']));
-    expect(refused).toMatchObject({ status: 400, code: 'LIMIT_EXCEEDED' });
-    expect(refused.body.errors?.[0]?.extensions).toMatchObject({ limit });
-    expect([await graphqlCalls(notes), await graphqlCalls(logs)]).toEqual(before);
-  });
+  it.each(BOMBS)(
+    'refuses %s with 400 LIMIT_EXCEEDED naming the limit, calling no subgraph',
+    async (_bomb, query, limit) => {
+      const logs = system.subgraphs.get('logs')!;
+      const before = [await graphqlCalls(notes), await graphqlCalls(logs)];
+      const refused = await graphqlAt(system.gateway!, { query }, await system.authHeaders(['viewer']));
+      expect(refused).toMatchObject({ status: 400, code: 'LIMIT_EXCEEDED' });
+      expect(refused.body.errors?.[0]?.extensions).toMatchObject({ limit });
+      expect([await graphqlCalls(notes), await graphqlCalls(logs)]).toEqual(before);
+    },
+  );
 
   it('calls the subgraphs for the same kind of query within the limits', async () => {
     const before = await graphqlCalls(notes);
@@ -365,7 +491,11 @@ describe('query limits before any subgraph is called', () => {
 
   it('refuses a batch over the limit and a query of too many tokens', async () => {
     const viewer = await system.authHeaders(['viewer']);
-    const batch = await graphqlAt(system.gateway!, Array.from({ length: 11 }, () => ({ query: '{ __typename }' })), viewer);
+    const batch = await graphqlAt(
+      system.gateway!,
+      Array.from({ length: 11 }, () => ({ query: '{ __typename }' })),
+      viewer,
+    );
     expect(batch).toMatchObject({ status: 400, code: 'LIMIT_EXCEEDED' });
     expect(batch.body.errors?.[0]?.extensions).toMatchObject({ limit: 'batch', max: 10 });
     const tokens = await graphqlAt(system.gateway!, { query: `{ ${'__typename '.repeat(2500)}}` }, viewer);
@@ -375,12 +505,20 @@ describe('query limits before any subgraph is called', () => {
 
 describe('GraphQL over HTTP at :4000', () => {
   const RESPONSE_TYPE = 'application/graphql-response+json';
-  const as = async (headers: Record<string, string> = {}) => ({ ...(await system.authHeaders(['viewer'])), accept: RESPONSE_TYPE, ...headers });
+  const as = async (headers: Record<string, string> = {}) => ({
+    ...(await system.authHeaders(['viewer'])),
+    accept: RESPONSE_TYPE,
+    ...headers,
+  });
 
   it.each([
     ['a document that does not parse', { query: '{ service(name: "x") { name ' }, 'GRAPHQL_PARSE_FAILED'],
     ['a document that does not validate', { query: '{ service(name: "x") { nope } }' }, 'GRAPHQL_VALIDATION_FAILED'],
-    ['variables that do not coerce', { query: 'query($n: String!) { service(name: $n) { name } }', variables: { n: 42 } }, 'BAD_USER_INPUT'],
+    [
+      'variables that do not coerce',
+      { query: 'query($n: String!) { service(name: $n) { name } }', variables: { n: 42 } },
+      'BAD_USER_INPUT',
+    ],
     ['no query at all', { variables: {} }, 'BAD_REQUEST'],
   ])('answers %s with 400 in application/graphql-response+json', async (_case, body, code) => {
     const result = await graphqlAt(system.gateway!, body, await as());
@@ -389,7 +527,11 @@ describe('GraphQL over HTTP at :4000', () => {
   });
 
   it('answers a malformed JSON body with 400', async () => {
-    const response = await fetch(`${system.gateway!.service.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(await as()) }, body: '{"query": ' });
+    const response = await fetch(`${system.gateway!.service.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(await as()) },
+      body: '{"query": ',
+    });
     expect(response.status).toBe(400);
   });
 
@@ -404,7 +546,11 @@ describe('GraphQL over HTTP at :4000', () => {
   });
 
   it('answers refusals of the front door in the media type the client asked for', async () => {
-    const response = await fetch(`${system.gateway!.service.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept: RESPONSE_TYPE }, body: '{"query":"{ __typename }"}' });
+    const response = await fetch(`${system.gateway!.service.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: RESPONSE_TYPE },
+      body: '{"query":"{ __typename }"}',
+    });
     expect(response.status).toBe(401);
     expect(response.headers.get('content-type')).toContain(RESPONSE_TYPE);
     expect(response.headers.get('www-authenticate')).toContain('Bearer');
@@ -414,8 +560,14 @@ describe('GraphQL over HTTP at :4000', () => {
 describe('introspection', () => {
   it('is on locally and off by default with NODE_ENV=production', async () => {
     const query = { query: '{ __schema { queryType { name } } }' };
-    expect(await graphqlAt(system.gateway!, query, await system.authHeaders(['viewer']))).toMatchObject({ status: 200, code: undefined });
+    expect(await graphqlAt(system.gateway!, query, await system.authHeaders(['viewer']))).toMatchObject({
+      status: 200,
+      code: undefined,
+    });
     const production = await system.startGateway({ NODE_ENV: 'production' });
-    expect(await graphqlAt(production, query, await system.authHeaders(['viewer']))).toMatchObject({ status: 400, code: 'GRAPHQL_VALIDATION_FAILED' });
+    expect(await graphqlAt(production, query, await system.authHeaders(['viewer']))).toMatchObject({
+      status: 400,
+      code: 'GRAPHQL_VALIDATION_FAILED',
+    });
   });
 });

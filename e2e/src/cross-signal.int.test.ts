@@ -54,7 +54,15 @@ async function pushTrace(system: System, shop: string, payments: string): Promis
   const traceId = hex(16);
   const spanIds = { checkout: hex(8), charge: hex(8), pay: hex(8) };
   const resource = (service: string) => ({ attributes: [{ key: 'service.name', value: { stringValue: service } }] });
-  const span = (spanId: string, parentSpanId: string, name: string, kind: number, from: number, to: number, error = false) => ({
+  const span = (
+    spanId: string,
+    parentSpanId: string,
+    name: string,
+    kind: number,
+    from: number,
+    to: number,
+    error = false,
+  ) => ({
     traceId,
     spanId,
     parentSpanId,
@@ -68,9 +76,19 @@ async function pushTrace(system: System, shop: string, payments: string): Promis
     resourceSpans: [
       {
         resource: resource(shop),
-        scopeSpans: [{ spans: [span(spanIds.checkout, '', 'GET /checkout', 2, 0, 40), span(spanIds.charge, spanIds.checkout, 'charge', 3, 5, 35)] }],
+        scopeSpans: [
+          {
+            spans: [
+              span(spanIds.checkout, '', 'GET /checkout', 2, 0, 40),
+              span(spanIds.charge, spanIds.checkout, 'charge', 3, 5, 35),
+            ],
+          },
+        ],
       },
-      { resource: resource(payments), scopeSpans: [{ spans: [span(spanIds.pay, spanIds.charge, 'POST /pay', 2, 8, 30, true)] }] },
+      {
+        resource: resource(payments),
+        scopeSpans: [{ spans: [span(spanIds.pay, spanIds.charge, 'POST /pay', 2, 8, 30, true)] }],
+      },
     ],
   };
   const response = await fetch(`${system.otlpUrl!}/v1/traces`, {
@@ -86,19 +104,42 @@ async function pushTrace(system: System, shop: string, payments: string): Promis
  * Logs written inside the spans, straight into Elasticsearch's `logs` alias as the logs subgraph stores them (its
  * OTLP and JSON ingest are not on main yet), and one of the same service outside the trace, which no span may show.
  */
-async function writeLogs(system: System, shop: string, payments: string, { traceId, spanIds, minute }: Pushed): Promise<void> {
+async function writeLogs(
+  system: System,
+  shop: string,
+  payments: string,
+  { traceId, spanIds, minute }: Pushed,
+): Promise<void> {
   const at = (ms: number) => new Date(minute + 20_000 + ms).toISOString().replace('Z', '000000Z');
   const entries = [
     { service: shop, spanId: spanIds.checkout, level: 'INFO', message: '주문 확인 요청을 받았습니다', ms: 1 },
     { service: shop, spanId: spanIds.charge, level: 'WARN', message: 'payment retried once', ms: 10 },
-    { service: payments, spanId: spanIds.pay, level: 'ERROR', message: '카드 결제가 거절되었습니다 card declined', ms: 20 },
+    {
+      service: payments,
+      spanId: spanIds.pay,
+      level: 'ERROR',
+      message: '카드 결제가 거절되었습니다 card declined',
+      ms: 20,
+    },
   ];
   const operations = entries.flatMap(({ ms, ...entry }) => {
     const id = randomUUID();
     return [{ index: { _index: 'logs', _id: id } }, { id, timestamp: at(ms), labels: {}, traceId, ...entry }];
   });
   const unrelated = randomUUID();
-  operations.push({ index: { _index: 'logs', _id: unrelated } }, { id: unrelated, timestamp: at(2), labels: {}, service: shop, level: 'INFO', message: 'another request', traceId: hex(16), spanId: hex(8) });
+  operations.push(
+    { index: { _index: 'logs', _id: unrelated } },
+    {
+      id: unrelated,
+      timestamp: at(2),
+      labels: {},
+      service: shop,
+      level: 'INFO',
+      message: 'another request',
+      traceId: hex(16),
+      spanId: hex(8),
+    },
+  );
   const result = await system.elasticsearch.bulk({ operations, refresh: true });
   expect(result.errors).toBe(false);
 }
@@ -111,18 +152,36 @@ const joinedQuery = (traceId: string, shop: string, minute: number) => `{
 }`;
 
 interface JoinedAnswer {
-  trace: { spans: { operationName: string; service: { name: string }; logs: { message: string; level: string }[] | null }[] } | null;
+  trace: {
+    spans: { operationName: string; service: { name: string }; logs: { message: string; level: string }[] | null }[];
+  } | null;
   service: { red: { timestamp: string; rate: number; errorRatio: number }[] | null };
 }
 
 const expectedSpans = (shop: string, payments: string, withLogs: boolean) => [
-  { operationName: 'GET /checkout', service: { name: shop }, logs: withLogs ? [{ message: '주문 확인 요청을 받았습니다', level: 'INFO' }] : null },
-  { operationName: 'charge', service: { name: shop }, logs: withLogs ? [{ message: 'payment retried once', level: 'WARN' }] : null },
-  { operationName: 'POST /pay', service: { name: payments }, logs: withLogs ? [{ message: '카드 결제가 거절되었습니다 card declined', level: 'ERROR' }] : null },
+  {
+    operationName: 'GET /checkout',
+    service: { name: shop },
+    logs: withLogs ? [{ message: '주문 확인 요청을 받았습니다', level: 'INFO' }] : null,
+  },
+  {
+    operationName: 'charge',
+    service: { name: shop },
+    logs: withLogs ? [{ message: 'payment retried once', level: 'WARN' }] : null,
+  },
+  {
+    operationName: 'POST /pay',
+    service: { name: payments },
+    logs: withLogs ? [{ message: '카드 결제가 거절되었습니다 card declined', level: 'ERROR' }] : null,
+  },
 ];
 
 /** Every subgraph, the gateway keeping a subgraph that stops in its supergraph; a trace with logs and metrics. */
-async function seed(system: System, shop: string, payments: string): Promise<{ pushed: Pushed; answer: () => Promise<{ data?: JoinedAnswer; errors?: GraphQLErrorBody[] }> }> {
+async function seed(
+  system: System,
+  shop: string,
+  payments: string,
+): Promise<{ pushed: Pushed; answer: () => Promise<{ data?: JoinedAnswer; errors?: GraphQLErrorBody[] }> }> {
   for (const name of ['metrics', 'logs', 'traces'] as const) await system.startSubgraph(name);
   await system.startGateway({ SUBGRAPH_RETENTION_MS: '600000', OTLP_TRACES_URL: 'off' });
   const pushed = await pushTrace(system, shop, payments);
@@ -130,14 +189,23 @@ async function seed(system: System, shop: string, payments: string): Promise<{ p
   const answer = () => system.query<JoinedAnswer>(joinedQuery(pushed.traceId, shop, pushed.minute));
   // The RED points reach the metrics subgraph in the background, after the push was answered. A query the
   // supergraph cannot validate will not change by waiting.
-  await eventually(answer, (result) => (result.data?.service.red?.length ?? 0) > 0 || result.errors?.some((e) => e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED') === true);
+  await eventually(
+    answer,
+    (result) =>
+      (result.data?.service.red?.length ?? 0) > 0 ||
+      result.errors?.some((e) => e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED') === true,
+  );
   return { pushed, answer };
 }
 
 describe('one query across the signals', () => {
   beforeAll(() => local.require('consul', 'elasticsearch', 'jaeger'));
 
-  it('answers a trace’s spans with the logs written inside each and its service’s RED metrics in one request', async ({ system, shop, payments }) => {
+  it('answers a trace’s spans with the logs written inside each and its service’s RED metrics in one request', async ({
+    system,
+    shop,
+    payments,
+  }) => {
     const { pushed, answer } = await seed(system, shop, payments);
     expect(await answer()).toEqual({
       data: {
@@ -148,7 +216,11 @@ describe('one query across the signals', () => {
     });
   });
 
-  it('still answers the trace and the metrics with the logs subgraph stopped, with UNAVAILABLE on the logs’ paths', async ({ system, shop, payments }) => {
+  it('still answers the trace and the metrics with the logs subgraph stopped, with UNAVAILABLE on the logs’ paths', async ({
+    system,
+    shop,
+    payments,
+  }) => {
     const { pushed, answer } = await seed(system, shop, payments);
     await system.crash('logs');
     const partial = await answer();
@@ -156,8 +228,8 @@ describe('one query across the signals', () => {
       trace: { spans: expectedSpans(shop, payments, false) },
       service: { red: [{ timestamp: new Date(pushed.minute).toISOString(), rate: 1 / 60, errorRatio: 0 }] },
     });
-    expect(partial.errors?.map((e) => ({ path: e.path, code: e.extensions?.code, service: e.extensions?.service }))).toEqual(
-      [0, 1, 2].map((i) => ({ path: ['trace', 'spans', i, 'logs'], code: 'UNAVAILABLE', service: 'logs' })),
-    );
+    expect(
+      partial.errors?.map((e) => ({ path: e.path, code: e.extensions?.code, service: e.extensions?.service })),
+    ).toEqual([0, 1, 2].map((i) => ({ path: ['trace', 'spans', i, 'logs'], code: 'UNAVAILABLE', service: 'logs' })));
   });
 });

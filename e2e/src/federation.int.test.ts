@@ -99,7 +99,15 @@ async function seedStores(system: System, service: string): Promise<void> {
 
 const expected = (service: string): ServiceAnswer['service'] => ({
   name: service,
-  series: [{ name: 'http_requests_total', labels: [{ key: 'route', value: '/pay' }, { key: 'service', value: service }] }],
+  series: [
+    {
+      name: 'http_requests_total',
+      labels: [
+        { key: 'route', value: '/pay' },
+        { key: 'service', value: service },
+      ],
+    },
+  ],
   logs: [{ message: '결제 요청이 실패했습니다', level: 'ERROR' }],
   operations: [{ name: 'POST /pay' }],
   rules: [{ name: 'checkout error rate', severity: 'HIGH' }],
@@ -134,7 +142,12 @@ const it = base.extend<{ system: System; service: string; seeded: () => Promise<
 });
 
 /** Starts the four subgraphs (and the gateway, unless it runs), seeds the stores and waits until the whole answer is there. */
-async function startAll(system: System, service: string, seed: () => Promise<void>, gatewayEnv: Record<string, string> = {}): Promise<void> {
+async function startAll(
+  system: System,
+  service: string,
+  seed: () => Promise<void>,
+  gatewayEnv: Record<string, string> = {},
+): Promise<void> {
   for (const name of ['metrics', 'logs', 'traces', 'alerts'] as const) await system.startSubgraph(name);
   if (system.gateway === undefined) await system.startGateway(gatewayEnv);
   await seed();
@@ -148,9 +161,15 @@ async function startAll(system: System, service: string, seed: () => Promise<voi
 describe('the federated system', () => {
   beforeAll(() => local.require('consul', 'elasticsearch', 'jaeger', 'postgres', 'redis'));
 
-  it('starts before its subgraphs and answers one query with every signal, each read by its own subgraph from its store', async ({ system, service, seeded }) => {
+  it('starts before its subgraphs and answers one query with every signal, each read by its own subgraph from its store', async ({
+    system,
+    service,
+    seeded,
+  }) => {
     await system.startGateway({ SUBGRAPH_RETENTION_MS: '600000' });
-    expect(await system.query(`{ service(name: "${service}") { name } }`)).toEqual({ data: { service: { name: service } } });
+    expect(await system.query(`{ service(name: "${service}") { name } }`)).toEqual({
+      data: { service: { name: service } },
+    });
 
     await startAll(system, service, seeded);
 
@@ -159,7 +178,11 @@ describe('the federated system', () => {
     expect(result.data?.service).toEqual(expected(service));
   });
 
-  it('answers with the other parts and an UNAVAILABLE error when a subgraph dies, and recovers when it is back', async ({ system, service, seeded }) => {
+  it('answers with the other parts and an UNAVAILABLE error when a subgraph dies, and recovers when it is back', async ({
+    system,
+    service,
+    seeded,
+  }) => {
     await startAll(system, service, seeded, { SUBGRAPH_RETENTION_MS: '600000' });
     await system.crash('metrics');
 
@@ -178,12 +201,17 @@ describe('the federated system', () => {
     expect(metrics).toMatch(/heimdall_circuit_breaker_state\{policy="subgraph_metrics"[^}]*\} 2/);
 
     await system.startSubgraph('metrics');
-    const recovered = await eventually(async () => (await system.query<ServiceAnswer>(fullQuery(service))).errors === undefined);
+    const recovered = await eventually(
+      async () => (await system.query<ServiceAnswer>(fullQuery(service))).errors === undefined,
+    );
     expect(recovered).toBe(true);
     expect((await system.query<ServiceAnswer>(fullQuery(service))).data?.service).toEqual(expected(service));
   });
 
-  it('takes OTLP metrics at the gateway and answers metricQuery through it, rollup and raw agreeing', async ({ system, service }) => {
+  it('takes OTLP metrics at the gateway and answers metricQuery through it, rollup and raw agreeing', async ({
+    system,
+    service,
+  }) => {
     await system.startSubgraph('metrics');
     await system.startGateway();
     const now = Date.now();
@@ -197,7 +225,12 @@ describe('the federated system', () => {
               metrics: [
                 {
                   name: 'queue_depth',
-                  gauge: { dataPoints: points.map((p) => ({ timeUnixNano: String(BigInt(p.ms) * 1_000_000n), asDouble: p.value })) },
+                  gauge: {
+                    dataPoints: points.map((p) => ({
+                      timeUnixNano: String(BigInt(p.ms) * 1_000_000n),
+                      asDouble: p.value,
+                    })),
+                  },
                 },
               ],
             },
@@ -228,11 +261,19 @@ describe('the federated system', () => {
     expect(total(rollup)).toBe(points.reduce((sum, p) => sum + p.value, 0));
     expect(total(raw)).toBe(total(rollup));
 
-    const unknownSignal = await fetch(`${system.otlpUrl!}/v1/profiles`, { method: 'POST', body: '{}', headers: await system.authHeaders(['agent']) });
+    const unknownSignal = await fetch(`${system.otlpUrl!}/v1/profiles`, {
+      method: 'POST',
+      body: '{}',
+      headers: await system.authHeaders(['agent']),
+    });
     expect(unknownSignal.status).toBe(404);
   });
 
-  it('keeps serving the previous supergraph when a new subgraph does not compose', async ({ system, service, seeded }) => {
+  it('keeps serving the previous supergraph when a new subgraph does not compose', async ({
+    system,
+    service,
+    seeded,
+  }) => {
     await startAll(system, service, seeded);
     const outcomes: boolean[] = [];
     system.gateway!.supergraph.onComposition((event) => outcomes.push(event.ok));
@@ -257,18 +298,28 @@ describe('the federated system', () => {
   it('removes an instance from Consul when its process gets SIGTERM', async ({ system }) => {
     const instanceId = `traces-e2e-${randomUUID().slice(0, 8)}`;
     // As `npm start` runs it: not under vitest's NODE_ENV=test, which changes how Apollo Server handles signals.
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'NODE_ENV' && !key.startsWith('VITEST')));
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_DIR, 'subgraphs', 'traces', 'src', 'main.ts')], {
-      env: { ...inherited, ...system.env(), SERVICE_INSTANCE_ID: instanceId, LOG_LEVEL: 'info' },
-      stdio: 'ignore',
-    });
-    const registered = async () => (await system.consul.passing('traces', undefined, system.tag)).instances.some((i) => i.id === instanceId);
+    const inherited = Object.fromEntries(
+      Object.entries(process.env).filter(([key]) => key !== 'NODE_ENV' && !key.startsWith('VITEST')),
+    );
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(REPO_DIR, 'subgraphs', 'traces', 'src', 'main.ts')],
+      {
+        env: { ...inherited, ...system.env(), SERVICE_INSTANCE_ID: instanceId, LOG_LEVEL: 'info' },
+        stdio: 'ignore',
+      },
+    );
+    const registered = async () =>
+      (await system.consul.passing('traces', undefined, system.tag)).instances.some((i) => i.id === instanceId);
     expect(await eventually(registered, 30_000)).toBe(true);
 
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    const agent = (await (await fetch(`${local.endpoints.consulUrl}/v1/agent/services`)).json()) as Record<string, unknown>;
+    const agent = (await (await fetch(`${local.endpoints.consulUrl}/v1/agent/services`)).json()) as Record<
+      string,
+      unknown
+    >;
     expect(Object.keys(agent)).not.toContain(instanceId);
   });
 
@@ -276,17 +327,25 @@ describe('the federated system', () => {
     // Embedders (tests, benchmarks) stop services without process.exit: an open Consul watch would hang them.
     // The child finds the stack from its environment, as this process does; nothing of it goes on its command line.
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('VITEST')));
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_DIR, 'e2e', 'src', 'stopped-system.fixtures.ts')], {
-      env: inherited,
-      stdio: 'ignore',
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(REPO_DIR, 'e2e', 'src', 'stopped-system.fixtures.ts')],
+      {
+        env: inherited,
+        stdio: 'ignore',
+      },
+    );
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const outcome = await Promise.race([exited, sleep(60_000).then(() => 'still running' as const)]);
     if (outcome === 'still running') child.kill('SIGKILL');
     expect(outcome).toBe(0);
   }, 90_000);
 
-  it('shows one gateway query as one trace across the gateway and the subgraphs it called', async ({ system, service, seeded }) => {
+  it('shows one gateway query as one trace across the gateway and the subgraphs it called', async ({
+    system,
+    service,
+    seeded,
+  }) => {
     await startAll(system, service, seeded);
     const traceId = randomBytes(16).toString('hex');
     const traceparent = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;

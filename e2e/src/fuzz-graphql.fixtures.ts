@@ -47,12 +47,16 @@ function pick<T>(g: fc.GeneratorValue, choices: readonly (readonly [number, T])[
 }
 
 const chance = (g: fc.GeneratorValue, percent: number) => g(fc.integer, { min: 0, max: 99 }) < percent;
-const one = <T>(g: fc.GeneratorValue, values: readonly T[]): T => values[g(fc.integer, { min: 0, max: values.length - 1 })]!;
+const one = <T>(g: fc.GeneratorValue, values: readonly T[]): T =>
+  values[g(fc.integer, { min: 0, max: values.length - 1 })]!;
 
 function literal(value: Value): string {
   if (value instanceof EnumValue) return value.name;
   if (Array.isArray(value)) return `[${value.map(literal).join(', ')}]`;
-  if (value !== null && typeof value === 'object') return `{ ${Object.entries(value).map(([k, v]) => `${k}: ${literal(v)}`).join(', ')} }`;
+  if (value !== null && typeof value === 'object')
+    return `{ ${Object.entries(value)
+      .map(([k, v]) => `${k}: ${literal(v)}`)
+      .join(', ')} }`;
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'NaN';
   return JSON.stringify(value);
 }
@@ -60,7 +64,8 @@ function literal(value: Value): string {
 function asJson(value: Value): unknown {
   if (value instanceof EnumValue) return value.name;
   if (Array.isArray(value)) return value.map(asJson);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asJson(v)]));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asJson(v)]));
   return value;
 }
 
@@ -86,10 +91,36 @@ class DocumentBuilder {
   private string(name: string): string {
     const { g } = this;
     // A lone surrogate has no escape in GraphQL's text: a syntax error, so only among the mistakes.
-    if (chance(g, 10)) return one(g, ['', ' ', '\u0000', 'x'.repeat(5_000), '"', '\\', '{', '<em>', '데이터베이스', '%', '.*', '(a+)+$', '*', ...(this.hostile ? ['\ud800'] : [])]);
+    if (chance(g, 10))
+      return one(g, [
+        '',
+        ' ',
+        '\u0000',
+        'x'.repeat(5_000),
+        '"',
+        '\\',
+        '{',
+        '<em>',
+        '데이터베이스',
+        '%',
+        '.*',
+        '(a+)+$',
+        '*',
+        ...(this.hostile ? ['\ud800'] : []),
+      ]);
     switch (name) {
       case 'from':
-        return one(g, [minutesAgo(60), minutesAgo(5), minutesAgo(60 * 24), minutesAgo(60 * 24 * 100), '1970-01-01T00:00:00Z', minutesAgo(-60), 'yesterday', '2026-02-30T25:00:00Z', '1700000000000']);
+        return one(g, [
+          minutesAgo(60),
+          minutesAgo(5),
+          minutesAgo(60 * 24),
+          minutesAgo(60 * 24 * 100),
+          '1970-01-01T00:00:00Z',
+          minutesAgo(-60),
+          'yesterday',
+          '2026-02-30T25:00:00Z',
+          '1700000000000',
+        ]);
       case 'to':
         return one(g, [minutesAgo(0), minutesAgo(-5), minutesAgo(120), '9999-12-31T23:59:59Z', 'now', '0']);
       case 'step':
@@ -106,7 +137,18 @@ class DocumentBuilder {
       case 'spanId':
         return one(g, ['eee19b7ec3c1b174', '0'.repeat(16), 'xyz']);
       case 'query':
-        return one(g, ['error', '실패 AND service:checkout', '((((', '"unterminated', 'labels.region:kr', 'NOT', '-', 'a OR b AND NOT (c OR "d e")', 'x'.repeat(5_000), 'traceId:abc*']);
+        return one(g, [
+          'error',
+          '실패 AND service:checkout',
+          '((((',
+          '"unterminated',
+          'labels.region:kr',
+          'NOT',
+          '-',
+          'a OR b AND NOT (c OR "d e")',
+          'x'.repeat(5_000),
+          'traceId:abc*',
+        ]);
       case 'search':
       case 'value':
       case 'regex':
@@ -121,13 +163,17 @@ class DocumentBuilder {
   private int(name: string): number {
     const sizes = [1, 1, 10, 100, 1_000, 1_001, 10_000, 1_000_000, 0, -5, 2_147_483_647];
     const out = this.hostile ? [2_147_483_648, -2_147_483_649] : [];
-    return one(this.g, SIZE_ARGUMENTS.has(name) ? [...sizes, ...out] : [0, 1, -1, 5, 300, 2_147_483_647, -2_147_483_648, ...out]);
+    return one(
+      this.g,
+      SIZE_ARGUMENTS.has(name) ? [...sizes, ...out] : [0, 1, -1, 5, 300, 2_147_483_647, -2_147_483_648, ...out],
+    );
   }
 
   /** A value of `type` (rarely of another one). */
   private value(type: GraphQLInputType, name: string, depth = 0): Value {
     const { g } = this;
-    if (this.hostile && chance(g, 4)) return one<Value>(g, [null, 'wrong', 7, 1.5, true, [], new EnumValue('NOT_A_VALUE'), { unknownField: 1 }]);
+    if (this.hostile && chance(g, 4))
+      return one<Value>(g, [null, 'wrong', 7, 1.5, true, [], new EnumValue('NOT_A_VALUE'), { unknownField: 1 }]);
     if (isNonNullType(type)) return this.value(type.ofType, name, depth);
     if (isListType(type)) {
       const length = pick(g, [
@@ -141,7 +187,8 @@ class DocumentBuilder {
       if (depth > 4) return null;
       const object: Record<string, Value> = {};
       for (const field of Object.values(type.getFields())) {
-        if (isNonNullType(field.type) || chance(g, 40)) object[field.name] = this.value(field.type, field.name, depth + 1);
+        if (isNonNullType(field.type) || chance(g, 40))
+          object[field.name] = this.value(field.type, field.name, depth + 1);
       }
       return object;
     }
@@ -163,10 +210,23 @@ class DocumentBuilder {
     const value = this.value(arg.type, arg.name);
     if (!chance(g, 15)) return literal(value);
     const name = `v${this.variableDefinitions.length}`;
-    const declared = this.hostile && chance(g, 20) ? one(g, ['Int', 'String!', '[Int!]!', 'Boolean', 'TimeRangeInput!', 'Fuzz']) : String(arg.type);
+    const declared =
+      this.hostile && chance(g, 20)
+        ? one(g, ['Int', 'String!', '[Int!]!', 'Boolean', 'TimeRangeInput!', 'Fuzz'])
+        : String(arg.type);
     this.variableDefinitions.push(`$${name}: ${declared}`);
     // In a variable, a list can be long without costing tokens: 5,000 matchers took metrics down once.
-    const json = this.hostile && chance(g, 10) ? one<unknown>(g, ['wrong', 12, { a: 1 }, [1, 2], null, Array.from({ length: 5_000 }, () => ({ key: 'k', op: 'EQ', value: 'v' }))]) : asJson(value);
+    const json =
+      this.hostile && chance(g, 10)
+        ? one<unknown>(g, [
+            'wrong',
+            12,
+            { a: 1 },
+            [1, 2],
+            null,
+            Array.from({ length: 5_000 }, () => ({ key: 'k', op: 'EQ', value: 'v' })),
+          ])
+        : asJson(value);
     if (json !== undefined) this.variables[name] = json;
     return `$${name}`;
   }
@@ -175,18 +235,32 @@ class DocumentBuilder {
     const { g } = this;
     this.fields++;
     const alias = aliasIndex !== undefined ? `a${aliasIndex}: ` : chance(g, 15) ? `x${this.fields}: ` : '';
-    const args = field.args.filter((arg) => (isNonNullType(arg.type) && arg.defaultValue === undefined ? !(this.hostile && chance(g, 3)) : chance(g, 40)));
+    const args = field.args.filter((arg) =>
+      isNonNullType(arg.type) && arg.defaultValue === undefined ? !(this.hostile && chance(g, 3)) : chance(g, 40),
+    );
     const argsText = args.length === 0 ? '' : `(${args.map((arg) => `${arg.name}: ${this.argument(arg)}`).join(', ')})`;
-    const directive = chance(g, 5) ? one(g, this.hostile ? [' @include(if: true)', ' @fuzz', ' @include(if: "yes")', ' @deprecated'] : [' @include(if: true)', ' @skip(if: false)']) : '';
+    const directive = chance(g, 5)
+      ? one(
+          g,
+          this.hostile
+            ? [' @include(if: true)', ' @fuzz', ' @include(if: "yes")', ' @deprecated']
+            : [' @include(if: true)', ' @skip(if: false)'],
+        )
+      : '';
     const named = getNamedType(field.type);
-    const selection = isCompositeType(named) ? ` ${this.selectionSet(named, depth + 1)}` : this.hostile && chance(g, 2) ? ' { name }' : '';
+    const selection = isCompositeType(named)
+      ? ` ${this.selectionSet(named, depth + 1)}`
+      : this.hostile && chance(g, 2)
+        ? ' { name }'
+        : '';
     return `${alias}${field.name}${argsText}${directive}${selection}`;
   }
 
   /** A selection on `type`, `depth` levels down. */
   selectionSet(type: GraphQLCompositeType, depth: number): string {
     const { g } = this;
-    if (depth >= this.maxDepth || this.fields >= MAX_FIELDS) return this.hostile && chance(g, 3) ? '{ }' : '{ __typename }';
+    if (depth >= this.maxDepth || this.fields >= MAX_FIELDS)
+      return this.hostile && chance(g, 3) ? '{ }' : '{ __typename }';
     if (isUnionType(type)) {
       const members = type.getTypes();
       return `{ __typename ${Array.from({ length: g(fc.integer, { min: 1, max: 2 }) }, () => {
@@ -203,7 +277,12 @@ class DocumentBuilder {
       for (let i = 0; i < copies; i++) parts.push(this.fieldText(field, depth, i));
     } else {
       const count = g(fc.integer, { min: 1, max: 3 });
-      for (let i = 0; i < count; i++) parts.push(chance(g, 10) ? one(g, this.hostile ? ['__typename', 'fuzzUnknownField'] : ['__typename']) : this.fieldText(one(g, fields), depth));
+      for (let i = 0; i < count; i++)
+        parts.push(
+          chance(g, 10)
+            ? one(g, this.hostile ? ['__typename', 'fuzzUnknownField'] : ['__typename'])
+            : this.fieldText(one(g, fields), depth),
+        );
     }
     if (isInterfaceType(type) && chance(g, 50)) {
       const member = one(g, this.schema.getPossibleTypes(type));
@@ -231,7 +310,10 @@ class DocumentBuilder {
     const selection = this.selectionSet(root, 0);
     const name = chance(g, 40) ? 'Fuzz' : undefined;
     const variables = this.variableDefinitions.length === 0 ? '' : `(${this.variableDefinitions.join(', ')})`;
-    const head = name === undefined && variables === '' && operation === 'query' && chance(g, 50) ? '' : `${operation} ${name ?? ''}${variables} `;
+    const head =
+      name === undefined && variables === '' && operation === 'query' && chance(g, 50)
+        ? ''
+        : `${operation} ${name ?? ''}${variables} `;
     let query = `${head}${selection} ${this.fragments.join(' ')}`.trim();
     const body: Record<string, unknown> = { query };
     const mistake = pick(g, [
@@ -280,8 +362,14 @@ function exponential(g: fc.GeneratorValue): string {
   ]);
   const via = one(g, ['spread', 'inline', 'cycle'] as const);
   const next = (i: number) => (via === 'inline' ? `... on Query { ...L${i + 1} }` : `...L${i + 1}`);
-  const fragments = Array.from({ length: levels - 1 }, (_, i) => `fragment L${i} on Query { ${Array(spread).fill(next(i)).join(' ')} }`);
-  const last = via === 'cycle' ? `fragment L${levels - 1} on Query { ${leaf} ...L0 }` : `fragment L${levels - 1} on Query { ${leaf} }`;
+  const fragments = Array.from(
+    { length: levels - 1 },
+    (_, i) => `fragment L${i} on Query { ${Array(spread).fill(next(i)).join(' ')} }`,
+  );
+  const last =
+    via === 'cycle'
+      ? `fragment L${levels - 1} on Query { ${leaf} ...L0 }`
+      : `fragment L${levels - 1} on Query { ${leaf} }`;
   return JSON.stringify({ query: `{ ...L0 } ${fragments.join(' ')} ${last}` });
 }
 
@@ -304,7 +392,9 @@ function notGraphQL(g: fc.GeneratorValue): string {
     JSON.stringify({ query: 'query { services(limit: ) { name } }' }),
     JSON.stringify({ query: 'subscription { services { name } }' }),
     JSON.stringify({ query: `{ ${'services { name } '.repeat(g(fc.integer, { min: 1, max: 400 }))}}` }),
-    JSON.stringify({ query: `{ validateLogQuery(query: ${JSON.stringify('x'.repeat(g(fc.integer, { min: 1, max: 300_000 })))}) { valid } }` }),
+    JSON.stringify({
+      query: `{ validateLogQuery(query: ${JSON.stringify('x'.repeat(g(fc.integer, { min: 1, max: 300_000 })))}) { valid } }`,
+    }),
     JSON.stringify({ query: null }),
     JSON.stringify({ query: 123 }),
     JSON.stringify({}),
@@ -335,7 +425,10 @@ export function graphqlCase(g: fc.GeneratorValue, schema: GraphQLSchema, service
       return { kind, body: exponential(g) };
     case 'batch': {
       const size = g(fc.integer, { min: 1, max: 12 });
-      const requests = Array.from({ length: size }, () => JSON.parse(new DocumentBuilder(g, schema, service).request('query')) as unknown);
+      const requests = Array.from(
+        { length: size },
+        () => JSON.parse(new DocumentBuilder(g, schema, service).request('query')) as unknown,
+      );
       return { kind, body: JSON.stringify(requests) };
     }
     case 'introspection':

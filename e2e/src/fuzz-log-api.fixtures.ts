@@ -10,26 +10,43 @@ export interface LogApiCase {
   readonly entries: number | undefined;
 }
 
-const wrongType = fc.oneof(fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant([]), fc.constant({}), fc.array(fc.string(), { maxLength: 2 }));
+const wrongType = fc.oneof(
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant([]),
+  fc.constant({}),
+  fc.array(fc.string(), { maxLength: 2 }),
+);
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const validTimestamp = fc.oneof(
   { weight: 3, arbitrary: fc.integer({ min: -3_600_000, max: 60_000 }).map((ms) => iso(Date.now() + ms)) },
   { weight: 1, arbitrary: fc.integer({ min: -3_600_000, max: 60_000 }).map((ms) => Date.now() + ms) },
 );
-const validHex = (n: number) => fc.uint8Array({ minLength: n / 2, maxLength: n / 2 }).map((b) => Buffer.from(b).toString('hex'));
+const validHex = (n: number) =>
+  fc.uint8Array({ minLength: n / 2, maxLength: n / 2 }).map((b) => Buffer.from(b).toString('hex'));
 const nonBlank = hostileString.filter((s) => s.trim() !== '' && s.length <= 256);
 
 /** Keys from the fixed set: the keys of stored labels are fields of the shared index. */
-const validLabels = fc.dictionary(fc.constantFrom(...LOG_KEYS.filter((k) => k.trim() !== '')), hostileString, { maxKeys: 4 });
+const validLabels = fc.dictionary(fc.constantFrom(...LOG_KEYS.filter((k) => k.trim() !== '')), hostileString, {
+  maxKeys: 4,
+});
 
 const validEntry = (service: string) =>
   fc.record(
     {
       timestamp: validTimestamp,
       level: fc.constantFrom('DEBUG', 'INFO', 'WARN', 'WARNING', 'ERROR', 'FATAL', 'info', 'warning'),
-      message: fc.oneof({ weight: 12, arbitrary: nonBlank }, { weight: 1, arbitrary: fc.constantFrom('x'.repeat(200_000), '한'.repeat(70_000)) }),
-      service: fc.oneof({ weight: 4, arbitrary: fc.constant(service) }, { weight: 1, arbitrary: fc.string({ maxLength: 8 }).map((suffix) => `${service}${suffix}`) }),
+      message: fc.oneof(
+        { weight: 12, arbitrary: nonBlank },
+        { weight: 1, arbitrary: fc.constantFrom('x'.repeat(200_000), '한'.repeat(70_000)) },
+      ),
+      service: fc.oneof(
+        { weight: 4, arbitrary: fc.constant(service) },
+        { weight: 1, arbitrary: fc.string({ maxLength: 8 }).map((suffix) => `${service}${suffix}`) },
+      ),
       trace_id: validHex(32),
       span_id: validHex(16),
       labels: validLabels,
@@ -43,7 +60,17 @@ const validEntry = (service: string) =>
 /** What the API must refuse, field by field. */
 const WRONG: { readonly [field: string]: fc.Arbitrary<unknown> } = {
   timestamp: fc.oneof(
-    fc.constantFrom<unknown>('2026-13-45T99:00:00Z', '2026-01-01T00:00:00', '', 'now', '1970-01-01T00:00:00Z', '9999-12-31T23:59:59.999999999Z', -1, 1e300, '1700000000000'),
+    fc.constantFrom<unknown>(
+      '2026-13-45T99:00:00Z',
+      '2026-01-01T00:00:00',
+      '',
+      'now',
+      '1970-01-01T00:00:00Z',
+      '9999-12-31T23:59:59.999999999Z',
+      -1,
+      1e300,
+      '1700000000000',
+    ),
     wrongType,
   ),
   level: fc.oneof(fc.constantFrom('Trace', 'CRITICAL', '', 'INFO '), wrongType),
@@ -72,28 +99,57 @@ const spoiledEntry = (service: string) =>
 const entries = (service: string) =>
   fc.oneof(
     { weight: 2, arbitrary: fc.array(validEntry(service), { minLength: 1, maxLength: 20 }) },
-    { weight: 1, arbitrary: fc.tuple(fc.array(validEntry(service), { maxLength: 5 }), spoiledEntry(service)).map(([valid, spoiled]) => [...valid, spoiled]) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.array(validEntry(service), { maxLength: 5 }), spoiledEntry(service))
+        .map(([valid, spoiled]) => [...valid, spoiled]),
+    },
   );
 
 /** A body of the log API naming `service` (or a name that starts with it) in its entries. */
 export function logApiCase(service: string): fc.Arbitrary<LogApiCase> {
-  const json = (value: unknown, entries: number | undefined): LogApiCase => ({ contentType: 'application/json', body: JSON.stringify(value), entries });
+  const json = (value: unknown, entries: number | undefined): LogApiCase => ({
+    contentType: 'application/json',
+    body: JSON.stringify(value),
+    entries,
+  });
   return fc.oneof(
     { weight: 6, arbitrary: entries(service).map((list) => json(list, list.length)) },
     { weight: 2, arbitrary: fc.oneof(validEntry(service), spoiledEntry(service)).map((one) => json(one, 1)) },
     { weight: 1, arbitrary: fc.constant(json([], 0)) },
-    { weight: 1, arbitrary: fc.constant(json(Array.from({ length: 10_001 }, () => ({ message: 'm', service })), 10_001)) },
+    {
+      weight: 1,
+      arbitrary: fc.constant(
+        json(
+          Array.from({ length: 10_001 }, () => ({ message: 'm', service })),
+          10_001,
+        ),
+      ),
+    },
     { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((value) => json(value, undefined)) },
-    { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 64 }).map((text) => ({ contentType: 'application/json', body: text, entries: undefined })) },
     {
       weight: 1,
       arbitrary: fc
-        .tuple(validEntry(service), fc.double({ min: 0, max: 1, noNaN: true }))
-        .map(([one, cut]) => {
-          const text = JSON.stringify([one]);
-          return { contentType: 'application/json', body: text.slice(0, Math.floor(text.length * cut)), entries: undefined };
-        }),
+        .string({ unit: 'binary', maxLength: 64 })
+        .map((text) => ({ contentType: 'application/json', body: text, entries: undefined })),
     },
-    { weight: 1, arbitrary: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1').map((contentType) => ({ contentType, body: JSON.stringify({ message: 'm', service }), entries: undefined })) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(validEntry(service), fc.double({ min: 0, max: 1, noNaN: true })).map(([one, cut]) => {
+        const text = JSON.stringify([one]);
+        return {
+          contentType: 'application/json',
+          body: text.slice(0, Math.floor(text.length * cut)),
+          entries: undefined,
+        };
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1')
+        .map((contentType) => ({ contentType, body: JSON.stringify({ message: 'm', service }), entries: undefined })),
+    },
   );
 }

@@ -26,7 +26,11 @@ const REQUEST_SCHEMAS: { readonly [S in OtlpSignal]: DescMessage } = {
   traces: otlp.ExportTraceServiceRequestSchema,
 };
 
-const TOP_FIELD: { readonly [S in OtlpSignal]: string } = { metrics: 'resourceMetrics', logs: 'resourceLogs', traces: 'resourceSpans' };
+const TOP_FIELD: { readonly [S in OtlpSignal]: string } = {
+  metrics: 'resourceMetrics',
+  logs: 'resourceLogs',
+  traces: 'resourceSpans',
+};
 
 /** Lengths past every limit that matters: span limits (16 KiB values), badger's 65,000-byte keys, Lucene's 32 KiB terms. */
 const HUGE_LENGTHS = [1_025, 16_385, 32_767, 65_001, 70_000, 131_072, 1_048_576];
@@ -68,16 +72,37 @@ export const hostileString: fc.Arbitrary<string> = fc.oneof(
 
 /** A uint64 nanosecond time as OTLP/JSON writes it: mostly within the last hour, sometimes at the ends of the type. */
 const timestamp: fc.Arbitrary<string> = fc.oneof(
-  { weight: 8, arbitrary: fc.integer({ min: -3_600_000, max: 60_000 }).map((ms) => (BigInt(Date.now() + ms) * 1_000_000n).toString()) },
-  { weight: 1, arbitrary: fc.constantFrom('0', '1', '999999', '9223372036854775807', '9223372036854775808', '18446744073709551615') },
+  {
+    weight: 8,
+    arbitrary: fc
+      .integer({ min: -3_600_000, max: 60_000 })
+      .map((ms) => (BigInt(Date.now() + ms) * 1_000_000n).toString()),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '0',
+      '1',
+      '999999',
+      '9223372036854775807',
+      '9223372036854775808',
+      '18446744073709551615',
+    ),
+  },
   { weight: 1, arbitrary: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String) },
 );
 
-const uint64 = fc.oneof(fc.bigInt({ min: 0n, max: 1000n }), fc.constantFrom(0n, 2n ** 53n + 1n, 2n ** 63n, 2n ** 64n - 1n)).map(String);
-const int64 = fc.oneof(fc.bigInt({ min: -1000n, max: 1000n }), fc.constantFrom(-(2n ** 63n), 2n ** 63n - 1n, 2n ** 53n + 1n)).map(String);
+const uint64 = fc
+  .oneof(fc.bigInt({ min: 0n, max: 1000n }), fc.constantFrom(0n, 2n ** 53n + 1n, 2n ** 63n, 2n ** 64n - 1n))
+  .map(String);
+const int64 = fc
+  .oneof(fc.bigInt({ min: -1000n, max: 1000n }), fc.constantFrom(-(2n ** 63n), 2n ** 63n - 1n, 2n ** 53n + 1n))
+  .map(String);
 const uint32 = fc.oneof(fc.nat(10), fc.constant(2 ** 32 - 1));
 /** A double as proto3 JSON writes one: the non-finite ones as strings. */
-const double: fc.Arbitrary<Json> = fc.double().map((d) => (Number.isNaN(d) ? 'NaN' : d === Infinity ? 'Infinity' : d === -Infinity ? '-Infinity' : d));
+const double: fc.Arbitrary<Json> = fc
+  .double()
+  .map((d) => (Number.isNaN(d) ? 'NaN' : d === Infinity ? 'Infinity' : d === -Infinity ? '-Infinity' : d));
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 /** A trace (16) or span (8) id: mostly valid, sometimes all zero or of any length. */
@@ -100,7 +125,11 @@ const anyValue: fc.Arbitrary<Json> = fc.letrec<{ value: Json }>((tie) => ({
     fc.record({ doubleValue: double }),
     fc.record({ bytesValue: base64 }),
     fc.record({ arrayValue: fc.record({ values: fc.array(tie('value'), { maxLength: 4 }) }) }),
-    fc.record({ kvlistValue: fc.record({ values: fc.array(fc.record({ key: hostileString, value: tie('value') }), { maxLength: 4 }) }) }),
+    fc.record({
+      kvlistValue: fc.record({
+        values: fc.array(fc.record({ key: hostileString, value: tie('value') }), { maxLength: 4 }),
+      }),
+    }),
     fc.constant({}),
   ),
 })).value;
@@ -111,7 +140,13 @@ const anyValue: fc.Arbitrary<Json> = fc.letrec<{ value: Json }>((tie) => ({
 const attributes = (key: fc.Arbitrary<string>): fc.Arbitrary<Json[]> =>
   fc.oneof(
     { weight: 40, arbitrary: fc.array(fc.record({ key, value: anyValue }), { maxLength: 4 }) },
-    { weight: 1, arbitrary: fc.array(fc.record({ key, value: fc.record({ stringValue: fc.string({ maxLength: 8 }) }) }), { minLength: 129, maxLength: 200 }) },
+    {
+      weight: 1,
+      arbitrary: fc.array(fc.record({ key, value: fc.record({ stringValue: fc.string({ maxLength: 8 }) }) }), {
+        minLength: 129,
+        maxLength: 200,
+      }),
+    },
   );
 
 const resource = (service: string, key: fc.Arbitrary<string>): fc.Arbitrary<Json> =>
@@ -121,17 +156,32 @@ const resource = (service: string, key: fc.Arbitrary<string>): fc.Arbitrary<Json
   }));
 
 const scope = (key: fc.Arbitrary<string>): fc.Arbitrary<Json> =>
-  fc.record({ name: hostileString, version: hostileString, attributes: attributes(key), droppedAttributesCount: uint32 }, { requiredKeys: [] });
+  fc.record(
+    { name: hostileString, version: hostileString, attributes: attributes(key), droppedAttributesCount: uint32 },
+    { requiredKeys: [] },
+  );
 
 const exemplar: fc.Arbitrary<Json> = fc.record(
-  { filteredAttributes: attributes(hostileString), timeUnixNano: timestamp, asDouble: double, spanId: id(8), traceId: id(16) },
+  {
+    filteredAttributes: attributes(hostileString),
+    timeUnixNano: timestamp,
+    asDouble: double,
+    spanId: id(8),
+    traceId: id(16),
+  },
   { requiredKeys: ['timeUnixNano'] },
 );
 
 const numberPoint: fc.Arbitrary<Json> = fc
   .tuple(
     fc.record(
-      { attributes: attributes(hostileString), startTimeUnixNano: timestamp, timeUnixNano: timestamp, exemplars: fc.array(exemplar, { maxLength: 2 }), flags: uint32 },
+      {
+        attributes: attributes(hostileString),
+        startTimeUnixNano: timestamp,
+        timeUnixNano: timestamp,
+        exemplars: fc.array(exemplar, { maxLength: 2 }),
+        flags: uint32,
+      },
       { requiredKeys: ['attributes', 'timeUnixNano'] },
     ),
     fc.oneof(fc.record({ asDouble: double }), fc.record({ asInt: int64 }), fc.constant({})),
@@ -154,7 +204,10 @@ const histogramPoint: fc.Arbitrary<Json> = fc.record(
   { requiredKeys: ['timeUnixNano', 'count'] },
 );
 
-const buckets = fc.record({ offset: fc.oneof(fc.integer({ min: -10, max: 10 }), fc.constantFrom(-(2 ** 31), 2 ** 31 - 1)), bucketCounts: fc.array(uint64, { maxLength: 12 }) });
+const buckets = fc.record({
+  offset: fc.oneof(fc.integer({ min: -10, max: 10 }), fc.constantFrom(-(2 ** 31), 2 ** 31 - 1)),
+  bucketCounts: fc.array(uint64, { maxLength: 12 }),
+});
 
 const exponentialPoint: fc.Arbitrary<Json> = fc.record(
   {
@@ -189,15 +242,29 @@ const temporality = fc.constantFrom(0, 1, 2);
 
 const metricData: fc.Arbitrary<Json> = fc.oneof(
   fc.record({ gauge: fc.record({ dataPoints: points(numberPoint) }) }),
-  fc.record({ sum: fc.record({ dataPoints: points(numberPoint), aggregationTemporality: temporality, isMonotonic: fc.boolean() }) }),
+  fc.record({
+    sum: fc.record({ dataPoints: points(numberPoint), aggregationTemporality: temporality, isMonotonic: fc.boolean() }),
+  }),
   fc.record({ histogram: fc.record({ dataPoints: points(histogramPoint), aggregationTemporality: temporality }) }),
-  fc.record({ exponentialHistogram: fc.record({ dataPoints: points(exponentialPoint), aggregationTemporality: temporality }) }),
+  fc.record({
+    exponentialHistogram: fc.record({ dataPoints: points(exponentialPoint), aggregationTemporality: temporality }),
+  }),
   fc.record({ summary: fc.record({ dataPoints: points(summaryPoint) }) }),
   fc.constant({}),
 );
 
 const metric: fc.Arbitrary<Json> = fc
-  .tuple(fc.record({ name: fc.oneof(fc.constantFrom('http_requests_total', 'cpu.usage', 'fuzz_metric'), hostileString), unit: hostileString, description: hostileString }, { requiredKeys: ['name'] }), metricData)
+  .tuple(
+    fc.record(
+      {
+        name: fc.oneof(fc.constantFrom('http_requests_total', 'cpu.usage', 'fuzz_metric'), hostileString),
+        unit: hostileString,
+        description: hostileString,
+      },
+      { requiredKeys: ['name'] },
+    ),
+    metricData,
+  )
   .map(([m, data]) => ({ ...m, ...(data as JsonObject) }));
 
 // Keys of what the logs subgraph stores become fields of the shared Elasticsearch index's mapping (labels.*,
@@ -237,8 +304,20 @@ const span: fc.Arbitrary<Json> = fc.record(
     endTimeUnixNano: timestamp,
     attributes: attributes(hostileString),
     droppedAttributesCount: uint32,
-    events: fc.array(fc.record({ timeUnixNano: timestamp, name: hostileString, attributes: attributes(hostileString) }, { requiredKeys: [] }), { maxLength: 3 }),
-    links: fc.array(fc.record({ traceId: id(16), spanId: id(8), traceState: hostileString, attributes: attributes(hostileString) }, { requiredKeys: [] }), { maxLength: 2 }),
+    events: fc.array(
+      fc.record(
+        { timeUnixNano: timestamp, name: hostileString, attributes: attributes(hostileString) },
+        { requiredKeys: [] },
+      ),
+      { maxLength: 3 },
+    ),
+    links: fc.array(
+      fc.record(
+        { traceId: id(16), spanId: id(8), traceState: hostileString, attributes: attributes(hostileString) },
+        { requiredKeys: [] },
+      ),
+      { maxLength: 2 },
+    ),
     status: fc.record({ code: fc.constantFrom(0, 1, 2), message: hostileString }, { requiredKeys: [] }),
   },
   { requiredKeys: ['traceId', 'spanId', 'name', 'startTimeUnixNano', 'endTimeUnixNano'] },
@@ -248,10 +327,30 @@ const span: fc.Arbitrary<Json> = fc.record(
 function request(signal: OtlpSignal, service: string): fc.Arbitrary<JsonObject> {
   const key = signal === 'logs' ? logKey : hostileString;
   const [scopes, items, item] =
-    signal === 'metrics' ? ['scopeMetrics', 'metrics', metric] : signal === 'logs' ? ['scopeLogs', 'logRecords', logRecord] : ['scopeSpans', 'spans', span];
-  const scoped = fc.record({ scope: scope(key), [items]: fc.array(item, { minLength: 1, maxLength: 4 }), schemaUrl: hostileString }, { requiredKeys: [items] });
-  const resourced = fc.record({ resource: resource(service, key), [scopes]: fc.array(scoped, { minLength: 1, maxLength: 2 }), schemaUrl: hostileString }, { requiredKeys: ['resource', scopes] });
-  return fc.oneof({ weight: 12, arbitrary: fc.array(resourced, { minLength: 1, maxLength: 2 }).map((list) => ({ [TOP_FIELD[signal]]: list })) }, { weight: 1, arbitrary: fc.constant({}) });
+    signal === 'metrics'
+      ? ['scopeMetrics', 'metrics', metric]
+      : signal === 'logs'
+        ? ['scopeLogs', 'logRecords', logRecord]
+        : ['scopeSpans', 'spans', span];
+  const scoped = fc.record(
+    { scope: scope(key), [items]: fc.array(item, { minLength: 1, maxLength: 4 }), schemaUrl: hostileString },
+    { requiredKeys: [items] },
+  );
+  const resourced = fc.record(
+    {
+      resource: resource(service, key),
+      [scopes]: fc.array(scoped, { minLength: 1, maxLength: 2 }),
+      schemaUrl: hostileString,
+    },
+    { requiredKeys: ['resource', scopes] },
+  );
+  return fc.oneof(
+    {
+      weight: 12,
+      arbitrary: fc.array(resourced, { minLength: 1, maxLength: 2 }).map((list) => ({ [TOP_FIELD[signal]]: list })),
+    },
+    { weight: 1, arbitrary: fc.constant({}) },
+  );
 }
 
 const ID_KEYS = new Set(['traceId', 'spanId', 'parentSpanId']);
@@ -265,7 +364,12 @@ function asProto3Json(json: Json): Json {
   if (Array.isArray(json)) return json.map(asProto3Json);
   if (json === null || typeof json !== 'object') return json;
   return Object.fromEntries(
-    Object.entries(json).map(([key, value]) => [key, ID_KEYS.has(key) && typeof value === 'string' ? Buffer.from(value, 'hex').toString('base64') : asProto3Json(value)]),
+    Object.entries(json).map(([key, value]) => [
+      key,
+      ID_KEYS.has(key) && typeof value === 'string'
+        ? Buffer.from(value, 'hex').toString('base64')
+        : asProto3Json(value),
+    ]),
   );
 }
 
@@ -278,7 +382,8 @@ function toProtobuf(signal: OtlpSignal, json: JsonObject): Uint8Array {
 function paths(json: Json, at: (string | number)[] = []): (string | number)[][] {
   const own = at.length === 0 ? [] : [at];
   if (Array.isArray(json)) return [...own, ...json.flatMap((v, i) => paths(v, [...at, i]))];
-  if (json !== null && typeof json === 'object') return [...own, ...Object.entries(json).flatMap(([k, v]) => paths(v, [...at, k]))];
+  if (json !== null && typeof json === 'object')
+    return [...own, ...Object.entries(json).flatMap(([k, v]) => paths(v, [...at, k]))];
   return own;
 }
 
@@ -298,12 +403,31 @@ function setAt(json: Json, path: (string | number)[], value: Json | undefined): 
 }
 
 /** The fields of OTLP/JSON that are strings in protobuf too (the 64-bit integers are strings in JSON only). */
-const STRING_FIELDS = new Set(['stringValue', 'name', 'description', 'unit', 'severityText', 'message', 'version', 'traceState', 'eventName', 'schemaUrl']);
+const STRING_FIELDS = new Set([
+  'stringValue',
+  'name',
+  'description',
+  'unit',
+  'severityText',
+  'message',
+  'version',
+  'traceState',
+  'eventName',
+  'schemaUrl',
+]);
 
-const hugeStrings = fc.oneof({ weight: 3, arbitrary: fc.constant<{ length: number; char: string; at: number }[]>([]) }, { weight: 1, arbitrary: fc.array(huge, { minLength: 1, maxLength: 2 }) });
+const hugeStrings = fc.oneof(
+  { weight: 3, arbitrary: fc.constant<{ length: number; char: string; at: number }[]>([]) },
+  { weight: 1, arbitrary: fc.array(huge, { minLength: 1, maxLength: 2 }) },
+);
 
 /** `request` with some of its strings (a name, a key, a value) made huge: the poison items of issue 17. */
-function withHugeStrings(signal: OtlpSignal, request: JsonObject, strings: readonly { length: number; char: string; at: number }[], how: string[]): JsonObject {
+function withHugeStrings(
+  signal: OtlpSignal,
+  request: JsonObject,
+  strings: readonly { length: number; char: string; at: number }[],
+  how: string[],
+): JsonObject {
   let json: Json = request;
   // Keys of logs are the shared index's fields (see LOG_KEYS).
   const fields = signal === 'logs' ? STRING_FIELDS : new Set([...STRING_FIELDS, 'key']);
@@ -324,13 +448,47 @@ function valueAt(json: Json, path: readonly (string | number)[]): Json | undefin
 }
 
 /** JSON text that JSON.stringify cannot write: non-finite numbers, integers past 64 bits, negative times. */
-const RAW_TOKENS = ['NaN', 'Infinity', '-Infinity', '1e999', '-1', '-0', '1.5', '18446744073709551616', '-9223372036854775809', '0x10', '1e30', '99999999999999999999999999', 'undefined', 'tru'];
+const RAW_TOKENS = [
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '1e999',
+  '-1',
+  '-0',
+  '1.5',
+  '18446744073709551616',
+  '-9223372036854775809',
+  '0x10',
+  '1e30',
+  '99999999999999999999999999',
+  'undefined',
+  'tru',
+];
 const WRONG_VALUES: fc.Arbitrary<Json> = fc.oneof(
   fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>,
-  fc.constantFrom<Json>('', '-1', 'NaN', '1e30', 'zz', 'abc', 'A'.repeat(32), 'ff'.repeat(1000), [], {}, null, true, -1, 1.5, 2 ** 64),
+  fc.constantFrom<Json>(
+    '',
+    '-1',
+    'NaN',
+    '1e30',
+    'zz',
+    'abc',
+    'A'.repeat(32),
+    'ff'.repeat(1000),
+    [],
+    {},
+    null,
+    true,
+    -1,
+    1.5,
+    2 ** 64,
+  ),
 );
 
-type JsonMutation = { readonly kind: 'set'; readonly at: number; readonly value: Json } | { readonly kind: 'delete'; readonly at: number } | { readonly kind: 'raw'; readonly at: number; readonly token: string };
+type JsonMutation =
+  | { readonly kind: 'set'; readonly at: number; readonly value: Json }
+  | { readonly kind: 'delete'; readonly at: number }
+  | { readonly kind: 'raw'; readonly at: number; readonly token: string };
 
 const jsonMutation: fc.Arbitrary<JsonMutation> = fc.oneof(
   fc.record({ kind: fc.constant('set' as const), at: fc.nat(), value: WRONG_VALUES }),
@@ -338,18 +496,32 @@ const jsonMutation: fc.Arbitrary<JsonMutation> = fc.oneof(
   fc.record({ kind: fc.constant('raw' as const), at: fc.nat(), token: fc.constantFrom(...RAW_TOKENS) }),
 );
 
-type TextMutation = { readonly kind: 'truncate'; readonly at: number } | { readonly kind: 'bom' } | { readonly kind: 'garbage'; readonly bytes: Uint8Array };
+type TextMutation =
+  | { readonly kind: 'truncate'; readonly at: number }
+  | { readonly kind: 'bom' }
+  | { readonly kind: 'garbage'; readonly bytes: Uint8Array };
 const textMutation: fc.Arbitrary<TextMutation> = fc.oneof(
   fc.record({ kind: fc.constant('truncate' as const), at: fc.double({ min: 0, max: 1, noNaN: true }) }),
   fc.record({ kind: fc.constant('bom' as const) }),
   fc.record({ kind: fc.constant('garbage' as const), bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }),
 );
 
-type ByteMutation = { readonly kind: 'truncate'; readonly at: number } | { readonly kind: 'flip'; readonly at: number; readonly xor: number } | { readonly kind: 'insert'; readonly at: number; readonly bytes: Uint8Array };
+type ByteMutation =
+  | { readonly kind: 'truncate'; readonly at: number }
+  | { readonly kind: 'flip'; readonly at: number; readonly xor: number }
+  | { readonly kind: 'insert'; readonly at: number; readonly bytes: Uint8Array };
 const byteMutation: fc.Arbitrary<ByteMutation> = fc.oneof(
   fc.record({ kind: fc.constant('truncate' as const), at: fc.double({ min: 0, max: 1, noNaN: true }) }),
-  fc.record({ kind: fc.constant('flip' as const), at: fc.double({ min: 0, max: 1, noNaN: true }), xor: fc.integer({ min: 1, max: 255 }) }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.double({ min: 0, max: 1, noNaN: true }), bytes: fc.uint8Array({ minLength: 1, maxLength: 12 }) }),
+  fc.record({
+    kind: fc.constant('flip' as const),
+    at: fc.double({ min: 0, max: 1, noNaN: true }),
+    xor: fc.integer({ min: 1, max: 255 }),
+  }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.double({ min: 0, max: 1, noNaN: true }),
+    bytes: fc.uint8Array({ minLength: 1, maxLength: 12 }),
+  }),
 );
 
 const position = (fraction: number, length: number) => Math.min(length, Math.floor(fraction * length));
@@ -370,18 +542,31 @@ function mutateBytes(bytes: Uint8Array, mutation: ByteMutation): Uint8Array {
 }
 
 function describeByteMutation(m: ByteMutation): string {
-  return m.kind === 'truncate' ? `bytes cut at ${m.at.toFixed(3)}` : m.kind === 'flip' ? `byte at ${m.at.toFixed(3)} ^ ${m.xor}` : `${m.bytes.length} bytes inserted at ${m.at.toFixed(3)}`;
+  return m.kind === 'truncate'
+    ? `bytes cut at ${m.at.toFixed(3)}`
+    : m.kind === 'flip'
+      ? `byte at ${m.at.toFixed(3)} ^ ${m.xor}`
+      : `${m.bytes.length} bytes inserted at ${m.at.toFixed(3)}`;
 }
 
 /** JSON text of `json` with the mutations applied; raw tokens go in as markers replaced in the text. */
-function mutatedJsonText(signal: OtlpSignal, json: JsonObject, mutations: readonly JsonMutation[], how: string[]): string {
+function mutatedJsonText(
+  signal: OtlpSignal,
+  json: JsonObject,
+  mutations: readonly JsonMutation[],
+  how: string[],
+): string {
   let mutated: Json = json;
   const raws: string[] = [];
   for (const mutation of mutations) {
     // A string in place of a log attribute's key would be a new field in the shared index's mapping.
     const candidates = paths(mutated).filter((p) => !(signal === 'logs' && p.at(-1) === 'key'));
     const path = candidates[mutation.at % Math.max(1, candidates.length)];
-    if (path === undefined || (signal === 'logs' && mutation.kind === 'set' && JSON.stringify(mutation.value).includes('"key"'))) continue;
+    if (
+      path === undefined ||
+      (signal === 'logs' && mutation.kind === 'set' && JSON.stringify(mutation.value).includes('"key"'))
+    )
+      continue;
     const where = path.join('.');
     if (mutation.kind === 'delete') {
       mutated = setAt(mutated, path, undefined);
@@ -417,7 +602,16 @@ type Compression = 'none' | 'gzip' | 'gzip-truncated' | 'gzip-flipped' | 'gzip-h
 const compression: fc.Arbitrary<Compression> = fc.oneof(
   { weight: 12, arbitrary: fc.constant('none' as const) },
   { weight: 3, arbitrary: fc.constant('gzip' as const) },
-  { weight: 1, arbitrary: fc.constantFrom('gzip-truncated' as const, 'gzip-flipped' as const, 'gzip-header-only' as const, 'gzip-bomb' as const, 'br' as const) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'gzip-truncated' as const,
+      'gzip-flipped' as const,
+      'gzip-header-only' as const,
+      'gzip-bomb' as const,
+      'br' as const,
+    ),
+  },
 );
 
 /** 64 MiB of zeros, gzipped once (about 64 KiB): past the 20 MiB a body may decompress to. */
@@ -454,9 +648,20 @@ const CONTENT_TYPES: { readonly [E in OtlpEncoding]: readonly string[] } = {
 };
 
 const contentType = (encoding: OtlpEncoding) =>
-  fc.oneof({ weight: 12, arbitrary: fc.constant(CONTENT_TYPES[encoding][0]!) }, { weight: 2, arbitrary: fc.constantFrom(...CONTENT_TYPES[encoding]) }, { weight: 1, arbitrary: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', '') });
+  fc.oneof(
+    { weight: 12, arbitrary: fc.constant(CONTENT_TYPES[encoding][0]!) },
+    { weight: 2, arbitrary: fc.constantFrom(...CONTENT_TYPES[encoding]) },
+    { weight: 1, arbitrary: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', '') },
+  );
 
-function makeCase(signal: OtlpSignal, encoding: OtlpEncoding, type: string, plain: Uint8Array, squeeze: Compression, how: string[]): OtlpCase {
+function makeCase(
+  signal: OtlpSignal,
+  encoding: OtlpEncoding,
+  type: string,
+  plain: Uint8Array,
+  squeeze: Compression,
+  how: string[],
+): OtlpCase {
   const { body, contentEncoding } = compress(plain, squeeze);
   if (squeeze !== 'none') how.push(squeeze);
   const made = { signal, encoding, contentType: type, contentEncoding, body, how };
@@ -471,7 +676,10 @@ function jsonCase(signal: OtlpSignal, service: string): fc.Arbitrary<OtlpCase> {
   return fc
     .record({
       request: request(signal, service),
-      mutations: fc.oneof({ weight: 2, arbitrary: fc.constant<JsonMutation[]>([]) }, { weight: 1, arbitrary: fc.array(jsonMutation, { minLength: 1, maxLength: 3 }) }),
+      mutations: fc.oneof(
+        { weight: 2, arbitrary: fc.constant<JsonMutation[]>([]) },
+        { weight: 1, arbitrary: fc.array(jsonMutation, { minLength: 1, maxLength: 3 }) },
+      ),
       text: fc.oneof({ weight: 6, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: textMutation }),
       huge: hugeStrings,
       type: contentType('json'),
@@ -480,7 +688,14 @@ function jsonCase(signal: OtlpSignal, service: string): fc.Arbitrary<OtlpCase> {
     .map(({ request, mutations, text, huge, type, squeeze }) => {
       const how: string[] = [];
       const json = mutatedJsonText(signal, withHugeStrings(signal, request, huge, how), mutations, how);
-      return makeCase(signal, 'json', type, text === null ? Buffer.from(json) : mutateText(json, text, how), squeeze, how);
+      return makeCase(
+        signal,
+        'json',
+        type,
+        text === null ? Buffer.from(json) : mutateText(json, text, how),
+        squeeze,
+        how,
+      );
     });
 }
 
@@ -489,7 +704,10 @@ function protobufCase(signal: OtlpSignal, service: string): fc.Arbitrary<OtlpCas
   return fc
     .record({
       request: request(signal, service),
-      mutations: fc.oneof({ weight: 3, arbitrary: fc.constant<ByteMutation[]>([]) }, { weight: 2, arbitrary: fc.array(byteMutation, { minLength: 1, maxLength: 3 }) }),
+      mutations: fc.oneof(
+        { weight: 3, arbitrary: fc.constant<ByteMutation[]>([]) },
+        { weight: 2, arbitrary: fc.array(byteMutation, { minLength: 1, maxLength: 3 }) },
+      ),
       huge: hugeStrings,
       type: contentType('protobuf'),
       squeeze: compression,
@@ -505,8 +723,14 @@ function protobufCase(signal: OtlpSignal, service: string): fc.Arbitrary<OtlpCas
 
 function randomBytesCase(signal: OtlpSignal): fc.Arbitrary<OtlpCase> {
   return fc
-    .record({ bytes: fc.uint8Array({ maxLength: 512 }), encoding: fc.constantFrom<OtlpEncoding>('protobuf', 'json'), squeeze: compression })
-    .map(({ bytes, encoding, squeeze }) => makeCase(signal, encoding, CONTENT_TYPES[encoding][0]!, bytes, squeeze, ['random bytes']));
+    .record({
+      bytes: fc.uint8Array({ maxLength: 512 }),
+      encoding: fc.constantFrom<OtlpEncoding>('protobuf', 'json'),
+      squeeze: compression,
+    })
+    .map(({ bytes, encoding, squeeze }) =>
+      makeCase(signal, encoding, CONTENT_TYPES[encoding][0]!, bytes, squeeze, ['random bytes']),
+    );
 }
 
 /** Protobuf's length-delimited field. */
@@ -545,13 +769,22 @@ function deepAnyValueCase(signal: OtlpSignal, service: string): fc.Arbitrary<Otl
         const close = list ? '}]}}' : ']}}';
         const value = `${open.repeat(depth)}{"stringValue":"x"}${close.repeat(depth)}`;
         const attribute = `{"key":"fuzz.key","value":${value}}`;
-        body = Buffer.from(`{"${TOP_FIELD[signal]}":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":${JSON.stringify(service)}}},${attribute}]}}]}`);
+        body = Buffer.from(
+          `{"${TOP_FIELD[signal]}":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":${JSON.stringify(service)}}},${attribute}]}}]}`,
+        );
       } else {
         // AnyValue: string_value 1, array_value 5, kvlist_value 6; ArrayValue/KeyValueList: values 1; KeyValue: key 1, value 2.
         let value = field(1, Buffer.from('x'));
-        for (let i = 0; i < depth; i++) value = list ? field(6, field(1, Buffer.concat([field(1, Buffer.from('k')), field(2, value)]))) : field(5, field(1, value));
-        const attribute = (key: string, v: Uint8Array) => field(1, Buffer.concat([field(1, Buffer.from(key)), field(2, v)]));
-        const resourceBytes = Buffer.concat([attribute('service.name', field(1, Buffer.from(service))), attribute('fuzz.key', value)]);
+        for (let i = 0; i < depth; i++)
+          value = list
+            ? field(6, field(1, Buffer.concat([field(1, Buffer.from('k')), field(2, value)])))
+            : field(5, field(1, value));
+        const attribute = (key: string, v: Uint8Array) =>
+          field(1, Buffer.concat([field(1, Buffer.from(key)), field(2, v)]));
+        const resourceBytes = Buffer.concat([
+          attribute('service.name', field(1, Buffer.from(service))),
+          attribute('fuzz.key', value),
+        ]);
         body = field(1, field(1, resourceBytes));
       }
       return makeCase(signal, encoding, CONTENT_TYPES[encoding][0]!, body, squeeze, how);
@@ -574,14 +807,42 @@ export function healthyRequest(signal: OtlpSignal, service: string): Uint8Array 
   const resourceJson = { attributes: [{ key: 'service.name', value: { stringValue: service } }] };
   const json: JsonObject =
     signal === 'metrics'
-      ? { resourceMetrics: [{ resource: resourceJson, scopeMetrics: [{ metrics: [{ name: 'fuzz_healthy', gauge: { dataPoints: [{ timeUnixNano: now, asDouble: 1 }] } }] }] }] }
+      ? {
+          resourceMetrics: [
+            {
+              resource: resourceJson,
+              scopeMetrics: [
+                { metrics: [{ name: 'fuzz_healthy', gauge: { dataPoints: [{ timeUnixNano: now, asDouble: 1 }] } }] },
+              ],
+            },
+          ],
+        }
       : signal === 'logs'
-        ? { resourceLogs: [{ resource: resourceJson, scopeLogs: [{ logRecords: [{ timeUnixNano: now, body: { stringValue: 'healthy' } }] }] }] }
+        ? {
+            resourceLogs: [
+              {
+                resource: resourceJson,
+                scopeLogs: [{ logRecords: [{ timeUnixNano: now, body: { stringValue: 'healthy' } }] }],
+              },
+            ],
+          }
         : {
             resourceSpans: [
               {
                 resource: resourceJson,
-                scopeSpans: [{ spans: [{ traceId: hex(crypto.getRandomValues(new Uint8Array(16))), spanId: hex(crypto.getRandomValues(new Uint8Array(8))), name: 'healthy', startTimeUnixNano: now, endTimeUnixNano: now }] }],
+                scopeSpans: [
+                  {
+                    spans: [
+                      {
+                        traceId: hex(crypto.getRandomValues(new Uint8Array(16))),
+                        spanId: hex(crypto.getRandomValues(new Uint8Array(8))),
+                        name: 'healthy',
+                        startTimeUnixNano: now,
+                        endTimeUnixNano: now,
+                      },
+                    ],
+                  },
+                ],
               },
             ],
           };

@@ -43,7 +43,11 @@ let schema: GraphQLSchema;
  * Runs `predicate` over `arbitrary` for `runs` runs of the suite's seed. A failure's message has fast-check's report
  * (seed, path) and what the smallest failing request was answered. Returns how many answers had each status.
  */
-async function check<T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => Promise<number>, runs: number): Promise<Record<number, number>> {
+async function check<T>(
+  arbitrary: fc.Arbitrary<T>,
+  predicate: (value: T) => Promise<number>,
+  runs: number,
+): Promise<Record<number, number>> {
   const statuses: Record<number, number> = {};
   // Shrinking keeps the last failure it saw, the smallest; fast-check's report (cut short by the time limit) may not.
   let lastFailure: unknown;
@@ -62,8 +66,12 @@ async function check<T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => Pro
     ...(PATH === undefined ? {} : { path: PATH }),
     plugins: [fc.interruptAfterTimeLimit(PROPERTY_TIME_LIMIT_MS)],
   });
-  if (details.failed) throw new Error(`${await fc.asyncDefaultReportMessage(details)}\n${lastFailure instanceof Error ? lastFailure.message : String(lastFailure)}`);
-  if (details.interrupted) console.warn(`fuzz: interrupted after ${details.numRuns} runs of ${runs * RUNS} (seed ${SEED})`);
+  if (details.failed)
+    throw new Error(
+      `${await fc.asyncDefaultReportMessage(details)}\n${lastFailure instanceof Error ? lastFailure.message : String(lastFailure)}`,
+    );
+  if (details.interrupted)
+    console.warn(`fuzz: interrupted after ${details.numRuns} runs of ${runs * RUNS} (seed ${SEED})`);
   return statuses;
 }
 
@@ -74,16 +82,30 @@ interface Answer {
 }
 
 /** Posts and reads the whole answer, within ANSWER_TIMEOUT_MS; a timeout or a reset fails with what was sent. */
-async function post(url: string, headers: Record<string, string>, body: Uint8Array | string, what: () => string): Promise<Answer> {
+async function post(
+  url: string,
+  headers: Record<string, string>,
+  body: Uint8Array | string,
+  what: () => string,
+): Promise<Answer> {
   try {
-    const response = await fetch(url, { method: 'POST', headers, body: typeof body === 'string' ? body : Buffer.from(body), signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS) });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: typeof body === 'string' ? body : Buffer.from(body),
+      signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS),
+    });
     return { status: response.status, headers: response.headers, body: new Uint8Array(await response.arrayBuffer()) };
   } catch (error) {
-    throw new Error(`${what()}: no answer (${error instanceof Error ? `${error.name}: ${error.message}; ${String(error.cause)}` : String(error)})`, { cause: error });
+    throw new Error(
+      `${what()}: no answer (${error instanceof Error ? `${error.name}: ${error.message}; ${String(error.cause)}` : String(error)})`,
+      { cause: error },
+    );
   }
 }
 
-const preview = (answer: Answer) => `${answer.status} ${answer.headers.get('content-type') ?? ''} ${Buffer.from(answer.body.subarray(0, 600)).toString()}`;
+const preview = (answer: Answer) =>
+  `${answer.status} ${answer.headers.get('content-type') ?? ''} ${Buffer.from(answer.body.subarray(0, 600)).toString()}`;
 
 function fail(what: string, answer: Answer, why: string): never {
   throw new Error(`${what}\n  answered ${preview(answer)}\n  ${why}`);
@@ -91,7 +113,8 @@ function fail(what: string, answer: Answer, why: string): never {
 
 /** A 5xx is a failure of the system unless it is a 503 telling the agent when to come back. */
 function expectNoServerError(what: string, answer: Answer): void {
-  if (answer.status >= 500 && !(answer.status === 503 && answer.headers.get('retry-after') !== null)) fail(what, answer, 'a 5xx other than 503 with Retry-After');
+  if (answer.status >= 500 && !(answer.status === 503 && answer.headers.get('retry-after') !== null))
+    fail(what, answer, 'a 5xx other than 503 with Retry-After');
 }
 
 const isJson = (answer: Answer) => (answer.headers.get('content-type') ?? '').includes('json');
@@ -131,7 +154,12 @@ function expectOtlpAnswer(c: OtlpCase, answer: Answer): void {
     decoded(what, answer, RESPONSE_SCHEMAS[c.signal]);
   } else if (answer.status >= 400) {
     const status = decoded(what, answer, otlp.RpcStatusSchema);
-    if (typeof status.code !== 'number' || status.code === 0 || typeof status.message !== 'string' || status.message === '') {
+    if (
+      typeof status.code !== 'number' ||
+      status.code === 0 ||
+      typeof status.message !== 'string' ||
+      status.message === ''
+    ) {
       fail(what, answer, `a ${answer.status} whose body is no google.rpc.Status with a code and a message`);
     }
   }
@@ -154,7 +182,8 @@ beforeAll(async () => {
       const fields = Object.keys(schema.getQueryType()?.getFields() ?? {});
       if (['metricNames', 'logSearch', 'services', 'alertRules'].every((field) => fields.includes(field))) break;
     }
-    if (Date.now() > deadline) throw new Error(`the gateway never composed the four subgraphs: ${JSON.stringify(answer.errors)}`);
+    if (Date.now() > deadline)
+      throw new Error(`the gateway never composed the four subgraphs: ${JSON.stringify(answer.errors)}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 });
@@ -163,9 +192,16 @@ beforeAll(async () => {
 async function removeLogEntries(): Promise<void> {
   for (let round = 0; round < 50; round++) {
     await system.elasticsearch.indices.refresh({ index: 'logs' });
-    const found = await system.elasticsearch.search({ index: 'logs', query: { prefix: { service } }, size: 1_000, _source: false });
+    const found = await system.elasticsearch.search({
+      index: 'logs',
+      query: { prefix: { service } },
+      size: 1_000,
+      _source: false,
+    });
     if (found.hits.hits.length === 0) return;
-    await system.elasticsearch.bulk({ operations: found.hits.hits.map((hit) => ({ delete: { _index: hit._index, _id: hit._id! } })) });
+    await system.elasticsearch.bulk({
+      operations: found.hits.hits.map((hit) => ({ delete: { _index: hit._index, _id: hit._id! } })),
+    });
   }
 }
 
@@ -184,7 +220,11 @@ describe('fuzz: OTLP bodies at the gateway’s :4318', () => {
       const statuses = await check(
         otlpCase(signal, service),
         async (c) => {
-          const headers: Record<string, string> = { ...agent, ...(c.contentType === '' ? {} : { 'content-type': c.contentType }), ...(c.contentEncoding === undefined ? {} : { 'content-encoding': c.contentEncoding }) };
+          const headers: Record<string, string> = {
+            ...agent,
+            ...(c.contentType === '' ? {} : { 'content-type': c.contentType }),
+            ...(c.contentEncoding === undefined ? {} : { 'content-encoding': c.contentEncoding }),
+          };
           const answer = await post(`${system.otlpUrl!}/v1/${signal}`, headers, c.body, () => fc.stringify(c));
           expectOtlpAnswer(c, answer);
           return answer.status;
@@ -193,7 +233,12 @@ describe('fuzz: OTLP bodies at the gateway’s :4318', () => {
       );
       console.info(`fuzz ${signal}: answers by status`, statuses);
       // Nothing the fuzz sent counted against the signal's store: an agent's ordinary push is stored.
-      const healthy = await post(`${system.otlpUrl!}/v1/${signal}`, { ...agent, 'content-type': 'application/x-protobuf' }, healthyRequest(signal, service), () => `a healthy ${signal} push`);
+      const healthy = await post(
+        `${system.otlpUrl!}/v1/${signal}`,
+        { ...agent, 'content-type': 'application/x-protobuf' },
+        healthyRequest(signal, service),
+        () => `a healthy ${signal} push`,
+      );
       expect(preview(healthy)).toMatch(/^200 /);
     },
     240_000,
@@ -206,7 +251,8 @@ function expectLogApiAnswer(c: LogApiCase, answer: Answer): void {
   if (answer.status < 200 || (answer.status >= 300 && answer.status < 400)) fail(what, answer, 'neither 2xx nor 4xx');
   const body = parsed(what, answer) as { ids?: unknown; error?: { message?: unknown } } | null;
   if (answer.status < 300) {
-    if (!Array.isArray(body?.ids) || (c.entries !== undefined && body.ids.length !== c.entries)) fail(what, answer, `an acceptance without the ids of its ${c.entries} entries`);
+    if (!Array.isArray(body?.ids) || (c.entries !== undefined && body.ids.length !== c.entries))
+      fail(what, answer, `an acceptance without the ids of its ${c.entries} entries`);
   } else if (typeof body?.error?.message !== 'string' || body.error.message === '') {
     fail(what, answer, 'a refusal without a message');
   }
@@ -217,7 +263,12 @@ describe('fuzz: the JSON log API', () => {
     const statuses = await check(
       logApiCase(service),
       async (c) => {
-        const answer = await post(`${system.otlpUrl!}/api/v1/logs`, { ...agent, 'content-type': c.contentType }, c.body, () => c.body.slice(0, 400));
+        const answer = await post(
+          `${system.otlpUrl!}/api/v1/logs`,
+          { ...agent, 'content-type': c.contentType },
+          c.body,
+          () => c.body.slice(0, 400),
+        );
         expectLogApiAnswer(c, answer);
         return answer.status;
       },
@@ -246,14 +297,21 @@ function expectGraphQLAnswer(c: GraphQLCase, answer: Answer): void {
   const body = parsed(what, answer);
   // A body that is no JSON is refused before GraphQL, in the services' error shape ({"error": {code, message}}),
   // not GraphQL's (reported with the suite: the front door's other refusals keep GraphQL's shape).
-  if (!isJsonText(c.body) && answer.status === 400 && typeof (body as { error?: { code?: unknown } } | null)?.error?.code === 'string') return;
+  if (
+    !isJsonText(c.body) &&
+    answer.status === 400 &&
+    typeof (body as { error?: { code?: unknown } } | null)?.error?.code === 'string'
+  )
+    return;
   const results = (Array.isArray(body) ? body : [body]) as (GraphQLResult | null)[];
   // A batch is answered 400 when one of its requests is refused; the others keep their data.
-  if (answer.status >= 400 && results.every((result) => result?.errors === undefined)) fail(what, answer, `a ${answer.status} without errors`);
+  if (answer.status >= 400 && results.every((result) => result?.errors === undefined))
+    fail(what, answer, `a ${answer.status} without errors`);
   for (const result of results) {
     if (result === null || typeof result !== 'object') fail(what, answer, 'an answer that is no GraphQL result');
     for (const error of result.errors ?? []) {
-      if (typeof error.extensions?.code !== 'string') fail(what, answer, `an error without extensions.code: ${JSON.stringify(error).slice(0, 300)}`);
+      if (typeof error.extensions?.code !== 'string')
+        fail(what, answer, `an error without extensions.code: ${JSON.stringify(error).slice(0, 300)}`);
     }
   }
 }
@@ -266,7 +324,12 @@ describe('fuzz: GraphQL documents at :4000', () => {
       async (g) => {
         const c = graphqlCase(g, schema, service);
         const [answer, health] = await Promise.all([
-          post(url, { ...viewer, 'content-type': 'application/json' }, c.body, () => `${c.kind}: ${c.body.slice(0, 1_500)}`),
+          post(
+            url,
+            { ...viewer, 'content-type': 'application/json' },
+            c.body,
+            () => `${c.kind}: ${c.body.slice(0, 1_500)}`,
+          ),
           fetch(`${system.gateway!.service.url}/health`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) }).then(
             (response) => response.status,
             (error: unknown) => String(error),

@@ -23,8 +23,6 @@ const it = base.extend<{ system: System; service: string }>({
   service: async ({}, use) => use(`shop-${randomUUID().slice(0, 8)}`),
 });
 
-
-
 interface Searched {
   logSearch: {
     total: number;
@@ -58,12 +56,29 @@ describe('logs through the gateway', () => {
       const traceId = randomBytes(16).toString('hex');
       const spanId = randomBytes(8).toString('hex');
       const at = Date.now() - 2000;
-      await pushWithSdk(`${system.otlpUrl!}/v1/logs`, encoding, service, [
-        { body: '주문 처리 중 데이터베이스 연결이 실패했습니다', severityNumber: ERROR, severityText: 'ERROR', attributes: { 'user.id': 'park', region: 'kr' }, timestamp: at, span: { traceId, spanId } },
-        { body: 'order accepted', timestamp: at + 1 },
-      ], {}, await system.authHeaders(['agent']));
+      await pushWithSdk(
+        `${system.otlpUrl!}/v1/logs`,
+        encoding,
+        service,
+        [
+          {
+            body: '주문 처리 중 데이터베이스 연결이 실패했습니다',
+            severityNumber: ERROR,
+            severityText: 'ERROR',
+            attributes: { 'user.id': 'park', region: 'kr' },
+            timestamp: at,
+            span: { traceId, spanId },
+          },
+          { body: 'order accepted', timestamp: at + 1 },
+        ],
+        {},
+        await system.authHeaders(['agent']),
+      );
 
-      const answer = await system.queryUntil<Searched>(searchQuery(service, '실패'), (data) => data?.logSearch.total === 1);
+      const answer = await system.queryUntil<Searched>(
+        searchQuery(service, '실패'),
+        (data) => data?.logSearch.total === 1,
+      );
       expect(answer.errors).toBeUndefined();
       expect(answer.data?.logSearch.entries).toEqual([
         {
@@ -85,11 +100,17 @@ describe('logs through the gateway', () => {
         },
       ]);
       const all = await system.query<Searched>(searchQuery(service));
-      expect(all.data?.logSearch.entries.map((e) => e.message)).toEqual(['order accepted', '주문 처리 중 데이터베이스 연결이 실패했습니다']);
+      expect(all.data?.logSearch.entries.map((e) => e.message)).toEqual([
+        'order accepted',
+        '주문 처리 중 데이터베이스 연결이 실패했습니다',
+      ]);
     },
   );
 
-  it('finds entries an agent posted to the gateway’s /api/v1/logs under the ids the API answered, with the service’s volume', async ({ system, service }) => {
+  it('finds entries an agent posted to the gateway’s /api/v1/logs under the ids the API answered, with the service’s volume', async ({
+    system,
+    service,
+  }) => {
     const accepted = await fetch(`${system.otlpUrl!}/api/v1/logs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(await system.authHeaders(['agent'])) },
@@ -108,27 +129,48 @@ describe('logs through the gateway', () => {
         [ids[1], '결제 요청이 거절되었습니다', 'WARN'],
       ].sort(),
     );
-    const volume = await system.query<{ service: { logs: { message: string }[]; logVolume: { count: number; levels: { level: string; count: number }[] }[] } }>(
+    const volume = await system.query<{
+      service: {
+        logs: { message: string }[];
+        logVolume: { count: number; levels: { level: string; count: number }[] }[];
+      };
+    }>(
       `{ service(name: "${service}") { logs(limit: 5) { message } logVolume(range: ${recentRange()}, interval: "1h") { count levels { level count } } } }`,
     );
     expect(volume.errors).toBeUndefined();
     expect(volume.data?.service.logs).toHaveLength(2);
-    expect(volume.data?.service.logVolume.flatMap((b) => b.levels).sort((a, b) => a.level.localeCompare(b.level))).toEqual([
+    expect(
+      volume.data?.service.logVolume.flatMap((b) => b.levels).sort((a, b) => a.level.localeCompare(b.level)),
+    ).toEqual([
       { level: 'INFO', count: 1 },
       { level: 'WARN', count: 1 },
     ]);
   });
 
-  it('passes the logs subgraph’s errors through: a query’s syntax error with its position, 413 for an oversized push plain or gzip', async ({ system, service }) => {
+  it('passes the logs subgraph’s errors through: a query’s syntax error with its position, 413 for an oversized push plain or gzip', async ({
+    system,
+    service,
+  }) => {
     const bad = await system.query(`{ logSearch(filter: { query: "결제 OR", range: ${recentRange()} }) { total } }`);
     expect(bad.errors).toEqual([
-      expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', argument: 'query', position: 5 }) as unknown }),
+      expect.objectContaining({
+        extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', argument: 'query', position: 5 }) as unknown,
+      }),
     ]);
     const huge = JSON.stringify({
       resourceLogs: [
         {
           resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
-          scopeLogs: [{ logRecords: [{ timeUnixNano: String(BigInt(Date.now()) * 1_000_000n), body: { stringValue: 'x'.repeat(21 * 1024 * 1024) } }] }],
+          scopeLogs: [
+            {
+              logRecords: [
+                {
+                  timeUnixNano: String(BigInt(Date.now()) * 1_000_000n),
+                  body: { stringValue: 'x'.repeat(21 * 1024 * 1024) },
+                },
+              ],
+            },
+          ],
         },
       ],
     });
@@ -136,7 +178,11 @@ describe('logs through the gateway', () => {
       [huge, { 'content-type': 'application/json' }],
       [gzipSync(huge), { 'content-type': 'application/json', 'content-encoding': 'gzip' }],
     ] as const) {
-      const answer = await fetch(`${system.otlpUrl!}/v1/logs`, { method: 'POST', headers: { ...headers, ...(await system.authHeaders(['agent'])) }, body });
+      const answer = await fetch(`${system.otlpUrl!}/v1/logs`, {
+        method: 'POST',
+        headers: { ...headers, ...(await system.authHeaders(['agent'])) },
+        body,
+      });
       expect(answer.status).toBe(413);
     }
   });

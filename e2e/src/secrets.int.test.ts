@@ -31,7 +31,10 @@ describe('secrets in the logs', () => {
     const metrics = ServiceProcess.start('subgraphs/metrics/src/main.ts', process.env, env);
     processes.push(metrics);
     await metrics.ready();
-    const gateway = ServiceProcess.start('gateway/src/main.ts', process.env, { ...env, OTLP_PORT: '0' }, [/"event":"ready"/, /"event":"otlp_listening"/]);
+    const gateway = ServiceProcess.start('gateway/src/main.ts', process.env, { ...env, OTLP_PORT: '0' }, [
+      /"event":"ready"/,
+      /"event":"otlp_listening"/,
+    ]);
     processes.push(gateway);
     await gateway.ready();
     const graphqlUrl = `${gateway.url('ready')}/graphql`;
@@ -44,17 +47,35 @@ describe('secrets in the logs', () => {
       wrongAudience: await system.token(['admin'], { audience: 'elsewhere' }),
     };
     const graphql = async (token: string, query: string) =>
-      (await fetch(graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) })).json() as Promise<{
+      (
+        await fetch(graphqlUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query }),
+        })
+      ).json() as Promise<{
         data?: { createApiKey?: { key: string; apiKey: { id: string } } };
       }>;
     const push = async (headers: Record<string, string>) =>
-      (await fetch(`${otlpUrl}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"resourceMetrics":[]}' })).status;
+      (
+        await fetch(`${otlpUrl}/v1/metrics`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: '{"resourceMetrics":[]}',
+        })
+      ).status;
 
     // Wait until the gateway composed the metrics subgraph: its schema read carries an internal token too.
-    for (let i = 0; i < 100 && (await graphql(tokens.viewer, '{ service(name: "s") { series { name } } }')).data === undefined; i++) {
+    for (
+      let i = 0;
+      i < 100 && (await graphql(tokens.viewer, '{ service(name: "s") { series { name } } }')).data === undefined;
+      i++
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const created = (await graphql(tokens.admin, 'mutation { createApiKey(name: "e2e-secrets") { key apiKey { id } } }')).data!.createApiKey!;
+    const created = (
+      await graphql(tokens.admin, 'mutation { createApiKey(name: "e2e-secrets") { key apiKey { id } } }')
+    ).data!.createApiKey!;
     expect(await push({ 'x-api-key': created.key })).toBe(200);
     expect(await push({ authorization: `Bearer ${created.key}` })).toBe(200);
     expect(await push({ authorization: `Bearer ${tokens.expired}` })).toBe(401);
@@ -62,8 +83,15 @@ describe('secrets in the logs', () => {
     expect(await push({ 'x-api-key': `${created.key.slice(0, -4)}AAAA` })).toBe(401);
     await graphql(tokens.viewer, '{ service(name: "s") { series { name } } }');
     await graphql(tokens.expired, '{ service(name: "s") { name } }');
-    const forged = await new ServiceTokens({ service: 'gateway', secrets: ['not the cluster secret, but long enough'] }).headers(makeCaller());
-    const direct = await fetch(`${metrics.url('ready')}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...forged }, body: '{"query":"{ __typename }"}' });
+    const forged = await new ServiceTokens({
+      service: 'gateway',
+      secrets: ['not the cluster secret, but long enough'],
+    }).headers(makeCaller());
+    const direct = await fetch(`${metrics.url('ready')}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...forged },
+      body: '{"query":"{ __typename }"}',
+    });
     expect(direct.status).toBe(401);
     await graphql(tokens.admin, `mutation { revokeApiKey(id: "${created.apiKey.id}") }`);
     expect(await push({ 'x-api-key': created.key })).toBe(401);
@@ -74,7 +102,13 @@ describe('secrets in the logs', () => {
     // The logs are not empty of the events that handled the secrets: refusals were logged, without them.
     expect(output).toMatch(/token refused/);
     expect(output).toMatch(/invalid internal token refused/);
-    for (const secret of [...Object.values(tokens), created.key, created.key.split('_').slice(2).join('_'), testServiceAuthEnv().SERVICE_AUTH_SECRET, forged['x-service-auth']!]) {
+    for (const secret of [
+      ...Object.values(tokens),
+      created.key,
+      created.key.split('_').slice(2).join('_'),
+      testServiceAuthEnv().SERVICE_AUTH_SECRET,
+      forged['x-service-auth']!,
+    ]) {
       expect(output).not.toContain(secret);
     }
     expect(output).not.toMatch(/eyJ[\w-]{10,}\.[\w-]{10,}/);
@@ -84,7 +118,12 @@ describe('secrets in the logs', () => {
 
   it('are not echoed when a secret is refused at start, and the variable is named', async () => {
     const weak = 'short-secret-value';
-    const gateway = ServiceProcess.start('gateway/src/main.ts', process.env, { ...system.env(), SERVICE_AUTH_SECRET: weak }, []);
+    const gateway = ServiceProcess.start(
+      'gateway/src/main.ts',
+      process.env,
+      { ...system.env(), SERVICE_AUTH_SECRET: weak },
+      [],
+    );
     expect(await gateway.exit()).toBe(1);
     const output = gateway.lines.join('\n');
     expect(output).toMatch(/SERVICE_AUTH_SECRET: each secret needs at least 32 characters/);
@@ -92,10 +131,18 @@ describe('secrets in the logs', () => {
   }, 60_000);
 
   it('warn at every start when authentication is turned off', async () => {
-    const gateway = ServiceProcess.start('gateway/src/main.ts', process.env, { ...system.env(), LOG_LEVEL: 'info', AUTH_DISABLED: 'true', OTLP_PORT: '0', OTLP_TRACES_URL: 'off' });
+    const gateway = ServiceProcess.start('gateway/src/main.ts', process.env, {
+      ...system.env(),
+      LOG_LEVEL: 'info',
+      AUTH_DISABLED: 'true',
+      OTLP_PORT: '0',
+      OTLP_TRACES_URL: 'off',
+    });
     processes.push(gateway);
     await gateway.ready();
-    expect(gateway.lines.some((line) => line.includes('"level":40') && line.includes('"event":"auth_disabled"'))).toBe(true);
+    expect(gateway.lines.some((line) => line.includes('"level":40') && line.includes('"event":"auth_disabled"'))).toBe(
+      true,
+    );
     expect(await gateway.stop()).toBe(0);
   }, 60_000);
 });

@@ -13,7 +13,8 @@ export class ServiceProcess {
     private readonly waitFor: RegExp[],
   ) {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (line) => this.lines.push(line));
+    for (const stream of [child.stdout!, child.stderr!])
+      createInterface({ input: stream }).on('line', (line) => this.lines.push(line));
   }
 
   /**
@@ -28,8 +29,13 @@ export class ServiceProcess {
     /** Options for node itself, such as `--cpu-prof` (which NODE_OPTIONS may not carry). */
     nodeArgs: readonly string[] = [],
   ): ServiceProcess {
-    const parent = Object.fromEntries(Object.entries(inherited).filter(([key]) => key !== 'NODE_ENV' && !key.startsWith('VITEST')));
-    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(REPO_DIR, entry)], { env: { ...parent, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const parent = Object.fromEntries(
+      Object.entries(inherited).filter(([key]) => key !== 'NODE_ENV' && !key.startsWith('VITEST')),
+    );
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(REPO_DIR, entry)], {
+      env: { ...parent, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     return new ServiceProcess(child, waitFor);
   }
 
@@ -37,7 +43,8 @@ export class ServiceProcess {
   async ready(ms = 45_000): Promise<void> {
     const deadline = Date.now() + ms;
     while (!this.waitFor.every((pattern) => this.lines.some((line) => pattern.test(line)))) {
-      if (this.child.exitCode !== null || Date.now() > deadline) throw new Error(`not ready:\n${this.lines.join('\n')}`);
+      if (this.child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`not ready:\n${this.lines.join('\n')}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

@@ -10,7 +10,13 @@ import { alertsEnvSchema, createServer as createAlerts } from '@heimdall/alerts'
 import { type Gateway, createServer as createGateway, gatewayEnvSchema } from '@heimdall/gateway';
 import { createServer as createLogs, logsEnvSchema } from '@heimdall/logs';
 import { createClickHouseClient, createServer as createMetrics, metricsEnvSchema } from '@heimdall/metrics';
-import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, type Role, generateUserSigningKeys, signUserToken } from '@heimdall/shared/auth';
+import {
+  DEFAULT_JWT_AUDIENCE,
+  DEFAULT_JWT_ISSUER,
+  type Role,
+  generateUserSigningKeys,
+  signUserToken,
+} from '@heimdall/shared/auth';
 import { loadConfig } from '@heimdall/shared/config';
 import { ConsulClient } from '@heimdall/shared/discovery';
 import type { Platform } from '@heimdall/shared/http';
@@ -62,7 +68,12 @@ export class System {
     readonly local: LocalStack,
     private readonly clickhouseTarget: { url: string | undefined; dataDir: string },
     private readonly postgresUrl: string,
-    private readonly keys: { readonly dir: string; readonly privateKeyPem: string; readonly publicKeyPem: string; readonly publicKeyFile: string },
+    private readonly keys: {
+      readonly dir: string;
+      readonly privateKeyPem: string;
+      readonly publicKeyPem: string;
+      readonly publicKeyFile: string;
+    },
   ) {
     this.consul = new ConsulClient(local.endpoints.consulUrl);
     this.clickhouse = createClickHouseClient(clickhouseTarget);
@@ -76,7 +87,11 @@ export class System {
    * `postgresUrl`: the alerts database, by default the stack's `heimdall` (a test that evaluates rules gives it a
    * database of its own, so that it evaluates no one else's).
    */
-  static async create(local: LocalStack, clickhouseUrl: string | undefined, options: { postgresUrl?: string } = {}): Promise<System> {
+  static async create(
+    local: LocalStack,
+    clickhouseUrl: string | undefined,
+    options: { postgresUrl?: string } = {},
+  ): Promise<System> {
     const keysDir = await mkdtemp(join(tmpdir(), 'heimdall-e2e-keys-'));
     const { privateKeyPem, publicKeyPem } = await generateUserSigningKeys();
     const publicKeyFile = join(keysDir, 'jwt-public.pem');
@@ -160,7 +175,11 @@ export class System {
         platform = await createTraces(loadConfig(tracesEnvSchema, env), { consul: this.consul });
         break;
       case 'alerts':
-        platform = await createAlerts(loadConfig(alertsEnvSchema, env), { consul: this.consul, pool: this.pool, redis: this.redis });
+        platform = await createAlerts(loadConfig(alertsEnvSchema, env), {
+          consul: this.consul,
+          pool: this.pool,
+          redis: this.redis,
+        });
         break;
     }
     await platform.service.start({ host: '127.0.0.1', port: 0 });
@@ -170,7 +189,10 @@ export class System {
 
   /** Starts a gateway (another one when one runs already: instances share Redis, as in a deployment). */
   async startGateway(overrides: Record<string, string> = {}): Promise<Gateway> {
-    const gateway = await createGateway(loadConfig(gatewayEnvSchema, { ...this.env(), ...overrides }), { consul: this.consul, redis: this.redis });
+    const gateway = await createGateway(loadConfig(gatewayEnvSchema, { ...this.env(), ...overrides }), {
+      consul: this.consul,
+      redis: this.redis,
+    });
     await gateway.service.start({ host: '127.0.0.1', port: 0 });
     const otlpUrl = `http://127.0.0.1:${await gateway.otlp.listen('127.0.0.1', 0)}`;
     this.gateways.push({ gateway, otlpUrl });
@@ -197,7 +219,10 @@ export class System {
   }
 
   /** A query through the first gateway, as a viewer unless `headers` carry other credentials. */
-  async query<T>(query: string, headers: Record<string, string> = {}): Promise<{ data?: T; errors?: GraphQLErrorBody[] }> {
+  async query<T>(
+    query: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ data?: T; errors?: GraphQLErrorBody[] }> {
     if (this.gateway === undefined) throw new Error('the gateway is not started');
     const credentials = 'authorization' in headers || 'x-api-key' in headers ? {} : await this.authHeaders(['viewer']);
     const response = await fetch(`${this.gateway.service.url}/graphql`, {
@@ -209,7 +234,10 @@ export class System {
   }
 
   /** Asks `query` again every 250 ms until `done` holds of its data, for at most 30 s (the logs index refreshes every 5 s). */
-  async queryUntil<T>(query: string, done: (data: T | undefined) => boolean): Promise<{ data?: T; errors?: GraphQLErrorBody[] }> {
+  async queryUntil<T>(
+    query: string,
+    done: (data: T | undefined) => boolean,
+  ): Promise<{ data?: T; errors?: GraphQLErrorBody[] }> {
     const deadline = Date.now() + 30_000;
     let answer = await this.query<T>(query);
     while (!done(answer.data) && Date.now() < deadline) {

@@ -57,14 +57,28 @@ function makeRedExport(service: string, minute: number): Uint8Array {
     span(6, 'SELECT', otlp.Span_SpanKind.CLIENT, 2, false),
   ];
   const request = create(otlp.ExportTraceServiceRequestSchema, {
-    resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { value: { case: 'stringValue', value: service } } }] }, scopeSpans: [{ spans }] }],
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { value: { case: 'stringValue', value: service } } }] },
+        scopeSpans: [{ spans }],
+      },
+    ],
   });
   return toBinary(otlp.ExportTraceServiceRequestSchema, request);
 }
 
 interface RedAnswer {
   service: {
-    red: { timestamp: string; rate: number; errorRatio: number; p50: number | null; p95: number | null; p99: number | null }[] | null;
+    red:
+      | {
+          timestamp: string;
+          rate: number;
+          errorRatio: number;
+          p50: number | null;
+          p95: number | null;
+          p99: number | null;
+        }[]
+      | null;
     operations: { name: string; spanKind: string; red: { rate: number; errorRatio: number }[] | null }[] | null;
   };
 }
@@ -107,7 +121,10 @@ function expectRedOfSixRequests(answer: RedAnswer | undefined, minute: number): 
     expect(quantile).toBeGreaterThan(10);
     expect(quantile).toBeLessThanOrEqual(50);
   }
-  const operations = answer?.service.operations?.map((o) => ({ ...o, red: o.red?.map((p) => ({ rate: Number((p.rate * 60).toFixed(9)), errorRatio: p.errorRatio })) }));
+  const operations = answer?.service.operations?.map((o) => ({
+    ...o,
+    red: o.red?.map((p) => ({ rate: Number((p.rate * 60).toFixed(9)), errorRatio: p.errorRatio })),
+  }));
   expect(operations).toEqual([
     { name: 'GET /cart', spanKind: 'SERVER', red: [{ rate: 6, errorRatio: 1 / 3 }] },
     { name: 'SELECT', spanKind: 'CLIENT', red: [{ rate: 1, errorRatio: 0 }] },
@@ -121,17 +138,28 @@ describe('traces through the federated system', () => {
     ['protobuf', ProtobufTraceExporter],
     ['JSON', JsonTraceExporter],
   ] as const) {
-    it(`takes the OpenTelemetry JS exporter's ${encoding} at :4318 and answers the trace by id through the gateway, every field intact`, async ({ system, service }) => {
+    it(`takes the OpenTelemetry JS exporter's ${encoding} at :4318 and answers the trace by id through the gateway, every field intact`, async ({
+      system,
+      service,
+    }) => {
       await system.startSubgraph('traces');
       await system.startGateway({ OTLP_TRACES_URL: 'off' });
-      const recorded = await recordTrace(new Exporter({ url: `${system.otlpUrl!}/v1/traces`, headers: await system.authHeaders(['agent']) }), service);
-      const result = await system.query<{ trace: ReturnType<typeof expectedTrace> }>(`{ trace(traceId: "${recorded.traceId}") { ${TRACE_FIELDS} } }`);
+      const recorded = await recordTrace(
+        new Exporter({ url: `${system.otlpUrl!}/v1/traces`, headers: await system.authHeaders(['agent']) }),
+        service,
+      );
+      const result = await system.query<{ trace: ReturnType<typeof expectedTrace> }>(
+        `{ trace(traceId: "${recorded.traceId}") { ${TRACE_FIELDS} } }`,
+      );
       expect(result.errors).toBeUndefined();
       expect(comparableTrace(result.data!.trace)).toEqual(expectedTrace(recorded));
     });
   }
 
-  it('derives RED metrics from the spans it stores, counted once when a push is retried, as Service.red and Operation.red', async ({ system, service }) => {
+  it('derives RED metrics from the spans it stores, counted once when a push is retried, as Service.red and Operation.red', async ({
+    system,
+    service,
+  }) => {
     await system.startSubgraph('metrics');
     await system.startSubgraph('traces');
     await system.startGateway({ OTLP_TRACES_URL: 'off' });
@@ -145,7 +173,10 @@ describe('traces through the federated system', () => {
     expectRedOfSixRequests(result.data, minute);
   });
 
-  it('takes traces while the metrics subgraph is down and sends their RED metrics once it is back', async ({ system, service }) => {
+  it('takes traces while the metrics subgraph is down and sends their RED metrics once it is back', async ({
+    system,
+    service,
+  }) => {
     await system.startSubgraph('traces');
     await system.startGateway({ OTLP_TRACES_URL: 'off', SUBGRAPH_RETENTION_MS: '600000' });
     const minute = Math.floor(Date.now() / 60_000) * 60_000 - 60_000;
@@ -160,7 +191,10 @@ describe('traces through the federated system', () => {
   }, 90_000);
 
   for (const reporter of ['thrift over HTTP', 'binary thrift over UDP'] as const) {
-    it(`puts a legacy jaeger-client application's spans (${reporter}) and Heimdall's own for its gateway call in one trace`, async ({ system, service }) => {
+    it(`puts a legacy jaeger-client application's spans (${reporter}) and Heimdall's own for its gateway call in one trace`, async ({
+      system,
+      service,
+    }) => {
       await system.startSubgraph('traces');
       await system.startGateway();
       const jaeger = local.config.jaeger;
@@ -185,16 +219,29 @@ describe('traces through the federated system', () => {
 
       const [traceId, spanId] = headers['uber-trace-id']!.split(':') as [string, string];
       const spansOf = async () =>
-        (await system.query<{ trace: { spans: { spanId: string; parentSpanId: string | null; operationName: string; service: { name: string } }[] } | null }>(
-          `{ trace(traceId: "${traceId}") { spans { spanId parentSpanId operationName service { name } } } }`,
-        )).data?.trace?.spans ?? [];
+        (
+          await system.query<{
+            trace: {
+              spans: {
+                spanId: string;
+                parentSpanId: string | null;
+                operationName: string;
+                service: { name: string };
+              }[];
+            } | null;
+          }>(`{ trace(traceId: "${traceId}") { spans { spanId parentSpanId operationName service { name } } } }`)
+        ).data?.trace?.spans ?? [];
       // Heimdall's services export their spans in batches (every 5 s).
-      const spans = await eventually(spansOf, (found) => ['gateway', 'traces', service].every((name) => found.some((s) => s.service.name === name)));
+      const spans = await eventually(spansOf, (found) =>
+        ['gateway', 'traces', service].every((name) => found.some((s) => s.service.name === name)),
+      );
       expect([...new Set(spans.map((s) => s.service.name))].sort()).toEqual([service, 'gateway', 'traces'].sort());
       const legacy = spans.find((s) => s.service.name === service);
       expect(legacy).toMatchObject({ spanId: spanId.padStart(16, '0'), parentSpanId: null, operationName: 'checkout' });
       // The gateway's server span is the child of the application's span.
-      expect(spans.find((s) => s.service.name === 'gateway' && s.parentSpanId === legacy?.spanId)?.operationName).toBe('POST /graphql');
+      expect(spans.find((s) => s.service.name === 'gateway' && s.parentSpanId === legacy?.spanId)?.operationName).toBe(
+        'POST /graphql',
+      );
     });
   }
 });
@@ -207,7 +254,11 @@ interface JaegerTracer {
 
 interface JaegerClient {
   initTracer(
-    config: { serviceName: string; sampler: { type: string; param: number }; reporter: Record<string, string | number> },
+    config: {
+      serviceName: string;
+      sampler: { type: string; param: number };
+      reporter: Record<string, string | number>;
+    },
     options: { logger: { info(message: string): void; error(message: string): void } },
   ): JaegerTracer;
 }
@@ -215,4 +266,3 @@ interface JaegerClient {
 /** npm jaeger-client 3.19, as legacy applications use it (the package ships no type declarations). */
 const initJaegerTracer: JaegerClient['initTracer'] = (config, options) =>
   (createRequire(import.meta.url)('jaeger-client') as JaegerClient).initTracer(config, options);
-

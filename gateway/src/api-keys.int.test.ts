@@ -27,10 +27,17 @@ describe('API keys in Redis', () => {
     created.push(record.id);
 
     expect(key).toMatch(/^hmd_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
-    expect(await keys.verify(key)).toEqual({ ok: true, caller: { kind: 'apiKey', subject: record.id, roles: ['agent'] } });
+    expect(await keys.verify(key)).toEqual({
+      ok: true,
+      caller: { kind: 'apiKey', subject: record.id, roles: ['agent'] },
+    });
     const stored = await redis.hget('heimdall:api-keys', record.id);
     expect(stored).not.toContain(key.split('_').slice(2).join('_'));
-    expect(JSON.parse(stored!)).toMatchObject({ name: 'edge collector', createdBy: 'root', hash: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown });
+    expect(JSON.parse(stored!)).toMatchObject({
+      name: 'edge collector',
+      createdBy: 'root',
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown,
+    });
   });
 
   it('refuse a key whose secret part is wrong, though its id exists', async () => {

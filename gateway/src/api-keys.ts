@@ -68,7 +68,11 @@ export class RedisApiKeys implements ApiKeys {
     const id = randomBytes(8).toString('hex');
     const key = `${API_KEY_PREFIX}${id}_${randomBytes(32).toString('base64url')}`;
     const record: ApiKeyRecord = { id, name, createdAt: new Date(this.now()).toISOString(), createdBy };
-    await this.redis.hset(RECORDS, id, JSON.stringify({ ...record, hash: sha256(key).toString('hex') } satisfies StoredRecord));
+    await this.redis.hset(
+      RECORDS,
+      id,
+      JSON.stringify({ ...record, hash: sha256(key).toString('hex') } satisfies StoredRecord),
+    );
     return { record, key };
   }
 
@@ -81,7 +85,9 @@ export class RedisApiKeys implements ApiKeys {
 
   async list(): Promise<ApiKeyRecord[]> {
     const stored = Object.values(await this.redis.hgetall(RECORDS)).map((json) => JSON.parse(json) as StoredRecord);
-    return stored.map(({ id, name, createdAt, createdBy }) => ({ id, name, createdAt, createdBy })).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return stored
+      .map(({ id, name, createdAt, createdBy }) => ({ id, name, createdAt, createdBy }))
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
   async verify(key: string): Promise<ApiKeyCheck> {

@@ -9,8 +9,20 @@ const AGENT: Caller = { kind: 'apiKey', subject: '0123456789abcdef', roles: ['ag
 const KEY = `hmd_0123456789abcdef_${'k'.repeat(43)}`;
 
 function makeAuthenticator() {
-  const tokens = { verify: vi.fn<UserTokenVerifier['verify']>((token: string) => Promise.resolve(token === 'good.jwt.token' ? { ok: true as const, caller: ANA } : { ok: false as const, reason: 'ERR_JWT_EXPIRED' })) };
-  const apiKeys = { verify: vi.fn<ApiKeys['verify']>((key: string) => Promise.resolve(key === KEY ? { ok: true as const, caller: AGENT } : { ok: false as const })) };
+  const tokens = {
+    verify: vi.fn<UserTokenVerifier['verify']>((token: string) =>
+      Promise.resolve(
+        token === 'good.jwt.token'
+          ? { ok: true as const, caller: ANA }
+          : { ok: false as const, reason: 'ERR_JWT_EXPIRED' },
+      ),
+    ),
+  };
+  const apiKeys = {
+    verify: vi.fn<ApiKeys['verify']>((key: string) =>
+      Promise.resolve(key === KEY ? { ok: true as const, caller: AGENT } : { ok: false as const }),
+    ),
+  };
   const log = makeLogger();
   return { authenticator: new CredentialAuthenticator({ tokens, apiKeys, logger: log.logger }), tokens, apiKeys, log };
 }
@@ -18,7 +30,10 @@ function makeAuthenticator() {
 describe('who is calling the gateway', () => {
   it('takes a person from a Bearer JWT', async () => {
     const { authenticator } = makeAuthenticator();
-    expect(await authenticator.authenticate({ authorization: 'Bearer good.jwt.token' })).toEqual({ ok: true, caller: ANA });
+    expect(await authenticator.authenticate({ authorization: 'Bearer good.jwt.token' })).toEqual({
+      ok: true,
+      caller: ANA,
+    });
   });
 
   it('takes an agent from an API key, as a Bearer credential or in x-api-key', async () => {
@@ -36,14 +51,18 @@ describe('who is calling the gateway', () => {
   ])('answers 401 "Missing or invalid authorization header" for %s', async (_case, headers) => {
     const { authenticator } = makeAuthenticator();
     const result = await authenticator.authenticate(headers);
-    expect(result).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED', status: 401, message: 'Missing or invalid authorization header' } });
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'UNAUTHENTICATED', status: 401, message: 'Missing or invalid authorization header' },
+    });
   });
 
   it('answers 401 "Invalid token" for a token or key that does not verify, and logs why without the credential', async () => {
     const { authenticator, log } = makeAuthenticator();
     const badJwt = await authenticator.authenticate({ authorization: 'Bearer expired.jwt.token' });
     const badKey = await authenticator.authenticate({ 'x-api-key': `hmd_0123456789abcdef_${'x'.repeat(43)}` });
-    for (const result of [badJwt, badKey]) expect(result).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED', message: 'Invalid token' } });
+    for (const result of [badJwt, badKey])
+      expect(result).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED', message: 'Invalid token' } });
     expect(log.debug).toHaveBeenCalledWith(expect.objectContaining({ reason: 'ERR_JWT_EXPIRED' }), expect.any(String));
     expect(JSON.stringify(log.debug.mock.calls)).not.toMatch(/expired\.jwt|xxxx/);
   });

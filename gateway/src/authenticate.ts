@@ -9,7 +9,8 @@ import { type HeimdallError, heimdallError } from '@heimdall/shared/errors';
 import type { Logger } from '@heimdall/shared/telemetry';
 import { API_KEY_PREFIX, type ApiKeys } from './api-keys.js';
 
-export type Authentication = { readonly ok: true; readonly caller: Caller } | { readonly ok: false; readonly error: HeimdallError };
+export type Authentication =
+  { readonly ok: true; readonly caller: Caller } | { readonly ok: false; readonly error: HeimdallError };
 
 export interface Authenticator {
   authenticate(headers: IncomingHttpHeaders): Promise<Authentication>;
@@ -30,7 +31,11 @@ export function invalidToken(): HeimdallError {
 
 export class CredentialAuthenticator implements Authenticator {
   constructor(
-    private readonly deps: { readonly tokens: UserTokenVerifier; readonly apiKeys: Pick<ApiKeys, 'verify'>; readonly logger: Logger },
+    private readonly deps: {
+      readonly tokens: UserTokenVerifier;
+      readonly apiKeys: Pick<ApiKeys, 'verify'>;
+      readonly logger: Logger;
+    },
   ) {}
 
   async authenticate(headers: IncomingHttpHeaders): Promise<Authentication> {

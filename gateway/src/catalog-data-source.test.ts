@@ -10,7 +10,10 @@ const created: { name: string; createdBy: string }[] = [];
 const apiKeys: ApiKeys = {
   create: (name, createdBy) => {
     created.push({ name, createdBy });
-    return Promise.resolve({ record: { id: 'k1', name, createdAt: '2026-11-22T10:00:00.000Z', createdBy }, key: 'hmd_secret' });
+    return Promise.resolve({
+      record: { id: 'k1', name, createdAt: '2026-11-22T10:00:00.000Z', createdBy },
+      key: 'hmd_secret',
+    });
   },
   revoke: () => Promise.resolve(true),
   list: () => Promise.resolve([]),
@@ -19,21 +22,28 @@ const apiKeys: ApiKeys = {
 const schema = buildCatalogSchema({ apiKeys });
 
 const run = (source: CatalogDataSource | LocalGraphQLDataSource, query: string, variables?: Record<string, unknown>) =>
-  source.process({ request: { query, ...(variables === undefined ? {} : { variables }) }, context: { caller: { kind: 'user', subject: 'root', roles: ['admin'] } } } as never);
+  source.process({
+    request: { query, ...(variables === undefined ? {} : { variables }) },
+    context: { caller: { kind: 'user', subject: 'root', roles: ['admin'] } },
+  } as never);
 
 describe('the catalog served in-process', () => {
-  it('answers as Apollo\'s LocalGraphQLDataSource does, again and again', async () => {
+  it("answers as Apollo's LocalGraphQLDataSource does, again and again", async () => {
     const ours = new CatalogDataSource(schema);
     const apollos = new LocalGraphQLDataSource(schema);
     const queries: [string, Record<string, unknown>?][] = [
       ['{ service(name: "checkout") { __typename name } }'],
-      ['query($r: [_Any!]!) { _entities(representations: $r) { ... on Service { name } } }', { r: [{ __typename: 'Service', name: 'pay' }] }],
+      [
+        'query($r: [_Any!]!) { _entities(representations: $r) { ... on Service { name } } }',
+        { r: [{ __typename: 'Service', name: 'pay' }] },
+      ],
       ['{ service(name: "x") { nope } }'],
       ['{ service(name: '],
     ];
     for (const [query, variables] of queries) {
       const expected = JSON.parse(JSON.stringify(await run(apollos, query, variables))) as unknown;
-      for (let i = 0; i < 2; i++) expect(JSON.parse(JSON.stringify(await run(ours, query, variables)))).toEqual(expected);
+      for (let i = 0; i < 2; i++)
+        expect(JSON.parse(JSON.stringify(await run(ours, query, variables)))).toEqual(expected);
     }
   });
 

@@ -19,7 +19,10 @@ const MAX_DOCUMENTS = 1000;
  * ≈0.01 ms to execute a cached document).
  */
 export class CatalogDataSource implements GraphQLDataSource {
-  private readonly documents = new Map<string, { document: GraphQLJs.DocumentNode } | { errors: readonly GraphQLJs.GraphQLError[] }>();
+  private readonly documents = new Map<
+    string,
+    { document: GraphQLJs.DocumentNode } | { errors: readonly GraphQLJs.GraphQLError[] }
+  >();
 
   constructor(private readonly schema: GraphQLJs.GraphQLSchema) {}
 

@@ -18,11 +18,18 @@ function problemsOf(env: Record<string, string>): readonly string[] {
 describe('gateway configuration', () => {
   it('keeps authentication on by default, with the SPEC seed issuer and audience', () => {
     const config = loadConfig(gatewayEnvSchema, BASE);
-    expect(config).toMatchObject({ AUTH_DISABLED: false, JWT_ISSUER: 'airis-epm', JWT_AUDIENCE: 'airis-services', JWT_PUBLIC_KEY_FILE: ['/keys/jwt-public.pem'] });
+    expect(config).toMatchObject({
+      AUTH_DISABLED: false,
+      JWT_ISSUER: 'airis-epm',
+      JWT_AUDIENCE: 'airis-services',
+      JWT_PUBLIC_KEY_FILE: ['/keys/jwt-public.pem'],
+    });
   });
 
   it('needs a key to verify tokens with unless authentication is turned off', () => {
-    expect(problemsOf(testServiceAuthEnv())).toEqual([expect.stringMatching(/^JWT_PUBLIC_KEY_FILE: set JWT_PUBLIC_KEY_FILE or JWT_JWKS_URL/)]);
+    expect(problemsOf(testServiceAuthEnv())).toEqual([
+      expect.stringMatching(/^JWT_PUBLIC_KEY_FILE: set JWT_PUBLIC_KEY_FILE or JWT_JWKS_URL/),
+    ]);
     expect(problemsOf({ ...testServiceAuthEnv(), AUTH_DISABLED: 'true' })).toEqual([]);
   });
 
@@ -33,8 +40,12 @@ describe('gateway configuration', () => {
   });
 
   it('reads per-role rate limits and refuses a role Heimdall does not have', () => {
-    expect(loadConfig(gatewayEnvSchema, { ...BASE, RATE_LIMIT_BY_ROLE: 'agent=1000, viewer=50' }).RATE_LIMIT_BY_ROLE).toEqual({ agent: 1000, viewer: 50 });
-    expect(problemsOf({ ...BASE, RATE_LIMIT_BY_ROLE: 'superuser=5' })).toEqual([expect.stringMatching(/^RATE_LIMIT_BY_ROLE: "superuser=5" is not role=requests/)]);
+    expect(
+      loadConfig(gatewayEnvSchema, { ...BASE, RATE_LIMIT_BY_ROLE: 'agent=1000, viewer=50' }).RATE_LIMIT_BY_ROLE,
+    ).toEqual({ agent: 1000, viewer: 50 });
+    expect(problemsOf({ ...BASE, RATE_LIMIT_BY_ROLE: 'superuser=5' })).toEqual([
+      expect.stringMatching(/^RATE_LIMIT_BY_ROLE: "superuser=5" is not role=requests/),
+    ]);
   });
 
   it('keeps a revoked API key cached for 5 s at most', () => {
@@ -44,6 +55,10 @@ describe('gateway configuration', () => {
   it('has introspection on locally and off by default in production, unless configured', () => {
     expect(introspectionEnabled(loadConfig(gatewayEnvSchema, BASE))).toBe(true);
     expect(introspectionEnabled(loadConfig(gatewayEnvSchema, { ...BASE, NODE_ENV: 'production' }))).toBe(false);
-    expect(introspectionEnabled(loadConfig(gatewayEnvSchema, { ...BASE, NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'true' }))).toBe(true);
+    expect(
+      introspectionEnabled(
+        loadConfig(gatewayEnvSchema, { ...BASE, NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'true' }),
+      ),
+    ).toBe(true);
   });
 });

@@ -5,7 +5,12 @@ import { listenPort, positiveInt, serviceEnvSchema } from '@heimdall/shared/conf
 const flag = () => z.enum(['true', 'false']).transform((value) => value === 'true');
 
 const list = () =>
-  z.string().transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item !== ''));
+  z.string().transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== ''),
+  );
 
 /** `agent=1000,viewer=50`: requests per RATE_LIMIT_PERIOD_SECONDS for callers holding that role. */
 const perRole = () =>
@@ -15,7 +20,10 @@ const perRole = () =>
       const [role, value] = item.split('=').map((part) => part.trim());
       const limit = Number(value);
       if (!(ROLES as readonly string[]).includes(role ?? '') || !Number.isInteger(limit) || limit <= 0) {
-        ctx.addIssue({ code: 'custom', message: `"${item}" is not role=requests with a role among ${ROLES.join(', ')}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${item}" is not role=requests with a role among ${ROLES.join(', ')}`,
+        });
         return z.NEVER;
       }
       limits[role as Role] = limit;
@@ -107,13 +115,25 @@ export const gatewayEnvSchema = serviceEnvSchema(4000)
   })
   .superRefine((env, ctx) => {
     if (env.AUTH_DISABLED && env.NODE_ENV === 'production') {
-      ctx.addIssue({ code: 'custom', path: ['AUTH_DISABLED'], message: 'authentication cannot be turned off with NODE_ENV=production' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH_DISABLED'],
+        message: 'authentication cannot be turned off with NODE_ENV=production',
+      });
     }
     if (!env.AUTH_DISABLED && env.JWT_JWKS_URL === undefined && env.JWT_PUBLIC_KEY_FILE === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['JWT_PUBLIC_KEY_FILE'], message: 'set JWT_PUBLIC_KEY_FILE or JWT_JWKS_URL (or AUTH_DISABLED=true, locally only)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_PUBLIC_KEY_FILE'],
+        message: 'set JWT_PUBLIC_KEY_FILE or JWT_JWKS_URL (or AUTH_DISABLED=true, locally only)',
+      });
     }
     if (env.JWT_JWKS_URL !== undefined && env.JWT_PUBLIC_KEY_FILE !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['JWT_JWKS_URL'], message: 'set JWT_JWKS_URL or JWT_PUBLIC_KEY_FILE, not both' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_JWKS_URL'],
+        message: 'set JWT_JWKS_URL or JWT_PUBLIC_KEY_FILE, not both',
+      });
     }
   });
 

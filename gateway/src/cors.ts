@@ -5,7 +5,8 @@
  */
 import type { onRequestHookHandler } from '@heimdall/shared/http';
 
-const ALLOWED_HEADERS = 'authorization, content-type, x-api-key, apollo-require-preflight, x-apollo-operation-name, traceparent';
+const ALLOWED_HEADERS =
+  'authorization, content-type, x-api-key, apollo-require-preflight, x-apollo-operation-name, traceparent';
 const PREFLIGHT_MAX_AGE_SECONDS = '600';
 
 export function corsHook(origins: readonly string[]): onRequestHookHandler {

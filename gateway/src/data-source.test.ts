@@ -65,8 +65,14 @@ class FakeSubgraphs {
 
   static async start(): Promise<FakeSubgraphs> {
     const engines = {
-      metrics: new ApolloServer({ schema: buildSubgraphSchema([SUBGRAPHS.metrics]), plugins: [ApolloServerPluginInlineTraceDisabled()] }),
-      logs: new ApolloServer({ schema: buildSubgraphSchema([SUBGRAPHS.logs]), plugins: [ApolloServerPluginInlineTraceDisabled()] }),
+      metrics: new ApolloServer({
+        schema: buildSubgraphSchema([SUBGRAPHS.metrics]),
+        plugins: [ApolloServerPluginInlineTraceDisabled()],
+      }),
+      logs: new ApolloServer({
+        schema: buildSubgraphSchema([SUBGRAPHS.logs]),
+        plugins: [ApolloServerPluginInlineTraceDisabled()],
+      }),
     };
     await Promise.all(Object.values(engines).map((engine) => engine.start()));
     const misbehaviours: Record<SubgraphName, Misbehaviour[]> = { metrics: [], logs: [] };
@@ -105,7 +111,10 @@ async function serve(
   misbehaviours: Record<SubgraphName, Misbehaviour[]>,
 ): Promise<void> {
   const name = request.url?.split('/')[1] as SubgraphName;
-  const body = JSON.parse((await readBody(request)).toString()) as { query: string; variables?: Record<string, unknown> };
+  const body = JSON.parse((await readBody(request)).toString()) as {
+    query: string;
+    variables?: Record<string, unknown>;
+  };
   const misbehave = misbehaviours[name].shift();
   if (misbehave !== undefined) return misbehave(response);
   const result = await engines[name].executeOperation({ query: body.query, variables: body.variables ?? {} });
@@ -120,11 +129,17 @@ const answer =
 const hang: Misbehaviour = () => undefined;
 
 interface Gateway {
-  query(query: string): Promise<{ data?: unknown; errors?: readonly { message: string; path?: unknown; extensions?: unknown }[] }>;
+  query(
+    query: string,
+  ): Promise<{ data?: unknown; errors?: readonly { message: string; path?: unknown; extensions?: unknown }[] }>;
   stop(): Promise<void>;
 }
 
-async function makeGateway(subgraphs: FakeSubgraphs, available: ReadonlySet<SubgraphName>, logger = makeLogger().logger): Promise<Gateway> {
+async function makeGateway(
+  subgraphs: FakeSubgraphs,
+  available: ReadonlySet<SubgraphName>,
+  logger = makeLogger().logger,
+): Promise<Gateway> {
   const composed = composeServices([
     { name: CATALOG_NAME, typeDefs: catalogTypeDefs, url: logicalUrl(CATALOG_NAME) },
     ...Object.entries(SUBGRAPHS).map(([name, { typeDefs }]) => ({ name, typeDefs, url: logicalUrl(name) })),
@@ -136,9 +151,15 @@ async function makeGateway(subgraphs: FakeSubgraphs, available: ReadonlySet<Subg
     supergraphSdl: composed.supergraphSdl,
     buildService: ({ name }) => {
       if (name === CATALOG_NAME) return new LocalGraphQLDataSource(buildCatalogSchema({ apiKeys: noApiKeys }));
-      const policy = createResiliencePolicy(`subgraph_${name}`, { timeoutMs: TIMEOUT_MS, retry: { initialDelayMs: 1, maxDelayMs: 1 } }, metrics);
+      const policy = createResiliencePolicy(
+        `subgraph_${name}`,
+        { timeoutMs: TIMEOUT_MS, retry: { initialDelayMs: 1, maxDelayMs: 1 } },
+        metrics,
+      );
       return new SubgraphDataSource(name, {
-        directory: { pick: (n) => (available.has(n as SubgraphName) ? subgraphs.instance(n as SubgraphName) : undefined) },
+        directory: {
+          pick: (n) => (available.has(n as SubgraphName) ? subgraphs.instance(n as SubgraphName) : undefined),
+        },
         policy: () => policy,
         telemetry,
         logger,
@@ -163,7 +184,12 @@ const metricsUnavailable = (path: (string | number)[]) => ({
   message: 'metrics subgraph unavailable: Service temporarily unavailable',
   path,
   // serviceName is Apollo Gateway's own, added to every error of a subgraph fetch.
-  extensions: { code: 'UNAVAILABLE', service: 'metrics', retryAfterSeconds: expect.any(Number) as unknown, serviceName: 'metrics' },
+  extensions: {
+    code: 'UNAVAILABLE',
+    service: 'metrics',
+    retryAfterSeconds: expect.any(Number) as unknown,
+    serviceName: 'metrics',
+  },
 });
 
 describe('SubgraphDataSource', () => {
@@ -232,7 +258,10 @@ describe('SubgraphDataSource', () => {
 
     it('retries a query the subgraph answered 503, and answers it in full', async () => {
       gateway = await makeGateway(subgraphs, new Set(['metrics', 'logs']));
-      subgraphs.misbehaviours.metrics.push(answer(503, 'text/plain', 'overloaded'), answer(503, 'text/plain', 'overloaded'));
+      subgraphs.misbehaviours.metrics.push(
+        answer(503, 'text/plain', 'overloaded'),
+        answer(503, 'text/plain', 'overloaded'),
+      );
 
       expect(await gateway.query(QUERY)).toEqual({ data: FULL_ANSWER });
       expect(subgraphs.received('metrics')).toBe(3);
@@ -254,14 +283,19 @@ describe('SubgraphDataSource', () => {
     it('answers a non-JSON 500 with the catalog message, and logs the cause instead', async () => {
       const log = makeLogger();
       gateway = await makeGateway(subgraphs, new Set(['metrics', 'logs']), log.logger);
-      subgraphs.misbehaviours.metrics.push(answer(500, 'text/html', '<h1>NullPointerException at db.internal:5432</h1>'));
+      subgraphs.misbehaviours.metrics.push(
+        answer(500, 'text/html', '<h1>NullPointerException at db.internal:5432</h1>'),
+      );
 
       const result = await gateway.query(QUERY);
 
       expect(result.data).toEqual({ service: { ...FULL_ANSWER.service, series: null } });
       expect(result.errors).toEqual([metricsUnavailable(['service', 'series'])]);
       expect(JSON.stringify(result)).not.toMatch(/db\.internal|500|Internal Server Error/);
-      expect(log.warn).toHaveBeenCalledWith(expect.objectContaining({ subgraph: 'metrics', err: expect.any(Error) as unknown }), expect.any(String));
+      expect(log.warn).toHaveBeenCalledWith(
+        expect.objectContaining({ subgraph: 'metrics', err: expect.any(Error) as unknown }),
+        expect.any(String),
+      );
     });
 
     it('logs rejections of an open breaker at debug only, so that an outage does not flood the log', async () => {
@@ -278,8 +312,16 @@ describe('SubgraphDataSource', () => {
     it('does not pass on the body of a JSON error page', async () => {
       gateway = await makeGateway(subgraphs, new Set(['metrics', 'logs']));
       subgraphs.misbehaviours.metrics.push(
-        answer(502, 'application/json', JSON.stringify({ errors: [{ message: 'password authentication failed for user "heimdall"' }] })),
-        answer(500, 'application/json', JSON.stringify({ errors: [{ message: 'password authentication failed for user "heimdall"' }] })),
+        answer(
+          502,
+          'application/json',
+          JSON.stringify({ errors: [{ message: 'password authentication failed for user "heimdall"' }] }),
+        ),
+        answer(
+          500,
+          'application/json',
+          JSON.stringify({ errors: [{ message: 'password authentication failed for user "heimdall"' }] }),
+        ),
       );
 
       const result = await gateway.query(QUERY);
@@ -301,12 +343,24 @@ describe('SubgraphDataSource', () => {
     it('passes on the errors a subgraph answers itself, which it already mapped through the catalog', async () => {
       gateway = await makeGateway(subgraphs, new Set(['metrics', 'logs']));
       subgraphs.misbehaviours.metrics.push(
-        answer(200, 'application/json', JSON.stringify({ data: { _entities: [null] }, errors: [{ message: 'Invalid input', extensions: { code: 'BAD_USER_INPUT' } }] })),
+        answer(
+          200,
+          'application/json',
+          JSON.stringify({
+            data: { _entities: [null] },
+            errors: [{ message: 'Invalid input', extensions: { code: 'BAD_USER_INPUT' } }],
+          }),
+        ),
       );
 
       const result = await gateway.query(QUERY);
 
-      expect(result.errors).toEqual([expect.objectContaining({ message: 'Invalid input', extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) as unknown })]);
+      expect(result.errors).toEqual([
+        expect.objectContaining({
+          message: 'Invalid input',
+          extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) as unknown,
+        }),
+      ]);
     });
   });
 });

@@ -12,11 +12,17 @@ import { logicalUrl } from './supergraph-manager.js';
 
 /** Response keys a subgraph operation asks for: the entity fields of an `_entities` fetch, else the root fields. */
 function requestedPaths(query: string, representationCount: number): (string | number)[][] {
-  const operation = parse(query).definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const operation = parse(query).definitions.find(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+  );
   if (operation === undefined) return [];
   const keys = (set: SelectionSetNode): string[] =>
     set.selections.flatMap((s) =>
-      s.kind === Kind.FIELD ? [s.alias?.value ?? s.name.value] : s.kind === Kind.INLINE_FRAGMENT ? keys(s.selectionSet) : [],
+      s.kind === Kind.FIELD
+        ? [s.alias?.value ?? s.name.value]
+        : s.kind === Kind.INLINE_FRAGMENT
+          ? keys(s.selectionSet)
+          : [],
     );
   const root = operation.selectionSet.selections.find((s) => s.kind === Kind.FIELD && s.name.value === '_entities');
   if (root?.kind !== Kind.FIELD || root.selectionSet === undefined) return keys(operation.selectionSet).map((k) => [k]);
@@ -35,7 +41,9 @@ function operationType(body: string): string | undefined {
   if (query === undefined) return undefined;
   if (!operationTypes.has(query)) {
     if (operationTypes.size >= 1000) operationTypes.clear();
-    const definition = parse(query).definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+    const definition = parse(query).definitions.find(
+      (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+    );
     operationTypes.set(query, definition?.operation);
   }
   return operationTypes.get(query);
@@ -132,7 +140,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<CallerContext> {
     const extensions = {
       code: ERROR_CATALOG.UNAVAILABLE.graphqlCode,
       service: this.subgraph,
-      retryAfterSeconds: (error instanceof HeimdallError ? error.retryAfterSeconds : undefined) ?? DEFAULT_RETRY_AFTER_SECONDS,
+      retryAfterSeconds:
+        (error instanceof HeimdallError ? error.retryAfterSeconds : undefined) ?? DEFAULT_RETRY_AFTER_SECONDS,
     };
     const representations = (options.request.variables?.representations as unknown[] | undefined)?.length ?? 0;
     const paths = requestedPaths(options.request.query ?? '', representations);

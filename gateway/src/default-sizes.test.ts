@@ -35,7 +35,11 @@ const defaults = gatewayEnvSchema.parse({ AUTH_DISABLED: 'true', SERVICE_AUTH_SE
 function supergraphSchema(): GraphQLSchema {
   const result = composeServices([
     { name: 'catalog', url: 'http://catalog', typeDefs: catalogTypeDefs },
-    ...SUBGRAPHS.map((name) => ({ name, url: `http://${name}`, typeDefs: parse(readFileSync(`${REPO_DIR}/subgraphs/${name}/src/schema.graphql`, 'utf8')) })),
+    ...SUBGRAPHS.map((name) => ({
+      name,
+      url: `http://${name}`,
+      typeDefs: parse(readFileSync(`${REPO_DIR}/subgraphs/${name}/src/schema.graphql`, 'utf8')),
+    })),
   ]);
   if (result.errors !== undefined) throw new Error(result.errors.map(String).join('\n'));
   // Printed and built again with this module's copy of graphql-js (federation's is the CommonJS one), so its type guards work here.
@@ -46,7 +50,8 @@ function supergraphSchema(): GraphQLSchema {
 type Field = GraphQLField<unknown, unknown>;
 
 /** A field a client can select without arguments of its own (they all have defaults or may be null). */
-const selectable = (field: Field) => field.args.every((arg) => arg.defaultValue !== undefined || !String(arg.type).endsWith('!'));
+const selectable = (field: Field) =>
+  field.args.every((arg) => arg.defaultValue !== undefined || !String(arg.type).endsWith('!'));
 const sized = (field: Field) => field.args.some((arg) => SIZE_ARGUMENTS.has(arg.name));
 
 /**
@@ -55,7 +60,11 @@ const sized = (field: Field) => field.args.some((arg) => SIZE_ARGUMENTS.has(arg.
  */
 function itemSelection(type: GraphQLNamedType, levels = 1): string {
   if (isLeafType(type)) return '';
-  if (isUnionType(type)) return `{ __typename ${type.getTypes().map((member) => `... on ${member.name} ${itemSelection(member, levels)}`).join(' ')} }`;
+  if (isUnionType(type))
+    return `{ __typename ${type
+      .getTypes()
+      .map((member) => `... on ${member.name} ${itemSelection(member, levels)}`)
+      .join(' ')} }`;
   const parts = Object.values((type as GraphQLObjectType).getFields()).flatMap((field) => {
     if (!selectable(field) || sized(field)) return [];
     const named = getNamedType(field.type);
@@ -72,11 +81,14 @@ function invocation(field: Field): { text: string; declarations: string[]; varia
     text: `${field.name}${required.length > 0 ? `(${required.map((arg) => `${arg.name}: $${arg.name}`).join(', ')})` : ''}`,
     declarations: required.map((arg) => `$${arg.name}: ${String(arg.type)}`),
     // An input object given without its size takes the size's default, as a client leaving it out gets.
-    variables: Object.fromEntries(required.filter((arg) => isInputObjectType(getNamedType(arg.type))).map((arg) => [arg.name, {}])),
+    variables: Object.fromEntries(
+      required.filter((arg) => isInputObjectType(getNamedType(arg.type))).map((arg) => [arg.name, {}]),
+    ),
   };
 }
 
-const operation = (declarations: string[], selection: string) => `query${declarations.length > 0 ? `(${declarations.join(', ')})` : ''} { ${selection} }`;
+const operation = (declarations: string[], selection: string) =>
+  `query${declarations.length > 0 ? `(${declarations.join(', ')})` : ''} { ${selection} }`;
 
 /** Every list field and every sized field, as a query: a root field directly, another through a root field returning one of its type. */
 function listQueries(schema: GraphQLSchema): { name: string; query: string; variables: Record<string, unknown> }[] {
@@ -85,7 +97,11 @@ function listQueries(schema: GraphQLSchema): { name: string; query: string; vari
   const root = Object.values(schema.getQueryType()!.getFields());
   for (const field of root.filter((f) => isList(f) || sized(f))) {
     const { text, declarations, variables } = invocation(field);
-    queries.push({ name: `Query.${field.name}`, query: operation(declarations, `${text} ${itemSelection(getNamedType(field.type))}`), variables });
+    queries.push({
+      name: `Query.${field.name}`,
+      query: operation(declarations, `${text} ${itemSelection(getNamedType(field.type))}`),
+      variables,
+    });
   }
   for (const accessor of root.filter((f) => !isList(f) && isObjectType(getNamedType(f.type)))) {
     const type = getNamedType(accessor.type) as GraphQLObjectType;
@@ -94,7 +110,10 @@ function listQueries(schema: GraphQLSchema): { name: string; query: string; vari
       const inner = invocation(field);
       queries.push({
         name: `${type.name}.${field.name}`,
-        query: operation([...outer.declarations, ...inner.declarations], `${outer.text} { ${inner.text} ${itemSelection(getNamedType(field.type))} }`),
+        query: operation(
+          [...outer.declarations, ...inner.declarations],
+          `${outer.text} { ${inner.text} ${itemSelection(getNamedType(field.type))} }`,
+        ),
         variables: { ...outer.variables, ...inner.variables },
       });
     }
@@ -107,16 +126,27 @@ describe('default sizes', () => {
   const queries = listQueries(schema);
 
   it('finds the list fields of the supergraph', () => {
-    expect(queries.map((q) => q.name)).toEqual(expect.arrayContaining(['Query.metricsByName', 'Query.alertRules', 'Query.logSearch', 'Service.series', 'AlertRule.changes']));
+    expect(queries.map((q) => q.name)).toEqual(
+      expect.arrayContaining([
+        'Query.metricsByName',
+        'Query.alertRules',
+        'Query.logSearch',
+        'Service.series',
+        'AlertRule.changes',
+      ]),
+    );
   });
 
-  it.each(queries.map((q) => [q.name, q] as const))('%s, every field of its items selected, is within the default cost limit', (_name, { query, variables }) => {
-    const document = parse(query);
-    const operation = document.definitions[0]!;
-    if (operation.kind !== Kind.OPERATION_DEFINITION) throw new Error('not an operation');
-    const { cost } = operationCost(schema, document, operation, variables, defaults.GRAPHQL_DEFAULT_LIST_SIZE);
-    expect(cost).toBeLessThanOrEqual(defaults.GRAPHQL_MAX_COST);
-  });
+  it.each(queries.map((q) => [q.name, q] as const))(
+    '%s, every field of its items selected, is within the default cost limit',
+    (_name, { query, variables }) => {
+      const document = parse(query);
+      const operation = document.definitions[0]!;
+      if (operation.kind !== Kind.OPERATION_DEFINITION) throw new Error('not an operation');
+      const { cost } = operationCost(schema, document, operation, variables, defaults.GRAPHQL_DEFAULT_LIST_SIZE);
+      expect(cost).toBeLessThanOrEqual(defaults.GRAPHQL_MAX_COST);
+    },
+  );
 
   it('lets the introspection query of GraphiQL and code generators through: introspection fields count, within the limits', () => {
     const { validationRules } = queryLimitProtections({

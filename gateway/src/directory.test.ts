@@ -147,7 +147,10 @@ describe('SubgraphDirectory', () => {
       consul.add(makeInstance({ name: 'traces' }));
       await settle();
       const callsAfterFailure = consul.calls.services;
-      expect(made.warn).toHaveBeenCalledWith(expect.objectContaining({ err: expect.any(Error) as unknown }), 'Consul catalog watch failed; retrying');
+      expect(made.warn).toHaveBeenCalledWith(
+        expect.objectContaining({ err: expect.any(Error) as unknown }),
+        'Consul catalog watch failed; retrying',
+      );
 
       await vi.advanceTimersByTimeAsync(999);
       expect(consul.calls.services).toBe(callsAfterFailure);
@@ -169,7 +172,10 @@ describe('SubgraphDirectory', () => {
       consul.failNext('passing', new Error('Consul GET /v1/health/service/metrics answered 500'));
       consul.add(makeInstance({ name: 'metrics', id: 'metrics-2' }));
       await settle();
-      expect(made.warn).toHaveBeenCalledWith(expect.objectContaining({ subgraph: 'metrics' }), 'Consul health watch failed; retrying');
+      expect(made.warn).toHaveBeenCalledWith(
+        expect.objectContaining({ subgraph: 'metrics' }),
+        'Consul health watch failed; retrying',
+      );
       await vi.advanceTimersByTimeAsync(999);
       expect(directory.passing('metrics')).toHaveLength(1);
 

@@ -45,7 +45,10 @@ export class SubgraphDirectory {
 
   /** Subgraph names with at least one passing instance, sorted. */
   available(): string[] {
-    return [...this.instances].filter(([, list]) => list.length > 0).map(([name]) => name).sort();
+    return [...this.instances]
+      .filter(([, list]) => list.length > 0)
+      .map(([name]) => name)
+      .sort();
   }
 
   passing(name: string): readonly ServiceInstance[] {
@@ -122,7 +125,11 @@ export class SubgraphDirectory {
       let index = '0';
       while (!controller.signal.aborted) {
         try {
-          const result = await this.consul.passing(name, { index, wait: BLOCKING_WAIT, signal: controller.signal }, this.tag);
+          const result = await this.consul.passing(
+            name,
+            { index, wait: BLOCKING_WAIT, signal: controller.signal },
+            this.tag,
+          );
           index = Number(result.index) < Number(index) ? '0' : result.index;
           const before = (this.instances.get(name) ?? []).map((i) => i.id).join(',');
           this.instances.set(name, result.instances);

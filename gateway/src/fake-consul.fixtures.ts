@@ -1,4 +1,11 @@
-import type { BlockingQuery, CatalogServices, ConsulApi, PassingInstances, ServiceInstance, ServiceRegistration } from '@heimdall/shared/discovery';
+import type {
+  BlockingQuery,
+  CatalogServices,
+  ConsulApi,
+  PassingInstances,
+  ServiceInstance,
+  ServiceRegistration,
+} from '@heimdall/shared/discovery';
 
 export function makeInstance(overrides: Partial<ServiceInstance> & { name: string }): ServiceInstance {
   return {
@@ -73,7 +80,10 @@ export class FakeConsul implements ConsulApi {
     const failure = this.failures.passing.shift();
     if (failure !== undefined) throw failure;
     const instances = [...this.instances.values()]
-      .filter(({ instance, passing }) => passing && instance.name === service && (tag === undefined || instance.tags.includes(tag)))
+      .filter(
+        ({ instance, passing }) =>
+          passing && instance.name === service && (tag === undefined || instance.tags.includes(tag)),
+      )
       .map(({ instance }) => instance);
     return { instances, index: String(this.index) };
   }

@@ -12,7 +12,8 @@ import type { Authenticator } from './authenticate.js';
 import { replyWithGraphQLError } from './graphql-http.js';
 import type { Entry, RateLimiter } from './rate-limit.js';
 
-export type Admission = { readonly ok: true; readonly caller: Caller } | { readonly ok: false; readonly error: HeimdallError };
+export type Admission =
+  { readonly ok: true; readonly caller: Caller } | { readonly ok: false; readonly error: HeimdallError };
 
 export class FrontDoor {
   private readonly refusals: Counter<'entry' | 'code'>;
@@ -22,7 +23,11 @@ export class FrontDoor {
     private readonly limiter: Pick<RateLimiter, 'admit'>,
     metrics: ServiceMetrics,
   ) {
-    this.refusals = metrics.counter('heimdall_front_door_refusals_total', 'Requests refused before any work: 401, 429, 503, by entry point and code', ['entry', 'code']);
+    this.refusals = metrics.counter(
+      'heimdall_front_door_refusals_total',
+      'Requests refused before any work: 401, 429, 503, by entry point and code',
+      ['entry', 'code'],
+    );
   }
 
   async admit(headers: IncomingHttpHeaders, address: string, entry: Entry): Promise<Admission> {
@@ -32,10 +37,23 @@ export class FrontDoor {
       const decision = await this.limiter.admit(authentication.ok ? authentication.caller : undefined, address, entry);
       admission = decision.ok
         ? authentication
-        : { ok: false, error: heimdallError('RATE_LIMITED', { message: 'Too many requests: slow down', retryAfterSeconds: decision.retryAfterSeconds }) };
+        : {
+            ok: false,
+            error: heimdallError('RATE_LIMITED', {
+              message: 'Too many requests: slow down',
+              retryAfterSeconds: decision.retryAfterSeconds,
+            }),
+          };
     } catch (error) {
       // The key store (Redis) did not answer: the credential can be neither accepted nor refused.
-      admission = { ok: false, error: heimdallError('UNAVAILABLE', { message: 'credentials cannot be checked right now', retryAfterSeconds: 5, cause: error }) };
+      admission = {
+        ok: false,
+        error: heimdallError('UNAVAILABLE', {
+          message: 'credentials cannot be checked right now',
+          retryAfterSeconds: 5,
+          cause: error,
+        }),
+      };
     }
     if (!admission.ok) this.refusals.inc({ entry, code: admission.error.code });
     return admission;

@@ -13,11 +13,25 @@ export function responseMediaType(accept: string | undefined): string {
 }
 
 /** Sends `error` as a GraphQL response with its catalog status (or `status`), Retry-After and WWW-Authenticate as due. */
-export function replyWithGraphQLError(request: FastifyRequest, reply: FastifyReply, error: HeimdallError, status = error.status): FastifyReply {
-  const headers: Record<string, string> = { 'content-type': `${responseMediaType(request.headers.accept)}; charset=utf-8` };
-  if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterSeconds)));
+export function replyWithGraphQLError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: HeimdallError,
+  status = error.status,
+): FastifyReply {
+  const headers: Record<string, string> = {
+    'content-type': `${responseMediaType(request.headers.accept)}; charset=utf-8`,
+  };
+  if (error.retryAfterSeconds !== undefined)
+    headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterSeconds)));
   if (error.code === 'UNAUTHENTICATED') {
-    headers['www-authenticate'] = request.headers.authorization === undefined ? 'Bearer realm="heimdall"' : 'Bearer realm="heimdall", error="invalid_token"';
+    headers['www-authenticate'] =
+      request.headers.authorization === undefined
+        ? 'Bearer realm="heimdall"'
+        : 'Bearer realm="heimdall", error="invalid_token"';
   }
-  return reply.code(status).headers(headers).send(JSON.stringify({ errors: [toGraphQLError(error).toJSON()] }));
+  return reply
+    .code(status)
+    .headers(headers)
+    .send(JSON.stringify({ errors: [toGraphQLError(error).toJSON()] }));
 }

@@ -10,7 +10,10 @@ const config = loadConfigOrExit(gatewayEnvSchema, process.env);
 const redis = new Redis(config.REDIS_URL, { commandTimeout: 1000, maxRetriesPerRequest: 1 });
 const gateway = await createServer(config, { consul: new ConsulClient(config.CONSUL_URL), redis });
 const otlpPort = await gateway.otlp.listen(config.HOST, config.OTLP_PORT);
-gateway.logger.info({ event: 'otlp_listening', url: `http://${config.HOST}:${otlpPort}` }, `OTLP/HTTP for agents at http://${config.HOST}:${otlpPort}`);
+gateway.logger.info(
+  { event: 'otlp_listening', url: `http://${config.HOST}:${otlpPort}` },
+  `OTLP/HTTP for agents at http://${config.HOST}:${otlpPort}`,
+);
 await runUntilSignalled(gateway.service, { host: config.HOST, port: config.PORT }, gateway.logger, () => {
   redis.disconnect();
   return Promise.resolve();

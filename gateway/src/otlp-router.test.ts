@@ -84,7 +84,10 @@ async function send(port: number, agent: AgentRequest): Promise<Answer> {
   const answer = new Promise<Answer>((resolve, reject) => {
     request.once('response', (response: IncomingMessage) => {
       answered = true;
-      readBody(response).then((body) => resolve({ status: response.statusCode!, headers: response.headers, body }), reject);
+      readBody(response).then(
+        (body) => resolve({ status: response.statusCode!, headers: response.headers, body }),
+        reject,
+      );
     });
     request.on('error', (error) => {
       if (!answered) reject(error);
@@ -96,7 +99,8 @@ async function send(port: number, agent: AgentRequest): Promise<Answer> {
   }
   const chunk = Buffer.alloc(64 * 1024, 7);
   for (let sent = 0; sent < agent.streamBytes && !answered && !request.destroyed; sent += chunk.length) {
-    if (!request.write(chunk)) await Promise.race([once(request, 'drain'), answer.catch(() => undefined), once(request, 'close')]);
+    if (!request.write(chunk))
+      await Promise.race([once(request, 'drain'), answer.catch(() => undefined), once(request, 'close')]);
   }
   if (!answered && !request.destroyed) request.end();
   return answer;
@@ -146,20 +150,30 @@ describe('OtlpRouter', () => {
   describe('who may push', () => {
     const ok: Handler = (_request, response) => void response.writeHead(200, { 'content-type': PROTOBUF }).end();
 
-    it.each([PROTOBUF, JSON_TYPE])('refuses a push without credentials with 401 in the OTLP shape (%s), and forwards nothing', async (contentType) => {
-      const { port } = await start(ok, { access: makeAccess({ ok: false, error: heimdallError('UNAUTHENTICATED', { message: 'Missing or invalid authorization header' }) }) });
+    it.each([PROTOBUF, JSON_TYPE])(
+      'refuses a push without credentials with 401 in the OTLP shape (%s), and forwards nothing',
+      async (contentType) => {
+        const { port } = await start(ok, {
+          access: makeAccess({
+            ok: false,
+            error: heimdallError('UNAUTHENTICATED', { message: 'Missing or invalid authorization header' }),
+          }),
+        });
 
-      const answer = await send(port, { headers: { 'content-type': contentType }, body: Buffer.from([1, 2, 3]) });
+        const answer = await send(port, { headers: { 'content-type': contentType }, body: Buffer.from([1, 2, 3]) });
 
-      expect(answer.status).toBe(401);
-      expect(answer.headers['content-type']).toBe(contentType);
-      expect(answer.headers['www-authenticate']).toBe('Bearer realm="heimdall"');
-      expect(statusOf(answer)).toEqual({ code: 16, message: 'Missing or invalid authorization header' });
-      expect(owner!.requests).toHaveLength(0);
-    });
+        expect(answer.status).toBe(401);
+        expect(answer.headers['content-type']).toBe(contentType);
+        expect(answer.headers['www-authenticate']).toBe('Bearer realm="heimdall"');
+        expect(statusOf(answer)).toEqual({ code: 16, message: 'Missing or invalid authorization header' });
+        expect(owner!.requests).toHaveLength(0);
+      },
+    );
 
     it('refuses a caller without an ingesting role with 403 "Insufficient permissions"', async () => {
-      const { port } = await start(ok, { access: makeAccess({ ok: true, caller: { kind: 'user', subject: 'ana', roles: ['viewer', 'editor'] } }) });
+      const { port } = await start(ok, {
+        access: makeAccess({ ok: true, caller: { kind: 'user', subject: 'ana', roles: ['viewer', 'editor'] } }),
+      });
 
       const answer = await send(port, { body: Buffer.from([1, 2, 3]) });
 
@@ -169,7 +183,9 @@ describe('OtlpRouter', () => {
     });
 
     it('answers 429 with Retry-After past the rate limit', async () => {
-      const { port } = await start(ok, { access: makeAccess({ ok: false, error: heimdallError('RATE_LIMITED', { retryAfterSeconds: 2 }) }) });
+      const { port } = await start(ok, {
+        access: makeAccess({ ok: false, error: heimdallError('RATE_LIMITED', { retryAfterSeconds: 2 }) }),
+      });
 
       const answer = await send(port, { body: Buffer.from([1, 2, 3]) });
 
@@ -181,7 +197,10 @@ describe('OtlpRouter', () => {
     it("forwards an agent's push with an internal token in place of its credentials, and drops a forged one", async () => {
       const { port } = await start(ok);
 
-      await send(port, { headers: { authorization: 'Bearer hmd_secret', 'x-api-key': 'hmd_secret', 'x-service-auth': 'forged' }, body: Buffer.from([1]) });
+      await send(port, {
+        headers: { authorization: 'Bearer hmd_secret', 'x-api-key': 'hmd_secret', 'x-service-auth': 'forged' },
+        body: Buffer.from([1]),
+      });
 
       const forwarded = owner!.requests[0]!.headers;
       expect(forwarded['x-service-auth']).toBe('internal-for-key-1');
@@ -193,7 +212,9 @@ describe('OtlpRouter', () => {
   describe('forwarding', () => {
     it("streams the agent's request to the owner and its answer back, partial success included", async () => {
       const received: { body?: Buffer; headers?: IncomingHttpHeaders } = {};
-      const partialSuccess = JSON.stringify({ partialSuccess: { rejectedDataPoints: '2', errorMessage: '2 points older than 7 days' } });
+      const partialSuccess = JSON.stringify({
+        partialSuccess: { rejectedDataPoints: '2', errorMessage: '2 points older than 7 days' },
+      });
       const { port } = await start((request, response) => {
         received.headers = request.headers;
         void readBody(request).then((body) => {
@@ -217,7 +238,13 @@ describe('OtlpRouter', () => {
         void readBody(request).then((body) => response.writeHead(200, { 'content-type': PROTOBUF }).end(body));
       });
       const body = Buffer.from([1, 2, 3]);
-      const agent = httpRequest({ host: '127.0.0.1', port, path: '/v1/metrics', method: 'POST', headers: { 'content-type': PROTOBUF, 'content-length': body.length, expect: '100-continue' } });
+      const agent = httpRequest({
+        host: '127.0.0.1',
+        port,
+        path: '/v1/metrics',
+        method: 'POST',
+        headers: { 'content-type': PROTOBUF, 'content-length': body.length, expect: '100-continue' },
+      });
       agent.once('continue', () => agent.end(body));
       agent.flushHeaders();
       const [response] = (await once(agent, 'response')) as [IncomingMessage];
@@ -243,7 +270,8 @@ describe('OtlpRouter', () => {
       const closed = await listen(() => undefined);
       await closed.close();
       const { port } = await start(
-        (request, response) => void readBody(request).then(() => response.writeHead(200, { 'content-type': PROTOBUF }).end()),
+        (request, response) =>
+          void readBody(request).then(() => response.writeHead(200, { 'content-type': PROTOBUF }).end()),
         { extraInstances: [makeInstance({ name: 'metrics', id: 'metrics-gone', port: closed.port })] },
       );
 
@@ -262,7 +290,11 @@ describe('OtlpRouter', () => {
 
     it('lets it read the 413 and close, never resetting the connection while it sends', async () => {
       owner = await listen(() => undefined);
-      router = new OtlpRouter(makeDirectory([]), makeLogger().logger, { forwardTimeoutMs: FORWARD_TIMEOUT_MS, access: makeAccess(), maxBodyBytes: 1024 });
+      router = new OtlpRouter(makeDirectory([]), makeLogger().logger, {
+        forwardTimeoutMs: FORWARD_TIMEOUT_MS,
+        access: makeAccess(),
+        maxBodyBytes: 1024,
+      });
       const port = await router.listen('127.0.0.1', 0);
 
       const { answer, errors } = await sendWhole(port, 4 * 1024 * 1024);
@@ -273,7 +305,9 @@ describe('OtlpRouter', () => {
 
     it("lets it read the owner's early 413 the same way", async () => {
       const { port } = await start((request, response) => {
-        request.once('data', () => response.writeHead(413, { 'content-type': PROTOBUF, connection: 'close' }).end(Buffer.from([0x08, 0x03])));
+        request.once('data', () =>
+          response.writeHead(413, { 'content-type': PROTOBUF, connection: 'close' }).end(Buffer.from([0x08, 0x03])),
+        );
       });
 
       const { answer, errors } = await sendWhole(port, 4 * 1024 * 1024);
@@ -288,7 +322,9 @@ describe('OtlpRouter', () => {
       const refusal = Buffer.from([0x08, 0x03]);
       const { port } = await start((request, response) => {
         // As fastify does past its body limit: answer, close, read no further.
-        request.once('data', () => response.writeHead(413, { 'content-type': PROTOBUF, connection: 'close' }).end(refusal));
+        request.once('data', () =>
+          response.writeHead(413, { 'content-type': PROTOBUF, connection: 'close' }).end(refusal),
+        );
       });
 
       const answer = await send(port, { streamBytes: 22 * 1024 * 1024 });
@@ -333,7 +369,10 @@ describe('OtlpRouter', () => {
     });
 
     it('does not time out an owner that answers in time', async () => {
-      const { port } = await start((request, response) => void readBody(request).then(() => response.writeHead(200, { 'content-type': PROTOBUF }).end()));
+      const { port } = await start(
+        (request, response) =>
+          void readBody(request).then(() => response.writeHead(200, { 'content-type': PROTOBUF }).end()),
+      );
 
       const answer = await send(port, { body: Buffer.from([1, 2, 3]) });
       await vi.advanceTimersByTimeAsync(FORWARD_TIMEOUT_MS);
@@ -343,7 +382,13 @@ describe('OtlpRouter', () => {
 
     it('aborts the request to the owner when the agent goes away', async () => {
       const { port } = await start(() => undefined);
-      const agent = httpRequest({ host: '127.0.0.1', port, path: '/v1/metrics', method: 'POST', headers: { 'content-type': PROTOBUF, 'content-length': 1000 } });
+      const agent = httpRequest({
+        host: '127.0.0.1',
+        port,
+        path: '/v1/metrics',
+        method: 'POST',
+        headers: { 'content-type': PROTOBUF, 'content-length': 1000 },
+      });
       agent.on('error', () => undefined);
       agent.write(Buffer.alloc(100));
       const forwarded = await owner!.nextRequest();
@@ -361,7 +406,11 @@ describe('OtlpRouter', () => {
         it('answers 404 for a path that is no OTLP signal', async () => {
           const { port } = await start(() => undefined);
 
-          const answer = await send(port, { path: '/v1/profiles', headers: { 'content-type': contentType }, body: Buffer.from('{}') });
+          const answer = await send(port, {
+            path: '/v1/profiles',
+            headers: { 'content-type': contentType },
+            body: Buffer.from('{}'),
+          });
 
           expect(answer.status).toBe(404);
           expect(answer.headers['content-type']).toBe(contentType);
@@ -408,7 +457,11 @@ describe('OtlpRouter', () => {
             port,
             path: '/v1/metrics',
             method: 'POST',
-            headers: { 'content-type': contentType, 'content-length': DEFAULT_MAX_BODY_BYTES + 1, expect: '100-continue' },
+            headers: {
+              'content-type': contentType,
+              'content-length': DEFAULT_MAX_BODY_BYTES + 1,
+              expect: '100-continue',
+            },
           });
           let continued = false;
           agent.on('continue', () => (continued = true));
@@ -425,7 +478,10 @@ describe('OtlpRouter', () => {
 
         it('answers 503 with Retry-After when the owner has no passing instance', async () => {
           owner = await listen(() => undefined);
-          router = new OtlpRouter(makeDirectory([]), makeLogger().logger, { forwardTimeoutMs: FORWARD_TIMEOUT_MS, access: makeAccess() });
+          router = new OtlpRouter(makeDirectory([]), makeLogger().logger, {
+            forwardTimeoutMs: FORWARD_TIMEOUT_MS,
+            access: makeAccess(),
+          });
           const port = await router.listen('127.0.0.1', 0);
 
           const answer = await send(port, { headers: { 'content-type': contentType }, body: Buffer.from([1, 2, 3]) });

@@ -28,7 +28,16 @@ export const OTLP_ROUTES: Readonly<Record<string, string>> = {
 };
 
 /** Headers that belong to one hop, not to the request being forwarded. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'host',
+]);
 /** The agent's credentials stay at the gateway; the owner gets an internal token instead (and never a forged one). */
 const CREDENTIALS = new Set(['authorization', 'x-api-key', 'x-service-auth']);
 
@@ -75,7 +84,10 @@ class OwnerSocket extends Socket {
     super._write(chunk, encoding, keepUnlessPeerGone(callback));
   }
 
-  override _writev(chunks: { chunk: unknown; encoding: BufferEncoding }[], callback: (error?: Error | null) => void): void {
+  override _writev(
+    chunks: { chunk: unknown; encoding: BufferEncoding }[],
+    callback: (error?: Error | null) => void,
+  ): void {
     super._writev!(chunks, keepUnlessPeerGone(callback));
   }
 }
@@ -91,8 +103,14 @@ function withoutHopByHop(headers: IncomingMessage['headers']): IncomingMessage['
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name)));
 }
 
-function forwardedHeaders(headers: IncomingMessage['headers'], internal: Record<string, string>): IncomingMessage['headers'] {
-  return { ...Object.fromEntries(Object.entries(withoutHopByHop(headers)).filter(([name]) => !CREDENTIALS.has(name))), ...internal };
+function forwardedHeaders(
+  headers: IncomingMessage['headers'],
+  internal: Record<string, string>,
+): IncomingMessage['headers'] {
+  return {
+    ...Object.fromEntries(Object.entries(withoutHopByHop(headers)).filter(([name]) => !CREDENTIALS.has(name))),
+    ...internal,
+  };
 }
 
 /**
@@ -149,7 +167,10 @@ export class OtlpRouter {
     }
     if (request.method !== 'POST') {
       // The catalog has no code for a wrong method: its body says INVALID_ARGUMENT, its status stays HTTP's 405.
-      return this.refuse(request, response, heimdallError('BAD_USER_INPUT', { message: 'OTLP/HTTP takes POST' }), { status: 405, allow: 'POST' });
+      return this.refuse(request, response, heimdallError('BAD_USER_INPUT', { message: 'OTLP/HTTP takes POST' }), {
+        status: 405,
+        allow: 'POST',
+      });
     }
     const admission = await this.access.admit(request);
     if (!admission.ok) return this.refuse(request, response, admission.error);
@@ -172,7 +193,12 @@ export class OtlpRouter {
    * Streams to one passing instance. The body starts flowing only once the connection is up, so an instance
    * that refuses the connection (crashed, not yet marked critical) costs nothing: the next one is tried.
    */
-  private forward(request: IncomingMessage, response: ServerResponse, owner: string, internal: Record<string, string>): void {
+  private forward(
+    request: IncomingMessage,
+    response: ServerResponse,
+    owner: string,
+    internal: Record<string, string>,
+  ): void {
     let upstream: ClientRequest | undefined;
     let answered = false;
     let ended = false;
@@ -239,7 +265,8 @@ export class OtlpRouter {
           pipeline(answer, response, (error) => {
             clearTimeout(timer);
             if (!forwarded.writableFinished) forwarded.destroy();
-            if (error !== undefined && error !== null) this.logger.warn({ err: error, owner, instance: instance.id }, 'OTLP answer cut off');
+            if (error !== undefined && error !== null)
+              this.logger.warn({ err: error, owner, instance: instance.id }, 'OTLP answer cut off');
           });
         },
       );
@@ -258,7 +285,13 @@ export class OtlpRouter {
         if (answered || ended) return;
         if (!connected) return attempt(attemptsLeft - 1);
         this.logger.warn({ err: error, owner, instance: instance.id }, 'OTLP forward failed');
-        fail(heimdallError('UNAVAILABLE', { message: `the ${owner} service did not answer`, retryAfterSeconds: RETRY_AFTER_SECONDS, service: owner }));
+        fail(
+          heimdallError('UNAVAILABLE', {
+            message: `the ${owner} service did not answer`,
+            retryAfterSeconds: RETRY_AFTER_SECONDS,
+            service: owner,
+          }),
+        );
       });
     };
     attempt(this.directory.passing(owner).length);
@@ -269,7 +302,12 @@ export class OtlpRouter {
    * the answer, once the client has sent what it was sending (up to a bound), so that it reads the answer rather
    * than a reset. An `Expect: 100-continue` request refused here never gets 100 Continue: the body is not sent.
    */
-  private refuse(request: IncomingMessage, response: ServerResponse, error: HeimdallError, override?: { status: number; allow: string }): void {
+  private refuse(
+    request: IncomingMessage,
+    response: ServerResponse,
+    error: HeimdallError,
+    override?: { status: number; allow: string },
+  ): void {
     // The agent may have gone while its credentials were checked.
     if (response.destroyed || response.headersSent) return;
     const { status, headers, body } = encodeOtlpError(error, request.headers['content-type']);

@@ -16,7 +16,14 @@ const SDL = `
 `;
 const schema = buildSchema(SDL);
 
-const LIMITS = { maxDepth: 4, maxAliases: 2, maxDirectives: 3, maxCost: 1000, defaultListSize: 10, blockFieldSuggestions: false };
+const LIMITS = {
+  maxDepth: 4,
+  maxAliases: 2,
+  maxDirectives: 3,
+  maxCost: 1000,
+  defaultListSize: 10,
+  blockFieldSuggestions: false,
+};
 
 function cost(query: string, variables: Record<string, unknown> = {}) {
   const document = parse(query);
@@ -64,7 +71,9 @@ describe('operation cost', () => {
   });
 
   it('counts fragments, and the costliest shape of an abstract type', () => {
-    expect(cost('{ service(name: "a") { ...F } } fragment F on Service { logs(limit: 30) { message } }')).toBe(1 + 1 + 30);
+    expect(cost('{ service(name: "a") { ...F } } fragment F on Service { logs(limit: 30) { message } }')).toBe(
+      1 + 1 + 30,
+    );
     expect(cost('{ node { ... on Service { logs(limit: 40) { message } } ... on Series { name } } }')).toBe(1 + 41);
   });
 });
@@ -82,7 +91,7 @@ describe('sizes', () => {
     expect(cost('{ rules(first: 1000000) { nodes { message } } }')).toBe(1 + 1 + 1_000_000);
   });
 
-  it('takes a variable without a value from the default the operation declares, else the argument\'s', () => {
+  it("takes a variable without a value from the default the operation declares, else the argument's", () => {
     expect(cost('query($n: Int! = 500) { service(name: "a") { logs(limit: $n) { message } } }')).toBe(502);
     expect(cost('query($n: Int) { rules(first: $n) { nodes { message } } }')).toBe(1 + 1 + 50);
     expect(cost('query($n: Int) { search(filter: { limit: $n }) { message } }')).toBe(1 + 50);
@@ -97,18 +106,40 @@ describe('sizes', () => {
   it.each([
     ['a size below 1', '{ rules(first: 0) { endCursor } }', {}, 'first', 0],
     ['a negative size in an input object', '{ search(filter: { limit: -5 }) { message } }', {}, 'filter.limit', -5],
-    ['a size from a variable that is no whole number', 'query($n: Int!) { rules(first: $n) { endCursor } }', { n: 2.5 }, 'first', 2.5],
+    [
+      'a size from a variable that is no whole number',
+      'query($n: Int!) { rules(first: $n) { endCursor } }',
+      { n: 2.5 },
+      'first',
+      2.5,
+    ],
   ])('refuses %s as BAD_USER_INPUT naming the argument', (_case, query, variables, argument, value) => {
     const document = parse(query);
     const { invalid } = operationCost(schema, document, getOperationAST(document)!, variables, 10);
-    expect(invalid?.error()).toMatchObject({ code: 'BAD_USER_INPUT', message: `${argument} must be a whole number of at least 1, got ${value}` });
+    expect(invalid?.error()).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: `${argument} must be a whole number of at least 1, got ${value}`,
+    });
   });
 });
 
 /** `levels` fragments on `on`, each selecting `spread(next)` `fanout` times; the last selects `leaf`. */
-function exponential(options: { root: string; on: string; leaf: string; levels?: number; fanout?: number; spread?: (next: string) => string }): string {
+function exponential(options: {
+  root: string;
+  on: string;
+  leaf: string;
+  levels?: number;
+  fanout?: number;
+  spread?: (next: string) => string;
+}): string {
   const { root, on, leaf, levels = 10, fanout = 10, spread = (next: string) => `...${next}` } = options;
-  const fragments = Array.from({ length: levels - 1 }, (_, i) => `fragment L${i} on ${on} { ${Array(fanout).fill(spread(`L${i + 1}`)).join(' ')} }`);
+  const fragments = Array.from(
+    { length: levels - 1 },
+    (_, i) =>
+      `fragment L${i} on ${on} { ${Array(fanout)
+        .fill(spread(`L${i + 1}`))
+        .join(' ')} }`,
+  );
   return `${root} ${fragments.join(' ')} fragment L${levels - 1} on ${on} { ${leaf} }`;
 }
 
@@ -118,24 +149,50 @@ describe('documents whose expansion is exponential in their text', () => {
   it('are costed without expanding them: each fragment once', () => {
     // The document of the incident: 10 levels of 10 spreads, 11 selections at the bottom.
     expect(leastCost(exponential({ root: '{ ...L0 }', on: 'Query', leaf: TYPENAMES }))).toBe(11 * 10 ** 9);
-    expect(cost(exponential({ root: '{ ...L0 }', on: 'Query', leaf: 'service(name: "a") { logs { message } }', levels: 8 }))).toBe(10 ** 7 * 22);
+    expect(
+      cost(exponential({ root: '{ ...L0 }', on: 'Query', leaf: 'service(name: "a") { logs { message } }', levels: 8 })),
+    ).toBe(10 ** 7 * 22);
   });
 
   it.each([
     ['nested spreads of __typename aliases', exponential({ root: '{ ...L0 }', on: 'Query', leaf: TYPENAMES })],
-    ['nested spreads of a list', exponential({ root: '{ ...L0 }', on: 'Query', leaf: 'search(filter: {}) { message }', levels: 6 })],
-    ['spreads inside inline fragments', exponential({ root: '{ ...L0 }', on: 'Query', leaf: '__typename', spread: (next) => `... on Query { ...${next} } ... { ...${next} }` })],
+    [
+      'nested spreads of a list',
+      exponential({ root: '{ ...L0 }', on: 'Query', leaf: 'search(filter: {}) { message }', levels: 6 }),
+    ],
+    [
+      'spreads inside inline fragments',
+      exponential({
+        root: '{ ...L0 }',
+        on: 'Query',
+        leaf: '__typename',
+        spread: (next) => `... on Query { ...${next} } ... { ...${next} }`,
+      }),
+    ],
     ['spreads on an interface', exponential({ root: '{ node { ...L0 } }', on: 'Node', leaf: 'id', levels: 8 })],
-    ['many operations sharing the fragments', `${Array.from({ length: 20 }, (_, i) => `query Q${i} { ...L0 }`).join(' ')} ${exponential({ root: '', on: 'Query', leaf: TYPENAMES, levels: 7 })}`],
+    [
+      'many operations sharing the fragments',
+      `${Array.from({ length: 20 }, (_, i) => `query Q${i} { ...L0 }`).join(' ')} ${exponential({ root: '', on: 'Query', leaf: TYPENAMES, levels: 7 })}`,
+    ],
     ['fields the schema lacks', exponential({ root: '{ ...L0 }', on: 'Query', leaf: 'nothing', levels: 5 })],
   ])('refuse %s as LIMIT_EXCEEDED before any other rule walks them', (_case, query) => {
     // No other rule's error (unknown fields, unused fragments): the cost pre-check took the document out of the walk.
-    expect(refusals(query)).toEqual([{ message: expect.stringMatching(/^Query cost limit of 1000 exceeded, found /) as unknown, limit: 'cost', max: 1000 }]);
+    expect(refusals(query)).toEqual([
+      {
+        message: expect.stringMatching(/^Query cost limit of 1000 exceeded, found /) as unknown,
+        limit: 'cost',
+        max: 1000,
+      },
+    ]);
   });
 
   it('leave a cycle of fragments to the rule made for it', () => {
     const { validationRules } = queryLimitProtections(LIMITS);
-    const errors = validate(schema, parse('{ ...A } fragment A on Query { ...B ...B } fragment B on Query { ...A ...A __typename }'), [...specifiedRules, ...validationRules]);
+    const errors = validate(
+      schema,
+      parse('{ ...A } fragment A on Query { ...B ...B } fragment B on Query { ...A ...A __typename }'),
+      [...specifiedRules, ...validationRules],
+    );
     expect(errors.map((e) => e.message)).toContain('Cannot spread fragment "A" within itself via "B".');
   });
 });
@@ -143,19 +200,26 @@ describe('documents whose expansion is exponential in their text', () => {
 describe('query limits as validation', () => {
   it('refuses a query nested deeper than allowed, naming the limit; fragments are no level of their own', () => {
     expect(refusals('{ service(name: "a") { calls { calls { name } } } }')).toEqual([]);
-    expect(refusals('{ node { ... on Service { calls { ...C } } } } fragment C on Service { calls { name } }')).toEqual([]);
+    expect(refusals('{ node { ... on Service { calls { ...C } } } } fragment C on Service { calls { name } }')).toEqual(
+      [],
+    );
     const tooDeep = '{ service(name: "a") { ...C } } fragment C on Service { calls { calls { calls { name } } } }';
-    expect(refusals(tooDeep)).toEqual([{ message: 'Query depth limit of 4 exceeded, found 5.', limit: 'depth', max: 4 }]);
-  });
-
-  it('refuses more aliases than allowed', () => {
-    expect(refusals('{ a: service(name: "a") { id } b: service(name: "b") { id } c: service(name: "c") { id } }')).toEqual([
-      { message: 'Aliases limit of 2 exceeded, found 3.', limit: 'aliases', max: 2 },
+    expect(refusals(tooDeep)).toEqual([
+      { message: 'Query depth limit of 4 exceeded, found 5.', limit: 'depth', max: 4 },
     ]);
   });
 
+  it('refuses more aliases than allowed', () => {
+    expect(
+      refusals('{ a: service(name: "a") { id } b: service(name: "b") { id } c: service(name: "c") { id } }'),
+    ).toEqual([{ message: 'Aliases limit of 2 exceeded, found 3.', limit: 'aliases', max: 2 }]);
+  });
+
   it('refuses more directives than allowed', () => {
-    const query = '{ service(name: "a") { id @include(if: true) name @include(if: true) logs @skip(if: false) { message @skip(if: false) } } }';
-    expect(refusals(query)).toEqual([{ message: expect.stringMatching(/^Directives limit of 3 exceeded/) as unknown, limit: 'directives', max: 3 }]);
+    const query =
+      '{ service(name: "a") { id @include(if: true) name @include(if: true) logs @skip(if: false) { message @skip(if: false) } } }';
+    expect(refusals(query)).toEqual([
+      { message: expect.stringMatching(/^Directives limit of 3 exceeded/) as unknown, limit: 'directives', max: 3 },
+    ]);
   });
 });

@@ -46,13 +46,21 @@ export function limitExceeded(limit: string, message: string, max: number): Heim
 }
 
 /** Validation rules and plugins for Apollo Server: the cost pre-check and the graphql-armor protections, with catalog errors. */
-export function queryLimitProtections(limits: QueryLimits): { validationRules: ValidationRule[]; plugins: ApolloServerPlugin<BaseContext>[] } {
+export function queryLimitProtections(limits: QueryLimits): {
+  validationRules: ValidationRule[];
+  plugins: ApolloServerPlugin<BaseContext>[];
+} {
   const report = (limit: string, max: number) => (context: ValidationContext | null, error: GraphQLError) => {
     // armor words its refusals as syntax errors; they are limits.
     const message = error.message.replace(/^Syntax Error: /, '');
     context?.reportError(new GraphQLError(message, { originalError: limitExceeded(limit, message, max) }));
   };
-  const protection = (limit: string, n: number) => ({ n, exposeLimits: true, propagateOnRejection: false, onReject: [report(limit, n)] });
+  const protection = (limit: string, n: number) => ({
+    n,
+    exposeLimits: true,
+    propagateOnRejection: false,
+    onReject: [report(limit, n)],
+  });
   const { validationRules, plugins } = new ApolloArmor({
     // Depth counts fields: a fragment is no level of its own.
     maxDepth: { ...protection('depth', limits.maxDepth), flattenFragments: true },
@@ -154,12 +162,15 @@ export class InvalidSize extends Error {
 }
 
 /** What an operation costs, or the size argument that makes it invalid. */
-export type CostResult = { readonly cost: number; readonly invalid?: undefined } | { readonly cost?: undefined; readonly invalid: InvalidSize };
+export type CostResult =
+  | { readonly cost: number; readonly invalid?: undefined }
+  | { readonly cost?: undefined; readonly invalid: InvalidSize };
 
 /** The value of an argument: variables read from `variables`, or UNKNOWN while they are not known. */
 function valueOf(node: ValueNode, variables: Readonly<Record<string, unknown>> | undefined): unknown {
   if (node.kind === Kind.VARIABLE) return variables === undefined ? UNKNOWN : variables[node.name.value];
-  if (node.kind === Kind.OBJECT) return Object.fromEntries(node.fields.map((field) => [field.name.value, valueOf(field.value, variables)]));
+  if (node.kind === Kind.OBJECT)
+    return Object.fromEntries(node.fields.map((field) => [field.name.value, valueOf(field.value, variables)]));
   if (node.kind === Kind.LIST) return node.values.map((value) => valueOf(value, variables));
   return valueFromASTUntyped(node);
 }
@@ -168,7 +179,9 @@ function valueOf(node: ValueNode, variables: Readonly<Record<string, unknown>> |
 function asSize(argument: string, value: unknown): number | InvalidSize | undefined {
   if (value === UNKNOWN) return MIN_SIZE;
   if (value === undefined || value === null) return undefined;
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= MIN_SIZE ? value : new InvalidSize(argument, value);
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= MIN_SIZE
+    ? value
+    : new InvalidSize(argument, value);
 }
 
 /** Whether `name: type` says how many items a list returns: a size argument's name, on an Int. */
@@ -178,7 +191,9 @@ function isSize(name: string, type: TypeShape): boolean {
 
 /** The size inside an input object argument (`filter: { limit: 10 }`), given or by its default. */
 function sizeIn(value: unknown, inputType: TypeShape, path: string): number | InvalidSize | undefined {
-  const sizes = Object.entries(namedType(inputType).getFields?.() ?? {}).filter(([name, field]) => isSize(name, field.type));
+  const sizes = Object.entries(namedType(inputType).getFields?.() ?? {}).filter(([name, field]) =>
+    isSize(name, field.type),
+  );
   if (sizes.length === 0) return undefined;
   // An input object from a variable not known yet asks for the least size it may.
   if (value === UNKNOWN) return MIN_SIZE;
@@ -194,8 +209,14 @@ function sizeIn(value: unknown, inputType: TypeShape, path: string): number | In
  * The size a field asks for: a size argument (given, or its default), or one inside an input object. An argument
  * not given, or a variable without a value, takes the argument's default, as GraphQL's coercion does.
  */
-function requestedSize(field: FieldShape, node: FieldNode, variables: Readonly<Record<string, unknown>> | undefined): number | InvalidSize | undefined {
-  const given = new Map((node.arguments ?? []).map((argument) => [argument.name.value, valueOf(argument.value, variables)]));
+function requestedSize(
+  field: FieldShape,
+  node: FieldNode,
+  variables: Readonly<Record<string, unknown>> | undefined,
+): number | InvalidSize | undefined {
+  const given = new Map(
+    (node.arguments ?? []).map((argument) => [argument.name.value, valueOf(argument.value, variables)]),
+  );
   const valueOfArg = (arg: FieldShape['args'][number]) => given.get(arg.name) ?? arg.defaultValue;
   for (const arg of field.args) {
     const size = isSize(arg.name, arg.type) ? asSize(arg.name, valueOfArg(arg)) : undefined;
@@ -209,9 +230,14 @@ function requestedSize(field: FieldShape, node: FieldNode, variables: Readonly<R
 }
 
 /** The variables of `operation` as execution sees them: the given values, else the defaults it declares. */
-function withDeclaredDefaults(operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>>): Record<string, unknown> {
+function withDeclaredDefaults(
+  operation: OperationDefinitionNode,
+  variables: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
   const declared = (operation.variableDefinitions ?? []).flatMap((definition) =>
-    definition.defaultValue === undefined ? [] : [[definition.variable.name.value, valueFromASTUntyped(definition.defaultValue)] as const],
+    definition.defaultValue === undefined
+      ? []
+      : [[definition.variable.name.value, valueFromASTUntyped(definition.defaultValue)] as const],
   );
   return { ...Object.fromEntries(declared), ...variables };
 }
@@ -234,7 +260,8 @@ export function operationCost(
   defaultListSize: number,
 ): CostResult {
   const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  for (const definition of document.definitions)
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   const values = variables === undefined ? undefined : withDeclaredDefaults(operation, variables);
   const known = new Map<string, number>();
   // A cycle of fragments is invalid (and refused by validation after this pre-check); meanwhile it adds nothing.
@@ -256,14 +283,20 @@ export function operationCost(
   const fieldCost = (selection: FieldNode, type: TypeShape | undefined, pageSize: number | undefined): number => {
     const field = fieldOf(schema, type, selection.name.value);
     // A field the schema lacks still counts (validation refuses it after this pre-check): text is no free lunch.
-    if (field === undefined) return 1 + (selection.selectionSet === undefined ? 0 : costOf(selection.selectionSet, undefined, undefined));
+    if (field === undefined)
+      return 1 + (selection.selectionSet === undefined ? 0 : costOf(selection.selectionSet, undefined, undefined));
     const asked = requestedSize(field, selection, values);
     if (asked instanceof InvalidSize) throw asked;
     const lists = listDepth(field.type);
     // A page (one object) with a size argument passes it on to its lists.
     const inner = lists === 0 ? asked : undefined;
     // An item of a list of scalars counts 1, an object its selection.
-    const perItem = selection.selectionSet === undefined ? (lists === 0 ? 0 : 1) : costOf(selection.selectionSet, namedType(field.type), inner);
+    const perItem =
+      selection.selectionSet === undefined
+        ? lists === 0
+          ? 0
+          : 1
+        : costOf(selection.selectionSet, namedType(field.type), inner);
     const size = lists === 0 ? 1 : (asked ?? pageSize ?? defaultListSize) * defaultListSize ** (lists - 1);
     return 1 + size * perItem;
   };
@@ -289,10 +322,14 @@ export function operationCost(
         cost = fragmentCost(fragment, pageSize);
       } else {
         conditionName = selection.typeCondition?.name.value;
-        const condition = conditionName === undefined ? type : ((schema.getType(conditionName) as TypeShape | null | undefined) ?? undefined);
+        const condition =
+          conditionName === undefined
+            ? type
+            : ((schema.getType(conditionName) as TypeShape | null | undefined) ?? undefined);
         cost = costOf(selection.selectionSet, condition, pageSize);
       }
-      const shape = conditionName === undefined ? undefined : (schema.getType(conditionName) as TypeShape | null | undefined);
+      const shape =
+        conditionName === undefined ? undefined : (schema.getType(conditionName) as TypeShape | null | undefined);
       if (isAbstract(type) && conditionName !== undefined && isObjectShape(shape ?? undefined)) {
         shapes.set(conditionName, (shapes.get(conditionName) ?? 0) + cost);
       } else {
@@ -329,7 +366,10 @@ function costPreCheckRule(limits: QueryLimits): ValidationRule {
       enter(document) {
         for (const definition of document.definitions) {
           if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
-          const refusal = costRefusal(operationCost(context.getSchema(), document, definition, undefined, limits.defaultListSize), limits);
+          const refusal = costRefusal(
+            operationCost(context.getSchema(), document, definition, undefined, limits.defaultListSize),
+            limits,
+          );
           if (refusal === undefined) continue;
           context.reportError(new GraphQLError(refusal.message, { originalError: refusal }));
           return null;
@@ -357,7 +397,10 @@ function operationPlugin(limits: QueryLimits): ApolloServerPlugin<BaseContext> {
                 : `Unknown operation named "${request.operationName}".`;
             return Promise.reject(graphqlErrorWithStatus(heimdallError('BAD_USER_INPUT', { message }), 400));
           }
-          const refusal = costRefusal(operationCost(schema, document, operation, request.variables ?? {}, limits.defaultListSize), limits);
+          const refusal = costRefusal(
+            operationCost(schema, document, operation, request.variables ?? {}, limits.defaultListSize),
+            limits,
+          );
           return refusal === undefined ? Promise.resolve() : Promise.reject(graphqlErrorWithStatus(refusal, 400));
         },
       });

@@ -16,9 +16,15 @@ beforeAll(async () => {
 });
 afterAll(() => redis.disconnect());
 
-function makeLimiter(client: Redis, options: RateLimitOptions = { requests: 5, periodSeconds: 3600, byRole: { agent: 8 } }) {
+function makeLimiter(
+  client: Redis,
+  options: RateLimitOptions = { requests: 5, periodSeconds: 3600, byRole: { agent: 8 } },
+) {
   const log = makeLogger();
-  return { limiter: new RateLimiter(client, options, new ServiceMetrics({ service: 'gateway', instance: 'test' }), log.logger), log };
+  return {
+    limiter: new RateLimiter(client, options, new ServiceMetrics({ service: 'gateway', instance: 'test' }), log.logger),
+    log,
+  };
 }
 
 const person = (roles: Caller['roles']): Caller => ({ kind: 'user', subject: `rate-int-${randomUUID()}`, roles });

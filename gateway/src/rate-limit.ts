@@ -55,7 +55,12 @@ interface Bucket {
 type TakeCommand = (key: string, capacity: number, perMs: number) => Promise<number>;
 
 /** One bucket's arithmetic, for the in-memory fallback (the script does the same in Redis). */
-export function takeFromBucket(bucket: Bucket | undefined, capacity: number, perMs: number, now: number): { bucket: Bucket; waitMs: number } {
+export function takeFromBucket(
+  bucket: Bucket | undefined,
+  capacity: number,
+  perMs: number,
+  now: number,
+): { bucket: Bucket; waitMs: number } {
   const previous = bucket ?? { tokens: capacity, at: now };
   const tokens = Math.min(capacity, previous.tokens + Math.max(0, now - previous.at) * perMs);
   if (tokens >= 1) return { bucket: { tokens: tokens - 1, at: now }, waitMs: 0 };
@@ -83,15 +88,26 @@ export class RateLimiter {
     private readonly now: () => number = Date.now,
   ) {
     redis.defineCommand('heimdallTakeToken', { numberOfKeys: 1, lua: TAKE_SCRIPT });
-    const command = (redis as unknown as Record<'heimdallTakeToken', (key: string, capacity: number, perMs: number) => Promise<number>>).heimdallTakeToken;
+    const command = (
+      redis as unknown as Record<'heimdallTakeToken', (key: string, capacity: number, perMs: number) => Promise<number>>
+    ).heimdallTakeToken;
     this.take = (key, capacity, perMs) => command.call(redis, key, capacity, perMs);
-    this.decisions = metrics.counter('heimdall_rate_limit_decisions_total', 'Requests the rate limiter let through or refused (429), by entry point', ['entry', 'outcome']);
-    this.storeFailures = metrics.counter('heimdall_rate_limit_store_failures_total', 'Rate-limit decisions made in memory because Redis failed');
+    this.decisions = metrics.counter(
+      'heimdall_rate_limit_decisions_total',
+      'Requests the rate limiter let through or refused (429), by entry point',
+      ['entry', 'outcome'],
+    );
+    this.storeFailures = metrics.counter(
+      'heimdall_rate_limit_store_failures_total',
+      'Rate-limit decisions made in memory because Redis failed',
+    );
   }
 
   /** The limit for a caller: its roles' highest configured one, or the default. */
   limitFor(caller: Caller | undefined): number {
-    const limits = (caller?.roles ?? []).map((role) => this.options.byRole[role]).filter((limit) => limit !== undefined);
+    const limits = (caller?.roles ?? [])
+      .map((role) => this.options.byRole[role])
+      .filter((limit) => limit !== undefined);
     return limits.length === 0 ? this.options.requests : Math.max(...limits);
   }
 
@@ -107,7 +123,8 @@ export class RateLimiter {
       this.redisFailing = false;
     } catch (error) {
       this.storeFailures.inc();
-      if (!this.redisFailing) this.logger.warn({ err: error }, 'Redis unavailable: rate limits are per instance until it is back');
+      if (!this.redisFailing)
+        this.logger.warn({ err: error }, 'Redis unavailable: rate limits are per instance until it is back');
       this.redisFailing = true;
       const taken = takeFromBucket(this.fallback.get(key), capacity, perMs, this.now());
       if (this.fallback.size >= FALLBACK_BUCKETS) this.fallback.clear();

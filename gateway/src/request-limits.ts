@@ -21,7 +21,8 @@ function exceedsTokens(query: string, max: number): boolean {
   const lexer = new Lexer(new Source(query));
   let count = 0;
   try {
-    for (let token = lexer.advance(); token.kind !== TokenKind.EOF; token = lexer.advance()) if (++count > max) return true;
+    for (let token = lexer.advance(); token.kind !== TokenKind.EOF; token = lexer.advance())
+      if (++count > max) return true;
   } catch {
     return false;
   }
@@ -32,10 +33,15 @@ function exceedsTokens(query: string, max: number): boolean {
 export function checkRequestLimits(body: unknown, limits: RequestLimits): HeimdallError | undefined {
   const operations = Array.isArray(body) ? (body as unknown[]) : [body];
   if (operations.length > limits.maxBatch) {
-    return limitExceeded('batch', `Batch limit of ${limits.maxBatch} operations exceeded, found ${operations.length}.`, limits.maxBatch);
+    return limitExceeded(
+      'batch',
+      `Batch limit of ${limits.maxBatch} operations exceeded, found ${operations.length}.`,
+      limits.maxBatch,
+    );
   }
   for (const operation of operations) {
-    const query = typeof operation === 'object' && operation !== null ? (operation as { query?: unknown }).query : undefined;
+    const query =
+      typeof operation === 'object' && operation !== null ? (operation as { query?: unknown }).query : undefined;
     if (typeof query === 'string' && exceedsTokens(query, limits.maxTokens)) {
       return limitExceeded('tokens', `Token limit of ${limits.maxTokens} exceeded.`, limits.maxTokens);
     }

@@ -95,12 +95,19 @@ export class ResponseCache {
   /** How long an answer to `document` with `variables` may be kept. */
   ttlFor(document: DocumentNode, variables: Record<string, unknown> | undefined): number {
     const latest = latestInstant(document, variables);
-    return latest === undefined || latest > this.now() - LIVE_WINDOW_MS ? Math.min(this.options.liveTtlMs, this.options.ttlMs) : this.options.ttlMs;
+    return latest === undefined || latest > this.now() - LIVE_WINDOW_MS
+      ? Math.min(this.options.liveTtlMs, this.options.ttlMs)
+      : this.options.ttlMs;
   }
 }
 
 /** The key of an operation for callers holding `roles`. */
-export function cacheKey(document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | undefined, roles: readonly string[]): string {
+export function cacheKey(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | undefined,
+  roles: readonly string[],
+): string {
   const parts = [printed(document), operationName ?? '', stableJson(variables ?? {}), [...roles].sort().join(',')];
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64url');
 }
@@ -119,7 +126,10 @@ function stableJson(value: unknown): string {
  * grammar every subgraph reads them by), or undefined when it names none: it then asks about now (services,
  * alerts, recent logs).
  */
-export function latestInstant(document: DocumentNode, variables: Record<string, unknown> | undefined): number | undefined {
+export function latestInstant(
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+): number | undefined {
   let latest = literalInstants(document);
   const walk = (value: unknown): void => {
     if (typeof value === 'string') latest = later(latest, instantOf(value));
@@ -166,12 +176,21 @@ function later(a: number | undefined, b: number | undefined): number | undefined
  * a cached answer replaces execution; a fresh answer without errors is stored.
  */
 export function responseCachePlugin(cache: ResponseCache, metrics: ServiceMetrics): ApolloServerPlugin<CallerContext> {
-  const outcomes = metrics.counter('heimdall_gateway_cache_requests_total', 'GraphQL operations by answer cache outcome (hit-l1, hit-l2, miss, bypass)', ['outcome']);
+  const outcomes = metrics.counter(
+    'heimdall_gateway_cache_requests_total',
+    'GraphQL operations by answer cache outcome (hit-l1, hit-l2, miss, bypass)',
+    ['outcome'],
+  );
   const counts: Record<CacheOutcome, number> = { 'hit-l1': 0, 'hit-l2': 0, miss: 0, bypass: 0 };
-  metrics.gauge('heimdall_gateway_cache_hit_ratio', 'Cacheable operations answered from the cache (L1 or L2) since start', [], (gauge) => {
-    const cacheable = counts['hit-l1'] + counts['hit-l2'] + counts.miss;
-    gauge.set(cacheable === 0 ? 0 : (counts['hit-l1'] + counts['hit-l2']) / cacheable);
-  });
+  metrics.gauge(
+    'heimdall_gateway_cache_hit_ratio',
+    'Cacheable operations answered from the cache (L1 or L2) since start',
+    [],
+    (gauge) => {
+      const cacheable = counts['hit-l1'] + counts['hit-l2'] + counts.miss;
+      gauge.set(cacheable === 0 ? 0 : (counts['hit-l1'] + counts['hit-l2']) / cacheable);
+    },
+  );
   const count = (outcome: CacheOutcome) => {
     counts[outcome] += 1;
     outcomes.inc({ outcome });
@@ -183,12 +202,21 @@ export function responseCachePlugin(cache: ResponseCache, metrics: ServiceMetric
       let ttlMs = 0;
       return Promise.resolve({
         async responseForOperation(context: GraphQLRequestContext<CallerContext>): Promise<GraphQLResponse | null> {
-          if (context.operation?.operation !== OperationTypeNode.QUERY || context.document === undefined || isIntrospection(context.document)) {
+          if (
+            context.operation?.operation !== OperationTypeNode.QUERY ||
+            context.document === undefined ||
+            isIntrospection(context.document)
+          ) {
             count('bypass');
             setOutcome(context, 'bypass');
             return null;
           }
-          key = cacheKey(context.document, context.operationName, context.request.variables, context.contextValue.caller?.roles ?? []);
+          key = cacheKey(
+            context.document,
+            context.operationName,
+            context.request.variables,
+            context.contextValue.caller?.roles ?? [],
+          );
           ttlMs = cache.ttlFor(context.document, context.request.variables);
           const found = await cache.read(key);
           if (found === undefined) return null;
@@ -196,7 +224,10 @@ export function responseCachePlugin(cache: ResponseCache, metrics: ServiceMetric
           const outcome = found.level === 'l1' ? 'hit-l1' : 'hit-l2';
           count(outcome);
           const headers = new HeaderMap([[CACHE_HEADER, outcome]]);
-          return { http: { headers, status: undefined }, body: { kind: 'single', singleResult: { data: JSON.parse(found.data) as Record<string, unknown> } } };
+          return {
+            http: { headers, status: undefined },
+            body: { kind: 'single', singleResult: { data: JSON.parse(found.data) as Record<string, unknown> } },
+          };
         },
         willSendResponse(context) {
           if (key === undefined) return Promise.resolve();
@@ -225,6 +256,8 @@ function isIntrospection(document: DocumentNode): boolean {
   return document.definitions.every(
     (definition) =>
       definition.kind !== Kind.OPERATION_DEFINITION ||
-      definition.selectionSet.selections.every((selection) => selection.kind === Kind.FIELD && selection.name.value.startsWith('__')),
+      definition.selectionSet.selections.every(
+        (selection) => selection.kind === Kind.FIELD && selection.name.value.startsWith('__'),
+      ),
   );
 }

@@ -41,7 +41,11 @@ export interface Gateway extends Platform {
   readonly otlp: OtlpRouter;
 }
 
-async function createAuthenticator(config: GatewayConfig, apiKeys: RedisApiKeys, platform: Platform): Promise<Authenticator> {
+async function createAuthenticator(
+  config: GatewayConfig,
+  apiKeys: RedisApiKeys,
+  platform: Platform,
+): Promise<Authenticator> {
   if (config.AUTH_DISABLED) return openDoor;
   const keys =
     config.JWT_JWKS_URL !== undefined
@@ -74,7 +78,10 @@ export async function createServer(config: GatewayConfig, deps: GatewayDeps): Pr
     meta: { graphql_path: '/graphql' },
   });
   if (config.AUTH_DISABLED) {
-    platform.logger.warn({ event: 'auth_disabled' }, 'AUTH_DISABLED=true: authentication is off, every caller is an admin');
+    platform.logger.warn(
+      { event: 'auth_disabled' },
+      'AUTH_DISABLED=true: authentication is off, every caller is an admin',
+    );
   }
   const directory = new SubgraphDirectory(deps.consul, config.SUBGRAPH_TAG, platform.logger);
   const supergraph = new ConsulSupergraphManager(directory, platform.logger, {
@@ -86,7 +93,11 @@ export async function createServer(config: GatewayConfig, deps: GatewayDeps): Pr
     await createAuthenticator(config, apiKeys, platform),
     new RateLimiter(
       deps.redis,
-      { requests: config.RATE_LIMIT_REQUESTS, periodSeconds: config.RATE_LIMIT_PERIOD_SECONDS, byRole: config.RATE_LIMIT_BY_ROLE },
+      {
+        requests: config.RATE_LIMIT_REQUESTS,
+        periodSeconds: config.RATE_LIMIT_PERIOD_SECONDS,
+        byRole: config.RATE_LIMIT_BY_ROLE,
+      },
       platform.metrics,
       platform.logger,
     ),
@@ -97,12 +108,21 @@ export async function createServer(config: GatewayConfig, deps: GatewayDeps): Pr
   // are gone must not hold back the ones that replaced them.
   const policies = new Map<string, { instances: string; policy: ResiliencePolicy }>();
   const policyFor = (name: string) => () => {
-    const instances = directory.passing(name).map((i) => i.id).sort().join(',');
+    const instances = directory
+      .passing(name)
+      .map((i) => i.id)
+      .sort()
+      .join(',');
     const known = policies.get(name);
     if (known !== undefined && (known.instances === instances || instances === '')) return known.policy;
     const policy = createResiliencePolicy(
       // A subgraph is named by whoever registers it in Consul (`user-service`); the policy label keeps the convention.
-      `subgraph_${name.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'unnamed'}`,
+      `subgraph_${
+        name
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, '_')
+          .replace(/^_+|_+$/g, '') || 'unnamed'
+      }`,
       { timeoutMs: config.SUBGRAPH_TIMEOUT_MS, breaker: { halfOpenAfterMs: config.SUBGRAPH_BREAKER_HALF_OPEN_MS } },
       platform.resilienceMetrics,
     );
@@ -141,7 +161,9 @@ export async function createServer(config: GatewayConfig, deps: GatewayDeps): Pr
       allowBatchedHttpRequests: config.GRAPHQL_MAX_BATCH > 1,
       // Apollo's CSRF guard lets a request through when it carries a header a browser cannot send cross-site
       // without a preflight; credentials are such headers, so spec-following GET clients work.
-      csrfPrevention: { requestHeaders: ['authorization', 'x-api-key', 'x-apollo-operation-name', 'apollo-require-preflight'] },
+      csrfPrevention: {
+        requestHeaders: ['authorization', 'x-api-key', 'x-apollo-operation-name', 'apollo-require-preflight'],
+      },
     },
     {
       metrics: platform.metrics,
@@ -154,7 +176,12 @@ export async function createServer(config: GatewayConfig, deps: GatewayDeps): Pr
         responseCachePlugin(
           new ResponseCache(
             deps.redis,
-            { ttlMs: config.RESPONSE_CACHE_TTL_MS, liveTtlMs: config.RESPONSE_CACHE_LIVE_TTL_MS, maxBytes: config.RESPONSE_CACHE_MAX_BYTES, supergraph: config.SUBGRAPH_TAG },
+            {
+              ttlMs: config.RESPONSE_CACHE_TTL_MS,
+              liveTtlMs: config.RESPONSE_CACHE_LIVE_TTL_MS,
+              maxBytes: config.RESPONSE_CACHE_MAX_BYTES,
+              supergraph: config.SUBGRAPH_TAG,
+            },
             platform.logger,
           ),
           platform.metrics,

@@ -267,7 +267,10 @@ describe('ConsulSupergraphManager', () => {
 
       deployments.deploy('metrics', 'type Service @key(fields: "name") {');
       await propagate();
-      expect(gateway.events.at(-2)).toMatchObject({ ok: false, errors: [expect.stringContaining('metrics does not parse') as unknown] });
+      expect(gateway.events.at(-2)).toMatchObject({
+        ok: false,
+        errors: [expect.stringContaining('metrics does not parse') as unknown],
+      });
 
       deployments.deploy('logs', makeSdl('logs: [String!]!'));
       await propagate();
@@ -284,7 +287,10 @@ describe('ConsulSupergraphManager', () => {
       await propagate();
 
       expect(serviceFields(gateway.current())).toEqual(['name', 'series']);
-      expect(gateway.warn).toHaveBeenCalledWith(expect.objectContaining({ subgraph: 'logs' }), 'could not read the subgraph schema');
+      expect(gateway.warn).toHaveBeenCalledWith(
+        expect.objectContaining({ subgraph: 'logs' }),
+        'could not read the subgraph schema',
+      );
     });
   });
 
@@ -313,7 +319,9 @@ describe('ConsulSupergraphManager', () => {
       // Each update was composed after the one before it: the subgraph lists follow the deploys.
       const updatesFields = gateway.updates.map(serviceFields);
       expect(updatesFields.at(-1)).toEqual(expected);
-      const deployedUpTo = updatesFields.map((fields) => Math.max(...fields.filter((f) => f !== 'name').map((f) => Number(f.slice(1)))));
+      const deployedUpTo = updatesFields.map((fields) =>
+        Math.max(...fields.filter((f) => f !== 'name').map((f) => Number(f.slice(1)))),
+      );
       expect(deployedUpTo).toEqual([...deployedUpTo].sort((a, b) => a - b));
     });
   });

@@ -136,7 +136,9 @@ export class ConsulSupergraphManager implements SupergraphManager {
         }
       })
       // A failure here must not end the chain: every later change would then go unheard.
-      .catch((error: unknown) => this.logger.error({ err: error }, 'recomposition failed; serving the previous supergraph'));
+      .catch((error: unknown) =>
+        this.logger.error({ err: error }, 'recomposition failed; serving the previous supergraph'),
+      );
   }
 
   private async compose(): Promise<string | undefined> {
@@ -190,7 +192,10 @@ export class ConsulSupergraphManager implements SupergraphManager {
     for (const name of suspects) {
       if (accepted.get(name) === plan.get(name)) continue;
       this.rejected.set(name, plan.get(name)!);
-      this.logger.warn({ event: 'schema_rejected', subgraph: name }, `the new schema of ${name} does not compose; not trying it again until it changes`);
+      this.logger.warn(
+        { event: 'schema_rejected', subgraph: name },
+        `the new schema of ${name} does not compose; not trying it again until it changes`,
+      );
     }
     return this.accept(accepted, supergraphSdl);
   }
@@ -209,7 +214,10 @@ export class ConsulSupergraphManager implements SupergraphManager {
     const included = [CATALOG_NAME, ...names];
     const result = this.composeOrErrors(names.map((name) => ({ name, sdl: plan.get(name)! })));
     if (!result.ok) {
-      this.logger.error({ event: 'composition_failed', subgraphs: included, errors: result.errors }, 'composition failed');
+      this.logger.error(
+        { event: 'composition_failed', subgraphs: included, errors: result.errors },
+        'composition failed',
+      );
       this.emit({ subgraphs: included, ok: false, errors: result.errors });
       return undefined;
     }
@@ -226,7 +234,10 @@ export class ConsulSupergraphManager implements SupergraphManager {
       try {
         services.push({ name, typeDefs: parse(sdl), url: logicalUrl(name) });
       } catch (error) {
-        return { ok: false, errors: [`the schema of ${name} does not parse: ${error instanceof Error ? error.message : String(error)}`] };
+        return {
+          ok: false,
+          errors: [`the schema of ${name} does not parse: ${error instanceof Error ? error.message : String(error)}`],
+        };
       }
     }
     const result = composeServices(services);
@@ -258,7 +269,10 @@ export class ConsulSupergraphManager implements SupergraphManager {
     if (instance === undefined) return undefined;
     // A global timer rather than AbortSignal.timeout, so that fake timers drive it.
     const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new Error(`no schema within ${this.sdlTimeoutMs} ms`)), this.sdlTimeoutMs);
+    const timer = setTimeout(
+      () => deadline.abort(new Error(`no schema within ${this.sdlTimeoutMs} ms`)),
+      this.sdlTimeoutMs,
+    );
     try {
       return await this.readSdl(instance, deadline.signal);
     } catch (error) {

@@ -47,7 +47,14 @@ function formatTable(rows: readonly ServerStatus[]): string {
   ]);
   const header = ['SERVER', 'STATE', 'PORT', 'VERSION', 'PID', 'RSS'];
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  return [header, ...lines].map((cells) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return [header, ...lines]
+    .map((cells) =>
+      cells
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 async function printStatus(stack: Stack): Promise<void> {
@@ -131,12 +138,17 @@ async function start(stack: Stack): Promise<number> {
 async function publishCredentials(auth: ReturnType<typeof localAuthFiles>, privateKeyPem: string): Promise<void> {
   const tokens = await mintCredentials(privateKeyPem, process.env);
   const graphqlUrl = 'http://127.0.0.1:4000/graphql';
-  const agentKey = await ensureAgentKey(graphqlUrl, tokens.adminToken, (await readCredentials(auth)).agentKey).catch((error: unknown) => {
-    console.error(`no agent key this time (${error instanceof Error ? error.message : String(error)}); the tokens still work`);
-    return undefined;
-  });
+  const agentKey = await ensureAgentKey(graphqlUrl, tokens.adminToken, (await readCredentials(auth)).agentKey).catch(
+    (error: unknown) => {
+      console.error(
+        `no agent key this time (${error instanceof Error ? error.message : String(error)}); the tokens still work`,
+      );
+      return undefined;
+    },
+  );
   await writeCredentials(auth, { ...tokens, agentKey });
-  if (process.env.AUTH_DISABLED === 'true') console.warn('AUTH_DISABLED=true: the gateway asks for no credentials (never in production)');
+  if (process.env.AUTH_DISABLED === 'true')
+    console.warn('AUTH_DISABLED=true: the gateway asks for no credentials (never in production)');
   console.log(credentialsHelp(auth, { graphql: graphqlUrl, otlp: 'http://127.0.0.1:4318' }));
 }
 
@@ -147,7 +159,9 @@ async function token(stack: Stack, args: readonly string[]): Promise<number> {
     console.error(`heimdall: ${parsed.message}`);
     return 2;
   }
-  console.log(await mintToken(await readSigningKey(localAuthFiles(stack.config.stackDir)), parsed.request, process.env));
+  console.log(
+    await mintToken(await readSigningKey(localAuthFiles(stack.config.stackDir)), parsed.request, process.env),
+  );
   return 0;
 }
 
@@ -166,7 +180,14 @@ async function test(stack: Stack): Promise<number> {
   const vitest = (tier: string): [string, string, string[]] => [
     `${tier} tests`,
     bin('vitest'),
-    ['run', '--project', tier, '--reporter=default', '--reporter=json', `--outputFile.json=${join(results, `${tier}.json`)}`],
+    [
+      'run',
+      '--project',
+      tier,
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${join(results, `${tier}.json`)}`,
+    ],
   ];
   const steps: [string, string, string[]][] = [
     ['typecheck and lint', bin('turbo'), ['run', 'typecheck', 'lint', '--output-logs=errors-only']],

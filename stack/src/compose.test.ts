@@ -41,7 +41,10 @@ describe('docker-compose.yml', () => {
   });
 
   it('would be caught with a misspelt service key', () => {
-    const broken = { ...compose, services: { ...compose.services, redis: { ...compose.services.redis, portz: ['6379:6379'] } } };
+    const broken = {
+      ...compose,
+      services: { ...compose.services, redis: { ...compose.services.redis, portz: ['6379:6379'] } },
+    };
     expect(validate(broken)).toBe(false);
   });
 

@@ -25,10 +25,16 @@ const schema = z.object({
   JAEGER_THRIFT_COMPACT_PORT: port().default(6831),
   JAEGER_THRIFT_BINARY_PORT: port().default(6832),
   JAEGER_HEALTH_PORT: port().default(13133),
-  JAEGER_SPAN_TTL: z.string().regex(/^\d+h$/, 'hours such as 168h').default('168h'),
+  JAEGER_SPAN_TTL: z
+    .string()
+    .regex(/^\d+h$/, 'hours such as 168h')
+    .default('168h'),
   POSTGRES_PORT: port().default(5432),
   REDIS_PORT: port().default(6379),
-  REDIS_MAXMEMORY: z.string().regex(/^\d+(mb|gb)$/, 'a size such as 256mb').default('256mb'),
+  REDIS_MAXMEMORY: z
+    .string()
+    .regex(/^\d+(mb|gb)$/, 'a size such as 256mb')
+    .default('256mb'),
 });
 
 /** Where the local stack keeps its state and which ports its servers take. */

@@ -37,7 +37,8 @@ export function accountWhenRoot(name: string): { uid: number; gid: number } | un
   if (process.getuid?.() !== 0) return undefined;
   const uid = spawnSync('id', ['-u', name], { encoding: 'utf8' });
   const gid = spawnSync('id', ['-g', name], { encoding: 'utf8' });
-  if (uid.status !== 0 || gid.status !== 0) throw new Error(`system user ${name} is missing; its install recipe creates it`);
+  if (uid.status !== 0 || gid.status !== 0)
+    throw new Error(`system user ${name} is missing; its install recipe creates it`);
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 

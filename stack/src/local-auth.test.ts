@@ -65,7 +65,9 @@ describe('local authentication for npm start', () => {
     expect(Buffer.from(first.NOTIFICATION_SECRET_KEY, 'base64')).toHaveLength(32);
     expect(await ensureNotificationKey(files, {})).toEqual(first);
     expect((await stat(files.notificationKeyFile)).mode & 0o777).toBe(0o600);
-    expect(await ensureNotificationKey(files, { NOTIFICATION_SECRET_KEY: 'mine' })).toEqual({ NOTIFICATION_SECRET_KEY: 'mine' });
+    expect(await ensureNotificationKey(files, { NOTIFICATION_SECRET_KEY: 'mine' })).toEqual({
+      NOTIFICATION_SECRET_KEY: 'mine',
+    });
   });
 
   it('mints tokens for each role that a gateway trusting the public key accepts', async () => {
@@ -80,9 +82,15 @@ describe('local authentication for npm start', () => {
       rolesClaim: 'roles',
     });
     const credentials = await mintCredentials(privateKeyPem, {});
-    expect(await verifier.verify(credentials.editorToken)).toEqual({ ok: true, caller: { kind: 'user', subject: 'local-editor', roles: ['editor'] } });
+    expect(await verifier.verify(credentials.editorToken)).toEqual({
+      ok: true,
+      caller: { kind: 'user', subject: 'local-editor', roles: ['editor'] },
+    });
     const custom = await mintToken(privateKeyPem, { role: 'viewer', ttlSeconds: 60, subject: 'grafana' }, {});
-    expect(await verifier.verify(custom)).toMatchObject({ ok: true, caller: { subject: 'grafana', roles: ['viewer'] } });
+    expect(await verifier.verify(custom)).toMatchObject({
+      ok: true,
+      caller: { subject: 'grafana', roles: ['viewer'] },
+    });
     const elsewhere = await mintToken(privateKeyPem, { role: 'viewer', ttlSeconds: 60 }, { JWT_AUDIENCE: 'other' });
     expect(await verifier.verify(elsewhere)).toMatchObject({ ok: false });
   });
@@ -90,16 +98,26 @@ describe('local authentication for npm start', () => {
   it('gives the services a fresh secret and the public key file, unless the environment brings its own', () => {
     const files = localAuthFiles('/repo/.stack');
     const fresh = serviceAuthEnv({}, files);
-    expect(fresh).toEqual({ SERVICE_AUTH_SECRET: expect.stringMatching(/^[\w-]{43}$/) as unknown, JWT_PUBLIC_KEY_FILE: '/repo/.stack/auth/jwt-public.pem' });
+    expect(fresh).toEqual({
+      SERVICE_AUTH_SECRET: expect.stringMatching(/^[\w-]{43}$/) as unknown,
+      JWT_PUBLIC_KEY_FILE: '/repo/.stack/auth/jwt-public.pem',
+    });
     expect(serviceAuthEnv({}, files).SERVICE_AUTH_SECRET).not.toBe(fresh.SERVICE_AUTH_SECRET);
-    expect(serviceAuthEnv({ SERVICE_AUTH_SECRET: 'mine'.repeat(10), JWT_JWKS_URL: 'https://idp.example/jwks' }, files)).toEqual({ SERVICE_AUTH_SECRET: 'mine'.repeat(10) });
+    expect(
+      serviceAuthEnv({ SERVICE_AUTH_SECRET: 'mine'.repeat(10), JWT_JWKS_URL: 'https://idp.example/jwks' }, files),
+    ).toEqual({ SERVICE_AUTH_SECRET: 'mine'.repeat(10) });
   });
 
   it('writes credentials.json with the four names, readable by its owner alone', async () => {
     const files = localAuthFiles(await makeStackDir());
     await writeFile(files.credentialsFile, '{}', { mode: 0o644 });
     await writeCredentials(files, { adminToken: 'a', editorToken: 'e', viewerToken: 'v', agentKey: 'k' });
-    expect(await readCredentials(files)).toEqual({ adminToken: 'a', editorToken: 'e', viewerToken: 'v', agentKey: 'k' });
+    expect(await readCredentials(files)).toEqual({
+      adminToken: 'a',
+      editorToken: 'e',
+      viewerToken: 'v',
+      agentKey: 'k',
+    });
     expect((await stat(files.credentialsFile)).mode & 0o777).toBe(0o600);
   });
 
@@ -115,10 +133,22 @@ describe('local authentication for npm start', () => {
   });
 
   it('reads `npm run token` arguments, an hour at most', () => {
-    expect(parseTokenArguments(['--role', 'viewer'])).toEqual({ ok: true, request: { role: 'viewer', ttlSeconds: 3600 } });
-    expect(parseTokenArguments(['--role', 'agent', '--ttl', '15m', '--subject', 'collector'])).toEqual({ ok: true, request: { role: 'agent', ttlSeconds: 900, subject: 'collector' } });
-    expect(parseTokenArguments(['--role', 'root'])).toMatchObject({ ok: false, message: expect.stringContaining('--role') as unknown });
-    expect(parseTokenArguments(['--role', 'viewer', '--ttl', '2h'])).toMatchObject({ ok: false, message: expect.stringContaining('1 h') as unknown });
+    expect(parseTokenArguments(['--role', 'viewer'])).toEqual({
+      ok: true,
+      request: { role: 'viewer', ttlSeconds: 3600 },
+    });
+    expect(parseTokenArguments(['--role', 'agent', '--ttl', '15m', '--subject', 'collector'])).toEqual({
+      ok: true,
+      request: { role: 'agent', ttlSeconds: 900, subject: 'collector' },
+    });
+    expect(parseTokenArguments(['--role', 'root'])).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('--role') as unknown,
+    });
+    expect(parseTokenArguments(['--role', 'viewer', '--ttl', '2h'])).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('1 h') as unknown,
+    });
     expect(parseTokenArguments(['--role'])).toMatchObject({ ok: false });
   });
 });

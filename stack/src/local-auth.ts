@@ -7,7 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, type Role, generateUserSigningKeys, isRole, signUserToken } from '@heimdall/shared/auth';
+import {
+  DEFAULT_JWT_AUDIENCE,
+  DEFAULT_JWT_ISSUER,
+  type Role,
+  generateUserSigningKeys,
+  isRole,
+  signUserToken,
+} from '@heimdall/shared/auth';
 import { StackError } from './stack.js';
 
 /** SPEC §8: people's tokens live an hour, and the gateway refuses older ones. */
@@ -51,7 +58,8 @@ async function readOptional(file: string): Promise<string | undefined> {
 /** The signing key pair, made on first run: the private key readable by its owner alone. */
 export async function ensureSigningKeys(files: LocalAuthFiles): Promise<{ privateKeyPem: string; created: boolean }> {
   const existing = await readOptional(files.privateKeyFile);
-  if (existing !== undefined && (await readOptional(files.publicKeyFile)) !== undefined) return { privateKeyPem: existing, created: false };
+  if (existing !== undefined && (await readOptional(files.publicKeyFile)) !== undefined)
+    return { privateKeyPem: existing, created: false };
   await mkdir(files.dir, { recursive: true, mode: 0o700 });
   const { privateKeyPem, publicKeyPem } = await generateUserSigningKeys();
   await writeFile(files.privateKeyFile, privateKeyPem, { mode: 0o600 });
@@ -63,7 +71,10 @@ export async function ensureSigningKeys(files: LocalAuthFiles): Promise<{ privat
  * `{ NOTIFICATION_SECRET_KEY }` for the alerts subgraph: the caller's own, else the local key made on first run
  * (32 random bytes, base64, readable by its owner alone) and read again at every start.
  */
-export async function ensureNotificationKey(files: LocalAuthFiles, env: Readonly<Record<string, string | undefined>>): Promise<{ NOTIFICATION_SECRET_KEY: string }> {
+export async function ensureNotificationKey(
+  files: LocalAuthFiles,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<{ NOTIFICATION_SECRET_KEY: string }> {
   if (env.NOTIFICATION_SECRET_KEY !== undefined) return { NOTIFICATION_SECRET_KEY: env.NOTIFICATION_SECRET_KEY };
   const existing = await readOptional(files.notificationKeyFile);
   if (existing !== undefined) return { NOTIFICATION_SECRET_KEY: existing.trim() };
@@ -76,7 +87,8 @@ export async function ensureNotificationKey(files: LocalAuthFiles, env: Readonly
 /** The private key `npm run token` signs with; fails with what to do when `npm start` has not made it yet. */
 export async function readSigningKey(files: LocalAuthFiles): Promise<string> {
   const pem = await readOptional(files.privateKeyFile);
-  if (pem === undefined) throw new StackError(`no signing key at ${files.privateKeyFile}: run \`npm start\` once to create it`);
+  if (pem === undefined)
+    throw new StackError(`no signing key at ${files.privateKeyFile}: run \`npm start\` once to create it`);
   return pem;
 }
 
@@ -84,9 +96,15 @@ export async function readSigningKey(files: LocalAuthFiles): Promise<string> {
  * What every service gets in its environment: the service-trust secret (the caller's own SERVICE_AUTH_SECRET, or a
  * fresh one for this start) and, unless the caller points the gateway at keys of its own, the public key file.
  */
-export function serviceAuthEnv(env: Readonly<Record<string, string | undefined>>, files: LocalAuthFiles): Record<string, string> {
-  const result: Record<string, string> = { SERVICE_AUTH_SECRET: env.SERVICE_AUTH_SECRET ?? randomBytes(32).toString('base64url') };
-  if (env.JWT_JWKS_URL === undefined && env.JWT_PUBLIC_KEY_FILE === undefined) result.JWT_PUBLIC_KEY_FILE = files.publicKeyFile;
+export function serviceAuthEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  files: LocalAuthFiles,
+): Record<string, string> {
+  const result: Record<string, string> = {
+    SERVICE_AUTH_SECRET: env.SERVICE_AUTH_SECRET ?? randomBytes(32).toString('base64url'),
+  };
+  if (env.JWT_JWKS_URL === undefined && env.JWT_PUBLIC_KEY_FILE === undefined)
+    result.JWT_PUBLIC_KEY_FILE = files.publicKeyFile;
   return result;
 }
 
@@ -95,7 +113,8 @@ export function parseTtl(text: string): { ok: true; seconds: number } | { ok: fa
   const match = /^(\d+)([smh]?)$/.exec(text.trim());
   if (match === null) return { ok: false, message: `--ttl ${text}: a duration such as 1h, 30m or 90s` };
   const seconds = Number(match[1]) * ({ h: 3600, m: 60, s: 1, '': 1 } as const)[match[2] as 'h' | 'm' | 's' | ''];
-  if (seconds <= 0 || seconds > MAX_TOKEN_TTL_SECONDS) return { ok: false, message: `--ttl ${text}: between 1 s and 1 h (the gateway refuses tokens older than an hour)` };
+  if (seconds <= 0 || seconds > MAX_TOKEN_TTL_SECONDS)
+    return { ok: false, message: `--ttl ${text}: between 1 s and 1 h (the gateway refuses tokens older than an hour)` };
   return { ok: true, seconds };
 }
 
@@ -106,7 +125,11 @@ export interface TokenRequest {
 }
 
 /** A token the local gateway accepts, with the issuer and audience it expects. */
-export function mintToken(privateKeyPem: string, request: TokenRequest, env: Readonly<Record<string, string | undefined>>): Promise<string> {
+export function mintToken(
+  privateKeyPem: string,
+  request: TokenRequest,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<string> {
   return signUserToken(privateKeyPem, {
     subject: request.subject ?? `local-${request.role}`,
     roles: [request.role],
@@ -117,7 +140,9 @@ export function mintToken(privateKeyPem: string, request: TokenRequest, env: Rea
 }
 
 /** `npm run token -- --role viewer [--ttl 1h] [--subject name]`. */
-export function parseTokenArguments(args: readonly string[]): { ok: true; request: TokenRequest } | { ok: false; message: string } {
+export function parseTokenArguments(
+  args: readonly string[],
+): { ok: true; request: TokenRequest } | { ok: false; message: string } {
   let role: string | undefined;
   let ttl = '1h';
   let subject: string | undefined;
@@ -148,7 +173,8 @@ async function graphql<T>(url: string, token: string, query: string): Promise<T>
     signal: AbortSignal.timeout(10_000),
   });
   const answer = (await response.json()) as GraphQLAnswer<T>;
-  if (answer.data === undefined || answer.errors !== undefined) throw new Error(`the gateway answered ${response.status}: ${answer.errors?.[0]?.message ?? 'no data'}`);
+  if (answer.data === undefined || answer.errors !== undefined)
+    throw new Error(`the gateway answered ${response.status}: ${answer.errors?.[0]?.message ?? 'no data'}`);
   return answer.data;
 }
 
@@ -156,13 +182,21 @@ async function graphql<T>(url: string, token: string, query: string): Promise<T>
  * The agent's API key: the one from the last start while the gateway still knows it (Redis keeps it), else a new
  * one created through the gateway's GraphQL as an admin.
  */
-export async function ensureAgentKey(graphqlUrl: string, adminToken: string, known: string | undefined): Promise<string> {
+export async function ensureAgentKey(
+  graphqlUrl: string,
+  adminToken: string,
+  known: string | undefined,
+): Promise<string> {
   const knownId = known === undefined ? undefined : /^hmd_([0-9a-f]{16})_/.exec(known)?.[1];
   if (knownId !== undefined) {
     const { apiKeys } = await graphql<{ apiKeys: { id: string }[] }>(graphqlUrl, adminToken, '{ apiKeys { id } }');
     if (apiKeys.some((key) => key.id === knownId)) return known!;
   }
-  const { createApiKey } = await graphql<{ createApiKey: { key: string } }>(graphqlUrl, adminToken, 'mutation { createApiKey(name: "local agent (npm start)") { key } }');
+  const { createApiKey } = await graphql<{ createApiKey: { key: string } }>(
+    graphqlUrl,
+    adminToken,
+    'mutation { createApiKey(name: "local agent (npm start)") { key } }',
+  );
   return createApiKey.key;
 }
 
@@ -178,7 +212,10 @@ export async function writeCredentials(files: LocalAuthFiles, credentials: Crede
 }
 
 /** Tokens for every role of a person (an hour each); the agent's key is the caller's to ensure. */
-export async function mintCredentials(privateKeyPem: string, env: Readonly<Record<string, string | undefined>>): Promise<Omit<Credentials, 'agentKey'>> {
+export async function mintCredentials(
+  privateKeyPem: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<Omit<Credentials, 'agentKey'>> {
   const token = (role: Role) => mintToken(privateKeyPem, { role, ttlSeconds: MAX_TOKEN_TTL_SECONDS }, env);
   return { adminToken: await token('admin'), editorToken: await token('editor'), viewerToken: await token('viewer') };
 }

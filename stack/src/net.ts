@@ -46,7 +46,11 @@ export function tcpRequest(
 }
 
 /** GET on 127.0.0.1 with a short timeout; undefined when nothing answers. */
-export async function httpGet(port: number, path: string, timeoutMs = 2000): Promise<{ status: number; body: string } | undefined> {
+export async function httpGet(
+  port: number,
+  path: string,
+  timeoutMs = 2000,
+): Promise<{ status: number; body: string } | undefined> {
   try {
     const response = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
     return { status: response.status, body: await response.text() };

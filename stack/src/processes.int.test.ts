@@ -10,7 +10,12 @@ describe('processes the stack starts', () => {
 
   it('recognises its own process by pid and start time, never a reused pid', async () => {
     dir = await mkdtemp(join(tmpdir(), 'heimdall-proc-'));
-    const record = await launch({ command: 'sleep', args: ['30'], env: { PATH: '/usr/bin:/bin' }, logFile: join(dir, 'log') });
+    const record = await launch({
+      command: 'sleep',
+      args: ['30'],
+      env: { PATH: '/usr/bin:/bin' },
+      logFile: join(dir, 'log'),
+    });
     await writePidFile(join(dir, 'pid.json'), record);
 
     expect(await readPidFile(join(dir, 'pid.json'))).toEqual(record);

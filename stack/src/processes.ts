@@ -97,8 +97,15 @@ export async function stopProcess(record: PidRecord, signal: NodeJS.Signals, gra
 async function children(pid: number): Promise<number[]> {
   try {
     const tasks = await readdir(`/proc/${pid}/task`);
-    const lists = await Promise.all(tasks.map((t) => readFile(`/proc/${pid}/task/${t}/children`, 'utf8').catch(() => '')));
-    return lists.flatMap((list) => list.split(' ').filter((p) => p !== '').map(Number));
+    const lists = await Promise.all(
+      tasks.map((t) => readFile(`/proc/${pid}/task/${t}/children`, 'utf8').catch(() => '')),
+    );
+    return lists.flatMap((list) =>
+      list
+        .split(' ')
+        .filter((p) => p !== '')
+        .map(Number),
+    );
   } catch {
     return [];
   }
@@ -115,7 +122,10 @@ export async function residentMemory(pid: number): Promise<{ readonly total: num
   if (status === undefined) return { total: 0, anonymous: 0 };
   const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
   const descendants = await Promise.all((await children(pid)).map(residentMemory));
-  return descendants.reduce((sum, d) => ({ total: sum.total + d.total, anonymous: sum.anonymous + d.anonymous }), { total: kib('VmRSS'), anonymous: kib('RssAnon') });
+  return descendants.reduce((sum, d) => ({ total: sum.total + d.total, anonymous: sum.anonymous + d.anonymous }), {
+    total: kib('VmRSS'),
+    anonymous: kib('RssAnon'),
+  });
 }
 
 /** Resident memory of a process and its descendants in bytes (0 when it is gone). */

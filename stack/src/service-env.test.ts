@@ -16,7 +16,16 @@ import { serviceEnvironment } from './service-env.js';
 describe('the environment npm start gives services', () => {
   it('points them at the stack where it actually listens, ports and state directory moved', () => {
     const moved = loadStackConfig(
-      { HOME: '/home/u', HEIMDALL_STACK_DIR: '/data/hd', CONSUL_PORT: '18500', ES_PORT: '19200', POSTGRES_PORT: '15432', REDIS_PORT: '16379', JAEGER_QUERY_PORT: '26686', JAEGER_OTLP_HTTP_PORT: '24318' },
+      {
+        HOME: '/home/u',
+        HEIMDALL_STACK_DIR: '/data/hd',
+        CONSUL_PORT: '18500',
+        ES_PORT: '19200',
+        POSTGRES_PORT: '15432',
+        REDIS_PORT: '16379',
+        JAEGER_QUERY_PORT: '26686',
+        JAEGER_OTLP_HTTP_PORT: '24318',
+      },
       '/repo',
     );
 
@@ -34,7 +43,10 @@ describe('the environment npm start gives services', () => {
   });
 
   it('reaches each service as its own config reads it, so a renamed variable fails here', async () => {
-    const stack = loadStackConfig({ HOME: '/home/u', CONSUL_PORT: '18500', ES_PORT: '19200', REDIS_PORT: '16379' }, '/repo');
+    const stack = loadStackConfig(
+      { HOME: '/home/u', CONSUL_PORT: '18500', ES_PORT: '19200', REDIS_PORT: '16379' },
+      '/repo',
+    );
     // As npm start composes it: the stack's endpoints, then the service-trust secret, the public key file and the
     // key sealing channel secrets (made in a stack directory of the test's own).
     const ownDir = await mkdtemp(join(tmpdir(), 'heimdall-env-'));

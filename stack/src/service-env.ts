@@ -22,7 +22,10 @@ export function stackVariables(endpoints: StackEndpoints): Record<string, string
  * The environment of a service `npm start` runs: the caller's, then the stack's endpoints over it, except where the
  * caller set a service variable explicitly (pointing a service at another Consul or a ClickHouse server wins).
  */
-export function serviceEnvironment(endpoints: StackEndpoints, inherited: Readonly<Record<string, string | undefined>>): Record<string, string> {
+export function serviceEnvironment(
+  endpoints: StackEndpoints,
+  inherited: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
   const environment: Record<string, string> = {};
   for (const [name, value] of Object.entries(inherited)) if (value !== undefined) environment[name] = value;
   for (const [name, value] of Object.entries(stackVariables(endpoints))) environment[name] = inherited[name] ?? value;

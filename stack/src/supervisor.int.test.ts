@@ -22,11 +22,15 @@ async function makeService(name: string, body: string) {
 
 describe('services under the supervisor, as real processes', () => {
   it('restarts a service that crashes, and stops it for good when asked', async () => {
-    const crasher = await makeService('crasher', `console.log(JSON.stringify({ event: 'ready' })); setTimeout(() => process.exit(3), 300);`);
+    const crasher = await makeService(
+      'crasher',
+      `console.log(JSON.stringify({ event: 'ready' })); setTimeout(() => process.exit(3), 300);`,
+    );
     const supervisor = processSupervisor({ initialBackoffMs: 100, maxBackoffMs: 200 });
 
     expect(await supervisor.start([crasher], process.env)).toEqual(['crasher: ready']);
-    for (let waited = 0; (supervisor.restartCounts().crasher ?? 0) < 2 && waited < 30_000; waited += 100) await sleep(100);
+    for (let waited = 0; (supervisor.restartCounts().crasher ?? 0) < 2 && waited < 30_000; waited += 100)
+      await sleep(100);
     await supervisor.stop();
     const restarts = supervisor.restartCounts().crasher;
     await sleep(1000);

@@ -81,7 +81,14 @@ export class Supervisor {
     this.env = env;
     return Promise.all(
       services.map((service) => {
-        const entry: Supervised = { service, child: undefined, startedAt: 0, restarts: 0, failures: 0, restartTimer: undefined };
+        const entry: Supervised = {
+          service,
+          child: undefined,
+          startedAt: 0,
+          restarts: 0,
+          failures: 0,
+          restartTimer: undefined,
+        };
         this.supervised.set(service.name, entry);
         return this.launch(entry);
       }),
@@ -109,7 +116,9 @@ export class Supervisor {
         const pid = child.pid;
         return new Promise<void>((resolve) => {
           const killTimer = setTimeout(() => {
-            this.deps.write(`${entry.service.name} did not stop within ${this.stopGraceMs / 1000} s of SIGTERM: SIGKILL`);
+            this.deps.write(
+              `${entry.service.name} did not stop within ${this.stopGraceMs / 1000} s of SIGTERM: SIGKILL`,
+            );
             this.signal(pid, 'SIGKILL');
           }, this.stopGraceMs);
           child.once('exit', () => {
@@ -128,7 +137,10 @@ export class Supervisor {
     entry.child = child;
     entry.startedAt = this.deps.now();
     return new Promise<string>((resolve) => {
-      const timer = setTimeout(() => resolve(`${service.name}: not ready after ${this.readyTimeoutMs / 1000} s`), this.readyTimeoutMs);
+      const timer = setTimeout(
+        () => resolve(`${service.name}: not ready after ${this.readyTimeoutMs / 1000} s`),
+        this.readyTimeoutMs,
+      );
       for (const stream of [child.stdout, child.stderr]) {
         if (stream === null) continue;
         createInterface({ input: stream }).on('line', (line) => {
@@ -147,7 +159,9 @@ export class Supervisor {
         resolve(`${service.name}: exited`);
         this.exited(entry, how);
       };
-      child.once('exit', (code: number | null, signal: NodeJS.Signals | null) => end(signal === null ? `code ${code}` : signal));
+      child.once('exit', (code: number | null, signal: NodeJS.Signals | null) =>
+        end(signal === null ? `code ${code}` : signal),
+      );
       // A process that could not be started at all (its folder gone, no node) emits only this.
       child.once('error', (error: Error) => end(`could not start: ${error.message}`));
     });

@@ -99,7 +99,8 @@ export async function privateStack(
   const servers = SERVERS.filter((s) => names.includes(s.name));
   for (const server of servers) {
     const defaults = loadStackConfig({ ...env, ...overrides }, REPO_DIR);
-    for (const use of [...server.ports(defaults), ...(server.udpPorts?.(defaults) ?? [])]) overrides[use.variable] = String(await freeTestPort());
+    for (const use of [...server.ports(defaults), ...(server.udpPorts?.(defaults) ?? [])])
+      overrides[use.variable] = String(await freeTestPort());
   }
   const config = loadStackConfig({ ...env, ...overrides }, REPO_DIR);
   const stack = new Stack(config, servers);

@@ -32,7 +32,8 @@ export async function pushWithSdk(
   resource: Record<string, string> = {},
   headers: Record<string, string> = {},
 ): Promise<void> {
-  const exporter = encoding === 'protobuf' ? new ProtobufLogExporter({ url, headers }) : new JsonLogExporter({ url, headers });
+  const exporter =
+    encoding === 'protobuf' ? new ProtobufLogExporter({ url, headers }) : new JsonLogExporter({ url, headers });
   const provider = new LoggerProvider({
     resource: resourceFromAttributes({ 'service.name': service, ...resource }),
     processors: [new SimpleLogRecordProcessor({ exporter })],
@@ -47,7 +48,13 @@ export async function pushWithSdk(
       ...(record.timestamp === undefined ? {} : { timestamp: record.timestamp }),
       ...(record.span === undefined
         ? {}
-        : { context: trace.setSpanContext(ROOT_CONTEXT, { traceId: record.span.traceId, spanId: record.span.spanId, traceFlags: TraceFlags.SAMPLED }) }),
+        : {
+            context: trace.setSpanContext(ROOT_CONTEXT, {
+              traceId: record.span.traceId,
+              spanId: record.span.spanId,
+              traceFlags: TraceFlags.SAMPLED,
+            }),
+          }),
     });
   }
   await provider.shutdown();

@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { type AttributeValue, type Attributes, type HrTime, ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
+import {
+  type AttributeValue,
+  type Attributes,
+  type HrTime,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  trace,
+} from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BasicTracerProvider,
@@ -43,7 +52,13 @@ const at = (base: number, ns: number): HrTime => {
 export async function recordTrace(exporter: SpanExporter, service: string): Promise<RecordedTrace> {
   const memory = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': service, 'host.name': 'web-1', 'process.pid': 4242, 'deployment.canary': true, 'host.load': 0.75 }),
+    resource: resourceFromAttributes({
+      'service.name': service,
+      'host.name': 'web-1',
+      'process.pid': 4242,
+      'deployment.canary': true,
+      'host.load': 0.75,
+    }),
     spanProcessors: [new SimpleSpanProcessor(memory), new BatchSpanProcessor(exporter)],
   });
   const tracer = provider.getTracer('shop-lib', '1.4.0');
@@ -53,14 +68,28 @@ export async function recordTrace(exporter: SpanExporter, service: string): Prom
     {
       kind: SpanKind.SERVER,
       startTime: at(t0, 123),
-      attributes: { 'http.route': '/checkout', 'cart.paid': true, 'cart.items': 3, 'cart.total': 42.5, tags: ['new', 'vip'], sizes: [1, 2], flags: [true, false] },
-      links: [{ context: { traceId: hex(16), spanId: hex(8), traceFlags: TraceFlags.SAMPLED }, attributes: { why: 'batch' } }],
+      attributes: {
+        'http.route': '/checkout',
+        'cart.paid': true,
+        'cart.items': 3,
+        'cart.total': 42.5,
+        tags: ['new', 'vip'],
+        sizes: [1, 2],
+        flags: [true, false],
+      },
+      links: [
+        { context: { traceId: hex(16), spanId: hex(8), traceFlags: TraceFlags.SAMPLED }, attributes: { why: 'batch' } },
+      ],
     },
     ROOT_CONTEXT,
   );
   root.addEvent('cache miss', { key: 'cart:1', tries: 2 }, at(t0, 5_500_001));
   const inRoot = trace.setSpan(ROOT_CONTEXT, root);
-  const call = tracer.startSpan('POST /pay', { kind: SpanKind.CLIENT, startTime: at(t0, 5_000_000), attributes: { 'peer.service': 'payments' } }, inRoot);
+  const call = tracer.startSpan(
+    'POST /pay',
+    { kind: SpanKind.CLIENT, startTime: at(t0, 5_000_000), attributes: { 'peer.service': 'payments' } },
+    inRoot,
+  );
   call.setStatus({ code: SpanStatusCode.ERROR, message: 'HTTP 502' });
   call.end(at(t0, 35_000_000));
   const render = tracer.startSpan('render', { kind: SpanKind.INTERNAL, startTime: at(t0, 1_000_000) }, inRoot);
@@ -68,7 +97,11 @@ export async function recordTrace(exporter: SpanExporter, service: string): Prom
   const publish = tracer.startSpan('publish order', { kind: SpanKind.PRODUCER, startTime: at(t0, 36_000_000) }, inRoot);
   publish.setStatus({ code: SpanStatusCode.OK });
   publish.end(at(t0, 37_000_000));
-  const consume = tracer.startSpan('consume order', { kind: SpanKind.CONSUMER, startTime: at(t0, 38_000_000) }, trace.setSpan(ROOT_CONTEXT, publish));
+  const consume = tracer.startSpan(
+    'consume order',
+    { kind: SpanKind.CONSUMER, startTime: at(t0, 38_000_000) },
+    trace.setSpan(ROOT_CONTEXT, publish),
+  );
   consume.end(at(t0, 60_000_000));
   root.setStatus({ code: SpanStatusCode.ERROR, message: 'payment failed' });
   root.end(at(t0, 40_000_000));
@@ -86,11 +119,16 @@ const KINDS: Record<SpanKind, string> = {
   [SpanKind.PRODUCER]: 'PRODUCER',
   [SpanKind.CONSUMER]: 'CONSUMER',
 };
-const STATUSES: Record<SpanStatusCode, string> = { [SpanStatusCode.UNSET]: 'UNSET', [SpanStatusCode.OK]: 'OK', [SpanStatusCode.ERROR]: 'ERROR' };
+const STATUSES: Record<SpanStatusCode, string> = {
+  [SpanStatusCode.UNSET]: 'UNSET',
+  [SpanStatusCode.OK]: 'OK',
+  [SpanStatusCode.ERROR]: 'ERROR',
+};
 
 const nanos = (time: HrTime): bigint => BigInt(time[0]) * 1_000_000_000n + BigInt(time[1]);
 const compareHrTime = (a: HrTime, b: HrTime) => (nanos(a) < nanos(b) ? -1 : nanos(a) > nanos(b) ? 1 : 0);
-const iso = (time: HrTime) => `${new Date(time[0] * 1000).toISOString().slice(0, 19)}.${String(time[1]).padStart(9, '0')}Z`;
+const iso = (time: HrTime) =>
+  `${new Date(time[0] * 1000).toISOString().slice(0, 19)}.${String(time[1]).padStart(9, '0')}Z`;
 
 export interface GraphQLTag {
   key: string;
@@ -107,7 +145,8 @@ function tag(key: string, value: AttributeValue | undefined): GraphQLTag {
 }
 
 /** Tags in key order: Jaeger's storage does not keep their order. */
-export const byKey = <T extends { key: string }>(tags: readonly T[]): T[] => [...tags].sort((a, b) => a.key.localeCompare(b.key));
+export const byKey = <T extends { key: string }>(tags: readonly T[]): T[] =>
+  [...tags].sort((a, b) => a.key.localeCompare(b.key));
 const tags = (attributes: Attributes) => byKey(Object.entries(attributes).map(([key, value]) => tag(key, value)));
 
 /**
@@ -129,7 +168,9 @@ export function expectedTrace(recorded: RecordedTrace) {
     endTime: isoNs(end),
     durationMs: Number(end - start) / 1e6,
     rootSpan: { spanId: root.spanContext().spanId },
-    services: [...new Set(spans.map((s) => String(s.resource.attributes['service.name'])))].sort().map((name) => ({ name })),
+    services: [...new Set(spans.map((s) => String(s.resource.attributes['service.name'])))]
+      .sort()
+      .map((name) => ({ name })),
     spans: spans.map((s) => ({
       traceId: recorded.traceId,
       spanId: s.spanContext().spanId,
@@ -142,10 +183,30 @@ export function expectedTrace(recorded: RecordedTrace) {
       endTime: iso(s.endTime),
       durationMs: Number(nanos(s.endTime) - nanos(s.startTime)) / 1e6,
       tags: tags(s.attributes),
-      events: s.events.map((e) => ({ timestamp: iso(e.time), name: e.name, fields: byKey([{ key: 'event', type: 'STRING', value: e.name }, ...tags(e.attributes ?? {})]) })),
+      events: s.events.map((e) => ({
+        timestamp: iso(e.time),
+        name: e.name,
+        fields: byKey([{ key: 'event', type: 'STRING', value: e.name }, ...tags(e.attributes ?? {})]),
+      })),
       references: [
-        ...(s.parentSpanContext === undefined ? [] : [{ refType: 'CHILD_OF', traceId: recorded.traceId, spanId: s.parentSpanContext.spanId, traceState: '', tags: [] }]),
-        ...s.links.map((l) => ({ refType: 'FOLLOWS_FROM', traceId: l.context.traceId, spanId: l.context.spanId, traceState: '', tags: [] })),
+        ...(s.parentSpanContext === undefined
+          ? []
+          : [
+              {
+                refType: 'CHILD_OF',
+                traceId: recorded.traceId,
+                spanId: s.parentSpanContext.spanId,
+                traceState: '',
+                tags: [],
+              },
+            ]),
+        ...s.links.map((l) => ({
+          refType: 'FOLLOWS_FROM',
+          traceId: l.context.traceId,
+          spanId: l.context.spanId,
+          traceState: '',
+          tags: [],
+        })),
       ],
       resource: tags(s.resource.attributes),
       scope: { name: s.instrumentationScope.name, version: s.instrumentationScope.version ?? '' },
@@ -155,9 +216,16 @@ export function expectedTrace(recorded: RecordedTrace) {
 }
 
 /** A trace answer with its tags in key order, to compare with `expectedTrace`. */
-export function comparableTrace<T extends { spans: { tags: GraphQLTag[]; resource: GraphQLTag[]; events: { fields: GraphQLTag[] }[] }[] }>(answer: T): T {
+export function comparableTrace<
+  T extends { spans: { tags: GraphQLTag[]; resource: GraphQLTag[]; events: { fields: GraphQLTag[] }[] }[] },
+>(answer: T): T {
   return {
     ...answer,
-    spans: answer.spans.map((s) => ({ ...s, tags: byKey(s.tags), resource: byKey(s.resource), events: s.events.map((e) => ({ ...e, fields: byKey(e.fields) })) })),
+    spans: answer.spans.map((s) => ({
+      ...s,
+      tags: byKey(s.tags),
+      resource: byKey(s.resource),
+      events: s.events.map((e) => ({ ...e, fields: byKey(e.fields) })),
+    })),
   };
 }

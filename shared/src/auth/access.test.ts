@@ -6,7 +6,8 @@ const person = (...roles: Role[]): Caller => ({ kind: 'user', subject: 'someone'
 
 describe('what each role may do', () => {
   it('lets viewers, editors and admins read, and neither agents nor people without a role', () => {
-    for (const role of ['viewer', 'editor', 'admin'] as const) expect(mayRunOperation(person(role), 'query', ['service'])).toBe(true);
+    for (const role of ['viewer', 'editor', 'admin'] as const)
+      expect(mayRunOperation(person(role), 'query', ['service'])).toBe(true);
     expect(mayRunOperation(person('agent'), 'query', ['service'])).toBe(false);
     expect(mayRunOperation(person(), 'query', ['service'])).toBe(false);
   });

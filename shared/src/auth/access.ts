@@ -29,7 +29,11 @@ function hasAny(caller: Caller, roles: readonly Role[]): boolean {
  * Whether `caller` may run an operation of `type` selecting these root fields. Heimdall services calling on their
  * own behalf may read (the alert evaluator reads metrics and logs) but change nothing through GraphQL.
  */
-export function mayRunOperation(caller: Caller, type: OperationTypeNode | 'query' | 'mutation' | 'subscription', rootFields: readonly string[]): boolean {
+export function mayRunOperation(
+  caller: Caller,
+  type: OperationTypeNode | 'query' | 'mutation' | 'subscription',
+  rootFields: readonly string[],
+): boolean {
   if (type === 'query' && caller.kind === 'service') return true;
   const typeName = type === 'query' ? 'Query' : type === 'mutation' ? 'Mutation' : 'Subscription';
   const fallback = type === 'query' ? READERS : WRITERS;

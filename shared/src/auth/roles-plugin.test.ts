@@ -11,11 +11,13 @@ describe('roles behind the gateway', () => {
     expect(response.json()).toEqual({ data: { whoami: 'ana' } });
   });
 
-  it('refuses a viewer\'s mutation with 403 FORBIDDEN before it runs, and runs an editor\'s', async () => {
+  it("refuses a viewer's mutation with 403 FORBIDDEN before it runs, and runs an editor's", async () => {
     const { app, marked } = await makeSubgraph();
     const refused = await graphql(app, 'mutation { markSeries }', await as(person('viewer')));
     expect(refused.statusCode).toBe(403);
-    expect(refused.json()).toEqual({ errors: [{ message: 'Insufficient permissions', extensions: { code: 'FORBIDDEN' } }] });
+    expect(refused.json()).toEqual({
+      errors: [{ message: 'Insufficient permissions', extensions: { code: 'FORBIDDEN' } }],
+    });
     expect(marked).not.toHaveBeenCalled();
 
     const allowed = await graphql(app, 'mutation { markSeries }', await as(person('editor')));
@@ -24,7 +26,11 @@ describe('roles behind the gateway', () => {
 
   it('sees a root field selected through a fragment', async () => {
     const { app, marked } = await makeSubgraph();
-    const response = await graphql(app, 'mutation { ...M } fragment M on Mutation { markSeries }', await as(person('viewer')));
+    const response = await graphql(
+      app,
+      'mutation { ...M } fragment M on Mutation { markSeries }',
+      await as(person('viewer')),
+    );
     expect(response.statusCode).toBe(403);
     expect(marked).not.toHaveBeenCalled();
   });
@@ -32,7 +38,14 @@ describe('roles behind the gateway', () => {
   it('lets agents and Heimdall services ingest, and refuses viewers with 403', async () => {
     const { app, ingested } = await makeSubgraph();
     const push = async (caller: Caller) =>
-      (await app.inject({ method: 'POST', url: '/v1/metrics', headers: { 'content-type': 'application/json', ...(await as(caller)) }, payload: '{}' })).statusCode;
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/v1/metrics',
+          headers: { 'content-type': 'application/json', ...(await as(caller)) },
+          payload: '{}',
+        })
+      ).statusCode;
     expect(await push(person('agent'))).toBe(200);
     expect(await push(serviceCaller('traces'))).toBe(200);
     expect(await push(person('viewer'))).toBe(403);

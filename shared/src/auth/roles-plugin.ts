@@ -15,7 +15,10 @@ export interface CallerContext extends BaseContext {
  */
 export function graphqlErrorWithStatus(error: HeimdallError, status = error.status): GraphQLError {
   const mapped = toGraphQLError(error);
-  return new GraphQLError(mapped.message, { originalError: error, extensions: { ...mapped.extensions, http: { status } } });
+  return new GraphQLError(mapped.message, {
+    originalError: error,
+    extensions: { ...mapped.extensions, http: { status } },
+  });
 }
 
 /**
@@ -23,7 +26,9 @@ export function graphqlErrorWithStatus(error: HeimdallError, status = error.stat
  * must count as `revokeApiKey`.
  */
 export function rootFieldsOf(document: DocumentNode, operation: OperationDefinitionNode): string[] {
-  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+  const fragments = new Map(
+    document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])),
+  );
   const seen = new Set<string>();
   const fields = new Set<string>();
   const visit = (set: SelectionSetNode) => {

@@ -11,7 +11,9 @@ describe('a subgraph reached without the gateway', () => {
     const { app } = await makeSubgraph();
     const response = await graphql(app, '{ whoami }');
     expect(response.statusCode).toBe(401);
-    expect(response.json()).toEqual({ error: { code: 'UNAUTHENTICATED', message: 'Missing or invalid X-Service-Auth header' } });
+    expect(response.json()).toEqual({
+      error: { code: 'UNAUTHENTICATED', message: 'Missing or invalid X-Service-Auth header' },
+    });
   });
 
   it('refuses a forged internal token (401)', async () => {
@@ -24,10 +26,18 @@ describe('a subgraph reached without the gateway', () => {
 
   it('refuses OTLP ingest without a token in the OTLP error shape, and stores nothing', async () => {
     const { app, ingested } = await makeSubgraph();
-    const response = await app.inject({ method: 'POST', url: '/v1/metrics', headers: { 'content-type': 'application/x-protobuf' }, payload: Buffer.alloc(0) });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/metrics',
+      headers: { 'content-type': 'application/x-protobuf' },
+      payload: Buffer.alloc(0),
+    });
     expect(response.statusCode).toBe(401);
     expect(response.headers['content-type']).toBe('application/x-protobuf');
-    expect(fromBinary(RpcStatusSchema, response.rawPayload)).toMatchObject({ code: 16, message: 'Missing or invalid X-Service-Auth header' });
+    expect(fromBinary(RpcStatusSchema, response.rawPayload)).toMatchObject({
+      code: 16,
+      message: 'Missing or invalid X-Service-Auth header',
+    });
     expect(ingested).not.toHaveBeenCalled();
   });
 

@@ -35,12 +35,16 @@ export function requireServiceAuth(app: FastifyInstance, options: ServiceAuthHoo
     }
     const check = await options.tokens.verify(token);
     if (!check.ok) {
-      request.log.warn({ method: request.method, url: request.url, reason: check.reason }, 'invalid internal token refused');
+      request.log.warn(
+        { method: request.method, url: request.url, reason: check.reason },
+        'invalid internal token refused',
+      );
       throw heimdallError('UNAUTHENTICATED', { message: 'Invalid token' });
     }
     request.caller = check.caller;
     if (route === options.graphqlPath) return;
-    const allowed = request.method === 'GET' || request.method === 'HEAD' ? mayRead(check.caller) : mayIngest(check.caller);
+    const allowed =
+      request.method === 'GET' || request.method === 'HEAD' ? mayRead(check.caller) : mayIngest(check.caller);
     if (!allowed) throw heimdallError('FORBIDDEN');
   });
 }

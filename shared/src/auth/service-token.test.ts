@@ -9,7 +9,11 @@ const viewer: Caller = { kind: 'user', subject: 'ana', roles: ['viewer'] };
 
 function makeTokens(options: { secrets?: string[]; service?: string; clock?: { now: number } } = {}) {
   const clock = options.clock ?? { now: Date.parse('2026-11-22T10:00:00Z') };
-  return new ServiceTokens({ service: options.service ?? 'gateway', secrets: options.secrets ?? [SECRET], now: () => clock.now });
+  return new ServiceTokens({
+    service: options.service ?? 'gateway',
+    secrets: options.secrets ?? [SECRET],
+    now: () => clock.now,
+  });
 }
 
 describe('internal tokens (X-Service-Auth)', () => {
@@ -17,10 +21,14 @@ describe('internal tokens (X-Service-Auth)', () => {
     const tokens = makeTokens();
     const headers = await tokens.headers(viewer);
     expect(Object.keys(headers)).toEqual([SERVICE_AUTH_HEADER]);
-    expect(await makeTokens({ service: 'logs' }).verify(headers[SERVICE_AUTH_HEADER]!)).toEqual({ ok: true, caller: viewer, signedBy: 'gateway' });
+    expect(await makeTokens({ service: 'logs' }).verify(headers[SERVICE_AUTH_HEADER]!)).toEqual({
+      ok: true,
+      caller: viewer,
+      signedBy: 'gateway',
+    });
   });
 
-  it("name the service itself when it calls on its own behalf", async () => {
+  it('name the service itself when it calls on its own behalf', async () => {
     const tokens = makeTokens({ service: 'alerts' });
     const token = (await tokens.headers())[SERVICE_AUTH_HEADER]!;
     expect(await tokens.verify(token)).toMatchObject({ ok: true, caller: serviceCaller('alerts'), signedBy: 'alerts' });
@@ -51,7 +59,13 @@ describe('internal tokens (X-Service-Auth)', () => {
   it('are refused unsigned (alg none), or signed for longer than a minute', async () => {
     const now = Math.floor(Date.parse('2026-11-22T10:00:00Z') / 1000);
     const claims = { roles: ['admin'], kind: 'user', svc: 'gateway' };
-    const unsigned = new UnsecuredJWT(claims).setSubject('mallory').setIssuer('heimdall').setAudience('heimdall-services').setIssuedAt(now).setExpirationTime(now + 60).encode();
+    const unsigned = new UnsecuredJWT(claims)
+      .setSubject('mallory')
+      .setIssuer('heimdall')
+      .setAudience('heimdall-services')
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
+      .encode();
     expect(await makeTokens().verify(unsigned)).toMatchObject({ ok: false });
     const kid = (await makeTokens().sign(viewer)).split('.')[0]!;
     const header = JSON.parse(Buffer.from(kid, 'base64url').toString()) as { kid: string };
@@ -63,7 +77,10 @@ describe('internal tokens (X-Service-Auth)', () => {
       .setIssuedAt(now)
       .setExpirationTime(now + 3600)
       .sign(new TextEncoder().encode(SECRET));
-    expect(await makeTokens().verify(longLived)).toEqual({ ok: false, reason: 'lives longer than an internal token may' });
+    expect(await makeTokens().verify(longLived)).toEqual({
+      ok: false,
+      reason: 'lives longer than an internal token may',
+    });
   });
 
   it('are signed again only once half their life is gone', async () => {

@@ -104,14 +104,30 @@ export class ServiceTokens {
           currentDate: new Date(this.now()),
         },
       );
-      const { sub, iat, exp, kind, roles, svc } = payload as { sub: string; iat: number; exp: number; kind?: unknown; roles?: unknown; svc?: unknown };
-      if (exp - iat > SERVICE_TOKEN_TTL_SECONDS) return { ok: false, reason: 'lives longer than an internal token may' };
-      if (typeof kind !== 'string' || !KINDS.has(kind) || typeof svc !== 'string') return { ok: false, reason: 'malformed claims' };
-      const check = { ok: true as const, caller: { kind: kind as CallerKind, subject: sub, roles: rolesFromClaim(roles) }, signedBy: svc };
+      const { sub, iat, exp, kind, roles, svc } = payload as {
+        sub: string;
+        iat: number;
+        exp: number;
+        kind?: unknown;
+        roles?: unknown;
+        svc?: unknown;
+      };
+      if (exp - iat > SERVICE_TOKEN_TTL_SECONDS)
+        return { ok: false, reason: 'lives longer than an internal token may' };
+      if (typeof kind !== 'string' || !KINDS.has(kind) || typeof svc !== 'string')
+        return { ok: false, reason: 'malformed claims' };
+      const check = {
+        ok: true as const,
+        caller: { kind: kind as CallerKind, subject: sub, roles: rolesFromClaim(roles) },
+        signedBy: svc,
+      };
       this.verified.set(token, check, exp * 1000);
       return check;
     } catch (error) {
-      return { ok: false, reason: error instanceof Error ? ((error as { code?: string }).code ?? error.message) : 'invalid' };
+      return {
+        ok: false,
+        reason: error instanceof Error ? ((error as { code?: string }).code ?? error.message) : 'invalid',
+      };
     }
   }
 }

@@ -29,27 +29,50 @@ export async function closeApps(): Promise<void> {
 export async function makeSubgraph() {
   const logger = createLogger({ service: 'metrics', instanceId: 'test', level: 'silent' });
   const metrics = new ServiceMetrics({ service: 'metrics', instance: 'test' });
-  const app = createHttpService({ logger, metrics, telemetry: createTelemetry({ serviceName: 'metrics', serviceVersion: '0' }) }, new Readiness());
+  const app = createHttpService(
+    { logger, metrics, telemetry: createTelemetry({ serviceName: 'metrics', serviceVersion: '0' }) },
+    new Readiness(),
+  );
   app.decorateRequest('caller', undefined);
-  requireServiceAuth(app, { tokens: new ServiceTokens({ service: 'metrics', secrets: [SECRET] }), openRoutes: PROBES, graphqlPath: '/graphql' });
+  requireServiceAuth(app, {
+    tokens: new ServiceTokens({ service: 'metrics', secrets: [SECRET] }),
+    openRoutes: PROBES,
+    graphqlPath: '/graphql',
+  });
   const marked = vi.fn(() => true);
   const schema = buildSubgraphSchema([
     {
       typeDefs: parse('type Query { whoami: String } type Mutation { markSeries: Boolean }'),
-      resolvers: { Query: { whoami: (_: unknown, __: unknown, context: CallerContext) => context.caller?.subject }, Mutation: { markSeries: marked } },
+      resolvers: {
+        Query: { whoami: (_: unknown, __: unknown, context: CallerContext) => context.caller?.subject },
+        Mutation: { markSeries: marked },
+      },
     },
   ]);
-  await mountGraphQL<CallerContext>(app, { schema }, {
-    metrics,
-    logger,
-    context: (request) => Promise.resolve({ caller: request.caller }),
-    plugins: [rolesPlugin()],
-  });
+  await mountGraphQL<CallerContext>(
+    app,
+    { schema },
+    {
+      metrics,
+      logger,
+      context: (request) => Promise.resolve({ caller: request.caller }),
+      plugins: [rolesPlugin()],
+    },
+  );
   const ingested = vi.fn(() => Promise.resolve({ rejected: 0 }));
   await registerOtlpRoute(app, { signal: 'metrics', handle: ingested });
   apps.push(app);
   return { app, marked, ingested };
 }
 
-export const graphql = (app: Awaited<ReturnType<typeof makeSubgraph>>['app'], query: string, headers: Record<string, string> = {}) =>
-  app.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json', ...headers }, payload: { query } });
+export const graphql = (
+  app: Awaited<ReturnType<typeof makeSubgraph>>['app'],
+  query: string,
+  headers: Record<string, string> = {},
+) =>
+  app.inject({
+    method: 'POST',
+    url: '/graphql',
+    headers: { 'content-type': 'application/json', ...headers },
+    payload: { query },
+  });

@@ -24,7 +24,9 @@ function makeVerifier(clock: { now: number }, publicKeysPem = [keys.publicKeyPem
   });
 }
 
-function makeToken(overrides: { issuer?: string; audience?: string; ttlSeconds?: number; privateKeyPem?: string; at?: number } = {}) {
+function makeToken(
+  overrides: { issuer?: string; audience?: string; ttlSeconds?: number; privateKeyPem?: string; at?: number } = {},
+) {
   return signUserToken(overrides.privateKeyPem ?? keys.privateKeyPem, {
     subject: 'ana',
     roles: ['editor'],
@@ -38,7 +40,10 @@ function makeToken(overrides: { issuer?: string; audience?: string; ttlSeconds?:
 describe('people tokens (RS256)', () => {
   it('give the subject and roles of a token signed with a configured key', async () => {
     const verifier = await makeVerifier({ now: T0 + 1000 });
-    expect(await verifier.verify(await makeToken())).toEqual({ ok: true, caller: { kind: 'user', subject: 'ana', roles: ['editor'] } });
+    expect(await verifier.verify(await makeToken())).toEqual({
+      ok: true,
+      caller: { kind: 'user', subject: 'ana', roles: ['editor'] },
+    });
   });
 
   it('are refused once expired, past the leeway', async () => {
@@ -51,8 +56,14 @@ describe('people tokens (RS256)', () => {
 
   it('are refused for another audience or from another issuer', async () => {
     const verifier = await makeVerifier({ now: T0 });
-    expect(await verifier.verify(await makeToken({ audience: 'someone-else' }))).toEqual({ ok: false, reason: 'ERR_JWT_CLAIM_VALIDATION_FAILED' });
-    expect(await verifier.verify(await makeToken({ issuer: 'evil-idp' }))).toEqual({ ok: false, reason: 'ERR_JWT_CLAIM_VALIDATION_FAILED' });
+    expect(await verifier.verify(await makeToken({ audience: 'someone-else' }))).toEqual({
+      ok: false,
+      reason: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
+    });
+    expect(await verifier.verify(await makeToken({ issuer: 'evil-idp' }))).toEqual({
+      ok: false,
+      reason: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
+    });
   });
 
   it('are refused when issued more than an hour ago, whatever their expiry says', async () => {
@@ -63,8 +74,17 @@ describe('people tokens (RS256)', () => {
 
   it('refuse alg none', async () => {
     const now = Math.floor(T0 / 1000);
-    const unsigned = new UnsecuredJWT({ roles: ['admin'] }).setSubject('mallory').setIssuer(ISSUER).setAudience(AUDIENCE).setIssuedAt(now).setExpirationTime(now + 600).encode();
-    expect(await (await makeVerifier({ now: T0 })).verify(unsigned)).toEqual({ ok: false, reason: 'ERR_JOSE_ALG_NOT_ALLOWED' });
+    const unsigned = new UnsecuredJWT({ roles: ['admin'] })
+      .setSubject('mallory')
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 600)
+      .encode();
+    expect(await (await makeVerifier({ now: T0 })).verify(unsigned)).toEqual({
+      ok: false,
+      reason: 'ERR_JOSE_ALG_NOT_ALLOWED',
+    });
   });
 
   it('refuse HS256 signed with the public key as the secret', async () => {
@@ -77,12 +97,18 @@ describe('people tokens (RS256)', () => {
       .setIssuedAt(now)
       .setExpirationTime(now + 600)
       .sign(new TextEncoder().encode(keys.publicKeyPem));
-    expect(await (await makeVerifier({ now: T0 })).verify(forged)).toEqual({ ok: false, reason: 'ERR_JOSE_ALG_NOT_ALLOWED' });
+    expect(await (await makeVerifier({ now: T0 })).verify(forged)).toEqual({
+      ok: false,
+      reason: 'ERR_JOSE_ALG_NOT_ALLOWED',
+    });
   });
 
   it('refuse a token signed with another key, or altered after signing', async () => {
     const verifier = await makeVerifier({ now: T0 });
-    expect(await verifier.verify(await makeToken({ privateKeyPem: otherKeys.privateKeyPem }))).toEqual({ ok: false, reason: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
+    expect(await verifier.verify(await makeToken({ privateKeyPem: otherKeys.privateKeyPem }))).toEqual({
+      ok: false,
+      reason: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+    });
     const [header, payload, signature] = (await makeToken()).split('.');
     const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<string, unknown>;
     const promoted = Buffer.from(JSON.stringify({ ...claims, roles: ['admin'] })).toString('base64url');
@@ -92,7 +118,9 @@ describe('people tokens (RS256)', () => {
   it('verify with any of several PEM keys during a rotation', async () => {
     const verifier = await makeVerifier({ now: T0 }, [otherKeys.publicKeyPem, keys.publicKeyPem]);
     expect(await verifier.verify(await makeToken())).toMatchObject({ ok: true });
-    expect(await verifier.verify(await makeToken({ privateKeyPem: otherKeys.privateKeyPem }))).toMatchObject({ ok: true });
+    expect(await verifier.verify(await makeToken({ privateKeyPem: otherKeys.privateKeyPem }))).toMatchObject({
+      ok: true,
+    });
   });
 
   it('fail at start on a key that is not a PEM public key', async () => {

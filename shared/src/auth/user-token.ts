@@ -106,7 +106,10 @@ export async function createUserTokenVerifier(options: UserTokenVerifierOptions)
         }
       }
       if (payload === undefined) return { ok: false, reason };
-      const check = { ok: true as const, caller: { kind: 'user' as const, subject: payload.sub!, roles: rolesFromClaim(payload[options.rolesClaim]) } };
+      const check = {
+        ok: true as const,
+        caller: { kind: 'user' as const, subject: payload.sub!, roles: rolesFromClaim(payload[options.rolesClaim]) },
+      };
       const ageLimit = (payload.iat! + options.maxTokenAgeSeconds) * 1000;
       verified.set(token, check, Math.min(payload.exp! * 1000, ageLimit));
       return check;

@@ -41,14 +41,23 @@ describe('loadConfig', () => {
   });
 
   it('never echoes the value of a secret it refuses', () => {
-    const problems = problemsOf(() => loadConfig(serviceEnvSchema(8001), { SERVICE_AUTH_SECRET: 'hunter2-is-too-short' }));
-    expect(problems).toEqual([expect.stringMatching(/^SERVICE_AUTH_SECRET: each secret needs at least 32 characters \(value not shown\)$/)]);
+    const problems = problemsOf(() =>
+      loadConfig(serviceEnvSchema(8001), { SERVICE_AUTH_SECRET: 'hunter2-is-too-short' }),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/^SERVICE_AUTH_SECRET: each secret needs at least 32 characters \(value not shown\)$/),
+    ]);
   });
 
   it('requires the service-trust secret, with no default, and takes a list for rotation', () => {
-    expect(problemsOf(() => loadConfig(serviceEnvSchema(8001), {}))).toEqual([expect.stringMatching(/^SERVICE_AUTH_SECRET: required.*\(missing\)$/)]);
+    expect(problemsOf(() => loadConfig(serviceEnvSchema(8001), {}))).toEqual([
+      expect.stringMatching(/^SERVICE_AUTH_SECRET: required.*\(missing\)$/),
+    ]);
     const [a, b] = ['a'.repeat(32), 'b'.repeat(40)];
-    expect(loadConfig(serviceEnvSchema(8001), { SERVICE_AUTH_SECRET: `${a}, ${b}` }).SERVICE_AUTH_SECRET).toEqual([a, b]);
+    expect(loadConfig(serviceEnvSchema(8001), { SERVICE_AUTH_SECRET: `${a}, ${b}` }).SERVICE_AUTH_SECRET).toEqual([
+      a,
+      b,
+    ]);
   });
 
   it('returns a frozen object', () => {

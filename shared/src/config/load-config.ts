@@ -15,13 +15,21 @@ export class ConfigError extends Error {
  * Parses the environment once with a zod object whose keys are variable names, reporting every bad or
  * missing variable in one error (not just the first), and freezes the result.
  */
-export function loadConfig<S extends z.ZodObject>(schema: S, env: Record<string, string | undefined>): Readonly<z.output<S>> {
+export function loadConfig<S extends z.ZodObject>(
+  schema: S,
+  env: Record<string, string | undefined>,
+): Readonly<z.output<S>> {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const variable = issue.path.length === 0 ? '(environment)' : String(issue.path[0]);
       const value = env[variable];
-      const shown = value === undefined ? 'missing' : SECRET_NAME.test(variable) ? 'value not shown' : `got ${JSON.stringify(value)}`;
+      const shown =
+        value === undefined
+          ? 'missing'
+          : SECRET_NAME.test(variable)
+            ? 'value not shown'
+            : `got ${JSON.stringify(value)}`;
       return `${variable}: ${issue.message} (${shown})`;
     });
     throw new ConfigError(problems);
@@ -30,7 +38,10 @@ export function loadConfig<S extends z.ZodObject>(schema: S, env: Record<string,
 }
 
 /** For main.ts: the parsed config, or the process exits with every bad variable named. */
-export function loadConfigOrExit<S extends z.ZodObject>(schema: S, env: Record<string, string | undefined>): Readonly<z.output<S>> {
+export function loadConfigOrExit<S extends z.ZodObject>(
+  schema: S,
+  env: Record<string, string | undefined>,
+): Readonly<z.output<S>> {
   try {
     return loadConfig(schema, env);
   } catch (error) {

@@ -39,7 +39,14 @@ export interface PassingInstances {
 }
 
 interface HealthEntry {
-  Service: { ID: string; Service: string; Address: string; Port: number; Tags: string[] | null; Meta: Record<string, string> | null };
+  Service: {
+    ID: string;
+    Service: string;
+    Address: string;
+    Port: number;
+    Tags: string[] | null;
+    Meta: Record<string, string> | null;
+  };
   Node: { Address: string };
 }
 
@@ -122,7 +129,12 @@ export class ConsulClient implements ConsulApi {
       query.set('index', blocking.index);
       query.set('wait', blocking.wait);
     }
-    const response = await this.request('GET', `/v1/health/service/${encodeURIComponent(service)}?${query.toString()}`, undefined, blocking?.signal);
+    const response = await this.request(
+      'GET',
+      `/v1/health/service/${encodeURIComponent(service)}?${query.toString()}`,
+      undefined,
+      blocking?.signal,
+    );
     const entries = (await response.json()) as HealthEntry[];
     return {
       index: response.headers.get('x-consul-index') ?? '0',
@@ -143,7 +155,10 @@ export class ConsulClient implements ConsulApi {
     services: Readonly<Record<string, readonly string[]>>;
     index: string;
   }> {
-    const query = blocking === undefined ? '' : `?${new URLSearchParams({ index: blocking.index, wait: blocking.wait }).toString()}`;
+    const query =
+      blocking === undefined
+        ? ''
+        : `?${new URLSearchParams({ index: blocking.index, wait: blocking.wait }).toString()}`;
     const response = await this.request('GET', `/v1/catalog/services${query}`, undefined, blocking?.signal);
     return {
       index: response.headers.get('x-consul-index') ?? '0',

@@ -13,7 +13,10 @@ afterEach(async () => {
 });
 
 /** A peer instance on 127.0.0.1 answering every POST with `status` and `body`; counts what it received. */
-async function makeInstance(status: number, body: unknown): Promise<{ instance: ServiceInstance; received: string[]; headers: IncomingHttpHeaders[] }> {
+async function makeInstance(
+  status: number,
+  body: unknown,
+): Promise<{ instance: ServiceInstance; received: string[]; headers: IncomingHttpHeaders[] }> {
   const received: string[] = [];
   const headers: IncomingHttpHeaders[] = [];
   const server = createServer((request, response) => {
@@ -28,7 +31,11 @@ async function makeInstance(status: number, body: unknown): Promise<{ instance: 
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { instance: { id: `peer-${port}`, name: 'metrics', address: '127.0.0.1', port, tags: [], meta: {} }, received, headers };
+  return {
+    instance: { id: `peer-${port}`, name: 'metrics', address: '127.0.0.1', port, tags: [], meta: {} },
+    received,
+    headers,
+  };
 }
 
 function makeClient(instances: ServiceInstance[], headers?: PeerClientOptions['headers']) {
@@ -37,7 +44,10 @@ function makeClient(instances: ServiceInstance[], headers?: PeerClientOptions['h
     { retry: { initialDelayMs: 1, maxDelayMs: 2 } },
     new ResilienceMetrics(new ServiceMetrics({ service: 't', instance: 't' }).registry),
   );
-  return new PeerClient({ passing: () => Promise.resolve({ instances, index: '1' }) }, { service: 'metrics', policy, ...(headers === undefined ? {} : { headers }) });
+  return new PeerClient(
+    { passing: () => Promise.resolve({ instances, index: '1' }) },
+    { service: 'metrics', policy, ...(headers === undefined ? {} : { headers }) },
+  );
 }
 
 describe('PeerClient', () => {
@@ -45,7 +55,9 @@ describe('PeerClient', () => {
     const down = await makeInstance(503, { error: 'busy' });
     const up = await makeInstance(200, { data: { metricNames: [{ name: 'cpu' }] } });
 
-    const data = await makeClient([down.instance, up.instance]).graphql<{ metricNames: { name: string }[] }>('{ metricNames { name } }');
+    const data = await makeClient([down.instance, up.instance]).graphql<{ metricNames: { name: string }[] }>(
+      '{ metricNames { name } }',
+    );
 
     expect(data).toEqual({ metricNames: [{ name: 'cpu' }] });
     expect(down.received).toHaveLength(1);
@@ -53,9 +65,15 @@ describe('PeerClient', () => {
   });
 
   it("passes the peer's verdict on a bad request through as that catalog error", async () => {
-    const peer = await makeInstance(200, { data: null, errors: [{ message: 'step: "x" is not a duration', extensions: { code: 'BAD_USER_INPUT' } }] });
+    const peer = await makeInstance(200, {
+      data: null,
+      errors: [{ message: 'step: "x" is not a duration', extensions: { code: 'BAD_USER_INPUT' } }],
+    });
 
-    await expect(makeClient([peer.instance]).graphql('{ q }')).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: 'step: "x" is not a duration' });
+    await expect(makeClient([peer.instance]).graphql('{ q }')).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: 'step: "x" is not a duration',
+    });
   });
 
   it("carries the service's internal token on every call", async () => {
@@ -65,18 +83,26 @@ describe('PeerClient', () => {
     await makeClient([peer.instance], () => tokens.headers()).graphql('{ ok }');
 
     const token = peer.headers[0]?.[SERVICE_AUTH_HEADER];
-    expect(await tokens.verify(String(token))).toMatchObject({ ok: true, caller: { kind: 'service', subject: 'service:alerts' } });
+    expect(await tokens.verify(String(token))).toMatchObject({
+      ok: true,
+      caller: { kind: 'service', subject: 'service:alerts' },
+    });
   });
 
   it('is UNAVAILABLE when Consul lists no passing instance', async () => {
-    await expect(makeClient([]).graphql('{ q }')).rejects.toMatchObject({ code: 'UNAVAILABLE', details: { service: 'metrics' } });
+    await expect(makeClient([]).graphql('{ q }')).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      details: { service: 'metrics' },
+    });
   });
 
   it('does not repeat a mutation the peer may have applied', async () => {
     const down = await makeInstance(503, {});
     const up = await makeInstance(200, { data: { ok: true } });
 
-    await expect(makeClient([down.instance, up.instance]).graphql('mutation { ok }', {}, { mutation: true })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await expect(
+      makeClient([down.instance, up.instance]).graphql('mutation { ok }', {}, { mutation: true }),
+    ).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     expect(up.received).toEqual([]);
   });
 });

@@ -7,7 +7,12 @@
 import type { ConsulClient, ServiceInstance } from './consul-client.js';
 import { HeimdallError, heimdallError } from '../errors/heimdall-error.js';
 import type { Platform } from '../http/platform.js';
-import { HttpStatusError, type ResilienceOptions, type ResiliencePolicy, createResiliencePolicy } from '../resilience/policy.js';
+import {
+  HttpStatusError,
+  type ResilienceOptions,
+  type ResiliencePolicy,
+  createResiliencePolicy,
+} from '../resilience/policy.js';
 import type { Telemetry } from '../telemetry/tracing.js';
 
 export interface PeerClientOptions {
@@ -48,22 +53,42 @@ export class PeerClient {
    * reports for the request (BAD_USER_INPUT, LIMIT_EXCEEDED…) is thrown as that catalog error; anything else about
    * the peer is UNAVAILABLE.
    */
-  async graphql<T>(query: string, variables: Record<string, unknown> = {}, options: { mutation?: boolean; signal?: AbortSignal } = {}): Promise<T> {
-    const response = await this.post('/graphql', JSON.stringify({ query, variables }), { 'content-type': 'application/json' }, {
-      idempotent: options.mutation !== true,
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    });
+  async graphql<T>(
+    query: string,
+    variables: Record<string, unknown> = {},
+    options: { mutation?: boolean; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const response = await this.post(
+      '/graphql',
+      JSON.stringify({ query, variables }),
+      { 'content-type': 'application/json' },
+      {
+        idempotent: options.mutation !== true,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      },
+    );
     const answer = (await response.json()) as GraphQLAnswer<T>;
     const error = answer.errors?.[0];
     if (error !== undefined) {
       const code = error.extensions?.code;
       if (typeof code === 'string' && CLIENT_CODES.has(code)) {
-        throw new HeimdallError(code as 'BAD_USER_INPUT', { message: error.message, details: { service: this.options.service } });
+        throw new HeimdallError(code as 'BAD_USER_INPUT', {
+          message: error.message,
+          details: { service: this.options.service },
+        });
       }
-      throw heimdallError('UNAVAILABLE', { message: `${this.options.service}: ${error.message}`, retryAfterSeconds: 5, service: this.options.service });
+      throw heimdallError('UNAVAILABLE', {
+        message: `${this.options.service}: ${error.message}`,
+        retryAfterSeconds: 5,
+        service: this.options.service,
+      });
     }
     if (answer.data === undefined || answer.data === null) {
-      throw heimdallError('UNAVAILABLE', { message: `${this.options.service} answered without data`, retryAfterSeconds: 5, service: this.options.service });
+      throw heimdallError('UNAVAILABLE', {
+        message: `${this.options.service} answered without data`,
+        retryAfterSeconds: 5,
+        service: this.options.service,
+      });
     }
     return answer.data;
   }
@@ -131,7 +156,12 @@ export interface PeerOptions {
  * tag, every call through a policy of its own named `peer_<service>` (its breaker opens for that peer alone),
  * carrying this service's identity in an internal token (SPEC §8: a subgraph answers no call without one).
  */
-export function createPeer(platform: Platform, consul: Pick<ConsulClient, 'passing'>, service: string, options: PeerOptions): PeerClient {
+export function createPeer(
+  platform: Platform,
+  consul: Pick<ConsulClient, 'passing'>,
+  service: string,
+  options: PeerOptions,
+): PeerClient {
   return new PeerClient(consul, {
     service,
     tag: options.tag,

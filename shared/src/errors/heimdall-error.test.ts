@@ -1,6 +1,13 @@
 import { GraphQLError, Kind, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CATALOG, HeimdallError, heimdallError, toGraphQLError, toHttpError, type ErrorCode } from './heimdall-error.js';
+import {
+  ERROR_CATALOG,
+  HeimdallError,
+  heimdallError,
+  toGraphQLError,
+  toHttpError,
+  type ErrorCode,
+} from './heimdall-error.js';
 
 const SECRET = 'password=hunter2 at db.internal:5432';
 
@@ -70,18 +77,26 @@ describe('toHttpError', () => {
 
   it('answers 500 with a generic message for an unknown error, revealing nothing of it', () => {
     const response = toHttpError(new Error(SECRET));
-    expect(response).toEqual({ status: 500, headers: {}, body: { error: { code: 'INTERNAL', message: 'Internal server error' } } });
+    expect(response).toEqual({
+      status: 500,
+      headers: {},
+      body: { error: { code: 'INTERNAL', message: 'Internal server error' } },
+    });
   });
 
   it('hides even an explicit INTERNAL message, and copes with non-Error values', () => {
-    expect(toHttpError(heimdallError('INTERNAL', { message: SECRET })).body.error.message).toBe('Internal server error');
+    expect(toHttpError(heimdallError('INTERNAL', { message: SECRET })).body.error.message).toBe(
+      'Internal server error',
+    );
     expect(toHttpError(SECRET).body.error.message).toBe('Internal server error');
   });
 });
 
 describe('toGraphQLError', () => {
   it('puts the code and details in extensions', () => {
-    const error = toGraphQLError(heimdallError('BAD_USER_INPUT', { message: 'Time range is required', details: { argument: 'range' } }));
+    const error = toGraphQLError(
+      heimdallError('BAD_USER_INPUT', { message: 'Time range is required', details: { argument: 'range' } }),
+    );
     expect(error.message).toBe('Time range is required');
     expect(error.extensions).toEqual({ code: 'BAD_USER_INPUT', argument: 'range' });
   });
@@ -102,8 +117,15 @@ describe('toGraphQLError', () => {
 
   it('keeps the path and location of a resolver error while mapping its code', () => {
     const document = parse('{ rule(id: "42") { name } }');
-    const field = document.definitions[0]?.kind === Kind.OPERATION_DEFINITION ? document.definitions[0].selectionSet.selections[0] : undefined;
-    const located = new GraphQLError('No rule', { nodes: field, path: ['rule'], originalError: heimdallError('NOT_FOUND', { message: 'No rule 42' }) });
+    const field =
+      document.definitions[0]?.kind === Kind.OPERATION_DEFINITION
+        ? document.definitions[0].selectionSet.selections[0]
+        : undefined;
+    const located = new GraphQLError('No rule', {
+      nodes: field,
+      path: ['rule'],
+      originalError: heimdallError('NOT_FOUND', { message: 'No rule 42' }),
+    });
     const error = toGraphQLError(located);
     expect(error.path).toEqual(['rule']);
     expect(error.locations).toEqual([{ line: 1, column: 3 }]);

@@ -16,8 +16,12 @@ export interface ErrorCatalogEntry {
   readonly description: string;
 }
 
-function catalog<T extends Record<string, ErrorCatalogEntry>>(entries: T): { readonly [C in keyof T]: Readonly<T[C] & { code: C }> } {
-  const withCodes = Object.fromEntries(Object.entries(entries).map(([code, entry]) => [code, Object.freeze({ code, ...entry })]));
+function catalog<T extends Record<string, ErrorCatalogEntry>>(
+  entries: T,
+): { readonly [C in keyof T]: Readonly<T[C] & { code: C }> } {
+  const withCodes = Object.fromEntries(
+    Object.entries(entries).map(([code, entry]) => [code, Object.freeze({ code, ...entry })]),
+  );
   return Object.freeze(withCodes) as { readonly [C in keyof T]: Readonly<T[C] & { code: C }> };
 }
 
@@ -26,7 +30,8 @@ export const ERROR_CATALOG = catalog({
     status: 400,
     graphqlCode: 'BAD_USER_INPUT',
     message: 'Invalid input',
-    description: 'The request is malformed or an argument is invalid (missing time range, bad selector, bad OTLP body).',
+    description:
+      'The request is malformed or an argument is invalid (missing time range, bad selector, bad OTLP body).',
   },
   UNAUTHENTICATED: {
     status: 401,
@@ -38,7 +43,7 @@ export const ERROR_CATALOG = catalog({
     status: 403,
     graphqlCode: 'FORBIDDEN',
     message: 'Insufficient permissions',
-    description: "The caller is authenticated but its role does not allow the operation (SPEC §8 RBAC).",
+    description: 'The caller is authenticated but its role does not allow the operation (SPEC §8 RBAC).',
   },
   NOT_FOUND: {
     status: 404,
@@ -52,7 +57,8 @@ export const ERROR_CATALOG = catalog({
     status: 409,
     graphqlCode: 'CONFLICT',
     message: 'The resource was changed by someone else',
-    description: 'An optimistic-concurrency check failed: the caller sent a version (of a rule, a channel) that is no longer the current one.',
+    description:
+      'An optimistic-concurrency check failed: the caller sent a version (of a rule, a channel) that is no longer the current one.',
   },
   PAYLOAD_TOO_LARGE: {
     status: 413,
@@ -85,7 +91,8 @@ export const ERROR_CATALOG = catalog({
     status: 503,
     graphqlCode: 'UNAVAILABLE',
     message: 'Service temporarily unavailable',
-    description: 'A store or subgraph is down, overloaded or too slow; carries retryAfterSeconds and optionally `service`.',
+    description:
+      'A store or subgraph is down, overloaded or too slow; carries retryAfterSeconds and optionally `service`.',
   },
   INTERNAL: {
     status: 500,
@@ -132,7 +139,12 @@ type BaseOptions = Omit<HeimdallErrorOptions, 'retryAfterSeconds'>;
 export type HeimdallErrorArgs<C extends ErrorCode> = C extends 'RATE_LIMITED'
   ? [options: BaseOptions & { readonly retryAfterSeconds: number }]
   : C extends 'UNAVAILABLE'
-    ? [options: BaseOptions & { readonly retryAfterSeconds: number; /** The store or subgraph that failed. */ readonly service?: string }]
+    ? [
+        options: BaseOptions & {
+          readonly retryAfterSeconds: number;
+          /** The store or subgraph that failed. */ readonly service?: string;
+        },
+      ]
     : [options?: BaseOptions];
 
 /** Builds a `HeimdallError`, e.g. `throw heimdallError('UNAVAILABLE', { retryAfterSeconds: 5, service: 'logs' })`. */
@@ -167,7 +179,10 @@ export function fromHttpLayerError(error: unknown, request: RefusedRequest = {})
     return new HeimdallError('PAYLOAD_TOO_LARGE', { message: `request body exceeds the limit${limit}`, cause: error });
   }
   if (status === 415) {
-    return new HeimdallError('UNSUPPORTED_MEDIA_TYPE', { message: `Content-Type ${request.contentType ?? '(none)'} is not accepted here`, cause: error });
+    return new HeimdallError('UNSUPPORTED_MEDIA_TYPE', {
+      message: `Content-Type ${request.contentType ?? '(none)'} is not accepted here`,
+      cause: error,
+    });
   }
   // Fastify writes its other client errors (malformed JSON or Content-Length) for clients.
   return new HeimdallError('BAD_USER_INPUT', { message: error.message, cause: error });
@@ -219,6 +234,8 @@ export interface HttpError {
 export function toHttpError(error: unknown): HttpError {
   const mapped = asHeimdallError(error);
   const headers: Record<string, string> =
-    mapped.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(Math.max(0, Math.ceil(mapped.retryAfterSeconds))) };
+    mapped.retryAfterSeconds === undefined
+      ? {}
+      : { 'Retry-After': String(Math.max(0, Math.ceil(mapped.retryAfterSeconds))) };
   return { status: mapped.status, headers, body: { error: { code: mapped.code, message: publicMessage(mapped) } } };
 }

@@ -1,6 +1,9 @@
 import { ApolloServer, type ApolloServerOptions, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+} from '@apollo/server/plugin/disabled';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify';
 import { ERROR_CATALOG, HeimdallError, toGraphQLError } from '../errors/heimdall-error.js';
@@ -73,11 +76,16 @@ export async function mountGraphQL<TContext extends BaseContext>(
       // Read by shape, not `instanceof GraphQLError`: Apollo's errors may come from another copy of graphql-js.
       const cause = (error as { originalError?: unknown } | undefined)?.originalError;
       const ours = cause instanceof HeimdallError ? cause : undefined;
-      if (ours === undefined && formatted.extensions?.code !== undefined && formatted.extensions.code !== 'INTERNAL_SERVER_ERROR') {
+      if (
+        ours === undefined &&
+        formatted.extensions?.code !== undefined &&
+        formatted.extensions.code !== 'INTERNAL_SERVER_ERROR'
+      ) {
         return formatted;
       }
       const mapped = toGraphQLError(ours ?? unwrapResolverError(error));
-      if (mapped.extensions.code === ERROR_CATALOG.INTERNAL.graphqlCode) options.logger.error({ err: error }, 'GraphQL resolver failed');
+      if (mapped.extensions.code === ERROR_CATALOG.INTERNAL.graphqlCode)
+        options.logger.error({ err: error }, 'GraphQL resolver failed');
       return { ...formatted, message: mapped.message, extensions: { ...formatted.extensions, ...mapped.extensions } };
     },
     // The spread loses which variant of the options union `server` is (schema or gateway); it is unchanged.

@@ -35,14 +35,22 @@ export function createSubgraphPlatform(options: {
  * Serves a subgraph schema on the platform's app. Every request gets the subgraph's (stateless) context plus
  * `caller`, who the internal token says the call is for; the caller's roles are checked per operation.
  */
-export async function serveSubgraphSchema<TContext extends object>(platform: Platform, schema: GraphQLSchema, context: TContext): Promise<void> {
-  await mountGraphQL<TContext & CallerContext>(platform.app, { schema }, {
-    path: GRAPHQL_PATH,
-    metrics: platform.metrics,
-    logger: platform.logger,
-    context: (request) => Promise.resolve({ ...context, caller: request.caller }),
-    plugins: [rolesPlugin()],
-  });
+export async function serveSubgraphSchema<TContext extends object>(
+  platform: Platform,
+  schema: GraphQLSchema,
+  context: TContext,
+): Promise<void> {
+  await mountGraphQL<TContext & CallerContext>(
+    platform.app,
+    { schema },
+    {
+      path: GRAPHQL_PATH,
+      metrics: platform.metrics,
+      logger: platform.logger,
+      context: (request) => Promise.resolve({ ...context, caller: request.caller }),
+      plugins: [rolesPlugin()],
+    },
+  );
 }
 
 /**
@@ -52,6 +60,15 @@ export async function serveSubgraphSchema<TContext extends object>(platform: Pla
 export function loadSubgraphSchema(sdlFile: URL, resolvers: object): { typeDefs: DocumentNode; schema: GraphQLSchema } {
   const typeDefs = parse(readFileSync(sdlFile, 'utf8'));
   // The generated resolver types are stricter than Apollo's resolver map; they describe the same object.
-  const schema = buildSubgraphSchema([{ typeDefs, resolvers: resolvers as Parameters<typeof buildSubgraphSchema>[0] extends readonly (infer M)[] ? M extends { resolvers?: infer R } ? R : never : never }]);
+  const schema = buildSubgraphSchema([
+    {
+      typeDefs,
+      resolvers: resolvers as Parameters<typeof buildSubgraphSchema>[0] extends readonly (infer M)[]
+        ? M extends { resolvers?: infer R }
+          ? R
+          : never
+        : never,
+    },
+  ]);
   return { typeDefs, schema };
 }

@@ -29,10 +29,16 @@ async function makeService() {
   });
   const logger = pino({ level: 'info' }, sink);
   const metrics = new ServiceMetrics({ service: 'test', instance: 'test-1' });
-  const app = createHttpService({ logger, metrics, telemetry: createTelemetry({ serviceName: 'test', serviceVersion: '0' }) }, new Readiness(), {
-    bodyLimitBytes: 1024,
-  });
-  const schema = buildSubgraphSchema([{ typeDefs: parse('type Query { hello: String }'), resolvers: { Query: { hello: () => 'world' } } }]);
+  const app = createHttpService(
+    { logger, metrics, telemetry: createTelemetry({ serviceName: 'test', serviceVersion: '0' }) },
+    new Readiness(),
+    {
+      bodyLimitBytes: 1024,
+    },
+  );
+  const schema = buildSubgraphSchema([
+    { typeDefs: parse('type Query { hello: String }'), resolvers: { Query: { hello: () => 'world' } } },
+  ]);
   await mountGraphQL(app, { schema }, { metrics, logger, context: () => Promise.resolve({}) });
   return { app, lines };
 }
@@ -45,30 +51,54 @@ afterEach(async () => {
 describe('client errors raised by the HTTP layer itself', () => {
   it.each([
     ['a malformed JSON body', { 'content-type': 'application/json' }, '{"query": ', 400, 'BAD_USER_INPUT', /JSON/i],
-    ['a body over the limit', { 'content-type': 'application/json' }, JSON.stringify({ query: `{ hello } #${'x'.repeat(2000)}` }), 413, 'PAYLOAD_TOO_LARGE', /exceeds the limit of 1024 bytes/],
-    ['a content type the endpoint does not read', { 'content-type': 'text/xml' }, '<query/>', 415, 'UNSUPPORTED_MEDIA_TYPE', /text\/xml/],
-  ])('answers %s with a 4xx naming the problem, logged at info', async (_case, headers, payload, status, code, message) => {
-    const { app, lines } = await makeService();
-    apps.push(app);
+    [
+      'a body over the limit',
+      { 'content-type': 'application/json' },
+      JSON.stringify({ query: `{ hello } #${'x'.repeat(2000)}` }),
+      413,
+      'PAYLOAD_TOO_LARGE',
+      /exceeds the limit of 1024 bytes/,
+    ],
+    [
+      'a content type the endpoint does not read',
+      { 'content-type': 'text/xml' },
+      '<query/>',
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      /text\/xml/,
+    ],
+  ])(
+    'answers %s with a 4xx naming the problem, logged at info',
+    async (_case, headers, payload, status, code, message) => {
+      const { app, lines } = await makeService();
+      apps.push(app);
 
-    const response = await app.inject({ method: 'POST', url: '/graphql', headers, payload });
+      const response = await app.inject({ method: 'POST', url: '/graphql', headers, payload });
 
-    expect(response.statusCode).toBe(status);
-    const body = response.json<{ error: { code: string; message: string } }>();
-    expect(body.error.code).toBe(code);
-    expect(body.error.message).toMatch(message);
-    expect(lines.filter((l) => l.level >= 50)).toEqual([]);
-    // One line saying what was refused, without the stack of an error that is the client's.
-    const refused = lines.filter((l) => /request refused/.test(l.msg));
-    expect(refused).toEqual([expect.objectContaining({ level: 30, status, code, route: '/graphql', method: 'POST' })]);
-    expect(JSON.stringify(refused)).not.toMatch(/stack|"err"/);
-  });
+      expect(response.statusCode).toBe(status);
+      const body = response.json<{ error: { code: string; message: string } }>();
+      expect(body.error.code).toBe(code);
+      expect(body.error.message).toMatch(message);
+      expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+      // One line saying what was refused, without the stack of an error that is the client's.
+      const refused = lines.filter((l) => /request refused/.test(l.msg));
+      expect(refused).toEqual([
+        expect.objectContaining({ level: 30, status, code, route: '/graphql', method: 'POST' }),
+      ]);
+      expect(JSON.stringify(refused)).not.toMatch(/stack|"err"/);
+    },
+  );
 
   it('still answers a well-formed request', async () => {
     const { app } = await makeService();
     apps.push(app);
 
-    const response = await app.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' }, payload: '{"query":"{ hello }"}' });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/graphql',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"query":"{ hello }"}',
+    });
 
     expect(response.json()).toEqual({ data: { hello: 'world' } });
   });
@@ -95,7 +125,13 @@ describe('a body over the limit, on a real connection', () => {
     apps.push(app);
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as { port: number };
-    const request = httpRequest({ host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', ...headers } });
+    const request = httpRequest({
+      host: '127.0.0.1',
+      port,
+      path: '/graphql',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+    });
     const errors: string[] = [];
     request.on('error', (error: NodeJS.ErrnoException) => errors.push(error.code ?? error.message));
     let continued = false;
@@ -122,7 +158,10 @@ describe('a body over the limit, on a real connection', () => {
 
   it('answers 100 Continue to Expect: 100-continue within the limit, then the request', async () => {
     const body = JSON.stringify({ query: '{ hello }' });
-    const { request, response, continued } = await post({ 'content-length': Buffer.byteLength(body), expect: '100-continue' });
+    const { request, response, continued } = await post({
+      'content-length': Buffer.byteLength(body),
+      expect: '100-continue',
+    });
     request.once('continue', () => request.end(body));
     request.flushHeaders();
 
@@ -161,7 +200,9 @@ describe('stopping a service', () => {
     // A Consul that takes the request and never answers.
     silent = createServer(() => undefined);
     await new Promise<void>((resolve) => silent!.listen(0, '127.0.0.1', resolve));
-    const consul = new ConsulClient(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`, { deregisterTimeoutMs: 200 });
+    const consul = new ConsulClient(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`, {
+      deregisterTimeoutMs: 200,
+    });
     const { app, lines } = await makeService();
     const readiness = new Readiness();
     readiness.registered = true;
@@ -176,13 +217,21 @@ describe('stopping a service', () => {
         meta: {},
         check: { interval: '30s', timeout: '10s', deregisterCriticalAfter: '90s' },
       },
-      pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString()) as LogLine), done()) })),
+      pino(
+        { level: 'info' },
+        new Writable({
+          write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString()) as LogLine), done()),
+        }),
+      ),
       () => Promise.resolve(),
     );
 
     await service.stop();
 
     expect(service.isRegistered).toBe(false);
-    expect(lines.map((l) => l.msg)).toEqual(['deregistration failed; Consul reaps the instance once its check fails', 'metrics stopped']);
+    expect(lines.map((l) => l.msg)).toEqual([
+      'deregistration failed; Consul reaps the instance once its check fails',
+      'metrics stopped',
+    ]);
   });
 });

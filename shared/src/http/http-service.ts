@@ -55,7 +55,11 @@ export const EARLY_ANSWER_LINGER = { bytes: 64 * 1024 * 1024, ms: 10_000 } as co
  * half-closed, and what the client still sends is read and dropped until it ends, or up to `bounds`; then the
  * connection closes. A no-op once the body is complete.
  */
-export function lingerAfterEarlyAnswer(request: IncomingMessage, response: ServerResponse, bounds: { bytes: number; ms: number } = EARLY_ANSWER_LINGER): void {
+export function lingerAfterEarlyAnswer(
+  request: IncomingMessage,
+  response: ServerResponse,
+  bounds: { bytes: number; ms: number } = EARLY_ANSWER_LINGER,
+): void {
   if (request.complete) return;
   const socket = request.socket;
   const closeForGood = socket.destroySoon.bind(socket);
@@ -134,12 +138,29 @@ export function createHttpService(
   });
 
   app.setErrorHandler((error, request, reply) => {
-    const mapped = toHttpError(fromHttpLayerError(error, { contentType: request.headers['content-type'], bodyLimitBytes: request.routeOptions.bodyLimit ?? bodyLimitBytes }));
+    const mapped = toHttpError(
+      fromHttpLayerError(error, {
+        contentType: request.headers['content-type'],
+        bodyLimitBytes: request.routeOptions.bodyLimit ?? bodyLimitBytes,
+      }),
+    );
     const route = request.routeOptions.url ?? 'unmatched';
-    if (mapped.status === 500) deps.logger.error({ err: error, method: request.method, url: request.url, status: mapped.status }, 'request failed');
-    else if (mapped.status >= 500) deps.logger.warn({ err: error, method: request.method, url: request.url, status: mapped.status }, 'request unavailable');
+    if (mapped.status === 500)
+      deps.logger.error(
+        { err: error, method: request.method, url: request.url, status: mapped.status },
+        'request failed',
+      );
+    else if (mapped.status >= 500)
+      deps.logger.warn(
+        { err: error, method: request.method, url: request.url, status: mapped.status },
+        'request unavailable',
+      );
     // A refused request is the client's mistake: one line saying what, no stack.
-    else deps.logger.info({ status: mapped.status, code: mapped.body.error.code, route, method: request.method }, `request refused: ${mapped.body.error.message}`);
+    else
+      deps.logger.info(
+        { status: mapped.status, code: mapped.body.error.code, route, method: request.method },
+        `request refused: ${mapped.body.error.message}`,
+      );
     // Refused before its body was read (over the limit, say): the connection ends after the answer, not before it.
     // (`complete` is false only on a real socket's request; app.inject's has none.)
     if (mapped.status < 500 && request.raw.complete === false) {
@@ -233,7 +254,10 @@ export class RunningService {
       },
     });
     this.readiness.registered = true;
-    this.logger.info({ event: 'ready', url: this.url, instanceId: identity.instanceId }, `${identity.name} ready at ${this.url}`);
+    this.logger.info(
+      { event: 'ready', url: this.url, instanceId: identity.instanceId },
+      `${identity.name} ready at ${this.url}`,
+    );
   }
 
   /** Deregisters, stops accepting requests, flushes traces; safe to call more than once. The store clients are the caller's. */

@@ -3,7 +3,13 @@
  * (logger, metrics, telemetry, Consul registration) every service is built on.
  */
 /** The HTTP framework's types for services adding hooks of their own (the gateway's front door). */
-export type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify';
+export type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  onRequestHookHandler,
+  preHandlerHookHandler,
+} from 'fastify';
 export { createPlatform, type Platform, type PlatformOptions, runUntilSignalled } from './platform.js';
 export {
   EARLY_ANSWER_LINGER,

@@ -4,13 +4,7 @@ import type { ConsulClient } from '../discovery/consul-client.js';
 import { type Logger, createLogger } from '../telemetry/logger.js';
 import { ServiceMetrics } from '../telemetry/service-metrics.js';
 import { ResilienceMetrics } from '../resilience/policy.js';
-import {
-  Readiness,
-  RunningService,
-  type ServiceIdentity,
-  createHttpService,
-  makeInstanceId,
-} from './http-service.js';
+import { Readiness, RunningService, type ServiceIdentity, createHttpService, makeInstanceId } from './http-service.js';
 import type { ServiceEnv } from '../config/service-env.js';
 import { type Telemetry, createTelemetry } from '../telemetry/tracing.js';
 
@@ -76,7 +70,11 @@ export function createPlatform(options: PlatformOptions): Platform {
       advertiseAddress: env.ADVERTISE_ADDRESS ?? env.HOST,
       tags: options.tags,
       meta: options.meta ?? {},
-      check: { interval: env.CONSUL_CHECK_INTERVAL, timeout: env.CONSUL_CHECK_TIMEOUT, deregisterCriticalAfter: env.CONSUL_DEREGISTER_AFTER },
+      check: {
+        interval: env.CONSUL_CHECK_INTERVAL,
+        timeout: env.CONSUL_CHECK_TIMEOUT,
+        deregisterCriticalAfter: env.CONSUL_DEREGISTER_AFTER,
+      },
     },
     logger,
     () => telemetry.shutdown(),
@@ -97,13 +95,16 @@ export async function runUntilSignalled(
 ): Promise<void> {
   const stop = (signal: NodeJS.Signals) => {
     logger.info({ event: 'signal', signal }, `${signal}: stopping`);
-    service.stop().then(closeClients).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'stopping failed');
-        process.exit(1);
-      },
-    );
+    service
+      .stop()
+      .then(closeClients)
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'stopping failed');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

@@ -2,7 +2,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Migration, type MigrationTarget, loadMigrations, runMigrations, splitStatements } from './sql-migrations.js';
+import {
+  type Migration,
+  type MigrationTarget,
+  loadMigrations,
+  runMigrations,
+  splitStatements,
+} from './sql-migrations.js';
 
 /** A store that records what it was asked to do, its lock a promise chain. */
 function makeTarget(alreadyApplied: number[] = []) {
@@ -32,7 +38,11 @@ function makeTarget(alreadyApplied: number[] = []) {
   return { target, log };
 }
 
-const migration = (version: number): Migration => ({ version, name: `${String(version).padStart(4, '0')}_m.sql`, body: '' });
+const migration = (version: number): Migration => ({
+  version,
+  name: `${String(version).padStart(4, '0')}_m.sql`,
+  body: '',
+});
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -86,9 +96,8 @@ describe('loadMigrations', () => {
 
 describe('splitStatements', () => {
   it('splits at semicolons ending a line and drops comment lines', () => {
-    expect(splitStatements('-- a table\nCREATE TABLE t (a String DEFAULT \';\');\n\nINSERT INTO t VALUES (1);\n')).toEqual([
-      "CREATE TABLE t (a String DEFAULT ';')",
-      'INSERT INTO t VALUES (1)',
-    ]);
+    expect(
+      splitStatements("-- a table\nCREATE TABLE t (a String DEFAULT ';');\n\nINSERT INTO t VALUES (1);\n"),
+    ).toEqual(["CREATE TABLE t (a String DEFAULT ';')", 'INSERT INTO t VALUES (1)']);
   });
 });

@@ -15,7 +15,9 @@ export function anyValueJson(value: AnyValue | undefined): Json {
     case 'boolValue':
       return v.value;
     case 'intValue':
-      return v.value >= BigInt(Number.MIN_SAFE_INTEGER) && v.value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v.value) : v.value.toString();
+      return v.value >= BigInt(Number.MIN_SAFE_INTEGER) && v.value <= BigInt(Number.MAX_SAFE_INTEGER)
+        ? Number(v.value)
+        : v.value.toString();
     case 'doubleValue':
       return Number.isFinite(v.value) ? v.value : String(v.value);
     case 'bytesValue':

@@ -24,7 +24,11 @@ import {
   Status_StatusCode,
 } from './schema.js';
 
-function decodeOk<S extends OtlpSignal>(signal: S, encoding: 'protobuf' | 'json', body: Uint8Array | string): OtlpRequest<S> {
+function decodeOk<S extends OtlpSignal>(
+  signal: S,
+  encoding: 'protobuf' | 'json',
+  body: Uint8Array | string,
+): OtlpRequest<S> {
   const result = decodeOtlpRequest(signal, encoding, typeof body === 'string' ? Buffer.from(body) : body);
   if (!result.ok) throw new Error(result.message);
   return result.request;
@@ -63,7 +67,11 @@ describe('decodeOtlpRequest', () => {
   describe('metrics from the OpenTelemetry JS SDK', () => {
     it('decodes the same request from protobuf and from JSON', async () => {
       const resourceMetrics = await makeResourceMetrics();
-      const fromProto = decodeOk('metrics', 'protobuf', serialize(transformer.ProtobufMetricsSerializer, resourceMetrics));
+      const fromProto = decodeOk(
+        'metrics',
+        'protobuf',
+        serialize(transformer.ProtobufMetricsSerializer, resourceMetrics),
+      );
       const fromJson = decodeOk('metrics', 'json', serialize(transformer.JsonMetricsSerializer, resourceMetrics));
       expect(fromJson).toEqual(fromProto);
       expect(fromProto.resourceMetrics[0]?.scopeMetrics[0]?.metrics).toHaveLength(5);
@@ -71,11 +79,16 @@ describe('decodeOtlpRequest', () => {
 
     it.each(['protobuf', 'json'] as const)('reads every metric type, resource and scope (%s)', async (encoding) => {
       const resourceMetrics = await makeResourceMetrics();
-      const serializer = encoding === 'protobuf' ? transformer.ProtobufMetricsSerializer : transformer.JsonMetricsSerializer;
+      const serializer =
+        encoding === 'protobuf' ? transformer.ProtobufMetricsSerializer : transformer.JsonMetricsSerializer;
       const request = decodeOk('metrics', encoding, serialize(serializer, resourceMetrics));
 
       const [resource] = request.resourceMetrics;
-      expect(attrs(resource?.resource?.attributes)).toEqual({ 'service.name': 'checkout', 'host.cpus': 8n, 'deployment.canary': true });
+      expect(attrs(resource?.resource?.attributes)).toEqual({
+        'service.name': 'checkout',
+        'host.cpus': 8n,
+        'deployment.canary': true,
+      });
       const [scopeMetrics] = resource?.scopeMetrics ?? [];
       expect(scopeMetrics?.scope).toMatchObject({ name: 'checkout-meter', version: '1.2.3' });
       expect(scopeMetrics?.schemaUrl).toBe('https://opentelemetry.io/schemas/1.30.0');
@@ -92,16 +105,28 @@ describe('decodeOtlpRequest', () => {
 
       const counter = byName(metrics, 'http.requests');
       if (counter.data.case !== 'sum') throw new Error(`http.requests is ${counter.data.case}`);
-      expect(counter.data.value).toMatchObject({ isMonotonic: true, aggregationTemporality: AggregationTemporality.CUMULATIVE });
+      expect(counter.data.value).toMatchObject({
+        isMonotonic: true,
+        aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      });
       const counterPoint = counter.data.value.dataPoints[0];
       expect(counterPoint?.value).toEqual({ case: 'asDouble', value: 7 });
-      expect(attrs(counterPoint?.attributes)).toEqual({ route: '/pay', retry: false, attempt: 2n, ratio: 0.25, tags: ['a', 'b'] });
+      expect(attrs(counterPoint?.attributes)).toEqual({
+        route: '/pay',
+        retry: false,
+        attempt: 2n,
+        ratio: 0.25,
+        tags: ['a', 'b'],
+      });
       expect(counterPoint?.startTimeUnixNano).toBeGreaterThan(0n);
       expect(counterPoint?.startTimeUnixNano).toBeLessThanOrEqual(counterPoint?.timeUnixNano ?? 0n);
 
       const upDown = byName(metrics, 'queue.depth');
       if (upDown.data.case !== 'sum') throw new Error(`queue.depth is ${upDown.data.case}`);
-      expect(upDown.data.value).toMatchObject({ isMonotonic: false, aggregationTemporality: AggregationTemporality.DELTA });
+      expect(upDown.data.value).toMatchObject({
+        isMonotonic: false,
+        aggregationTemporality: AggregationTemporality.DELTA,
+      });
       expect(upDown.data.value.dataPoints[0]?.value).toEqual({ case: 'asInt', value: -2n });
 
       const histogram = byName(metrics, 'http.latency');
@@ -129,28 +154,35 @@ describe('decodeOtlpRequest', () => {
   });
 
   describe('logs and traces from the OpenTelemetry JS serializers', () => {
-    it.each(['protobuf', 'json'] as const)('decodes a log record with ids, severity and a structured body (%s)', (encoding) => {
-      const serializer = encoding === 'protobuf' ? transformer.ProtobufLogsSerializer : transformer.JsonLogsSerializer;
-      const request = decodeOk('logs', encoding, serialize(serializer, [makeLogRecord()]));
-      const resourceLogs = request.resourceLogs[0];
-      expect(attrs(resourceLogs?.resource?.attributes)).toMatchObject({ 'service.name': RESOURCE_ATTRIBUTES['service.name'] });
-      const record = resourceLogs?.scopeLogs[0]?.logRecords[0];
-      expect(record).toMatchObject({
-        timeUnixNano: 1_700_000_000_000_000_001n,
-        observedTimeUnixNano: 1_700_000_000_000_000_002n,
-        severityNumber: SeverityNumber.ERROR,
-        severityText: 'ERROR',
-        eventName: 'payment.failure',
-        flags: 1,
-      });
-      expect(hexId(record?.traceId ?? new Uint8Array())).toBe(TRACE_ID);
-      expect(hexId(record?.spanId ?? new Uint8Array())).toBe(SPAN_ID);
-      expect(unwrap(record?.body)).toEqual({ message: 'payment failed', payload: new Uint8Array([0xde, 0xad]) });
-      expect(attrs(record?.attributes)).toEqual({ 'user.id': 42n });
-    });
+    it.each(['protobuf', 'json'] as const)(
+      'decodes a log record with ids, severity and a structured body (%s)',
+      (encoding) => {
+        const serializer =
+          encoding === 'protobuf' ? transformer.ProtobufLogsSerializer : transformer.JsonLogsSerializer;
+        const request = decodeOk('logs', encoding, serialize(serializer, [makeLogRecord()]));
+        const resourceLogs = request.resourceLogs[0];
+        expect(attrs(resourceLogs?.resource?.attributes)).toMatchObject({
+          'service.name': RESOURCE_ATTRIBUTES['service.name'],
+        });
+        const record = resourceLogs?.scopeLogs[0]?.logRecords[0];
+        expect(record).toMatchObject({
+          timeUnixNano: 1_700_000_000_000_000_001n,
+          observedTimeUnixNano: 1_700_000_000_000_000_002n,
+          severityNumber: SeverityNumber.ERROR,
+          severityText: 'ERROR',
+          eventName: 'payment.failure',
+          flags: 1,
+        });
+        expect(hexId(record?.traceId ?? new Uint8Array())).toBe(TRACE_ID);
+        expect(hexId(record?.spanId ?? new Uint8Array())).toBe(SPAN_ID);
+        expect(unwrap(record?.body)).toEqual({ message: 'payment failed', payload: new Uint8Array([0xde, 0xad]) });
+        expect(attrs(record?.attributes)).toEqual({ 'user.id': 42n });
+      },
+    );
 
     it.each(['protobuf', 'json'] as const)('decodes a span with parent, status, events and links (%s)', (encoding) => {
-      const serializer = encoding === 'protobuf' ? transformer.ProtobufTraceSerializer : transformer.JsonTraceSerializer;
+      const serializer =
+        encoding === 'protobuf' ? transformer.ProtobufTraceSerializer : transformer.JsonTraceSerializer;
       const request = decodeOk('traces', encoding, serialize(serializer, [makeSpan()]));
       const scopeSpans = request.resourceSpans[0]?.scopeSpans[0];
       expect(scopeSpans?.scope).toMatchObject({ name: 'checkout-tracer', version: '0.1.0' });
@@ -237,7 +269,10 @@ describe('decodeOtlpRequest', () => {
                         asDouble: 'NaN',
                         attributes: [
                           { key: 'list', value: { arrayValue: { values: [{ intValue: '1' }, { doubleValue: 2.5 }] } } },
-                          { key: 'map', value: { kvlistValue: { values: [{ key: 'k', value: { bytesValue: 'AQI=' } }] } } },
+                          {
+                            key: 'map',
+                            value: { kvlistValue: { values: [{ key: 'k', value: { bytesValue: 'AQI=' } }] } },
+                          },
                         ],
                       },
                     ],
@@ -300,11 +335,17 @@ describe('decodeOtlpRequest', () => {
       const escapes = '\\n'.repeat(10_000_000);
       const body = `{"note":"${escapes}","resourceMetrics":[{"scopeMetrics":[{"metrics":[{"gauge":{"dataPoints":[{"timeUnixNano":1700000000123456789}]}}]}]}]}`;
       const metric = decodeOk('metrics', 'json', body).resourceMetrics[0]?.scopeMetrics[0]?.metrics[0];
-      expect(metric?.data.case === 'gauge' && metric.data.value.dataPoints[0]?.timeUnixNano).toBe(1_700_000_000_123_456_789n);
+      expect(metric?.data.case === 'gauge' && metric.data.value.dataPoints[0]?.timeUnixNano).toBe(
+        1_700_000_000_123_456_789n,
+      );
     });
 
     it('accepts absent and empty ids', () => {
-      const body = { resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: 'no trace' }, traceId: '', spanId: null }] }] }] };
+      const body = {
+        resourceLogs: [
+          { scopeLogs: [{ logRecords: [{ body: { stringValue: 'no trace' }, traceId: '', spanId: null }] }] },
+        ],
+      };
       const decoded = decodeOk('logs', 'json', JSON.stringify(body));
       expect(decoded.resourceLogs[0]?.scopeLogs[0]?.logRecords[0]?.traceId).toEqual(new Uint8Array());
     });
@@ -314,7 +355,9 @@ describe('decodeOtlpRequest', () => {
       ['an odd number of digits', '5b8efff798038103d269b633813fc60'],
       ['base64 instead of hex', 'W47/95gDgQPSabYzgT/GDA=='],
     ])('rejects a trace id with %s, naming the field', (_case, traceId) => {
-      const body = JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId, spanId: SPAN_ID, name: 'x' }] }] }] });
+      const body = JSON.stringify({
+        resourceSpans: [{ scopeSpans: [{ spans: [{ traceId, spanId: SPAN_ID, name: 'x' }] }] }],
+      });
       expect(decodeError('traces', 'json', body)).toBe(
         `invalid OTLP JSON body: ExportTraceServiceRequest.resourceSpans[0].scopeSpans[0].spans[0].traceId must be a hex-encoded id, got ${JSON.stringify(traceId)}`,
       );
@@ -329,17 +372,24 @@ describe('decodeOtlpRequest', () => {
   describe('malformed bodies', () => {
     it('rejects truncated protobuf', async () => {
       const bytes = serialize(transformer.ProtobufMetricsSerializer, await makeResourceMetrics());
-      expect(decodeError('metrics', 'protobuf', bytes.subarray(0, bytes.length - 3))).toMatch(/^invalid OTLP protobuf body: /);
+      expect(decodeError('metrics', 'protobuf', bytes.subarray(0, bytes.length - 3))).toMatch(
+        /^invalid OTLP protobuf body: /,
+      );
     });
 
     it('rejects bytes that are not protobuf', () => {
-      expect(decodeError('metrics', 'protobuf', Buffer.from('{"resourceMetrics":[]}'))).toMatch(/^invalid OTLP protobuf body: /);
+      expect(decodeError('metrics', 'protobuf', Buffer.from('{"resourceMetrics":[]}'))).toMatch(
+        /^invalid OTLP protobuf body: /,
+      );
     });
 
     it.each([
       ['syntax errors', '{"resourceMetrics": ['],
       ['a wrong type', '{"resourceMetrics": {"scopeMetrics": 1}}'],
-      ['a string where a bool belongs', '{"resourceMetrics": [{"scopeMetrics": [{"metrics": [{"sum": {"isMonotonic": "yes"}}]}]}]}'],
+      [
+        'a string where a bool belongs',
+        '{"resourceMetrics": [{"scopeMetrics": [{"metrics": [{"sum": {"isMonotonic": "yes"}}]}]}]}',
+      ],
     ])('rejects JSON with %s', (_case, body) => {
       expect(decodeError('metrics', 'json', body)).toMatch(/^invalid OTLP JSON body: /);
     });
@@ -370,13 +420,18 @@ describe('encodeOtlpResponse', () => {
 
   it('reports rejected data points in JSON', () => {
     const { body } = encodeOtlpResponse('metrics', 'json', { rejected: 3, errorMessage: '3 points too old' });
-    expect(JSON.parse(body as string)).toEqual({ partialSuccess: { rejectedDataPoints: '3', errorMessage: '3 points too old' } });
+    expect(JSON.parse(body as string)).toEqual({
+      partialSuccess: { rejectedDataPoints: '3', errorMessage: '3 points too old' },
+    });
   });
 
   it('reports rejected log records in protobuf', () => {
     const { body, contentType } = encodeOtlpResponse('logs', 'protobuf', { rejected: 2, errorMessage: 'bad' });
     expect(contentType).toBe('application/x-protobuf');
-    expect(fromBinary(ExportLogsServiceResponseSchema, body as Uint8Array).partialSuccess).toMatchObject({ rejectedLogRecords: 2n, errorMessage: 'bad' });
+    expect(fromBinary(ExportLogsServiceResponseSchema, body as Uint8Array).partialSuccess).toMatchObject({
+      rejectedLogRecords: 2n,
+      errorMessage: 'bad',
+    });
   });
 
   it('passes a warning with nothing rejected', () => {

@@ -50,12 +50,17 @@ const REQUEST_SCHEMAS: { [S in OtlpSignal]: DescMessage } = {
  * Decodes a (decompressed) request body. Malformed input is an expected failure, returned with a message fit
  * for a 400 response.
  */
-export function decodeOtlpRequest<S extends OtlpSignal>(signal: S, encoding: OtlpEncoding, body: Uint8Array): DecodeResult<S> {
+export function decodeOtlpRequest<S extends OtlpSignal>(
+  signal: S,
+  encoding: OtlpEncoding,
+  body: Uint8Array,
+): DecodeResult<S> {
   const schema = REQUEST_SCHEMAS[signal];
   try {
     // Unknown protobuf fields (from a newer OTLP) are not kept: nothing re-encodes the decoded message.
     // The cast is sound because REQUEST_SCHEMAS maps each signal to that signal's schema.
-    const request = encoding === 'protobuf' ? fromBinary(schema, body, { readUnknownFields: false }) : decodeJson(schema, body);
+    const request =
+      encoding === 'protobuf' ? fromBinary(schema, body, { readUnknownFields: false }) : decodeJson(schema, body);
     return { ok: true, request: request as OtlpRequest<S> };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
@@ -117,7 +122,8 @@ const BACKSLASH = 0x5c;
 const MINUS = 0x2d;
 const isDigit = (code: number): boolean => code >= 0x30 && code <= 0x39;
 /** Characters that can continue a JSON number after its first one: digits, `.`, `e`/`E`, `+`/`-`. */
-const isNumberCode = (code: number): boolean => isDigit(code) || code === 0x2e || (code | 0x20) === 0x65 || code === 0x2b || code === MINUS;
+const isNumberCode = (code: number): boolean =>
+  isDigit(code) || code === 0x2e || (code | 0x20) === 0x65 || code === 0x2b || code === MINUS;
 
 /** Fields that OTLP/JSON writes as hex although proto3 JSON would write base64 (OTLP spec, "JSON Protobuf Encoding"). */
 const HEX_ID_FIELDS = new Set(['trace_id', 'span_id', 'parent_span_id']);
@@ -148,7 +154,8 @@ function hexIdsToBase64(desc: DescMessage, json: JsonValue, path: string): void 
     if (field === undefined || value === null) continue;
     const at = `${path}.${key}`;
     if (field.fieldKind === 'scalar' && HEX_ID_FIELDS.has(field.name) && typeof value === 'string') {
-      if (!HEX.test(value)) throw new Error(`${at} must be a hex-encoded id, got ${JSON.stringify(value.slice(0, 64))}`);
+      if (!HEX.test(value))
+        throw new Error(`${at} must be a hex-encoded id, got ${JSON.stringify(value.slice(0, 64))}`);
       json[key] = Buffer.from(value, 'hex').toString('base64');
     } else if (field.fieldKind === 'message') {
       hexIdsToBase64(field.message, value, at);
@@ -185,15 +192,27 @@ export function encodeOtlpResponse(signal: OtlpSignal, encoding: OtlpEncoding, r
   switch (signal) {
     case 'metrics': {
       const partialSuccess = report ? { rejectedDataPoints: rejected, errorMessage } : undefined;
-      return encode(ExportMetricsServiceResponseSchema, create(ExportMetricsServiceResponseSchema, { partialSuccess }), encoding);
+      return encode(
+        ExportMetricsServiceResponseSchema,
+        create(ExportMetricsServiceResponseSchema, { partialSuccess }),
+        encoding,
+      );
     }
     case 'logs': {
       const partialSuccess = report ? { rejectedLogRecords: rejected, errorMessage } : undefined;
-      return encode(ExportLogsServiceResponseSchema, create(ExportLogsServiceResponseSchema, { partialSuccess }), encoding);
+      return encode(
+        ExportLogsServiceResponseSchema,
+        create(ExportLogsServiceResponseSchema, { partialSuccess }),
+        encoding,
+      );
     }
     case 'traces': {
       const partialSuccess = report ? { rejectedSpans: rejected, errorMessage } : undefined;
-      return encode(ExportTraceServiceResponseSchema, create(ExportTraceServiceResponseSchema, { partialSuccess }), encoding);
+      return encode(
+        ExportTraceServiceResponseSchema,
+        create(ExportTraceServiceResponseSchema, { partialSuccess }),
+        encoding,
+      );
     }
   }
 }
@@ -203,7 +222,11 @@ export function encodeRpcStatus(encoding: OtlpEncoding, code: number, message: s
   return encode(RpcStatusSchema, create(RpcStatusSchema, { code, message }), encoding);
 }
 
-function encode<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>, encoding: OtlpEncoding): EncodedBody {
+function encode<Desc extends DescMessage>(
+  schema: Desc,
+  message: MessageShape<Desc>,
+  encoding: OtlpEncoding,
+): EncodedBody {
   return {
     contentType: OTLP_CONTENT_TYPES[encoding],
     body: encoding === 'protobuf' ? toBinary(schema, message) : toJsonString(schema, message),

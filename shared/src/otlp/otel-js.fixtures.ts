@@ -32,7 +32,9 @@ interface SdkMetrics {
   readonly MeterProvider: new (options: { resource: Resource; readers: MetricReader[]; views: unknown[] }) => {
     getMeter(name: string, version?: string, options?: { schemaUrl?: string }): Meter;
   };
-  readonly MetricReader: new (options?: { aggregationTemporalitySelector?: (instrumentType: string) => number }) => MetricReader;
+  readonly MetricReader: new (options?: {
+    aggregationTemporalitySelector?: (instrumentType: string) => number;
+  }) => MetricReader;
   readonly AggregationType: { readonly EXPONENTIAL_HISTOGRAM: number };
   readonly AggregationTemporality: { readonly DELTA: number; readonly CUMULATIVE: number };
   readonly InstrumentType: { readonly UP_DOWN_COUNTER: string };
@@ -64,7 +66,9 @@ export async function makeResourceMetrics(): Promise<unknown> {
     constructor() {
       super({
         aggregationTemporalitySelector: (type) =>
-          type === sdkMetrics.InstrumentType.UP_DOWN_COUNTER ? sdkMetrics.AggregationTemporality.DELTA : sdkMetrics.AggregationTemporality.CUMULATIVE,
+          type === sdkMetrics.InstrumentType.UP_DOWN_COUNTER
+            ? sdkMetrics.AggregationTemporality.DELTA
+            : sdkMetrics.AggregationTemporality.CUMULATIVE,
       });
     }
     protected onShutdown(): Promise<void> {
@@ -78,19 +82,26 @@ export async function makeResourceMetrics(): Promise<unknown> {
   const provider = new sdkMetrics.MeterProvider({
     resource: resourceFromAttributes(RESOURCE_ATTRIBUTES),
     readers: [reader],
-    views: [{ instrumentName: 'request.size', aggregation: { type: sdkMetrics.AggregationType.EXPONENTIAL_HISTOGRAM } }],
+    views: [
+      { instrumentName: 'request.size', aggregation: { type: sdkMetrics.AggregationType.EXPONENTIAL_HISTOGRAM } },
+    ],
   });
   const meter = provider.getMeter('checkout-meter', '1.2.3', { schemaUrl: 'https://opentelemetry.io/schemas/1.30.0' });
 
-  meter.createObservableGauge('cpu.temperature', { unit: 'Cel', description: 'CPU temperature' }).addCallback((result) => {
-    result.observe(61.5, { core: 3 });
-  });
+  meter
+    .createObservableGauge('cpu.temperature', { unit: 'Cel', description: 'CPU temperature' })
+    .addCallback((result) => {
+      result.observe(61.5, { core: 3 });
+    });
   const attributes: Attributes = { route: '/pay', retry: false, attempt: 2, ratio: 0.25, tags: ['a', 'b'] };
   const requests = meter.createCounter('http.requests');
   requests.add(3, attributes);
   requests.add(4, attributes);
   meter.createUpDownCounter('queue.depth', { valueType: ValueType.INT }).add(-2);
-  const latency = meter.createHistogram('http.latency', { unit: 'ms', advice: { explicitBucketBoundaries: [10, 100, 1000] } });
+  const latency = meter.createHistogram('http.latency', {
+    unit: 'ms',
+    advice: { explicitBucketBoundaries: [10, 100, 1000] },
+  });
   for (const value of [5, 50, 500, 5000]) latency.record(value);
   const size = meter.createHistogram('request.size', { unit: 'By' });
   for (const value of [1, 2, 4, 1024]) size.record(value);
@@ -116,7 +127,9 @@ export function makeSpan(): unknown {
     status: { code: 2, message: 'card declined' },
     attributes: { 'http.status_code': 402 },
     links: [{ context: spanContext('0102030405060708'), attributes: { reason: 'retry' } }],
-    events: [{ name: 'exception', time: hrTime(1_700_000_000, 500_000_000), attributes: { 'exception.type': 'CardError' } }],
+    events: [
+      { name: 'exception', time: hrTime(1_700_000_000, 500_000_000), attributes: { 'exception.type': 'CardError' } },
+    ],
     duration: hrTime(0, 876_543_211),
     ended: true,
     resource: resourceFromAttributes(RESOURCE_ATTRIBUTES),

@@ -22,7 +22,10 @@ afterEach(async () => {
   app = undefined;
 });
 
-async function makeApp(handle: Handle = () => Promise.resolve({ rejected: 0 }), maxBodyBytes?: number): Promise<FastifyInstance> {
+async function makeApp(
+  handle: Handle = () => Promise.resolve({ rejected: 0 }),
+  maxBodyBytes?: number,
+): Promise<FastifyInstance> {
   app = Fastify();
   await registerOtlpRoute(app, { signal: 'metrics', handle, ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }) });
   // A neighbour using fastify's own JSON parsing, as the GraphQL route does.
@@ -39,7 +42,12 @@ async function metricsJson(): Promise<Uint8Array> {
   return serialize(transformer.JsonMetricsSerializer, await makeResourceMetrics());
 }
 
-function post(target: FastifyInstance, contentType: string | undefined, payload: Uint8Array | string | Readable, headers: Record<string, string> = {}) {
+function post(
+  target: FastifyInstance,
+  contentType: string | undefined,
+  payload: Uint8Array | string | Readable,
+  headers: Record<string, string> = {},
+) {
   const body = payload instanceof Uint8Array ? Buffer.from(payload) : payload;
   return target.inject({
     method: 'POST',
@@ -90,7 +98,9 @@ describe('registerOtlpRoute', () => {
       const target = await makeApp(() => Promise.resolve({ rejected: 2, errorMessage: '2 points older than 7 days' }));
       const response = await post(target, JSON_TYPE, await metricsJson());
       expect(response.statusCode).toBe(200);
-      expect(response.json()).toEqual({ partialSuccess: { rejectedDataPoints: '2', errorMessage: '2 points older than 7 days' } });
+      expect(response.json()).toEqual({
+        partialSuccess: { rejectedDataPoints: '2', errorMessage: '2 points older than 7 days' },
+      });
     });
 
     it('reports partial success in protobuf', async () => {
@@ -127,7 +137,10 @@ describe('registerOtlpRoute', () => {
       const target = await makeApp();
       const response = await post(target, PROTOBUF, await metricsProtobuf(), { 'content-encoding': 'br' });
       expect(response.statusCode).toBe(415);
-      expect(protobufStatus(response.rawPayload)).toMatchObject({ code: 3, message: 'Content-Encoding must be gzip or identity' });
+      expect(protobufStatus(response.rawPayload)).toMatchObject({
+        code: 3,
+        message: 'Content-Encoding must be gzip or identity',
+      });
     });
 
     it('answers 400 with a protobuf Status for malformed protobuf', async () => {
@@ -145,13 +158,18 @@ describe('registerOtlpRoute', () => {
       const target = await makeApp();
       const response = await post(target, JSON_TYPE, '{"resourceMetrics": [');
       expect(response.statusCode).toBe(400);
-      expect(response.json()).toMatchObject({ code: 3, message: expect.stringMatching(/^invalid OTLP JSON body: /) as unknown });
+      expect(response.json()).toMatchObject({
+        code: 3,
+        message: expect.stringMatching(/^invalid OTLP JSON body: /) as unknown,
+      });
     });
 
     it('answers 400 naming a span id that is not hex', async () => {
       const target = await makeApp();
       const body = JSON.stringify({
-        resourceMetrics: [{ scopeMetrics: [{ metrics: [{ gauge: { dataPoints: [{ exemplars: [{ spanId: 'xyz' }] }] } }] }] }],
+        resourceMetrics: [
+          { scopeMetrics: [{ metrics: [{ gauge: { dataPoints: [{ exemplars: [{ spanId: 'xyz' }] }] } }] }] },
+        ],
       });
       const response = await post(target, JSON_TYPE, body);
       expect(response.statusCode).toBe(400);
@@ -172,7 +190,10 @@ describe('registerOtlpRoute', () => {
       const target = await makeApp(handle);
       const response = await post(target, PROTOBUF, Buffer.alloc(DEFAULT_MAX_BODY_BYTES + 1));
       expect(response.statusCode).toBe(413);
-      expect(protobufStatus(response.rawPayload)).toMatchObject({ code: 3, message: `request body exceeds the limit of ${DEFAULT_MAX_BODY_BYTES} bytes` });
+      expect(protobufStatus(response.rawPayload)).toMatchObject({
+        code: 3,
+        message: `request body exceeds the limit of ${DEFAULT_MAX_BODY_BYTES} bytes`,
+      });
       expect(response.headers.connection).toBe('close');
       expect(handle).not.toHaveBeenCalled();
     });
@@ -192,7 +213,10 @@ describe('registerOtlpRoute', () => {
       expect(bomb.length).toBeLessThan(64 * 1024);
       const response = await post(target, JSON_TYPE, bomb, { 'content-encoding': 'gzip' });
       expect(response.statusCode).toBe(413);
-      expect(response.json()).toEqual({ code: 3, message: `decompressed body exceeds ${DEFAULT_MAX_BODY_BYTES} bytes` });
+      expect(response.json()).toEqual({
+        code: 3,
+        message: `decompressed body exceeds ${DEFAULT_MAX_BODY_BYTES} bytes`,
+      });
       expect(handle).not.toHaveBeenCalled();
     });
 
@@ -217,11 +241,16 @@ describe('registerOtlpRoute', () => {
 
   describe('handler failures', () => {
     it('answers 503 with Retry-After when the store is unavailable', async () => {
-      const target = await makeApp(() => Promise.reject(heimdallError('UNAVAILABLE', { retryAfterSeconds: 7, service: 'clickhouse' })));
+      const target = await makeApp(() =>
+        Promise.reject(heimdallError('UNAVAILABLE', { retryAfterSeconds: 7, service: 'clickhouse' })),
+      );
       const response = await post(target, PROTOBUF, await metricsProtobuf());
       expect(response.statusCode).toBe(503);
       expect(response.headers['retry-after']).toBe('7');
-      expect(protobufStatus(response.rawPayload)).toMatchObject({ code: 14, message: 'Service temporarily unavailable' });
+      expect(protobufStatus(response.rawPayload)).toMatchObject({
+        code: 14,
+        message: 'Service temporarily unavailable',
+      });
     });
 
     it('answers 429 with Retry-After when rate limited', async () => {
@@ -259,6 +288,10 @@ describe('gunzipWithLimit', () => {
 
   it('reports a corrupt stream', async () => {
     const result = await gunzipWithLimit(Buffer.from('not gzip'), 1024);
-    expect(result).toMatchObject({ ok: false, tooLarge: false, message: expect.stringMatching(/^invalid gzip body: /) as unknown });
+    expect(result).toMatchObject({
+      ok: false,
+      tooLarge: false,
+      message: expect.stringMatching(/^invalid gzip body: /) as unknown,
+    });
   });
 });

@@ -5,7 +5,13 @@
  */
 import { createGunzip } from 'node:zlib';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type ErrorCode, HeimdallError, fromHttpLayerError, heimdallError, toHttpError } from '../errors/heimdall-error.js';
+import {
+  type ErrorCode,
+  HeimdallError,
+  fromHttpLayerError,
+  heimdallError,
+  toHttpError,
+} from '../errors/heimdall-error.js';
 import { lingerAfterEarlyAnswer } from '../http/http-service.js';
 import {
   type OtlpEncoding,
@@ -45,7 +51,11 @@ export interface OtlpRouteOptions<S extends OtlpSignal> {
   readonly handle: (request: OtlpRequest<S>, ctx: OtlpHandlerContext) => Promise<OtlpExportResult>;
 }
 
-const DEFAULT_PATHS: { readonly [S in OtlpSignal]: string } = { metrics: '/v1/metrics', logs: '/v1/logs', traces: '/v1/traces' };
+const DEFAULT_PATHS: { readonly [S in OtlpSignal]: string } = {
+  metrics: '/v1/metrics',
+  logs: '/v1/logs',
+  traces: '/v1/traces',
+};
 
 /**
  * google.rpc.Code of each error, for the Status body. The HTTP status already tells OTLP clients whether to
@@ -78,7 +88,10 @@ export function otlpEncodingOf(contentType: string | undefined): OtlpEncoding | 
  * parsers (raw buffers, no JSON parsing) and error handler do not leak into the app's other routes, such as
  * GraphQL's JSON endpoint.
  */
-export async function registerOtlpRoute<S extends OtlpSignal>(app: FastifyInstance, options: OtlpRouteOptions<S>): Promise<void> {
+export async function registerOtlpRoute<S extends OtlpSignal>(
+  app: FastifyInstance,
+  options: OtlpRouteOptions<S>,
+): Promise<void> {
   const { signal, handle } = options;
   const path = options.path ?? DEFAULT_PATHS[signal];
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -86,14 +99,22 @@ export async function registerOtlpRoute<S extends OtlpSignal>(app: FastifyInstan
   await app.register((otlp, _options, registered) => {
     otlp.removeAllContentTypeParsers();
     // bodyLimit caps the bytes read from the socket (compressed or not); gunzipWithLimit caps what they inflate to.
-    otlp.addContentTypeParser(Object.values(OTLP_CONTENT_TYPES), { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_request, body, done) => {
-      done(null, body);
-    });
+    otlp.addContentTypeParser(
+      Object.values(OTLP_CONTENT_TYPES),
+      { parseAs: 'buffer', bodyLimit: maxBodyBytes },
+      (_request, body, done) => {
+        done(null, body);
+      },
+    );
 
     // Checked before the body is read, so an unacceptable request costs nothing.
     otlp.addHook('onRequest', (request, _reply, done) => {
       if (otlpEncodingOf(request.headers['content-type']) === undefined) {
-        done(heimdallError('UNSUPPORTED_MEDIA_TYPE', { message: `Content-Type must be ${OTLP_CONTENT_TYPES.protobuf} or ${OTLP_CONTENT_TYPES.json}` }));
+        done(
+          heimdallError('UNSUPPORTED_MEDIA_TYPE', {
+            message: `Content-Type must be ${OTLP_CONTENT_TYPES.protobuf} or ${OTLP_CONTENT_TYPES.json}`,
+          }),
+        );
       } else if (contentEncodingOf(request) === undefined) {
         done(heimdallError('UNSUPPORTED_MEDIA_TYPE', { message: 'Content-Encoding must be gzip or identity' }));
       } else {
@@ -102,7 +123,11 @@ export async function registerOtlpRoute<S extends OtlpSignal>(app: FastifyInstan
     });
 
     otlp.setErrorHandler((error: FastifyError, request, reply) =>
-      sendError(request, reply, fromHttpLayerError(error, { contentType: request.headers['content-type'], bodyLimitBytes: maxBodyBytes })),
+      sendError(
+        request,
+        reply,
+        fromHttpLayerError(error, { contentType: request.headers['content-type'], bodyLimitBytes: maxBodyBytes }),
+      ),
     );
 
     otlp.post(path, async (request, reply) => {
@@ -138,7 +163,11 @@ function contentEncodingOf(request: FastifyRequest): 'gzip' | 'identity' | undef
 
 export type GunzipResult =
   | { readonly ok: true; readonly body: Buffer }
-  | { readonly ok: false; readonly tooLarge: true; /** Bytes inflated before stopping; about `limit`. */ readonly inflatedBytes: number }
+  | {
+      readonly ok: false;
+      readonly tooLarge: true;
+      /** Bytes inflated before stopping; about `limit`. */ readonly inflatedBytes: number;
+    }
   | { readonly ok: false; readonly tooLarge: false; readonly message: string };
 
 /**
@@ -159,7 +188,11 @@ export async function gunzipWithLimit(compressed: Uint8Array, limit: number): Pr
       chunks.push(chunk);
     }
   } catch (error) {
-    return { ok: false, tooLarge: false, message: `invalid gzip body: ${error instanceof Error ? error.message : String(error)}` };
+    return {
+      ok: false,
+      tooLarge: false,
+      message: `invalid gzip body: ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
   return { ok: true, body: Buffer.concat(chunks, inflatedBytes) };
 }
@@ -179,7 +212,11 @@ export interface OtlpErrorAnswer {
 export function encodeOtlpError(error: unknown, requestContentType: string | undefined): OtlpErrorAnswer {
   const mapped = error instanceof HeimdallError ? error : new HeimdallError('INTERNAL', { cause: error });
   const { status, headers, body } = toHttpError(mapped);
-  const encoded = encodeRpcStatus(otlpEncodingOf(requestContentType) ?? 'json', RPC_CODES[mapped.code], body.error.message);
+  const encoded = encodeRpcStatus(
+    otlpEncodingOf(requestContentType) ?? 'json',
+    RPC_CODES[mapped.code],
+    body.error.message,
+  );
   return {
     status,
     headers: {
@@ -188,7 +225,10 @@ export function encodeOtlpError(error: unknown, requestContentType: string | und
       // Stop reading a body refused for its size: with keep-alive, the server would otherwise drain all of it.
       ...(status === 413 ? { connection: 'close' } : {}),
     },
-    body: typeof encoded.body === 'string' ? Buffer.from(encoded.body) : Buffer.from(encoded.body.buffer, encoded.body.byteOffset, encoded.body.byteLength),
+    body:
+      typeof encoded.body === 'string'
+        ? Buffer.from(encoded.body)
+        : Buffer.from(encoded.body.buffer, encoded.body.byteOffset, encoded.body.byteLength),
   };
 }
 
@@ -206,7 +246,11 @@ function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown)
   return reply.code(status).headers(headers).send(body);
 }
 
-function send(reply: FastifyReply, status: number, encoded: { contentType: string; body: Uint8Array | string }): FastifyReply {
+function send(
+  reply: FastifyReply,
+  status: number,
+  encoded: { contentType: string; body: Uint8Array | string },
+): FastifyReply {
   const { body } = encoded;
   const payload = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   return reply.code(status).type(encoded.contentType).send(payload);

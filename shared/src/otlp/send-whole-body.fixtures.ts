@@ -14,7 +14,13 @@ export async function sendWholeBody(
   contentType: string,
   bytes: number,
 ): Promise<{ answer: { status: number; body: Buffer } | undefined; errors: string[] }> {
-  const client = httpRequest({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-type': contentType, 'content-length': bytes } });
+  const client = httpRequest({
+    host: '127.0.0.1',
+    port,
+    path,
+    method: 'POST',
+    headers: { 'content-type': contentType, 'content-length': bytes },
+  });
   const errors: string[] = [];
   client.on('error', (error: NodeJS.ErrnoException) => errors.push(error.code ?? error.message));
   let answer: { status: number; body: Buffer } | undefined;

@@ -27,7 +27,10 @@ describe('group commit', () => {
 
   it('flushes at once when the batch is full', async () => {
     const writes: number[][] = [];
-    const batcher = new GroupCommitBatcher<number>((items) => record(writes, items), { maxBatchSize: 3, maxDelayMs: 1000 });
+    const batcher = new GroupCommitBatcher<number>((items) => record(writes, items), {
+      maxBatchSize: 3,
+      maxDelayMs: 1000,
+    });
     await Promise.all([batcher.add([1, 2]), batcher.add([3])]);
     expect(writes).toEqual([[1, 2, 3]]);
   });
@@ -39,9 +42,10 @@ describe('group commit', () => {
     expect((await results).map((r) => r.status)).toEqual(['rejected', 'rejected']);
   });
 
-  it("hands each request what the write reported for its own items, and fails only the request whose item failed", async () => {
+  it('hands each request what the write reported for its own items, and fails only the request whose item failed', async () => {
     const batcher = new GroupCommitBatcher<string, string>(
-      (items) => Promise.resolve(items.map((item) => (item === 'bad' ? new Error('shard unavailable') : `stored ${item}`))),
+      (items) =>
+        Promise.resolve(items.map((item) => (item === 'bad' ? new Error('shard unavailable') : `stored ${item}`))),
       { maxDelayMs: 5 },
     );
     const results = Promise.allSettled([batcher.add(['a', 'b']), batcher.add(['c', 'bad']), batcher.add(['d'])]);
@@ -54,7 +58,10 @@ describe('group commit', () => {
 
   it('never splits one request across two writes', async () => {
     const writes: number[][] = [];
-    const batcher = new GroupCommitBatcher<number>((items) => record(writes, items), { maxBatchSize: 2, maxDelayMs: 5 });
+    const batcher = new GroupCommitBatcher<number>((items) => record(writes, items), {
+      maxBatchSize: 2,
+      maxDelayMs: 5,
+    });
     const done = Promise.all([batcher.add([1]), batcher.add([2, 3, 4])]);
     await vi.advanceTimersByTimeAsync(5);
     await done;
@@ -63,10 +70,10 @@ describe('group commit', () => {
 
   it('refuses with RATE_LIMITED when the backlog is full, and accepts again once it drains', async () => {
     let release: () => void = () => undefined;
-    const batcher = new GroupCommitBatcher<number>(
-      () => new Promise<void>((resolve) => (release = resolve)),
-      { maxBatchSize: 2, maxPendingSize: 3 },
-    );
+    const batcher = new GroupCommitBatcher<number>(() => new Promise<void>((resolve) => (release = resolve)), {
+      maxBatchSize: 2,
+      maxPendingSize: 3,
+    });
     const first = batcher.add([1, 2]);
     await expect(batcher.add([3, 4])).rejects.toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 1 });
     await vi.advanceTimersByTimeAsync(0);
@@ -85,7 +92,10 @@ describe('group commit', () => {
       { sizeOf: (item) => item.points, maxBatchSize: 1_000_000, maxDelayMs: 5, maxPendingSize: 150_000 },
     );
     const first = batcher.add([{ points: 100_000 }]);
-    await expect(batcher.add([{ points: 100_000 }])).rejects.toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 1 });
+    await expect(batcher.add([{ points: 100_000 }])).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+      retryAfterSeconds: 1,
+    });
     const small = batcher.add([{ points: 50_000 }]);
     await expect(batcher.add([{ points: 1 }])).rejects.toMatchObject({ code: 'RATE_LIMITED' });
     await vi.advanceTimersByTimeAsync(5);
@@ -95,7 +105,10 @@ describe('group commit', () => {
 
   it('accepts a request larger than the whole budget when nothing else waits', async () => {
     const writes: number[][] = [];
-    const batcher = new GroupCommitBatcher<number>((items) => record(writes, items), { maxDelayMs: 5, maxPendingSize: 2 });
+    const batcher = new GroupCommitBatcher<number>((items) => record(writes, items), {
+      maxDelayMs: 5,
+      maxPendingSize: 2,
+    });
     const done = batcher.add([1, 2, 3]);
     await vi.advanceTimersByTimeAsync(5);
     await done;

@@ -72,7 +72,8 @@ export class GroupCommitBatcher<T, R = void> {
    * Throws RATE_LIMITED at once when the backlog is full.
    */
   add(items: readonly T[]): Promise<R[]> {
-    if (this.closed) return Promise.reject(heimdallError('UNAVAILABLE', { message: 'shutting down', retryAfterSeconds: 1 }));
+    if (this.closed)
+      return Promise.reject(heimdallError('UNAVAILABLE', { message: 'shutting down', retryAfterSeconds: 1 }));
     if (items.length === 0) return Promise.resolve([]);
     const size = items.reduce((sum, item) => sum + this.sizeOf(item), 0);
     const pending = this.queuedSize + this.writingSize;

@@ -119,7 +119,11 @@ describe('retries', () => {
 
   const connectionError = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
   it.each<[string, unknown, boolean]>([
-    ['fetch failed because the connection was refused', new TypeError('fetch failed', { cause: connectionError('ECONNREFUSED') }), true],
+    [
+      'fetch failed because the connection was refused',
+      new TypeError('fetch failed', { cause: connectionError('ECONNREFUSED') }),
+      true,
+    ],
     ['a connection reset', connectionError('ECONNRESET'), true],
     ['a temporary DNS failure', connectionError('EAI_AGAIN'), true],
     ["undici's socket error", new TypeError('fetch failed', { cause: connectionError('UND_ERR_SOCKET') }), true],
@@ -260,7 +264,10 @@ describe('circuit breaker', () => {
 
     await policy.execute(scripted(busy())).catch(() => undefined);
     expect(policy.state).toBe('open');
-    expect(await rejectionOf(policy.execute(scripted('ok')))).toMatchObject({ code: 'UNAVAILABLE', retryAfterSeconds: 30 });
+    expect(await rejectionOf(policy.execute(scripted('ok')))).toMatchObject({
+      code: 'UNAVAILABLE',
+      retryAfterSeconds: 30,
+    });
   });
 
   it('stops retrying as soon as the circuit opens', async () => {
@@ -303,7 +310,11 @@ describe('bulkhead', () => {
     expect(started).toBe(2);
 
     const error = await rejectionOf(policy.execute(scripted('ok')));
-    expect(error).toMatchObject({ code: 'UNAVAILABLE', message: 'clickhouse is unavailable: too many concurrent calls', retryAfterSeconds: 1 });
+    expect(error).toMatchObject({
+      code: 'UNAVAILABLE',
+      message: 'clickhouse is unavailable: too many concurrent calls',
+      retryAfterSeconds: 1,
+    });
     expect((error as HeimdallError).cause).toBeInstanceOf(BulkheadRejectedError);
 
     answers[0]?.resolve(0);
@@ -332,14 +343,20 @@ describe('timeout', () => {
 
     await vi.advanceTimersByTimeAsync(1);
     expect(seen?.aborted).toBe(true);
-    expect(call.error).toMatchObject({ code: 'UNAVAILABLE', message: 'clickhouse is unavailable: timed out after 3000 ms' });
+    expect(call.error).toMatchObject({
+      code: 'UNAVAILABLE',
+      message: 'clickhouse is unavailable: timed out after 3000 ms',
+    });
   });
 
   it('abandons a call that ignores its signal', async () => {
     const { policy } = makePolicy({ timeoutMs: 500 });
     const call = watch(policy.execute(never));
     await vi.advanceTimersByTimeAsync(500);
-    expect(call.error).toMatchObject({ code: 'UNAVAILABLE', message: 'clickhouse is unavailable: timed out after 500 ms' });
+    expect(call.error).toMatchObject({
+      code: 'UNAVAILABLE',
+      message: 'clickhouse is unavailable: timed out after 500 ms',
+    });
   });
 
   it('opens the circuit when most calls time out', async () => {
@@ -360,7 +377,9 @@ describe('timeout', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     expect(call.error).toBe(reason);
     expect(fn).toHaveBeenCalledTimes(1);
-    expect(await registry.metrics()).toContain('heimdall_resilience_rejections_total{policy="clickhouse",reason="timeout"} 0');
+    expect(await registry.metrics()).toContain(
+      'heimdall_resilience_rejections_total{policy="clickhouse",reason="timeout"} 0',
+    );
   });
 });
 
@@ -421,7 +440,9 @@ describe('parseRetryAfter', () => {
   });
 
   it('is read from a response by HttpStatusError.fromResponse', () => {
-    const error = HttpStatusError.fromResponse(new Response(null, { status: 503, statusText: 'Service Unavailable', headers: { 'Retry-After': '2' } }));
+    const error = HttpStatusError.fromResponse(
+      new Response(null, { status: 503, statusText: 'Service Unavailable', headers: { 'Retry-After': '2' } }),
+    );
     expect(error).toMatchObject({ status: 503, retryAfterMs: 2000, message: 'HTTP 503 Service Unavailable' });
     expect(isRetryableError(error)).toBe(true);
   });
@@ -433,7 +454,10 @@ describe('policy names', () => {
     expect(() => makePolicy(undefined, 'clickhouse')).not.toThrow();
   });
 
-  it.each(['peer-metrics', 'elasticsearch-bulk', 'jaegerSearch', '_redis', 'redis_', ''])('refuses %j, so that no two conventions reach the dashboards', (name) => {
-    expect(() => makePolicy(undefined, name)).toThrow(/snake_case/);
-  });
+  it.each(['peer-metrics', 'elasticsearch-bulk', 'jaegerSearch', '_redis', 'redis_', ''])(
+    'refuses %j, so that no two conventions reach the dashboards',
+    (name) => {
+      expect(() => makePolicy(undefined, name)).toThrow(/snake_case/);
+    },
+  );
 });

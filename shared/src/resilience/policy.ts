@@ -110,7 +110,11 @@ export class HttpStatusError extends Error {
     super(message);
   }
 
-  static fromResponse(response: { status: number; statusText: string; headers: { get(name: string): string | null } }): HttpStatusError {
+  static fromResponse(response: {
+    status: number;
+    statusText: string;
+    headers: { get(name: string): string | null };
+  }): HttpStatusError {
     const message = `HTTP ${response.status} ${response.statusText}`.trim();
     return new HttpStatusError(response.status, message, parseRetryAfter(response.headers.get('retry-after')));
   }
@@ -128,7 +132,15 @@ export function parseRetryAfter(headerValue: string | null, now: number = Date.n
 }
 
 const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
-const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /**
  * Whether a failure is transient and worth repeating: a connection error (also wrapped, as in fetch's
@@ -223,8 +235,13 @@ const STATE_NAMES: Readonly<Record<CircuitState, BreakerState>> = {
 const POLICY_NAME = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
 
 /** Builds the policy for one dependency (`name` labels its metrics and errors, e.g. "clickhouse_read"). */
-export function createResiliencePolicy(name: string, options: ResilienceOptions | undefined, metrics: ResilienceMetrics): ResiliencePolicy {
-  if (!POLICY_NAME.test(name)) throw new Error(`resilience policy name ${JSON.stringify(name)} is not snake_case (dependency_purpose)`);
+export function createResiliencePolicy(
+  name: string,
+  options: ResilienceOptions | undefined,
+  metrics: ResilienceMetrics,
+): ResiliencePolicy {
+  if (!POLICY_NAME.test(name))
+    throw new Error(`resilience policy name ${JSON.stringify(name)} is not snake_case (dependency_purpose)`);
   const { retry: r, breaker: b, bulkhead: h } = options ?? {};
   const resolved: Resolved = {
     timeoutMs: options?.timeoutMs ?? 3000,
@@ -260,13 +277,17 @@ class CockatielPolicy implements ResiliencePolicy {
     const { retry: retryOptions, breaker: breakerOptions } = options;
     this.bulkhead = bulkhead(options.bulkhead.limit, options.bulkhead.queue);
 
-    const waitsTooLong = (error: Error) => error instanceof HttpStatusError && (error.retryAfterMs ?? 0) > retryOptions.maxRetryAfterMs;
+    const waitsTooLong = (error: Error) =>
+      error instanceof HttpStatusError && (error.retryAfterMs ?? 0) > retryOptions.maxRetryAfterMs;
     this.retry = retry(
       handleWhen((error) => isRetryableError(error) && !waitsTooLong(error)),
       {
         maxAttempts: retryOptions.maxAttempts - 1, // cockatiel counts retries, we count attempts
         backoff: new DelegateBackoff<IRetryBackoffContext<unknown>>((context) => {
-          const hinted = 'error' in context.result && context.result.error instanceof HttpStatusError ? context.result.error.retryAfterMs : undefined;
+          const hinted =
+            'error' in context.result && context.result.error instanceof HttpStatusError
+              ? context.result.error.retryAfterMs
+              : undefined;
           return hinted ?? backoffMs(context.attempt, retryOptions);
         }),
       },
@@ -308,10 +329,17 @@ class CockatielPolicy implements ResiliencePolicy {
   // - Timeout innermost, per attempt: the breaker sees every timeout as a failure at the moment it happens,
   //   even when `fn` ignores its signal and never settles. Timeouts are not retried, so a call rarely takes
   //   longer than `timeoutMs` plus backoff.
-  async execute<T>(fn: (signal: AbortSignal) => Promise<T>, { idempotent = false, signal }: ExecuteOptions = {}): Promise<T> {
-    const once = ({ signal }: { signal: AbortSignal }) => this.breaker.execute(({ signal }) => this.attempt(fn, signal), signal);
+  async execute<T>(
+    fn: (signal: AbortSignal) => Promise<T>,
+    { idempotent = false, signal }: ExecuteOptions = {},
+  ): Promise<T> {
+    const once = ({ signal }: { signal: AbortSignal }) =>
+      this.breaker.execute(({ signal }) => this.attempt(fn, signal), signal);
     try {
-      return await this.bulkhead.execute(({ signal }) => (idempotent ? this.retry.execute(once, signal) : once({ signal })), signal);
+      return await this.bulkhead.execute(
+        ({ signal }) => (idempotent ? this.retry.execute(once, signal) : once({ signal })),
+        signal,
+      );
     } catch (error) {
       throw this.rejection(error, signal);
     }
@@ -336,13 +364,19 @@ class CockatielPolicy implements ResiliencePolicy {
   private rejection(error: unknown, callerSignal: AbortSignal | undefined): unknown {
     if (callerSignal?.aborted) return callerSignal.reason;
     if (error instanceof IsolatedCircuitError) {
-      return this.unavailable('circuit_open', 'circuit isolated', Math.ceil(this.options.breaker.halfOpenAfterMs / 1000), error);
+      return this.unavailable(
+        'circuit_open',
+        'circuit isolated',
+        Math.ceil(this.options.breaker.halfOpenAfterMs / 1000),
+        error,
+      );
     }
     if (error instanceof BrokenCircuitError) {
       const remainingMs = this.options.breaker.halfOpenAfterMs - (Date.now() - this.openedAt);
       return this.unavailable('circuit_open', 'circuit open', Math.max(1, Math.ceil(remainingMs / 1000)), error);
     }
-    if (error instanceof BulkheadRejectedError) return this.unavailable('bulkhead_full', 'too many concurrent calls', 1, error);
+    if (error instanceof BulkheadRejectedError)
+      return this.unavailable('bulkhead_full', 'too many concurrent calls', 1, error);
     // A dependency that stayed down through the retries is UNAVAILABLE to our caller (503 + Retry-After),
     // not an INTERNAL error of ours.
     if (error instanceof Error && !(error instanceof HeimdallError) && isDependencyFailure(error)) {
@@ -359,7 +393,12 @@ class CockatielPolicy implements ResiliencePolicy {
 
   private unavailable(reason: RejectionReason, what: string, retryAfterSeconds: number, cause: unknown): HeimdallError {
     this.metrics.rejected(this.name, reason);
-    return heimdallError('UNAVAILABLE', { message: `${this.name} is unavailable: ${what}`, retryAfterSeconds, service: this.name, cause });
+    return heimdallError('UNAVAILABLE', {
+      message: `${this.name} is unavailable: ${what}`,
+      retryAfterSeconds,
+      service: this.name,
+      cause,
+    });
   }
 }
 

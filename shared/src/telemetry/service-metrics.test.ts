@@ -17,6 +17,8 @@ describe('service metrics of a service', () => {
     expect(text).toContain('heimdall_test_evaluations_total{outcome="ok",service="alerts",instance="a-1"} 2');
     expect(text).toContain('heimdall_test_duration_seconds_bucket{le="0.025",service="alerts",instance="a-1"} 1');
     expect(text).toContain('heimdall_test_queue_depth{service="alerts",instance="a-1"} 7');
-    expect(await b.registry.metrics()).toContain('heimdall_test_evaluations_total{outcome="ok",service="alerts",instance="a-2"} 1');
+    expect(await b.registry.metrics()).toContain(
+      'heimdall_test_evaluations_total{outcome="ok",service="alerts",instance="a-2"} 1',
+    );
   });
 });

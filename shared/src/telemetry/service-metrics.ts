@@ -46,18 +46,34 @@ export class ServiceMetrics {
   }
 
   /** A gauge of the service's own; `collect` runs on each scrape, for values read when asked (queue depths). */
-  gauge<L extends string = never>(name: string, help: string, labelNames: readonly L[] = [], collect?: (gauge: Gauge<L>) => void | Promise<void>): Gauge<L> {
+  gauge<L extends string = never>(
+    name: string,
+    help: string,
+    labelNames: readonly L[] = [],
+    collect?: (gauge: Gauge<L>) => void | Promise<void>,
+  ): Gauge<L> {
     return new Gauge({
       name,
       help,
       labelNames,
       registers: [this.registry],
-      ...(collect === undefined ? {} : { collect(this: Gauge<L>) { return collect(this); } }),
+      ...(collect === undefined
+        ? {}
+        : {
+            collect(this: Gauge<L>) {
+              return collect(this);
+            },
+          }),
     });
   }
 
   /** A histogram of the service's own; latency buckets (1 ms to 10 s) unless given others. */
-  histogram<L extends string = never>(name: string, help: string, labelNames: readonly L[] = [], buckets: readonly number[] = LATENCY_BUCKETS_SECONDS): Histogram<L> {
+  histogram<L extends string = never>(
+    name: string,
+    help: string,
+    labelNames: readonly L[] = [],
+    buckets: readonly number[] = LATENCY_BUCKETS_SECONDS,
+  ): Histogram<L> {
     return new Histogram({ name, help, labelNames, buckets: [...buckets], registers: [this.registry] });
   }
 }

@@ -65,7 +65,8 @@ async function expectJaegerUp(): Promise<void> {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ resourceSpans: [] }),
   });
-  if (ingest.status !== 200) throw new Error(`OTLP receiver ${otlpTracesUrl} answered ${ingest.status}: ${START_STACK}`);
+  if (ingest.status !== 200)
+    throw new Error(`OTLP receiver ${otlpTracesUrl} answered ${ingest.status}: ${START_STACK}`);
 }
 
 /** Polls until `accept` finds what it needs in the trace, since Jaeger stores batches as they arrive. */

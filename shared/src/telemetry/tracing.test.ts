@@ -53,7 +53,12 @@ function expectChildrenOfServerSpan(exporter: InMemorySpanExporter, serverName: 
 function spanNamed(exporter: InMemorySpanExporter, name: string): ReadableSpan {
   const span = exporter.getFinishedSpans().find((s) => s.name === name);
   if (span === undefined) {
-    throw new Error(`no span "${name}" among: ${exporter.getFinishedSpans().map((s) => s.name).join(', ')}`);
+    throw new Error(
+      `no span "${name}" among: ${exporter
+        .getFinishedSpans()
+        .map((s) => s.name)
+        .join(', ')}`,
+    );
   }
   return span;
 }

@@ -84,7 +84,12 @@ export interface Telemetry {
    * Runs `fn` in a new span, active for everything `fn` awaits, child of the active span. A throw is recorded
    * on the span, sets its status to error, and is rethrown; the span ends either way.
    */
-  withSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T> | T, options?: WithSpanOptions): Promise<T>;
+  withSpan<T>(
+    name: string,
+    attributes: Attributes,
+    fn: (span: Span) => Promise<T> | T,
+    options?: WithSpanOptions,
+  ): Promise<T>;
   /**
    * Adds hooks giving every request (except `untracedPaths`) a SERVER span, parent taken from its headers,
    * active in hooks and handler. Call it on the root instance before declaring routes.

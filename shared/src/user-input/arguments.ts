@@ -10,7 +10,11 @@ import { instantMs, parseInstant } from './instants.js';
 const DAY_MS = 86_400_000;
 
 /** BAD_USER_INPUT naming `argument` (a path such as `filter.limit`, `range.from`, `conditions[0].metric.window`). */
-export function badUserInput(argument: string, message: string, details: Readonly<Record<string, unknown>> = {}): HeimdallError {
+export function badUserInput(
+  argument: string,
+  message: string,
+  details: Readonly<Record<string, unknown>> = {},
+): HeimdallError {
   return heimdallError('BAD_USER_INPUT', { message: `${argument}: ${message}`, details: { ...details, argument } });
 }
 
@@ -30,7 +34,8 @@ export function badUserInputs(errors: readonly FieldError[]): HeimdallError {
 
 /** A size a client asked for (`limit`, `first`): a whole number from 1 to `max`, BAD_USER_INPUT naming it otherwise. */
 export function sizeArgument(argument: string, requested: number, max: number): number {
-  if (!Number.isInteger(requested) || requested < 1 || requested > max) throw badUserInput(argument, `must be from 1 to ${max}, not ${requested}`, { max });
+  if (!Number.isInteger(requested) || requested < 1 || requested > max)
+    throw badUserInput(argument, `must be from 1 to ${max}, not ${requested}`, { max });
   return requested;
 }
 
@@ -76,14 +81,22 @@ export function parseRange(argument: string, input: TimeRangeInput, bounds: Rang
 }
 
 /** A range argument in nanoseconds since the epoch; BAD_USER_INPUT naming the end at fault otherwise. */
-export function rangeArgumentNanos(argument: string, input: TimeRangeInput, bounds: RangeBounds = {}): { from: bigint; to: bigint } {
+export function rangeArgumentNanos(
+  argument: string,
+  input: TimeRangeInput,
+  bounds: RangeBounds = {},
+): { from: bigint; to: bigint } {
   const range = parseRange(argument, input, bounds);
   if (!range.ok) throw badUserInput(range.argument, range.message);
   return { from: range.from, to: range.to };
 }
 
 /** A range argument in ms since the epoch, for stores that keep milliseconds. */
-export function rangeArgument(argument: string, input: TimeRangeInput, bounds: RangeBounds = {}): { from: number; to: number } {
+export function rangeArgument(
+  argument: string,
+  input: TimeRangeInput,
+  bounds: RangeBounds = {},
+): { from: number; to: number } {
   const range = rangeArgumentNanos(argument, input, bounds);
   return { from: instantMs(range.from), to: instantMs(range.to) };
 }

@@ -22,27 +22,45 @@ describe('parseDuration', () => {
     expect(parseDuration(text)).toEqual({ ok: true, value: ms });
   });
 
-  it.each(['5', '5 m', '5min', '1.5h', '-5m', '+5m', 'm', '5mm', '1x', '5M', 'now', '1h 30m', 'P1D'])('refuses %j, saying what it expected', (text) => {
-    expect(parseDuration(text)).toEqual({ ok: false, message: expect.stringMatching(/ is not a duration such as 30s, 5m, 1h30m or 1d \(unexpected /) as string });
-  });
+  it.each(['5', '5 m', '5min', '1.5h', '-5m', '+5m', 'm', '5mm', '1x', '5M', 'now', '1h 30m', 'P1D'])(
+    'refuses %j, saying what it expected',
+    (text) => {
+      expect(parseDuration(text)).toEqual({
+        ok: false,
+        message: expect.stringMatching(/ is not a duration such as 30s, 5m, 1h30m or 1d \(unexpected /) as string,
+      });
+    },
+  );
 
   it('says where the text went wrong', () => {
-    expect(parseDuration('5min')).toEqual({ ok: false, message: '"5min" is not a duration such as 30s, 5m, 1h30m or 1d (unexpected "in")' });
+    expect(parseDuration('5min')).toEqual({
+      ok: false,
+      message: '"5min" is not a duration such as 30s, 5m, 1h30m or 1d (unexpected "in")',
+    });
   });
 
   it('refuses an empty text', () => {
-    expect(parseDuration('')).toEqual({ ok: false, message: 'is empty; expected a duration such as 30s, 5m, 1h30m or 1d' });
+    expect(parseDuration('')).toEqual({
+      ok: false,
+      message: 'is empty; expected a duration such as 30s, 5m, 1h30m or 1d',
+    });
     expect(parseDuration('  ')).toMatchObject({ ok: false });
   });
 
   it('refuses units out of order or repeated, which are usually typos', () => {
-    expect(parseDuration('30m1h')).toEqual({ ok: false, message: '"30m1h" repeats or misorders units; write the largest first, e.g. 1h30m' });
+    expect(parseDuration('30m1h')).toEqual({
+      ok: false,
+      message: '"30m1h" repeats or misorders units; write the largest first, e.g. 1h30m',
+    });
     expect(parseDuration('5m5m')).toMatchObject({ ok: false });
     expect(parseDuration('1d1w')).toMatchObject({ ok: false });
   });
 
   it('refuses a duration beyond what a number holds exactly, and quotes at most 64 characters of a long text', () => {
-    expect(parseDuration('99999999999999999999d')).toEqual({ ok: false, message: '"99999999999999999999d" is too long' });
+    expect(parseDuration('99999999999999999999d')).toEqual({
+      ok: false,
+      message: '"99999999999999999999d" is too long',
+    });
     const long = parseDuration(`${'1'.repeat(100)}x`);
     expect(long).toEqual({ ok: false, message: expect.stringContaining(`"${'1'.repeat(64)}…"`) as string });
   });
@@ -74,13 +92,22 @@ describe('formatDuration', () => {
 
 describe('checkDuration', () => {
   it('keeps a duration within its bounds', () => {
-    expect(checkDuration('1h30m', { min: 60_000, max: 86_400_000, multipleOf: 60_000 })).toEqual({ ok: true, value: 5_400_000 });
+    expect(checkDuration('1h30m', { min: 60_000, max: 86_400_000, multipleOf: 60_000 })).toEqual({
+      ok: true,
+      value: 5_400_000,
+    });
   });
 
   it('says which bound a duration is outside of, in the grammar it was written in', () => {
     expect(checkDuration('0s', { min: 1_000 })).toEqual({ ok: false, message: 'must be at least 1s' });
     expect(checkDuration('2d', { min: 0, max: 86_400_000 })).toEqual({ ok: false, message: 'must be at most 1d' });
-    expect(checkDuration('90s', { min: 60_000, multipleOf: 60_000 })).toEqual({ ok: false, message: 'must be a multiple of 1m, not "90s"' });
-    expect(checkDuration('soon', { min: 0 })).toMatchObject({ ok: false, message: expect.stringMatching(/^"soon" is not a duration/) as string });
+    expect(checkDuration('90s', { min: 60_000, multipleOf: 60_000 })).toEqual({
+      ok: false,
+      message: 'must be a multiple of 1m, not "90s"',
+    });
+    expect(checkDuration('soon', { min: 0 })).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/^"soon" is not a duration/) as string,
+    });
   });
 });

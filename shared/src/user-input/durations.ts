@@ -42,9 +42,11 @@ export function parseDuration(input: string): Parsed<number> {
   while (PART.lastIndex < text.length) {
     const at = PART.lastIndex;
     const part = PART.exec(text);
-    if (part === null) return { ok: false, message: `${quoted(text)} is not ${EXAMPLE} (unexpected ${quoted(text.slice(at))})` };
+    if (part === null)
+      return { ok: false, message: `${quoted(text)} is not ${EXAMPLE} (unexpected ${quoted(text.slice(at))})` };
     const rank = UNITS.findIndex(([unit]) => unit === part[2]);
-    if (rank <= previousRank) return { ok: false, message: `${quoted(text)} repeats or misorders units; write the largest first, e.g. 1h30m` };
+    if (rank <= previousRank)
+      return { ok: false, message: `${quoted(text)} repeats or misorders units; write the largest first, e.g. 1h30m` };
     previousRank = rank;
     ms += Number(part[1]) * UNITS[rank]![1];
   }
@@ -84,9 +86,13 @@ export function checkDuration(text: string, bounds: DurationBounds): Parsed<numb
   if (!parsed.ok) return parsed;
   const ms = parsed.value;
   if (ms < bounds.min) return { ok: false, message: `must be at least ${formatDuration(bounds.min)}` };
-  if (bounds.max !== undefined && ms > bounds.max) return { ok: false, message: `must be at most ${formatDuration(bounds.max)}` };
+  if (bounds.max !== undefined && ms > bounds.max)
+    return { ok: false, message: `must be at most ${formatDuration(bounds.max)}` };
   if (bounds.multipleOf !== undefined && ms % bounds.multipleOf !== 0) {
-    return { ok: false, message: `must be a multiple of ${formatDuration(bounds.multipleOf)}, not ${quoted(text.trim())}` };
+    return {
+      ok: false,
+      message: `must be a multiple of ${formatDuration(bounds.multipleOf)}, not ${quoted(text.trim())}`,
+    };
   }
   return parsed;
 }

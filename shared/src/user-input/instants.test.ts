@@ -47,23 +47,43 @@ describe('parseInstant', () => {
     '2026-11-22T10:00:00 UTC',
     '2026-11-22T10:00.5Z',
   ])('refuses %j as not a time', (text) => {
-    expect(parseInstant(text)).toEqual({ ok: false, message: `${JSON.stringify(text)} is not a time with a zone such as 2026-11-22T10:00:00Z (RFC 3339)` });
+    expect(parseInstant(text)).toEqual({
+      ok: false,
+      message: `${JSON.stringify(text)} is not a time with a zone such as 2026-11-22T10:00:00Z (RFC 3339)`,
+    });
   });
 
-  it.each(['2026-02-30T10:00:00Z', '2026-13-01T10:00:00Z', '2026-11-22T24:00:01Z', '2026-11-22T25:00:00Z', '2026-11-22T10:60:00Z', '2026-12-31T23:59:60Z', '2026-11-22T10:00:00+24:00'])(
-    'refuses %j as not a real time',
-    (text) => {
-      expect(parseInstant(text)).toEqual({ ok: false, message: `${JSON.stringify(text)} is not a real time; expected a time with a zone such as 2026-11-22T10:00:00Z (RFC 3339)` });
-    },
-  );
+  it.each([
+    '2026-02-30T10:00:00Z',
+    '2026-13-01T10:00:00Z',
+    '2026-11-22T24:00:01Z',
+    '2026-11-22T25:00:00Z',
+    '2026-11-22T10:60:00Z',
+    '2026-12-31T23:59:60Z',
+    '2026-11-22T10:00:00+24:00',
+  ])('refuses %j as not a real time', (text) => {
+    expect(parseInstant(text)).toEqual({
+      ok: false,
+      message: `${JSON.stringify(text)} is not a real time; expected a time with a zone such as 2026-11-22T10:00:00Z (RFC 3339)`,
+    });
+  });
 
   it('refuses a time without a zone, which would name a different instant on every server', () => {
-    expect(parseInstant('2026-11-22T10:00:00')).toEqual({ ok: false, message: '"2026-11-22T10:00:00" has no zone; add Z (UTC) or an offset such as +09:00' });
+    expect(parseInstant('2026-11-22T10:00:00')).toEqual({
+      ok: false,
+      message: '"2026-11-22T10:00:00" has no zone; add Z (UTC) or an offset such as +09:00',
+    });
     expect(parseInstant('2026-11-22 10:00')).toMatchObject({ ok: false });
   });
 
   it('reads every time Date.parse reads with a zone as the same instant, to the millisecond', () => {
-    for (const text of ['2026-11-22T10:00:00.999Z', '2026-11-22T10:00Z', '2026-11-22T19:00:00+0900', '2026-11-21T24:00:00Z', '1969-12-31T23:59:59.9995Z']) {
+    for (const text of [
+      '2026-11-22T10:00:00.999Z',
+      '2026-11-22T10:00Z',
+      '2026-11-22T19:00:00+0900',
+      '2026-11-21T24:00:00Z',
+      '1969-12-31T23:59:59.9995Z',
+    ]) {
       const parsed = parseInstant(text);
       expect(parsed.ok && instantMs(parsed.value), text).toBe(Date.parse(text));
     }

@@ -15,7 +15,8 @@ import { type Parsed, quoted } from './durations.js';
 
 const NANOS_PER_MS = 1_000_000n;
 
-const INSTANT = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$/;
+const INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$/;
 
 const EXAMPLE = 'a time with a zone such as 2026-11-22T10:00:00Z (RFC 3339)';
 
@@ -23,7 +24,8 @@ const EXAMPLE = 'a time with a zone such as 2026-11-22T10:00:00Z (RFC 3339)';
 export function parseInstant(text: string): Parsed<bigint> {
   const m = INSTANT.exec(text);
   if (m === null) return { ok: false, message: `${quoted(text)} is not ${EXAMPLE}` };
-  if (m[8] === undefined && m[9] === undefined) return { ok: false, message: `${quoted(text)} has no zone; add Z (UTC) or an offset such as +09:00` };
+  if (m[8] === undefined && m[9] === undefined)
+    return { ok: false, message: `${quoted(text)} has no zone; add Z (UTC) or an offset such as +09:00` };
   const [year, month, day, hour, minute] = m.slice(1, 6).map(Number) as [number, number, number, number, number];
   const second = Number(m[6] ?? 0);
   const fraction = (m[7] ?? '').slice(0, 9).padEnd(9, '0');
@@ -62,6 +64,7 @@ export function formatInstant(nanos: bigint): string {
     seconds -= 1n;
     fraction += NANOS_PER_SECOND;
   }
-  if (seconds !== lastSecond.seconds) lastSecond = { seconds, text: new Date(Number(seconds) * 1000).toISOString().slice(0, 19) };
+  if (seconds !== lastSecond.seconds)
+    lastSecond = { seconds, text: new Date(Number(seconds) * 1000).toISOString().slice(0, 19) };
   return `${lastSecond.text}.${fraction.toString().padStart(9, '0')}Z`;
 }

@@ -41,7 +41,12 @@ describe('Consul', () => {
       port: health.port,
       tags: ['test'],
       meta: { version: '0.1.0', graphql_path: '/graphql' },
-      check: { http: `http://127.0.0.1:${health.port}/health`, interval: '1s', timeout: '1s', deregisterCriticalServiceAfter: '1m' },
+      check: {
+        http: `http://127.0.0.1:${health.port}/health`,
+        interval: '1s',
+        timeout: '1s',
+        deregisterCriticalServiceAfter: '1m',
+      },
     });
     const ids = async () => (await consul.passing(name)).instances.map((i) => i.id);
 
@@ -74,7 +79,12 @@ describe('Consul', () => {
       id,
       address: '127.0.0.1',
       port: health.port,
-      check: { http: `http://127.0.0.1:${health.port}/health`, interval: '1s', timeout: '1s', deregisterCriticalServiceAfter: '1m' },
+      check: {
+        http: `http://127.0.0.1:${health.port}/health`,
+        interval: '1s',
+        timeout: '1s',
+        deregisterCriticalServiceAfter: '1m',
+      },
     });
     const indexes = [index];
     // A new check starts critical, so the first wake-up may still list nothing; each answer carries a new index.

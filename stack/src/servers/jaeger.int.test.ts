@@ -62,9 +62,13 @@ describe('Jaeger', () => {
     expect(posted.status).toBe(200);
 
     let trace: JaegerTraces | undefined;
-    expect(await waitFor(async () => (trace = await getJson<JaegerTraces>(`/api/traces/${traceId}`)) !== undefined, 15_000)).toBe(true);
+    expect(
+      await waitFor(async () => (trace = await getJson<JaegerTraces>(`/api/traces/${traceId}`)) !== undefined, 15_000),
+    ).toBe(true);
     expect(trace?.data[0]?.traceID).toBe(traceId);
-    expect(trace?.data[0]?.spans).toEqual([expect.objectContaining({ spanID: spanId, operationName: 'GET /checkout' })]);
+    expect(trace?.data[0]?.spans).toEqual([
+      expect.objectContaining({ spanID: spanId, operationName: 'GET /checkout' }),
+    ]);
 
     const services = await getJson<{ data: string[] }>('/api/services');
     expect(services?.data).toContain(service);

@@ -31,7 +31,9 @@ describe('PostgreSQL', () => {
     await own.down();
     await own.up();
 
-    const notes = await withClient(async (c) => (await c.query<{ note: string }>(`select note from ${table}`)).rows.map((r) => r.note));
+    const notes = await withClient(async (c) =>
+      (await c.query<{ note: string }>(`select note from ${table}`)).rows.map((r) => r.note),
+    );
     expect(notes).toEqual(['survives restarts']);
   });
 });

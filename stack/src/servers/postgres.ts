@@ -11,7 +11,13 @@ export const POSTGRES_DATABASE = 'heimdall';
 export const POSTGRES_USER = 'postgres';
 
 async function query<T>(port: number, database: string, sql: string): Promise<T[] | undefined> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: POSTGRES_USER, database, connectionTimeoutMillis: 2000 });
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user: POSTGRES_USER,
+    database,
+    connectionTimeoutMillis: 2000,
+  });
   try {
     await client.connect();
     return (await client.query(sql)).rows as T[];
@@ -57,7 +63,11 @@ export const postgres: Server = {
   async ready(config) {
     const rows = await query(config.postgres.port, 'postgres', 'select 1');
     if (rows === undefined) return false;
-    const exists = await query(config.postgres.port, 'postgres', `select 1 from pg_database where datname = '${POSTGRES_DATABASE}'`);
+    const exists = await query(
+      config.postgres.port,
+      'postgres',
+      `select 1 from pg_database where datname = '${POSTGRES_DATABASE}'`,
+    );
     if (exists?.length === 0) await query(config.postgres.port, 'postgres', `create database ${POSTGRES_DATABASE}`);
     return (await query(config.postgres.port, POSTGRES_DATABASE, 'select 1')) !== undefined;
   },

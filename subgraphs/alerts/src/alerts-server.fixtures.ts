@@ -39,7 +39,11 @@ export function alertsSystem(databaseUrl: string): AlertsSystem {
   return { databaseUrl, prefix: `alerts-test-${id}`, tag: `alerts-test-${id}` };
 }
 
-export async function startAlerts(local: LocalStack, system: AlertsSystem, env: Record<string, string> = {}): Promise<AlertsInstance> {
+export async function startAlerts(
+  local: LocalStack,
+  system: AlertsSystem,
+  env: Record<string, string> = {},
+): Promise<AlertsInstance> {
   const config = loadConfig(alertsEnvSchema, {
     HOST: '127.0.0.1',
     PORT: '0',
@@ -66,7 +70,12 @@ export async function startAlerts(local: LocalStack, system: AlertsSystem, env: 
     pool,
     async graphql<T>(query: string, variables: Record<string, unknown> = {}, caller: Caller = makeCaller(['admin'])) {
       const headers = await serviceAuthHeaders(caller);
-      const response = await platform.app.inject({ method: 'POST', url: '/graphql', headers, payload: { query, variables } });
+      const response = await platform.app.inject({
+        method: 'POST',
+        url: '/graphql',
+        headers,
+        payload: { query, variables },
+      });
       return response.json<GraphQLAnswer<T>>();
     },
     metrics() {

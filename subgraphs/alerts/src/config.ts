@@ -23,10 +23,14 @@ const booleanText = (fallback: 'true' | 'false') =>
     .default(fallback)
     .transform((text) => text === 'true');
 
-const matcherText = z.string().refine((text) => parseMatcherText(text) !== undefined, { message: 'a matcher such as severity=critical, service!=x, a=~re or a!~re (RE2)' });
+const matcherText = z.string().refine((text) => parseMatcherText(text) !== undefined, {
+  message: 'a matcher such as severity=critical, service!=x, a=~re or a!~re (RE2)',
+});
 
 /** Alertmanager's default inhibition, in Heimdall's severities: a firing critical alert mutes the lower ones of the same alertname and service. */
-const DEFAULT_INHIBIT_RULES = JSON.stringify([{ source: ['severity=critical'], target: ['severity=~high|medium|low'], equal: ['alertname', 'service'] }]);
+const DEFAULT_INHIBIT_RULES = JSON.stringify([
+  { source: ['severity=critical'], target: ['severity=~high|medium|low'], equal: ['alertname', 'service'] },
+]);
 
 const inhibitRules = z
   .string()
@@ -39,7 +43,15 @@ const inhibitRules = z
       return z.NEVER;
     }
   })
-  .pipe(z.array(z.object({ source: z.array(matcherText).min(1), target: z.array(matcherText).min(1), equal: z.array(z.string().min(1)).default([]) })));
+  .pipe(
+    z.array(
+      z.object({
+        source: z.array(matcherText).min(1),
+        target: z.array(matcherText).min(1),
+        equal: z.array(z.string().min(1)).default([]),
+      }),
+    ),
+  );
 
 export const alertsEnvSchema = serviceEnvSchema(8004).extend({
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/heimdall'),
@@ -50,7 +62,10 @@ export const alertsEnvSchema = serviceEnvSchema(8004).extend({
    * Prefix of the BullMQ keys in Redis (evaluation schedules, the `alert-state-changes` queue). Instances with the
    * same prefix share the work; the notification pipeline reads the state changes under it.
    */
-  QUEUE_PREFIX: z.string().regex(/^[\w.-]+$/, 'letters, digits, ".", "-" or "_"').default('heimdall'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[\w.-]+$/, 'letters, digits, ".", "-" or "_"')
+    .default('heimdall'),
   /** Rule evaluations one instance runs at a time. */
   EVALUATION_CONCURRENCY: positiveInt().default(16),
   /**
@@ -79,7 +94,14 @@ export const alertsEnvSchema = serviceEnvSchema(8004).extend({
   NOTIFICATION_GROUP_BY: z
     .string()
     .default('')
-    .transform((text) => [...new Set(text.split(',').map((name) => name.trim()).filter((name) => name !== ''))]),
+    .transform((text) => [
+      ...new Set(
+        text
+          .split(',')
+          .map((name) => name.trim())
+          .filter((name) => name !== ''),
+      ),
+    ]),
   /** How long a new group waits for more alerts before its first message (SPEC §6: 30s). */
   NOTIFICATION_GROUP_WAIT: duration('30s'),
   /** How long a group waits after a message before it sends its changes (5m). */
@@ -90,7 +112,10 @@ export const alertsEnvSchema = serviceEnvSchema(8004).extend({
   /** Inhibition rules as JSON: [{"source": [matchers], "target": [matchers], "equal": [labels]}]. */
   NOTIFICATION_INHIBIT_RULES: inhibitRules,
   /** The zone of business hours and the digest time (IANA, e.g. Asia/Seoul). */
-  NOTIFICATION_TIME_ZONE: z.string().default('UTC').refine(isTimeZone, { message: 'not an IANA time zone such as Asia/Seoul' }),
+  NOTIFICATION_TIME_ZONE: z
+    .string()
+    .default('UTC')
+    .refine(isTimeZone, { message: 'not an IANA time zone such as Asia/Seoul' }),
   /** When HIGH and MEDIUM alerts are notified ("Mon-Fri 09:00-18:00"); "always" for any time. */
   NOTIFICATION_BUSINESS_HOURS: z
     .string()
@@ -99,7 +124,8 @@ export const alertsEnvSchema = serviceEnvSchema(8004).extend({
       if (text === 'always') return null;
       // Parsed once here, in UTC: the zone (NOTIFICATION_TIME_ZONE) is the settings' to add.
       const parsed = parseWeeklyWindow(text, 'UTC');
-      if (parsed.ok) return { days: parsed.window.days, startMinute: parsed.window.startMinute, endMinute: parsed.window.endMinute };
+      if (parsed.ok)
+        return { days: parsed.window.days, startMinute: parsed.window.startMinute, endMinute: parsed.window.endMinute };
       ctx.addIssue({ code: 'custom', message: `${parsed.message}, or "always"` });
       return z.NEVER;
     }),

@@ -27,23 +27,34 @@ const MAX_HISTORY_RANGE_MS = 90 * 86_400_000;
 /** The states Service.alerts lists. */
 const ACTIVE: readonly AlertState[] = ['PENDING', 'FIRING', 'NODATA', 'ERROR'];
 
-const labelList = (labels: Readonly<Record<string, string>>) => Object.entries(labels).map(([key, value]) => ({ key, value }));
+const labelList = (labels: Readonly<Record<string, string>>) =>
+  Object.entries(labels).map(([key, value]) => ({ key, value }));
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export const resolvers: Resolvers = {
   ...notificationResolvers,
   Query: {
     alertRule: async (_, { id }, ctx) => (await ctx.rules.byId(id)) ?? null,
-    alertRules: (_, { filter, first, after }, ctx) => ctx.rules.list(filter ?? {}, sizeArgument('first', first, MAX_RULES_PAGE), after ?? null),
+    alertRules: (_, { filter, first, after }, ctx) =>
+      ctx.rules.list(filter ?? {}, sizeArgument('first', first, MAX_RULES_PAGE), after ?? null),
     alerts: (_, { filter, first, after }, ctx) =>
       ctx.alerts.list(
-        { states: filter?.states ?? null, service: filter?.service ?? null, ruleId: filter?.ruleId ? ruleId(filter.ruleId, 'filter.ruleId') : null },
+        {
+          states: filter?.states ?? null,
+          service: filter?.service ?? null,
+          ruleId: filter?.ruleId ? ruleId(filter.ruleId, 'filter.ruleId') : null,
+        },
         sizeArgument('first', first, MAX_ALERTS_PAGE),
         after ?? null,
       ),
     alertHistory: (_, args, ctx) => {
       const { from, to } = rangeArgument('range', args.range, { maxSpanMs: MAX_HISTORY_RANGE_MS });
-      return ctx.alerts.history(ruleId(args.ruleId, 'ruleId'), from, to, sizeArgument('first', args.first, MAX_HISTORY));
+      return ctx.alerts.history(
+        ruleId(args.ruleId, 'ruleId'),
+        from,
+        to,
+        sizeArgument('first', args.first, MAX_HISTORY),
+      );
     },
     previewAlertRule: (_, { input }, ctx) => ctx.ruleService.preview(input),
     ...notificationResolvers.Query,
@@ -52,7 +63,8 @@ export const resolvers: Resolvers = {
     createAlertRule: (_, { input }, ctx) => ctx.ruleService.create(input, actorOf(ctx)),
     updateAlertRule: (_, { id, version, input }, ctx) => ctx.ruleService.update(id, version, input, actorOf(ctx)),
     deleteAlertRule: (_, { id, version }, ctx) => ctx.ruleService.delete(id, version ?? null, actorOf(ctx)),
-    setAlertRuleEnabled: (_, { id, enabled, version }, ctx) => ctx.ruleService.setEnabled(id, enabled, version ?? null, actorOf(ctx)),
+    setAlertRuleEnabled: (_, { id, enabled, version }, ctx) =>
+      ctx.ruleService.setEnabled(id, enabled, version ?? null, actorOf(ctx)),
     ...notificationResolvers.Mutation,
   },
   Service: {

@@ -47,13 +47,20 @@ export async function createServer(config: AlertsConfig, deps: AlertsDeps): Prom
   // An idle connection PostgreSQL ends (a restart, a failover) is an 'error' on the pool; without a listener it
   // would end the process. The pool replaces the connection; calls meanwhile fail under the policy.
   deps.pool.on('error', (error: Error & { code?: string }) =>
-    logger.warn({ code: error.code, reason: error.message }, 'PostgreSQL ended an idle connection; the pool replaces it'),
+    logger.warn(
+      { code: error.code, reason: error.message },
+      'PostgreSQL ended an idle connection; the pool replaces it',
+    ),
   );
   const applied = await migrate(deps.pool);
   if (applied.length > 0) logger.info({ event: 'migrated', applied }, `applied ${applied.join(', ')}`);
-  const postgres = new PostgresStore(deps.pool, createResiliencePolicy('postgres', undefined, platform.resilienceMetrics), {
-    statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS,
-  });
+  const postgres = new PostgresStore(
+    deps.pool,
+    createResiliencePolicy('postgres', undefined, platform.resilienceMetrics),
+    {
+      statementTimeoutMs: config.PG_STATEMENT_TIMEOUT_MS,
+    },
+  );
   platform.readiness.add({ name: 'postgres', check: (signal) => postgres.ping(signal) });
   platform.readiness.add({
     name: 'redis',
@@ -65,7 +72,10 @@ export async function createServer(config: AlertsConfig, deps: AlertsDeps): Prom
   const rules = new RulesStore(postgres, retireInstances);
   const alerts = new AlertsStore(postgres);
   const metrics = evaluationMetrics(platform.metrics);
-  const peers = createPeers(platform, deps.consul, { tag: config.SUBGRAPH_TAG, concurrency: config.EVALUATION_CONCURRENCY });
+  const peers = createPeers(platform, deps.consul, {
+    tag: config.SUBGRAPH_TAG,
+    concurrency: config.EVALUATION_CONCURRENCY,
+  });
   const reader = new ConditionReader({
     metrics: peers.metrics,
     logs: peers.logs,
@@ -73,7 +83,10 @@ export async function createServer(config: AlertsConfig, deps: AlertsDeps): Prom
       metrics.readFailures.inc({ source });
       // The message says it all (the peer's catalog error); a stack per rule and interval would drown the log.
       const message = error instanceof Error ? error.message : String(error);
-      logger.warn({ ruleId: rule, condition, source, error: message }, `rule ${rule}: conditions[${condition}] could not be read from ${source}: ${message}`);
+      logger.warn(
+        { ruleId: rule, condition, source, error: message },
+        `rule ${rule}: conditions[${condition}] could not be read from ${source}: ${message}`,
+      );
     },
   });
   const connection = { url: config.REDIS_URL };
@@ -110,11 +123,18 @@ export async function createServer(config: AlertsConfig, deps: AlertsDeps): Prom
   });
 
   const settings = notificationSettings(config);
-  const channels = new ChannelStore(postgres, config.NOTIFICATION_SECRET_KEY === undefined ? undefined : new SecretBox(config.NOTIFICATION_SECRET_KEY));
+  const channels = new ChannelStore(
+    postgres,
+    config.NOTIFICATION_SECRET_KEY === undefined ? undefined : new SecretBox(config.NOTIFICATION_SECRET_KEY),
+  );
   const groups = new GroupStore(postgres);
   const outbox = new DeliveryOutbox(postgres);
   const serviceMap = new ServiceMap(peers.traces, {
-    onFailure: (error) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'the service map could not be read from traces; each alert is its own incident for now'),
+    onFailure: (error) =>
+      logger.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        'the service map could not be read from traces; each alert is its own incident for now',
+      ),
   });
   const pipeline = new NotificationPipeline({
     connection,

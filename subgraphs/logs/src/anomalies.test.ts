@@ -59,7 +59,10 @@ describe('log volume scores', () => {
 
   it('judges only the buckets in the range, in time order', () => {
     const buckets = Array.from({ length: 30 }, (_, i) => ({ start: T - 20 * HOUR + i * HOUR, count: 10 }));
-    const scores = scoreVolume([makeSeries(buckets.reverse())], { bucketMs: HOUR, range: { from: T, to: T + 3 * HOUR } });
+    const scores = scoreVolume([makeSeries(buckets.reverse())], {
+      bucketMs: HOUR,
+      range: { from: T, to: T + 3 * HOUR },
+    });
     expect(scores.map((s) => s.start)).toEqual([T, T + HOUR, T + 2 * HOUR]);
   });
 });
@@ -67,14 +70,20 @@ describe('log volume scores', () => {
 describe('log volume anomalies', () => {
   it('reports a spike and a drop with the expected value, and leaves ordinary buckets out', () => {
     const range = { from: T, to: T + 3 * HOUR };
-    const errors = makeSeries([...history(T, DAY, [10, 12, 11, 9, 10, 13, 10]), { start: T, count: 40 }, { start: T + HOUR, count: 11 }], 'checkout', 'ERROR');
+    const errors = makeSeries(
+      [...history(T, DAY, [10, 12, 11, 9, 10, 13, 10]), { start: T, count: 40 }, { start: T + HOUR, count: 11 }],
+      'checkout',
+      'ERROR',
+    );
     const info = makeSeries(
       [...history(T + 2 * HOUR, DAY, [100, 104, 98, 101, 99, 97, 103]), { start: T + 2 * HOUR, count: 50 }],
       'checkout',
       'INFO',
     );
     const anomalies = findVolumeAnomalies([info, errors], { bucketMs: HOUR, range });
-    expect(anomalies.map((a) => [a.level, a.start, a.count, a.expected, a.direction, Number(a.score.toFixed(3))])).toEqual([
+    expect(
+      anomalies.map((a) => [a.level, a.start, a.count, a.expected, a.direction, Number(a.score.toFixed(3))]),
+    ).toEqual([
       ['ERROR', T, 40, 10, 'SPIKE', 9.487],
       // Median 100, MAD 2 → 2.97; √100 = 10 is the spread.
       ['INFO', T + 2 * HOUR, 50, 100, 'DROP', -5],

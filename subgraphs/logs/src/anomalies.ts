@@ -80,7 +80,16 @@ export function scoreVolume(series: readonly VolumeSeries[], options: AnomalyOpt
       const expected = median(baseline.values);
       const mad = median(baseline.values.map((v) => Math.abs(v - expected)));
       const spread = Math.max(MAD_TO_SIGMA * mad, Math.sqrt(expected), 1);
-      scores.push({ service, level, start, count, expected, spread, score: (count - expected) / spread, baseline: baseline.kind });
+      scores.push({
+        service,
+        level,
+        start,
+        count,
+        expected,
+        spread,
+        score: (count - expected) / spread,
+        baseline: baseline.kind,
+      });
     }
   }
   return scores;

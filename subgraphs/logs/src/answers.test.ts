@@ -2,12 +2,23 @@ import { describe, expect, it } from 'vitest';
 import { ANSWER_TEXT_CHARS, boundedEntry, cutHighlight, cutText, withinBudget } from './answers.js';
 import type { LogDocument } from './log-document.js';
 
-const entry = (init: Partial<LogDocument> = {}): LogDocument => ({ id: 'a', timestamp: '2026-11-22T10:00:00.000000000Z', level: 'INFO', message: 'ok', service: 'checkout', labels: {}, ...init });
+const entry = (init: Partial<LogDocument> = {}): LogDocument => ({
+  id: 'a',
+  timestamp: '2026-11-22T10:00:00.000000000Z',
+  level: 'INFO',
+  message: 'ok',
+  service: 'checkout',
+  labels: {},
+  ...init,
+});
 
 describe('answers', () => {
   it('cut a long message, stack trace, highlight and body of an entry and mark it truncated; leave a short one as it is', () => {
     const long = 'x'.repeat(ANSWER_TEXT_CHARS + 10);
-    const shown = boundedEntry({ ...entry({ message: long, stackTrace: long, metadata: { body: { data: long }, eventName: 'e' } }), highlights: [`<em>x</em>${long}`] });
+    const shown = boundedEntry({
+      ...entry({ message: long, stackTrace: long, metadata: { body: { data: long }, eventName: 'e' } }),
+      highlights: [`<em>x</em>${long}`],
+    });
     expect(shown.message).toHaveLength(ANSWER_TEXT_CHARS);
     expect(shown.stackTrace).toHaveLength(ANSWER_TEXT_CHARS);
     expect(shown.highlights[0]).toHaveLength(ANSWER_TEXT_CHARS);

@@ -38,7 +38,9 @@ export function cutHighlight(html: string, max: number): string {
 }
 
 /** The entry with its long texts cut to ANSWER_TEXT_CHARS; a structured body too long to cut as JSON is left out. */
-export function boundedEntry<T extends LogDocument & { readonly highlights?: readonly string[] }>(entry: T): AnsweredEntry<T> {
+export function boundedEntry<T extends LogDocument & { readonly highlights?: readonly string[] }>(
+  entry: T,
+): AnsweredEntry<T> {
   let truncated = false;
   const cut = (text: string) => {
     const shown = cutText(text, ANSWER_TEXT_CHARS);
@@ -73,7 +75,11 @@ export function boundedEntry<T extends LogDocument & { readonly highlights?: rea
  * The leading items of `items` whose answered part (`shown`, by default the item) fits in `budget` bytes of JSON, at
  * least the first, so that a page always moves on; the rest are left off, for the next page to take.
  */
-export function withinBudget<T>(items: readonly T[], shown: (item: T) => unknown = (item) => item, budget: number = ANSWER_LIST_BYTES): T[] {
+export function withinBudget<T>(
+  items: readonly T[],
+  shown: (item: T) => unknown = (item) => item,
+  budget: number = ANSWER_LIST_BYTES,
+): T[] {
   let bytes = 0;
   const kept: T[] = [];
   for (const item of items) {

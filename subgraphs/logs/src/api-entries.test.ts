@@ -23,7 +23,10 @@ function refused(body: unknown) {
 describe('log entries of the JSON API', () => {
   it('takes one entry or an array of entries', () => {
     expect(accepted(makeEntry())).toHaveLength(1);
-    expect(accepted([makeEntry(), makeEntry({ service: 'checkout' })]).map((e) => e.service)).toEqual(['payments', 'checkout']);
+    expect(accepted([makeEntry(), makeEntry({ service: 'checkout' })]).map((e) => e.service)).toEqual([
+      'payments',
+      'checkout',
+    ]);
   });
 
   it('maps every field of the seed format onto the document', () => {
@@ -85,25 +88,54 @@ describe('refused log entries', () => {
     [makeEntry({ span_id: '4bf92f3577b34da6a3ce929d0e0e4736' }), 'span_id', 'entry 0: span_id must be 16 hex digits'],
     [makeEntry({ labels: { region: 1 } }), 'labels.region', 'entry 0: labels.region must be a string'],
     [makeEntry({ labels: ['a'] }), 'labels', 'entry 0: labels must be an object of string values'],
-    [makeEntry({ timestamp: '2026-11-22 10:00' }), 'timestamp', 'entry 0: timestamp must be an RFC 3339 time with a zone (2026-11-22T10:00:00.123Z) or epoch milliseconds'],
-    [makeEntry({ timestamp: true }), 'timestamp', 'entry 0: timestamp must be an RFC 3339 time with a zone (2026-11-22T10:00:00.123Z) or epoch milliseconds'],
-    [makeEntry({ timestamp: '2026-11-01T10:00:00Z' }), 'timestamp', 'entry 0: timestamp must be at most 7 days old and 10 minutes ahead'],
-    [makeEntry({ timestamp: NOW + 11 * 60_000 }), 'timestamp', 'entry 0: timestamp must be at most 7 days old and 10 minutes ahead'],
+    [
+      makeEntry({ timestamp: '2026-11-22 10:00' }),
+      'timestamp',
+      'entry 0: timestamp must be an RFC 3339 time with a zone (2026-11-22T10:00:00.123Z) or epoch milliseconds',
+    ],
+    [
+      makeEntry({ timestamp: true }),
+      'timestamp',
+      'entry 0: timestamp must be an RFC 3339 time with a zone (2026-11-22T10:00:00.123Z) or epoch milliseconds',
+    ],
+    [
+      makeEntry({ timestamp: '2026-11-01T10:00:00Z' }),
+      'timestamp',
+      'entry 0: timestamp must be at most 7 days old and 10 minutes ahead',
+    ],
+    [
+      makeEntry({ timestamp: NOW + 11 * 60_000 }),
+      'timestamp',
+      'entry 0: timestamp must be at most 7 days old and 10 minutes ahead',
+    ],
     [makeEntry({ mesage: 'typo' }), 'mesage', 'entry 0: mesage is not a field of a log entry'],
   ])('names the field and the entry (%#)', (entry, field, message) => {
     expect(refused(entry)).toEqual({ ok: false, field, index: 0, message });
   });
 
   it('cuts a message, stack trace or label value over the ingest limits and counts what it cut', () => {
-    const [entry] = accepted(makeEntry({ message: '가'.repeat(INGEST_LIMITS.messageChars + 1), stack_trace: 'at x\n'.repeat(100_000), labels: { big: 'v'.repeat(20_000), region: 'kr' } }));
+    const [entry] = accepted(
+      makeEntry({
+        message: '가'.repeat(INGEST_LIMITS.messageChars + 1),
+        stack_trace: 'at x\n'.repeat(100_000),
+        labels: { big: 'v'.repeat(20_000), region: 'kr' },
+      }),
+    );
     expect(entry!.message).toHaveLength(INGEST_LIMITS.messageChars);
     expect(entry!.stackTrace).toHaveLength(INGEST_LIMITS.messageChars);
-    expect(entry!.labels).toEqual({ big: 'v'.repeat(INGEST_LIMITS.valueChars), region: 'kr', 'heimdall.truncated': '3' });
+    expect(entry!.labels).toEqual({
+      big: 'v'.repeat(INGEST_LIMITS.valueChars),
+      region: 'kr',
+      'heimdall.truncated': '3',
+    });
     expect(accepted(makeEntry())[0]!.labels).toEqual({});
   });
 
   it('names the index of the first bad entry of an array', () => {
-    expect(refused([makeEntry(), makeEntry(), makeEntry({ level: 'loud' })])).toMatchObject({ field: 'level', index: 2 });
+    expect(refused([makeEntry(), makeEntry(), makeEntry({ level: 'loud' })])).toMatchObject({
+      field: 'level',
+      index: 2,
+    });
   });
 
   it('refuses labels with blank keys or too many keys', () => {
@@ -112,7 +144,10 @@ describe('refused log entries', () => {
       message: 'entry 0: labels must have non-blank keys of at most 256 characters',
     });
     const many = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`k${i}`, 'v']));
-    expect(refused(makeEntry({ labels: many }))).toMatchObject({ field: 'labels', message: 'entry 0: labels must have at most 100 keys' });
+    expect(refused(makeEntry({ labels: many }))).toMatchObject({
+      field: 'labels',
+      message: 'entry 0: labels must have at most 100 keys',
+    });
   });
 
   it('refuses bodies that are not entries, empty arrays and arrays over the limit', () => {

@@ -22,7 +22,10 @@ const requiredString = (what: string) =>
 
 const optional = <T extends z.ZodType>(schema: T) => schema.nullish().transform((value) => value ?? undefined);
 
-const name = requiredString('a string').trim().min(1, 'must not be empty').max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`);
+const name = requiredString('a string')
+  .trim()
+  .min(1, 'must not be empty')
+  .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`);
 
 const hexId = (digits: number) =>
   requiredString(`${digits} hex digits`)
@@ -32,7 +35,12 @@ const hexId = (digits: number) =>
 
 const TIMESTAMP_FORMAT = 'must be an RFC 3339 time with a zone (2026-11-22T10:00:00.123Z) or epoch milliseconds';
 const timestamp = z.union([z.string(), z.number()], { error: TIMESTAMP_FORMAT }).transform((value, ctx) => {
-  const nanos = typeof value === 'number' ? (Number.isFinite(value) && value >= 0 ? msToNanos(value) : undefined) : parseTimestamp(value);
+  const nanos =
+    typeof value === 'number'
+      ? Number.isFinite(value) && value >= 0
+        ? msToNanos(value)
+        : undefined
+      : parseTimestamp(value);
   if (nanos === undefined) {
     ctx.issues.push({ code: 'custom', input: value, message: TIMESTAMP_FORMAT });
     return z.NEVER;
@@ -40,16 +48,23 @@ const timestamp = z.union([z.string(), z.number()], { error: TIMESTAMP_FORMAT })
   return nanos;
 });
 
-const level = requiredString('a level')
-  .transform((text, ctx): LogLevel => {
-    const parsed = parseLevel(text);
-    if (parsed === undefined) ctx.issues.push({ code: 'custom', input: text, message: 'must be one of DEBUG, INFO, WARN, WARNING, ERROR, FATAL' });
-    return parsed ?? 'INFO';
-  });
+const level = requiredString('a level').transform((text, ctx): LogLevel => {
+  const parsed = parseLevel(text);
+  if (parsed === undefined)
+    ctx.issues.push({
+      code: 'custom',
+      input: text,
+      message: 'must be one of DEBUG, INFO, WARN, WARNING, ERROR, FATAL',
+    });
+  return parsed ?? 'INFO';
+});
 
 const labels = z
   .record(z.string(), z.string({ error: 'must be a string' }), { error: 'must be an object of string values' })
-  .refine((record) => Object.keys(record).every((key) => key.trim() !== '' && key.length <= MAX_NAME_LENGTH), `must have non-blank keys of at most ${MAX_NAME_LENGTH} characters`)
+  .refine(
+    (record) => Object.keys(record).every((key) => key.trim() !== '' && key.length <= MAX_NAME_LENGTH),
+    `must have non-blank keys of at most ${MAX_NAME_LENGTH} characters`,
+  )
   .refine((record) => Object.keys(record).length <= MAX_LABELS, `must have at most ${MAX_LABELS} keys`);
 
 /** One entry of the seed format. Unknown fields are refused so that a misspelt one is not silently lost. */
@@ -76,7 +91,8 @@ export const logEntrySchema = z.strictObject(
 export function parseLogEntries(body: unknown, now: number): ParsedLogEntries {
   const list = Array.isArray(body) ? body : [body];
   if (list.length === 0) return { ok: false, message: 'expected at least one log entry' };
-  if (list.length > MAX_ENTRIES) return { ok: false, message: `expected at most ${MAX_ENTRIES} log entries, got ${list.length}` };
+  if (list.length > MAX_ENTRIES)
+    return { ok: false, message: `expected at most ${MAX_ENTRIES} log entries, got ${list.length}` };
 
   const entries: LogDocument[] = [];
   for (const [index, item] of list.entries()) {
@@ -85,26 +101,38 @@ export function parseLogEntries(body: unknown, now: number): ParsedLogEntries {
       const issue = parsed.error.issues[0]!;
       const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
       const field = path.map(String).join('.');
-      return { ok: false, message: `entry ${index}: ${field === '' ? 'the entry' : field} ${issue.message}`, ...(field === '' ? {} : { field }), index };
+      return {
+        ok: false,
+        message: `entry ${index}: ${field === '' ? 'the entry' : field} ${issue.message}`,
+        ...(field === '' ? {} : { field }),
+        index,
+      };
     }
     const entry = parsed.data;
     const nanos = entry.timestamp ?? msToNanos(now);
     if (!isWithinIngestWindow(nanos, now)) {
-      return { ok: false, message: `entry ${index}: timestamp must be at most 7 days old and 10 minutes ahead`, field: 'timestamp', index };
+      return {
+        ok: false,
+        message: `entry ${index}: timestamp must be at most 7 days old and 10 minutes ahead`,
+        field: 'timestamp',
+        index,
+      };
     }
-    entries.push(limitDocument({
-      id: uuidv7(now),
-      timestamp: nanosToIso(nanos),
-      level: entry.level ?? 'INFO',
-      message: entry.message,
-      service: entry.service,
-      ...(entry.trace_id === undefined ? {} : { traceId: entry.trace_id }),
-      ...(entry.span_id === undefined ? {} : { spanId: entry.span_id }),
-      labels: entry.labels ?? {},
-      ...(entry.stack_trace === undefined ? {} : { stackTrace: entry.stack_trace }),
-      ...(entry.user_id === undefined ? {} : { userId: entry.user_id }),
-      ...(entry.request_id === undefined ? {} : { requestId: entry.request_id }),
-    }));
+    entries.push(
+      limitDocument({
+        id: uuidv7(now),
+        timestamp: nanosToIso(nanos),
+        level: entry.level ?? 'INFO',
+        message: entry.message,
+        service: entry.service,
+        ...(entry.trace_id === undefined ? {} : { traceId: entry.trace_id }),
+        ...(entry.span_id === undefined ? {} : { spanId: entry.span_id }),
+        labels: entry.labels ?? {},
+        ...(entry.stack_trace === undefined ? {} : { stackTrace: entry.stack_trace }),
+        ...(entry.user_id === undefined ? {} : { userId: entry.user_id }),
+        ...(entry.request_id === undefined ? {} : { requestId: entry.request_id }),
+      }),
+    );
   }
   return { ok: true, entries };
 }

@@ -27,13 +27,23 @@ export async function registerLogApiRoute(
   await app.register((api, _options, registered) => {
     // JSON only: a body of another type is refused with 415 instead of being read as one string.
     api.removeAllContentTypeParsers();
-    api.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: API_MAX_BODY_BYTES }, api.getDefaultJsonParser('error', 'error'));
+    api.addContentTypeParser(
+      'application/json',
+      { parseAs: 'string', bodyLimit: API_MAX_BODY_BYTES },
+      api.getDefaultJsonParser('error', 'error'),
+    );
     api.setErrorHandler((error, request, reply) => {
-      const mapped = fromHttpLayerError(error, { contentType: request.headers['content-type'], bodyLimitBytes: API_MAX_BODY_BYTES });
+      const mapped = fromHttpLayerError(error, {
+        contentType: request.headers['content-type'],
+        bodyLimitBytes: API_MAX_BODY_BYTES,
+      });
       const { status, headers, body } = toHttpError(mapped);
       if (status >= 500) deps.logger.warn({ err: error, status }, 'log entries not accepted');
       const details = mapped instanceof HeimdallError ? pick(mapped.details, ['field', 'index']) : {};
-      return reply.status(status).headers(headers).send({ error: { ...body.error, ...details } });
+      return reply
+        .status(status)
+        .headers(headers)
+        .send({ error: { ...body.error, ...details } });
     });
 
     api.post('/api/v1/logs', { bodyLimit: API_MAX_BODY_BYTES }, async (request, reply) => {
@@ -41,7 +51,10 @@ export async function registerLogApiRoute(
       if (!parsed.ok) {
         throw heimdallError('BAD_USER_INPUT', {
           message: parsed.message,
-          details: { ...(parsed.field === undefined ? {} : { field: parsed.field }), ...(parsed.index === undefined ? {} : { index: parsed.index }) },
+          details: {
+            ...(parsed.field === undefined ? {} : { field: parsed.field }),
+            ...(parsed.index === undefined ? {} : { index: parsed.index }),
+          },
         });
       }
       await deps.enqueue(parsed.entries);

@@ -48,7 +48,10 @@ export const logsEnvSchema = serviceEnvSchema(8002).extend({
   /** Redis holding the queue of `POST /api/v1/logs`; it should run with AOF (see README). */
   REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
   /** The Redis stream of accepted API entries; its dead letters and counters use it as a prefix. */
-  LOGS_QUEUE_STREAM: z.string().regex(/^[\w:.-]+$/, 'letters, digits, ":", ".", "-" or "_"').default('heimdall:logs:entries'),
+  LOGS_QUEUE_STREAM: z
+    .string()
+    .regex(/^[\w:.-]+$/, 'letters, digits, ":", ".", "-" or "_"')
+    .default('heimdall:logs:entries'),
   /** Accepted entries not yet indexed beyond which `POST /api/v1/logs` answers 503 + Retry-After. */
   LOGS_QUEUE_MAX_ENTRIES: positiveInt().default(500_000),
   /** How long an entry delivered to an indexer may stay unacknowledged before another indexer takes it over, in ms. */

@@ -78,7 +78,10 @@ export function limitDocument(document: LogDocument, dropped = 0): LogDocument {
       scope:
         document.scope === undefined
           ? undefined
-          : { name: cut(document.scope.name, INGEST_LIMITS.nameChars), ...strip({ version: optional(document.scope.version, INGEST_LIMITS.nameChars) }) },
+          : {
+              name: cut(document.scope.name, INGEST_LIMITS.nameChars),
+              ...strip({ version: optional(document.scope.version, INGEST_LIMITS.nameChars) }),
+            },
       metadata: limitedMetadata,
     }),
   };
@@ -89,5 +92,7 @@ export function limitDocument(document: LogDocument, dropped = 0): LogDocument {
 
 /** The object without its undefined fields (the document's optional fields are absent, never undefined). */
 function strip<T extends Record<string, unknown>>(fields: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
 }

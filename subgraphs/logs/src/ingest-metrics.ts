@@ -26,15 +26,26 @@ export function registerIngestMetrics(metrics: ServiceMetrics, queue: LogQueue, 
   metrics.gauge('heimdall_logs_queue_depth', 'Entries accepted by POST /api/v1/logs and not yet indexed', [], (gauge) =>
     read('depth', gauge, () => queue.depth()),
   );
-  metrics.gauge('heimdall_logs_queue_oldest_age_seconds', 'How long the oldest entry not yet indexed has waited (indexing lag)', [], (gauge) =>
-    read('oldest entry', gauge, async () => (await queue.oldestAgeMs(Date.now())) / 1000),
+  metrics.gauge(
+    'heimdall_logs_queue_oldest_age_seconds',
+    'How long the oldest entry not yet indexed has waited (indexing lag)',
+    [],
+    (gauge) => read('oldest entry', gauge, async () => (await queue.oldestAgeMs(Date.now())) / 1000),
   );
-  metrics.gauge('heimdall_logs_queue_dead_letters', 'Entries Elasticsearch refused, waiting in the dead-letter stream', [], (gauge) =>
-    read('dead letters', gauge, () => queue.deadCount()),
+  metrics.gauge(
+    'heimdall_logs_queue_dead_letters',
+    'Entries Elasticsearch refused, waiting in the dead-letter stream',
+    [],
+    (gauge) => read('dead letters', gauge, () => queue.deadCount()),
   );
   return {
     stored: metrics.counter('heimdall_logs_stored_total', 'Log entries stored in Elasticsearch', ['source']),
     refused: metrics.counter('heimdall_logs_refused_total', 'Log entries Elasticsearch refused for good', ['source']),
-    indexingLag: metrics.histogram('heimdall_logs_queue_indexing_lag_seconds', 'Time from acceptance by POST /api/v1/logs to storage', [], LAG_BUCKETS_SECONDS),
+    indexingLag: metrics.histogram(
+      'heimdall_logs_queue_indexing_lag_seconds',
+      'Time from acceptance by POST /api/v1/logs to storage',
+      [],
+      LAG_BUCKETS_SECONDS,
+    ),
   };
 }

@@ -7,8 +7,22 @@ import { badUserInput, durationArgument, rangeArgumentNanos, sizeArgument } from
 import { findVolumeAnomalies } from './anomalies.js';
 import { formatInterval, intervalFor } from './intervals.js';
 import { type LogPattern, minePatterns } from './patterns.js';
-import { type LogFilterInput, type LogQueryLimits, decodeCursor, encodeCursor, parseLogFilter } from './search-input.js';
-import { type HistogramBucket, type LogFacets, type LogFilter, type LogOrder, type LogRecord, type LogReader, bucketTime } from './store/index.js';
+import {
+  type LogFilterInput,
+  type LogQueryLimits,
+  decodeCursor,
+  encodeCursor,
+  parseLogFilter,
+} from './search-input.js';
+import {
+  type HistogramBucket,
+  type LogFacets,
+  type LogFilter,
+  type LogOrder,
+  type LogRecord,
+  type LogReader,
+  bucketTime,
+} from './store/index.js';
 import { BEFORE_STORED_TIMES, nanosToMs } from './timestamps.js';
 
 export interface QueryLimits extends LogQueryLimits {
@@ -23,7 +37,12 @@ export interface QueryLimits extends LogQueryLimits {
   readonly patternSample: number;
 }
 
-export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxRangeMs: 90 * 86_400_000, maxPage: 1_000, maxBuckets: 1_500, patternSample: 2_000 };
+export const DEFAULT_QUERY_LIMITS: QueryLimits = {
+  maxRangeMs: 90 * 86_400_000,
+  maxPage: 1_000,
+  maxBuckets: 1_500,
+  patternSample: 2_000,
+};
 
 const AUTO_BUCKETS = 60;
 const MAX_FACETS = 100;
@@ -66,7 +85,11 @@ export async function logSearch(
   if (args.after !== undefined && args.after !== null && after === undefined) {
     throw badUserInput('after', 'not a cursor of logSearch');
   }
-  const found = await store.search(filter, { size, order: args.order ?? 'NEWEST_FIRST', ...(after === undefined ? {} : { after }) }, { countTotal: true });
+  const found = await store.search(
+    filter,
+    { size, order: args.order ?? 'NEWEST_FIRST', ...(after === undefined ? {} : { after }) },
+    { countTotal: true },
+  );
   return {
     entries: found.entries,
     total: found.total,
@@ -76,7 +99,12 @@ export async function logSearch(
 }
 
 /** `logs(filter, limit)` and `logsByService`: newest first, without highlights or counting. */
-export async function listLogs(store: LogReader, filter: LogFilterInput, limit: number, limits: QueryLimits): Promise<LogRecord[]> {
+export async function listLogs(
+  store: LogReader,
+  filter: LogFilterInput,
+  limit: number,
+  limits: QueryLimits,
+): Promise<LogRecord[]> {
   const checked = checkedFilter(filter, limits);
   const size = sizeArgument('limit', limit, limits.maxPage);
   return (await store.search(checked, { size, highlight: false }, { countTotal: false })).entries;
@@ -101,20 +129,35 @@ function histogramInterval(filter: LogFilter, interval: string | null | undefine
   return ms;
 }
 
-export async function logHistogram(store: LogReader, filterInput: LogFilterInput, interval: string | null | undefined, limits: QueryLimits): Promise<HistogramAnswer> {
+export async function logHistogram(
+  store: LogReader,
+  filterInput: LogFilterInput,
+  interval: string | null | undefined,
+  limits: QueryLimits,
+): Promise<HistogramAnswer> {
   const filter = checkedFilter(filterInput, limits);
   const ms = histogramInterval(filter, interval, limits);
   return { interval: formatInterval(ms), buckets: await store.histogram(filter, ms) };
 }
 
-export async function logFacets(store: LogReader, filterInput: LogFilterInput, limit: number | null | undefined, limits: QueryLimits): Promise<LogFacets> {
+export async function logFacets(
+  store: LogReader,
+  filterInput: LogFilterInput,
+  limit: number | null | undefined,
+  limits: QueryLimits,
+): Promise<LogFacets> {
   return store.facets(checkedFilter(filterInput, limits), sizeArgument('limit', limit ?? 10, MAX_FACETS));
 }
 
 /** A pattern as logPatterns answers it: whether its counts come from a sample of the matches. */
 export type SampledPattern = LogPattern & { readonly sampled: boolean };
 
-export async function logPatterns(store: LogReader, filterInput: LogFilterInput, limit: number | null | undefined, limits: QueryLimits): Promise<SampledPattern[]> {
+export async function logPatterns(
+  store: LogReader,
+  filterInput: LogFilterInput,
+  limit: number | null | undefined,
+  limits: QueryLimits,
+): Promise<SampledPattern[]> {
   const filter = checkedFilter(filterInput, limits);
   const size = sizeArgument('limit', limit ?? 20, MAX_PATTERNS);
   const { messages, sampled } = await store.recentMessages(filter, limits.patternSample);
@@ -139,7 +182,11 @@ export interface VolumeAnomalyAnswer {
  * Buckets of about a 60th of the range (1 minute to 3 hours, widths that divide a day), judged against the same
  * buckets on the previous 7 days, or the 24 buckets just before.
  */
-export async function logVolumeAnomalies(store: LogReader, service: string, range: { from: string; to: string }): Promise<VolumeAnomalyAnswer[]> {
+export async function logVolumeAnomalies(
+  store: LogReader,
+  service: string,
+  range: { from: string; to: string },
+): Promise<VolumeAnomalyAnswer[]> {
   const { from: fromNanos, to: toNanos } = rangeArgumentNanos('range', range, { maxSpanMs: ANOMALY_MAX_RANGE_MS });
   if (fromNanos < 0n) throw badUserInput('range.from', BEFORE_STORED_TIMES);
   if (service.length > 256) throw badUserInput('service', 'must be at most 256 characters');
@@ -152,7 +199,12 @@ export async function logVolumeAnomalies(store: LogReader, service: string, rang
     ...Array.from({ length: BASELINE_DAYS }, (_, k) => ({ from: from - (k + 1) * DAY_MS, to: to - (k + 1) * DAY_MS })),
   ];
   const series = await store.volume(service, windows, bucketMs);
-  return findVolumeAnomalies(series, { range: { from, to }, bucketMs, days: BASELINE_DAYS, trailingBuckets: TRAILING_BUCKETS }).map((a) => ({
+  return findVolumeAnomalies(series, {
+    range: { from, to },
+    bucketMs,
+    days: BASELINE_DAYS,
+    trailingBuckets: TRAILING_BUCKETS,
+  }).map((a) => ({
     service: a.service,
     level: a.level,
     timestamp: bucketTime(a.start),

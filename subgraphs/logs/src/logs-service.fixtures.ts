@@ -58,7 +58,12 @@ export async function startLogsService(options: {
     redis,
     stream,
     async graphql<T>(query: string, variables?: Record<string, unknown>) {
-      const response = await platform.app.inject({ method: 'POST', url: '/graphql', headers: await serviceAuthHeaders(), payload: { query, ...(variables === undefined ? {} : { variables }) } });
+      const response = await platform.app.inject({
+        method: 'POST',
+        url: '/graphql',
+        headers: await serviceAuthHeaders(),
+        payload: { query, ...(variables === undefined ? {} : { variables }) },
+      });
       return response.json<GraphQLAnswer<T>>();
     },
     async stop({ clean = true } = {}) {
@@ -93,7 +98,17 @@ export function recentRange(): { from: string; to: string } {
 }
 
 /** An OTLP/JSON logs request from `service`: one record per message, at `at` ms plus its index in ns. */
-export function makeOtlpLogs(service: string, records: { message: string; severityNumber?: number; attributes?: Record<string, string>; traceId?: string; spanId?: string }[], at = Date.now()) {
+export function makeOtlpLogs(
+  service: string,
+  records: {
+    message: string;
+    severityNumber?: number;
+    attributes?: Record<string, string>;
+    traceId?: string;
+    spanId?: string;
+  }[],
+  at = Date.now(),
+) {
   return {
     resourceLogs: [
       {
@@ -105,7 +120,10 @@ export function makeOtlpLogs(service: string, records: { message: string; severi
               timeUnixNano: String(BigInt(at) * 1_000_000n + BigInt(i)),
               severityNumber: record.severityNumber ?? 9,
               body: { stringValue: record.message },
-              attributes: Object.entries(record.attributes ?? {}).map(([key, value]) => ({ key, value: { stringValue: value } })),
+              attributes: Object.entries(record.attributes ?? {}).map(([key, value]) => ({
+                key,
+                value: { stringValue: value },
+              })),
               ...(record.traceId === undefined ? {} : { traceId: record.traceId }),
               ...(record.spanId === undefined ? {} : { spanId: record.spanId }),
             })),
@@ -123,5 +141,9 @@ export function agentHeaders(): Promise<Record<string, string>> {
 
 /** Posts `body` as JSON on behalf of an agent, as the gateway forwards an agent's push. */
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(await agentHeaders()), ...headers }, body: JSON.stringify(body) });
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(await agentHeaders()), ...headers },
+    body: JSON.stringify(body),
+  });
 }

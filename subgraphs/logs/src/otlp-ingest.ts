@@ -54,8 +54,14 @@ export class OtlpLogWriter {
     }
     this.metrics.stored.inc({ source: 'otlp' }, outcomes.length - refused);
     if (refused > 0) this.metrics.refused.inc({ source: 'otlp' }, refused);
-    const messages = [...mapped.errors, ...[...refusals].map(([reason, count]) => `${count} ${count === 1 ? 'record' : 'records'} ${reason}`)];
-    return { rejected: mapped.rejected + refused, ...(messages.length === 0 ? {} : { errorMessage: messages.join('; ') }) };
+    const messages = [
+      ...mapped.errors,
+      ...[...refusals].map(([reason, count]) => `${count} ${count === 1 ? 'record' : 'records'} ${reason}`),
+    ];
+    return {
+      rejected: mapped.rejected + refused,
+      ...(messages.length === 0 ? {} : { errorMessage: messages.join('; ') }),
+    };
   }
 
   /** Writes what waits, then refuses new requests. */

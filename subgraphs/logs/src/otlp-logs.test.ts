@@ -20,7 +20,11 @@ function makeRecord(init: RecordInit = {}) {
   return record;
 }
 
-function makeRequest(records: ReturnType<typeof makeRecord>[], resource: Record<string, AnyValueInit> = { 'service.name': text('checkout') }, scope = { name: 'app.logger', version: '1.2.0' }) {
+function makeRequest(
+  records: ReturnType<typeof makeRecord>[],
+  resource: Record<string, AnyValueInit> = { 'service.name': text('checkout') },
+  scope = { name: 'app.logger', version: '1.2.0' },
+) {
   return create(otlp.ExportLogsServiceRequestSchema, {
     resourceLogs: [{ resource: { attributes: attrs(resource) }, scopeLogs: [{ scope, logRecords: records }] }],
   });
@@ -45,7 +49,12 @@ describe('severity of an OTLP record', () => {
   });
 
   it('lets the severity text decide when the number is unspecified', () => {
-    expect(['Information', 'warning', 'Err', 'FATAL'].map((t) => severityLevel(0, t))).toEqual(['INFO', 'WARN', 'ERROR', 'FATAL']);
+    expect(['Information', 'warning', 'Err', 'FATAL'].map((t) => severityLevel(0, t))).toEqual([
+      'INFO',
+      'WARN',
+      'ERROR',
+      'FATAL',
+    ]);
   });
 
   it('prefers the number over the text, and says INFO when neither is known', () => {
@@ -61,11 +70,16 @@ describe('severity of an OTLP record', () => {
   });
 
   it('drops a severity number OTLP does not define, so the store does not refuse the record for it, and says so', () => {
-    const result = toLogDocuments(makeRequest([makeRecord({ severityNumber: 300 as otlp.SeverityNumber, severityText: 'warning' })]), NOW);
+    const result = toLogDocuments(
+      makeRequest([makeRecord({ severityNumber: 300 as otlp.SeverityNumber, severityText: 'warning' })]),
+      NOW,
+    );
     expect(result.documents[0]?.document).toMatchObject({ level: 'WARN', severityText: 'warning' });
     expect(result.documents[0]?.document).not.toHaveProperty('severityNumber');
     expect(result.rejected).toBe(0);
-    expect(result.errors).toEqual(['severityNumber must be 1-24; other values were dropped and the severity text decided the level']);
+    expect(result.errors).toEqual([
+      'severityNumber must be 1-24; other values were dropped and the severity text decided the level',
+    ]);
   });
 });
 
@@ -90,7 +104,10 @@ describe('an OTLP record as a document', () => {
           {
             resource: { attributes: attrs({ 'service.name': text('checkout') }) },
             scopeLogs: [
-              { scope: { name: 'app.logger', version: '1.2.0', attributes: scopeAttributes }, logRecords: [makeRecord({ attributes: attrs({ region: text('kr') }) })] },
+              {
+                scope: { name: 'app.logger', version: '1.2.0', attributes: scopeAttributes },
+                logRecords: [makeRecord({ attributes: attrs({ region: text('kr') }) })],
+              },
               { scope: { version: '2.0.0' }, logRecords: [makeRecord()] },
               { scope: { attributes: scopeAttributes }, logRecords: [makeRecord()] },
               { scope: {}, logRecords: [makeRecord()] },
@@ -118,7 +135,12 @@ describe('an OTLP record as a document', () => {
             event: text('login'),
             attempts: { value: { case: 'intValue', value: 3n } },
             big: { value: { case: 'intValue', value: 2n ** 60n } },
-            tags: { value: { case: 'arrayValue', value: { values: [text('a'), { value: { case: 'boolValue', value: true } }] } } },
+            tags: {
+              value: {
+                case: 'arrayValue',
+                value: { values: [text('a'), { value: { case: 'boolValue', value: true } }] },
+              },
+            },
           }),
         },
       },
@@ -154,7 +176,12 @@ describe('an OTLP record as a document', () => {
   });
 
   it('keeps every resource attribute and says unknown_service when service.name is missing', () => {
-    const doc = only(makeRequest([makeRecord()], { 'host.name': text('web-1'), 'process.pid': { value: { case: 'intValue', value: 42n } } }));
+    const doc = only(
+      makeRequest([makeRecord()], {
+        'host.name': text('web-1'),
+        'process.pid': { value: { case: 'intValue', value: 42n } },
+      }),
+    );
     expect(doc.service).toBe('unknown_service');
     expect(doc.resource).toEqual({ 'host.name': 'web-1', 'process.pid': '42' });
   });
@@ -173,7 +200,12 @@ describe('an OTLP record as a document', () => {
   });
 
   it('prefers user.id over enduser.id and request.id over http.request.id', () => {
-    const attributes = attrs({ 'enduser.id': text('old'), 'user.id': text('new'), 'http.request.id': text('h'), 'request.id': text('r') });
+    const attributes = attrs({
+      'enduser.id': text('old'),
+      'user.id': text('new'),
+      'http.request.id': text('h'),
+      'request.id': text('r'),
+    });
     expect(only(makeRequest([makeRecord({ attributes })]))).toMatchObject({ userId: 'new', requestId: 'r' });
   });
 
@@ -185,7 +217,10 @@ describe('an OTLP record as a document', () => {
       spanId: 'f0f1f2f3f4f5f6f7',
     });
 
-    const result = toLogDocuments(makeRequest([makeRecord({ traceId: new Uint8Array(16), spanId: new Uint8Array([1, 2, 3]) })]), NOW);
+    const result = toLogDocuments(
+      makeRequest([makeRecord({ traceId: new Uint8Array(16), spanId: new Uint8Array([1, 2, 3]) })]),
+      NOW,
+    );
     expect(result.documents[0]!.document.traceId).toBeUndefined();
     expect(result.documents[0]!.document.spanId).toBeUndefined();
     expect(result.rejected).toBe(0);
@@ -194,7 +229,9 @@ describe('an OTLP record as a document', () => {
 
   it('uses the observed time when the record has none, and the receipt time when neither is set', () => {
     const observed = msToNanos(NOW - 5000);
-    expect(only(makeRequest([makeRecord({ timeUnixNano: 0n, observedTimeUnixNano: observed })])).timestamp).toBe('2026-11-22T09:59:55.000000000Z');
+    expect(only(makeRequest([makeRecord({ timeUnixNano: 0n, observedTimeUnixNano: observed })])).timestamp).toBe(
+      '2026-11-22T09:59:55.000000000Z',
+    );
     expect(only(makeRequest([makeRecord({ timeUnixNano: 0n })])).timestamp).toBe('2026-11-22T10:00:00.000000000Z');
   });
 
@@ -208,10 +245,18 @@ describe('an OTLP record as a document', () => {
     expect(observedOf({ timeUnixNano: time })).toBeUndefined();
   });
 
-  it('holds a record within the ingest limits, counting values cut and attributes left out, the sender\'s own included', () => {
+  it("holds a record within the ingest limits, counting values cut and attributes left out, the sender's own included", () => {
     const many = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`a${i}`, text(String(i))]));
-    const attributes = attrs({ [`k${'e'.repeat(1_000)}`]: text('long key'), huge: text('x'.repeat(128 * 1024)), ...many });
-    const doc = only(makeRequest([makeRecord({ body: text('본'.repeat(1_100_000)), attributes, droppedAttributesCount: 2 })], { 'service.name': text('s'.repeat(300)) }));
+    const attributes = attrs({
+      [`k${'e'.repeat(1_000)}`]: text('long key'),
+      huge: text('x'.repeat(128 * 1024)),
+      ...many,
+    });
+    const doc = only(
+      makeRequest([makeRecord({ body: text('본'.repeat(1_100_000)), attributes, droppedAttributesCount: 2 })], {
+        'service.name': text('s'.repeat(300)),
+      }),
+    );
     expect(doc.message).toHaveLength(INGEST_LIMITS.messageChars);
     expect(doc.service).toHaveLength(INGEST_LIMITS.nameChars);
     expect(doc.labels.huge).toHaveLength(INGEST_LIMITS.valueChars);

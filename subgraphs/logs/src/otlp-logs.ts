@@ -5,9 +5,22 @@
  */
 import { createHash, hash } from 'node:crypto';
 import { create, toBinary } from '@bufbuild/protobuf';
-import { type ExportLogsServiceRequest, type KeyValue, anyValueJson, anyValueText, hexId, otlp } from '@heimdall/shared/otlp';
+import {
+  type ExportLogsServiceRequest,
+  type KeyValue,
+  anyValueJson,
+  anyValueText,
+  hexId,
+  otlp,
+} from '@heimdall/shared/otlp';
 import { limitDocument } from './ingest-limits.js';
-import { LOG_LEVELS, type LogDocument, type LogLevel, type LogMetadata, levelFromSeverityText } from './log-document.js';
+import {
+  LOG_LEVELS,
+  type LogDocument,
+  type LogLevel,
+  type LogMetadata,
+  levelFromSeverityText,
+} from './log-document.js';
 import { isWithinIngestWindow, nanosToIso, msToNanos } from './timestamps.js';
 
 export interface OtlpLogDocuments {
@@ -51,7 +64,12 @@ export function toLogDocuments(request: ExportLogsServiceRequest, now: number): 
       const origin = ids.origin(resourceBytes, toBinary(otlp.InstrumentationScopeSchema, scope ?? EMPTY_SCOPE));
       for (const record of scopeLogs.logRecords) {
         // OTLP: a record without a time of its own is placed at when it was observed.
-        const nanos = record.timeUnixNano > 0n ? record.timeUnixNano : record.observedTimeUnixNano > 0n ? record.observedTimeUnixNano : msToNanos(now);
+        const nanos =
+          record.timeUnixNano > 0n
+            ? record.timeUnixNano
+            : record.observedTimeUnixNano > 0n
+              ? record.observedTimeUnixNano
+              : msToNanos(now);
         if (!isWithinIngestWindow(nanos, now)) {
           rejected++;
           errors.add('log records must be at most 7 days old and 10 minutes ahead');
@@ -125,7 +143,9 @@ function lengthPrefix(length: number): Uint8Array {
 /** Severity numbers come in fours per level (TRACE 1–4 … FATAL 21–24); an unspecified number defers to the text. */
 export function severityLevel(severityNumber: otlp.SeverityNumber, severityText: string): LogLevel {
   if (severityNumber >= otlp.SeverityNumber.TRACE && severityNumber <= otlp.SeverityNumber.FATAL4) {
-    return severityNumber < otlp.SeverityNumber.DEBUG ? 'DEBUG' : LOG_LEVELS[Math.floor((severityNumber - otlp.SeverityNumber.DEBUG) / 4)]!;
+    return severityNumber < otlp.SeverityNumber.DEBUG
+      ? 'DEBUG'
+      : LOG_LEVELS[Math.floor((severityNumber - otlp.SeverityNumber.DEBUG) / 4)]!;
   }
   return levelFromSeverityText(severityText) ?? 'INFO';
 }
@@ -136,12 +156,18 @@ export function severityLevel(severityNumber: otlp.SeverityNumber, severityText:
  */
 function severityNumberOf(severityNumber: otlp.SeverityNumber, errors: Set<string>): { severityNumber?: number } {
   if (severityNumber === otlp.SeverityNumber.UNSPECIFIED) return {};
-  if (severityNumber >= otlp.SeverityNumber.TRACE && severityNumber <= otlp.SeverityNumber.FATAL4) return { severityNumber };
+  if (severityNumber >= otlp.SeverityNumber.TRACE && severityNumber <= otlp.SeverityNumber.FATAL4)
+    return { severityNumber };
   errors.add('severityNumber must be 1-24; other values were dropped and the severity text decided the level');
   return {};
 }
 
-function optionalId<K extends 'traceId' | 'spanId'>(field: K, bytes: Uint8Array, size: number, errors: Set<string>): { [F in K]?: string } {
+function optionalId<K extends 'traceId' | 'spanId'>(
+  field: K,
+  bytes: Uint8Array,
+  size: number,
+  errors: Set<string>,
+): { [F in K]?: string } {
   if (bytes.length === 0 || bytes.every((b) => b === 0)) return {};
   if (bytes.length !== size) {
     errors.add(`${field} must be ${size} bytes; dropped from the records that had another size`);
@@ -154,12 +180,20 @@ function optionalId<K extends 'traceId' | 'spanId'>(field: K, bytes: Uint8Array,
  * The scope's name and version, whenever the scope says anything (a name, a version or attributes): a scope known
  * only by its attributes has the empty name, as in OTLP. Its attributes stay in metadata, apart from the labels.
  */
-function scopeOf(scope: otlp.InstrumentationScope | undefined, attributes: Record<string, string>): { scope?: { name: string; version?: string } } {
-  if (scope === undefined || (scope.name === '' && scope.version === '' && Object.keys(attributes).length === 0)) return {};
+function scopeOf(
+  scope: otlp.InstrumentationScope | undefined,
+  attributes: Record<string, string>,
+): { scope?: { name: string; version?: string } } {
+  if (scope === undefined || (scope.name === '' && scope.version === '' && Object.keys(attributes).length === 0))
+    return {};
   return { scope: { name: scope.name, ...(scope.version === '' ? {} : { version: scope.version }) } };
 }
 
-function firstOf<K extends 'userId' | 'requestId'>(field: K, keys: readonly string[], attributes: Record<string, string>): { [F in K]?: string } {
+function firstOf<K extends 'userId' | 'requestId'>(
+  field: K,
+  keys: readonly string[],
+  attributes: Record<string, string>,
+): { [F in K]?: string } {
   const value = keys.map((key) => nonEmpty(attributes[key])).find((v) => v !== undefined);
   return (value === undefined ? {} : { [field]: value }) as { [F in K]?: string };
 }
@@ -177,4 +211,3 @@ function textAttributes(list: readonly KeyValue[]): Record<string, string> {
   for (const kv of list) if (kv.key.trim() !== '') labels[kv.key] = anyValueText(kv.value);
   return labels;
 }
-

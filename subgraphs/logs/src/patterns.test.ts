@@ -64,7 +64,10 @@ describe('log patterns', () => {
   });
 
   it('keeps lines apart that share too few words', () => {
-    expect(patterns('disk full on node', 'payment declined by bank', 'disk full on node').map(([p]) => p)).toEqual(['disk full on node', 'payment declined by bank']);
+    expect(patterns('disk full on node', 'payment declined by bank', 'disk full on node').map(([p]) => p)).toEqual([
+      'disk full on node',
+      'payment declined by bank',
+    ]);
   });
 
   it('handles Korean and English lines together', () => {
@@ -109,7 +112,10 @@ describe('log patterns', () => {
   });
 
   it('keeps counting a pattern that stopped taking messages when its leaf was full', () => {
-    const result = minePatterns(makeMessages('job alpha', 'job beta', 'job gamma', 'job alpha'), { similarity: 0.6, maxLeafPatterns: 2 });
+    const result = minePatterns(makeMessages('job alpha', 'job beta', 'job gamma', 'job alpha'), {
+      similarity: 0.6,
+      maxLeafPatterns: 2,
+    });
     expect(result.map((p) => [p.pattern, p.count])).toEqual([
       ['job alpha', 2],
       ['job beta', 1],
@@ -126,6 +132,8 @@ describe('log patterns', () => {
 
   it('has no patterns for no messages, and refuses a timestamp it cannot read', () => {
     expect(minePatterns([])).toEqual([]);
-    expect(() => minePatterns([{ message: 'x', timestamp: 'yesterday' }])).toThrow('not an RFC 3339 timestamp: yesterday');
+    expect(() => minePatterns([{ message: 'x', timestamp: 'yesterday' }])).toThrow(
+      'not an RFC 3339 timestamp: yesterday',
+    );
   });
 });

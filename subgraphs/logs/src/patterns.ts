@@ -59,7 +59,8 @@ const MASKS: readonly RegExp[] = [
  * honorific (`kim님이`), then punctuation. Other Latin words keep their particle (`timeout으로`): they are
  * usually the fixed text of the line.
  */
-const PARTICLE = '(?:에서|에게|께서|한테|으로|로|이나|이랑|랑|보다|처럼|까지|부터|이라|라|이고|이다|입니다|이|가|을|를|은|는|의|에|께|와|과|도|만|나|고)';
+const PARTICLE =
+  '(?:에서|에게|께서|한테|으로|로|이나|이랑|랑|보다|처럼|까지|부터|이라|라|이고|이다|입니다|이|가|을|를|은|는|의|에|께|와|과|도|만|나|고)';
 const COUNTER = '(?:개월|개|명|건|번|회|차|바이트|원|대|장|줄|주|년|월)';
 const GLUED_TO_KOREAN = new RegExp(`^(?:<\\*>${COUNTER}?${PARTICLE}?|[A-Za-z][\\w.-]*(?:님|씨)${PARTICLE}?)[.,!?:;]?$`);
 
@@ -95,7 +96,10 @@ const hasDigit = (word: string) => /\d/.test(word);
  * Patterns of `messages` (any order), most frequent first. Each message joins the most similar pattern of the
  * same length under the same leading words, turning the words that differ into `<*>`, or starts a new one.
  */
-export function minePatterns(messages: readonly { message: string; timestamp: string }[], options: PatternOptions = {}): LogPattern[] {
+export function minePatterns(
+  messages: readonly { message: string; timestamp: string }[],
+  options: PatternOptions = {},
+): LogPattern[] {
   const { similarity, prefixWords, maxChildren, maxLeafPatterns } = { ...DEFAULTS, ...options };
   const byLength = new Map<number, TreeNode>();
   const clusters: Cluster[] = [];
@@ -128,8 +132,19 @@ export function minePatterns(messages: readonly { message: string; timestamp: st
   }
 
   return [...mergeByPattern(clusters).values()]
-    .sort((a, b) => b.count - a.count || (b.last.nanos > a.last.nanos ? 1 : b.last.nanos < a.last.nanos ? -1 : 0) || a.pattern.localeCompare(b.pattern))
-    .map((c) => ({ pattern: c.pattern, count: c.count, firstSeen: c.first.text, lastSeen: c.last.text, sample: c.sample }));
+    .sort(
+      (a, b) =>
+        b.count - a.count ||
+        (b.last.nanos > a.last.nanos ? 1 : b.last.nanos < a.last.nanos ? -1 : 0) ||
+        a.pattern.localeCompare(b.pattern),
+    )
+    .map((c) => ({
+      pattern: c.pattern,
+      count: c.count,
+      firstSeen: c.first.text,
+      lastSeen: c.last.text,
+      sample: c.sample,
+    }));
 }
 
 function retireLeastRecentlyUsed(leaf: Cluster[]): void {

@@ -23,7 +23,11 @@ describe('log query terms', () => {
   });
 
   it('reads quoted phrases with escaped quotes and backslashes', () => {
-    expect(ast('"연결이 \\"실패\\" \\\\했습니다"')).toEqual({ kind: 'phrase', field: 'message', value: '연결이 "실패" \\했습니다' });
+    expect(ast('"연결이 \\"실패\\" \\\\했습니다"')).toEqual({
+      kind: 'phrase',
+      field: 'message',
+      value: '연결이 "실패" \\했습니다',
+    });
   });
 
   it('reads a trailing * as a prefix, and an escaped * as a character', () => {
@@ -63,7 +67,10 @@ describe('log query fields', () => {
 
   it('reads message:"phrase" and message:prefix* like free text', () => {
     expect(ast('message:"연결 실패" message:데이터*')).toEqual(
-      and({ kind: 'phrase', field: 'message', value: '연결 실패' }, { kind: 'prefix', field: 'message', value: '데이터' }),
+      and(
+        { kind: 'phrase', field: 'message', value: '연결 실패' },
+        { kind: 'prefix', field: 'message', value: '데이터' },
+      ),
     );
   });
 
@@ -84,7 +91,12 @@ describe('log query operators', () => {
 
   it('reads -term as NOT term, and keeps hyphens inside words', () => {
     expect(ast('error -level:DEBUG -"health check" re-try')).toEqual(
-      and(word('error'), not({ kind: 'term', field: 'level', value: 'DEBUG' }), not({ kind: 'phrase', field: 'message', value: 'health check' }), word('re-try')),
+      and(
+        word('error'),
+        not({ kind: 'term', field: 'level', value: 'DEBUG' }),
+        not({ kind: 'phrase', field: 'message', value: 'health check' }),
+        word('re-try'),
+      ),
     );
   });
 
@@ -109,8 +121,16 @@ describe('log query syntax errors', () => {
     ['in*ner', '* may only end a term (prefix search); leading and inner wildcards are not supported', 2],
     ['a\\:b*c', '* may only end a term (prefix search); leading and inner wildcards are not supported', 4],
     ['service:*box', '* may only end a term (prefix search); leading and inner wildcards are not supported', 8],
-    ['host:web-1', 'unknown field "host": use service, level, traceId, spanId, message or labels.<key> (quote text that contains a colon)', 0],
-    ['a :b', 'unknown field "": use service, level, traceId, spanId, message or labels.<key> (quote text that contains a colon)', 2],
+    [
+      'host:web-1',
+      'unknown field "host": use service, level, traceId, spanId, message or labels.<key> (quote text that contains a colon)',
+      0,
+    ],
+    [
+      'a :b',
+      'unknown field "": use service, level, traceId, spanId, message or labels.<key> (quote text that contains a colon)',
+      2,
+    ],
     ['labels.:x', 'labels. needs a key, as in labels.region:kr', 0],
     ['service: checkout', 'expected a value after "service:"', 8],
     ['level:TRACE', 'level must be one of DEBUG, INFO, WARN, ERROR, FATAL', 6],
@@ -136,12 +156,20 @@ describe('log query syntax errors', () => {
   });
 
   it('refuses queries longer than the limit', () => {
-    expect(parseLogQuery('a '.repeat(MAX_QUERY_LENGTH))).toEqual({ ok: false, message: 'the query is longer than 4096 characters', position: 4096 });
+    expect(parseLogQuery('a '.repeat(MAX_QUERY_LENGTH))).toEqual({
+      ok: false,
+      message: 'the query is longer than 4096 characters',
+      position: 4096,
+    });
   });
 
   it('refuses more than 256 terms, at the first one too many', () => {
     const text = Array.from({ length: 257 }, (_, i) => `t${i}`).join(' ');
-    expect(parseLogQuery(text)).toEqual({ ok: false, message: 'the query has more than 256 terms', position: text.lastIndexOf('t256') });
+    expect(parseLogQuery(text)).toEqual({
+      ok: false,
+      message: 'the query has more than 256 terms',
+      position: text.lastIndexOf('t256'),
+    });
   });
 
   it('says a valid query is valid', () => {

@@ -50,7 +50,8 @@ const FIELD_LIST = 'service, level, traceId, spanId, message or labels.<key>';
 
 /** Parses a query; every syntax error comes back as a value with its position. */
 export function parseLogQuery(text: string): ParsedQuery {
-  if (text.length > MAX_QUERY_LENGTH) return syntaxError(`the query is longer than ${MAX_QUERY_LENGTH} characters`, MAX_QUERY_LENGTH);
+  if (text.length > MAX_QUERY_LENGTH)
+    return syntaxError(`the query is longer than ${MAX_QUERY_LENGTH} characters`, MAX_QUERY_LENGTH);
   try {
     const tokens = tokenize(text);
     return { ok: true, ast: new Parser(tokens, text.length).parse() };
@@ -106,7 +107,11 @@ function tokenize(text: string): Token[] {
       i++;
     } else if (c === '"') {
       const phrase = readPhrase(text, i);
-      tokens.push({ type: 'clause', position: i, node: clause('message', i, { kind: 'phrase', value: phrase.value, position: i }) });
+      tokens.push({
+        type: 'clause',
+        position: i,
+        node: clause('message', i, { kind: 'phrase', value: phrase.value, position: i }),
+      });
       i = phrase.end;
     } else {
       const word = readWord(text, i);
@@ -114,7 +119,11 @@ function tokenize(text: string): Token[] {
         tokens.push({ type: word.value as 'AND' | 'OR' | 'NOT', position: i, text: word.value });
         i = word.end;
       } else if (word.colon === undefined) {
-        tokens.push({ type: 'clause', position: i, node: clause('message', i, valueOf(word.value, word.stars, i, word.end)) });
+        tokens.push({
+          type: 'clause',
+          position: i,
+          node: clause('message', i, valueOf(word.value, word.stars, i, word.end)),
+        });
         i = word.end;
       } else {
         const fieldName = word.value.slice(0, word.colon);
@@ -206,29 +215,42 @@ type RawValue = { kind: 'term' | 'prefix' | 'phrase'; value: string; position: n
  * (`stars`, text positions) is its last character.
  */
 function valueOf(value: string, stars: number[], position: number, end: number): RawValue {
-  if (value === '*' && stars.length === 1) throw new QueryError('a lone * would match everything: leave the query empty instead', position);
+  if (value === '*' && stars.length === 1)
+    throw new QueryError('a lone * would match everything: leave the query empty instead', position);
   const misplaced = stars.find((star) => star !== end - 1);
-  if (misplaced !== undefined) throw new QueryError('* may only end a term (prefix search); leading and inner wildcards are not supported', misplaced);
-  return stars.length === 0 ? { kind: 'term', value, position } : { kind: 'prefix', value: value.slice(0, -1), position };
+  if (misplaced !== undefined)
+    throw new QueryError(
+      '* may only end a term (prefix search); leading and inner wildcards are not supported',
+      misplaced,
+    );
+  return stars.length === 0
+    ? { kind: 'term', value, position }
+    : { kind: 'prefix', value: value.slice(0, -1), position };
 }
 
 /** A clause on a named field, its value checked and normalised for that field. */
 function clause(fieldName: string, fieldPosition: number, raw: RawValue): QueryNode {
   const field = resolveField(fieldName, fieldPosition);
   if (raw.kind === 'phrase' && raw.value.trim() === '') throw new QueryError('the phrase is empty', raw.position);
-  if (field === 'message') return raw.kind === 'phrase' ? { kind: 'phrase', field, value: raw.value } : { kind: raw.kind, field, value: raw.value };
+  if (field === 'message')
+    return raw.kind === 'phrase'
+      ? { kind: 'phrase', field, value: raw.value }
+      : { kind: raw.kind, field, value: raw.value };
   const kind = raw.kind === 'prefix' ? 'prefix' : 'term';
   switch (field) {
     case 'level': {
       const level = parseLevel(raw.value);
-      if (kind === 'prefix' || level === undefined) throw new QueryError(`level must be one of ${LOG_LEVELS.join(', ')}`, raw.position);
+      if (kind === 'prefix' || level === undefined)
+        throw new QueryError(`level must be one of ${LOG_LEVELS.join(', ')}`, raw.position);
       return { kind, field, value: level };
     }
     case 'traceId':
     case 'spanId': {
       const digits = field === 'traceId' ? 32 : 16;
-      const ok = kind === 'prefix' ? new RegExp(`^[0-9a-fA-F]{1,${digits - 1}}$`) : new RegExp(`^[0-9a-fA-F]{${digits}}$`);
-      if (!ok.test(raw.value)) throw new QueryError(`${field} must be ${digits} hex digits, or the start of one followed by *`, raw.position);
+      const ok =
+        kind === 'prefix' ? new RegExp(`^[0-9a-fA-F]{1,${digits - 1}}$`) : new RegExp(`^[0-9a-fA-F]{${digits}}$`);
+      if (!ok.test(raw.value))
+        throw new QueryError(`${field} must be ${digits} hex digits, or the start of one followed by *`, raw.position);
       return { kind, field, value: raw.value.toLowerCase() };
     }
     default:
@@ -274,7 +296,9 @@ class Parser {
     while (this.peek()?.type === 'OR') {
       children.push(this.operand(() => this.and(), this.take()));
     }
-    return children.length === 1 ? children[0]! : { kind: 'or', children: children.flatMap((c) => (c.kind === 'or' ? c.children : [c])) };
+    return children.length === 1
+      ? children[0]!
+      : { kind: 'or', children: children.flatMap((c) => (c.kind === 'or' ? c.children : [c])) };
   }
 
   private and(): QueryNode {
@@ -290,7 +314,9 @@ class Parser {
         break;
       }
     }
-    return children.length === 1 ? children[0]! : { kind: 'and', children: children.flatMap((c) => (c.kind === 'and' ? c.children : [c])) };
+    return children.length === 1
+      ? children[0]!
+      : { kind: 'and', children: children.flatMap((c) => (c.kind === 'and' ? c.children : [c])) };
   }
 
   private not(): QueryNode {
@@ -307,7 +333,8 @@ class Parser {
     switch (token.type) {
       case 'clause':
         this.take();
-        if (++this.clauses > MAX_CLAUSES) throw new QueryError(`the query has more than ${MAX_CLAUSES} terms`, token.position);
+        if (++this.clauses > MAX_CLAUSES)
+          throw new QueryError(`the query has more than ${MAX_CLAUSES} terms`, token.position);
         return token.node;
       case '(': {
         this.take();
@@ -326,7 +353,8 @@ class Parser {
   }
 
   private nested(opening: Token, parse: () => QueryNode): QueryNode {
-    if (++this.nesting > MAX_NESTING) throw new QueryError(`parentheses and NOTs nest deeper than ${MAX_NESTING} levels`, opening.position);
+    if (++this.nesting > MAX_NESTING)
+      throw new QueryError(`parentheses and NOTs nest deeper than ${MAX_NESTING} levels`, opening.position);
     const node = parse();
     this.nesting--;
     return node;

@@ -28,7 +28,10 @@ const MAX_SERVICE_LOGS = 1000;
 const MAX_FAILURES = 1000;
 
 /** The filter as the queries take it: GraphQL fills in a matcher's default operator, which its types cannot know. */
-const filterOf = (filter: GraphQLLogFilter): LogFilterInput => ({ ...filter, labels: (filter.labels ?? []).map((m) => ({ ...m, op: m.op ?? 'EQ' })) });
+const filterOf = (filter: GraphQLLogFilter): LogFilterInput => ({
+  ...filter,
+  labels: (filter.labels ?? []).map((m) => ({ ...m, op: m.op ?? 'EQ' })),
+});
 
 /** Labels by key, so that two entries with the same labels list them alike. */
 const labelList = (record: Readonly<Record<string, string>> | undefined) =>
@@ -40,7 +43,12 @@ export const resolvers: Resolvers = {
   Query: {
     logs: (_, args, ctx) => listLogs(ctx.store, filterOf(args.filter), args.limit, ctx.limits),
     logsByService: (_, args, ctx) =>
-      listLogs(ctx.store, { services: [args.service], levels: args.levels ?? null, range: args.range }, args.limit, ctx.limits),
+      listLogs(
+        ctx.store,
+        { services: [args.service], levels: args.levels ?? null, range: args.range },
+        args.limit,
+        ctx.limits,
+      ),
     logSearch: (_, args, ctx) => logSearch(ctx.store, { ...args, filter: filterOf(args.filter) }, ctx.limits),
     logHistogram: (_, args, ctx) => logHistogram(ctx.store, filterOf(args.filter), args.interval, ctx.limits),
     logFacets: (_, args, ctx) => logFacets(ctx.store, filterOf(args.filter), args.limit, ctx.limits),
@@ -48,9 +56,12 @@ export const resolvers: Resolvers = {
     logVolumeAnomalies: (_, args, ctx) => logVolumeAnomalies(ctx.store, args.service, args.range),
     validateLogQuery: (_, args) => {
       const verdict = validateLogQuery(args.query);
-      return verdict.ok ? { valid: true, message: null, position: null } : { valid: false, message: verdict.message, position: verdict.position };
+      return verdict.ok
+        ? { valid: true, message: null, position: null }
+        : { valid: false, message: verdict.message, position: verdict.position };
     },
-    logIngestFailures: (_, args, ctx) => ctx.queue.deadLetters(sizeArgument('first', args.first ?? 100, MAX_FAILURES), args.after ?? undefined),
+    logIngestFailures: (_, args, ctx) =>
+      ctx.queue.deadLetters(sizeArgument('first', args.first ?? 100, MAX_FAILURES), args.after ?? undefined),
   },
   Mutation: {
     retryLogIngestFailures: (_, args, ctx) => ctx.queue.retry(args.ids),
@@ -58,7 +69,9 @@ export const resolvers: Resolvers = {
   Service: {
     __resolveReference: (ref) => ({ name: ref.name }),
     logs: (service, args, ctx) => ctx.store.recent(service.name, sizeArgument('limit', args.limit, MAX_SERVICE_LOGS)),
-    logVolume: async (service, args, ctx) => (await logHistogram(ctx.store, { services: [service.name], range: args.range }, args.interval, ctx.limits)).buckets,
+    logVolume: async (service, args, ctx) =>
+      (await logHistogram(ctx.store, { services: [service.name], range: args.range }, args.interval, ctx.limits))
+        .buckets,
   },
   Trace: {
     logs: (trace, _, ctx) => ctx.traceLogs.load(trace.traceId),
@@ -69,7 +82,8 @@ export const resolvers: Resolvers = {
   LogEntry: {
     labels: (entry) => labelList(entry.labels),
     resource: (entry) => labelList(entry.resource),
-    scope: (entry) => (entry.scope === undefined ? null : { ...entry.scope, attributes: labelList(entry.metadata?.scopeAttributes) }),
+    scope: (entry) =>
+      entry.scope === undefined ? null : { ...entry.scope, attributes: labelList(entry.metadata?.scopeAttributes) },
     body: (entry) => (entry.metadata?.body === undefined ? null : JSON.stringify(entry.metadata.body)),
     observedTimestamp: (entry) => entry.metadata?.observedTimestamp ?? null,
     eventName: (entry) => entry.metadata?.eventName ?? null,

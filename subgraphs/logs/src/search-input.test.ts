@@ -14,7 +14,11 @@ function filterOf(fields: Partial<LogFilterInput> = {}): LogFilter {
 
 describe('log filter input', () => {
   it('reads the range to the nanosecond, normalises levels and the trace id', () => {
-    const filter = filterOf({ levels: ['warning', 'ERROR'], traceId: '4BF92F3577B34DA6A3CE929D0E0E4736', services: ['checkout'] });
+    const filter = filterOf({
+      levels: ['warning', 'ERROR'],
+      traceId: '4BF92F3577B34DA6A3CE929D0E0E4736',
+      services: ['checkout'],
+    });
     expect(filter).toMatchObject({
       levels: ['WARN', 'ERROR'],
       traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
@@ -25,16 +29,45 @@ describe('log filter input', () => {
   });
 
   it.each([
-    [{ range: { from: 'yesterday', to: '2026-11-22T11:00:00Z' } }, 'range.from', 'range.from: "yesterday" is not a time with a zone such as 2026-11-22T10:00:00Z (RFC 3339)'],
-    [{ range: { from: '2026-11-22T10:00:00Z', to: 'now' } }, 'range.to', 'range.to: "now" is not a time with a zone such as 2026-11-22T10:00:00Z (RFC 3339)'],
-    [{ range: { from: '2026-11-22T10:00:00', to: '2026-11-22T11:00:00Z' } }, 'range.from', 'range.from: "2026-11-22T10:00:00" has no zone; add Z (UTC) or an offset such as +09:00'],
-    [{ range: { from: '1969-12-31T23:00:00Z', to: '1970-01-01T01:00:00Z' } }, 'range.from', 'range.from: is before 1970, the earliest time the store keeps'],
+    [
+      { range: { from: 'yesterday', to: '2026-11-22T11:00:00Z' } },
+      'range.from',
+      'range.from: "yesterday" is not a time with a zone such as 2026-11-22T10:00:00Z (RFC 3339)',
+    ],
+    [
+      { range: { from: '2026-11-22T10:00:00Z', to: 'now' } },
+      'range.to',
+      'range.to: "now" is not a time with a zone such as 2026-11-22T10:00:00Z (RFC 3339)',
+    ],
+    [
+      { range: { from: '2026-11-22T10:00:00', to: '2026-11-22T11:00:00Z' } },
+      'range.from',
+      'range.from: "2026-11-22T10:00:00" has no zone; add Z (UTC) or an offset such as +09:00',
+    ],
+    [
+      { range: { from: '1969-12-31T23:00:00Z', to: '1970-01-01T01:00:00Z' } },
+      'range.from',
+      'range.from: is before 1970, the earliest time the store keeps',
+    ],
     [{ range: { from: '2026-11-22T11:00:00Z', to: '2026-11-22T11:00:00Z' } }, 'range', 'range: from must be before to'],
-    [{ range: { from: '2026-08-01T00:00:00Z', to: '2026-11-22T11:00:00Z' } }, 'range', 'range: longer than the 90 days allowed'],
+    [
+      { range: { from: '2026-08-01T00:00:00Z', to: '2026-11-22T11:00:00Z' } },
+      'range',
+      'range: longer than the 90 days allowed',
+    ],
     [{ levels: ['TRACE'] }, 'levels[0]', 'levels[0]: must be one of DEBUG, INFO, WARN, ERROR, FATAL'],
     [{ traceId: 'abc' }, 'traceId', 'traceId: must be 32 hex digits'],
     [{ labels: [{ key: ' ', op: 'EQ', value: 'x' }] }, 'labels[0].key', 'labels[0].key: must not be empty'],
-    [{ labels: [{ key: 'a', op: 'EQ', value: 'x' }, { key: 'b', op: 'RE', value: '^prod$' }] }, 'labels[1].value', 'labels[1].value: patterns match the whole value: leave out ^ and $'],
+    [
+      {
+        labels: [
+          { key: 'a', op: 'EQ', value: 'x' },
+          { key: 'b', op: 'RE', value: '^prod$' },
+        ],
+      },
+      'labels[1].value',
+      'labels[1].value: patterns match the whole value: leave out ^ and $',
+    ],
     [{ services: Array.from({ length: 101 }, (_, i) => `s${i}`) }, 'services', 'services: at most 100 services'],
   ] as [Partial<LogFilterInput>, string, string][])('names the argument at fault (%#)', (fields, argument, message) => {
     expect(parseLogFilter(makeInput(fields))).toEqual({ ok: false, argument, message });
@@ -50,14 +83,27 @@ describe('log filter input', () => {
   });
 
   it('takes a shorter range limit', () => {
-    const parsed = parseLogFilter(makeInput({ range: { from: '2026-11-20T00:00:00Z', to: '2026-11-22T00:00:01Z' } }), { maxRangeMs: 2 * 86_400_000 });
+    const parsed = parseLogFilter(makeInput({ range: { from: '2026-11-20T00:00:00Z', to: '2026-11-22T00:00:01Z' } }), {
+      maxRangeMs: 2 * 86_400_000,
+    });
     expect(parsed).toMatchObject({ ok: false, argument: 'range', message: 'range: longer than the 2 days allowed' });
   });
 });
 
 describe('label regular expressions', () => {
   it('accepts the subset RE2 and Elasticsearch read alike', () => {
-    for (const pattern of ['prod', 'prod|staging', 'web-[0-9]+', 'eu-(west|north)-[1-3]', 'a.{2,5}', '[^a-z]?x', 'v1\\.2', '[]a]', 'x{3}', 'a#b@c&d~e<f>']) {
+    for (const pattern of [
+      'prod',
+      'prod|staging',
+      'web-[0-9]+',
+      'eu-(west|north)-[1-3]',
+      'a.{2,5}',
+      '[^a-z]?x',
+      'v1\\.2',
+      '[]a]',
+      'x{3}',
+      'a#b@c&d~e<f>',
+    ]) {
       expect(checkRegex(pattern), pattern).toBeUndefined();
     }
   });
@@ -84,11 +130,19 @@ describe('page cursors', () => {
     const cursor = cursorAfter(['2026-11-22T10:00:00.123456789Z', '01a202b2-c500-7fff-bfff-ffffffffffff']);
     const decoded = decodeCursor(encodeCursor(cursor!));
     expect(decoded).toEqual(cursor);
-    expect(buildLogSearch(filterOf(), { size: 50, after: decoded! }).search_after).toEqual(['2026-11-22T10:00:00.123456789Z', '01a202b2-c500-7fff-bfff-ffffffffffff']);
+    expect(buildLogSearch(filterOf(), { size: 50, after: decoded! }).search_after).toEqual([
+      '2026-11-22T10:00:00.123456789Z',
+      '01a202b2-c500-7fff-bfff-ffffffffffff',
+    ]);
   });
 
   it('refuses cursors it did not make', () => {
-    for (const text of ['', 'not-base64!', Buffer.from('[1,2]').toString('base64url'), Buffer.from('["now-1d","x"]').toString('base64url')]) {
+    for (const text of [
+      '',
+      'not-base64!',
+      Buffer.from('[1,2]').toString('base64url'),
+      Buffer.from('["now-1d","x"]').toString('base64url'),
+    ]) {
       expect(decodeCursor(text), text).toBeUndefined();
     }
   });

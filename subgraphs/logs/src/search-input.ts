@@ -28,7 +28,8 @@ export interface LogQueryLimits {
 export const DEFAULT_LOG_QUERY_LIMITS: LogQueryLimits = { maxRangeMs: 90 * 86_400_000 };
 
 /** `argument` names the input field at fault (`query`, `range.from`, `labels[1].value`); `position` is set for `query`. */
-export type ParsedLogFilter = { ok: true; filter: LogFilter } | { ok: false; message: string; argument: string; position?: number };
+export type ParsedLogFilter =
+  { ok: true; filter: LogFilter } | { ok: false; message: string; argument: string; position?: number };
 
 const MAX_LIST = 100;
 const MAX_REGEX_LENGTH = 256;
@@ -36,7 +37,10 @@ const MAX_REGEX_LENGTH = 256;
 const MAX_NAME_LENGTH = 256;
 const MAX_LABEL_VALUE_LENGTH = 1024;
 
-export function parseLogFilter(input: LogFilterInput, limits: LogQueryLimits = DEFAULT_LOG_QUERY_LIMITS): ParsedLogFilter {
+export function parseLogFilter(
+  input: LogFilterInput,
+  limits: LogQueryLimits = DEFAULT_LOG_QUERY_LIMITS,
+): ParsedLogFilter {
   const bad = (argument: string, message: string, position?: number): ParsedLogFilter => ({
     ok: false,
     message: `${argument}: ${message}`,
@@ -74,15 +78,27 @@ export function parseLogFilter(input: LogFilterInput, limits: LogQueryLimits = D
   if (labels.length > MAX_LIST) return bad('labels', `at most ${MAX_LIST} matchers`);
   for (const [i, matcher] of labels.entries()) {
     if (matcher.key.trim() === '') return bad(`labels[${i}].key`, 'must not be empty');
-    if (matcher.key.length > MAX_NAME_LENGTH) return bad(`labels[${i}].key`, `must be at most ${MAX_NAME_LENGTH} characters`);
-    if (matcher.value.length > MAX_LABEL_VALUE_LENGTH) return bad(`labels[${i}].value`, `must be at most ${MAX_LABEL_VALUE_LENGTH} characters`);
+    if (matcher.key.length > MAX_NAME_LENGTH)
+      return bad(`labels[${i}].key`, `must be at most ${MAX_NAME_LENGTH} characters`);
+    if (matcher.value.length > MAX_LABEL_VALUE_LENGTH)
+      return bad(`labels[${i}].value`, `must be at most ${MAX_LABEL_VALUE_LENGTH} characters`);
     if (matcher.op === 'RE' || matcher.op === 'NRE') {
       const problem = checkRegex(matcher.value);
       if (problem !== undefined) return bad(`labels[${i}].value`, problem);
     }
   }
 
-  return { ok: true, filter: { query: query.ast, services, levels, ...(traceId === undefined ? {} : { traceId }), labels, range: { from, to } } };
+  return {
+    ok: true,
+    filter: {
+      query: query.ast,
+      services,
+      levels,
+      ...(traceId === undefined ? {} : { traceId }),
+      labels,
+      range: { from, to },
+    },
+  };
 }
 
 /**
@@ -179,7 +195,12 @@ export function decodeCursor(text: string): LogCursor | undefined {
   }
   if (!Array.isArray(value) || value.length !== 2) return undefined;
   const [timestamp, id] = value as unknown[];
-  if (typeof timestamp !== 'string' || typeof id !== 'string' || parseTimestamp(timestamp) === undefined || id.length > 64) return undefined;
+  if (
+    typeof timestamp !== 'string' ||
+    typeof id !== 'string' ||
+    parseTimestamp(timestamp) === undefined ||
+    id.length > 64
+  )
+    return undefined;
   return { timestamp, id };
 }
-

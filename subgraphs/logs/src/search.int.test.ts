@@ -25,9 +25,14 @@ interface IndexTemplate {
 }
 
 /** Entries of the JSON API, `secondsAgo` apart so that newest-first order is known. */
-function makeEntries(entries: { message: string; service: string; level: string; secondsAgo: number; labels?: Record<string, string> }[]) {
+function makeEntries(
+  entries: { message: string; service: string; level: string; secondsAgo: number; labels?: Record<string, string> }[],
+) {
   const parsed = parseLogEntries(
-    entries.map(({ secondsAgo, ...entry }) => ({ ...entry, timestamp: new Date(NOW - secondsAgo * 1000).toISOString() })),
+    entries.map(({ secondsAgo, ...entry }) => ({
+      ...entry,
+      timestamp: new Date(NOW - secondsAgo * 1000).toISOString(),
+    })),
     NOW,
   );
   if (!parsed.ok) throw new Error(parsed.message);
@@ -39,12 +44,20 @@ const text = (value: string): AttributeValue => ({ value: { case: 'stringValue',
 
 /** One OTLP export from service checkout: a Korean database failure in a trace, and a mixed-language line. */
 function makeOtlpExport() {
-  const record = (secondsAgo: number, body: string, severityNumber: otlp.SeverityNumber, attributes: Record<string, string>, traceId?: string) => ({
+  const record = (
+    secondsAgo: number,
+    body: string,
+    severityNumber: otlp.SeverityNumber,
+    attributes: Record<string, string>,
+    traceId?: string,
+  ) => ({
     timeUnixNano: msToNanos(NOW - secondsAgo * 1000),
     severityNumber,
     body: text(body),
     attributes: Object.entries(attributes).map(([key, value]) => ({ key, value: text(value) })),
-    ...(traceId === undefined ? {} : { traceId: Buffer.from(traceId, 'hex'), spanId: Buffer.from('00f067aa0ba902b7', 'hex') }),
+    ...(traceId === undefined
+      ? {}
+      : { traceId: Buffer.from(traceId, 'hex'), spanId: Buffer.from('00f067aa0ba902b7', 'hex') }),
   });
   return create(otlp.ExportLogsServiceRequestSchema, {
     resourceLogs: [
@@ -54,8 +67,18 @@ function makeOtlpExport() {
           {
             scope: { name: 'checkout.db' },
             logRecords: [
-              record(10, '데이터베이스에서 연결이 실패했습니다', otlp.SeverityNumber.ERROR, { region: 'kr', pod: 'web-12' }, TRACE_ID),
-              record(20, 'DB connection refused: 데이터베이스 응답 없음', otlp.SeverityNumber.ERROR, { http: 'client', 'http.method': 'GET', pod: 'web-7' }),
+              record(
+                10,
+                '데이터베이스에서 연결이 실패했습니다',
+                otlp.SeverityNumber.ERROR,
+                { region: 'kr', pod: 'web-12' },
+                TRACE_ID,
+              ),
+              record(20, 'DB connection refused: 데이터베이스 응답 없음', otlp.SeverityNumber.ERROR, {
+                http: 'client',
+                'http.method': 'GET',
+                pod: 'web-7',
+              }),
             ],
           },
         ],
@@ -79,10 +102,20 @@ interface Found {
   last?: LogCursor;
 }
 
-async function search(query: string, fields: Partial<LogFilterInput> = {}, page: { size?: number; after?: LogCursor } = {}): Promise<Found> {
+async function search(
+  query: string,
+  fields: Partial<LogFilterInput> = {},
+  page: { size?: number; after?: LogCursor } = {},
+): Promise<Found> {
   const parsed = parseLogFilter({ range: RANGE, query, ...fields });
   if (!parsed.ok) throw new Error(parsed.message);
-  const response = await es.search<LogDocument>({ index, ...buildLogSearch(parsed.filter, { size: page.size ?? 100, ...(page.after === undefined ? {} : { after: page.after }) }) });
+  const response = await es.search<LogDocument>({
+    index,
+    ...buildLogSearch(parsed.filter, {
+      size: page.size ?? 100,
+      ...(page.after === undefined ? {} : { after: page.after }),
+    }),
+  });
   const hits = response.hits.hits;
   const last = cursorAfter(hits.at(-1)?.sort);
   return {
@@ -110,7 +143,13 @@ describe('log search in Elasticsearch with the nori analyzer', () => {
       ...makeEntries([
         { message: '결제 요청이 실패했습니다', service: 'payments', level: 'WARN', secondsAgo: 30 },
         { message: 'cache warmed up in 35ms', service: 'checkout', level: 'INFO', secondsAgo: 40 },
-        { message: 'connection pool exhausted', service: 'payments', level: 'ERROR', secondsAgo: 50, labels: { region: 'us' } },
+        {
+          message: 'connection pool exhausted',
+          service: 'payments',
+          level: 'ERROR',
+          secondsAgo: 50,
+          labels: { region: 'us' },
+        },
         { message: '사용자 로그인 성공', service: 'auth', level: 'INFO', secondsAgo: 60 },
         { message: 'health check ok', service: 'checkout', level: 'DEBUG', secondsAgo: 70, labels: { pod: 'web-3' } },
         { message: 'render <b>실패</b> page', service: 'web', level: 'WARN', secondsAgo: 80 },
@@ -126,17 +165,27 @@ describe('log search in Elasticsearch with the nori analyzer', () => {
 
   describe('Korean morphology', () => {
     it('finds 데이터베이스에서 when searching 데이터베이스', async () => {
-      expect(await messages('데이터베이스')).toEqual(['데이터베이스에서 연결이 실패했습니다', 'DB connection refused: 데이터베이스 응답 없음']);
+      expect(await messages('데이터베이스')).toEqual([
+        '데이터베이스에서 연결이 실패했습니다',
+        'DB connection refused: 데이터베이스 응답 없음',
+      ]);
     });
 
     it('finds 실패했습니다 when searching 실패, within the range only', async () => {
-      expect(await messages('실패')).toEqual(['데이터베이스에서 연결이 실패했습니다', '결제 요청이 실패했습니다', 'render <b>실패</b> page']);
+      expect(await messages('실패')).toEqual([
+        '데이터베이스에서 연결이 실패했습니다',
+        '결제 요청이 실패했습니다',
+        'render <b>실패</b> page',
+      ]);
     });
 
     it('matches a mixed Korean/English line by a Korean and an English term', async () => {
       expect(await messages('데이터베이스 refused')).toEqual(['DB connection refused: 데이터베이스 응답 없음']);
       expect(await messages('응답')).toEqual(['DB connection refused: 데이터베이스 응답 없음']);
-      expect(await messages('Connection')).toEqual(['DB connection refused: 데이터베이스 응답 없음', 'connection pool exhausted']);
+      expect(await messages('Connection')).toEqual([
+        'DB connection refused: 데이터베이스 응답 없음',
+        'connection pool exhausted',
+      ]);
     });
   });
 
@@ -149,10 +198,16 @@ describe('log search in Elasticsearch with the nori analyzer', () => {
     });
 
     it('combines terms with AND, OR, NOT and parentheses', async () => {
-      expect(await messages('실패 AND NOT service:payments -service:web')).toEqual(['데이터베이스에서 연결이 실패했습니다']);
+      expect(await messages('실패 AND NOT service:payments -service:web')).toEqual([
+        '데이터베이스에서 연결이 실패했습니다',
+      ]);
       expect(await messages('(결제 OR 로그인) 성공')).toEqual(['사용자 로그인 성공']);
       expect(await messages('connection -refused')).toEqual(['connection pool exhausted']);
-      expect(await messages('warmed OR 로그인 OR exhausted')).toEqual(['cache warmed up in 35ms', 'connection pool exhausted', '사용자 로그인 성공']);
+      expect(await messages('warmed OR 로그인 OR exhausted')).toEqual([
+        'cache warmed up in 35ms',
+        'connection pool exhausted',
+        '사용자 로그인 성공',
+      ]);
     });
 
     it('answers the deepest query the parser accepts', async () => {
@@ -165,15 +220,27 @@ describe('log search in Elasticsearch with the nori analyzer', () => {
   describe('fields and prefixes', () => {
     it('matches service, level, traceId and labels exactly', async () => {
       expect(await messages('service:payments')).toEqual(['결제 요청이 실패했습니다', 'connection pool exhausted']);
-      expect(await messages('level:error')).toEqual(['데이터베이스에서 연결이 실패했습니다', 'DB connection refused: 데이터베이스 응답 없음', 'connection pool exhausted']);
+      expect(await messages('level:error')).toEqual([
+        '데이터베이스에서 연결이 실패했습니다',
+        'DB connection refused: 데이터베이스 응답 없음',
+        'connection pool exhausted',
+      ]);
       expect(await messages(`traceId:${TRACE_ID.toUpperCase()}`)).toEqual(['데이터베이스에서 연결이 실패했습니다']);
       expect(await messages('labels.region:kr')).toEqual(['데이터베이스에서 연결이 실패했습니다']);
-      expect(await messages('labels.http.method:GET labels.http:client')).toEqual(['DB connection refused: 데이터베이스 응답 없음']);
+      expect(await messages('labels.http.method:GET labels.http:client')).toEqual([
+        'DB connection refused: 데이터베이스 응답 없음',
+      ]);
     });
 
     it('matches prefixes of English and Korean words and of keywords', async () => {
-      expect(await messages('conn*')).toEqual(['DB connection refused: 데이터베이스 응답 없음', 'connection pool exhausted']);
-      expect(await messages('데이터베*')).toEqual(['데이터베이스에서 연결이 실패했습니다', 'DB connection refused: 데이터베이스 응답 없음']);
+      expect(await messages('conn*')).toEqual([
+        'DB connection refused: 데이터베이스 응답 없음',
+        'connection pool exhausted',
+      ]);
+      expect(await messages('데이터베*')).toEqual([
+        '데이터베이스에서 연결이 실패했습니다',
+        'DB connection refused: 데이터베이스 응답 없음',
+      ]);
       expect(await messages('service:pay*')).toEqual(['결제 요청이 실패했습니다', 'connection pool exhausted']);
       expect(await messages('WARM*')).toEqual(['cache warmed up in 35ms']);
     });
@@ -181,23 +248,41 @@ describe('log search in Elasticsearch with the nori analyzer', () => {
 
   describe('structured filters', () => {
     it('filters by services, levels and trace id', async () => {
-      expect(await messages('', { services: ['auth', 'web'] })).toEqual(['사용자 로그인 성공', 'render <b>실패</b> page']);
-      expect(await messages('실패', { levels: ['WARN'] })).toEqual(['결제 요청이 실패했습니다', 'render <b>실패</b> page']);
+      expect(await messages('', { services: ['auth', 'web'] })).toEqual([
+        '사용자 로그인 성공',
+        'render <b>실패</b> page',
+      ]);
+      expect(await messages('실패', { levels: ['WARN'] })).toEqual([
+        '결제 요청이 실패했습니다',
+        'render <b>실패</b> page',
+      ]);
       expect(await messages('', { traceId: TRACE_ID })).toEqual(['데이터베이스에서 연결이 실패했습니다']);
     });
 
     it('filters by label matchers', async () => {
       const withLabels = async (...labels: LabelMatcher[]) => messages('', { labels });
-      expect(await withLabels({ key: 'pod', op: 'RE', value: 'web-[0-9]' })).toEqual(['DB connection refused: 데이터베이스 응답 없음', 'health check ok']);
-      expect(await withLabels({ key: 'pod', op: 'RE', value: 'web-(1|7)[0-9]*' }, { key: 'region', op: 'NEQ', value: 'kr' })).toEqual([
+      expect(await withLabels({ key: 'pod', op: 'RE', value: 'web-[0-9]' })).toEqual([
         'DB connection refused: 데이터베이스 응답 없음',
+        'health check ok',
       ]);
+      expect(
+        await withLabels({ key: 'pod', op: 'RE', value: 'web-(1|7)[0-9]*' }, { key: 'region', op: 'NEQ', value: 'kr' }),
+      ).toEqual(['DB connection refused: 데이터베이스 응답 없음']);
       expect(await withLabels({ key: 'region', op: 'EQ', value: 'us' })).toEqual(['connection pool exhausted']);
       expect((await withLabels({ key: 'pod', op: 'NRE', value: 'web-.*' })).length).toBe(5);
     });
 
     it('accepts every regular expression the subset allows', async () => {
-      for (const value of ['prod|staging', 'eu-(west|north)-[1-3]', 'a.{2,5}', '[^a-z]?x', 'v1\\.2', '[]a]', 'x{3}', 'a#b@c&d~e<f>']) {
+      for (const value of [
+        'prod|staging',
+        'eu-(west|north)-[1-3]',
+        'a.{2,5}',
+        '[^a-z]?x',
+        'v1\\.2',
+        '[]a]',
+        'x{3}',
+        'a#b@c&d~e<f>',
+      ]) {
         await expect(messages('', { labels: [{ key: 'pod', op: 'RE', value }] }), value).resolves.toEqual([]);
       }
     });
@@ -205,11 +290,15 @@ describe('log search in Elasticsearch with the nori analyzer', () => {
 
   describe('highlights', () => {
     it('puts <em> around 실패 in 실패했습니다', async () => {
-      expect((await search('실패 service:checkout')).highlights).toEqual(['데이터베이스에서 연결이 <em>실패</em>했습니다']);
+      expect((await search('실패 service:checkout')).highlights).toEqual([
+        '데이터베이스에서 연결이 <em>실패</em>했습니다',
+      ]);
     });
 
     it('escapes the markup of the message itself', async () => {
-      expect((await search('실패 service:web')).highlights).toEqual(['render &lt;b&gt;<em>실패</em>&lt;&#x2F;b&gt; page']);
+      expect((await search('실패 service:web')).highlights).toEqual([
+        'render &lt;b&gt;<em>실패</em>&lt;&#x2F;b&gt; page',
+      ]);
     });
   });
 
@@ -227,14 +316,21 @@ describe('search_after paging', () => {
   const pages = async (after?: LogCursor) => {
     const parsed = parseLogFilter({ range: RANGE, services: ['pager'] });
     if (!parsed.ok) throw new Error(parsed.message);
-    const response = await es.search<LogDocument>({ index: pagerIndex, ...buildLogSearch(parsed.filter, { size: 10, ...(after === undefined ? {} : { after }) }) });
+    const response = await es.search<LogDocument>({
+      index: pagerIndex,
+      ...buildLogSearch(parsed.filter, { size: 10, ...(after === undefined ? {} : { after }) }),
+    });
     return { ids: response.hits.hits.map((hit) => hit._id!), last: cursorAfter(response.hits.hits.at(-1)?.sort) };
   };
 
   beforeAll(async () => {
     await local.require('elasticsearch');
     const template = JSON.parse(await readFile(TEMPLATE_FILE, 'utf8')) as IndexTemplate;
-    await es.indices.create({ index: pagerIndex, settings: template.template.settings, mappings: template.template.mappings });
+    await es.indices.create({
+      index: pagerIndex,
+      settings: template.template.settings,
+      mappings: template.template.mappings,
+    });
   });
 
   afterAll(async () => {
@@ -243,15 +339,25 @@ describe('search_after paging', () => {
 
   it('is stable while new entries arrive: every entry once, none skipped', async () => {
     const entries = (timestamps: string[], at: number) => {
-      const parsed = parseLogEntries(timestamps.map((timestamp, i) => ({ message: `page entry ${i}`, service: 'pager', timestamp })), at);
+      const parsed = parseLogEntries(
+        timestamps.map((timestamp, i) => ({ message: `page entry ${i}`, service: 'pager', timestamp })),
+        at,
+      );
       if (!parsed.ok) throw new Error(parsed.message);
       return parsed.entries;
     };
     const secondsAgo = (seconds: number) => new Date(NOW - seconds * 1000).toISOString();
     const write = async (documents: LogDocument[]) =>
-      es.bulk({ index: pagerIndex, refresh: true, operations: documents.flatMap((d) => [{ create: { _id: d.id } }, d]) });
+      es.bulk({
+        index: pagerIndex,
+        refresh: true,
+        operations: documents.flatMap((d) => [{ create: { _id: d.id } }, d]),
+      });
     // 25 entries, four per second, so that pages of 10 end inside runs of equal timestamps.
-    const first = entries(Array.from({ length: 25 }, (_, i) => secondsAgo(100 + Math.floor(i / 4))), NOW);
+    const first = entries(
+      Array.from({ length: 25 }, (_, i) => secondsAgo(100 + Math.floor(i / 4))),
+      NOW,
+    );
     await write(first);
 
     const page1 = await pages();

@@ -15,7 +15,16 @@ import { OtlpLogWriter } from './otlp-ingest.js';
 import { QueueIndexer } from './queue/indexer.js';
 import { LogQueue } from './queue/log-queue.js';
 import { type LogsContext, buildSchema } from './schema.js';
-import { ILM_POLICY, LogReader, LogRetention, LogWriter, type RetentionMode, WRITE_ALIAS, migrate, scheduleRetention } from './store/index.js';
+import {
+  ILM_POLICY,
+  LogReader,
+  LogRetention,
+  LogWriter,
+  type RetentionMode,
+  WRITE_ALIAS,
+  migrate,
+  scheduleRetention,
+} from './store/index.js';
 import { TraceLogsLoader } from './trace-logs.js';
 
 export const SERVICE_NAME = 'logs';
@@ -42,7 +51,10 @@ export async function createServer(config: LogsConfig, deps: LogsDeps): Promise<
     // Writes under a policy of their own (ELASTICSEARCH_BULK_*): a slow bulk neither waits for nor trips the reads' breaker.
     write: createResiliencePolicy(
       'elasticsearch_bulk',
-      { timeoutMs: config.ELASTICSEARCH_BULK_TIMEOUT_MS, bulkhead: { limit: config.ELASTICSEARCH_BULK_CONCURRENCY, queue: config.ELASTICSEARCH_BULK_QUEUE } },
+      {
+        timeoutMs: config.ELASTICSEARCH_BULK_TIMEOUT_MS,
+        bulkhead: { limit: config.ELASTICSEARCH_BULK_CONCURRENCY, queue: config.ELASTICSEARCH_BULK_QUEUE },
+      },
       platform.resilienceMetrics,
     ),
   };
@@ -73,7 +85,10 @@ export async function createServer(config: LogsConfig, deps: LogsDeps): Promise<
   // another reason (a migration the cluster refuses) stops the start.
   const closing = new AbortController();
   const setup = await firstOrBackground(setUp, config.LOGS_SETUP_RETRY_MS, closing.signal, (error) =>
-    logger.warn({ err: error }, 'Elasticsearch is unavailable: index set-up and migrations wait for it; POST /api/v1/logs still accepts entries'),
+    logger.warn(
+      { err: error },
+      'Elasticsearch is unavailable: index set-up and migrations wait for it; POST /api/v1/logs still accepts entries',
+    ),
   );
 
   const reader = new LogReader(es, policies.read, { slowReadMs: config.LOGS_QUERY_DEADLINE_MS });
@@ -96,18 +111,22 @@ export async function createServer(config: LogsConfig, deps: LogsDeps): Promise<
 
   let stopRetention: (() => Promise<void>) | undefined;
   platform.app.addHook('onReady', () => {
-    void setup.ready.then(async (mode) => {
-      if (closing.signal.aborted) return;
-      await indexer.start();
-      if (mode === 'self-managed') {
-        stopRetention = scheduleRetention(retention, config.LOGS_RETENTION_INTERVAL_SECONDS * 1000, {
-          done: (run) => {
-            if (run.rolledOverTo !== undefined || run.deleted.length > 0) logger.info({ event: 'retention', ...run }, 'log indices rolled over or deleted');
-          },
-          failed: (error) => logger.warn({ err: error }, 'log retention round failed; trying again at the next'),
-        });
-      }
-    }, (error: unknown) => logger.error({ err: error }, 'the log indexer did not start'));
+    void setup.ready.then(
+      async (mode) => {
+        if (closing.signal.aborted) return;
+        await indexer.start();
+        if (mode === 'self-managed') {
+          stopRetention = scheduleRetention(retention, config.LOGS_RETENTION_INTERVAL_SECONDS * 1000, {
+            done: (run) => {
+              if (run.rolledOverTo !== undefined || run.deleted.length > 0)
+                logger.info({ event: 'retention', ...run }, 'log indices rolled over or deleted');
+            },
+            failed: (error) => logger.warn({ err: error }, 'log retention round failed; trying again at the next'),
+          });
+        }
+      },
+      (error: unknown) => logger.error({ err: error }, 'the log indexer did not start'),
+    );
   });
   // Pending OTLP batches are written and the indexer's batch finished before the clients close (main.ts closes
   // them after stop()).
@@ -130,7 +149,12 @@ export async function createServer(config: LogsConfig, deps: LogsDeps): Promise<
   await registerOtlpRoute(platform.app, {
     signal: 'logs',
     handle: (request) => {
-      if (!setup.done()) throw heimdallError('UNAVAILABLE', { message: 'the logs store is not set up yet', retryAfterSeconds: Math.ceil(config.LOGS_SETUP_RETRY_MS / 1000), service: 'elasticsearch' });
+      if (!setup.done())
+        throw heimdallError('UNAVAILABLE', {
+          message: 'the logs store is not set up yet',
+          retryAfterSeconds: Math.ceil(config.LOGS_SETUP_RETRY_MS / 1000),
+          service: 'elasticsearch',
+        });
       return writer.ingest(request);
     },
   });

@@ -20,7 +20,15 @@ describe('timestamps to the nanosecond', () => {
   });
 
   it('refuses times without a zone, impossible dates, times before 1970 and other shapes', () => {
-    for (const text of ['2026-11-22T10:00:00', '2026-02-30T10:00:00Z', '2026-11-22T24:00:01Z', '2026-11-22', 'now-1d', '1969-12-31T23:59:59.999999999Z', '']) {
+    for (const text of [
+      '2026-11-22T10:00:00',
+      '2026-02-30T10:00:00Z',
+      '2026-11-22T24:00:01Z',
+      '2026-11-22',
+      'now-1d',
+      '1969-12-31T23:59:59.999999999Z',
+      '',
+    ]) {
       expect(parseTimestamp(text), text).toBeUndefined();
     }
   });

@@ -3,7 +3,14 @@ import type { LogRecord, TraceKey } from './store/index.js';
 import { TraceLogsLoader, normaliseId } from './trace-logs.js';
 
 function makeRecord(message: string): LogRecord {
-  return { id: message, timestamp: '2026-11-22T10:00:00.000000000Z', level: 'INFO', message, service: 'checkout', labels: {} };
+  return {
+    id: message,
+    timestamp: '2026-11-22T10:00:00.000000000Z',
+    level: 'INFO',
+    message,
+    service: 'checkout',
+    labels: {},
+  };
 }
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -29,13 +36,22 @@ describe('trace and span logs', () => {
       loader.load('not hex'),
     ]);
     expect(asked).toEqual([[{ traceId: TRACE }, { traceId: TRACE, spanId: '00f067aa0ba902b7' }]]);
-    expect(results.map((r) => r.map((e) => e.message))).toEqual([[`${TRACE}/*`], [`${TRACE}/00f067aa0ba902b7`], [`${TRACE}/00f067aa0ba902b7`], []]);
+    expect(results.map((r) => r.map((e) => e.message))).toEqual([
+      [`${TRACE}/*`],
+      [`${TRACE}/00f067aa0ba902b7`],
+      [`${TRACE}/00f067aa0ba902b7`],
+      [],
+    ]);
   });
 
   it('fail every field of a turn whose read failed, and read again on the next', async () => {
     let calls = 0;
-    const loader = new TraceLogsLoader(() => (++calls === 1 ? Promise.reject(new Error('store down')) : Promise.resolve([[makeRecord('back')]])));
-    await expect(Promise.all([loader.load(TRACE), loader.load(TRACE, '00f067aa0ba902b7')])).rejects.toThrow('store down');
+    const loader = new TraceLogsLoader(() =>
+      ++calls === 1 ? Promise.reject(new Error('store down')) : Promise.resolve([[makeRecord('back')]]),
+    );
+    await expect(Promise.all([loader.load(TRACE), loader.load(TRACE, '00f067aa0ba902b7')])).rejects.toThrow(
+      'store down',
+    );
     expect((await loader.load(TRACE)).map((e) => e.message)).toEqual(['back']);
   });
 });

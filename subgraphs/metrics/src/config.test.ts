@@ -13,8 +13,12 @@ describe('metrics configuration', () => {
   });
 
   it('refuses an engine limit the client timeout would cut short', () => {
-    expect(() => loadConfig(metricsEnvSchema, { ...env, CLICKHOUSE_MAX_EXECUTION_SECONDS: '3', CLICKHOUSE_READ_TIMEOUT_MS: '3000' })).toThrow(
-      /CLICKHOUSE_MAX_EXECUTION_SECONDS/,
-    );
+    expect(() =>
+      loadConfig(metricsEnvSchema, {
+        ...env,
+        CLICKHOUSE_MAX_EXECUTION_SECONDS: '3',
+        CLICKHOUSE_READ_TIMEOUT_MS: '3000',
+      }),
+    ).toThrow(/CLICKHOUSE_MAX_EXECUTION_SECONDS/);
   });
 });

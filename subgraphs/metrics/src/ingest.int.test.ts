@@ -29,7 +29,9 @@ async function pushWithSdk(exporter: PushMetricExporter, service: string, metric
   });
   const meter = provider.getMeter('heimdall-test');
   meter.createCounter(`${metricPrefix}_orders_total`).add(12, { region: 'eu' });
-  const latency = meter.createHistogram(`${metricPrefix}_latency_ms`, { advice: { explicitBucketBoundaries: [10, 100, 1000] } });
+  const latency = meter.createHistogram(`${metricPrefix}_latency_ms`, {
+    advice: { explicitBucketBoundaries: [10, 100, 1000] },
+  });
   for (const ms of [5, 50, 50, 500]) latency.record(ms, { region: 'eu' });
   // Shutting down collects and exports once.
   await provider.shutdown();
@@ -42,8 +44,17 @@ describe('metrics ingest and query', () => {
   let url: string;
   const service = `ingest-${process.pid}-${Date.now()}`;
 
-  const graphql = async <T>(query: string): Promise<{ data?: T; errors?: { message: string; extensions: { code: string } }[] }> =>
-    (await platform.app.inject({ method: 'POST', url: '/graphql', headers: await serviceAuthHeaders(), payload: { query } })).json();
+  const graphql = async <T>(
+    query: string,
+  ): Promise<{ data?: T; errors?: { message: string; extensions: { code: string } }[] }> =>
+    (
+      await platform.app.inject({
+        method: 'POST',
+        url: '/graphql',
+        headers: await serviceAuthHeaders(),
+        payload: { query },
+      })
+    ).json();
 
   const window = () => {
     const now = Date.now();
@@ -52,7 +63,9 @@ describe('metrics ingest and query', () => {
 
   const queryValue = async (name: string, aggregation: string, step: string) => {
     const { from, to } = window();
-    const result = await graphql<{ metricQuery: { source: string; rowsRead: number; series: { points: { value: number }[] }[] } }>(
+    const result = await graphql<{
+      metricQuery: { source: string; rowsRead: number; series: { points: { value: number }[] }[] };
+    }>(
       `{ metricQuery(input: { name: "${name}", matchers: [{ key: "service.name", op: EQ, value: "${service}" }],
           range: { from: "${from}", to: "${to}" }, step: "${step}", aggregation: ${aggregation} }) {
           source rowsRead series { points { value } } } }`,
@@ -65,10 +78,13 @@ describe('metrics ingest and query', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'heimdall-metrics-'));
     clickhouse = createClickHouseClient({ url: serverUrl, dataDir });
-    platform = await createServer(loadConfig(metricsEnvSchema, { LOG_LEVEL: 'warn', OTLP_TRACES_URL: 'off', ...testServiceAuthEnv() }), {
-      consul: new ConsulClient('http://127.0.0.1:1'),
-      clickhouse,
-    });
+    platform = await createServer(
+      loadConfig(metricsEnvSchema, { LOG_LEVEL: 'warn', OTLP_TRACES_URL: 'off', ...testServiceAuthEnv() }),
+      {
+        consul: new ConsulClient('http://127.0.0.1:1'),
+        clickhouse,
+      },
+    );
     await platform.app.listen({ host: '127.0.0.1', port: 0 });
     url = `http://127.0.0.1:${(platform.app.server.address() as { port: number }).port}`;
   });
@@ -79,35 +95,47 @@ describe('metrics ingest and query', () => {
   });
 
   it.each([
-    ['protobuf', (u: string, headers: Record<string, string>) => new ProtobufExporter({ url: `${u}/v1/metrics`, headers })],
+    [
+      'protobuf',
+      (u: string, headers: Record<string, string>) => new ProtobufExporter({ url: `${u}/v1/metrics`, headers }),
+    ],
     ['JSON', (u: string, headers: Record<string, string>) => new JsonExporter({ url: `${u}/v1/metrics`, headers })],
-  ])('stores what an SDK pushes over OTLP %s, and the rollup agrees with the raw samples', async (encoding, makeExporter) => {
-    const prefix = encoding === 'JSON' ? 'json' : 'proto';
-    // An agent's push as the gateway forwards it: with an internal token for the agent.
-    await pushWithSdk(makeExporter(url, await serviceAuthHeaders(makeCaller(['agent']))), service, prefix);
+  ])(
+    'stores what an SDK pushes over OTLP %s, and the rollup agrees with the raw samples',
+    async (encoding, makeExporter) => {
+      const prefix = encoding === 'JSON' ? 'json' : 'proto';
+      // An agent's push as the gateway forwards it: with an internal token for the agent.
+      await pushWithSdk(makeExporter(url, await serviceAuthHeaders(makeCaller(['agent']))), service, prefix);
 
-    const rollup = await queryValue(`${prefix}_orders_total`, 'LAST', '1m');
-    const raw = await queryValue(`${prefix}_orders_total`, 'LAST', '15s');
-    expect(rollup).toMatchObject({ source: 'ROLLUP_1M', points: [12] });
-    expect(raw).toMatchObject({ source: 'RAW', points: [12] });
+      const rollup = await queryValue(`${prefix}_orders_total`, 'LAST', '1m');
+      const raw = await queryValue(`${prefix}_orders_total`, 'LAST', '15s');
+      expect(rollup).toMatchObject({ source: 'ROLLUP_1M', points: [12] });
+      expect(raw).toMatchObject({ source: 'RAW', points: [12] });
 
-    const histogramCount = await queryValue(`${prefix}_latency_ms`, 'COUNT', '1m');
-    expect(histogramCount.points).toEqual([1]);
-    // 5, 50, 50, 500 ms in buckets ≤10, ≤100, ≤1000: the median lies halfway into (10, 100].
-    const median = await queryValue(`${prefix}_latency_ms`, 'P50', '1m');
-    expect(median.points).toHaveLength(1);
-    expect(median.points[0]).toBeCloseTo(55);
-    const names = await graphql<{ metricNames: { name: string; type: string }[] }>(`{ metricNames(search: "${prefix}_") { name type } }`);
-    expect(names.data?.metricNames).toEqual(
-      expect.arrayContaining([
-        { name: `${prefix}_orders_total`, type: 'sum' },
-        { name: `${prefix}_latency_ms`, type: 'histogram' },
-      ]),
-    );
-  });
+      const histogramCount = await queryValue(`${prefix}_latency_ms`, 'COUNT', '1m');
+      expect(histogramCount.points).toEqual([1]);
+      // 5, 50, 50, 500 ms in buckets ≤10, ≤100, ≤1000: the median lies halfway into (10, 100].
+      const median = await queryValue(`${prefix}_latency_ms`, 'P50', '1m');
+      expect(median.points).toHaveLength(1);
+      expect(median.points[0]).toBeCloseTo(55);
+      const names = await graphql<{ metricNames: { name: string; type: string }[] }>(
+        `{ metricNames(search: "${prefix}_") { name type } }`,
+      );
+      expect(names.data?.metricNames).toEqual(
+        expect.arrayContaining([
+          { name: `${prefix}_orders_total`, type: 'sum' },
+          { name: `${prefix}_latency_ms`, type: 'histogram' },
+        ]),
+      );
+    },
+  );
 
   /** A gauge's points at `ms`, plus `nanos` nanoseconds past that millisecond when given. */
-  const gaugeBody = (metric: string, points: { ms: number; nanos?: number; value: number }[], labels: Record<string, string> = {}) => ({
+  const gaugeBody = (
+    metric: string,
+    points: { ms: number; nanos?: number; value: number }[],
+    labels: Record<string, string> = {},
+  ) => ({
     resourceMetrics: [
       {
         resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
@@ -181,7 +209,13 @@ describe('metrics ingest and query', () => {
     const start = Date.now() - 5 * 60_000;
     const answers = await Promise.all(
       Array.from({ length: 10 }, (_, client) =>
-        post(gaugeBody('concurrent_gauge', Array.from({ length: 100 }, (_, i) => ({ ms: start + i * 1000, value: i })), { client: String(client) })),
+        post(
+          gaugeBody(
+            'concurrent_gauge',
+            Array.from({ length: 100 }, (_, i) => ({ ms: start + i * 1000, value: i })),
+            { client: String(client) },
+          ),
+        ),
       ),
     );
     expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
@@ -199,7 +233,9 @@ describe('metrics ingest and query', () => {
       ]),
     );
     expect(response.status).toBe(200);
-    const { partialSuccess } = (await response.json()) as { partialSuccess: { rejectedDataPoints: string; errorMessage: string } };
+    const { partialSuccess } = (await response.json()) as {
+      partialSuccess: { rejectedDataPoints: string; errorMessage: string };
+    };
     expect(partialSuccess.rejectedDataPoints).toBe('2');
     expect(partialSuccess.errorMessage).toContain('7 days');
     expect((await queryValue('stale_gauge', 'LAST', '15s')).points).toEqual([2]);
@@ -207,7 +243,13 @@ describe('metrics ingest and query', () => {
 
   it('rejects a histogram point whose bucket counts do not fit its bounds alone, with its reason', async () => {
     const time = String(BigInt(Date.now() - 1000) * 1_000_000n);
-    const histogramPoint = (counts: number[], bounds: number[]) => ({ timeUnixNano: time, count: '3', sum: 6, explicitBounds: bounds, bucketCounts: counts.map(String) });
+    const histogramPoint = (counts: number[], bounds: number[]) => ({
+      timeUnixNano: time,
+      count: '3',
+      sum: 6,
+      explicitBounds: bounds,
+      bucketCounts: counts.map(String),
+    });
     const response = await post({
       resourceMetrics: [
         {
@@ -215,8 +257,14 @@ describe('metrics ingest and query', () => {
           scopeMetrics: [
             {
               metrics: [
-                { name: 'malformed_histogram', histogram: { aggregationTemporality: 1, dataPoints: [histogramPoint([1, 1, 1], [5])] } },
-                { name: 'wellformed_histogram', histogram: { aggregationTemporality: 1, dataPoints: [histogramPoint([1, 2], [5])] } },
+                {
+                  name: 'malformed_histogram',
+                  histogram: { aggregationTemporality: 1, dataPoints: [histogramPoint([1, 1, 1], [5])] },
+                },
+                {
+                  name: 'wellformed_histogram',
+                  histogram: { aggregationTemporality: 1, dataPoints: [histogramPoint([1, 2], [5])] },
+                },
               ],
             },
           ],
@@ -224,20 +272,27 @@ describe('metrics ingest and query', () => {
       ],
     });
     expect(response.status).toBe(200);
-    const { partialSuccess } = (await response.json()) as { partialSuccess: { rejectedDataPoints: string; errorMessage: string } };
+    const { partialSuccess } = (await response.json()) as {
+      partialSuccess: { rejectedDataPoints: string; errorMessage: string };
+    };
     expect(partialSuccess).toEqual({
       rejectedDataPoints: '1',
-      errorMessage: 'a histogram point needs one bucket count more than explicit bounds, not 3 for 1 (metric malformed_histogram)',
+      errorMessage:
+        'a histogram point needs one bucket count more than explicit bounds, not 3 for 1 (metric malformed_histogram)',
     });
     expect((await queryValue('wellformed_histogram', 'COUNT', '15s')).points).toEqual([1]);
     expect((await queryValue('malformed_histogram', 'COUNT', '15s')).points).toEqual([]);
   });
 
   it('stores a label value over 4,096 characters cut, and says so in a partial success that rejects nothing', async () => {
-    const response = await post(gaugeBody('long_label_gauge', [{ ms: Date.now() - 1000, value: 1 }], { sql: 's'.repeat(70_000) }));
+    const response = await post(
+      gaugeBody('long_label_gauge', [{ ms: Date.now() - 1000, value: 1 }], { sql: 's'.repeat(70_000) }),
+    );
     expect(response.status).toBe(200);
     // rejectedDataPoints 0, which OTLP/JSON leaves out.
-    expect(((await response.json()) as { partialSuccess: unknown }).partialSuccess).toEqual({ errorMessage: '1 label values cut to 4096 characters' });
+    expect(((await response.json()) as { partialSuccess: unknown }).partialSuccess).toEqual({
+      errorMessage: '1 label values cut to 4096 characters',
+    });
     const { from, to } = window();
     const samples = await graphql<{ metricsByName: { labels: { key: string; value: string }[] }[] }>(
       `{ metricsByName(name: "long_label_gauge", range: { from: "${from}", to: "${to}" }) { labels { key value } } }`,
@@ -255,7 +310,9 @@ describe('metrics ingest and query', () => {
       `{ metrics(filter: { service: "${service}", name: "concurrent_gauge", range: { from: "${from}", to: "${to}" }, limit: 7 }) { name } }`,
     );
     expect(filtered.data?.metrics).toHaveLength(7);
-    const tooMany = await graphql(`{ metrics(filter: { range: { from: "${from}", to: "${to}" }, limit: 100000 }) { name } }`);
+    const tooMany = await graphql(
+      `{ metrics(filter: { range: { from: "${from}", to: "${to}" }, limit: 100000 }) { name } }`,
+    );
     expect(tooMany.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
   });
 
@@ -268,7 +325,11 @@ describe('metrics ingest and query', () => {
       payload: {
         query: 'query($input: MetricQueryInput!) { metricQuery(input: $input) { source } }',
         variables: {
-          input: { name: 'retried_gauge', range: { from, to }, matchers: Array.from({ length: 5000 }, (_, i) => ({ key: 'pod', op: 'NEQ', value: `pod-${i}` })) },
+          input: {
+            name: 'retried_gauge',
+            range: { from, to },
+            matchers: Array.from({ length: 5000 }, (_, i) => ({ key: 'pod', op: 'NEQ', value: `pod-${i}` })),
+          },
         },
       },
     });
@@ -313,7 +374,10 @@ describe('metrics ingest and query', () => {
     it('answers reads ClickHouse stops at its own time limit LIMIT_EXCEEDED, which never opens the read breaker', async () => {
       const { store, policies } = paths({ CLICKHOUSE_MAX_EXECUTION_SECONDS: '0.000001' });
       for (let i = 0; i < 12; i++) {
-        await expect(store.selectSeries('retried_gauge', [], [], 10)).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED', details: { limit: 'TIMEOUT_EXCEEDED' } });
+        await expect(store.selectSeries('retried_gauge', [], [], 10)).rejects.toMatchObject({
+          code: 'LIMIT_EXCEEDED',
+          details: { limit: 'TIMEOUT_EXCEEDED' },
+        });
       }
       expect(policies.read.state).toBe('closed');
     });
@@ -322,15 +386,37 @@ describe('metrics ingest and query', () => {
   it("keeps a series' scope apart from its labels, readable on the series and its samples", async () => {
     const body = gaugeBody('scoped_gauge', [{ ms: Date.now() - 1000, value: 4 }], { pod: 'a' });
     Object.assign(body.resourceMetrics[0]!.scopeMetrics[0]!, {
-      scope: { name: 'io.heimdall.test', version: '2.1.0', attributes: [{ key: 'pod', value: { stringValue: 'from-scope' } }, { key: 'tier', value: { stringValue: 'gold' } }] },
+      scope: {
+        name: 'io.heimdall.test',
+        version: '2.1.0',
+        attributes: [
+          { key: 'pod', value: { stringValue: 'from-scope' } },
+          { key: 'tier', value: { stringValue: 'gold' } },
+        ],
+      },
     });
     expect((await post(body)).status).toBe(200);
-    const scope = { name: 'io.heimdall.test', version: '2.1.0', attributes: [{ key: 'pod', value: 'from-scope' }, { key: 'tier', value: 'gold' }] };
+    const scope = {
+      name: 'io.heimdall.test',
+      version: '2.1.0',
+      attributes: [
+        { key: 'pod', value: 'from-scope' },
+        { key: 'tier', value: 'gold' },
+      ],
+    };
     const { from, to } = window();
     const samples = await graphql<{ metricsByName: unknown[] }>(
       `{ metricsByName(name: "scoped_gauge", range: { from: "${from}", to: "${to}" }) { labels { key value } scope { name version attributes { key value } } } }`,
     );
-    expect(samples.data?.metricsByName).toEqual([{ labels: [{ key: 'pod', value: 'a' }, { key: 'service.name', value: service }], scope }]);
+    expect(samples.data?.metricsByName).toEqual([
+      {
+        labels: [
+          { key: 'pod', value: 'a' },
+          { key: 'service.name', value: service },
+        ],
+        scope,
+      },
+    ]);
     const series = await graphql<{ _entities: { series: { name: string; scope: unknown }[] }[] }>(
       `{ _entities(representations: [{ __typename: "Service", name: "${service}" }]) { ... on Service { series(limit: 1000) { name scope { name version attributes { key value } } } } } }`,
     );
@@ -348,18 +434,55 @@ describe('metrics ingest and query', () => {
     const metric = (name: string, data: Record<string, unknown>) => ({ name, unit: 'ms', ...data });
     const body = gaugeBody('unused_gauge', []);
     body.resourceMetrics[0]!.scopeMetrics[0]!.metrics = [
-      metric('shape_counter', { sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [{ startTimeUnixNano: start, timeUnixNano: time, asDouble: 5 }] } }),
+      metric('shape_counter', {
+        sum: {
+          aggregationTemporality: 2,
+          isMonotonic: true,
+          dataPoints: [{ startTimeUnixNano: start, timeUnixNano: time, asDouble: 5 }],
+        },
+      }),
       metric('shape_gauge', { gauge: { dataPoints: [{ startTimeUnixNano: start, timeUnixNano: time, asDouble: 1 }] } }),
       metric('shape_histogram', {
-        histogram: { aggregationTemporality: 1, dataPoints: [{ startTimeUnixNano: start, timeUnixNano: time, count: '2', sum: 2, bucketCounts: ['1', '1'], explicitBounds: [1], min: 0, max: 2 }] },
+        histogram: {
+          aggregationTemporality: 1,
+          dataPoints: [
+            {
+              startTimeUnixNano: start,
+              timeUnixNano: time,
+              count: '2',
+              sum: 2,
+              bucketCounts: ['1', '1'],
+              explicitBounds: [1],
+              min: 0,
+              max: 2,
+            },
+          ],
+        },
       }),
       metric('shape_histogram_no_extremes', {
-        histogram: { aggregationTemporality: 2, dataPoints: [{ timeUnixNano: time, count: '1', sum: 3, bucketCounts: ['0', '1'], explicitBounds: [1] }] },
+        histogram: {
+          aggregationTemporality: 2,
+          dataPoints: [{ timeUnixNano: time, count: '1', sum: 3, bucketCounts: ['0', '1'], explicitBounds: [1] }],
+        },
       }),
       metric('shape_exponential', {
         exponentialHistogram: {
           aggregationTemporality: 1,
-          dataPoints: [{ startTimeUnixNano: start, timeUnixNano: time, count: '5', sum: 6, scale: 1, zeroThreshold: 0.5, zeroCount: '1', positive: { offset: 1, bucketCounts: ['0', '2'] }, negative: { offset: -2, bucketCounts: ['2'] }, min: -0.6, max: 2.5 }],
+          dataPoints: [
+            {
+              startTimeUnixNano: start,
+              timeUnixNano: time,
+              count: '5',
+              sum: 6,
+              scale: 1,
+              zeroThreshold: 0.5,
+              zeroCount: '1',
+              positive: { offset: 1, bucketCounts: ['0', '2'] },
+              negative: { offset: -2, bucketCounts: ['2'] },
+              min: -0.6,
+              max: 2.5,
+            },
+          ],
         },
       }),
     ] as never;
@@ -372,14 +495,32 @@ describe('metrics ingest and query', () => {
               histogram { count sum min max bounds counts exponential { scale zeroThreshold zeroCount positive { offset bucketCounts } negative { offset bucketCounts } } } } }`,
         )
       ).data?.metricsByName;
-    expect(await read('shape_counter')).toEqual([{ value: 5, type: 'sum', startTimeUnixNano: start, temporality: 'cumulative', monotonic: true, histogram: null }]);
+    expect(await read('shape_counter')).toEqual([
+      { value: 5, type: 'sum', startTimeUnixNano: start, temporality: 'cumulative', monotonic: true, histogram: null },
+    ]);
     // OTLP: a gauge has no start time, and one sent is ignored.
-    expect(await read('shape_gauge')).toEqual([{ value: 1, type: 'gauge', startTimeUnixNano: null, temporality: '', monotonic: false, histogram: null }]);
+    expect(await read('shape_gauge')).toEqual([
+      { value: 1, type: 'gauge', startTimeUnixNano: null, temporality: '', monotonic: false, histogram: null },
+    ]);
     expect(await read('shape_histogram')).toEqual([
-      { value: 2, type: 'histogram', startTimeUnixNano: start, temporality: 'delta', monotonic: false, histogram: { count: '2', sum: 2, min: 0, max: 2, bounds: [1], counts: ['1', '1'], exponential: null } },
+      {
+        value: 2,
+        type: 'histogram',
+        startTimeUnixNano: start,
+        temporality: 'delta',
+        monotonic: false,
+        histogram: { count: '2', sum: 2, min: 0, max: 2, bounds: [1], counts: ['1', '1'], exponential: null },
+      },
     ]);
     expect(await read('shape_histogram_no_extremes')).toEqual([
-      { value: 3, type: 'histogram', startTimeUnixNano: null, temporality: 'cumulative', monotonic: false, histogram: { count: '1', sum: 3, min: null, max: null, bounds: [1], counts: ['0', '1'], exponential: null } },
+      {
+        value: 3,
+        type: 'histogram',
+        startTimeUnixNano: null,
+        temporality: 'cumulative',
+        monotonic: false,
+        histogram: { count: '1', sum: 3, min: null, max: null, bounds: [1], counts: ['0', '1'], exponential: null },
+      },
     ]);
     // Scale 1 is base √2. As explicit buckets (what queries interpolate in): negative bucket -2 (magnitudes in
     // (√2^-2, √2^-1]) up to -√2^-2 = -0.5; the zero bucket up to its threshold 0.5; positive buckets 1 and 2 up to
@@ -398,11 +539,19 @@ describe('metrics ingest and query', () => {
           max: 2.5,
           bounds: [-(Math.SQRT2 ** -2), 0.5, Math.SQRT2 ** 2],
           counts: ['2', '1', '0', '2'],
-          exponential: { scale: 1, zeroThreshold: 0.5, zeroCount: '1', positive: { offset: 1, bucketCounts: ['0', '2'] }, negative: { offset: -2, bucketCounts: ['2'] } },
+          exponential: {
+            scale: 1,
+            zeroThreshold: 0.5,
+            zeroCount: '1',
+            positive: { offset: 1, bucketCounts: ['0', '2'] },
+            negative: { offset: -2, bucketCounts: ['2'] },
+          },
         },
       },
     ]);
-    const series = await graphql<{ _entities: { series: { name: string; temporality: string; monotonic: boolean }[] }[] }>(
+    const series = await graphql<{
+      _entities: { series: { name: string; temporality: string; monotonic: boolean }[] }[];
+    }>(
       `{ _entities(representations: [{ __typename: "Service", name: "${service}" }]) { ... on Service { series(limit: 1000) { name temporality monotonic } } } }`,
     );
     expect(series.data?._entities[0]?.series.filter((s) => s.name.startsWith('shape_'))).toEqual([
@@ -448,42 +597,82 @@ describe('metrics ingest and query', () => {
     const sized = (name: string, size?: number) => (size === undefined ? '' : `, ${name}: ${size}`);
     const cases: [string, string, number, (size?: number) => string][] = [
       ['metricNames', 'limit', 1000, (size) => `{ metricNames(search: ""${sized('limit', size)}) { name } }`],
-      ['metricLabels', 'limit', 1000, (size) => `{ metricLabels(name: "retried_gauge", ${range()}${sized('limit', size)}) { key } }`],
-      ['metricLabels', 'valuesLimit', 1000, (size) => `{ metricLabels(name: "retried_gauge", ${range()}${sized('valuesLimit', size)}) { key } }`],
-      ['metricsByName', 'limit', 10_000, (size) => `{ metricsByName(name: "retried_gauge", ${range()}${sized('limit', size)}) { value } }`],
-      ['metrics', 'filter.limit', 10_000, (size) => `{ metrics(filter: { name: "retried_gauge", ${range()}${sized('limit', size)} }) { value } }`],
+      [
+        'metricLabels',
+        'limit',
+        1000,
+        (size) => `{ metricLabels(name: "retried_gauge", ${range()}${sized('limit', size)}) { key } }`,
+      ],
+      [
+        'metricLabels',
+        'valuesLimit',
+        1000,
+        (size) => `{ metricLabels(name: "retried_gauge", ${range()}${sized('valuesLimit', size)}) { key } }`,
+      ],
+      [
+        'metricsByName',
+        'limit',
+        10_000,
+        (size) => `{ metricsByName(name: "retried_gauge", ${range()}${sized('limit', size)}) { value } }`,
+      ],
+      [
+        'metrics',
+        'filter.limit',
+        10_000,
+        (size) => `{ metrics(filter: { name: "retried_gauge", ${range()}${sized('limit', size)} }) { value } }`,
+      ],
       [
         'Service.series',
         'limit',
         1000,
-        (size) => `{ _entities(representations: [{ __typename: "Service", name: "${service}" }]) { ... on Service { series${size === undefined ? '' : `(limit: ${size})`} { name } } } }`,
+        (size) =>
+          `{ _entities(representations: [{ __typename: "Service", name: "${service}" }]) { ... on Service { series${size === undefined ? '' : `(limit: ${size})`} { name } } } }`,
       ],
     ];
-    it.each(cases)('%s checks %s: 1 to %i, BAD_USER_INPUT naming it otherwise; the default and the maximum answer', async (_field, argument, max, query) => {
-      for (const size of [-5, 0, max + 1]) {
-        const refused = await graphql(query(size));
-        expect(refused.errors?.[0], `${argument}: ${size}`).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argument, max } });
-      }
-      for (const size of [undefined, max]) {
-        expect((await graphql(query(size))).errors, `${argument}: ${size ?? 'default'}`).toBeUndefined();
-      }
-    });
+    it.each(cases)(
+      '%s checks %s: 1 to %i, BAD_USER_INPUT naming it otherwise; the default and the maximum answer',
+      async (_field, argument, max, query) => {
+        for (const size of [-5, 0, max + 1]) {
+          const refused = await graphql(query(size));
+          expect(refused.errors?.[0], `${argument}: ${size}`).toMatchObject({
+            extensions: { code: 'BAD_USER_INPUT', argument, max },
+          });
+        }
+        for (const size of [undefined, max]) {
+          expect((await graphql(query(size))).errors, `${argument}: ${size ?? 'default'}`).toBeUndefined();
+        }
+      },
+    );
   });
 
   it('fails bad queries with BAD_USER_INPUT naming the argument', async () => {
     const { from, to } = window();
-    const inverted = await graphql(`{ metricQuery(input: { name: "x", range: { from: "${to}", to: "${from}" } }) { source } }`);
-    expect(inverted.errors?.[0]).toMatchObject({ message: 'range: from must be before to', extensions: { code: 'BAD_USER_INPUT' } });
-    const tooFine = await graphql(
-      `{ metricQuery(input: { name: "x", step: "1s", range: { from: "2026-01-01T00:00:00Z", to: "2026-03-01T00:00:00Z" } }) { source } }`,
+    const inverted = await graphql(
+      `{ metricQuery(input: { name: "x", range: { from: "${to}", to: "${from}" } }) { source } }`,
     );
+    expect(inverted.errors?.[0]).toMatchObject({
+      message: 'range: from must be before to',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    const tooFine = await graphql(`
+      {
+        metricQuery(
+          input: { name: "x", step: "1s", range: { from: "2026-01-01T00:00:00Z", to: "2026-03-01T00:00:00Z" } }
+        ) {
+          source
+        }
+      }
+    `);
     expect(tooFine.errors?.[0]?.message).toMatch(/^step: the range is too long for a 1s step/);
     expect(tooFine.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
   });
 });
 
 /** A store whose ingest path runs with `options` (the tests below only push). */
-function storeWithIngestPolicy(client: ReturnType<typeof createClickHouseClient>, options: ResilienceOptions): MetricsStore {
+function storeWithIngestPolicy(
+  client: ReturnType<typeof createClickHouseClient>,
+  options: ResilienceOptions,
+): MetricsStore {
   const metrics = new ResilienceMetrics(new ServiceMetrics({ service: 'test', instance: 'test' }).registry);
   return new MetricsStore({
     ingest: new ClickHouseStore(client, createResiliencePolicy('clickhouse_ingest', options, metrics)),
@@ -502,7 +691,20 @@ describe('metrics ingest while ClickHouse is down', () => {
       url: '/v1/metrics',
       headers: { 'content-type': 'application/json' },
       payload: JSON.stringify({
-        resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'g', gauge: { dataPoints: [{ timeUnixNano: String(BigInt(Date.now()) * 1_000_000n), asDouble: 1 }] } }] }] }],
+        resourceMetrics: [
+          {
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'g',
+                    gauge: { dataPoints: [{ timeUnixNano: String(BigInt(Date.now()) * 1_000_000n), asDouble: 1 }] },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
       }),
     });
     expect(response.statusCode).toBe(503);
@@ -515,7 +717,12 @@ describe('metrics ingest while ClickHouse is down', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'heimdall-recovery-'));
     const clickhouse = createClickHouseClient({ url: serverUrl, dataDir });
     await migrate(clickhouse);
-    const writer = new MetricsWriter(storeWithIngestPolicy(clickhouse, { retry: { initialDelayMs: 1, maxDelayMs: 2 }, breaker: { halfOpenAfterMs: 200 } }));
+    const writer = new MetricsWriter(
+      storeWithIngestPolicy(clickhouse, {
+        retry: { initialDelayMs: 1, maxDelayMs: 2 },
+        breaker: { halfOpenAfterMs: 200 },
+      }),
+    );
     const app = Fastify();
     await registerOtlpRoute(app, { signal: 'metrics', handle: (request) => writer.ingest(request) });
     const now = Date.now();
@@ -558,7 +765,9 @@ describe('metrics ingest while ClickHouse is down', () => {
       // The agent retries the same request as Retry-After says, until it is acknowledged.
       let answer = refused;
       for (let attempt = 0; attempt < 20 && answer.statusCode !== 200; attempt++) {
-        await new Promise((resolve) => setTimeout(resolve, Math.min(Number(answer.headers['retry-after'] ?? 1), 1) * 1000));
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(Number(answer.headers['retry-after'] ?? 1), 1) * 1000),
+        );
         answer = await push();
       }
       expect(answer.statusCode).toBe(200);
@@ -567,7 +776,9 @@ describe('metrics ingest while ClickHouse is down', () => {
         format: 'JSONEachRow',
       });
       // count() is a UInt64: a string from a ClickHouse server, a number from the embedded engine.
-      expect((await stored.json<{ n: string | number; total: number }>()).map((r) => ({ n: Number(r.n), total: r.total }))).toEqual([{ n: 2, total: 3 }]);
+      expect(
+        (await stored.json<{ n: string | number; total: number }>()).map((r) => ({ n: Number(r.n), total: r.total })),
+      ).toEqual([{ n: 2, total: 3 }]);
     } finally {
       await app.close();
       await clickhouse.close();

@@ -10,7 +10,12 @@ function gaugeExport(points: Record<string, string>[][]) {
   return create(otlp.ExportMetricsServiceRequestSchema, {
     resourceMetrics: [
       {
-        resource: { attributes: [{ key: 'service.name', value: text('checkout') }, { key: 'region', value: text('eu') }] },
+        resource: {
+          attributes: [
+            { key: 'service.name', value: text('checkout') },
+            { key: 'region', value: text('eu') },
+          ],
+        },
         scopeMetrics: [
           {
             metrics: [
@@ -20,7 +25,9 @@ function gaugeExport(points: Record<string, string>[][]) {
                   case: 'gauge' as const,
                   value: {
                     dataPoints: points.map((attributes, i) => ({
-                      attributes: attributes.flatMap((kv) => Object.entries(kv).map(([key, value]) => ({ key, value: text(value) }))),
+                      attributes: attributes.flatMap((kv) =>
+                        Object.entries(kv).map(([key, value]) => ({ key, value: text(value) })),
+                      ),
                       timeUnixNano: BigInt(Date.now() - 1000 + i) * 1_000_000n,
                       value: { case: 'asDouble' as const, value: i },
                     })),
@@ -37,7 +44,12 @@ function gaugeExport(points: Record<string, string>[][]) {
 
 describe('series of an OTLP export', () => {
   it('is one series whatever order the attributes come in, on every export', () => {
-    const first = toRows(gaugeExport([[{ a: '1' }, { b: '2' }], [{ b: '2' }, { a: '1' }]]));
+    const first = toRows(
+      gaugeExport([
+        [{ a: '1' }, { b: '2' }],
+        [{ b: '2' }, { a: '1' }],
+      ]),
+    );
     const again = toRows(gaugeExport([[{ b: '2' }, { a: '1' }]]));
     expect(first.series).toHaveLength(1);
     expect(new Set([...first.samples, ...again.samples].map((s) => s.fingerprint)).size).toBe(1);
@@ -76,11 +88,41 @@ describe('series of an OTLP export', () => {
               metrics: [
                 {
                   name: 'latency',
-                  data: { case: 'histogram' as const, value: { dataPoints: [{ timeUnixNano: time, count: 2n, sum: 9, min: 1, max: 8, explicitBounds: [5], bucketCounts: [1n, 1n] }] } },
+                  data: {
+                    case: 'histogram' as const,
+                    value: {
+                      dataPoints: [
+                        {
+                          timeUnixNano: time,
+                          count: 2n,
+                          sum: 9,
+                          min: 1,
+                          max: 8,
+                          explicitBounds: [5],
+                          bucketCounts: [1n, 1n],
+                        },
+                      ],
+                    },
+                  },
                 },
                 {
                   name: 'summary',
-                  data: { case: 'summary' as const, value: { dataPoints: [{ timeUnixNano: time, count: 2n, sum: 9, quantileValues: [{ quantile: 0, value: 1 }, { quantile: 1, value: 8 }] }] } },
+                  data: {
+                    case: 'summary' as const,
+                    value: {
+                      dataPoints: [
+                        {
+                          timeUnixNano: time,
+                          count: 2n,
+                          sum: 9,
+                          quantileValues: [
+                            { quantile: 0, value: 1 },
+                            { quantile: 1, value: 8 },
+                          ],
+                        },
+                      ],
+                    },
+                  },
                 },
               ],
             },
@@ -97,8 +139,15 @@ describe('series of an OTLP export', () => {
   it("keeps the scope's name, version and attributes apart from the labels; one metric from two scopes is two series", () => {
     const request = gaugeExport([[{ a: '1' }]]);
     const scopeMetrics = request.resourceMetrics[0]!.scopeMetrics[0]!;
-    scopeMetrics.scope = create(otlp.InstrumentationScopeSchema, { name: 'lib-a', version: '1.2.0', attributes: [{ key: 'region', value: text('scope-wins-nothing') }] });
-    const other = create(otlp.ScopeMetricsSchema, { ...scopeMetrics, scope: create(otlp.InstrumentationScopeSchema, { name: 'lib-b' }) });
+    scopeMetrics.scope = create(otlp.InstrumentationScopeSchema, {
+      name: 'lib-a',
+      version: '1.2.0',
+      attributes: [{ key: 'region', value: text('scope-wins-nothing') }],
+    });
+    const other = create(otlp.ScopeMetricsSchema, {
+      ...scopeMetrics,
+      scope: create(otlp.InstrumentationScopeSchema, { name: 'lib-b' }),
+    });
     request.resourceMetrics[0]!.scopeMetrics.push(other);
 
     const { series } = toRows(request);
@@ -129,7 +178,11 @@ describe('series of an OTLP export', () => {
     it('rejects the points of a metric whose name is over 1,024 characters', () => {
       const request = gaugeExport([[], []]);
       request.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.name = 'm'.repeat(1025);
-      expect(toRows(request)).toMatchObject({ samples: [], rejected: 2, errors: ['metric names are at most 1024 characters'] });
+      expect(toRows(request)).toMatchObject({
+        samples: [],
+        rejected: 2,
+        errors: ['metric names are at most 1024 characters'],
+      });
     });
   });
 });

@@ -30,7 +30,9 @@ const MAX_REASONS = 10;
 function bounded(text: string, trimmed: Trimmed): string {
   if (text.length <= MAX_LABEL_VALUE_LENGTH) return text;
   trimmed.cut++;
-  const end = /[\uD800-\uDBFF]/.test(text[MAX_LABEL_VALUE_LENGTH - 1]!) ? MAX_LABEL_VALUE_LENGTH - 1 : MAX_LABEL_VALUE_LENGTH;
+  const end = /[\uD800-\uDBFF]/.test(text[MAX_LABEL_VALUE_LENGTH - 1]!)
+    ? MAX_LABEL_VALUE_LENGTH - 1
+    : MAX_LABEL_VALUE_LENGTH;
   return text.slice(0, end);
 }
 
@@ -54,7 +56,9 @@ function answerMessage(rows: Rows): string {
   const { cut, dropped } = rows.trimmed;
   if (cut > 0) reasons.push(`${cut} label values cut to ${MAX_LABEL_VALUE_LENGTH} characters`);
   if (dropped > 0) {
-    reasons.push(`${dropped} attributes left out (at most ${MAX_ATTRIBUTES} per resource, scope and point, keys of at most ${MAX_LABEL_KEY_LENGTH} characters)`);
+    reasons.push(
+      `${dropped} attributes left out (at most ${MAX_ATTRIBUTES} per resource, scope and point, keys of at most ${MAX_LABEL_KEY_LENGTH} characters)`,
+    );
   }
   return reasons.join('; ');
 }
@@ -75,8 +79,22 @@ const sortedEntries = (record: Record<string, string>) =>
  * A fingerprint of the series: metric, type, unit, the sorted label set and the scope (OpenTelemetry's stream
  * identity: two libraries reporting one metric are two series), as a UInt64 in decimal.
  */
-export function fingerprint(metric: string, type: string, unit: string, labels: Record<string, string>, scope: Scope): string {
-  const identity = [metric, type, unit, sortedEntries(labels), scope.name, scope.version, sortedEntries(scope.attributes)];
+export function fingerprint(
+  metric: string,
+  type: string,
+  unit: string,
+  labels: Record<string, string>,
+  scope: Scope,
+): string {
+  const identity = [
+    metric,
+    type,
+    unit,
+    sortedEntries(labels),
+    scope.name,
+    scope.version,
+    sortedEntries(scope.attributes),
+  ];
   const digest = createHash('sha256').update(JSON.stringify(identity)).digest();
   return digest.readBigUInt64BE(0).toString();
 }
@@ -88,7 +106,13 @@ export function fingerprint(metric: string, type: string, unit: string, labels: 
 const recentFingerprints = new Map<string, string>();
 const MAX_RECENT_FINGERPRINTS = 50_000;
 
-function cachedFingerprint(metric: string, type: string, unit: string, labels: Record<string, string>, scope: Scope): string {
+function cachedFingerprint(
+  metric: string,
+  type: string,
+  unit: string,
+  labels: Record<string, string>,
+  scope: Scope,
+): string {
   // JSON keeps any character of a label apart from the separators; the hash sorts, this key need not.
   const key = JSON.stringify([metric, type, unit, labels, scope]);
   let fp = recentFingerprints.get(key);
@@ -101,7 +125,13 @@ function cachedFingerprint(metric: string, type: string, unit: string, labels: R
 }
 
 /** Upper bounds and counts of an exponential histogram as explicit buckets (negative, zero, positive). */
-function exponentialBuckets(scale: number, zeroThreshold: number, zeroCount: bigint, positive?: { offset: number; bucketCounts: bigint[] }, negative?: { offset: number; bucketCounts: bigint[] }) {
+function exponentialBuckets(
+  scale: number,
+  zeroThreshold: number,
+  zeroCount: bigint,
+  positive?: { offset: number; bucketCounts: bigint[] },
+  negative?: { offset: number; bucketCounts: bigint[] },
+) {
   const base = 2 ** (2 ** -scale);
   const bounds: number[] = [];
   const counts: string[] = [];
@@ -184,7 +214,14 @@ export function toRows(request: ExportMetricsServiceRequest, now = Date.now()): 
               last_seen: timestamp,
             });
           }
-          samples.push({ fingerprint: fp, metric: metric.name, timestamp, nanos, start_time_unix_nano: point.startTimeUnixNano.toString(), ...point.sample });
+          samples.push({
+            fingerprint: fp,
+            metric: metric.name,
+            timestamp,
+            nanos,
+            start_time_unix_nano: point.startTimeUnixNano.toString(),
+            ...point.sample,
+          });
         }
       }
     }
@@ -301,7 +338,10 @@ function points(metric: Metric): Point[] {
           quantile_levels: p.quantileValues.map((q) => q.quantile),
           quantile_values: p.quantileValues.map((q) => q.value),
           // OTLP: quantile 0 is the least value observed, 1 the greatest.
-          ...extremes(p.quantileValues.find((q) => q.quantile === 0)?.value, p.quantileValues.find((q) => q.quantile === 1)?.value),
+          ...extremes(
+            p.quantileValues.find((q) => q.quantile === 0)?.value,
+            p.quantileValues.find((q) => q.quantile === 1)?.value,
+          ),
         },
       }));
     default:
@@ -330,7 +370,10 @@ export class MetricsWriter {
     private readonly store: MetricsStore,
     options: Omit<BatcherOptions<RequestRows>, 'sizeOf'> = {},
   ) {
-    this.batcher = new GroupCommitBatcher((items) => this.write(items), { ...options, sizeOf: (item) => item.samples.length });
+    this.batcher = new GroupCommitBatcher((items) => this.write(items), {
+      ...options,
+      sizeOf: (item) => item.samples.length,
+    });
   }
 
   async ingest(request: ExportMetricsServiceRequest): Promise<{ rejected: number; errorMessage?: string }> {

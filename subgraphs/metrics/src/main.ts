@@ -14,4 +14,6 @@ const clickhouse = createClickHouseClient({
   dataDir: config.CLICKHOUSE_DATA_DIR,
 });
 const platform = await createServer(config, { consul: new ConsulClient(config.CONSUL_URL), clickhouse });
-await runUntilSignalled(platform.service, { host: config.HOST, port: config.PORT }, platform.logger, () => clickhouse.close());
+await runUntilSignalled(platform.service, { host: config.HOST, port: config.PORT }, platform.logger, () =>
+  clickhouse.close(),
+);

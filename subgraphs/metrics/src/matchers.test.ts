@@ -22,8 +22,17 @@ describe('checkMatchers', () => {
     ['an unclosed group', '(a|b', /missing closing \)/],
     ['a possessive quantifier', 'a++', /invalid nested repetition operator/],
   ])('refuses %s with BAD_USER_INPUT naming the matcher', (_case, value, reason) => {
-    const check = () => checkMatchers([{ key: 'route', op: 'EQ', value: 'x' }, { key: 'route', op: 'RE', value }], 'filter.labels');
-    expect(check).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', details: { argument: 'filter.labels[1].value' } }) as Error);
+    const check = () =>
+      checkMatchers(
+        [
+          { key: 'route', op: 'EQ', value: 'x' },
+          { key: 'route', op: 'RE', value },
+        ],
+        'filter.labels',
+      );
+    expect(check).toThrow(
+      expect.objectContaining({ code: 'BAD_USER_INPUT', details: { argument: 'filter.labels[1].value' } }) as Error,
+    );
     expect(check).toThrow(reason);
   });
 });
@@ -41,7 +50,12 @@ describe('bounds on matchers, before any store sees them', () => {
 
   it.each([
     ['a value over 4096 characters', eq('x'.repeat(4097)), 'matchers[0].value', 4096],
-    ['a regular expression over 1024 characters', { key: 'pod', op: 'RE' as const, value: 'a|'.repeat(513) }, 'matchers[0].value', 1024],
+    [
+      'a regular expression over 1024 characters',
+      { key: 'pod', op: 'RE' as const, value: 'a|'.repeat(513) },
+      'matchers[0].value',
+      1024,
+    ],
     ['a key over 1024 characters', eq('x', 'k'.repeat(1025)), 'matchers[0].key', 1024],
   ])('refuses %s, naming the matcher', (_case, matcher, argument, max) => {
     expect(() => checkMatchers([matcher], 'matchers')).toThrow(

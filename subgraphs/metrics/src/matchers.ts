@@ -1,6 +1,13 @@
 import { badUserInput } from '@heimdall/shared/user-input';
 import { RE2JS } from 're2js';
-import { MAX_LABEL_KEY_LENGTH, MAX_MATCHERS, MAX_MATCHER_VALUE_LENGTH, MAX_REGEX_LENGTH, checkLength, overBound } from './limits.js';
+import {
+  MAX_LABEL_KEY_LENGTH,
+  MAX_MATCHERS,
+  MAX_MATCHER_VALUE_LENGTH,
+  MAX_REGEX_LENGTH,
+  checkLength,
+  overBound,
+} from './limits.js';
 
 export type MatchOp = 'EQ' | 'NEQ' | 'RE' | 'NRE';
 

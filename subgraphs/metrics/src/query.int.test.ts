@@ -14,7 +14,8 @@ const MINUTE = 60_000;
 const m0 = Math.floor(Date.now() / MINUTE) * MINUTE - 6 * MINUTE;
 /** OTLP/JSON time: minute `m` after m0, plus `s` seconds. */
 const at = (m: number, s: number) => String(BigInt(m0 + m * MINUTE + s * 1000) * 1_000_000n);
-const attrs = (labels: Record<string, string>) => Object.entries(labels).map(([key, v]) => ({ key, value: { stringValue: v } }));
+const attrs = (labels: Record<string, string>) =>
+  Object.entries(labels).map(([key, v]) => ({ key, value: { stringValue: v } }));
 
 describe('metricQuery aggregations, from the rollup and from raw samples', () => {
   let dataDir: string;
@@ -82,7 +83,9 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
     for (const s of [...rollup.series, ...raw.series]) {
       expect(s.timestamps).toEqual(s.points.map((p) => p.timestamp));
       expect(s.values).toEqual(s.points.map((p) => p.value));
-      expect(unpack(s.packed)).toEqual(Object.fromEntries(s.points.map((p) => [Date.parse(p.timestamp) / 1000, p.value])));
+      expect(unpack(s.packed)).toEqual(
+        Object.fromEntries(s.points.map((p) => [Date.parse(p.timestamp) / 1000, p.value])),
+      );
     }
     return shape(rollup.series);
   };
@@ -90,19 +93,32 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'heimdall-query-'));
     clickhouse = createClickHouseClient({ url: process.env.CLICKHOUSE_URL, dataDir });
-    platform = await createServer(loadConfig(metricsEnvSchema, { LOG_LEVEL: 'warn', OTLP_TRACES_URL: 'off', ...testServiceAuthEnv() }), {
-      consul: new ConsulClient('http://127.0.0.1:1'),
-      clickhouse,
-    });
+    platform = await createServer(
+      loadConfig(metricsEnvSchema, { LOG_LEVEL: 'warn', OTLP_TRACES_URL: 'off', ...testServiceAuthEnv() }),
+      {
+        consul: new ConsulClient('http://127.0.0.1:1'),
+        clickhouse,
+      },
+    );
     const gauge = (host: string, points: [number, number, number][]) => ({
       name: 'q_gauge',
-      gauge: { dataPoints: points.map(([m, s, v]) => ({ attributes: attrs({ host }), timeUnixNano: at(m, s), asDouble: v })) },
+      gauge: {
+        dataPoints: points.map(([m, s, v]) => ({ attributes: attrs({ host }), timeUnixNano: at(m, s), asDouble: v })),
+      },
     });
     const counter = (name: string, temporality: number, points: [number, number, number][]) => ({
       name,
-      sum: { aggregationTemporality: temporality, isMonotonic: true, dataPoints: points.map(([m, s, v]) => ({ timeUnixNano: at(m, s), asDouble: v })) },
+      sum: {
+        aggregationTemporality: temporality,
+        isMonotonic: true,
+        dataPoints: points.map(([m, s, v]) => ({ timeUnixNano: at(m, s), asDouble: v })),
+      },
     });
-    const histogram = (name: string, temporality: number, points: [number, number[], { min: number; max: number }?][]) => ({
+    const histogram = (
+      name: string,
+      temporality: number,
+      points: [number, number[], { min: number; max: number }?][],
+    ) => ({
       name,
       histogram: {
         aggregationTemporality: temporality,
@@ -127,13 +143,37 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
             scopeMetrics: [
               {
                 metrics: [
-                  gauge('a', [[0, 5, 1], [0, 15, 3], [1, 5, 5]]),
-                  gauge('b', [[0, 5, 10], [0, 15, 20], [1, 5, 30]]),
+                  gauge('a', [
+                    [0, 5, 1],
+                    [0, 15, 3],
+                    [1, 5, 5],
+                  ]),
+                  gauge('b', [
+                    [0, 5, 10],
+                    [0, 15, 20],
+                    [1, 5, 30],
+                  ]),
                   // Cumulative, reset between minutes 1 and 2.
-                  counter('q_cumulative', 2, [[0, 5, 100], [0, 15, 160], [1, 5, 220], [2, 5, 10], [3, 5, 70]]),
-                  counter('q_delta', 1, [[0, 5, 30], [0, 15, 30], [1, 5, 120]]),
-                  histogram('q_hist_delta', 1, [[0, [1, 2, 1, 0]], [1, [0, 0, 0, 3]]]),
-                  histogram('q_hist_cumulative', 2, [[0, [1, 1, 0, 0]], [1, [2, 3, 1, 0]]]),
+                  counter('q_cumulative', 2, [
+                    [0, 5, 100],
+                    [0, 15, 160],
+                    [1, 5, 220],
+                    [2, 5, 10],
+                    [3, 5, 70],
+                  ]),
+                  counter('q_delta', 1, [
+                    [0, 5, 30],
+                    [0, 15, 30],
+                    [1, 5, 120],
+                  ]),
+                  histogram('q_hist_delta', 1, [
+                    [0, [1, 2, 1, 0]],
+                    [1, [0, 0, 0, 3]],
+                  ]),
+                  histogram('q_hist_cumulative', 2, [
+                    [0, [1, 1, 0, 0]],
+                    [1, [2, 3, 1, 0]],
+                  ]),
                   // Minute 1's point does not know its extremes.
                   histogram('q_hist_extremes', 1, [
                     [0, [1, 1, 0, 0], { min: 2, max: 50 }],
@@ -150,7 +190,10 @@ describe('metricQuery aggregations, from the rollup and from raw samples', () =>
                         timeUnixNano: at(0, s!),
                         count: '10',
                         sum: 100,
-                        quantileValues: [{ quantile: 0.5, value: p50 }, { quantile: 0.99, value: p99 }],
+                        quantileValues: [
+                          { quantile: 0.5, value: p50 },
+                          { quantile: 0.99, value: p99 },
+                        ],
                       })),
                     },
                   },

@@ -16,12 +16,17 @@ describe('planQuery bounds', () => {
   });
 
   it('takes a query at every bound', () => {
-    expect(() => planQuery({ name: 'm'.repeat(1024), range, groupBy: Array.from({ length: 16 }, (_, i) => `l${i}`) }, limits)).not.toThrow();
+    expect(() =>
+      planQuery({ name: 'm'.repeat(1024), range, groupBy: Array.from({ length: 16 }, (_, i) => `l${i}`) }, limits),
+    ).not.toThrow();
   });
 
   it('reads compound steps such as 1h30m (once refused: a single unit only), whole minutes from the rollup', () => {
     const day = { from: '2026-11-22T00:00:00Z', to: '2026-11-23T00:00:00Z' };
-    expect(planQuery({ name: 'cpu', range: day, step: '1h30m' }, limits)).toMatchObject({ stepSeconds: 5400, source: 'ROLLUP_1M' });
+    expect(planQuery({ name: 'cpu', range: day, step: '1h30m' }, limits)).toMatchObject({
+      stepSeconds: 5400,
+      source: 'ROLLUP_1M',
+    });
     expect(planQuery({ name: 'cpu', range, step: '1m30s' }, limits)).toMatchObject({ stepSeconds: 90, source: 'RAW' });
     expect(planQuery({ name: 'cpu', range: day, step: '1w' }, limits)).toMatchObject({ stepSeconds: 604_800 });
     expect(planQuery({ name: 'cpu', range, step: '15s' }, limits)).toMatchObject({ stepSeconds: 15, source: 'RAW' });
@@ -34,7 +39,9 @@ describe('planQuery bounds', () => {
     ['1500ms', 'step: must be a multiple of 1s, not "1500ms"'],
     ['soon', 'step: "soon" is not a duration such as 30s, 5m, 1h30m or 1d (unexpected "soon")'],
   ])('refuses the step %j, naming it', (step, message) => {
-    expect(() => planQuery({ name: 'cpu', range, step }, limits)).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', message, details: { argument: 'step' } }) as Error);
+    expect(() => planQuery({ name: 'cpu', range, step }, limits)).toThrow(
+      expect.objectContaining({ code: 'BAD_USER_INPUT', message, details: { argument: 'step' } }) as Error,
+    );
   });
 
   it('refuses a time without a zone and a range over the maximum, naming the argument', () => {
@@ -42,7 +49,10 @@ describe('planQuery bounds', () => {
       expect.objectContaining({ code: 'BAD_USER_INPUT', details: { argument: 'range.from' } }) as Error,
     );
     expect(() => planQuery({ name: 'cpu', range: { from: '2026-11-20T10:00:00Z', to: range.to } }, limits)).toThrow(
-      expect.objectContaining({ message: 'range: longer than the 1 day allowed', details: { argument: 'range' } }) as Error,
+      expect.objectContaining({
+        message: 'range: longer than the 1 day allowed',
+        details: { argument: 'range' },
+      }) as Error,
     );
   });
 });

@@ -6,7 +6,6 @@ import { AGGREGATIONS, type Aggregation } from './aggregations.js';
 import { MAX_GROUP_BY, MAX_LABEL_KEY_LENGTH, MAX_METRIC_NAME_LENGTH, checkLength, overBound } from './limits.js';
 import type { AggregationRequest, MetricsStore } from './store/metrics-store.js';
 
-
 export interface MetricQueryInput {
   readonly name: string;
   readonly matchers?: readonly LabelMatcher[] | null;
@@ -58,17 +57,25 @@ export function planQuery(input: MetricQueryInput, limits: QueryLimits) {
   const stepSeconds = durationArgument('step', step, STEP_BOUNDS) / 1000;
   const points = Math.ceil((to - from) / 1000 / stepSeconds);
   if (points > limits.maxPoints) {
-    throw badUserInput('step', `the range is too long for a ${step.trim()} step (${points} points; at most ${limits.maxPoints})`);
+    throw badUserInput(
+      'step',
+      `the range is too long for a ${step.trim()} step (${points} points; at most ${limits.maxPoints})`,
+    );
   }
   const aggregation = input.aggregation ?? 'AVG';
-  if (!AGGREGATIONS.includes(aggregation)) throw badUserInput('aggregation', `unknown aggregation ${String(aggregation)}`);
+  if (!AGGREGATIONS.includes(aggregation))
+    throw badUserInput('aggregation', `unknown aggregation ${String(aggregation)}`);
   // Steps of whole minutes read the rollup; finer steps need the raw samples.
   const source: MetricQueryResult['source'] = stepSeconds % 60 === 0 ? 'ROLLUP_1M' : 'RAW';
   return { from, to, stepSeconds, aggregation, source };
 }
 
 /** Runs `metricQuery`: selects the series, then has the store aggregate the rollup or raw samples per group and step. */
-export async function runMetricQuery(store: MetricsStore, input: MetricQueryInput, limits: QueryLimits): Promise<MetricQueryResult> {
+export async function runMetricQuery(
+  store: MetricsStore,
+  input: MetricQueryInput,
+  limits: QueryLimits,
+): Promise<MetricQueryResult> {
   const plan = planQuery(input, limits);
   const groupBy = input.groupBy ?? [];
   const selected = await store.selectSeries(input.name, input.matchers ?? [], groupBy, limits.maxSeries + 1);
@@ -122,14 +129,21 @@ export async function runMetricQuery(store: MetricsStore, input: MetricQueryInpu
     return { source: plan.source, rowsRead, series: answer(groupLabels, columns, plan.stepSeconds) };
   }
 
-  const result = await store.aggregate(request, series.every((s) => s.type === 'summary'));
+  const result = await store.aggregate(
+    request,
+    series.every((s) => s.type === 'summary'),
+  );
   rowsRead += result.rowsRead;
   for (const [g, t, v] of result.rows) columns[g] = { t, v };
   return { source: plan.source, rowsRead, series: answer(groupLabels, columns, plan.stepSeconds) };
 }
 
 /** Groups with at least one point, ordered by their label values so that answers are stable. */
-function answer(labels: { key: string; value: string }[][], columns: { t: number[]; v: number[] }[], step: number): MetricQueryResult['series'] {
+function answer(
+  labels: { key: string; value: string }[][],
+  columns: { t: number[]; v: number[] }[],
+  step: number,
+): MetricQueryResult['series'] {
   return labels
     .flatMap((l, g) => (columns[g]!.t.length === 0 ? [] : [{ labels: l, ...columns[g]!, step }]))
     .sort((a, b) => compareValues(a.labels, b.labels));

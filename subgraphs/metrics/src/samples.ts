@@ -18,9 +18,18 @@ export const MAX_SAMPLES = 10_000;
 export const RAW_RETENTION_MS = 90 * 86_400_000;
 
 /** Raw samples, newest first, bounded by a required time range (within the retention) and a count the caller checked (the seed queries). */
-export async function readSamples(store: MetricsStore, filter: MetricFilter, limits: QueryLimits, labelsArgument = 'filter.labels', now = Date.now()): Promise<RawSample[]> {
+export async function readSamples(
+  store: MetricsStore,
+  filter: MetricFilter,
+  limits: QueryLimits,
+  labelsArgument = 'filter.labels',
+  now = Date.now(),
+): Promise<RawSample[]> {
   if (filter.service) checkLength('filter.service', filter.service, MAX_MATCHER_VALUE_LENGTH);
-  const { from, to } = planQuery({ name: filter.name ?? '', range: filter.range, step: '1h' }, { ...limits, maxPoints: Number.MAX_SAFE_INTEGER });
+  const { from, to } = planQuery(
+    { name: filter.name ?? '', range: filter.range, step: '1h' },
+    { ...limits, maxPoints: Number.MAX_SAFE_INTEGER },
+  );
   return store.readSamples({
     name: filter.name,
     service: filter.service,

@@ -16,7 +16,16 @@ describe('metricLabels answer budget', () => {
   });
 
   it('keeps at most the values asked for, and marks a key whose values were cut', () => {
-    expect(boundLabelValues([{ key: 'a', values: ['1', '2', '3'], cut: false }, { key: 'b', values: ['x'], cut: true }], 2, 1000)).toEqual([
+    expect(
+      boundLabelValues(
+        [
+          { key: 'a', values: ['1', '2', '3'], cut: false },
+          { key: 'b', values: ['x'], cut: true },
+        ],
+        2,
+        1000,
+      ),
+    ).toEqual([
       { key: 'a', values: ['1', '2'], truncated: true },
       { key: 'b', values: ['x'], truncated: true },
     ]);

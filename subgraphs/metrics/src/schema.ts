@@ -75,11 +75,16 @@ function iso(seconds: number): string {
 }
 
 /** Label matchers as the store takes them: GraphQL fills in the default operator, the types cannot know it. */
-const matchers = (inputs: readonly { key: string; op?: 'EQ' | 'NEQ' | 'RE' | 'NRE'; value: string }[] | null | undefined) =>
-  (inputs ?? []).map((m) => ({ key: m.key, op: m.op ?? 'EQ', value: m.value }));
+const matchers = (
+  inputs: readonly { key: string; op?: 'EQ' | 'NEQ' | 'RE' | 'NRE'; value: string }[] | null | undefined,
+) => (inputs ?? []).map((m) => ({ key: m.key, op: m.op ?? 'EQ', value: m.value }));
 
 /** A stored series' scope as GraphQL's MetricScope. */
-const scopeOf = (stored: StoredScope) => ({ name: stored.scope_name, version: stored.scope_version, attributes: labelList(stored.scope_attributes) });
+const scopeOf = (stored: StoredScope) => ({
+  name: stored.scope_name,
+  version: stored.scope_version,
+  attributes: labelList(stored.scope_attributes),
+});
 
 export const resolvers: Resolvers = {
   Query: {
@@ -92,15 +97,35 @@ export const resolvers: Resolvers = {
     metricLabels: async (_, args, ctx) => {
       const maxKeys = sizeArgument('limit', args.limit, MAX_LABEL_KEYS);
       const maxValues = sizeArgument('valuesLimit', args.valuesLimit, MAX_LABEL_VALUES);
-      const plan = planQuery({ name: args.name, range: args.range, step: '1h' }, { ...ctx.limits, maxPoints: Number.MAX_SAFE_INTEGER });
-      const rows = await ctx.store.metricLabels(args.name, plan.from, { maxKeys, maxValues, valueLength: LABEL_ANSWER_VALUE_LENGTH });
+      const plan = planQuery(
+        { name: args.name, range: args.range, step: '1h' },
+        { ...ctx.limits, maxPoints: Number.MAX_SAFE_INTEGER },
+      );
+      const rows = await ctx.store.metricLabels(args.name, plan.from, {
+        maxKeys,
+        maxValues,
+        valueLength: LABEL_ANSWER_VALUE_LENGTH,
+      });
       return boundLabelValues(rows, maxValues, LABEL_ANSWER_MAX_BYTES);
     },
     metrics: (_, { filter }, ctx) =>
-      readSamples(ctx.store, { ...filter, labels: matchers(filter.labels), limit: sizeArgument('filter.limit', filter.limit ?? 1000, MAX_SAMPLES) }, ctx.limits),
+      readSamples(
+        ctx.store,
+        {
+          ...filter,
+          labels: matchers(filter.labels),
+          limit: sizeArgument('filter.limit', filter.limit ?? 1000, MAX_SAMPLES),
+        },
+        ctx.limits,
+      ),
     metricsByName: (_, args, ctx) =>
-      readSamples(ctx.store, { name: args.name, range: args.range, limit: sizeArgument('limit', args.limit, MAX_SAMPLES) }, ctx.limits),
-    metricQuery: (_, { input }, ctx) => runMetricQuery(ctx.store, { ...input, matchers: matchers(input.matchers) }, ctx.limits),
+      readSamples(
+        ctx.store,
+        { name: args.name, range: args.range, limit: sizeArgument('limit', args.limit, MAX_SAMPLES) },
+        ctx.limits,
+      ),
+    metricQuery: (_, { input }, ctx) =>
+      runMetricQuery(ctx.store, { ...input, matchers: matchers(input.matchers) }, ctx.limits),
   },
   PackedPoints,
   SeriesPoints: {
@@ -121,7 +146,8 @@ export const resolvers: Resolvers = {
   },
   Service: {
     __resolveReference: (ref) => ({ name: ref.name }),
-    series: (service, args, ctx) => ctx.store.serviceSeries(service.name, sizeArgument('limit', args.limit, MAX_NAMES_PAGE)),
+    series: (service, args, ctx) =>
+      ctx.store.serviceSeries(service.name, sizeArgument('limit', args.limit, MAX_NAMES_PAGE)),
   },
 };
 

@@ -33,7 +33,11 @@ export function createMetricsStore(
     read: createResiliencePolicy('clickhouse_read', { timeoutMs: config.CLICKHOUSE_READ_TIMEOUT_MS }, metrics),
   };
   const paths = {
-    ingest: new ClickHouseStore(clickhouse, policies.ingest, { maxExecutionSeconds: 0, maxRowsToRead: 0, maxBytesToRead: 0 }),
+    ingest: new ClickHouseStore(clickhouse, policies.ingest, {
+      maxExecutionSeconds: 0,
+      maxRowsToRead: 0,
+      maxBytesToRead: 0,
+    }),
     read: new ClickHouseStore(clickhouse, policies.read, {
       maxExecutionSeconds: config.CLICKHOUSE_MAX_EXECUTION_SECONDS,
       maxRowsToRead: config.CLICKHOUSE_MAX_ROWS_TO_READ,

@@ -9,10 +9,29 @@ const KIB = 1024;
 /** A root and `children` spans under it, each with `attributes` attributes of 1 KiB and one event of as many fields. */
 function bigTrace(children: number, attributes: number): TraceModel {
   const traceId = randomTraceId();
-  const attrs = (prefix: string) => Array.from({ length: attributes }, (_, i) => attribute(`${prefix}${i}`, { case: 'stringValue', value: 'v'.repeat(KIB) }));
-  const root = makeSpan({ traceId, name: 'root', startMs: T0, endMs: T0 + 100, attributes: attrs('a'), status: { code: 2 } });
+  const attrs = (prefix: string) =>
+    Array.from({ length: attributes }, (_, i) =>
+      attribute(`${prefix}${i}`, { case: 'stringValue', value: 'v'.repeat(KIB) }),
+    );
+  const root = makeSpan({
+    traceId,
+    name: 'root',
+    startMs: T0,
+    endMs: T0 + 100,
+    attributes: attrs('a'),
+    status: { code: 2 },
+  });
   const spans = Array.from({ length: children }, (_, i) =>
-    makeSpan({ traceId, parentSpanId: root.spanId, name: `child ${i}`, startMs: T0 + 1 + i, endMs: T0 + 2 + i, attributes: attrs('a'), status: { code: 2 }, events: [{ timeMs: T0 + 1 + i, name: 'e', attributes: attrs('f') }] }),
+    makeSpan({
+      traceId,
+      parentSpanId: root.spanId,
+      name: `child ${i}`,
+      startMs: T0 + 1 + i,
+      endMs: T0 + 2 + i,
+      attributes: attrs('a'),
+      status: { code: 2 },
+      events: [{ timeMs: T0 + 1 + i, name: 'e', attributes: attrs('f') }],
+    }),
   );
   return tracesFromOtlp(makeExport({ service: 'checkout', spans: [root, ...spans] }))[0]!;
 }
@@ -49,7 +68,11 @@ describe('answer budget', () => {
 
   it('shares one budget over the traces of a list, answering each trace’s root without its tags when none are left', () => {
     const budget = new AnswerBudget(16 * KIB, 24 * KIB);
-    const [first, second, third] = [budget.trace(bigTrace(0, 16)), budget.trace(bigTrace(0, 16)), budget.trace(bigTrace(0, 16))];
+    const [first, second, third] = [
+      budget.trace(bigTrace(0, 16)),
+      budget.trace(bigTrace(0, 16)),
+      budget.trace(bigTrace(0, 16)),
+    ];
     expect([first.truncated, first.spans.length]).toEqual([false, 1]);
     expect([second.truncated, second.spans.length, second.rootSpan.truncated]).toEqual([true, 1, true]);
     expect(second.rootSpan.tags.length).toBeLessThan(16);

@@ -97,7 +97,12 @@ export class AnswerBudget {
       spans.push(answered);
     }
     const rootSpan = spans.find((s) => s.spanId === trace.rootSpan.spanId) ?? skeleton(trace.rootSpan);
-    return { ...trace, spans, rootSpan, truncated: spans.length < trace.spans.length || spans.some((s) => s.truncated) };
+    return {
+      ...trace,
+      spans,
+      rootSpan,
+      truncated: spans.length < trace.spans.length || spans.some((s) => s.truncated),
+    };
   }
 
   /** The span with what fits, or without its tags and events when nothing does, for a field that must answer one. */
@@ -114,7 +119,8 @@ export class AnswerBudget {
     return true;
   }
 
-  private readonly tagBytes = (tag: Tag): number => ITEM_BYTES + textBytes(tag.key) + Math.min(textBytes(tag.value), this.maxValueBytes);
+  private readonly tagBytes = (tag: Tag): number =>
+    ITEM_BYTES + textBytes(tag.key) + Math.min(textBytes(tag.value), this.maxValueBytes);
 
   private tagsBytes(tags: readonly Tag[]): number {
     return tags.reduce((sum, tag) => sum + this.tagBytes(tag), 0);
@@ -123,7 +129,16 @@ export class AnswerBudget {
 
 /** A span without its texts: ids, names, times, kind, status and its parent. */
 function skeleton(span: SpanModel): AnsweredSpan {
-  return { ...span, tags: [], resource: [], scope: { ...span.scope, attributes: [] }, references: withParent(span, []), logs: [], warnings: [], truncated: true };
+  return {
+    ...span,
+    tags: [],
+    resource: [],
+    scope: { ...span.scope, attributes: [] },
+    references: withParent(span, []),
+    logs: [],
+    warnings: [],
+    truncated: true,
+  };
 }
 
 /** The references kept, with the parent's first (without its tags if they did not fit): the tree must stay whole. */

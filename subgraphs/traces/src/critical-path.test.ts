@@ -6,11 +6,22 @@ const T0 = 1_795_000_000_000n * 1_000_000n;
 /** ms after T0, in ns since the epoch. */
 const at = (ms: number) => T0 + BigInt(ms) * 1_000_000n;
 
-function makePathSpan(spanId: string, parentSpanId: string | null, startMs: number, endMs: number, kind: SpanKind = 'INTERNAL'): CriticalPathSpan {
+function makePathSpan(
+  spanId: string,
+  parentSpanId: string | null,
+  startMs: number,
+  endMs: number,
+  kind: SpanKind = 'INTERNAL',
+): CriticalPathSpan {
   return { spanId, parentSpanId, kind, startTime: at(startMs), endTime: at(endMs) };
 }
 
-const section = (spanId: string, fromMs: number, toMs: number) => ({ spanId, startTime: at(fromMs), endTime: at(toMs), selfTimeMs: toMs - fromMs });
+const section = (spanId: string, fromMs: number, toMs: number) => ({
+  spanId,
+  startTime: at(fromMs),
+  endTime: at(toMs),
+  selfTimeMs: toMs - fromMs,
+});
 
 describe('critical path', () => {
   it('is the whole of a single span', () => {
@@ -18,7 +29,11 @@ describe('critical path', () => {
   });
 
   it('runs through sequential children and the parent between them', () => {
-    const spans = [makePathSpan('root', null, 0, 100), makePathSpan('a', 'root', 10, 40), makePathSpan('b', 'root', 50, 90)];
+    const spans = [
+      makePathSpan('root', null, 0, 100),
+      makePathSpan('a', 'root', 10, 40),
+      makePathSpan('b', 'root', 50, 90),
+    ];
     expect(criticalPath(spans)).toEqual([
       section('root', 0, 10),
       section('a', 10, 40),
@@ -29,11 +44,19 @@ describe('critical path', () => {
   });
 
   it('follows the child that ends last when children overlap', () => {
-    const longest = [makePathSpan('root', null, 0, 100), makePathSpan('a', 'root', 10, 80), makePathSpan('b', 'root', 20, 60)];
+    const longest = [
+      makePathSpan('root', null, 0, 100),
+      makePathSpan('a', 'root', 10, 80),
+      makePathSpan('b', 'root', 20, 60),
+    ];
     expect(criticalPath(longest)).toEqual([section('root', 0, 10), section('a', 10, 80), section('root', 80, 100)]);
 
     // The child that ends last wins even when it started later; the other one did not end before it started.
-    const latest = [makePathSpan('root', null, 0, 100), makePathSpan('a', 'root', 10, 50), makePathSpan('b', 'root', 20, 70)];
+    const latest = [
+      makePathSpan('root', null, 0, 100),
+      makePathSpan('a', 'root', 10, 50),
+      makePathSpan('b', 'root', 20, 70),
+    ];
     expect(criticalPath(latest)).toEqual([section('root', 0, 20), section('b', 20, 70), section('root', 70, 100)]);
   });
 
@@ -54,7 +77,12 @@ describe('critical path', () => {
       makePathSpan('before', 'root', -50, -10),
       makePathSpan('b', 'root', 40, 90),
     ];
-    expect(criticalPath(spans)).toEqual([section('skewed', 0, 30), section('root', 30, 40), section('b', 40, 90), section('root', 90, 100)]);
+    expect(criticalPath(spans)).toEqual([
+      section('skewed', 0, 30),
+      section('root', 30, 40),
+      section('b', 40, 90),
+      section('root', 90, 100),
+    ]);
   });
 
   it('descends through nested children and climbs back through their parents', () => {
@@ -81,7 +109,11 @@ describe('critical path', () => {
   });
 
   it('treats a span whose parent is missing as a root, roots in start order', () => {
-    const spans = [makePathSpan('orphan', 'gone', 200, 250), makePathSpan('root', null, 0, 100), makePathSpan('child', 'orphan', 210, 240)];
+    const spans = [
+      makePathSpan('orphan', 'gone', 200, 250),
+      makePathSpan('root', null, 0, 100),
+      makePathSpan('child', 'orphan', 210, 240),
+    ];
     expect(criticalPath(spans)).toEqual([
       section('root', 0, 100),
       section('orphan', 200, 210),

@@ -46,7 +46,8 @@ export function criticalPath(spans: readonly CriticalPathSpan[]): CriticalPathSe
     if (parent === undefined || parent === span) roots.push(span);
     else children.set(parent.spanId, [...(children.get(parent.spanId) ?? []), span]);
   }
-  const byStart = (a: CriticalPathSpan, b: CriticalPathSpan) => (a.startTime < b.startTime ? -1 : a.startTime > b.startTime ? 1 : 0);
+  const byStart = (a: CriticalPathSpan, b: CriticalPathSpan) =>
+    a.startTime < b.startTime ? -1 : a.startTime > b.startTime ? 1 : 0;
   for (const list of children.values()) list.sort(byStart);
 
   return roots.sort(byStart).flatMap((root) => {
@@ -56,12 +57,17 @@ export function criticalPath(spans: readonly CriticalPathSpan[]): CriticalPathSe
 }
 
 /** The root's subtree, parents before children, without CONSUMER spans under a PRODUCER and what hangs below them. */
-function blockingTree(root: CriticalPathSpan, children: ReadonlyMap<string, CriticalPathSpan[]>): Map<string, PathSpan> {
+function blockingTree(
+  root: CriticalPathSpan,
+  children: ReadonlyMap<string, CriticalPathSpan[]>,
+): Map<string, PathSpan> {
   const tree = new Map<string, PathSpan>();
   const stack: CriticalPathSpan[] = [root];
   while (stack.length > 0) {
     const span = stack.pop()!;
-    const blocking = (children.get(span.spanId) ?? []).filter((c) => !(span.kind === 'PRODUCER' && c.kind === 'CONSUMER'));
+    const blocking = (children.get(span.spanId) ?? []).filter(
+      (c) => !(span.kind === 'PRODUCER' && c.kind === 'CONSUMER'),
+    );
     const { spanId, parentSpanId, startTime, endTime } = span;
     tree.set(spanId, { spanId, parentSpanId, startTime, endTime, children: blocking.map((c) => c.spanId) });
     // Reversed so that children are visited in start order (the stack pops the last one first).
@@ -80,7 +86,8 @@ function sanitize(tree: Map<string, PathSpan>, rootId: string): Map<string, Path
       continue;
     }
     // The cases of Jaeger's sanitizeOverFlowingChildren, in its order.
-    const outside = span.startTime >= parent.startTime ? span.startTime >= parent.endTime : span.endTime <= parent.startTime;
+    const outside =
+      span.startTime >= parent.startTime ? span.startTime >= parent.endTime : span.endTime <= parent.startTime;
     if (outside) {
       tree.delete(span.spanId);
       parent.children = parent.children.filter((id) => id !== span.spanId);
@@ -96,7 +103,8 @@ function sanitize(tree: Map<string, PathSpan>, rootId: string): Map<string, Path
 function walk(tree: ReadonlyMap<string, PathSpan>, rootId: string): CriticalPathSection[] {
   const sections: CriticalPathSection[] = [];
   const add = (spanId: string, startTime: bigint, endTime: bigint) => {
-    if (startTime !== endTime) sections.push({ spanId, startTime, endTime, selfTimeMs: Number(endTime - startTime) / 1e6 });
+    if (startTime !== endTime)
+      sections.push({ spanId, startTime, endTime, selfTimeMs: Number(endTime - startTime) / 1e6 });
   };
   let current = tree.get(rootId);
   // Set while returning from a child: the point in time before which the parent's next child must have ended.
@@ -119,7 +127,11 @@ function walk(tree: ReadonlyMap<string, PathSpan>, rootId: string): CriticalPath
 }
 
 /** The child that finished last, or last before `before`; the earlier-starting one of a tie. */
-function lastFinishingChild(tree: ReadonlyMap<string, PathSpan>, span: PathSpan, before: bigint | undefined): PathSpan | undefined {
+function lastFinishingChild(
+  tree: ReadonlyMap<string, PathSpan>,
+  span: PathSpan,
+  before: bigint | undefined,
+): PathSpan | undefined {
   let last: PathSpan | undefined;
   for (const id of span.children) {
     const child = tree.get(id);

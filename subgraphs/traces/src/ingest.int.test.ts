@@ -26,7 +26,10 @@ async function push(server: TracesServer, request: ExportTraceServiceRequest): P
 }
 
 async function spanCount(server: TracesServer, traceId: string): Promise<number | undefined> {
-  const result = await server.graphql<{ trace: { spanCount: number } | null }>('query($id: ID!) { trace(traceId: $id) { spanCount } }', { id: traceId });
+  const result = await server.graphql<{ trace: { spanCount: number } | null }>(
+    'query($id: ID!) { trace(traceId: $id) { spanCount } }',
+    { id: traceId },
+  );
   expect(result.errors).toBeUndefined();
   return result.data?.trace?.spanCount;
 }
@@ -44,8 +47,14 @@ describe('OTLP traces into Jaeger through the traces subgraph', () => {
     ['JSON', JsonTraceExporter],
   ] as const) {
     it(`gives back a trace the OpenTelemetry JS exporter sent as ${encoding}, by id, with every field intact`, async () => {
-      const recorded = await recordTrace(new Exporter({ url: `${server.url}/v1/traces`, headers: await server.agentHeaders() }), uniqueService('shop'));
-      const result = await server.graphql<{ trace: TraceAnswer }>(`query($id: ID!) { trace(traceId: $id) { ${TRACE_FIELDS} } }`, { id: recorded.traceId });
+      const recorded = await recordTrace(
+        new Exporter({ url: `${server.url}/v1/traces`, headers: await server.agentHeaders() }),
+        uniqueService('shop'),
+      );
+      const result = await server.graphql<{ trace: TraceAnswer }>(
+        `query($id: ID!) { trace(traceId: $id) { ${TRACE_FIELDS} } }`,
+        { id: recorded.traceId },
+      );
       expect(result.errors).toBeUndefined();
       expect(comparableTrace(result.data!.trace)).toEqual(expectedTrace(recorded));
     });
@@ -71,21 +80,35 @@ describe('OTLP traces into Jaeger through the traces subgraph', () => {
   });
 
   describe('spans over the limits of what is stored', () => {
-    type Answer = { trace: { spans: { spanId: string; operationName: string; tags: { key: string; value: string }[] }[] } | null };
+    type Answer = {
+      trace: { spans: { spanId: string; operationName: string; tags: { key: string; value: string }[] }[] } | null;
+    };
     const readSpans = async (traceId: string) => {
-      const result = await server.graphql<Answer>('query($id: ID!) { trace(traceId: $id) { spans { spanId operationName tags { key value } } } }', { id: traceId });
+      const result = await server.graphql<Answer>(
+        'query($id: ID!) { trace(traceId: $id) { spans { spanId operationName tags { key value } } } }',
+        { id: traceId },
+      );
       expect(result.errors).toBeUndefined();
       return result.data?.trace?.spans ?? [];
     };
     const pushAnswer = async (request: ExportTraceServiceRequest) => {
       const response = await push(server, request);
-      return { status: response.status, body: fromBinary(otlp.ExportTraceServiceResponseSchema, new Uint8Array(await response.arrayBuffer())) };
+      return {
+        status: response.status,
+        body: fromBinary(otlp.ExportTraceServiceResponseSchema, new Uint8Array(await response.arrayBuffer())),
+      };
     };
-    const writeBreaker = async () => (await (await fetch(`${server.url}/metrics`)).text()).match(/heimdall_circuit_breaker_state\{policy="jaeger_otlp"[^}]*\} (\d)/)?.[1];
+    const writeBreaker = async () =>
+      (await (await fetch(`${server.url}/metrics`)).text()).match(
+        /heimdall_circuit_breaker_state\{policy="jaeger_otlp"[^}]*\} (\d)/,
+      )?.[1];
 
     it('stores spans with a 128 KB attribute, a 70,000-character name or a 1 MB key cut to the limits and counted, and takes the next push', async () => {
       const service = uniqueService('poison');
-      const bigValue = () => makeSpan({ attributes: [attribute('http.request.body', { case: 'stringValue', value: 'x'.repeat(128 * 1024) })] });
+      const bigValue = () =>
+        makeSpan({
+          attributes: [attribute('http.request.body', { case: 'stringValue', value: 'x'.repeat(128 * 1024) })],
+        });
       const longName = makeSpan({ name: 'n'.repeat(70_000) });
       const bigKey = makeSpan({ attributes: [attribute('k'.repeat(2 ** 20), { case: 'stringValue', value: 'v' })] });
       const pushes = [[bigValue(), bigValue()], [longName], [bigKey]];
@@ -115,13 +138,24 @@ describe('OTLP traces into Jaeger through the traces subgraph', () => {
     });
 
     it('rejects alone a span Jaeger still refuses for good (too large for one badger transaction), storing the others of its push', async () => {
-      const attributes = (prefix: string) => Array.from({ length: 128 }, (_, i) => attribute(`${prefix}${i}`, { case: 'stringValue', value: 'x'.repeat(16_384) }));
+      const attributes = (prefix: string) =>
+        Array.from({ length: 128 }, (_, i) =>
+          attribute(`${prefix}${i}`, { case: 'stringValue', value: 'x'.repeat(16_384) }),
+        );
       const now = Date.now();
-      const huge = makeSpan({ attributes: attributes('a'), events: Array.from({ length: 4 }, (_, e) => ({ timeMs: now, name: `e${e}`, attributes: attributes(`e${e}.`) })) });
+      const huge = makeSpan({
+        attributes: attributes('a'),
+        events: Array.from({ length: 4 }, (_, e) => ({ timeMs: now, name: `e${e}`, attributes: attributes(`e${e}.`) })),
+      });
       const kept = [makeSpan(), makeSpan(), makeSpan()];
-      const answer = await pushAnswer(makeExport({ service: uniqueService('huge'), spans: [kept[0]!, huge, kept[1]!, kept[2]!] }));
+      const answer = await pushAnswer(
+        makeExport({ service: uniqueService('huge'), spans: [kept[0]!, huge, kept[1]!, kept[2]!] }),
+      );
       expect(answer.status).toBe(200);
-      expect(answer.body.partialSuccess).toMatchObject({ rejectedSpans: 1n, errorMessage: 'Jaeger: refused a span for good: Txn is too big to fit into one request' });
+      expect(answer.body.partialSuccess).toMatchObject({
+        rejectedSpans: 1n,
+        errorMessage: 'Jaeger: refused a span for good: Txn is too big to fit into one request',
+      });
       for (const span of kept) expect(await spanCount(server, hexId(span.traceId))).toBe(1);
       expect(await spanCount(server, hexId(huge.traceId))).toBeUndefined();
       expect(await writeBreaker()).toBe('0');
@@ -130,31 +164,44 @@ describe('OTLP traces into Jaeger through the traces subgraph', () => {
 
   describe('answers', () => {
     const post = async (body: Uint8Array | string, headers: Record<string, string>) =>
-      fetch(`${server.url}/v1/traces`, { method: 'POST', headers: { ...headers, ...(await server.agentHeaders()) }, body: typeof body === 'string' ? body : Buffer.from(body) });
-    const status = async (response: Response) => ({ status: response.status, body: (await response.json()) });
+      fetch(`${server.url}/v1/traces`, {
+        method: 'POST',
+        headers: { ...headers, ...(await server.agentHeaders()) },
+        body: typeof body === 'string' ? body : Buffer.from(body),
+      });
+    const status = async (response: Response) => ({ status: response.status, body: await response.json() });
 
     it('200 with partialSuccess for spans it rejects, storing the others', async () => {
       const kept = makeSpan();
       const request = makeExport({
         service: uniqueService('partial'),
-        spans: [kept, makeSpan({ startMs: Date.now() - 8 * 86_400_000 }), makeSpan({ startMs: Date.now() + 3_600_000 }), makeSpan({ spanId: new Uint8Array(8) })],
+        spans: [
+          kept,
+          makeSpan({ startMs: Date.now() - 8 * 86_400_000 }),
+          makeSpan({ startMs: Date.now() + 3_600_000 }),
+          makeSpan({ spanId: new Uint8Array(8) }),
+        ],
       });
       const response = await post(encodeForJaeger(request), { 'content-type': 'application/x-protobuf' });
       expect(response.status).toBe(200);
       const answer = fromBinary(otlp.ExportTraceServiceResponseSchema, new Uint8Array(await response.arrayBuffer()));
       expect(answer.partialSuccess).toMatchObject({
         rejectedSpans: 3n,
-        errorMessage: 'spans must be at most 7 days old and at most 10 minutes ahead; span ids must be 8 bytes and not all zero',
+        errorMessage:
+          'spans must be at most 7 days old and at most 10 minutes ahead; span ids must be 8 bytes and not all zero',
       });
       expect(await spanCount(server, hexId(kept.traceId))).toBe(1);
     });
 
     it('the same for gzip bodies and JSON, in the request’s encoding', async () => {
       const gzipped = makeSpan();
-      const protobuf = await post(gzipSync(encodeForJaeger(makeExport({ service: uniqueService('gzip'), spans: [gzipped] }))), {
-        'content-type': 'application/x-protobuf',
-        'content-encoding': 'gzip',
-      });
+      const protobuf = await post(
+        gzipSync(encodeForJaeger(makeExport({ service: uniqueService('gzip'), spans: [gzipped] }))),
+        {
+          'content-type': 'application/x-protobuf',
+          'content-encoding': 'gzip',
+        },
+      );
       expect(protobuf.status).toBe(200);
       expect(await spanCount(server, hexId(gzipped.traceId))).toBe(1);
 
@@ -163,7 +210,19 @@ describe('OTLP traces into Jaeger through the traces subgraph', () => {
         resourceSpans: [
           {
             resource: { attributes: [{ key: 'service.name', value: { stringValue: uniqueService('json') } }] },
-            scopeSpans: [{ spans: [{ traceId: hexId(span.traceId), spanId: hexId(span.spanId), name: 'GET /', startTimeUnixNano: String(span.startTimeUnixNano), endTimeUnixNano: String(span.endTimeUnixNano) }] }],
+            scopeSpans: [
+              {
+                spans: [
+                  {
+                    traceId: hexId(span.traceId),
+                    spanId: hexId(span.spanId),
+                    name: 'GET /',
+                    startTimeUnixNano: String(span.startTimeUnixNano),
+                    endTimeUnixNano: String(span.endTimeUnixNano),
+                  },
+                ],
+              },
+            ],
           },
         ],
       });
@@ -174,13 +233,25 @@ describe('OTLP traces into Jaeger through the traces subgraph', () => {
     });
 
     it('400 with a google.rpc.Status for a body that is not OTLP', async () => {
-      expect(await status(await post('{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"xyz"}]}]}]}', { 'content-type': 'application/json' }))).toEqual({
+      expect(
+        await status(
+          await post('{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"xyz"}]}]}]}', {
+            'content-type': 'application/json',
+          }),
+        ),
+      ).toEqual({
         status: 400,
-        body: { code: 3, message: 'invalid OTLP JSON body: ExportTraceServiceRequest.resourceSpans[0].scopeSpans[0].spans[0].traceId must be a hex-encoded id, got "xyz"' },
+        body: {
+          code: 3,
+          message:
+            'invalid OTLP JSON body: ExportTraceServiceRequest.resourceSpans[0].scopeSpans[0].spans[0].traceId must be a hex-encoded id, got "xyz"',
+        },
       });
       const response = await post(new Uint8Array([0x0a, 0xff, 0xff]), { 'content-type': 'application/x-protobuf' });
       expect(response.status).toBe(400);
-      expect(fromBinary(otlp.RpcStatusSchema, new Uint8Array(await response.arrayBuffer())).message).toMatch(/^invalid OTLP protobuf body: /);
+      expect(fromBinary(otlp.RpcStatusSchema, new Uint8Array(await response.arrayBuffer())).message).toMatch(
+        /^invalid OTLP protobuf body: /,
+      );
     });
 
     it('415 for a content type OTLP does not use, 413 for a body over 20 MiB', async () => {
@@ -188,7 +259,14 @@ describe('OTLP traces into Jaeger through the traces subgraph', () => {
         status: 415,
         body: { code: 3, message: 'Content-Type must be application/x-protobuf or application/json' },
       });
-      expect(await status(await post(gzipSync(Buffer.alloc(21 * 2 ** 20, 0x20)), { 'content-type': 'application/json', 'content-encoding': 'gzip' }))).toEqual({
+      expect(
+        await status(
+          await post(gzipSync(Buffer.alloc(21 * 2 ** 20, 0x20)), {
+            'content-type': 'application/json',
+            'content-encoding': 'gzip',
+          }),
+        ),
+      ).toEqual({
         status: 413,
         body: { code: 3, message: 'decompressed body exceeds 20971520 bytes' },
       });
@@ -227,7 +305,7 @@ describe('the traces subgraph when Jaeger fails', () => {
       // (a count of pushes alone could all be answered before Jaeger has stopped).
       let jaegerDown = false;
       const pushing = (async () => {
-        for (let sinceDown = 0; sinceDown < 20; ) {
+        for (let sinceDown = 0; sinceDown < 20;) {
           const startedDown = jaegerDown;
           const { traceId, status, retryAfter } = await pushOne(server, service);
           if (status === 200) acknowledged.push(traceId);
@@ -255,7 +333,8 @@ describe('the traces subgraph when Jaeger fails', () => {
       }
       expect(after.status).toBe(200);
       const lost: string[] = [];
-      for (const traceId of [...acknowledged, after.traceId]) if ((await spanCount(server, traceId)) !== 1) lost.push(traceId);
+      for (const traceId of [...acknowledged, after.traceId])
+        if ((await spanCount(server, traceId)) !== 1) lost.push(traceId);
       expect(lost).toEqual([]);
     } finally {
       await server.stop();
@@ -268,7 +347,10 @@ describe('the traces subgraph when Jaeger fails', () => {
     try {
       const result = await server.graphql(`{ trace(traceId: "${hexId(makeSpan().traceId)}") { traceId } }`);
       expect(result.errors).toEqual([
-        expect.objectContaining({ message: 'jaeger is unavailable: timed out after 500 ms', extensions: expect.objectContaining({ code: 'UNAVAILABLE' }) as unknown }),
+        expect.objectContaining({
+          message: 'jaeger is unavailable: timed out after 500 ms',
+          extensions: expect.objectContaining({ code: 'UNAVAILABLE' }) as unknown,
+        }),
       ]);
     } finally {
       await jaeger.resume();

@@ -25,11 +25,15 @@ export class TraceIngest {
     const now = this.now();
     const validation = validateSpans(request, now, this.limits);
     const errors = [...validation.errors];
-    if (validation.truncated > 0) errors.push(`cut to the span limits: ${validation.truncated} values or items (counted in ${TRUNCATED_ATTRIBUTE})`);
+    if (validation.truncated > 0)
+      errors.push(
+        `cut to the span limits: ${validation.truncated} values or items (counted in ${TRUNCATED_ATTRIBUTE})`,
+      );
     let rejected = validation.rejected;
     if (validation.accepted.resourceSpans.length > 0) {
       const toStore = withScopeAttributesOnSpans(validation.accepted);
-      const asSent = rejected === 0 && validation.truncated === 0 && toStore === validation.accepted && raw !== undefined;
+      const asSent =
+        rejected === 0 && validation.truncated === 0 && toStore === validation.accepted && raw !== undefined;
       const stored = await this.store.write(toStore, asSent ? { raw } : {});
       rejected += stored.rejected;
       if (stored.errorMessage !== '') errors.push(`Jaeger: ${stored.errorMessage}`);

@@ -5,7 +5,11 @@ import { type SpanModel, tracesFromOtlp } from './trace-model.js';
 const TRACE = '4292a9985d03d4863f9cce62374e8dea';
 const START_US = 1_795_911_476_336_083;
 
-const tag = (key: string, type: JaegerJsonTag['type'], value: JaegerJsonTag['value']): JaegerJsonTag => ({ key, type, value });
+const tag = (key: string, type: JaegerJsonTag['type'], value: JaegerJsonTag['value']): JaegerJsonTag => ({
+  key,
+  type,
+  value,
+});
 
 function makeJaegerSpan(init: Partial<JaegerJsonSpan> = {}): JaegerJsonSpan {
   return {
@@ -23,7 +27,10 @@ function makeJaegerSpan(init: Partial<JaegerJsonSpan> = {}): JaegerJsonSpan {
   };
 }
 
-function makeJaegerTrace(spans: JaegerJsonSpan[], processes: JaegerJsonTrace['processes'] = { p1: { serviceName: 'checkout', tags: [] } }): JaegerJsonTrace {
+function makeJaegerTrace(
+  spans: JaegerJsonSpan[],
+  processes: JaegerJsonTrace['processes'] = { p1: { serviceName: 'checkout', tags: [] } },
+): JaegerJsonTrace {
   return { traceID: TRACE, spans, processes };
 }
 
@@ -69,7 +76,15 @@ describe("Jaeger's v1 JSON", () => {
   });
 
   it('reads the status from error=true first, then otel.status_code, and drops those tags', () => {
-    const failed = modelOf(makeJaegerSpan({ tags: [tag('error', 'bool', true), tag('otel.status_code', 'string', 'ERROR'), tag('otel.status_description', 'string', 'boom')] }));
+    const failed = modelOf(
+      makeJaegerSpan({
+        tags: [
+          tag('error', 'bool', true),
+          tag('otel.status_code', 'string', 'ERROR'),
+          tag('otel.status_description', 'string', 'boom'),
+        ],
+      }),
+    );
     expect(failed).toMatchObject({ status: { code: 'ERROR', message: 'boom' }, tags: [] });
     const legacy = modelOf(makeJaegerSpan({ tags: [tag('error', 'bool', true)] }));
     expect(legacy.status.code).toBe('ERROR');
@@ -81,8 +96,14 @@ describe("Jaeger's v1 JSON", () => {
 
   it('takes an HTTP 5xx as an error, and a 4xx only on a client', () => {
     const status = (kind: string, code: number) =>
-      modelOf(makeJaegerSpan({ tags: [tag('span.kind', 'string', kind), tag('http.status_code', 'int64', code)] })).status.code;
-    expect([status('server', 503), status('server', 404), status('client', 404), status('server', 200)]).toEqual(['ERROR', 'UNSET', 'ERROR', 'UNSET']);
+      modelOf(makeJaegerSpan({ tags: [tag('span.kind', 'string', kind), tag('http.status_code', 'int64', code)] }))
+        .status.code;
+    expect([status('server', 503), status('server', 404), status('client', 404), status('server', 200)]).toEqual([
+      'ERROR',
+      'UNSET',
+      'ERROR',
+      'UNSET',
+    ]);
   });
 
   it('takes the first CHILD_OF reference within the trace as the parent and the other references as links', () => {
@@ -103,7 +124,11 @@ describe("Jaeger's v1 JSON", () => {
   });
 
   it('turns logs into events named by their event field', () => {
-    const span = modelOf(makeJaegerSpan({ logs: [{ timestamp: START_US + 5, fields: [tag('event', 'string', 'retry'), tag('attempt', 'int64', 2)] }] }));
+    const span = modelOf(
+      makeJaegerSpan({
+        logs: [{ timestamp: START_US + 5, fields: [tag('event', 'string', 'retry'), tag('attempt', 'int64', 2)] }],
+      }),
+    );
     expect(span.logs).toEqual([
       {
         timestamp: BigInt(START_US + 5) * 1000n,
@@ -117,9 +142,17 @@ describe("Jaeger's v1 JSON", () => {
   });
 
   it('makes a resource of each process with its service name and tags, and keeps the warnings', () => {
-    const processes = { p1: { serviceName: 'checkout', tags: [tag('host.name', 'string', 'h1')] }, p2: { serviceName: 'payments', tags: null } };
+    const processes = {
+      p1: { serviceName: 'checkout', tags: [tag('host.name', 'string', 'h1')] },
+      p2: { serviceName: 'payments', tags: null },
+    };
     const [trace] = tracesFromOtlp(
-      otlpFromJaegerJson(makeJaegerTrace([makeJaegerSpan(), makeJaegerSpan({ spanID: '0000000000000002', processID: 'p2', warnings: ['clock skew'] })], processes)),
+      otlpFromJaegerJson(
+        makeJaegerTrace(
+          [makeJaegerSpan(), makeJaegerSpan({ spanID: '0000000000000002', processID: 'p2', warnings: ['clock skew'] })],
+          processes,
+        ),
+      ),
     );
     expect(trace?.services).toEqual(['checkout', 'payments']);
     expect(trace?.spans[0]?.resource).toEqual([

@@ -22,7 +22,9 @@ export interface JaegerJsonSpan {
   readonly traceID: string;
   readonly spanID: string;
   readonly operationName: string;
-  readonly references: readonly { readonly refType: 'CHILD_OF' | 'FOLLOWS_FROM'; readonly traceID: string; readonly spanID: string }[] | null;
+  readonly references:
+    | readonly { readonly refType: 'CHILD_OF' | 'FOLLOWS_FROM'; readonly traceID: string; readonly spanID: string }[]
+    | null;
   /** Microseconds since the epoch. */
   readonly startTime: number;
   /** Microseconds. */
@@ -36,7 +38,9 @@ export interface JaegerJsonSpan {
 export interface JaegerJsonTrace {
   readonly traceID: string;
   readonly spans: readonly JaegerJsonSpan[];
-  readonly processes: Readonly<Record<string, { readonly serviceName: string; readonly tags: readonly JaegerJsonTag[] | null }>>;
+  readonly processes: Readonly<
+    Record<string, { readonly serviceName: string; readonly tags: readonly JaegerJsonTag[] | null }>
+  >;
 }
 
 const KINDS: Readonly<Record<string, otlp.Span_SpanKind>> = {
@@ -85,7 +89,12 @@ function toSpan(jspan: JaegerJsonSpan, tags: Map<string, JaegerJsonTag>): otlp.S
   const warnings = jspan.warnings ?? [];
   const warningsAttribute = create(otlp.KeyValueSchema, {
     key: '@jaeger@warnings',
-    value: { value: { case: 'arrayValue', value: { values: warnings.map((w) => ({ value: { case: 'stringValue' as const, value: w } })) } } },
+    value: {
+      value: {
+        case: 'arrayValue',
+        value: { values: warnings.map((w) => ({ value: { case: 'stringValue' as const, value: w } })) },
+      },
+    },
   });
   return create(otlp.SpanSchema, {
     traceId: hexBytes(jspan.traceID, 16),
@@ -107,24 +116,40 @@ function toSpan(jspan: JaegerJsonSpan, tags: Map<string, JaegerJsonTag>): otlp.S
       .map((r) => ({
         traceId: hexBytes(r.traceID, 16),
         spanId: hexBytes(r.spanID, 8),
-        attributes: [keyValue({ key: 'opentracing.ref_type', type: 'string', value: r.refType === 'CHILD_OF' ? 'child_of' : 'follows_from' })],
+        attributes: [
+          keyValue({
+            key: 'opentracing.ref_type',
+            type: 'string',
+            value: r.refType === 'CHILD_OF' ? 'child_of' : 'follows_from',
+          }),
+        ],
       })),
     status,
   });
 }
 
-function takeStatus(tags: Map<string, JaegerJsonTag>, kind: otlp.Span_SpanKind): { code: otlp.Status_StatusCode; message: string } | undefined {
+function takeStatus(
+  tags: Map<string, JaegerJsonTag>,
+  kind: otlp.Span_SpanKind,
+): { code: otlp.Status_StatusCode; message: string } | undefined {
   const error = tags.get('error');
   const code = tags.get('otel.status_code');
   tags.delete('otel.status_code');
   if (error?.type === 'bool' && error.value === true) {
     tags.delete('error');
-    const message = tags.has('otel.status_description') ? takeString(tags, 'otel.status_description') : String(tags.get('http.status_message')?.value ?? '');
+    const message = tags.has('otel.status_description')
+      ? takeString(tags, 'otel.status_description')
+      : String(tags.get('http.status_message')?.value ?? '');
     return { code: otlp.Status_StatusCode.ERROR, message };
   }
   if (code !== undefined) {
     const upper = String(code.value).toUpperCase();
-    const statusCode = upper === 'OK' ? otlp.Status_StatusCode.OK : upper === 'ERROR' ? otlp.Status_StatusCode.ERROR : otlp.Status_StatusCode.UNSET;
+    const statusCode =
+      upper === 'OK'
+        ? otlp.Status_StatusCode.OK
+        : upper === 'ERROR'
+          ? otlp.Status_StatusCode.ERROR
+          : otlp.Status_StatusCode.UNSET;
     return { code: statusCode, message: takeString(tags, 'otel.status_description') };
   }
   const http = Number(tags.get('http.status_code')?.value);

@@ -6,4 +6,6 @@ import { createServer } from './server.js';
 
 const config = loadConfigOrExit(tracesEnvSchema, process.env);
 const platform = await createServer(config, { consul: new ConsulClient(config.CONSUL_URL) });
-await runUntilSignalled(platform.service, { host: config.HOST, port: config.PORT }, platform.logger, () => Promise.resolve());
+await runUntilSignalled(platform.service, { host: config.HOST, port: config.PORT }, platform.logger, () =>
+  Promise.resolve(),
+);

@@ -48,7 +48,11 @@ export function makeSpan(init: SpanInit = {}): otlp.Span {
     attributes: init.attributes ?? [],
     status: init.status,
     traceState: init.traceState ?? '',
-    events: (init.events ?? []).map((e) => ({ timeUnixNano: nanos(e.timeMs), name: e.name, attributes: e.attributes ?? [] })),
+    events: (init.events ?? []).map((e) => ({
+      timeUnixNano: nanos(e.timeMs),
+      name: e.name,
+      attributes: e.attributes ?? [],
+    })),
     links: init.links ?? [],
   });
 }
@@ -64,7 +68,9 @@ export interface ResourceInit {
 export function makeExport(...resources: ResourceInit[]): ExportTraceServiceRequest {
   return create(otlp.ExportTraceServiceRequestSchema, {
     resourceSpans: resources.map((r) => ({
-      resource: { attributes: [attribute('service.name', { case: 'stringValue', value: r.service }), ...(r.attributes ?? [])] },
+      resource: {
+        attributes: [attribute('service.name', { case: 'stringValue', value: r.service }), ...(r.attributes ?? [])],
+      },
       scopeSpans: [{ scope: r.scope ?? { name: 'heimdall-test' }, spans: r.spans }],
     })),
   });

@@ -11,13 +11,16 @@ const local = localStack(process.env);
 const { Span_SpanKind: Kind, Status_StatusCode: Code } = otlp;
 const uniqueService = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;
 /** The last 3 minutes: Jaeger's service map on badger costs in proportion to the traces of the range. */
-const range = () => `{ from: "${new Date(Date.now() - 180_000).toISOString()}", to: "${new Date(Date.now() + 60_000).toISOString()}" }`;
+const range = () =>
+  `{ from: "${new Date(Date.now() - 180_000).toISOString()}", to: "${new Date(Date.now() + 60_000).toISOString()}" }`;
 
 let server: TracesServer;
 
 /** The state of a policy's breaker on a server's /metrics: 0 closed, 1 half-open, 2 open. */
 async function breaker(on: TracesServer, policy: string): Promise<string | undefined> {
-  return (await (await fetch(`${on.url}/metrics`)).text()).match(new RegExp(`heimdall_circuit_breaker_state\\{policy="${policy}"[^}]*\\} (\\d)`))?.[1];
+  return (await (await fetch(`${on.url}/metrics`)).text()).match(
+    new RegExp(`heimdall_circuit_breaker_state\\{policy="${policy}"[^}]*\\} (\\d)`),
+  )?.[1];
 }
 
 async function push(request: ExportTraceServiceRequest): Promise<void> {
@@ -52,20 +55,49 @@ async function query<T>(text: string): Promise<T> {
 function makeCriticalPathTrace(front: string, back: string, database: string) {
   const traceId = randomTraceId();
   const t0 = Date.now() - 10_000;
-  const span = (name: string, kind: otlp.Span_SpanKind, from: number, to: number, parent?: otlp.Span, extra: Partial<Parameters<typeof makeSpan>[0]> = {}) =>
-    makeSpan({ traceId, name, kind, startMs: t0 + from, endMs: t0 + to, ...(parent === undefined ? {} : { parentSpanId: parent.spanId }), ...extra });
+  const span = (
+    name: string,
+    kind: otlp.Span_SpanKind,
+    from: number,
+    to: number,
+    parent?: otlp.Span,
+    extra: Partial<Parameters<typeof makeSpan>[0]> = {},
+  ) =>
+    makeSpan({
+      traceId,
+      name,
+      kind,
+      startMs: t0 + from,
+      endMs: t0 + to,
+      ...(parent === undefined ? {} : { parentSpanId: parent.spanId }),
+      ...extra,
+    });
   const a = span('A', Kind.SERVER, 0, 100);
   const f = span('F', Kind.INTERNAL, -5, 5, a);
-  const b = span('B', Kind.CLIENT, 10, 40, a, { attributes: [attribute('peer.service', { case: 'stringValue', value: back })] });
+  const b = span('B', Kind.CLIENT, 10, 40, a, {
+    attributes: [attribute('peer.service', { case: 'stringValue', value: back })],
+  });
   const c = span('C', Kind.SERVER, 12, 38, b, { status: { code: Code.ERROR, message: 'boom' } });
   const d = span('D', Kind.INTERNAL, 30, 90, a);
   const e = span('E', Kind.CONSUMER, 50, 120, d);
-  const g = span('G', Kind.CLIENT, 91, 95, a, { attributes: [attribute('peer.service', { case: 'stringValue', value: database })] });
-  return { traceId: hexId(traceId), t0, request: makeExport({ service: front, spans: [a, f, b, d, g] }, { service: back, spans: [c, e] }) };
+  const g = span('G', Kind.CLIENT, 91, 95, a, {
+    attributes: [attribute('peer.service', { case: 'stringValue', value: database })],
+  });
+  return {
+    traceId: hexId(traceId),
+    t0,
+    request: makeExport({ service: front, spans: [a, f, b, d, g] }, { service: back, spans: [c, e] }),
+  };
 }
 
 interface PathAnswer {
-  criticalPath: { span: { operationName: string }; selfTimeMs: number; sections: { startTime: string; endTime: string; durationMs: number }[] }[] | null;
+  criticalPath:
+    | {
+        span: { operationName: string };
+        selfTimeMs: number;
+        sections: { startTime: string; endTime: string; durationMs: number }[];
+      }[]
+    | null;
 }
 
 describe('trace queries through the traces subgraph', () => {
@@ -76,9 +108,15 @@ describe('trace queries through the traces subgraph', () => {
   afterAll(() => server?.stop());
 
   it('answers the critical path Jaeger’s UI would draw, each span with its self time on the path', async () => {
-    const { traceId, t0, request } = makeCriticalPathTrace(uniqueService('front'), uniqueService('back'), uniqueService('db'));
+    const { traceId, t0, request } = makeCriticalPathTrace(
+      uniqueService('front'),
+      uniqueService('back'),
+      uniqueService('db'),
+    );
     await push(request);
-    const { criticalPath } = await query<PathAnswer>(`{ criticalPath(traceId: "${traceId}") { span { operationName } selfTimeMs sections { startTime endTime durationMs } } }`);
+    const { criticalPath } = await query<PathAnswer>(
+      `{ criticalPath(traceId: "${traceId}") { span { operationName } selfTimeMs sections { startTime endTime durationMs } } }`,
+    );
     const at = (ms: number) => new Date(t0 + ms).toISOString().replace('Z', '000000Z');
     const section = (from: number, to: number) => ({ startTime: at(from), endTime: at(to), durationMs: to - from });
     expect(criticalPath).toEqual([
@@ -88,7 +126,9 @@ describe('trace queries through the traces subgraph', () => {
       { span: { operationName: 'E' }, selfTimeMs: 40, sections: [section(50, 90)] },
       { span: { operationName: 'G' }, selfTimeMs: 4, sections: [section(91, 95)] },
     ]);
-    expect(await query<PathAnswer>(`{ criticalPath(traceId: "${hexId(randomTraceId())}") { selfTimeMs } }`)).toEqual({ criticalPath: null });
+    expect(await query<PathAnswer>(`{ criticalPath(traceId: "${hexId(randomTraceId())}") { selfTimeMs } }`)).toEqual({
+      criticalPath: null,
+    });
   });
 
   it('draws the service map of a service: calls into other services with their errors, and to uninstrumented peers', async () => {
@@ -119,16 +159,42 @@ describe('trace queries through the traces subgraph', () => {
     const t0 = Date.now() - 60_000;
     const ids: string[] = [];
     beforeAll(async () => {
-      const fast = makeSpan({ name: 'GET /a', startMs: t0, endMs: t0 + 5, attributes: [attribute('http.route', { case: 'stringValue', value: '/a' })] });
-      const failed = makeSpan({ name: 'GET /b', startMs: t0 + 1000, endMs: t0 + 1050, status: { code: Code.ERROR, message: 'boom' } });
-      const child = makeSpan({ traceId: failed.traceId, parentSpanId: failed.spanId, name: 'SELECT', kind: Kind.CLIENT, startMs: t0 + 1010, endMs: t0 + 1040 });
-      const slow = makeSpan({ name: 'GET /a', startMs: t0 + 2000, endMs: t0 + 2200, attributes: [attribute('http.route', { case: 'stringValue', value: '/c' })] });
+      const fast = makeSpan({
+        name: 'GET /a',
+        startMs: t0,
+        endMs: t0 + 5,
+        attributes: [attribute('http.route', { case: 'stringValue', value: '/a' })],
+      });
+      const failed = makeSpan({
+        name: 'GET /b',
+        startMs: t0 + 1000,
+        endMs: t0 + 1050,
+        status: { code: Code.ERROR, message: 'boom' },
+      });
+      const child = makeSpan({
+        traceId: failed.traceId,
+        parentSpanId: failed.spanId,
+        name: 'SELECT',
+        kind: Kind.CLIENT,
+        startMs: t0 + 1010,
+        endMs: t0 + 1040,
+      });
+      const slow = makeSpan({
+        name: 'GET /a',
+        startMs: t0 + 2000,
+        endMs: t0 + 2200,
+        attributes: [attribute('http.route', { case: 'stringValue', value: '/c' })],
+      });
       await push(makeExport({ service, spans: [fast, failed, child, slow] }));
       ids.push(...[fast, failed, slow].map((s) => hexId(s.traceId)));
     });
 
     const search = async (filter: string) =>
-      (await query<{ traces: { traceId: string }[] }>(`{ traces(filter: { service: "${service}", range: ${range()} ${filter} }) { traceId } }`)).traces.map((t) => t.traceId);
+      (
+        await query<{ traces: { traceId: string }[] }>(
+          `{ traces(filter: { service: "${service}", range: ${range()} ${filter} }) { traceId } }`,
+        )
+      ).traces.map((t) => t.traceId);
 
     it('answers newest first, each trace with its root span, duration, span and error counts', async () => {
       const { traces } = await query<{ traces: unknown[] }>(
@@ -136,9 +202,27 @@ describe('trace queries through the traces subgraph', () => {
       );
       const [fast, failed, slow] = ids;
       expect(traces).toEqual([
-        { traceId: slow, rootSpan: { operationName: 'GET /a', status: { code: 'UNSET', message: '' } }, durationMs: 200, spanCount: 1, errorCount: 0 },
-        { traceId: failed, rootSpan: { operationName: 'GET /b', status: { code: 'ERROR', message: 'boom' } }, durationMs: 50, spanCount: 2, errorCount: 1 },
-        { traceId: fast, rootSpan: { operationName: 'GET /a', status: { code: 'UNSET', message: '' } }, durationMs: 5, spanCount: 1, errorCount: 0 },
+        {
+          traceId: slow,
+          rootSpan: { operationName: 'GET /a', status: { code: 'UNSET', message: '' } },
+          durationMs: 200,
+          spanCount: 1,
+          errorCount: 0,
+        },
+        {
+          traceId: failed,
+          rootSpan: { operationName: 'GET /b', status: { code: 'ERROR', message: 'boom' } },
+          durationMs: 50,
+          spanCount: 2,
+          errorCount: 1,
+        },
+        {
+          traceId: fast,
+          rootSpan: { operationName: 'GET /a', status: { code: 'UNSET', message: '' } },
+          durationMs: 5,
+          spanCount: 1,
+          errorCount: 0,
+        },
       ]);
     });
 
@@ -153,9 +237,14 @@ describe('trace queries through the traces subgraph', () => {
 
     it('answers a search Jaeger refuses for what it asks as BAD_USER_INPUT with Jaeger’s reason, not counted against Jaeger', async () => {
       for (let i = 0; i < 6; i++) {
-        const refused = await server.graphql(`{ traces(filter: { service: "${service}", range: ${range()}, minDurationMs: 1e300 }) { traceId } }`);
+        const refused = await server.graphql(
+          `{ traces(filter: { service: "${service}", range: ${range()}, minDurationMs: 1e300 }) { traceId } }`,
+        );
         expect(refused.errors).toEqual([
-          expect.objectContaining({ message: expect.stringMatching(/^Jaeger refused the query: unable to parse param 'minDuration'/) as unknown, extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) as unknown }),
+          expect.objectContaining({
+            message: expect.stringMatching(/^Jaeger refused the query: unable to parse param 'minDuration'/) as unknown,
+            extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) as unknown,
+          }),
         ]);
       }
       expect(await breaker(server, 'jaeger_search')).toBe('0');
@@ -167,34 +256,51 @@ describe('trace queries through the traces subgraph', () => {
       // Jaeger lists its services in 1 or 2), past a deadline of 2 ms.
       for (let part = 0; part < 2; part++) {
         const t = Date.now() - 120_000;
-        await push(makeExport({ service: uniqueService('bulk'), spans: Array.from({ length: 5000 }, (_, i) => makeSpan({ name: `op ${i % 50}`, startMs: t + i })) }));
+        await push(
+          makeExport({
+            service: uniqueService('bulk'),
+            spans: Array.from({ length: 5000 }, (_, i) => makeSpan({ name: `op ${i % 50}`, startMs: t + i })),
+          }),
+        );
       }
       const strict = await startTracesServer(local, { JAEGER_SEARCH_DEADLINE_MS: '2' });
       try {
         const week = `{ from: "${new Date(Date.now() - 7 * 86_400_000 + 60_000).toISOString()}", to: "${new Date().toISOString()}" }`;
         for (let i = 0; i < 6; i++) {
-          const expensive = await strict.graphql(`{ traces(filter: { service: "${service}", range: ${week}, minDurationMs: 0.001, tags: [{ key: "http.route", value: "/c" }] }) { traceId } }`);
+          const expensive = await strict.graphql(
+            `{ traces(filter: { service: "${service}", range: ${week}, minDurationMs: 0.001, tags: [{ key: "http.route", value: "/c" }] }) { traceId } }`,
+          );
           expect(expensive.errors).toEqual([
             expect.objectContaining({
-              message: 'the search ran past 2 ms in Jaeger (JAEGER_SEARCH_DEADLINE_MS): narrow the range, or name a service, an operation or a tag',
+              message:
+                'the search ran past 2 ms in Jaeger (JAEGER_SEARCH_DEADLINE_MS): narrow the range, or name a service, an operation or a tag',
               extensions: expect.objectContaining({ code: 'LIMIT_EXCEEDED' }) as unknown,
             }),
           ]);
         }
         expect(await breaker(strict, 'jaeger_search')).toBe('0');
-        expect((await strict.graphql(`{ trace(traceId: "${ids[0]!}") { traceId } }`)).data).toEqual({ trace: { traceId: ids[0] } });
+        expect((await strict.graphql(`{ trace(traceId: "${ids[0]!}") { traceId } }`)).data).toEqual({
+          trace: { traceId: ids[0] },
+        });
       } finally {
         await strict.stop();
       }
     });
 
     it('refuses a reversed or unbounded range as BAD_USER_INPUT naming the argument', async () => {
-      const reversed = await server.graphql(`{ traces(filter: { service: "${service}", range: { from: "2026-11-22T11:00:00Z", to: "2026-11-22T10:00:00Z" } }) { traceId } }`);
+      const reversed = await server.graphql(
+        `{ traces(filter: { service: "${service}", range: { from: "2026-11-22T11:00:00Z", to: "2026-11-22T10:00:00Z" } }) { traceId } }`,
+      );
       expect(reversed.errors).toEqual([
-        expect.objectContaining({ message: 'filter.range: from must be before to', extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', argument: 'filter.range' }) as unknown }),
+        expect.objectContaining({
+          message: 'filter.range: from must be before to',
+          extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', argument: 'filter.range' }) as unknown,
+        }),
       ]);
       const missing = await server.graphql(`{ traces(filter: { service: "${service}" }) { traceId } }`);
-      expect(missing.errors?.[0]?.message).toBe('Field "TraceFilter.range" of required type "TimeRangeInput!" was not provided.');
+      expect(missing.errors?.[0]?.message).toBe(
+        'Field "TraceFilter.range" of required type "TimeRangeInput!" was not provided.',
+      );
     });
   });
 
@@ -202,17 +308,37 @@ describe('trace queries through the traces subgraph', () => {
     // 6 spans of 128 attributes of 16 KiB: 12 MiB of values.
     const root = makeSpan({ name: 'GET /huge' });
     const value = 'v'.repeat(16_384);
-    const attributes = Array.from({ length: 128 }, (_, i) => attribute(`a${String(i).padStart(3, '0')}`, { case: 'stringValue', value }));
-    const spans = [root, ...Array.from({ length: 5 }, (_, i) => makeSpan({ traceId: root.traceId, parentSpanId: root.spanId, name: `part ${i}`, startMs: Date.now() - 9 + i }))].map((span) => ({ ...span, attributes }));
+    const attributes = Array.from({ length: 128 }, (_, i) =>
+      attribute(`a${String(i).padStart(3, '0')}`, { case: 'stringValue', value }),
+    );
+    const spans = [
+      root,
+      ...Array.from({ length: 5 }, (_, i) =>
+        makeSpan({ traceId: root.traceId, parentSpanId: root.spanId, name: `part ${i}`, startMs: Date.now() - 9 + i }),
+      ),
+    ].map((span) => ({ ...span, attributes }));
     await push(makeExport({ service: uniqueService('huge'), spans }));
     const response = await fetch(`${server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(await serviceAuthHeaders()) },
-      body: JSON.stringify({ query: `{ trace(traceId: "${hexId(root.traceId)}") { truncated spanCount rootSpan { truncated } spans { truncated tags { value } } } }` }),
+      body: JSON.stringify({
+        query: `{ trace(traceId: "${hexId(root.traceId)}") { truncated spanCount rootSpan { truncated } spans { truncated tags { value } } } }`,
+      }),
     });
     const body = await response.text();
     expect(body.length).toBeLessThan(8.5 * 1024 * 1024);
-    const { trace } = (JSON.parse(body) as { data: { trace: { truncated: boolean; spanCount: number; rootSpan: { truncated: boolean }; spans: { truncated: boolean; tags: unknown[] }[] } } }).data;
+    const { trace } = (
+      JSON.parse(body) as {
+        data: {
+          trace: {
+            truncated: boolean;
+            spanCount: number;
+            rootSpan: { truncated: boolean };
+            spans: { truncated: boolean; tags: unknown[] }[];
+          };
+        };
+      }
+    ).data;
     expect(trace).toMatchObject({ truncated: true, spanCount: 6, rootSpan: { truncated: false } });
     // About 2 MiB a span: three whole, the fourth cut, the last two left out.
     expect(trace.spans.map((s) => s.truncated)).toEqual([false, false, false, true]);
@@ -228,8 +354,17 @@ describe('trace queries through the traces subgraph', () => {
       attribute('library.build', { case: 'intValue', value: 9_007_199_254_740_993n }),
       attribute('library.language', { case: 'stringValue', value: 'typescript' }),
     ];
-    const span = makeSpan({ name: 'GET /scoped', attributes: [attribute('http.route', { case: 'stringValue', value: '/scoped' })] });
-    await push(makeExport({ service, scope: { name: 'shop-lib', version: '3.1.4', attributes: scopeAttributes }, spans: [span] }));
+    const span = makeSpan({
+      name: 'GET /scoped',
+      attributes: [attribute('http.route', { case: 'stringValue', value: '/scoped' })],
+    });
+    await push(
+      makeExport({
+        service,
+        scope: { name: 'shop-lib', version: '3.1.4', attributes: scopeAttributes },
+        spans: [span],
+      }),
+    );
     const scope = {
       name: 'shop-lib',
       version: '3.1.4',
@@ -240,9 +375,13 @@ describe('trace queries through the traces subgraph', () => {
       ],
     };
     const fields = 'spans { scope { name version attributes { key type value } } tags { key } }';
-    const byId = await query<{ trace: { spans: unknown[] } }>(`{ trace(traceId: "${hexId(span.traceId)}") { ${fields} } }`);
+    const byId = await query<{ trace: { spans: unknown[] } }>(
+      `{ trace(traceId: "${hexId(span.traceId)}") { ${fields} } }`,
+    );
     expect(byId.trace.spans).toEqual([{ scope, tags: [{ key: 'http.route' }] }]);
-    const found = await query<{ traces: { spans: unknown[] }[] }>(`{ traces(filter: { service: "${service}", range: ${range()} }) { ${fields} } }`);
+    const found = await query<{ traces: { spans: unknown[] }[] }>(
+      `{ traces(filter: { service: "${service}", range: ${range()} }) { ${fields} } }`,
+    );
     expect(found.traces.map((t) => t.spans)).toEqual([[{ scope, tags: [{ key: 'http.route' }] }]]);
   });
 
@@ -261,14 +400,21 @@ describe('trace queries through the traces subgraph', () => {
 
   it('lists a service’s operations with their kinds, only those of a kind when asked', async () => {
     const service = uniqueService('ops');
-    await push(makeExport({ service, spans: [makeSpan({ name: 'GET /in', kind: Kind.SERVER }), makeSpan({ name: 'SELECT', kind: Kind.CLIENT })] }));
+    await push(
+      makeExport({
+        service,
+        spans: [makeSpan({ name: 'GET /in', kind: Kind.SERVER }), makeSpan({ name: 'SELECT', kind: Kind.CLIENT })],
+      }),
+    );
     expect(await query(`{ operations(service: "${service}") { name spanKind } }`)).toEqual({
       operations: [
         { name: 'GET /in', spanKind: 'SERVER' },
         { name: 'SELECT', spanKind: 'CLIENT' },
       ],
     });
-    expect(await query(`{ operations(service: "${service}", kind: CLIENT) { name } }`)).toEqual({ operations: [{ name: 'SELECT' }] });
+    expect(await query(`{ operations(service: "${service}", kind: CLIENT) { name } }`)).toEqual({
+      operations: [{ name: 'SELECT' }],
+    });
   });
 
   it('resolves spans as entities by trace and span id, as another subgraph extending Span asks for them', async () => {
@@ -276,10 +422,18 @@ describe('trace queries through the traces subgraph', () => {
     const child = makeSpan({ traceId: root.traceId, parentSpanId: root.spanId, name: 'SELECT', kind: Kind.CLIENT });
     await push(makeExport({ service: uniqueService('entities'), spans: [root, child] }));
     const traceId = hexId(root.traceId);
-    const representations = [child, root].map((s) => `{ __typename: "Span", traceId: "${traceId}", spanId: "${hexId(s.spanId)}" }`);
+    const representations = [child, root].map(
+      (s) => `{ __typename: "Span", traceId: "${traceId}", spanId: "${hexId(s.spanId)}" }`,
+    );
     representations.push(`{ __typename: "Span", traceId: "${traceId}", spanId: "0102030405060708" }`);
-    const data = await query<{ _entities: unknown[] }>(`{ _entities(representations: [${representations.join(', ')}]) { ... on Span { operationName parentSpanId } } }`);
-    expect(data._entities).toEqual([{ operationName: 'SELECT', parentSpanId: hexId(root.spanId) }, { operationName: 'GET /cart', parentSpanId: null }, null]);
+    const data = await query<{ _entities: unknown[] }>(
+      `{ _entities(representations: [${representations.join(', ')}]) { ... on Span { operationName parentSpanId } } }`,
+    );
+    expect(data._entities).toEqual([
+      { operationName: 'SELECT', parentSpanId: hexId(root.spanId) },
+      { operationName: 'GET /cart', parentSpanId: null },
+      null,
+    ]);
   });
 });
 
@@ -292,13 +446,18 @@ describe('trace searches when Jaeger hangs', () => {
   afterAll(() => jaeger?.remove());
 
   it('answers UNAVAILABLE and opens the search breaker: a search past its deadline is Jaeger’s failure when Jaeger lists no services either', async () => {
-    const hung = await startTracesServer(local, { JAEGER_SEARCH_DEADLINE_MS: '100', JAEGER_READ_TIMEOUT_MS: '500' }, jaeger);
+    const hung = await startTracesServer(
+      local,
+      { JAEGER_SEARCH_DEADLINE_MS: '100', JAEGER_READ_TIMEOUT_MS: '500' },
+      jaeger,
+    );
     await jaeger.pause();
     try {
       const now = Date.now();
       const filter = `{ service: "checkout", range: { from: "${new Date(now - 60_000).toISOString()}", to: "${new Date(now).toISOString()}" } }`;
       const codes: unknown[] = [];
-      for (let i = 0; i < 6; i++) codes.push((await hung.graphql(`{ traces(filter: ${filter}) { traceId } }`)).errors?.[0]?.extensions?.code);
+      for (let i = 0; i < 6; i++)
+        codes.push((await hung.graphql(`{ traces(filter: ${filter}) { traceId } }`)).errors?.[0]?.extensions?.code);
       expect(codes).toEqual(Array(6).fill('UNAVAILABLE'));
       expect(await breaker(hung, 'jaeger_search')).toBe('2');
     } finally {

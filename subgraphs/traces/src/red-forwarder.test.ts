@@ -20,7 +20,12 @@ function makeMetricsExport(tag: string, points: number): otlp.ExportMetricsServi
                 name: 'traces.span.metrics.calls',
                 data: {
                   case: 'sum',
-                  value: { dataPoints: Array.from({ length: points }, (_, i) => ({ timeUnixNano: BigInt(i), value: { case: 'asInt' as const, value: 1n } })) },
+                  value: {
+                    dataPoints: Array.from({ length: points }, (_, i) => ({
+                      timeUnixNano: BigInt(i),
+                      value: { case: 'asInt' as const, value: 1n },
+                    })),
+                  },
                 },
               },
             ],
@@ -48,7 +53,8 @@ function makeObserver() {
     observer: {
       pending: (points: number) => void (seen.pending = points),
       sent: (points: number) => void (seen.sent += points),
-      dropped: (points: number, reason: DropReason) => void (seen.dropped[reason] = (seen.dropped[reason] ?? 0) + points),
+      dropped: (points: number, reason: DropReason) =>
+        void (seen.dropped[reason] = (seen.dropped[reason] ?? 0) + points),
       sendFailed: () => void seen.failures++,
     },
   };
@@ -77,7 +83,8 @@ function makeIngest() {
   };
 }
 
-const down = () => heimdallError('UNAVAILABLE', { message: 'no passing instance of metrics in Consul', retryAfterSeconds: 5 });
+const down = () =>
+  heimdallError('UNAVAILABLE', { message: 'no passing instance of metrics in Consul', retryAfterSeconds: 5 });
 
 describe('RED metrics forwarder', () => {
   beforeEach(() => {

@@ -33,7 +33,12 @@ interface Queued {
   readonly points: number;
 }
 
-const NO_OBSERVER: RedForwarderObserver = { pending: () => undefined, sent: () => undefined, dropped: () => undefined, sendFailed: () => undefined };
+const NO_OBSERVER: RedForwarderObserver = {
+  pending: () => undefined,
+  sent: () => undefined,
+  dropped: () => undefined,
+  sendFailed: () => undefined,
+};
 
 /**
  * Sends the RED metrics derived from trace pushes to the metrics subgraph's OTLP ingest, in the background: a trace

@@ -12,7 +12,9 @@ import { type ExportMetricsServiceRequest, type ExportTraceServiceRequest, otlp 
 export const CALLS_METRIC = 'traces.span.metrics.calls';
 export const DURATION_METRIC = 'traces.span.metrics.duration';
 /** The connector's default explicit bounds, in ms. */
-export const DURATION_BOUNDS_MS: readonly number[] = [2, 4, 6, 8, 10, 50, 100, 200, 400, 800, 1000, 1400, 2000, 5000, 10_000, 15_000];
+export const DURATION_BOUNDS_MS: readonly number[] = [
+  2, 4, 6, 8, 10, 50, 100, 200, 400, 800, 1000, 1400, 2000, 5000, 10_000, 15_000,
+];
 
 /** The metrics subgraph keeps points within these bounds of now (SPEC §4); others would come back rejected. */
 const MAX_POINT_AGE_MS = 7 * 86_400_000;
@@ -69,16 +71,28 @@ export function spanMetrics(request: ExportTraceServiceRequest, now: number): Ex
     if (service?.case !== 'stringValue') continue;
     for (const span of rs.scopeSpans.flatMap((ss) => ss.spans)) {
       const spanKind = KIND_NAMES[span.kind] ?? KIND_NAMES[otlp.Span_SpanKind.UNSPECIFIED];
-      const statusCode = STATUS_NAMES[span.status?.code ?? otlp.Status_StatusCode.UNSET] ?? STATUS_NAMES[otlp.Status_StatusCode.UNSET];
+      const statusCode =
+        STATUS_NAMES[span.status?.code ?? otlp.Status_StatusCode.UNSET] ?? STATUS_NAMES[otlp.Status_StatusCode.UNSET];
       const minute = span.endTimeUnixNano - (span.endTimeUnixNano % MINUTE_NS);
       const key = `${service.value}\u0000${span.name}\u0000${spanKind}\u0000${statusCode}\u0000${minute}`;
       let s = series.get(key);
       if (s === undefined) {
-        s = { service: service.value, spanName: span.name, spanKind, statusCode, minute, count: 0, idHash: 0, bucketCounts: new Array<number>(DURATION_BOUNDS_MS.length + 1).fill(0), sum: 0 };
+        s = {
+          service: service.value,
+          spanName: span.name,
+          spanKind,
+          statusCode,
+          minute,
+          count: 0,
+          idHash: 0,
+          bucketCounts: new Array<number>(DURATION_BOUNDS_MS.length + 1).fill(0),
+          sum: 0,
+        };
         series.set(key, s);
       }
       // As the connector: a span that ends before it starts lasted 0 ms; a value on a bound counts in the bucket below it.
-      const ms = span.endTimeUnixNano > span.startTimeUnixNano ? Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6 : 0;
+      const ms =
+        span.endTimeUnixNano > span.startTimeUnixNano ? Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6 : 0;
       let bucket = 0;
       while (bucket < DURATION_BOUNDS_MS.length && ms > DURATION_BOUNDS_MS[bucket]!) bucket++;
       s.bucketCounts[bucket]!++;
@@ -104,7 +118,14 @@ export function spanMetrics(request: ExportTraceServiceRequest, now: number): Ex
     const points = byService.get(s.service) ?? { calls: [], durations: [] };
     byService.set(s.service, points);
     const count = BigInt(s.count);
-    points.calls.push(create(otlp.NumberDataPointSchema, { attributes, startTimeUnixNano: s.minute, timeUnixNano: time, value: { case: 'asInt', value: count } }));
+    points.calls.push(
+      create(otlp.NumberDataPointSchema, {
+        attributes,
+        startTimeUnixNano: s.minute,
+        timeUnixNano: time,
+        value: { case: 'asInt', value: count },
+      }),
+    );
     points.durations.push(
       create(otlp.HistogramDataPointSchema, {
         attributes,
@@ -127,12 +148,22 @@ export function spanMetrics(request: ExportTraceServiceRequest, now: number): Ex
           metrics: [
             {
               name: CALLS_METRIC,
-              data: { case: 'sum' as const, value: { aggregationTemporality: otlp.AggregationTemporality.DELTA, isMonotonic: true, dataPoints: points.calls } },
+              data: {
+                case: 'sum' as const,
+                value: {
+                  aggregationTemporality: otlp.AggregationTemporality.DELTA,
+                  isMonotonic: true,
+                  dataPoints: points.calls,
+                },
+              },
             },
             {
               name: DURATION_METRIC,
               unit: 'ms',
-              data: { case: 'histogram' as const, value: { aggregationTemporality: otlp.AggregationTemporality.DELTA, dataPoints: points.durations } },
+              data: {
+                case: 'histogram' as const,
+                value: { aggregationTemporality: otlp.AggregationTemporality.DELTA, dataPoints: points.durations },
+              },
             },
           ],
         },

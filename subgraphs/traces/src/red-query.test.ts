@@ -13,7 +13,9 @@ const series = (labels: Record<string, string>, points: [string, number][]) => (
 });
 
 /** A metrics subgraph that answers every query with `answer` and remembers the variables it was asked with. */
-function makePeer(answer: unknown = { calls: { series: [] }, p50: { series: [] }, p95: { series: [] }, p99: { series: [] } }) {
+function makePeer(
+  answer: unknown = { calls: { series: [] }, p50: { series: [] }, p95: { series: [] }, p99: { series: [] } },
+) {
   const asked: Record<string, unknown>[] = [];
   return {
     asked,
@@ -32,13 +34,33 @@ describe('RED metrics read back', () => {
       calls: {
         series: [
           series({ 'status.code': 'STATUS_CODE_ERROR' }, [[T2, 0.5]]),
-          series({ 'status.code': 'STATUS_CODE_OK' }, [[T1, 1], [T2, 0.5]]),
-          series({ 'status.code': 'STATUS_CODE_UNSET' }, [[T1, 1], [T3, 0]]),
+          series({ 'status.code': 'STATUS_CODE_OK' }, [
+            [T1, 1],
+            [T2, 0.5],
+          ]),
+          series({ 'status.code': 'STATUS_CODE_UNSET' }, [
+            [T1, 1],
+            [T3, 0],
+          ]),
         ],
       },
-      p50: { series: [series({}, [[T1, 3], [T2, 4]])] },
+      p50: {
+        series: [
+          series({}, [
+            [T1, 3],
+            [T2, 4],
+          ]),
+        ],
+      },
       p95: { series: [series({}, [[T1, 9]])] },
-      p99: { series: [series({}, [[T1, 12], [T2, 40]])] },
+      p99: {
+        series: [
+          series({}, [
+            [T1, 12],
+            [T2, 40],
+          ]),
+        ],
+      },
     });
     expect(points).toEqual([
       { timestamp: T1, rate: 2, errorRatio: 0, p50: 3, p95: 9, p99: 12 },
@@ -78,7 +100,9 @@ describe('RED metrics read back', () => {
   it('refuses steps that are not whole minutes as BAD_USER_INPUT without asking the metrics subgraph', async () => {
     const { peer, asked } = makePeer();
     for (const step of ['30s', '90s', '0m', '1m30s', '500ms', 'soon']) {
-      const error: unknown = await readRed(peer, { service: 'checkout', spanKinds: [] }, { range, step }).catch((e: unknown) => e);
+      const error: unknown = await readRed(peer, { service: 'checkout', spanKinds: [] }, { range, step }).catch(
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(HeimdallError);
       expect(error).toMatchObject({ code: 'BAD_USER_INPUT', details: { argument: 'step' } });
     }
@@ -89,7 +113,13 @@ describe('RED metrics read back', () => {
 
   it('takes compound and week steps of whole minutes (once refused: a single unit only), asking metricQuery in the shortest spelling', async () => {
     const { peer, asked } = makePeer();
-    for (const step of ['1h30m', '1w', '120s', ' 5m ']) await readRed(peer, { service: 'checkout', spanKinds: [] }, { range, step });
-    expect(asked.map((a) => a.calls)).toMatchObject([{ step: '1h30m' }, { step: '7d' }, { step: '2m' }, { step: '5m' }]);
+    for (const step of ['1h30m', '1w', '120s', ' 5m '])
+      await readRed(peer, { service: 'checkout', spanKinds: [] }, { range, step });
+    expect(asked.map((a) => a.calls)).toMatchObject([
+      { step: '1h30m' },
+      { step: '7d' },
+      { step: '2m' },
+      { step: '5m' },
+    ]);
   });
 });

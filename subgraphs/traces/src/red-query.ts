@@ -69,16 +69,29 @@ const KIND_NAMES: Record<SpanKind, string> = {
  * and the duration histogram's P50, P95 and P99. Steps are whole minutes, the resolution the points are kept at.
  * The metrics subgraph checks the range (BAD_USER_INPUT naming `range.from`, `range.to` or `step`).
  */
-export async function readRed(peer: Pick<PeerClient, 'graphql'>, selector: RedSelector, request: RedRequest): Promise<RedPoint[]> {
+export async function readRed(
+  peer: Pick<PeerClient, 'graphql'>,
+  selector: RedSelector,
+  request: RedRequest,
+): Promise<RedPoint[]> {
   const checked = checkDuration(request.step ?? '1m', STEP_BOUNDS);
   if (!checked.ok) throw badUserInput('step', `RED metrics are kept per minute: ${checked.message}`);
   const step = formatDuration(checked.value);
   const matchers = [
     { key: 'service.name', op: 'EQ', value: selector.service },
     ...(selector.operation === undefined ? [] : [{ key: 'span.name', op: 'EQ', value: selector.operation }]),
-    ...(selector.spanKinds.length === 0 ? [] : [{ key: 'span.kind', op: 'RE', value: selector.spanKinds.map((k) => KIND_NAMES[k]).join('|') }]),
+    ...(selector.spanKinds.length === 0
+      ? []
+      : [{ key: 'span.kind', op: 'RE', value: selector.spanKinds.map((k) => KIND_NAMES[k]).join('|') }]),
   ];
-  const input = (name: string, aggregation: string, groupBy: string[] = []) => ({ name, matchers, range: request.range, step, aggregation, groupBy });
+  const input = (name: string, aggregation: string, groupBy: string[] = []) => ({
+    name,
+    matchers,
+    range: request.range,
+    step,
+    aggregation,
+    groupBy,
+  });
   const answer = await peer.graphql<Answer>(RED_QUERY, {
     calls: input(CALLS_METRIC, 'RATE', ['status.code']),
     p50: input(DURATION_METRIC, 'P50'),
@@ -100,7 +113,8 @@ export function redPoints(answer: Answer): RedPoint[] {
       steps.set(point.timestamp, step);
     }
   }
-  const quantile = (result: Answer['p50']) => new Map(result.series.flatMap((s) => s.points).map((p) => [p.timestamp, p.value]));
+  const quantile = (result: Answer['p50']) =>
+    new Map(result.series.flatMap((s) => s.points).map((p) => [p.timestamp, p.value]));
   const [p50, p95, p99] = [quantile(answer.p50), quantile(answer.p95), quantile(answer.p99)];
   return [...steps.entries()]
     .filter(([, s]) => s.rate > 0)

@@ -40,18 +40,24 @@ const MAX_SERVICES = 1000;
 /** A service's RED metrics are those of the requests it handles. */
 const SERVICE_RED_KINDS: readonly SpanKind[] = ['SERVER', 'CONSUMER'];
 
-const operationsOf = (service: string, operations: readonly JaegerOperation[]): OperationRef[] => operations.map((o) => ({ ...o, service }));
+const operationsOf = (service: string, operations: readonly JaegerOperation[]): OperationRef[] =>
+  operations.map((o) => ({ ...o, service }));
 
 export const resolvers: Resolvers = {
   Query: {
     services: async (_, args, ctx) => {
       const limit = sizeArgument('limit', args.limit, MAX_SERVICES);
       const needle = args.search?.toLowerCase();
-      const names = (await ctx.store.services()).filter((name) => needle === undefined || name.toLowerCase().includes(needle)).sort();
+      const names = (await ctx.store.services())
+        .filter((name) => needle === undefined || name.toLowerCase().includes(needle))
+        .sort();
       return names.slice(0, limit).map((name) => ({ name }));
     },
     operations: async (_, args, ctx) =>
-      operationsOf(args.service, await ctx.store.operations(args.service, args.kind == null ? {} : { spanKind: args.kind })),
+      operationsOf(
+        args.service,
+        await ctx.store.operations(args.service, args.kind == null ? {} : { spanKind: args.kind }),
+      ),
     trace: async (_, args, ctx) => answered(ctx, await ctx.store.trace(args.traceId)),
     traces: async (_, { filter }, ctx) => {
       // GraphQL fills in the default limit; the generated types cannot know it.
@@ -77,7 +83,11 @@ export const resolvers: Resolvers = {
     red: (operation, args, ctx) =>
       readRed(
         ctx.metrics,
-        { service: operation.service, operation: operation.name, spanKinds: operation.spanKind === '' ? [] : [operation.spanKind] },
+        {
+          service: operation.service,
+          operation: operation.name,
+          spanKinds: operation.spanKind === '' ? [] : [operation.spanKind],
+        },
         args,
       ),
   },

@@ -28,23 +28,47 @@ export async function createServer(config: TracesConfig, deps: TracesDeps): Prom
   const store = new JaegerStore({
     queryUrl: config.JAEGER_QUERY_URL,
     otlpUrl: config.JAEGER_OTLP_URL,
-    readPolicy: createResiliencePolicy('jaeger', { timeoutMs: config.JAEGER_READ_TIMEOUT_MS, breaker }, platform.resilienceMetrics),
-    searchPolicy: createResiliencePolicy('jaeger_search', { timeoutMs: config.JAEGER_READ_TIMEOUT_MS, breaker }, platform.resilienceMetrics),
+    readPolicy: createResiliencePolicy(
+      'jaeger',
+      { timeoutMs: config.JAEGER_READ_TIMEOUT_MS, breaker },
+      platform.resilienceMetrics,
+    ),
+    searchPolicy: createResiliencePolicy(
+      'jaeger_search',
+      { timeoutMs: config.JAEGER_READ_TIMEOUT_MS, breaker },
+      platform.resilienceMetrics,
+    ),
     searchDeadline: searchDeadline(config),
-    dependenciesPolicy: createResiliencePolicy('jaeger_dependencies', { timeoutMs: config.JAEGER_DEPENDENCIES_TIMEOUT_MS, breaker }, platform.resilienceMetrics),
+    dependenciesPolicy: createResiliencePolicy(
+      'jaeger_dependencies',
+      { timeoutMs: config.JAEGER_DEPENDENCIES_TIMEOUT_MS, breaker },
+      platform.resilienceMetrics,
+    ),
     writePolicy: createResiliencePolicy(
       'jaeger_otlp',
-      { timeoutMs: config.JAEGER_WRITE_TIMEOUT_MS, breaker, bulkhead: { limit: config.JAEGER_WRITE_CONCURRENCY, queue: config.JAEGER_WRITE_QUEUE } },
+      {
+        timeoutMs: config.JAEGER_WRITE_TIMEOUT_MS,
+        breaker,
+        bulkhead: { limit: config.JAEGER_WRITE_CONCURRENCY, queue: config.JAEGER_WRITE_QUEUE },
+      },
       platform.resilienceMetrics,
     ),
   });
   platform.readiness.add({ name: 'jaeger', check: async () => void (await store.services()) });
 
   // On the traces subgraph's own behalf: a Heimdall service may push RED metrics and read them back.
-  const metricsPeer = createPeer(platform, deps.consul, 'metrics', { tag: config.SUBGRAPH_TAG, resilience: { timeoutMs: config.METRICS_PEER_TIMEOUT_MS } });
+  const metricsPeer = createPeer(platform, deps.consul, 'metrics', {
+    tag: config.SUBGRAPH_TAG,
+    resilience: { timeoutMs: config.METRICS_PEER_TIMEOUT_MS },
+  });
   const forwarder = new RedMetricsForwarder(
     async (body) => {
-      const response = await metricsPeer.post('/v1/metrics', body, { 'content-type': 'application/x-protobuf' }, { idempotent: true });
+      const response = await metricsPeer.post(
+        '/v1/metrics',
+        body,
+        { 'content-type': 'application/x-protobuf' },
+        { idempotent: true },
+      );
       await response.body?.cancel();
     },
     { maxPendingPoints: config.RED_BUFFER_MAX_POINTS, observer: redObserver(platform) },
@@ -56,7 +80,12 @@ export async function createServer(config: TracesConfig, deps: TracesDeps): Prom
     signal: 'traces',
     // A protobuf body (gzipped or not) whose spans are all valid goes to Jaeger as the client sent it.
     handle: (request, { encoding, request: http }) =>
-      ingest.handle(request, encoding === 'protobuf' && Buffer.isBuffer(http.body) ? { body: http.body, gzip: /gzip/i.test(http.headers['content-encoding'] ?? '') } : undefined),
+      ingest.handle(
+        request,
+        encoding === 'protobuf' && Buffer.isBuffer(http.body)
+          ? { body: http.body, gzip: /gzip/i.test(http.headers['content-encoding'] ?? '') }
+          : undefined,
+      ),
   });
 
   const context: TracesContext = {
@@ -71,10 +100,23 @@ export async function createServer(config: TracesConfig, deps: TracesDeps): Prom
 
 /** The forwarder's backlog on `/metrics`, so that RED points lost to a metrics outage are seen, not guessed. */
 function redObserver(platform: Platform) {
-  const pending = platform.metrics.gauge('heimdall_red_points_pending', 'RED metric points waiting to be sent to the metrics subgraph');
-  const sent = platform.metrics.counter('heimdall_red_points_sent_total', 'RED metric points sent to the metrics subgraph');
-  const dropped = platform.metrics.counter('heimdall_red_points_dropped_total', 'RED metric points never sent: buffer_full, refused or shutdown', ['reason']);
-  const failures = platform.metrics.counter('heimdall_red_send_failures_total', 'Failed sends of RED metrics to the metrics subgraph');
+  const pending = platform.metrics.gauge(
+    'heimdall_red_points_pending',
+    'RED metric points waiting to be sent to the metrics subgraph',
+  );
+  const sent = platform.metrics.counter(
+    'heimdall_red_points_sent_total',
+    'RED metric points sent to the metrics subgraph',
+  );
+  const dropped = platform.metrics.counter(
+    'heimdall_red_points_dropped_total',
+    'RED metric points never sent: buffer_full, refused or shutdown',
+    ['reason'],
+  );
+  const failures = platform.metrics.counter(
+    'heimdall_red_send_failures_total',
+    'Failed sends of RED metrics to the metrics subgraph',
+  );
   for (const reason of ['buffer_full', 'refused', 'shutdown'] as const) dropped.inc({ reason }, 0);
   return {
     pending: (points: number) => pending.set(points),

@@ -18,7 +18,13 @@ function makeShopTrace(): TraceModel {
   const payAgainServed = makeSpan({ traceId, parentSpanId: payAgain.spanId, kind: Kind.SERVER });
   const stock = makeSpan({ traceId, parentSpanId: root.spanId, kind: Kind.CLIENT });
   const stockServed = makeSpan({ traceId, parentSpanId: stock.spanId, kind: Kind.SERVER });
-  const query = makeSpan({ traceId, parentSpanId: payServed.spanId, kind: Kind.CLIENT, attributes: [peer('postgres')], status: { code: Code.ERROR } });
+  const query = makeSpan({
+    traceId,
+    parentSpanId: payServed.spanId,
+    kind: Kind.CLIENT,
+    attributes: [peer('postgres')],
+    status: { code: Code.ERROR },
+  });
   const [trace] = tracesFromOtlp(
     makeExport(
       { service: 'checkout', spans: [root, render, pay, payAgain, stock] },
@@ -41,13 +47,22 @@ describe('service map from traces', () => {
   it('adds up calls over traces and counts a trace given twice once', () => {
     const [first, second] = [makeShopTrace(), makeShopTrace()];
     const edges = dependenciesFromTraces([first, second, first]);
-    expect(edges.find((e) => e.child === 'payments')).toEqual({ parent: 'checkout', child: 'payments', callCount: 4, errorCount: 2 });
+    expect(edges.find((e) => e.child === 'payments')).toEqual({
+      parent: 'checkout',
+      child: 'payments',
+      callCount: 4,
+      errorCount: 2,
+    });
   });
 
   it('draws no edge for a client span that names no peer or calls its own service', () => {
     const traceId = randomTraceId();
     const root = makeSpan({ traceId });
-    const spans = [root, makeSpan({ traceId, parentSpanId: root.spanId, kind: Kind.CLIENT }), makeSpan({ traceId, parentSpanId: root.spanId, kind: Kind.CLIENT, attributes: [peer('checkout')] })];
+    const spans = [
+      root,
+      makeSpan({ traceId, parentSpanId: root.spanId, kind: Kind.CLIENT }),
+      makeSpan({ traceId, parentSpanId: root.spanId, kind: Kind.CLIENT, attributes: [peer('checkout')] }),
+    ];
     expect(dependenciesFromTraces(tracesFromOtlp(makeExport({ service: 'checkout', spans })))).toEqual([]);
   });
 });
@@ -72,6 +87,9 @@ describe('service map merged with Jaeger’s', () => {
 
   it('answers a service’s edges, in and out', () => {
     const edges = dependenciesFromTraces([makeShopTrace()]);
-    expect(dependenciesOf(edges, 'payments').map((e) => `${e.parent}→${e.child}`)).toEqual(['checkout→payments', 'payments→postgres']);
+    expect(dependenciesOf(edges, 'payments').map((e) => `${e.parent}→${e.child}`)).toEqual([
+      'checkout→payments',
+      'payments→postgres',
+    ]);
   });
 });

@@ -59,7 +59,10 @@ function peerService(span: SpanModel): string | undefined {
  * samples (badger's answer covers only the newest 100 traces of its window), so an edge takes the larger
  * count; errors only the traces can tell.
  */
-export function mergeDependencies(fromJaeger: readonly JaegerDependencyLink[], fromTraces: readonly DependencyEdge[]): DependencyEdge[] {
+export function mergeDependencies(
+  fromJaeger: readonly JaegerDependencyLink[],
+  fromTraces: readonly DependencyEdge[],
+): DependencyEdge[] {
   const edges = new Map(fromTraces.map((e) => [JSON.stringify([e.parent, e.child]), e]));
   for (const link of fromJaeger) {
     const key = JSON.stringify([link.parent, link.child]);

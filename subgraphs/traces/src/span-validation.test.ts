@@ -12,7 +12,10 @@ const spanIds = (request: otlp.ExportTraceServiceRequest) =>
 
 describe('span validation', () => {
   it('accepts a well-formed export whole', () => {
-    const request = makeExport({ service: 'checkout', spans: [makeSpan({ startMs: NOW - 100 }), makeSpan({ startMs: NOW - DAY })] });
+    const request = makeExport({
+      service: 'checkout',
+      spans: [makeSpan({ startMs: NOW - 100 }), makeSpan({ startMs: NOW - DAY })],
+    });
     const result = validateSpans(request, NOW);
     expect(result.rejected).toBe(0);
     expect(result.errors).toEqual([]);
@@ -54,7 +57,11 @@ describe('span validation', () => {
     const kept = makeSpan({ startMs: NOW - 10 });
     const request = makeExport(
       { service: 'checkout', spans: [makeSpan({ startMs: NOW - 30 * DAY })] },
-      { service: 'payments', scope: { name: 'pay-lib', version: '2.0' }, spans: [kept, makeSpan({ spanId: new Uint8Array(8) })] },
+      {
+        service: 'payments',
+        scope: { name: 'pay-lib', version: '2.0' },
+        spans: [kept, makeSpan({ spanId: new Uint8Array(8) })],
+      },
     );
     const { accepted } = validateSpans(request, NOW);
     expect(accepted.resourceSpans).toHaveLength(1);
@@ -65,7 +72,10 @@ describe('span validation', () => {
   });
 
   it('accepts nothing from an export whose every span is bad', () => {
-    const result = validateSpans(makeExport({ service: 'checkout', spans: [makeSpan({ startMs: NOW - 30 * DAY })] }), NOW);
+    const result = validateSpans(
+      makeExport({ service: 'checkout', spans: [makeSpan({ startMs: NOW - 30 * DAY })] }),
+      NOW,
+    );
     expect(result.accepted.resourceSpans).toEqual([]);
     expect(result.rejected).toBe(1);
   });
@@ -75,11 +85,17 @@ describe('span limits', () => {
   const only = (request: otlp.ExportTraceServiceRequest) => request.resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
   const text = (value: string) => ({ case: 'stringValue' as const, value });
   const marker = (count: number) => attribute(TRUNCATED_ATTRIBUTE, { case: 'intValue', value: BigInt(count) });
-  const limit = (init: Parameters<typeof makeSpan>[0], resource: Parameters<typeof makeExport>[0] = { service: 'checkout', spans: [] }) =>
-    validateSpans(makeExport({ ...resource, spans: [makeSpan({ startMs: NOW - 10, ...init })] }), NOW);
+  const limit = (
+    init: Parameters<typeof makeSpan>[0],
+    resource: Parameters<typeof makeExport>[0] = { service: 'checkout', spans: [] },
+  ) => validateSpans(makeExport({ ...resource, spans: [makeSpan({ startMs: NOW - 10, ...init })] }), NOW);
 
   it('leave a span within them as it came, so that the agent’s own bytes may go to Jaeger', () => {
-    const span = makeSpan({ startMs: NOW - 10, name: 'n'.repeat(1024), attributes: [attribute('k'.repeat(256), text('v'.repeat(16_384)))] });
+    const span = makeSpan({
+      startMs: NOW - 10,
+      name: 'n'.repeat(1024),
+      attributes: [attribute('k'.repeat(256), text('v'.repeat(16_384)))],
+    });
     const result = validateSpans(makeExport({ service: 'checkout', spans: [span] }), NOW);
     expect(result.truncated).toBe(0);
     expect(only(result.accepted)).toBe(span);
@@ -88,7 +104,10 @@ describe('span limits', () => {
   it('cut names, keys and values to their UTF-8 bytes at a character boundary and count each cut on the span', () => {
     const result = limit({
       name: 'é'.repeat(600),
-      attributes: [attribute('ключ'.repeat(100), text('😀'.repeat(5000))), attribute('payload', { case: 'bytesValue', value: new Uint8Array(10_000) })],
+      attributes: [
+        attribute('ключ'.repeat(100), text('😀'.repeat(5000))),
+        attribute('payload', { case: 'bytesValue', value: new Uint8Array(10_000) }),
+      ],
       status: { code: otlp.Status_StatusCode.ERROR, message: 'm'.repeat(20_000) },
       traceState: `a=${'t'.repeat(20_000)}`,
     });
@@ -124,8 +143,15 @@ describe('span limits', () => {
 
   it('drop attributes, events and links over their counts, adding them to OTLP’s dropped counts', () => {
     const attributes = Array.from({ length: 130 }, (_, i) => attribute(`a${i}`, text('v')));
-    const links = Array.from({ length: 129 }, () => ({ traceId: new Uint8Array(16).fill(1), spanId: new Uint8Array(8).fill(2) }));
-    const events = Array.from({ length: 131 }, (_, i) => ({ timeMs: NOW - 5, name: `e${i}`, attributes: i === 0 ? attributes : [] }));
+    const links = Array.from({ length: 129 }, () => ({
+      traceId: new Uint8Array(16).fill(1),
+      spanId: new Uint8Array(8).fill(2),
+    }));
+    const events = Array.from({ length: 131 }, (_, i) => ({
+      timeMs: NOW - 5,
+      name: `e${i}`,
+      attributes: i === 0 ? attributes : [],
+    }));
     const span = only(limit({ attributes, events, links }).accepted);
     expect(span.attributes).toHaveLength(129);
     expect(span.droppedAttributesCount).toBe(2);
@@ -138,10 +164,16 @@ describe('span limits', () => {
   });
 
   it('cut resources and scopes the same way, each marked on its own', () => {
-    const result = limit({}, { service: 's'.repeat(20_000), scope: { name: 'lib'.repeat(10_000), version: '1.0' }, spans: [] });
+    const result = limit(
+      {},
+      { service: 's'.repeat(20_000), scope: { name: 'lib'.repeat(10_000), version: '1.0' }, spans: [] },
+    );
     const [rs] = result.accepted.resourceSpans;
     expect(rs!.resource!.attributes).toEqual([attribute('service.name', text('s'.repeat(16_384))), marker(1)]);
-    expect(rs!.scopeSpans[0]!.scope).toMatchObject({ name: 'lib'.repeat(10_000).slice(0, 16_384), attributes: [marker(1)] });
+    expect(rs!.scopeSpans[0]!.scope).toMatchObject({
+      name: 'lib'.repeat(10_000).slice(0, 16_384),
+      attributes: [marker(1)],
+    });
     expect(only(result.accepted).attributes).toEqual([]);
     expect(result.truncated).toBe(2);
   });

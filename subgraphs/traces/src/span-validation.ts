@@ -1,5 +1,11 @@
 import { create, toBinary } from '@bufbuild/protobuf';
-import { type AnyValue, type ExportTraceServiceRequest, type KeyValue, anyValueJson, otlp } from '@heimdall/shared/otlp';
+import {
+  type AnyValue,
+  type ExportTraceServiceRequest,
+  type KeyValue,
+  anyValueJson,
+  otlp,
+} from '@heimdall/shared/otlp';
 
 /** Spans must lie within [now − 7 days, now + 10 minutes] (SPEC §4). */
 export const MAX_SPAN_AGE_MS = 7 * 86_400_000;
@@ -24,7 +30,14 @@ export interface SpanLimits {
   readonly links: number;
 }
 
-export const DEFAULT_SPAN_LIMITS: SpanLimits = { valueBytes: 16_384, keyBytes: 256, nameBytes: 1024, attributes: 128, events: 128, links: 128 };
+export const DEFAULT_SPAN_LIMITS: SpanLimits = {
+  valueBytes: 16_384,
+  keyBytes: 256,
+  nameBytes: 1024,
+  attributes: 128,
+  events: 128,
+  links: 128,
+};
 
 /**
  * Set on a span, scope or resource that Heimdall cut to the limits: how many of its values were shortened and
@@ -50,7 +63,11 @@ const NS_PER_MS = 1_000_000n;
  * or all zero, an end before the start, or a span not wholly within 7 days back and 10 minutes ahead of `now`
  * (ms since the epoch). What is kept is cut to `limits`.
  */
-export function validateSpans(request: ExportTraceServiceRequest, now: number, limits: SpanLimits = DEFAULT_SPAN_LIMITS): SpanValidation {
+export function validateSpans(
+  request: ExportTraceServiceRequest,
+  now: number,
+  limits: SpanLimits = DEFAULT_SPAN_LIMITS,
+): SpanValidation {
   const oldest = BigInt(now - MAX_SPAN_AGE_MS) * NS_PER_MS;
   const newest = BigInt(now + MAX_SPAN_FUTURE_MS) * NS_PER_MS;
   const errors = new Set<string>();
@@ -69,10 +86,18 @@ export function validateSpans(request: ExportTraceServiceRequest, now: number, l
       const scopeSpans = rs.scopeSpans
         .map((ss) => {
           const spans = ss.spans.filter(keep).map((span) => limiter.span(span));
-          return create(otlp.ScopeSpansSchema, { scope: spans.length > 0 ? limiter.scope(ss.scope) : ss.scope, schemaUrl: ss.schemaUrl, spans });
+          return create(otlp.ScopeSpansSchema, {
+            scope: spans.length > 0 ? limiter.scope(ss.scope) : ss.scope,
+            schemaUrl: ss.schemaUrl,
+            spans,
+          });
         })
         .filter((ss) => ss.spans.length > 0);
-      return create(otlp.ResourceSpansSchema, { resource: scopeSpans.length > 0 ? limiter.resource(rs.resource) : rs.resource, schemaUrl: rs.schemaUrl, scopeSpans });
+      return create(otlp.ResourceSpansSchema, {
+        resource: scopeSpans.length > 0 ? limiter.resource(rs.resource) : rs.resource,
+        schemaUrl: rs.schemaUrl,
+        scopeSpans,
+      });
     })
     .filter((rs) => rs.scopeSpans.length > 0);
 
@@ -113,19 +138,32 @@ class Limiter {
     const { limits } = this;
     const name = this.text(span.name, limits.nameBytes);
     const traceState = this.text(span.traceState, limits.valueBytes);
-    const status = span.status === undefined ? undefined : { ...span.status, message: this.text(span.status.message, limits.valueBytes) };
+    const status =
+      span.status === undefined
+        ? undefined
+        : { ...span.status, message: this.text(span.status.message, limits.valueBytes) };
     const attributes = this.attributes(span.attributes);
     const events = this.drop(span.events, limits.events).map((event) => {
       const eventName = this.text(event.name, limits.nameBytes);
       const eventAttributes = this.attributes(event.attributes);
       if (eventName === event.name && eventAttributes.kept === event.attributes) return event;
-      return create(otlp.Span_EventSchema, { ...event, name: eventName, attributes: eventAttributes.kept, droppedAttributesCount: event.droppedAttributesCount + eventAttributes.dropped });
+      return create(otlp.Span_EventSchema, {
+        ...event,
+        name: eventName,
+        attributes: eventAttributes.kept,
+        droppedAttributesCount: event.droppedAttributesCount + eventAttributes.dropped,
+      });
     });
     const links = this.drop(span.links, limits.links).map((link) => {
       const linkState = this.text(link.traceState, limits.valueBytes);
       const linkAttributes = this.attributes(link.attributes);
       if (linkState === link.traceState && linkAttributes.kept === link.attributes) return link;
-      return create(otlp.Span_LinkSchema, { ...link, traceState: linkState, attributes: linkAttributes.kept, droppedAttributesCount: link.droppedAttributesCount + linkAttributes.dropped });
+      return create(otlp.Span_LinkSchema, {
+        ...link,
+        traceState: linkState,
+        attributes: linkAttributes.kept,
+        droppedAttributesCount: link.droppedAttributesCount + linkAttributes.dropped,
+      });
     });
     if (this.cuts === 0) return span;
     this.total += this.cuts;
@@ -166,13 +204,20 @@ class Limiter {
     const attributes = this.attributes(resource.attributes);
     if (this.cuts === 0) return resource;
     this.total += this.cuts;
-    return create(otlp.ResourceSchema, { ...resource, attributes: this.marked(attributes.kept), droppedAttributesCount: resource.droppedAttributesCount + attributes.dropped });
+    return create(otlp.ResourceSchema, {
+      ...resource,
+      attributes: this.marked(attributes.kept),
+      droppedAttributesCount: resource.droppedAttributesCount + attributes.dropped,
+    });
   }
 
   /** The cut attributes with the count of cuts in place of any marker they had. */
   private marked(attributes: KeyValue[]): KeyValue[] {
     const count = create(otlp.AnyValueSchema, { value: { case: 'intValue', value: BigInt(this.cuts) } });
-    return [...attributes.filter((a) => a.key !== TRUNCATED_ATTRIBUTE), create(otlp.KeyValueSchema, { key: TRUNCATED_ATTRIBUTE, value: count })];
+    return [
+      ...attributes.filter((a) => a.key !== TRUNCATED_ATTRIBUTE),
+      create(otlp.KeyValueSchema, { key: TRUNCATED_ATTRIBUTE, value: count }),
+    ];
   }
 
   private drop<T>(items: T[], max: number): T[] {
@@ -209,16 +254,29 @@ class Limiter {
       case 'bytesValue': {
         if (v.value.length * 2 <= maxBytes) return value;
         this.cuts++;
-        return create(otlp.AnyValueSchema, { value: { case: 'bytesValue', value: v.value.subarray(0, Math.floor(maxBytes / 2)) } });
+        return create(otlp.AnyValueSchema, {
+          value: { case: 'bytesValue', value: v.value.subarray(0, Math.floor(maxBytes / 2)) },
+        });
       }
       case 'arrayValue':
       case 'kvlistValue': {
         if (valueJsonBytes(value) <= maxBytes) return value;
         this.cuts++;
         return v.case === 'arrayValue'
-          ? create(otlp.AnyValueSchema, { value: { case: 'arrayValue', value: { values: leading(v.value.values, maxBytes, valueJsonBytes) } } })
+          ? create(otlp.AnyValueSchema, {
+              value: { case: 'arrayValue', value: { values: leading(v.value.values, maxBytes, valueJsonBytes) } },
+            })
           : create(otlp.AnyValueSchema, {
-              value: { case: 'kvlistValue', value: { values: leading(v.value.values, maxBytes, (kv) => jsonBytes(JSON.stringify(kv.key)) + 1 + valueJsonBytes(kv.value)) } },
+              value: {
+                case: 'kvlistValue',
+                value: {
+                  values: leading(
+                    v.value.values,
+                    maxBytes,
+                    (kv) => jsonBytes(JSON.stringify(kv.key)) + 1 + valueJsonBytes(kv.value),
+                  ),
+                },
+              },
             });
       }
       default:
@@ -242,7 +300,8 @@ function leading<T>(items: T[], maxBytes: number, bytesOf: (item: T) => number):
 function spanProblem(span: otlp.Span, oldest: bigint, newest: bigint): string | undefined {
   if (!isValidId(span.traceId, 16)) return 'trace ids must be 16 bytes and not all zero';
   if (!isValidId(span.spanId, 8)) return 'span ids must be 8 bytes and not all zero';
-  if (span.parentSpanId.length !== 0 && span.parentSpanId.length !== 8) return 'parent span ids must be empty or 8 bytes';
+  if (span.parentSpanId.length !== 0 && span.parentSpanId.length !== 8)
+    return 'parent span ids must be empty or 8 bytes';
   if (span.endTimeUnixNano < span.startTimeUnixNano) return 'spans must not end before they start';
   if (span.startTimeUnixNano < oldest || span.endTimeUnixNano > newest) {
     return 'spans must be at most 7 days old and at most 10 minutes ahead';

@@ -19,7 +19,14 @@ describe('trace ids', () => {
     // Nothing listens on port 1: had the client asked, the answer would have been UNAVAILABLE.
     const metrics = new ResilienceMetrics(new ServiceMetrics({ service: 'test', instance: 'test' }).registry);
     const policy = createResiliencePolicy('jaeger', undefined, metrics);
-    const client = new JaegerStore({ queryUrl: 'http://127.0.0.1:1', otlpUrl: 'http://127.0.0.1:1/v1/traces', readPolicy: policy, searchPolicy: policy, dependenciesPolicy: policy, writePolicy: policy });
+    const client = new JaegerStore({
+      queryUrl: 'http://127.0.0.1:1',
+      otlpUrl: 'http://127.0.0.1:1/v1/traces',
+      readPolicy: policy,
+      searchPolicy: policy,
+      dependenciesPolicy: policy,
+      writePolicy: policy,
+    });
     for (const bad of ['xyz', '', '0'.repeat(32), 'a'.repeat(33), '4292a998-5d03']) {
       const error: unknown = await client.trace(bad).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(HeimdallError);
@@ -36,13 +43,28 @@ describe('writes Jaeger refuses for good', () => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
-        writes.push(fromBinary(otlp.ExportTraceServiceRequestSchema, Buffer.concat(chunks)).resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)).length);
-        response.writeHead(503, { 'content-type': 'application/x-protobuf' }).end(toBinary(otlp.RpcStatusSchema, create(otlp.RpcStatusSchema, { code: 14, message: 'Txn is too big to fit into one request' })));
+        writes.push(
+          fromBinary(otlp.ExportTraceServiceRequestSchema, Buffer.concat(chunks)).resourceSpans.flatMap((rs) =>
+            rs.scopeSpans.flatMap((ss) => ss.spans),
+          ).length,
+        );
+        response
+          .writeHead(503, { 'content-type': 'application/x-protobuf' })
+          .end(
+            toBinary(
+              otlp.RpcStatusSchema,
+              create(otlp.RpcStatusSchema, { code: 14, message: 'Txn is too big to fit into one request' }),
+            ),
+          );
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    return { url: `http://127.0.0.1:${port}/v1/traces`, writes, close: () => new Promise((resolve) => server.close(resolve)) };
+    return {
+      url: `http://127.0.0.1:${port}/v1/traces`,
+      writes,
+      close: () => new Promise((resolve) => server.close(resolve)),
+    };
   }
 
   it('are isolated by halves within a bounded number of writes, rejected with the reason, and never open the breaker', async () => {
@@ -50,11 +72,26 @@ describe('writes Jaeger refuses for good', () => {
     try {
       const metrics = new ResilienceMetrics(new ServiceMetrics({ service: 'test', instance: 'test' }).registry);
       const writePolicy = createResiliencePolicy('jaeger_otlp', undefined, metrics);
-      const store = new JaegerStore({ queryUrl: 'http://127.0.0.1:1', otlpUrl: jaeger.url, readPolicy: writePolicy, searchPolicy: writePolicy, dependenciesPolicy: writePolicy, writePolicy });
+      const store = new JaegerStore({
+        queryUrl: 'http://127.0.0.1:1',
+        otlpUrl: jaeger.url,
+        readPolicy: writePolicy,
+        searchPolicy: writePolicy,
+        dependenciesPolicy: writePolicy,
+        writePolicy,
+      });
       const spans = Array.from({ length: 100 }, () => makeSpan());
-      expect(await store.write(makeExport({ service: 'checkout', spans: spans.slice(0, 50) }, { service: 'payments', spans: spans.slice(50) }))).toEqual({
+      expect(
+        await store.write(
+          makeExport(
+            { service: 'checkout', spans: spans.slice(0, 50) },
+            { service: 'payments', spans: spans.slice(50) },
+          ),
+        ),
+      ).toEqual({
         rejected: 100,
-        errorMessage: 'refused a span for good: Txn is too big to fit into one request; refused spans for good: Txn is too big to fit into one request',
+        errorMessage:
+          'refused a span for good: Txn is too big to fit into one request; refused spans for good: Txn is too big to fit into one request',
       });
       // The whole push, then MAX_ISOLATION_WRITES halves; no write retried.
       expect(jaeger.writes).toHaveLength(1 + MAX_ISOLATION_WRITES);
@@ -89,10 +126,20 @@ describe('answers of Jaeger past the read limit', () => {
       const metrics = new ResilienceMetrics(new ServiceMetrics({ service: 'test', instance: 'test' }).registry);
       const policy = createResiliencePolicy('jaeger', { timeoutMs: 10_000 }, metrics);
       const { port } = server.address() as AddressInfo;
-      const store = new JaegerStore({ queryUrl: `http://127.0.0.1:${port}`, otlpUrl: 'http://127.0.0.1:1/v1/traces', readPolicy: policy, searchPolicy: policy, dependenciesPolicy: policy, writePolicy: policy });
+      const store = new JaegerStore({
+        queryUrl: `http://127.0.0.1:${port}`,
+        otlpUrl: 'http://127.0.0.1:1/v1/traces',
+        readPolicy: policy,
+        searchPolicy: policy,
+        dependenciesPolicy: policy,
+        writePolicy: policy,
+      });
       for (let i = 0; i < 6; i++) {
         const error: unknown = await store.trace('abc').catch((e: unknown) => e);
-        expect(error).toMatchObject({ code: 'LIMIT_EXCEEDED', message: 'the trace is more than 64 MiB in Jaeger, more than Heimdall reads' });
+        expect(error).toMatchObject({
+          code: 'LIMIT_EXCEEDED',
+          message: 'the trace is more than 64 MiB in Jaeger, more than Heimdall reads',
+        });
       }
       expect(policy.state).toBe('closed');
       expect(written).toBeLessThan(6 * (JAEGER_ANSWER_MAX_BYTES + 16 * 1024 * 1024));

@@ -99,8 +99,15 @@ export class JaegerStore {
    * are rejected whole). With `raw`, the client's own bytes (the same spans as `request`) go to Jaeger, sparing
    * their encoding.
    */
-  async write(request: ExportTraceServiceRequest, options: CallOptions & { readonly raw?: RawExport } = {}): Promise<JaegerWriteResult> {
-    const first = await this.writeOnce(request, options.raw ?? { body: encodeForJaeger(request), gzip: false }, options);
+  async write(
+    request: ExportTraceServiceRequest,
+    options: CallOptions & { readonly raw?: RawExport } = {},
+  ): Promise<JaegerWriteResult> {
+    const first = await this.writeOnce(
+      request,
+      options.raw ?? { body: encodeForJaeger(request), gzip: false },
+      options,
+    );
     if (first.refused === undefined) return first;
 
     const messages = new Set<string>();
@@ -110,7 +117,11 @@ export class JaegerStore {
     for (let part = refused.pop(); part !== undefined; part = refused.pop()) {
       if (part.spans.length === 1 || writes >= MAX_ISOLATION_WRITES) {
         rejected += part.spans.length;
-        messages.add(part.spans.length === 1 ? `refused a span for good: ${part.reason}` : `refused spans for good: ${part.reason}`);
+        messages.add(
+          part.spans.length === 1
+            ? `refused a span for good: ${part.reason}`
+            : `refused spans for good: ${part.reason}`,
+        );
         continue;
       }
       const middle = Math.ceil(part.spans.length / 2);
@@ -129,8 +140,15 @@ export class JaegerStore {
   }
 
   /** One write; a refusal for good is returned with its reason, not thrown, so that the breaker counts it a success. */
-  private writeOnce(request: ExportTraceServiceRequest, body: RawExport, options: CallOptions): Promise<JaegerWriteResult & { readonly refused?: string }> {
-    const headers: Record<string, string> = { 'content-type': 'application/x-protobuf', ...(body.gzip ? { 'content-encoding': 'gzip' } : {}) };
+  private writeOnce(
+    request: ExportTraceServiceRequest,
+    body: RawExport,
+    options: CallOptions,
+  ): Promise<JaegerWriteResult & { readonly refused?: string }> {
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-protobuf',
+      ...(body.gzip ? { 'content-encoding': 'gzip' } : {}),
+    };
     return this.options.writePolicy.execute(
       async (signal) => {
         const response = await fetch(this.options.otlpUrl, {
@@ -146,8 +164,10 @@ export class JaegerStore {
           return writeResult(answer);
         }
         const message = statusMessage(answer);
-        const refusedForGood = (response.status >= 400 && response.status < 500 && response.status !== 429) || BADGER_REFUSAL.test(message);
-        if (refusedForGood) return { rejected: 0, errorMessage: '', refused: firstLine(message) || `HTTP ${response.status}` };
+        const refusedForGood =
+          (response.status >= 400 && response.status < 500 && response.status !== 429) || BADGER_REFUSAL.test(message);
+        if (refusedForGood)
+          return { rejected: 0, errorMessage: '', refused: firstLine(message) || `HTTP ${response.status}` };
         throw HttpStatusError.fromResponse(response);
       },
       { idempotent: true, signal: options.signal },
@@ -163,18 +183,28 @@ export class JaegerStore {
    * records no kinds (it answers '' and ignores the filter); then the kinds come from the service's spans in its
    * newest traces of the last hour, and an operation not among them has kind '' (and no kind filter keeps it).
    */
-  async operations(service: string, options: CallOptions & { readonly spanKind?: SpanKind } = {}): Promise<JaegerOperation[]> {
+  async operations(
+    service: string,
+    options: CallOptions & { readonly spanKind?: SpanKind } = {},
+  ): Promise<JaegerOperation[]> {
     const query = new URLSearchParams({ service });
     if (options.spanKind !== undefined) query.set('spanKind', options.spanKind.toLowerCase());
-    const body = await this.getJson<{ data: { name: string; spanKind: string }[] | null }>(`/api/operations?${query.toString()}`, options);
+    const body = await this.getJson<{ data: { name: string; spanKind: string }[] | null }>(
+      `/api/operations?${query.toString()}`,
+      options,
+    );
     const reported = (body?.data ?? []).map((o) => ({ name: o.name, spanKind: spanKindOf(o.spanKind) }));
     if (reported.every((o) => o.spanKind !== '')) return reported;
 
     const now = Date.now();
-    const traces = await this.findTraces({ service, start: now - KIND_LOOKBACK_MS, end: now, limit: KIND_SAMPLE_TRACES }, options);
+    const traces = await this.findTraces(
+      { service, start: now - KIND_LOOKBACK_MS, end: now, limit: KIND_SAMPLE_TRACES },
+      options,
+    );
     const seen = new Map<string, JaegerOperation>();
     for (const span of traces.flatMap((t) => t.spans)) {
-      if (span.service === service) seen.set(`${span.kind}\u0000${span.operationName}`, { name: span.operationName, spanKind: span.kind });
+      if (span.service === service)
+        seen.set(`${span.kind}\u0000${span.operationName}`, { name: span.operationName, spanKind: span.kind });
     }
     const names = new Set(reported.map((o) => o.name));
     const withKinds = [...seen.values()].filter((o) => names.has(o.name));
@@ -203,10 +233,13 @@ export class JaegerStore {
 
   /** Not shared with other callers, so without a caller's signal: one caller leaving must not fail the others. */
   private async readTrace(id: string): Promise<TraceModel | undefined> {
-    const body = await this.getJson<{ result?: unknown }>(`/api/v3/traces/${id}?raw_traces=true`, { notFoundIsEmpty: true });
+    const body = await this.getJson<{ result?: unknown }>(`/api/v3/traces/${id}?raw_traces=true`, {
+      notFoundIsEmpty: true,
+    });
     if (body?.result === undefined) return undefined;
     const decoded = decodeOtlpRequest('traces', 'json', Buffer.from(JSON.stringify(body.result)));
-    if (!decoded.ok) throw heimdallError('INTERNAL', { message: `Jaeger's trace ${id} is not OTLP: ${decoded.message}` });
+    if (!decoded.ok)
+      throw heimdallError('INTERNAL', { message: `Jaeger's trace ${id} is not OTLP: ${decoded.message}` });
     return tracesFromOtlp(decoded.request).find((t) => t.traceId === id);
   }
 
@@ -256,7 +289,11 @@ export class JaegerStore {
   ): Promise<T | undefined> {
     const { deadline } = options;
     const policy = options.policy ?? this.options.readPolicy;
-    if (deadline === undefined) return policy.execute((signal) => this.fetchJson<T>(path, options, signal), { idempotent: true, signal: options.signal });
+    if (deadline === undefined)
+      return policy.execute((signal) => this.fetchJson<T>(path, options, signal), {
+        idempotent: true,
+        signal: options.signal,
+      });
     return policy.execute(
       async (signal) => {
         const expired = AbortSignal.timeout(deadline.ms);
@@ -275,8 +312,13 @@ export class JaegerStore {
    * A search past its deadline: LIMIT_EXCEEDED when Jaeger still answers a cheap read (the search asked too much),
    * else UNAVAILABLE, which the breaker counts (Jaeger is down or hung).
    */
-  private async pastDeadline(deadline: NonNullable<JaegerStoreOptions['searchDeadline']>, signal: AbortSignal): Promise<Error> {
-    const answers = await fetch(`${this.options.queryUrl}/api/services`, { signal: AbortSignal.any([signal, AbortSignal.timeout(deadline.probeTimeoutMs)]) }).then(
+  private async pastDeadline(
+    deadline: NonNullable<JaegerStoreOptions['searchDeadline']>,
+    signal: AbortSignal,
+  ): Promise<Error> {
+    const answers = await fetch(`${this.options.queryUrl}/api/services`, {
+      signal: AbortSignal.any([signal, AbortSignal.timeout(deadline.probeTimeoutMs)]),
+    }).then(
       async (response) => {
         await response.body?.cancel();
         return response.ok;
@@ -296,7 +338,11 @@ export class JaegerStore {
     });
   }
 
-  private async fetchJson<T>(path: string, options: { readonly notFoundIsEmpty?: boolean }, signal: AbortSignal): Promise<T | undefined> {
+  private async fetchJson<T>(
+    path: string,
+    options: { readonly notFoundIsEmpty?: boolean },
+    signal: AbortSignal,
+  ): Promise<T | undefined> {
     const response = await fetch(`${this.options.queryUrl}${path}`, { signal });
     if (response.status === 404 && options.notFoundIsEmpty) {
       await response.body?.cancel();
@@ -305,7 +351,9 @@ export class JaegerStore {
     // Jaeger refusing what was asked (a parameter it cannot parse, a request too long) is the caller's mistake,
     // not Jaeger failing; another 4xx (a wrong URL) is ours.
     if (REFUSED_QUERY_STATUSES.has(response.status)) {
-      throw heimdallError('BAD_USER_INPUT', { message: `Jaeger refused the query: ${refusalReason(await response.text()) || `HTTP ${response.status}`}` });
+      throw heimdallError('BAD_USER_INPUT', {
+        message: `Jaeger refused the query: ${refusalReason(await response.text()) || `HTTP ${response.status}`}`,
+      });
     }
     if (!response.ok) throw HttpStatusError.fromResponse(response);
     // Jaeger answers unknown paths with a 200 HTML placeholder page: anything but JSON is a fault. Its v3
@@ -378,7 +426,11 @@ interface SpanEntry {
 }
 
 function spanEntries(request: ExportTraceServiceRequest): SpanEntry[] {
-  return request.resourceSpans.flatMap((resourceSpans) => resourceSpans.scopeSpans.flatMap((scopeSpans) => scopeSpans.spans.map((span) => ({ resourceSpans, scopeSpans, span }))));
+  return request.resourceSpans.flatMap((resourceSpans) =>
+    resourceSpans.scopeSpans.flatMap((scopeSpans) =>
+      scopeSpans.spans.map((span) => ({ resourceSpans, scopeSpans, span })),
+    ),
+  );
 }
 
 function requestOf(entries: readonly SpanEntry[]): ExportTraceServiceRequest {
@@ -386,11 +438,18 @@ function requestOf(entries: readonly SpanEntry[]): ExportTraceServiceRequest {
   let previous: SpanEntry | undefined;
   for (const entry of entries) {
     if (entry.resourceSpans !== previous?.resourceSpans) {
-      resourceSpans.push(create(otlp.ResourceSpansSchema, { resource: entry.resourceSpans.resource, schemaUrl: entry.resourceSpans.schemaUrl }));
+      resourceSpans.push(
+        create(otlp.ResourceSpansSchema, {
+          resource: entry.resourceSpans.resource,
+          schemaUrl: entry.resourceSpans.schemaUrl,
+        }),
+      );
     }
     const scopes = resourceSpans.at(-1)!.scopeSpans;
     if (entry.scopeSpans !== previous?.scopeSpans || entry.resourceSpans !== previous.resourceSpans) {
-      scopes.push(create(otlp.ScopeSpansSchema, { scope: entry.scopeSpans.scope, schemaUrl: entry.scopeSpans.schemaUrl }));
+      scopes.push(
+        create(otlp.ScopeSpansSchema, { scope: entry.scopeSpans.scope, schemaUrl: entry.scopeSpans.schemaUrl }),
+      );
     }
     scopes.at(-1)!.spans.push(entry.span);
     previous = entry;
@@ -399,7 +458,9 @@ function requestOf(entries: readonly SpanEntry[]): ExportTraceServiceRequest {
 }
 
 function traceIdsOf(request: ExportTraceServiceRequest): Set<string> {
-  return new Set(request.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => hexId(s.traceId)))));
+  return new Set(
+    request.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => hexId(s.traceId)))),
+  );
 }
 
 function writeResult(body: Uint8Array): JaegerWriteResult {
@@ -438,7 +499,14 @@ function statusMessage(body: Uint8Array): string {
 const KIND_LOOKBACK_MS = 3_600_000;
 const KIND_SAMPLE_TRACES = 100;
 
-const SPAN_KINDS: ReadonlySet<string> = new Set<SpanKind>(['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER']);
+const SPAN_KINDS: ReadonlySet<string> = new Set<SpanKind>([
+  'UNSPECIFIED',
+  'INTERNAL',
+  'SERVER',
+  'CLIENT',
+  'PRODUCER',
+  'CONSUMER',
+]);
 
 /** Jaeger writes kinds in lower case ('server'). */
 function spanKindOf(kind: string): SpanKind | '' {

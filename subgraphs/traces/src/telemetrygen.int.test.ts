@@ -15,7 +15,11 @@ const MODULE = 'github.com/open-telemetry/opentelemetry-collector-contrib/cmd/te
 const GOBIN = join(local.config.cacheDir, 'bin');
 const TELEMETRYGEN = join(GOBIN, 'telemetrygen');
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; output: string }> {
+function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -30,7 +34,9 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.e
 async function ensureTelemetrygen(): Promise<void> {
   if (existsSync(TELEMETRYGEN)) return;
   if (spawnSync('go', ['version']).error !== undefined) {
-    throw new Error(`telemetrygen is not built and Go is not installed. Install Go 1.24+ and run: GOBIN=${GOBIN} go install ${MODULE}`);
+    throw new Error(
+      `telemetrygen is not built and Go is not installed. Install Go 1.24+ and run: GOBIN=${GOBIN} go install ${MODULE}`,
+    );
   }
   const built = await run('go', ['install', MODULE], { ...process.env, GOBIN });
   if (built.code !== 0) throw new Error(`go install ${MODULE} failed:\n${built.output}`);
@@ -58,7 +64,10 @@ describe('telemetrygen pushing to the traces subgraph', () => {
       '--service',
       service,
       // As the gateway forwards an agent's push: with an internal token (60 s, longer than the run).
-      ...Object.entries(await server.agentHeaders()).flatMap(([name, value]) => ['--otlp-header', `${name}="${value}"`]),
+      ...Object.entries(await server.agentHeaders()).flatMap(([name, value]) => [
+        '--otlp-header',
+        `${name}="${value}"`,
+      ]),
       '--workers',
       String(workers),
       '--traces',

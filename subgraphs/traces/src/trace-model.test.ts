@@ -29,8 +29,16 @@ describe('trace model', () => {
         attribute('i', { case: 'intValue', value: 9_007_199_254_740_993n }),
         attribute('d', { case: 'doubleValue', value: 1.5 }),
         attribute('bytes', { case: 'bytesValue', value: new Uint8Array([1, 2, 3]) }),
-        attribute('arr', { case: 'arrayValue', value: create(otlp.ArrayValueSchema, { values: [anyValue({ case: 'stringValue', value: 'a' }), anyValue({ case: 'intValue', value: 2n })] }) }),
-        attribute('map', { case: 'kvlistValue', value: create(otlp.KeyValueListSchema, { values: [attribute('inner', { case: 'boolValue', value: false })] }) }),
+        attribute('arr', {
+          case: 'arrayValue',
+          value: create(otlp.ArrayValueSchema, {
+            values: [anyValue({ case: 'stringValue', value: 'a' }), anyValue({ case: 'intValue', value: 2n })],
+          }),
+        }),
+        attribute('map', {
+          case: 'kvlistValue',
+          value: create(otlp.KeyValueListSchema, { values: [attribute('inner', { case: 'boolValue', value: false })] }),
+        }),
       ],
       events: [{ timeMs: T0 + 3, name: 'retry', attributes: [attribute('attempt', { case: 'intValue', value: 2n })] }],
       links: [
@@ -40,7 +48,11 @@ describe('trace model', () => {
     });
     const request = makeExport({
       service: 'payments',
-      scope: { name: 'pay-lib', version: '2.0', attributes: [attribute('lib.tier', { case: 'stringValue', value: 'gold' })] },
+      scope: {
+        name: 'pay-lib',
+        version: '2.0',
+        attributes: [attribute('lib.tier', { case: 'stringValue', value: 'gold' })],
+      },
       attributes: [attribute('host.name', { case: 'stringValue', value: 'h1' })],
       spans: [span],
     });
@@ -82,7 +94,13 @@ describe('trace model', () => {
       ],
       references: [
         { refType: 'CHILD_OF', traceId: hexId(traceId), spanId: hexId(parent), traceState: '', tags: [] },
-        { refType: 'FOLLOWS_FROM', traceId: hexId(linked.traceId), spanId: hexId(linked.spanId), traceState: 'l=1', tags: [{ key: 'why', type: 'STRING', value: 'batch' }] },
+        {
+          refType: 'FOLLOWS_FROM',
+          traceId: hexId(linked.traceId),
+          spanId: hexId(linked.spanId),
+          traceState: 'l=1',
+          tags: [{ key: 'why', type: 'STRING', value: 'batch' }],
+        },
         { refType: 'CHILD_OF', traceId: hexId(linked.traceId), spanId: hexId(linked.spanId), traceState: '', tags: [] },
       ],
       resource: [
@@ -98,8 +116,21 @@ describe('trace model', () => {
   it('summarises each trace: root span, services, start, duration, span and error counts', () => {
     const traceId = randomTraceId();
     const root = makeSpan({ traceId, name: 'GET /checkout', startMs: T0, endMs: T0 + 100 });
-    const call = makeSpan({ traceId, parentSpanId: root.spanId, kind: SpanKind.CLIENT, startMs: T0 + 10, endMs: T0 + 120, status: { code: StatusCode.ERROR } });
-    const served = makeSpan({ traceId, parentSpanId: call.spanId, startMs: T0 + 20, endMs: T0 + 110, status: { code: StatusCode.ERROR } });
+    const call = makeSpan({
+      traceId,
+      parentSpanId: root.spanId,
+      kind: SpanKind.CLIENT,
+      startMs: T0 + 10,
+      endMs: T0 + 120,
+      status: { code: StatusCode.ERROR },
+    });
+    const served = makeSpan({
+      traceId,
+      parentSpanId: call.spanId,
+      startMs: T0 + 20,
+      endMs: T0 + 110,
+      status: { code: StatusCode.ERROR },
+    });
     const request = makeExport({ service: 'checkout', spans: [call, root] }, { service: 'payments', spans: [served] });
 
     const [trace] = tracesFromOtlp(request);
@@ -134,7 +165,9 @@ describe('trace model', () => {
   it('counts a span stored twice with identical content once', () => {
     const span = makeSpan({ startMs: T0, attributes: [attribute('k', { case: 'stringValue', value: 'v' })] });
     const retried = create(otlp.SpanSchema, span);
-    const [trace] = tracesFromOtlp(makeExport({ service: 'checkout', spans: [span] }, { service: 'checkout', spans: [retried] }));
+    const [trace] = tracesFromOtlp(
+      makeExport({ service: 'checkout', spans: [span] }, { service: 'checkout', spans: [retried] }),
+    );
     expect(trace?.spanCount).toBe(1);
   });
 
@@ -146,17 +179,27 @@ describe('trace model', () => {
   });
 
   it("moves Jaeger's warnings out of the tags", () => {
-    const warning = create(otlp.ArrayValueSchema, { values: [anyValue({ case: 'stringValue', value: 'duplicate span IDs' })] });
-    const span = makeSpan({ startMs: T0, attributes: [attribute('@jaeger@warnings', { case: 'arrayValue', value: warning })] });
+    const warning = create(otlp.ArrayValueSchema, {
+      values: [anyValue({ case: 'stringValue', value: 'duplicate span IDs' })],
+    });
+    const span = makeSpan({
+      startMs: T0,
+      attributes: [attribute('@jaeger@warnings', { case: 'arrayValue', value: warning })],
+    });
     const [trace] = tracesFromOtlp(makeExport({ service: 'checkout', spans: [span] }));
     expect(trace?.spans[0]).toMatchObject({ tags: [], warnings: ['duplicate span IDs'] });
   });
 
   it('names the service of a resource without service.name unknown_service, and reads an empty value as an empty string', () => {
     const request = create(otlp.ExportTraceServiceRequestSchema, {
-      resourceSpans: [{ scopeSpans: [{ spans: [makeSpan({ attributes: [create(otlp.KeyValueSchema, { key: 'empty' })] })] }] }],
+      resourceSpans: [
+        { scopeSpans: [{ spans: [makeSpan({ attributes: [create(otlp.KeyValueSchema, { key: 'empty' })] })] }] },
+      ],
     });
     const [trace] = tracesFromOtlp(request);
-    expect(trace?.spans[0]).toMatchObject({ service: 'unknown_service', tags: [{ key: 'empty', type: 'STRING', value: '' }] });
+    expect(trace?.spans[0]).toMatchObject({
+      service: 'unknown_service',
+      tags: [{ key: 'empty', type: 'STRING', value: '' }],
+    });
   });
 });

@@ -134,15 +134,21 @@ export function tracesFromOtlp(request: ExportTraceServiceRequest): TraceModel[]
   const byId = new Map<string, { identity?: string; readonly identify: () => string }[]>();
   for (const rs of request.resourceSpans) {
     let resourceKey: string | undefined;
-    const resource = () => (resourceKey ??= rs.resource === undefined ? '' : bytesKey(toBinary(otlp.ResourceSchema, rs.resource)));
+    const resource = () =>
+      (resourceKey ??= rs.resource === undefined ? '' : bytesKey(toBinary(otlp.ResourceSchema, rs.resource)));
     const resourceTags = (rs.resource?.attributes ?? []).map(toTag);
     const service = resourceTags.find((t) => t.key === 'service.name')?.value ?? UNKNOWN_SERVICE;
     for (const ss of rs.scopeSpans) {
-      const scope = { name: ss.scope?.name ?? '', version: ss.scope?.version ?? '', attributes: (ss.scope?.attributes ?? []).map(toTag) };
+      const scope = {
+        name: ss.scope?.name ?? '',
+        version: ss.scope?.version ?? '',
+        attributes: (ss.scope?.attributes ?? []).map(toTag),
+      };
       for (const span of ss.spans) {
         const model = spanModel(span, service, resourceTags, scope);
         const id = `${model.traceId}/${model.spanId}`;
-        const identify = () => `${resource()}|${scope.name}|${scope.version}|${bytesKey(toBinary(otlp.SpanSchema, span))}`;
+        const identify = () =>
+          `${resource()}|${scope.name}|${scope.version}|${bytesKey(toBinary(otlp.SpanSchema, span))}`;
         const sameId = byId.get(id);
         if (sameId === undefined) byId.set(id, [{ identify }]);
         else {
@@ -156,7 +162,9 @@ export function tracesFromOtlp(request: ExportTraceServiceRequest): TraceModel[]
       }
     }
   }
-  return [...byTrace.entries()].map(([traceId, spans]) => traceModel(traceId, spans)).sort((a, b) => compareBigInt(b.startTime, a.startTime));
+  return [...byTrace.entries()]
+    .map(([traceId, spans]) => traceModel(traceId, spans))
+    .sort((a, b) => compareBigInt(b.startTime, a.startTime));
 }
 
 function traceModel(traceId: string, unsorted: SpanModel[]): TraceModel {
@@ -185,7 +193,13 @@ function spanModel(span: otlp.Span, service: string, resource: Tag[], storedScop
   const scope =
     carried.length === 0
       ? storedScope
-      : { ...storedScope, attributes: [...storedScope.attributes, ...carried.map((a) => toTag({ ...a, key: a.key.slice(SCOPE_ATTRIBUTE_PREFIX.length) }))] };
+      : {
+          ...storedScope,
+          attributes: [
+            ...storedScope.attributes,
+            ...carried.map((a) => toTag({ ...a, key: a.key.slice(SCOPE_ATTRIBUTE_PREFIX.length) })),
+          ],
+        };
   const parentSpanId = span.parentSpanId.some((b) => b !== 0) ? hexId(span.parentSpanId) : null;
   const parent: SpanReference[] =
     parentSpanId === null ? [] : [{ refType: 'CHILD_OF', traceId, spanId: parentSpanId, traceState: '', tags: [] }];
@@ -196,11 +210,16 @@ function spanModel(span: otlp.Span, service: string, resource: Tag[], storedScop
     operationName: span.name,
     service,
     kind: KINDS[span.kind] ?? 'UNSPECIFIED',
-    status: { code: STATUS_CODES[span.status?.code ?? otlp.Status_StatusCode.UNSET] ?? 'UNSET', message: span.status?.message ?? '' },
+    status: {
+      code: STATUS_CODES[span.status?.code ?? otlp.Status_StatusCode.UNSET] ?? 'UNSET',
+      message: span.status?.message ?? '',
+    },
     startTime: span.startTimeUnixNano,
     endTime: span.endTimeUnixNano,
     durationMs: durationMs(span.startTimeUnixNano, span.endTimeUnixNano),
-    tags: span.attributes.filter((a) => a.key !== WARNINGS_ATTRIBUTE && !a.key.startsWith(SCOPE_ATTRIBUTE_PREFIX)).map(toTag),
+    tags: span.attributes
+      .filter((a) => a.key !== WARNINGS_ATTRIBUTE && !a.key.startsWith(SCOPE_ATTRIBUTE_PREFIX))
+      .map(toTag),
     logs: span.events.map((e) => ({
       timestamp: e.timeUnixNano,
       name: e.name,
@@ -216,15 +235,23 @@ function spanModel(span: otlp.Span, service: string, resource: Tag[], storedScop
 
 /** The request as Jaeger is to store it: each span carries its scope's attributes. The request itself when no scope has any. */
 export function withScopeAttributesOnSpans(request: ExportTraceServiceRequest): ExportTraceServiceRequest {
-  if (request.resourceSpans.every((rs) => rs.scopeSpans.every((ss) => (ss.scope?.attributes.length ?? 0) === 0))) return request;
+  if (request.resourceSpans.every((rs) => rs.scopeSpans.every((ss) => (ss.scope?.attributes.length ?? 0) === 0)))
+    return request;
   return create(otlp.ExportTraceServiceRequestSchema, {
     resourceSpans: request.resourceSpans.map((rs) =>
       create(otlp.ResourceSpansSchema, {
         ...rs,
         scopeSpans: rs.scopeSpans.map((ss) => {
-          const carried = (ss.scope?.attributes ?? []).map((a) => create(otlp.KeyValueSchema, { key: `${SCOPE_ATTRIBUTE_PREFIX}${a.key}`, value: a.value }));
+          const carried = (ss.scope?.attributes ?? []).map((a) =>
+            create(otlp.KeyValueSchema, { key: `${SCOPE_ATTRIBUTE_PREFIX}${a.key}`, value: a.value }),
+          );
           if (carried.length === 0) return ss;
-          return create(otlp.ScopeSpansSchema, { ...ss, spans: ss.spans.map((span) => create(otlp.SpanSchema, { ...span, attributes: [...span.attributes, ...carried] })) });
+          return create(otlp.ScopeSpansSchema, {
+            ...ss,
+            spans: ss.spans.map((span) =>
+              create(otlp.SpanSchema, { ...span, attributes: [...span.attributes, ...carried] }),
+            ),
+          });
         }),
       }),
     ),
@@ -244,7 +271,8 @@ function linkReference(link: otlp.Span_Link): SpanReference {
 
 function warnings(attributes: readonly KeyValue[]): string[] {
   const value = attributes.find((a) => a.key === WARNINGS_ATTRIBUTE)?.value?.value;
-  if (value?.case === 'arrayValue') return value.value.values.map((v) => (v.value.case === 'stringValue' ? v.value.value : ''));
+  if (value?.case === 'arrayValue')
+    return value.value.values.map((v) => (v.value.case === 'stringValue' ? v.value.value : ''));
   return value?.case === 'stringValue' ? [value.value] : [];
 }
 

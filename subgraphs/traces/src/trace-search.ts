@@ -15,7 +15,12 @@ export interface SearchLimits {
   readonly mapSampleTraces: number;
 }
 
-export const DEFAULT_SEARCH_LIMITS: SearchLimits = { maxRangeMs: 7 * 86_400_000, maxTraces: 1000, maxServices: 100, mapSampleTraces: 100 };
+export const DEFAULT_SEARCH_LIMITS: SearchLimits = {
+  maxRangeMs: 7 * 86_400_000,
+  maxTraces: 1000,
+  maxServices: 100,
+  mapSampleTraces: 100,
+};
 
 /** `traces(filter)` as GraphQL gives it. */
 export interface TraceFilterInput {
@@ -44,7 +49,11 @@ const SEARCH_CONCURRENCY = 4;
  * tag and the duration bounds), newest first. Jaeger searches one service at a time: without a service, each
  * service that reports traces is searched (at most `maxServices`, else LIMIT_EXCEEDED) and the answers merged.
  */
-export async function searchTraces(store: Pick<JaegerStore, 'services' | 'findTraces'>, filter: TraceFilterInput, limits: SearchLimits): Promise<TraceModel[]> {
+export async function searchTraces(
+  store: Pick<JaegerStore, 'services' | 'findTraces'>,
+  filter: TraceFilterInput,
+  limits: SearchLimits,
+): Promise<TraceModel[]> {
   const range = rangeArgument('filter.range', filter.range, { maxSpanMs: limits.maxRangeMs });
   const limit = sizeArgument('filter.limit', filter.limit, limits.maxTraces);
   const { minDurationMs, maxDurationMs } = filter;
@@ -54,7 +63,8 @@ export async function searchTraces(store: Pick<JaegerStore, 'services' | 'findTr
     throw badUserInput('filter.maxDurationMs', 'must not be less than minDurationMs');
   }
   const tags: Record<string, string> = {};
-  if ((filter.tags?.length ?? 0) > MAX_FILTER_TAGS) throw badUserInput('filter.tags', `at most ${MAX_FILTER_TAGS} tags`);
+  if ((filter.tags?.length ?? 0) > MAX_FILTER_TAGS)
+    throw badUserInput('filter.tags', `at most ${MAX_FILTER_TAGS} tags`);
   for (const [i, tag] of (filter.tags ?? []).entries()) {
     if (tag.key === '') throw badUserInput(`filter.tags[${i}].key`, 'must not be empty');
     tags[tag.key] = tag.value;
@@ -75,7 +85,9 @@ export async function searchTraces(store: Pick<JaegerStore, 'services' | 'findTr
     ...(minDurationMs != null ? { minDurationMs } : {}),
     ...(maxDurationMs != null ? { maxDurationMs } : {}),
   };
-  const found = await mapConcurrently(services, SEARCH_CONCURRENCY, (service) => store.findTraces({ ...query, service }));
+  const found = await mapConcurrently(services, SEARCH_CONCURRENCY, (service) =>
+    store.findTraces({ ...query, service }),
+  );
   return newestFirst(found.flat()).slice(0, limit);
 }
 
@@ -95,13 +107,18 @@ export async function serviceMap(
   const services = service !== undefined ? [service] : (await store.services()).sort().slice(0, limits.maxServices);
   const [fromJaeger, sampled] = await Promise.all([
     jaegerDependencies(store, range),
-    mapConcurrently(services, SEARCH_CONCURRENCY, (s) => store.findTraces({ service: s, start: range.from, end: range.to, limit: limits.mapSampleTraces })),
+    mapConcurrently(services, SEARCH_CONCURRENCY, (s) =>
+      store.findTraces({ service: s, start: range.from, end: range.to, limit: limits.mapSampleTraces }),
+    ),
   ]);
   const edges = mergeDependencies(fromJaeger, dependenciesFromTraces(sampled.flat()));
   return service === undefined ? edges : dependenciesOf(edges, service);
 }
 
-async function jaegerDependencies(store: Pick<JaegerStore, 'dependencies'>, range: { readonly from: number; readonly to: number }): Promise<JaegerDependencyLink[]> {
+async function jaegerDependencies(
+  store: Pick<JaegerStore, 'dependencies'>,
+  range: { readonly from: number; readonly to: number },
+): Promise<JaegerDependencyLink[]> {
   try {
     return await store.dependencies(range.to, range.to - range.from);
   } catch {
@@ -110,7 +127,11 @@ async function jaegerDependencies(store: Pick<JaegerStore, 'dependencies'>, rang
   }
 }
 
-async function allServices(store: Pick<JaegerStore, 'services'>, limits: SearchLimits, argument: string): Promise<string[]> {
+async function allServices(
+  store: Pick<JaegerStore, 'services'>,
+  limits: SearchLimits,
+  argument: string,
+): Promise<string[]> {
   const services = await store.services();
   if (services.length > limits.maxServices) {
     throw heimdallError('LIMIT_EXCEEDED', {
@@ -125,11 +146,17 @@ async function allServices(store: Pick<JaegerStore, 'services'>, limits: SearchL
 function newestFirst(traces: readonly TraceModel[]): TraceModel[] {
   const byId = new Map<string, TraceModel>();
   for (const trace of traces) if (!byId.has(trace.traceId)) byId.set(trace.traceId, trace);
-  return [...byId.values()].sort((a, b) => (a.startTime < b.startTime ? 1 : a.startTime > b.startTime ? -1 : a.traceId.localeCompare(b.traceId)));
+  return [...byId.values()].sort((a, b) =>
+    a.startTime < b.startTime ? 1 : a.startTime > b.startTime ? -1 : a.traceId.localeCompare(b.traceId),
+  );
 }
 
 /** `work` over `items` with at most `limit` running at once; results in item order. */
-export async function mapConcurrently<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapConcurrently<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {

@@ -12,7 +12,13 @@ export interface TracesServer {
   readonly platform: Platform;
   readonly url: string;
   /** A GraphQL request as the gateway forwards one for an admin. */
-  graphql<T>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[] }>;
+  graphql<T>(
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<{
+    data?: T;
+    errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+  }>;
   /** The internal token the gateway adds to an agent's push (valid 60 s). */
   agentHeaders(): Promise<Record<string, string>>;
   stop(): Promise<void>;

@@ -143,7 +143,10 @@ describe('keepFiringFor', () => {
 });
 
 describe('recovery threshold (hysteresis)', () => {
-  const rule = makeRule({ conditions: [makeMetricCondition({ operator: 'GT', threshold: 90 })], recoveryThreshold: 80 });
+  const rule = makeRule({
+    conditions: [makeMetricCondition({ operator: 'GT', threshold: 90 })],
+    recoveryThreshold: 80,
+  });
 
   it('keeps firing above 90 until the value falls below 80', () => {
     expectTable(rule, [
@@ -164,11 +167,14 @@ describe('recovery threshold (hysteresis)', () => {
   });
 
   it('works downwards for LT', () => {
-    expectTable(makeRule({ conditions: [makeMetricCondition({ operator: 'LT', threshold: 10 })], recoveryThreshold: 20 }), [
-      [0, 5, 'FIRING'],
-      [30, 15, 'FIRING'],
-      [60, 21, 'RESOLVED'],
-    ]);
+    expectTable(
+      makeRule({ conditions: [makeMetricCondition({ operator: 'LT', threshold: 10 })], recoveryThreshold: 20 }),
+      [
+        [0, 5, 'FIRING'],
+        [30, 15, 'FIRING'],
+        [60, 21, 'RESOLVED'],
+      ],
+    );
   });
 
   it('counts keepFiringFor from when the value crossed the recovery threshold', () => {
@@ -254,7 +260,11 @@ describe('errors', () => {
     ]);
     expect(reached.map((r) => r[2])).toEqual(['FIRING', 'ERROR']);
     expect(state).toMatchObject({ error: 'metrics: UNAVAILABLE', value: null });
-    expect(next(state, observe(rule, 60, 95), rule).state).toMatchObject({ state: 'FIRING', error: null, activeAt: s(60) });
+    expect(next(state, observe(rule, 60, 95), rule).state).toMatchObject({
+      state: 'FIRING',
+      error: null,
+      activeAt: s(60),
+    });
   });
 
   it('ALERTING: counts as true', () => {
@@ -306,7 +316,11 @@ describe('a label set that went away', () => {
 describe('flapping', () => {
   it('counts the state changes in the last hour', () => {
     const rule = makeRule();
-    const rows: Row[] = Array.from({ length: 8 }, (_, i) => [i * 600, i % 2 === 0 ? 95 : 50, i % 2 === 0 ? 'FIRING' : 'RESOLVED']);
+    const rows: Row[] = Array.from({ length: 8 }, (_, i) => [
+      i * 600,
+      i % 2 === 0 ? 95 : 50,
+      i % 2 === 0 ? 'FIRING' : 'RESOLVED',
+    ]);
     const { state } = play(rule, rows);
     // Changes at 0, 10, ..., 70 min; the hour up to 70 min holds those after 10 min.
     expect(flappingCount(state, s(4200))).toBe(6);
@@ -324,7 +338,11 @@ describe('flapping', () => {
 
   it('keeps at most MAX_FLAP_HISTORY change times, so the count saturates there', () => {
     const rule = makeRule({ keepFiringForMs: 0 });
-    const rows: Row[] = Array.from({ length: 300 }, (_, i) => [i * 10, i % 2 === 0 ? 95 : 50, i % 2 === 0 ? 'FIRING' : 'RESOLVED']);
+    const rows: Row[] = Array.from({ length: 300 }, (_, i) => [
+      i * 10,
+      i % 2 === 0 ? 95 : 50,
+      i % 2 === 0 ? 'FIRING' : 'RESOLVED',
+    ]);
     const { state } = play(rule, rows);
     expect(state.changes).toHaveLength(MAX_FLAP_HISTORY);
     expect(flappingCount(state, s(2990))).toBe(MAX_FLAP_HISTORY);
@@ -353,7 +371,14 @@ describe('restored state', () => {
 
   it('resumes a keepFiringFor dip from the stored time it began', () => {
     const rule = makeRule({ keepFiringForMs: 120_000 });
-    const stored = JSON.parse(JSON.stringify(play(rule, [[0, 95, 'FIRING'], [60, 50, 'FIRING']]).state)) as InstanceState;
+    const stored = JSON.parse(
+      JSON.stringify(
+        play(rule, [
+          [0, 95, 'FIRING'],
+          [60, 50, 'FIRING'],
+        ]).state,
+      ),
+    ) as InstanceState;
     expect(play(rule, [[180, 50, 'RESOLVED']], stored).reached).toEqual([[180, 50, 'RESOLVED']]);
   });
 

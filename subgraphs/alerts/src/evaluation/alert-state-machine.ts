@@ -70,12 +70,28 @@ export interface Step {
   readonly transition?: Transition;
 }
 
-export type StateMachineRule = Pick<AlertRule, 'conditions' | 'forMs' | 'keepFiringForMs' | 'recoveryThreshold' | 'noDataState' | 'errorState'>;
+export type StateMachineRule = Pick<
+  AlertRule,
+  'conditions' | 'forMs' | 'keepFiringForMs' | 'recoveryThreshold' | 'noDataState' | 'errorState'
+>;
 
-type Verdict = { readonly kind: 'condition'; readonly holds: boolean; readonly value: number | null } | { readonly kind: 'enter'; readonly state: 'NODATA' | 'ERROR' } | { readonly kind: 'keep' };
+type Verdict =
+  | { readonly kind: 'condition'; readonly holds: boolean; readonly value: number | null }
+  | { readonly kind: 'enter'; readonly state: 'NODATA' | 'ERROR' }
+  | { readonly kind: 'keep' };
 
 export function initialState(): InstanceState {
-  return { state: 'INACTIVE', value: null, activeAt: null, firedAt: null, resolvedAt: null, keepFiringSince: null, lastEvaluatedAt: null, error: null, changes: [] };
+  return {
+    state: 'INACTIVE',
+    value: null,
+    activeAt: null,
+    firedAt: null,
+    resolvedAt: null,
+    keepFiringSince: null,
+    lastEvaluatedAt: null,
+    error: null,
+    changes: [],
+  };
 }
 
 /** State changes in the hour up to `at`. */
@@ -86,7 +102,8 @@ export function flappingCount(state: InstanceState, at: number): number {
 function verdictOf(current: InstanceState, observation: Observation, rule: StateMachineRule): Verdict {
   switch (observation.kind) {
     case 'value': {
-      const holds = observation.conditionTrue || (current.state === 'FIRING' && holdsForRecovery(rule, observation.value));
+      const holds =
+        observation.conditionTrue || (current.state === 'FIRING' && holdsForRecovery(rule, observation.value));
       return { kind: 'condition', holds, value: observation.value };
     }
     case 'absent':
@@ -98,7 +115,10 @@ function verdictOf(current: InstanceState, observation: Observation, rule: State
   }
 }
 
-function missingVerdict(setting: StateMachineRule['noDataState'] | StateMachineRule['errorState'], own: 'NODATA' | 'ERROR'): Verdict {
+function missingVerdict(
+  setting: StateMachineRule['noDataState'] | StateMachineRule['errorState'],
+  own: 'NODATA' | 'ERROR',
+): Verdict {
   if (setting === 'ALERTING') return { kind: 'condition', holds: true, value: null };
   if (setting === 'OK') return { kind: 'condition', holds: false, value: null };
   if (setting === 'KEEP_LAST') return { kind: 'keep' };
@@ -121,10 +141,17 @@ function whenTrue(current: InstanceState, at: number, rule: StateMachineRule): P
 function whenFalse(current: InstanceState, at: number, rule: StateMachineRule): Partial<InstanceState> {
   if (current.state !== 'FIRING') return { state: 'INACTIVE' };
   const since = current.keepFiringSince ?? at;
-  return at - since >= rule.keepFiringForMs ? { state: 'RESOLVED', resolvedAt: at, keepFiringSince: null } : { keepFiringSince: since };
+  return at - since >= rule.keepFiringForMs
+    ? { state: 'RESOLVED', resolvedAt: at, keepFiringSince: null }
+    : { keepFiringSince: since };
 }
 
-function changeTo(current: InstanceState, verdict: Verdict, at: number, rule: StateMachineRule): Partial<InstanceState> {
+function changeTo(
+  current: InstanceState,
+  verdict: Verdict,
+  at: number,
+  rule: StateMachineRule,
+): Partial<InstanceState> {
   if (verdict.kind === 'keep') return current.state === 'RESOLVED' ? { state: 'INACTIVE' } : {};
   if (verdict.kind === 'enter') return { state: verdict.state, value: null, keepFiringSince: null };
   return { value: verdict.value, ...(verdict.holds ? whenTrue(current, at, rule) : whenFalse(current, at, rule)) };

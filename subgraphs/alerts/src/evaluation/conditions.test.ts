@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { type ConditionRead, type Labels, compare, evaluateConditions, holdsForRecovery, labelSetKey } from './conditions.js';
-import { makeLogAnomalyCondition, makeLogCondition, makeMetricCondition, makeRule } from '../rules/alert-rule.fixtures.js';
+import {
+  type ConditionRead,
+  type Labels,
+  compare,
+  evaluateConditions,
+  holdsForRecovery,
+  labelSetKey,
+} from './conditions.js';
+import {
+  makeLogAnomalyCondition,
+  makeLogCondition,
+  makeMetricCondition,
+  makeRule,
+} from '../rules/alert-rule.fixtures.js';
 import type { Operator } from '../rules/alert-rule.js';
 
 function read(...series: [Labels, number][]): ConditionRead {
@@ -34,12 +46,15 @@ describe('comparison', () => {
   });
 
   it('never holds for NaN, not even NE', () => {
-    for (const operator of ['GT', 'LT', 'EQ', 'NE', 'GTE', 'LTE'] as const) expect(compare(operator, Number.NaN, 90)).toBe(false);
+    for (const operator of ['GT', 'LT', 'EQ', 'NE', 'GTE', 'LTE'] as const)
+      expect(compare(operator, Number.NaN, 90)).toBe(false);
   });
 
   it('treats a log anomaly as reached at its minimum score', () => {
     const rule = makeRule({ conditions: [makeLogAnomalyCondition({ minScore: 3 })] });
-    expect(summary(evaluateConditions(rule, [read([{ service: 'checkout' }, 3])]))).toEqual({ [labelSetKey({ service: 'checkout' })]: [3, true] });
+    expect(summary(evaluateConditions(rule, [read([{ service: 'checkout' }, 3])]))).toEqual({
+      [labelSetKey({ service: 'checkout' })]: [3, true],
+    });
   });
 });
 
@@ -47,7 +62,10 @@ describe('recovery threshold', () => {
   it('keeps holding while the value has not crossed it, in the direction of the operator', () => {
     const above = makeRule({ recoveryThreshold: 80 });
     expect([85, 80.5, 80, 79].map((v) => holdsForRecovery(above, v))).toEqual([true, true, false, false]);
-    const below = makeRule({ conditions: [makeMetricCondition({ operator: 'LT', threshold: 10 })], recoveryThreshold: 20 });
+    const below = makeRule({
+      conditions: [makeMetricCondition({ operator: 'LT', threshold: 10 })],
+      recoveryThreshold: 20,
+    });
     expect([15, 20, 21].map((v) => holdsForRecovery(below, v))).toEqual([true, false, false]);
   });
 
@@ -90,16 +108,24 @@ describe('combining conditions per label set', () => {
     const pay = { service: 'a', route: '/pay' };
     const cart = { service: 'a', route: '/cart' };
     const result = evaluateConditions(rule, [read([pay, 95], [cart, 80]), read([a, 11], [b, 50])]);
-    expect(summary(result)).toEqual({ [labelSetKey(pay)]: [95, true], [labelSetKey(cart)]: [80, false], [labelSetKey(b)]: [50, false] });
+    expect(summary(result)).toEqual({
+      [labelSetKey(pay)]: [95, true],
+      [labelSetKey(cart)]: [80, false],
+      [labelSetKey(b)]: [50, false],
+    });
   });
 
   it('under ALL, a label set one condition lacks is not true; under ANY the other condition decides', () => {
     const reads = [read([a, 95], [b, 95]), read([a, 11])];
-    expect(summary(evaluateConditions(makeRule({ match: 'ALL', conditions: [cpuOver90, errorsOver10] }), reads))).toEqual({
+    expect(
+      summary(evaluateConditions(makeRule({ match: 'ALL', conditions: [cpuOver90, errorsOver10] }), reads)),
+    ).toEqual({
       [labelSetKey(a)]: [95, true],
       [labelSetKey(b)]: [95, false],
     });
-    expect(summary(evaluateConditions(makeRule({ match: 'ANY', conditions: [cpuOver90, errorsOver10] }), reads))).toEqual({
+    expect(
+      summary(evaluateConditions(makeRule({ match: 'ANY', conditions: [cpuOver90, errorsOver10] }), reads)),
+    ).toEqual({
       [labelSetKey(a)]: [95, true],
       [labelSetKey(b)]: [95, true],
     });
@@ -122,13 +148,21 @@ describe('no data and errors', () => {
 
   it('under ALL is nodata when any condition has no series; under ANY only when none has', () => {
     const reads = [read([a, 95]), read()];
-    expect(evaluateConditions(makeRule({ match: 'ALL', conditions: [cpuOver90, errorsOver10] }), reads)).toEqual({ kind: 'nodata' });
-    expect(summary(evaluateConditions(makeRule({ match: 'ANY', conditions: [cpuOver90, errorsOver10] }), reads))).toEqual({ [labelSetKey(a)]: [95, true] });
-    expect(evaluateConditions(makeRule({ match: 'ANY', conditions: [cpuOver90, errorsOver10] }), [read(), read()])).toEqual({ kind: 'nodata' });
+    expect(evaluateConditions(makeRule({ match: 'ALL', conditions: [cpuOver90, errorsOver10] }), reads)).toEqual({
+      kind: 'nodata',
+    });
+    expect(
+      summary(evaluateConditions(makeRule({ match: 'ANY', conditions: [cpuOver90, errorsOver10] }), reads)),
+    ).toEqual({ [labelSetKey(a)]: [95, true] });
+    expect(
+      evaluateConditions(makeRule({ match: 'ANY', conditions: [cpuOver90, errorsOver10] }), [read(), read()]),
+    ).toEqual({ kind: 'nodata' });
   });
 
   it('drops a NaN series and keeps the others', () => {
-    expect(summary(evaluateConditions(makeRule(), [read([a, Number.NaN], [b, 95])]))).toEqual({ [labelSetKey(b)]: [95, true] });
+    expect(summary(evaluateConditions(makeRule(), [read([a, Number.NaN], [b, 95])]))).toEqual({
+      [labelSetKey(b)]: [95, true],
+    });
   });
 
   it('is an error naming every condition whose read failed', () => {

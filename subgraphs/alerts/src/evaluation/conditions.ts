@@ -29,7 +29,8 @@ export interface SeriesValue {
 }
 
 /** What the evaluator read for one condition: a value per label set, or why it could not read. */
-export type ConditionRead = { readonly ok: true; readonly series: readonly SeriesValue[] } | { readonly ok: false; readonly message: string };
+export type ConditionRead =
+  { readonly ok: true; readonly series: readonly SeriesValue[] } | { readonly ok: false; readonly message: string };
 
 export interface LabelSetResult {
   readonly labels: Labels;
@@ -88,7 +89,11 @@ export function holdsForRecovery(rule: Pick<AlertRule, 'conditions' | 'recoveryT
 
 /** A canonical text of a label set (keys sorted), equal for equal sets. */
 export function labelSetKey(labels: Labels): string {
-  return JSON.stringify(Object.keys(labels).sort().map((key) => [key, labels[key]]));
+  return JSON.stringify(
+    Object.keys(labels)
+      .sort()
+      .map((key) => [key, labels[key]]),
+  );
 }
 
 function contains(set: Labels, subset: Labels): boolean {
@@ -109,10 +114,16 @@ function indexed(series: SeriesValue): Indexed & SeriesValue {
 function instanceSets(candidates: readonly Indexed[]): Indexed[] {
   const unique = [...new Map(candidates.map((c) => [c.key, c])).values()];
   const largest = unique.reduce((max, c) => Math.max(max, c.size), 0);
-  return unique.filter((c) => c.size === largest || !unique.some((other) => other.size > c.size && contains(other.labels, c.labels)));
+  return unique.filter(
+    (c) => c.size === largest || !unique.some((other) => other.size > c.size && contains(other.labels, c.labels)),
+  );
 }
 
-function seriesFor(set: Indexed, series: readonly (Indexed & SeriesValue)[], byKey: ReadonlyMap<string, SeriesValue>): SeriesValue | undefined {
+function seriesFor(
+  set: Indexed,
+  series: readonly (Indexed & SeriesValue)[],
+  byKey: ReadonlyMap<string, SeriesValue>,
+): SeriesValue | undefined {
   const exact = byKey.get(set.key);
   if (exact !== undefined) return exact;
   let best: (Indexed & SeriesValue) | undefined;
@@ -122,16 +133,24 @@ function seriesFor(set: Indexed, series: readonly (Indexed & SeriesValue)[], byK
   return best;
 }
 
-export function evaluateConditions(rule: Pick<AlertRule, 'conditions' | 'match'>, reads: readonly ConditionRead[]): Evaluation {
-  if (reads.length !== rule.conditions.length) throw new Error(`${reads.length} reads for ${rule.conditions.length} conditions`);
+export function evaluateConditions(
+  rule: Pick<AlertRule, 'conditions' | 'match'>,
+  reads: readonly ConditionRead[],
+): Evaluation {
+  if (reads.length !== rule.conditions.length)
+    throw new Error(`${reads.length} reads for ${rule.conditions.length} conditions`);
   const failures = reads.flatMap((read, i) => (read.ok ? [] : [`conditions[${i}]: ${read.message}`]));
   if (failures.length > 0) return { kind: 'error', message: failures.join('; ') };
 
-  const perCondition = reads.map((read) => (read.ok ? read.series.filter((s) => !Number.isNaN(s.value)).map(indexed) : []));
+  const perCondition = reads.map((read) =>
+    read.ok ? read.series.filter((s) => !Number.isNaN(s.value)).map(indexed) : [],
+  );
   const withData = perCondition.filter((series) => series.length > 0).length;
   if (withData === 0 || (rule.match === 'ALL' && withData < perCondition.length)) return { kind: 'nodata' };
 
-  const byKey = perCondition.map((series) => new Map<string, SeriesValue>([...series].reverse().map((s) => [s.key, s])));
+  const byKey = perCondition.map(
+    (series) => new Map<string, SeriesValue>([...series].reverse().map((s) => [s.key, s])),
+  );
   const sets = instanceSets(perCondition.flat()).map((set): LabelSetResult => {
     const results = rule.conditions.map((condition, i) => {
       const series = seriesFor(set, perCondition[i] ?? [], byKey[i] ?? new Map());
@@ -140,7 +159,10 @@ export function evaluateConditions(rule: Pick<AlertRule, 'conditions' | 'match'>
       return { value: series.value, holds: compare(operator, series.value, threshold) };
     });
     const present = results.filter((r) => r !== undefined);
-    const conditionTrue = rule.match === 'ALL' ? present.length === results.length && present.every((r) => r.holds) : present.some((r) => r.holds);
+    const conditionTrue =
+      rule.match === 'ALL'
+        ? present.length === results.length && present.every((r) => r.holds)
+        : present.some((r) => r.holds);
     const reported = present.find((r) => r.holds === conditionTrue) ?? present[0];
     if (reported === undefined) throw new Error(`label set ${set.key} has no series`);
     return { labels: set.labels, key: set.key, value: reported.value, conditionTrue };

@@ -72,7 +72,11 @@ export class EvaluationScheduler {
     await this.queue.upsertJobScheduler(
       rule.id,
       { every: rule.evaluationIntervalMs, offset: phaseOf(rule.id, rule.evaluationIntervalMs) },
-      { name: 'evaluate', data: { ruleId: rule.id, intervalMs: rule.evaluationIntervalMs }, opts: { removeOnComplete: true, removeOnFail: 1000 } },
+      {
+        name: 'evaluate',
+        data: { ruleId: rule.id, intervalMs: rule.evaluationIntervalMs },
+        opts: { removeOnComplete: true, removeOnFail: 1000 },
+      },
     );
   }
 
@@ -90,7 +94,10 @@ export class EvaluationScheduler {
     const wanted = new Set(rules.map((r) => r.id));
     const stale = rules.filter((rule) => {
       const scheduler = existing.get(rule.id);
-      return scheduler?.every !== rule.evaluationIntervalMs || (scheduler.offset ?? 0) !== phaseOf(rule.id, rule.evaluationIntervalMs);
+      return (
+        scheduler?.every !== rule.evaluationIntervalMs ||
+        (scheduler.offset ?? 0) !== phaseOf(rule.id, rule.evaluationIntervalMs)
+      );
     });
     for (const rule of stale) await this.schedule(rule);
     const extra = [...existing.keys()].filter((id) => !wanted.has(id));
@@ -106,9 +113,16 @@ export class EvaluationScheduler {
     const run = async () => {
       try {
         const { scheduled, removed } = await this.reconcile(load);
-        if (scheduled + removed > 0) this.options.logger.info({ event: 'schedules_reconciled', scheduled, removed }, `evaluation schedules: ${scheduled} set, ${removed} removed`);
+        if (scheduled + removed > 0)
+          this.options.logger.info(
+            { event: 'schedules_reconciled', scheduled, removed },
+            `evaluation schedules: ${scheduled} set, ${removed} removed`,
+          );
       } catch (error) {
-        this.options.logger.warn({ err: error }, 'the evaluation schedules could not be reconciled with the rules; trying again later');
+        this.options.logger.warn(
+          { err: error },
+          'the evaluation schedules could not be reconciled with the rules; trying again later',
+        );
       }
     };
     await run();

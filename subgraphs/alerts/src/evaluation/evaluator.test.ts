@@ -35,7 +35,11 @@ function makeEvaluator(options: {
         return { kind: 'recorded', instances: instances.map((i) => i.instance), transitions };
       },
     },
-    read: () => Promise.resolve({ reads: options.reads ?? [{ ok: true, series: [{ labels: { host: 'a' }, value: 95 }] }], rowsRead: 40 }),
+    read: () =>
+      Promise.resolve({
+        reads: options.reads ?? [{ ok: true, series: [{ labels: { host: 'a' }, value: 95 }] }],
+        rowsRead: 40,
+      }),
     metrics,
     logger: createLogger({ service: 'alerts', instanceId: 't', level: 'silent' }),
     onStateChanges: () => kicks++,
@@ -53,19 +57,31 @@ describe('one scheduled evaluation', () => {
     expect(after).toEqual({ kind: 'set', rule: { id: RULE_ID, evaluationIntervalMs: 60_000 } });
     expect(recorded).toEqual([{ at: AT, error: null }]);
     expect(kicks()).toBe(1);
-    expect((await metrics.evaluations.get()).values).toEqual([expect.objectContaining({ labels: { outcome: 'ok' }, value: 1 })]);
-    expect((await metrics.stateChanges.get()).values).toEqual([expect.objectContaining({ labels: { to: 'FIRING' }, value: 1 })]);
+    expect((await metrics.evaluations.get()).values).toEqual([
+      expect.objectContaining({ labels: { outcome: 'ok' }, value: 1 }),
+    ]);
+    expect((await metrics.stateChanges.get()).values).toEqual([
+      expect.objectContaining({ labels: { to: 'FIRING' }, value: 1 }),
+    ]);
     expect((await metrics.rowsRead.get()).values[0]?.value).toBe(40);
-    expect((await metrics.delay.get()).values.find((v) => v.metricName === 'heimdall_alert_evaluation_delay_seconds_sum')?.value).toBe(0.25);
+    expect(
+      (await metrics.delay.get()).values.find((v) => v.metricName === 'heimdall_alert_evaluation_delay_seconds_sum')
+        ?.value,
+    ).toBe(0.25);
   });
 
   it('records a failed read with its message and counts it as an error, not as a failed evaluation', async () => {
-    const { evaluator, metrics, recorded } = makeEvaluator({ rule: makeRecord(), reads: [{ ok: false, message: 'metrics: down' }] });
+    const { evaluator, metrics, recorded } = makeEvaluator({
+      rule: makeRecord(),
+      reads: [{ ok: false, message: 'metrics: down' }],
+    });
 
     await evaluator.evaluate(RULE_ID, AT);
 
     expect(recorded).toEqual([{ at: AT, error: 'conditions[0]: metrics: down' }]);
-    expect((await metrics.evaluations.get()).values).toEqual([expect.objectContaining({ labels: { outcome: 'error' }, value: 1 })]);
+    expect((await metrics.evaluations.get()).values).toEqual([
+      expect.objectContaining({ labels: { outcome: 'error' }, value: 1 }),
+    ]);
   });
 
   it('asks for the schedule to go when the rule is gone or disabled', async () => {
@@ -77,17 +93,30 @@ describe('one scheduled evaluation', () => {
   });
 
   it('neither publishes nor changes anything for a time already evaluated', async () => {
-    const { evaluator, metrics, kicks } = makeEvaluator({ rule: makeRecord(), record: () => Promise.resolve({ kind: 'stale' }) });
+    const { evaluator, metrics, kicks } = makeEvaluator({
+      rule: makeRecord(),
+      record: () => Promise.resolve({ kind: 'stale' }),
+    });
 
-    expect(await evaluator.evaluate(RULE_ID, AT)).toEqual({ kind: 'set', rule: { id: RULE_ID, evaluationIntervalMs: 60_000 } });
+    expect(await evaluator.evaluate(RULE_ID, AT)).toEqual({
+      kind: 'set',
+      rule: { id: RULE_ID, evaluationIntervalMs: 60_000 },
+    });
     expect(kicks()).toBe(0);
-    expect((await metrics.evaluations.get()).values).toEqual([expect.objectContaining({ labels: { outcome: 'stale' }, value: 1 })]);
+    expect((await metrics.evaluations.get()).values).toEqual([
+      expect.objectContaining({ labels: { outcome: 'stale' }, value: 1 }),
+    ]);
   });
 
   it('never rejects: an evaluation that throws is counted as failed and leaves the schedule as it is', async () => {
-    const { evaluator, metrics } = makeEvaluator({ rule: makeRecord(), record: () => Promise.reject(new Error('connection reset')) });
+    const { evaluator, metrics } = makeEvaluator({
+      rule: makeRecord(),
+      record: () => Promise.reject(new Error('connection reset')),
+    });
 
     await expect(evaluator.evaluate(RULE_ID, AT)).resolves.toEqual({ kind: 'keep' });
-    expect((await metrics.evaluations.get()).values).toEqual([expect.objectContaining({ labels: { outcome: 'failed' }, value: 1 })]);
+    expect((await metrics.evaluations.get()).values).toEqual([
+      expect.objectContaining({ labels: { outcome: 'failed' }, value: 1 }),
+    ]);
   });
 });

@@ -17,7 +17,9 @@ export type EvaluationOutcome = 'ok' | 'nodata' | 'error' | 'stale' | 'gone' | '
 /** How late evaluations start: from 10 ms to 2 min (a rule waiting a whole interval and more). */
 const DELAY_BUCKETS_SECONDS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 /** How long evaluations take: fine where they usually are (tens of ms), up to a read's retries (≈10 s). */
-const DURATION_BUCKETS_SECONDS = [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10, 30];
+const DURATION_BUCKETS_SECONDS = [
+  0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10, 30,
+];
 
 export function evaluationMetrics(metrics: ServiceMetrics) {
   return {
@@ -26,13 +28,40 @@ export function evaluationMetrics(metrics: ServiceMetrics) {
       'Rule evaluations by outcome: ok, nodata, error (a read failed), stale (a time already evaluated), gone (rule deleted or disabled), failed (the evaluation itself failed)',
       ['outcome'],
     ),
-    duration: metrics.histogram('heimdall_alert_evaluation_duration_seconds', 'Time to evaluate one rule: reads, state machine, store', [], DURATION_BUCKETS_SECONDS),
-    delay: metrics.histogram('heimdall_alert_evaluation_delay_seconds', 'How late an evaluation started after its scheduled time', [], DELAY_BUCKETS_SECONDS),
-    readFailures: metrics.counter('heimdall_alert_read_failures_total', 'Condition reads that failed, by the subgraph read', ['source']),
-    rowsRead: metrics.counter('heimdall_alert_metric_rows_read_total', 'ClickHouse rows the metric conditions read (metricQuery rowsRead)'),
-    stateChanges: metrics.counter('heimdall_alert_state_changes_total', 'Alert instance state changes, by the state entered', ['to']),
-    published: metrics.counter('heimdall_alert_state_changes_published_total', 'State changes put on the alert-state-changes queue'),
-    publishFailures: metrics.counter('heimdall_alert_state_change_publish_failures_total', 'Attempts to publish state changes that failed (retried)'),
+    duration: metrics.histogram(
+      'heimdall_alert_evaluation_duration_seconds',
+      'Time to evaluate one rule: reads, state machine, store',
+      [],
+      DURATION_BUCKETS_SECONDS,
+    ),
+    delay: metrics.histogram(
+      'heimdall_alert_evaluation_delay_seconds',
+      'How late an evaluation started after its scheduled time',
+      [],
+      DELAY_BUCKETS_SECONDS,
+    ),
+    readFailures: metrics.counter(
+      'heimdall_alert_read_failures_total',
+      'Condition reads that failed, by the subgraph read',
+      ['source'],
+    ),
+    rowsRead: metrics.counter(
+      'heimdall_alert_metric_rows_read_total',
+      'ClickHouse rows the metric conditions read (metricQuery rowsRead)',
+    ),
+    stateChanges: metrics.counter(
+      'heimdall_alert_state_changes_total',
+      'Alert instance state changes, by the state entered',
+      ['to'],
+    ),
+    published: metrics.counter(
+      'heimdall_alert_state_changes_published_total',
+      'State changes put on the alert-state-changes queue',
+    ),
+    publishFailures: metrics.counter(
+      'heimdall_alert_state_change_publish_failures_total',
+      'Attempts to publish state changes that failed (retried)',
+    ),
   };
 }
 
@@ -56,13 +85,15 @@ export class Evaluator {
     this.now = deps.now ?? Date.now;
   }
 
-
   /** Evaluates a rule as of `at`; resolves with what its schedule should become. Never rejects. */
   async evaluate(ruleId: string, at: number): Promise<ScheduleAfter> {
     const started = this.now();
     this.deps.metrics.delay.observe(Math.max(0, started - at) / 1000);
     const { outcome, schedule } = await this.run(ruleId, at, started).catch((error: unknown) => {
-      this.deps.logger.error({ err: error, ruleId, at: new Date(at).toISOString() }, `rule ${ruleId}: evaluation failed`);
+      this.deps.logger.error(
+        { err: error, ruleId, at: new Date(at).toISOString() },
+        `rule ${ruleId}: evaluation failed`,
+      );
       // The schedule stays as it is: the next evaluation tries again.
       return { outcome: 'failed' as const, schedule: { kind: 'keep' } as const };
     });
@@ -71,10 +102,18 @@ export class Evaluator {
     return schedule;
   }
 
-  private async run(ruleId: string, at: number, started: number): Promise<{ outcome: EvaluationOutcome; schedule: ScheduleAfter }> {
+  private async run(
+    ruleId: string,
+    at: number,
+    started: number,
+  ): Promise<{ outcome: EvaluationOutcome; schedule: ScheduleAfter }> {
     const rule = await this.deps.rules.byId(ruleId);
-    if (rule === undefined || !rule.enabled || rule.conditions.length === 0) return { outcome: 'gone', schedule: { kind: 'remove' } };
-    const schedule: ScheduleAfter = { kind: 'set', rule: { id: rule.id, evaluationIntervalMs: rule.evaluationIntervalMs } };
+    if (rule === undefined || !rule.enabled || rule.conditions.length === 0)
+      return { outcome: 'gone', schedule: { kind: 'remove' } };
+    const schedule: ScheduleAfter = {
+      kind: 'set',
+      rule: { id: rule.id, evaluationIntervalMs: rule.evaluationIntervalMs },
+    };
     const { reads, rowsRead } = await this.deps.read(rule, at);
     this.deps.metrics.rowsRead.inc(rowsRead);
     const evaluation = evaluateConditions(rule, reads);
@@ -82,14 +121,32 @@ export class Evaluator {
     const record = await this.deps.alerts.recordEvaluation(
       rule,
       at,
-      (previous) => finishEvaluation(rule, evaluateRule(rule, reads, previous.map((instance) => resumeAfterOutage(instance, at)), at)),
+      (previous) =>
+        finishEvaluation(
+          rule,
+          evaluateRule(
+            rule,
+            reads,
+            previous.map((instance) => resumeAfterOutage(instance, at)),
+            at,
+          ),
+        ),
       { durationMs: this.now() - started, error },
     );
-    if (record.kind !== 'recorded') return { outcome: record.kind, schedule: record.kind === 'gone' ? { kind: 'remove' } : schedule };
+    if (record.kind !== 'recorded')
+      return { outcome: record.kind, schedule: record.kind === 'gone' ? { kind: 'remove' } : schedule };
     for (const t of record.transitions) {
       this.deps.metrics.stateChanges.inc({ to: t.to });
       this.deps.logger.info(
-        { event: 'alert_state_change', ruleId, labels: t.labels, from: t.from, to: t.to, value: t.value, at: new Date(t.at).toISOString() },
+        {
+          event: 'alert_state_change',
+          ruleId,
+          labels: t.labels,
+          from: t.from,
+          to: t.to,
+          value: t.value,
+          at: new Date(t.at).toISOString(),
+        },
         `${rule.name} ${JSON.stringify(t.labels)}: ${t.from} → ${t.to}`,
       );
     }

@@ -4,9 +4,20 @@
  * room so that the store writes what it is handed and never renders or decides.
  */
 import type { Labels } from './conditions.js';
-import { type AlertInstance, type InstanceTransition, type RuleEvaluation, alertLabels, renderAnnotations } from './rule-instances.js';
+import {
+  type AlertInstance,
+  type InstanceTransition,
+  type RuleEvaluation,
+  alertLabels,
+  renderAnnotations,
+} from './rule-instances.js';
 import { MAX_FLAP_HISTORY } from './alert-state-machine.js';
-import { type AlertStateChange, type RuleIdentity, type StateChangeReason, stateChangeOf } from '../state-changes/alert-state-change.js';
+import {
+  type AlertStateChange,
+  type RuleIdentity,
+  type StateChangeReason,
+  stateChangeOf,
+} from '../state-changes/alert-state-change.js';
 
 /** A state change before the history gives it its id. */
 export type NewStateChange = Omit<AlertStateChange, 'id'>;
@@ -27,7 +38,12 @@ export interface FinishedEvaluation {
 }
 
 /** What a rule's change means for its alerts when it is disabled or deleted: every one not INACTIVE ends. */
-export type Retirement = (rule: RuleIdentity, instances: readonly AlertInstance[], at: number, reason: StateChangeReason) => NewStateChange[];
+export type Retirement = (
+  rule: RuleIdentity,
+  instances: readonly AlertInstance[],
+  at: number,
+  reason: StateChangeReason,
+) => NewStateChange[];
 
 /** The `service` an alert is about: the rule's or the series' `service` label, else the OTLP `service.name`. */
 function serviceOf(labels: Labels): string | null {
@@ -60,7 +76,17 @@ export const retireInstances: Retirement = (rule, instances, at, reason) =>
   instances.flatMap((instance) => {
     if (instance.state.state === 'INACTIVE') return [];
     const changes = [...instance.state.changes, at].slice(-MAX_FLAP_HISTORY);
-    const ended: AlertInstance = { ...instance, state: { ...instance.state, state: 'INACTIVE', lastEvaluatedAt: at, changes } };
-    const transition: InstanceTransition = { from: instance.state.state, to: 'INACTIVE', at, value: instance.state.value, key: instance.key, labels: instance.labels };
+    const ended: AlertInstance = {
+      ...instance,
+      state: { ...instance.state, state: 'INACTIVE', lastEvaluatedAt: at, changes },
+    };
+    const transition: InstanceTransition = {
+      from: instance.state.state,
+      to: 'INACTIVE',
+      at,
+      value: instance.state.value,
+      key: instance.key,
+      labels: instance.labels,
+    };
     return [stateChangeOf(rule, ended, transition, reason)];
   });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { type ConditionRead, type Labels, labelSetKey } from './conditions.js';
-import { type AlertInstance, type RuleEvaluation, alertLabels, evaluateRule, renderAnnotations, resumeAfterOutage } from './rule-instances.js';
+import {
+  type AlertInstance,
+  type RuleEvaluation,
+  alertLabels,
+  evaluateRule,
+  renderAnnotations,
+  resumeAfterOutage,
+} from './rule-instances.js';
 import { makeRule } from '../rules/alert-rule.fixtures.js';
 import type { AlertRule } from '../rules/alert-rule.js';
 import { initialState } from './alert-state-machine.js';
@@ -32,7 +39,9 @@ describe('evaluating a rule over its instances', () => {
   it('keeps one instance per label set and reports transitions with their labels', () => {
     const [first] = run(makeRule(), [[0, values([a, 95], [b, 50])]]);
     expect(states(first)).toEqual({ [labelSetKey(a)]: 'FIRING' });
-    expect(first?.transitions).toEqual([{ from: 'INACTIVE', to: 'FIRING', at: min(0), value: 95, key: labelSetKey(a), labels: a }]);
+    expect(first?.transitions).toEqual([
+      { from: 'INACTIVE', to: 'FIRING', at: min(0), value: 95, key: labelSetKey(a), labels: a },
+    ]);
   });
 
   it('resolves an instance whose series went away, and forgets it once it has been quiet for an hour', () => {
@@ -65,7 +74,10 @@ describe('evaluating a rule over its instances', () => {
       [1, [{ ok: false, message: 'metrics: UNAVAILABLE' }]],
     ]);
     expect(states(results[1])).toEqual({ [labelSetKey(a)]: 'ERROR', [labelSetKey(b)]: 'ERROR' });
-    expect(results[1]?.instances.map((i) => i.state.error)).toEqual(['conditions[0]: metrics: UNAVAILABLE', 'conditions[0]: metrics: UNAVAILABLE']);
+    expect(results[1]?.instances.map((i) => i.state.error)).toEqual([
+      'conditions[0]: metrics: UNAVAILABLE',
+      'conditions[0]: metrics: UNAVAILABLE',
+    ]);
   });
 
   it('stores no instance for label sets that stayed quiet', () => {
@@ -77,12 +89,20 @@ describe('labels and annotations of an instance', () => {
   const rule = makeRule({
     name: 'High CPU',
     labels: { team: 'payments', service: 'rule-wins' },
-    annotations: { summary: '{{ $labels.alertname }} on {{ $labels.pod }}: {{ $value | printf "%.1f" }}', owner: '{{ $labels.team | upper }}' },
+    annotations: {
+      summary: '{{ $labels.alertname }} on {{ $labels.pod }}: {{ $value | printf "%.1f" }}',
+      owner: '{{ $labels.team | upper }}',
+    },
   });
   const instance = makeFiringInstance(rule, { pod: 'p-1', service: 'checkout' }, 93.46);
 
   it('adds alertname and the rule labels, which override the series labels', () => {
-    expect(alertLabels(rule, instance)).toEqual({ alertname: 'High CPU', pod: 'p-1', service: 'rule-wins', team: 'payments' });
+    expect(alertLabels(rule, instance)).toEqual({
+      alertname: 'High CPU',
+      pod: 'p-1',
+      service: 'rule-wins',
+      team: 'payments',
+    });
   });
 
   it('renders the annotations with those labels and the value', () => {
@@ -100,7 +120,13 @@ describe('resuming after an evaluator outage', () => {
   const pending = (lastEvaluatedMinute: number): AlertInstance => ({
     labels: a,
     key: labelSetKey(a),
-    state: { ...initialState(), state: 'PENDING', value: 95, activeAt: min(0), lastEvaluatedAt: min(lastEvaluatedMinute) },
+    state: {
+      ...initialState(),
+      state: 'PENDING',
+      value: 95,
+      activeAt: min(0),
+      lastEvaluatedAt: min(lastEvaluatedMinute),
+    },
   });
 
   it('keeps a PENDING timer across a gap of up to an hour', () => {

@@ -12,7 +12,14 @@
  */
 import { type ConditionRead, type Labels, evaluateConditions, labelSetKey } from './conditions.js';
 import type { AlertRule } from '../rules/alert-rule.js';
-import { type InstanceState, type Observation, type Transition, flappingCount, initialState, next } from './alert-state-machine.js';
+import {
+  type InstanceState,
+  type Observation,
+  type Transition,
+  flappingCount,
+  initialState,
+  next,
+} from './alert-state-machine.js';
 import { parseTemplate, render } from '../rules/annotation-templates.js';
 
 export interface AlertInstance {
@@ -33,20 +40,31 @@ export interface RuleEvaluation {
   readonly transitions: readonly InstanceTransition[];
 }
 
-export function evaluateRule(rule: AlertRule, reads: readonly ConditionRead[], previous: readonly AlertInstance[], at: number): RuleEvaluation {
+export function evaluateRule(
+  rule: AlertRule,
+  reads: readonly ConditionRead[],
+  previous: readonly AlertInstance[],
+  at: number,
+): RuleEvaluation {
   const evaluation = evaluateConditions(rule, reads);
   const known = new Map(previous.map((instance) => [instance.key, instance]));
   const observed: { labels: Labels; key: string; state: InstanceState; observation: Observation }[] = [];
   if (evaluation.kind === 'values') {
     for (const set of evaluation.sets) {
       const state = known.get(set.key)?.state ?? initialState();
-      observed.push({ labels: set.labels, key: set.key, state, observation: { at, kind: 'value', value: set.value, conditionTrue: set.conditionTrue } });
+      observed.push({
+        labels: set.labels,
+        key: set.key,
+        state,
+        observation: { at, kind: 'value', value: set.value, conditionTrue: set.conditionTrue },
+      });
       known.delete(set.key);
     }
     for (const instance of known.values()) observed.push({ ...instance, observation: { at, kind: 'absent' } });
   } else {
     const targets = previous.length > 0 ? previous : [{ labels: {}, key: labelSetKey({}), state: initialState() }];
-    const observation: Observation = evaluation.kind === 'nodata' ? { at, kind: 'nodata' } : { at, kind: 'error', message: evaluation.message };
+    const observation: Observation =
+      evaluation.kind === 'nodata' ? { at, kind: 'nodata' } : { at, kind: 'error', message: evaluation.message };
     for (const instance of targets) observed.push({ ...instance, observation });
   }
 
@@ -55,7 +73,8 @@ export function evaluateRule(rule: AlertRule, reads: readonly ConditionRead[], p
   for (const { labels, key, state, observation } of observed) {
     const step = next(state, observation, rule);
     if (step.transition !== undefined) transitions.push({ ...step.transition, key, labels });
-    if (step.state.state !== 'INACTIVE' || flappingCount(step.state, at) > 0) instances.push({ labels, key, state: step.state });
+    if (step.state.state !== 'INACTIVE' || flappingCount(step.state, at) > 0)
+      instances.push({ labels, key, state: step.state });
   }
   return { instances, transitions };
 }
@@ -66,7 +85,10 @@ export function alertLabels(rule: Pick<AlertRule, 'name' | 'labels'>, instance: 
 }
 
 /** The rule's annotations rendered for an instance. The templates were checked when the rule was saved. */
-export function renderAnnotations(rule: Pick<AlertRule, 'name' | 'labels' | 'annotations'>, instance: AlertInstance): Record<string, string> {
+export function renderAnnotations(
+  rule: Pick<AlertRule, 'name' | 'labels' | 'annotations'>,
+  instance: AlertInstance,
+): Record<string, string> {
   const data = { labels: alertLabels(rule, instance), value: instance.state.value };
   return Object.fromEntries(
     Object.entries(rule.annotations).map(([key, text]) => {
@@ -87,6 +109,11 @@ export const FOR_OUTAGE_TOLERANCE_MS = 3_600_000;
 /** The instance as an evaluation at `at` resumes it: a PENDING one restarts `for` after a gap beyond the tolerance. */
 export function resumeAfterOutage(instance: AlertInstance, at: number): AlertInstance {
   const { state } = instance;
-  if (state.state !== 'PENDING' || state.lastEvaluatedAt === null || at - state.lastEvaluatedAt <= FOR_OUTAGE_TOLERANCE_MS) return instance;
+  if (
+    state.state !== 'PENDING' ||
+    state.lastEvaluatedAt === null ||
+    at - state.lastEvaluatedAt <= FOR_OUTAGE_TOLERANCE_MS
+  )
+    return instance;
   return { ...instance, state: { ...state, activeAt: at } };
 }

@@ -6,7 +6,17 @@
  */
 import type { FieldError } from '@heimdall/shared/user-input';
 import { parseTemplate } from '../rules/annotation-templates.js';
-import { type Channel, type ChannelSettings, type ChannelSpec, CHANNEL_TYPES, type Header, isEmail, isHttp, isSlack, isWebhook } from './channel.js';
+import {
+  type Channel,
+  type ChannelSettings,
+  type ChannelSpec,
+  CHANNEL_TYPES,
+  type Header,
+  isEmail,
+  isHttp,
+  isSlack,
+  isWebhook,
+} from './channel.js';
 import { MESSAGE_VARIABLES } from './message.js';
 
 type Maybe<T> = T | null | undefined;
@@ -19,8 +29,16 @@ export interface HeaderInput {
 export interface NotificationChannelInput {
   readonly name: string;
   readonly type: string;
-  readonly webhook?: Maybe<{ readonly url: string; readonly secret?: Maybe<string>; readonly headers?: Maybe<readonly HeaderInput[]> }>;
-  readonly slack?: Maybe<{ readonly webhookUrl?: Maybe<string>; readonly channel?: Maybe<string>; readonly username?: Maybe<string> }>;
+  readonly webhook?: Maybe<{
+    readonly url: string;
+    readonly secret?: Maybe<string>;
+    readonly headers?: Maybe<readonly HeaderInput[]>;
+  }>;
+  readonly slack?: Maybe<{
+    readonly webhookUrl?: Maybe<string>;
+    readonly channel?: Maybe<string>;
+    readonly username?: Maybe<string>;
+  }>;
   readonly email?: Maybe<{
     readonly host: string;
     readonly port?: Maybe<number>;
@@ -32,17 +50,38 @@ export interface NotificationChannelInput {
     readonly from: string;
     readonly to: readonly string[];
   }>;
-  readonly http?: Maybe<{ readonly url: string; readonly method?: Maybe<string>; readonly headers?: Maybe<readonly HeaderInput[]>; readonly body: string; readonly contentType?: Maybe<string> }>;
+  readonly http?: Maybe<{
+    readonly url: string;
+    readonly method?: Maybe<string>;
+    readonly headers?: Maybe<readonly HeaderInput[]>;
+    readonly body: string;
+    readonly contentType?: Maybe<string>;
+  }>;
   readonly templates?: Maybe<{ readonly title?: Maybe<string>; readonly body?: Maybe<string> }>;
 }
 
-export type ChannelValidation = { readonly ok: true; readonly spec: ChannelSpec } | { readonly ok: false; readonly errors: readonly FieldError[] };
+export type ChannelValidation =
+  { readonly ok: true; readonly spec: ChannelSpec } | { readonly ok: false; readonly errors: readonly FieldError[] };
 
-export const CHANNEL_LIMITS = { name: 200, url: 2048, headers: 20, headerValue: 4096, recipients: 50, template: 16_384, text: 256 } as const;
+export const CHANNEL_LIMITS = {
+  name: 200,
+  url: 2048,
+  headers: 20,
+  headerValue: 4096,
+  recipients: 50,
+  template: 16_384,
+  text: 256,
+} as const;
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Headers the channel sets itself. */
-const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'x-heimdall-signature', 'x-heimdall-idempotency-key']);
+const RESERVED_HEADERS = new Set([
+  'content-type',
+  'content-length',
+  'host',
+  'x-heimdall-signature',
+  'x-heimdall-idempotency-key',
+]);
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+$/;
 const METHODS = ['POST', 'PUT', 'PATCH'] as const;
 
@@ -71,13 +110,15 @@ class Checker {
     } catch {
       parsed = undefined;
     }
-    if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) this.fail(field, 'is not an http or https URL');
+    if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
+      this.fail(field, 'is not an http or https URL');
     return text;
   }
 
   template(field: string, value: Maybe<string>): string | null {
     if (value === null || value === undefined) return null;
-    if (value.length > CHANNEL_LIMITS.template) this.fail(field, `is longer than ${CHANNEL_LIMITS.template} characters`);
+    if (value.length > CHANNEL_LIMITS.template)
+      this.fail(field, `is longer than ${CHANNEL_LIMITS.template} characters`);
     const parsed = parseTemplate(value, { variables: MESSAGE_VARIABLES });
     if (!parsed.ok) this.fail(field, `line ${parsed.line}, column ${parsed.column}: ${parsed.message}`);
     return value;
@@ -85,43 +126,69 @@ class Checker {
 
   headers(field: string, value: Maybe<readonly HeaderInput[]>, kept: readonly Header[]): readonly Header[] {
     if (value === null || value === undefined) return kept;
-    if (value.length > CHANNEL_LIMITS.headers) this.fail(field, `has ${value.length} entries; at most ${CHANNEL_LIMITS.headers}`);
+    if (value.length > CHANNEL_LIMITS.headers)
+      this.fail(field, `has ${value.length} entries; at most ${CHANNEL_LIMITS.headers}`);
     const seen = new Set<string>();
     return value.map((header, i) => {
       const name = header.name.trim();
-      if (!HEADER_NAME.test(name)) this.fail(`${field}[${i}].name`, `${JSON.stringify(name)} is not an HTTP header name`);
+      if (!HEADER_NAME.test(name))
+        this.fail(`${field}[${i}].name`, `${JSON.stringify(name)} is not an HTTP header name`);
       else if (RESERVED_HEADERS.has(name.toLowerCase())) this.fail(`${field}[${i}].name`, `${name} is set by Heimdall`);
       else if (seen.has(name.toLowerCase())) this.fail(`${field}[${i}].name`, `${name} is given twice`);
       seen.add(name.toLowerCase());
-      if (header.value.length > CHANNEL_LIMITS.headerValue || /[\r\n]/.test(header.value)) this.fail(`${field}[${i}].value`, `is longer than ${CHANNEL_LIMITS.headerValue} characters or spans lines`);
+      if (header.value.length > CHANNEL_LIMITS.headerValue || /[\r\n]/.test(header.value))
+        this.fail(`${field}[${i}].value`, `is longer than ${CHANNEL_LIMITS.headerValue} characters or spans lines`);
       return { name, value: header.value };
     });
   }
 }
 
-function settingsOf(c: Checker, input: NotificationChannelInput, previous: ChannelSettings | undefined): ChannelSettings | undefined {
+function settingsOf(
+  c: Checker,
+  input: NotificationChannelInput,
+  previous: ChannelSettings | undefined,
+): ChannelSettings | undefined {
   const type = input.type;
   if (!(CHANNEL_TYPES as readonly string[]).includes(type)) {
     c.fail('type', `unknown type ${JSON.stringify(type)}; one of ${CHANNEL_TYPES.join(', ')}`);
     return undefined;
   }
-  const given = (['webhook', 'slack', 'email', 'http'] as const).filter((key) => input[key] !== null && input[key] !== undefined);
+  const given = (['webhook', 'slack', 'email', 'http'] as const).filter(
+    (key) => input[key] !== null && input[key] !== undefined,
+  );
   const wanted = type.toLowerCase() as 'webhook' | 'slack' | 'email' | 'http';
-  for (const other of given.filter((key) => key !== wanted)) c.fail(other, `does not belong to a ${type} channel; give ${wanted}`);
+  for (const other of given.filter((key) => key !== wanted))
+    c.fail(other, `does not belong to a ${type} channel; give ${wanted}`);
   if (!given.includes(wanted)) {
     c.fail(wanted, `is required for a ${type} channel`);
     return undefined;
   }
   if (wanted === 'webhook' && input.webhook) {
     const kept = previous !== undefined && isWebhook(previous) ? previous : undefined;
-    const secret = input.webhook.secret === null || input.webhook.secret === undefined ? (kept?.secret ?? null) : c.text('webhook.secret', input.webhook.secret, CHANNEL_LIMITS.headerValue);
-    return { type: 'WEBHOOK', url: c.url('webhook.url', input.webhook.url), secret, headers: c.headers('webhook.headers', input.webhook.headers, kept?.headers ?? []) };
+    const secret =
+      input.webhook.secret === null || input.webhook.secret === undefined
+        ? (kept?.secret ?? null)
+        : c.text('webhook.secret', input.webhook.secret, CHANNEL_LIMITS.headerValue);
+    return {
+      type: 'WEBHOOK',
+      url: c.url('webhook.url', input.webhook.url),
+      secret,
+      headers: c.headers('webhook.headers', input.webhook.headers, kept?.headers ?? []),
+    };
   }
   if (wanted === 'slack' && input.slack) {
     const kept = previous !== undefined && isSlack(previous) ? previous : undefined;
     const given = input.slack.webhookUrl;
-    const webhookUrl = given === null || given === undefined ? (kept?.webhookUrl ?? c.url('slack.webhookUrl', given)) : c.url('slack.webhookUrl', given);
-    return { type: 'SLACK', webhookUrl, channel: c.text('slack.channel', input.slack.channel, CHANNEL_LIMITS.text), username: c.text('slack.username', input.slack.username, CHANNEL_LIMITS.text) };
+    const webhookUrl =
+      given === null || given === undefined
+        ? (kept?.webhookUrl ?? c.url('slack.webhookUrl', given))
+        : c.url('slack.webhookUrl', given);
+    return {
+      type: 'SLACK',
+      webhookUrl,
+      channel: c.text('slack.channel', input.slack.channel, CHANNEL_LIMITS.text),
+      username: c.text('slack.username', input.slack.username, CHANNEL_LIMITS.text),
+    };
   }
   if (wanted === 'email' && input.email) {
     const kept = previous !== undefined && isEmail(previous) ? previous : undefined;
@@ -134,10 +201,13 @@ function settingsOf(c: Checker, input: NotificationChannelInput, previous: Chann
       return address.trim();
     });
     if (to.length === 0) c.fail('email.to', 'needs at least one address');
-    if (to.length > CHANNEL_LIMITS.recipients) c.fail('email.to', `has ${to.length} addresses; at most ${CHANNEL_LIMITS.recipients}`);
+    if (to.length > CHANNEL_LIMITS.recipients)
+      c.fail('email.to', `has ${to.length} addresses; at most ${CHANNEL_LIMITS.recipients}`);
     const from = c.text('email.from', email.from, CHANNEL_LIMITS.text, { required: true }) ?? '';
-    if (from !== '' && !EMAIL.test(from.replace(/^.*<(.*)>$/, '$1'))) c.fail('email.from', `${JSON.stringify(from)} is not an email address`);
-    const password = email.password === null || email.password === undefined ? (kept?.password ?? null) : email.password;
+    if (from !== '' && !EMAIL.test(from.replace(/^.*<(.*)>$/, '$1')))
+      c.fail('email.from', `${JSON.stringify(from)} is not an email address`);
+    const password =
+      email.password === null || email.password === undefined ? (kept?.password ?? null) : email.password;
     return {
       type: 'EMAIL',
       host: c.text('email.host', email.host, CHANNEL_LIMITS.text, { required: true }) ?? '',
@@ -154,7 +224,8 @@ function settingsOf(c: Checker, input: NotificationChannelInput, previous: Chann
   if (input.http) {
     const kept = previous !== undefined && isHttp(previous) ? previous : undefined;
     const method = (input.http.method ?? 'POST').toUpperCase();
-    if (!(METHODS as readonly string[]).includes(method)) c.fail('http.method', `${JSON.stringify(input.http.method)} is not one of ${METHODS.join(', ')}`);
+    if (!(METHODS as readonly string[]).includes(method))
+      c.fail('http.method', `${JSON.stringify(input.http.method)} is not one of ${METHODS.join(', ')}`);
     return {
       type: 'HTTP',
       url: c.url('http.url', input.http.url),
@@ -171,8 +242,10 @@ export function validateChannelInput(input: NotificationChannelInput, previous?:
   const c = new Checker();
   const name = c.text('name', input.name, CHANNEL_LIMITS.name, { required: true }) ?? '';
   const settings = settingsOf(c, input, previous?.settings);
-  const templates = { title: c.template('templates.title', input.templates?.title), body: c.template('templates.body', input.templates?.body) };
+  const templates = {
+    title: c.template('templates.title', input.templates?.title),
+    body: c.template('templates.body', input.templates?.body),
+  };
   if (c.errors.length > 0 || settings === undefined) return { ok: false, errors: c.errors };
   return { ok: true, spec: { name, settings, templates } };
 }
-

@@ -18,11 +18,24 @@ const makeAlert = (overrides: Partial<MessageAlert> = {}): MessageAlert => ({
 });
 
 const makeMessage = (alerts: readonly MessageAlert[] = [makeAlert()]): NotificationMessage =>
-  buildMessage({ groupKey: 'g', groupLabels: { alertname: 'High latency' }, alerts, link: 'https://heimdall.example.com/alerts?rule=r', incident: null });
+  buildMessage({
+    groupKey: 'g',
+    groupLabels: { alertname: 'High latency' },
+    alerts,
+    link: 'https://heimdall.example.com/alerts?rule=r',
+    incident: null,
+  });
 
 describe('messages', () => {
   it('is firing while any alert fires, and carries what every alert shares', () => {
-    const message = makeMessage([makeAlert(), makeAlert({ id: 'a2', status: 'resolved', labels: { alertname: 'High latency', service: 'checkout', instance: 'b' } })]);
+    const message = makeMessage([
+      makeAlert(),
+      makeAlert({
+        id: 'a2',
+        status: 'resolved',
+        labels: { alertname: 'High latency', service: 'checkout', instance: 'b' },
+      }),
+    ]);
     expect(message.status).toBe('firing');
     expect(message.commonLabels).toEqual({ alertname: 'High latency', service: 'checkout' });
   });
@@ -30,17 +43,33 @@ describe('messages', () => {
   it('renders the built-in title and body', () => {
     const rendered = renderMessage({ title: null, body: null }, makeMessage());
     expect(rendered.title).toBe('[FIRING:1] High latency');
-    expect(rendered.body).toBe('[FIRING] High latency on checkout (high): p99 above 1s (value 1.234k)\nhttps://heimdall.example.com/alerts?rule=r');
+    expect(rendered.body).toBe(
+      '[FIRING] High latency on checkout (high): p99 above 1s (value 1.234k)\nhttps://heimdall.example.com/alerts?rule=r',
+    );
   });
 
   it('shows the sample log lines of an alert of a log condition under it', () => {
-    const lines = ['2026-11-25T00:59:58.000Z ERROR checkout: timeout calling payments', '2026-11-25T00:59:57.000Z ERROR checkout: timeout calling payments'];
-    const rendered = renderMessage({ title: null, body: null }, makeMessage([makeAlert({ logLines: lines, value: null })]));
-    expect(rendered.body).toBe(`[FIRING] High latency on checkout (high): p99 above 1s\n    ${lines[0]}\n    ${lines[1]}\nhttps://heimdall.example.com/alerts?rule=r`);
+    const lines = [
+      '2026-11-25T00:59:58.000Z ERROR checkout: timeout calling payments',
+      '2026-11-25T00:59:57.000Z ERROR checkout: timeout calling payments',
+    ];
+    const rendered = renderMessage(
+      { title: null, body: null },
+      makeMessage([makeAlert({ logLines: lines, value: null })]),
+    );
+    expect(rendered.body).toBe(
+      `[FIRING] High latency on checkout (high): p99 above 1s\n    ${lines[0]}\n    ${lines[1]}\nhttps://heimdall.example.com/alerts?rule=r`,
+    );
   });
 
   it('renders a channel’s own templates over the alerts', () => {
-    const rendered = renderMessage({ title: '{{ $alertname }} ({{ len $alerts }})', body: '{{ range $a := $alerts }}{{ $a.labels.instance }};{{ end }}' }, makeMessage([makeAlert(), makeAlert({ labels: { alertname: 'High latency', instance: 'b' } })]));
+    const rendered = renderMessage(
+      {
+        title: '{{ $alertname }} ({{ len $alerts }})',
+        body: '{{ range $a := $alerts }}{{ $a.labels.instance }};{{ end }}',
+      },
+      makeMessage([makeAlert(), makeAlert({ labels: { alertname: 'High latency', instance: 'b' } })]),
+    );
     expect(rendered).toEqual({ title: 'High latency (2)', body: 'a;b;' });
   });
 });
@@ -60,14 +89,24 @@ describe('the webhook', () => {
   it('sends the message with its idempotency key, title and text', () => {
     const message = makeMessage();
     const body = JSON.parse(webhookBody(message, { title: 'T', body: 'B' }, 'key-1')) as Record<string, unknown>;
-    expect(body).toMatchObject({ idempotencyKey: 'key-1', title: 'T', text: 'B', status: 'firing', alerts: [{ id: 'a1', value: 1234.5 }] });
+    expect(body).toMatchObject({
+      idempotencyKey: 'key-1',
+      title: 'T',
+      text: 'B',
+      status: 'firing',
+      alerts: [{ id: 'a1', value: 1234.5 }],
+    });
   });
 });
 
 describe('Slack', () => {
   it('colours by state and lists alert, severity, service and description', () => {
     const message = makeMessage([makeAlert({ status: 'resolved' })]);
-    const payload = slackPayload({ channel: null, username: 'heimdall' }, message, renderMessage({ title: null, body: null }, message));
+    const payload = slackPayload(
+      { channel: null, username: 'heimdall' },
+      message,
+      renderMessage({ title: null, body: null }, message),
+    );
     expect(payload).toMatchObject({
       username: 'heimdall',
       attachments: [
@@ -111,7 +150,14 @@ describe('outcomes', () => {
   it('never carry a channel’s secrets, such as a Slack URL in a connection error', () => {
     const webhookUrl = 'https://hooks.slack.com/services/T000/B000/XXXXSECRET';
     const outcome = redacted(
-      { ok: false, status: null, message: `fetch failed: request to ${webhookUrl} timed out`, durationMs: 1, retryable: true, retryAfterMs: null },
+      {
+        ok: false,
+        status: null,
+        message: `fetch failed: request to ${webhookUrl} timed out`,
+        durationMs: 1,
+        retryable: true,
+        retryAfterMs: null,
+      },
       { type: 'SLACK', webhookUrl, channel: null, username: null },
     );
     expect(outcome.message).toBe('fetch failed: request to [secret] timed out');

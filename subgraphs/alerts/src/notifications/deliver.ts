@@ -4,7 +4,18 @@
  * whether trying again may help and when (its Retry-After). Retries are the delivery queue's.
  */
 import nodemailer from 'nodemailer';
-import { type Channel, type ChannelSettings, type EmailSettings, type HttpSettings, type SlackSettings, type WebhookSettings, isEmail, isHttp, isSlack, isWebhook } from './channel.js';
+import {
+  type Channel,
+  type ChannelSettings,
+  type EmailSettings,
+  type HttpSettings,
+  type SlackSettings,
+  type WebhookSettings,
+  isEmail,
+  isHttp,
+  isSlack,
+  isWebhook,
+} from './channel.js';
 import { type NotificationMessage, type RenderedMessage, renderMessage, renderTemplate } from './message.js';
 import { SIGNATURE_HEADER, signatureHeader } from './signature.js';
 
@@ -39,9 +50,19 @@ export function retryAfterMs(value: string | null, now: number): number | null {
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
-const describe = (error: unknown) => (error instanceof Error ? (error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message) : String(error));
+const describe = (error: unknown) =>
+  error instanceof Error
+    ? error.cause instanceof Error
+      ? `${error.message}: ${error.cause.message}`
+      : error.message
+    : String(error);
 
-async function post(url: string, init: { method: string; headers: Record<string, string>; body: string }, options: SendOptions, started: number): Promise<DeliveryOutcome> {
+async function post(
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string },
+  options: SendOptions,
+  started: number,
+): Promise<DeliveryOutcome> {
   const now = options.now ?? Date.now;
   try {
     const response = await fetch(url, { ...init, redirect: 'error', signal: AbortSignal.timeout(options.timeoutMs) });
@@ -58,7 +79,14 @@ async function post(url: string, init: { method: string; headers: Record<string,
       retryAfterMs: retryAfterMs(response.headers.get('retry-after'), now()),
     };
   } catch (error) {
-    return { ok: false, status: null, message: describe(error), durationMs: now() - started, retryable: true, retryAfterMs: null };
+    return {
+      ok: false,
+      status: null,
+      message: describe(error),
+      durationMs: now() - started,
+      retryable: true,
+      retryAfterMs: null,
+    };
   }
 }
 
@@ -71,17 +99,33 @@ export function webhookBody(message: NotificationMessage, rendered: RenderedMess
   return JSON.stringify({ ...message, idempotencyKey, title: rendered.title, text: rendered.body });
 }
 
-function sendWebhook(settings: WebhookSettings, message: NotificationMessage, rendered: RenderedMessage, options: SendOptions, started: number) {
+function sendWebhook(
+  settings: WebhookSettings,
+  message: NotificationMessage,
+  rendered: RenderedMessage,
+  options: SendOptions,
+  started: number,
+) {
   const body = webhookBody(message, rendered, options.idempotencyKey);
-  const headers: Record<string, string> = { ...headerRecord(settings.headers), 'content-type': 'application/json', 'user-agent': USER_AGENT, [IDEMPOTENCY_HEADER]: options.idempotencyKey };
-  if (settings.secret !== null) headers[SIGNATURE_HEADER] = signatureHeader(settings.secret, body, Math.floor((options.now ?? Date.now)() / 1000));
+  const headers: Record<string, string> = {
+    ...headerRecord(settings.headers),
+    'content-type': 'application/json',
+    'user-agent': USER_AGENT,
+    [IDEMPOTENCY_HEADER]: options.idempotencyKey,
+  };
+  if (settings.secret !== null)
+    headers[SIGNATURE_HEADER] = signatureHeader(settings.secret, body, Math.floor((options.now ?? Date.now)() / 1000));
   return post(settings.url, { method: 'POST', headers, body }, options, started);
 }
 
 const SLACK_COLOURS = { firing: '#d63232', resolved: '#2eb886' } as const;
 
 /** Slack's incoming-webhook payload: one attachment per alert (at most 20), coloured by state. */
-export function slackPayload(settings: Pick<SlackSettings, 'channel' | 'username'>, message: NotificationMessage, rendered: RenderedMessage): Record<string, unknown> {
+export function slackPayload(
+  settings: Pick<SlackSettings, 'channel' | 'username'>,
+  message: NotificationMessage,
+  rendered: RenderedMessage,
+): Record<string, unknown> {
   const attachments = message.alerts.slice(0, 20).map((alert) => ({
     color: SLACK_COLOURS[alert.status],
     title: `[${alert.status.toUpperCase()}] ${alert.labels.alertname ?? ''}`,
@@ -97,18 +141,42 @@ export function slackPayload(settings: Pick<SlackSettings, 'channel' | 'username
     ...(settings.channel === null ? {} : { channel: settings.channel }),
     ...(settings.username === null ? {} : { username: settings.username }),
     text: `*${rendered.title}*\n${rendered.body}`,
-    attachments: [{ color: SLACK_COLOURS[message.status], title: rendered.title, title_link: message.link, fallback: rendered.title }, ...attachments],
+    attachments: [
+      {
+        color: SLACK_COLOURS[message.status],
+        title: rendered.title,
+        title_link: message.link,
+        fallback: rendered.title,
+      },
+      ...attachments,
+    ],
   };
 }
 
-function sendSlack(settings: SlackSettings, message: NotificationMessage, rendered: RenderedMessage, options: SendOptions, started: number) {
+function sendSlack(
+  settings: SlackSettings,
+  message: NotificationMessage,
+  rendered: RenderedMessage,
+  options: SendOptions,
+  started: number,
+) {
   const body = JSON.stringify(slackPayload(settings, message, rendered));
-  return post(settings.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT }, body }, options, started);
+  return post(
+    settings.webhookUrl,
+    { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT }, body },
+    options,
+    started,
+  );
 }
 
 function sendHttp(settings: HttpSettings, message: NotificationMessage, options: SendOptions, started: number) {
   const body = renderTemplate(settings.body, message, 65_536);
-  const headers = { ...headerRecord(settings.headers), 'content-type': settings.contentType, 'user-agent': USER_AGENT, [IDEMPOTENCY_HEADER]: options.idempotencyKey };
+  const headers = {
+    ...headerRecord(settings.headers),
+    'content-type': settings.contentType,
+    'user-agent': USER_AGENT,
+    [IDEMPOTENCY_HEADER]: options.idempotencyKey,
+  };
   return post(settings.url, { method: settings.method, headers, body }, options, started);
 }
 
@@ -124,7 +192,13 @@ export function emailHtml(message: NotificationMessage, rendered: RenderedMessag
   return `<h2>${escapeHtml(rendered.title)}</h2><pre>${escapeHtml(rendered.body)}</pre><table><tr><th>State</th><th>Alert</th><th>Service</th><th>Severity</th><th>Summary</th><th></th></tr>${rows}</table>`;
 }
 
-async function sendEmail(settings: EmailSettings, message: NotificationMessage, rendered: RenderedMessage, options: SendOptions, started: number): Promise<DeliveryOutcome> {
+async function sendEmail(
+  settings: EmailSettings,
+  message: NotificationMessage,
+  rendered: RenderedMessage,
+  options: SendOptions,
+  started: number,
+): Promise<DeliveryOutcome> {
   const now = options.now ?? Date.now;
   const transport = nodemailer.createTransport({
     host: settings.host,
@@ -146,12 +220,24 @@ async function sendEmail(settings: EmailSettings, message: NotificationMessage, 
       html: emailHtml(message, rendered),
       headers: { [IDEMPOTENCY_HEADER]: options.idempotencyKey },
     });
-    return { ok: true, status: null, message: `accepted by ${settings.host}: ${info.response}`, durationMs: now() - started };
+    return {
+      ok: true,
+      status: null,
+      message: `accepted by ${settings.host}: ${info.response}`,
+      durationMs: now() - started,
+    };
   } catch (error) {
     const code = (error as { responseCode?: unknown }).responseCode;
     // SMTP 5xx is permanent (a rejected recipient or sender), 4xx and connection failures are worth a retry.
     const retryable = !(typeof code === 'number' && code >= 500);
-    return { ok: false, status: null, message: describe(error), durationMs: now() - started, retryable, retryAfterMs: null };
+    return {
+      ok: false,
+      status: null,
+      message: describe(error),
+      durationMs: now() - started,
+      retryable,
+      retryAfterMs: null,
+    };
   } finally {
     transport.close();
   }
@@ -173,7 +259,12 @@ export function redacted(outcome: DeliveryOutcome, settings: ChannelSettings): D
   return message === outcome.message ? outcome : { ...outcome, message };
 }
 
-function send(channel: Channel, message: NotificationMessage, options: SendOptions, started: number): Promise<DeliveryOutcome> {
+function send(
+  channel: Channel,
+  message: NotificationMessage,
+  options: SendOptions,
+  started: number,
+): Promise<DeliveryOutcome> {
   const { settings } = channel;
   if (isHttp(settings)) return sendHttp(settings, message, options, started);
   const rendered = renderMessage(channel.templates, message);
@@ -183,6 +274,10 @@ function send(channel: Channel, message: NotificationMessage, options: SendOptio
 }
 
 /** One attempt to deliver `message` over `channel`. Never throws for the receiver's failures. */
-export async function deliver(channel: Channel, message: NotificationMessage, options: SendOptions): Promise<DeliveryOutcome> {
+export async function deliver(
+  channel: Channel,
+  message: NotificationMessage,
+  options: SendOptions,
+): Promise<DeliveryOutcome> {
   return redacted(await send(channel, message, options, (options.now ?? Date.now)()), channel.settings);
 }

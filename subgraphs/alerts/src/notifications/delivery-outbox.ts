@@ -5,7 +5,13 @@
  */
 import type { Labels } from '../evaluation/conditions.js';
 import type { PostgresStore, Query } from '../store/index.js';
-import { type MessageAlert, type MessageIncident, type NotificationMessage, buildMessage, renderMessage } from './message.js';
+import {
+  type MessageAlert,
+  type MessageIncident,
+  type NotificationMessage,
+  buildMessage,
+  renderMessage,
+} from './message.js';
 
 export type DeliveryStatus = 'pending' | 'sent' | 'failed';
 
@@ -100,7 +106,13 @@ export interface Outgoing {
 export async function writeDeliveries(query: Query, outgoing: readonly Outgoing[]): Promise<string[]> {
   const deliveries: string[] = [];
   for (const part of outgoing) {
-    const message = buildMessage({ groupKey: part.groupKey, groupLabels: part.groupLabels, alerts: part.alerts, link: part.link, incident: part.incident });
+    const message = buildMessage({
+      groupKey: part.groupKey,
+      groupLabels: part.groupLabels,
+      alerts: part.alerts,
+      link: part.link,
+      incident: part.incident,
+    });
     const [row] = await query<{ id: string }>(
       `INSERT INTO notification_deliveries (idempotency_key, group_key, channel_id, channel_name, group_labels, state, title, alert_count, message)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id::text AS id`,
@@ -135,12 +147,20 @@ export class DeliveryOutbox {
 
   async delivery(id: string): Promise<Delivery | undefined> {
     if (!/^\d{1,18}$/.test(id)) return undefined;
-    const [row] = await this.postgres.query<DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM notification_deliveries WHERE id = $1`, [id], { idempotent: true });
+    const [row] = await this.postgres.query<DeliveryRow>(
+      `SELECT ${DELIVERY_COLUMNS} FROM notification_deliveries WHERE id = $1`,
+      [id],
+      { idempotent: true },
+    );
     return row === undefined ? undefined : deliveryOf(row);
   }
 
   /** Records one attempt's outcome; `status` pending means another attempt follows. */
-  async recordAttempt(id: string, outcome: { status: DeliveryStatus; error: string | null; responseStatus: number | null }, now: number): Promise<void> {
+  async recordAttempt(
+    id: string,
+    outcome: { status: DeliveryStatus; error: string | null; responseStatus: number | null },
+    now: number,
+  ): Promise<void> {
     await this.postgres.query(
       `UPDATE notification_deliveries SET status = $2, attempts = attempts + 1, last_error = $3, response_status = $4, updated_at = $5,
          sent_at = CASE WHEN $2 = 'sent' THEN $5 ELSE sent_at END

@@ -39,7 +39,14 @@ describe('incidents in the notification groups', () => {
     // Dropping the test database at the end ends connections the pool may still be closing.
     pool.on('error', () => undefined);
     await migrate(pool);
-    const postgres = new PostgresStore(pool, createResiliencePolicy('postgres_test', undefined, new ResilienceMetrics(new ServiceMetrics({ service: 't', instance: 't' }).registry)));
+    const postgres = new PostgresStore(
+      pool,
+      createResiliencePolicy(
+        'postgres_test',
+        undefined,
+        new ResilienceMetrics(new ServiceMetrics({ service: 't', instance: 't' }).registry),
+      ),
+    );
     store = new GroupStore(postgres);
     outbox = new DeliveryOutbox(postgres);
     incidents = new IncidentStore(postgres);
@@ -48,7 +55,10 @@ describe('incidents in the notification groups', () => {
   /** A channel of the test's own: every test reads only its messages. */
   const makeChannel = async () => {
     const id = randomUUID();
-    await pool.query(`INSERT INTO notification_channels (id, name, type, settings) VALUES ($1, 'hook', 'webhook', '{}')`, [id]);
+    await pool.query(
+      `INSERT INTO notification_channels (id, name, type, settings) VALUES ($1, 'hook', 'webhook', '{}')`,
+      [id],
+    );
     return id;
   };
   afterAll(async () => {
@@ -56,7 +66,11 @@ describe('incidents in the notification groups', () => {
     await database?.drop();
   });
 
-  const makeChange = (channel: string, service: string, overrides: Partial<AlertStateChange> = {}): AlertStateChange => ({
+  const makeChange = (
+    channel: string,
+    service: string,
+    overrides: Partial<AlertStateChange> = {},
+  ): AlertStateChange => ({
     id: String(nextId++),
     ruleId: randomUUID(),
     ruleVersion: 1,
@@ -86,7 +100,11 @@ describe('incidents in the notification groups', () => {
     incidentWindowMs: 300_000,
   });
 
-  const flush = async (channel: string, now: number, escalation: Escalation = { businessHours: null, digest: null, criticalRepeatMs: 300_000 }) => {
+  const flush = async (
+    channel: string,
+    now: number,
+    escalation: Escalation = { businessHours: null, digest: null, criticalRepeatMs: 300_000 },
+  ) => {
     const { deliveries } = await store.flushDue({
       now,
       limit: 100,
@@ -94,7 +112,9 @@ describe('incidents in the notification groups', () => {
       linkUrl: 'http://heimdall',
       muteContext: () => Promise.resolve(new MuteContext({ silences: [], windows: [], inhibitRules: [], sources: [] })),
     });
-    const mine = (await Promise.all(deliveries.map((id) => outbox.delivery(id)))).filter((d) => d?.channelId === channel);
+    const mine = (await Promise.all(deliveries.map((id) => outbox.delivery(id)))).filter(
+      (d) => d?.channelId === channel,
+    );
     return mine.map((d) => d!.message);
   };
 
@@ -110,9 +130,16 @@ describe('incidents in the notification groups', () => {
 
     expect(messages).toHaveLength(1);
     expect(messages[0]!.alerts.map((a) => a.id)).toEqual([alertId(payments.ruleId, 'k')]);
-    expect(messages[0]!.incident).toMatchObject({ services: ['payments', 'checkout', 'frontend'], rootCause: 'payments' });
+    expect(messages[0]!.incident).toMatchObject({
+      services: ['payments', 'checkout', 'frontend'],
+      rootCause: 'payments',
+    });
     const [incident] = await incidents.incidents({ service: 'frontend' }, 10);
-    expect(incident).toMatchObject({ state: 'open', services: ['payments', 'checkout', 'frontend'], rootCause: 'payments' });
+    expect(incident).toMatchObject({
+      state: 'open',
+      services: ['payments', 'checkout', 'frontend'],
+      rootCause: 'payments',
+    });
     expect(incident!.alerts.map((a) => a.service)).toEqual(['payments', 'checkout', 'frontend']);
   });
 
@@ -134,7 +161,16 @@ describe('incidents in the notification groups', () => {
     const at = t0 + 7_200_000;
     const firing = makeChange(await makeChannel(), 'inventory');
     await store.applyChange(firing, applyOptions(at, EDGES));
-    await store.applyChange({ ...firing, id: String(nextId++), from: 'FIRING', to: 'RESOLVED', resolvedAt: new Date(at + 5000).toISOString() }, applyOptions(at + 5000, EDGES));
+    await store.applyChange(
+      {
+        ...firing,
+        id: String(nextId++),
+        from: 'FIRING',
+        to: 'RESOLVED',
+        resolvedAt: new Date(at + 5000).toISOString(),
+      },
+      applyOptions(at + 5000, EDGES),
+    );
     const [incident] = await incidents.incidents({ service: 'inventory' }, 10);
     expect(incident).toMatchObject({ state: 'closed', closedAt: new Date(at + 5000) });
   });
@@ -142,10 +178,22 @@ describe('incidents in the notification groups', () => {
   it('holds LOW alerts for the digest, then sends each channel one message with all of them', async () => {
     const at = Date.parse('2026-11-26T05:00:00Z'); // 14:00 in Seoul
     const nextDigest = Date.parse('2026-11-27T00:00:00Z'); // 09:00 in Seoul
-    const escalation: Escalation = { businessHours: null, digest: { days: [1, 2, 3, 4, 5, 6, 7], startMinute: 540, endMinute: 545, timeZone: 'Asia/Seoul' }, criticalRepeatMs: 300_000 };
+    const escalation: Escalation = {
+      businessHours: null,
+      digest: { days: [1, 2, 3, 4, 5, 6, 7], startMinute: 540, endMinute: 545, timeZone: 'Asia/Seoul' },
+      criticalRepeatMs: 300_000,
+    };
     const channel = await makeChannel();
-    const disk = makeChange(channel, 'backup', { severity: 'LOW', ruleName: 'Disk 80%', labels: { alertname: 'Disk 80%', service: 'backup' } });
-    const certs = makeChange(channel, 'edge', { severity: 'LOW', ruleName: 'Certificate expires in 20 days', labels: { alertname: 'Certificate expires in 20 days', service: 'edge' } });
+    const disk = makeChange(channel, 'backup', {
+      severity: 'LOW',
+      ruleName: 'Disk 80%',
+      labels: { alertname: 'Disk 80%', service: 'backup' },
+    });
+    const certs = makeChange(channel, 'edge', {
+      severity: 'LOW',
+      ruleName: 'Certificate expires in 20 days',
+      labels: { alertname: 'Certificate expires in 20 days', service: 'edge' },
+    });
     for (const change of [disk, certs]) await store.applyChange(change, applyOptions(at, null));
 
     expect(await flush(channel, at + 1000, escalation)).toEqual([]);
@@ -154,7 +202,10 @@ describe('incidents in the notification groups', () => {
 
     expect(others).toEqual([]);
     expect(digest!.groupLabels).toEqual({ alertname: 'Daily digest' });
-    expect(digest!.alerts.map((a) => a.labels.alertname).sort()).toEqual(['Certificate expires in 20 days', 'Disk 80%']);
+    expect(digest!.alerts.map((a) => a.labels.alertname).sort()).toEqual([
+      'Certificate expires in 20 days',
+      'Disk 80%',
+    ]);
   });
 
   it('skips a state change it has already applied', async () => {

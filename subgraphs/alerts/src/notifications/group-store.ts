@@ -12,7 +12,13 @@ import type { AlertStateChange } from '../state-changes/alert-state-change.js';
 import { type PostgresStore, type Query, alertId } from '../store/index.js';
 import { type Outgoing, writeDeliveries } from './delivery-outbox.js';
 import { digestOf } from './digest.js';
-import { type IncidentMembership, type JoinOptions, joinIncident, leaveIncident, openIncidentsOf } from './incident-store.js';
+import {
+  type IncidentMembership,
+  type JoinOptions,
+  joinIncident,
+  leaveIncident,
+  openIncidentsOf,
+} from './incident-store.js';
 import type { MessageAlert } from './message.js';
 import type { MuteContext } from './mute.js';
 import { matchLabels } from './mute.js';
@@ -94,15 +100,22 @@ function statusOf(change: AlertStateChange): 'firing' | 'resolved' | null {
 
 /** Up to `limit` due groups, each locked so that no other instance flushes it at the same time. */
 function lockDueGroups(query: Query, options: FlushOptions): Promise<GroupRow[]> {
-  return query<GroupRow>('SELECT * FROM notification_groups WHERE next_flush_at <= $1 ORDER BY next_flush_at LIMIT $2 FOR UPDATE SKIP LOCKED', [
-    new Date(options.now),
-    options.limit,
-  ]);
+  return query<GroupRow>(
+    'SELECT * FROM notification_groups WHERE next_flush_at <= $1 ORDER BY next_flush_at LIMIT $2 FOR UPDATE SKIP LOCKED',
+    [new Date(options.now), options.limit],
+  );
 }
 
-async function readFlushContext(query: Query, groups: readonly GroupRow[], options: FlushOptions): Promise<FlushContext> {
+async function readFlushContext(
+  query: Query,
+  groups: readonly GroupRow[],
+  options: FlushOptions,
+): Promise<FlushContext> {
   const keys = groups.map((g) => g.key);
-  const alerts = await query<AlertRow>('SELECT * FROM notification_alerts WHERE group_key = ANY($1) ORDER BY starts_at, alert_id', [keys]);
+  const alerts = await query<AlertRow>(
+    'SELECT * FROM notification_alerts WHERE group_key = ANY($1) ORDER BY starts_at, alert_id',
+    [keys],
+  );
   const alertsOf = new Map<string, AlertRow[]>();
   for (const alert of alerts) {
     const list = alertsOf.get(alert.group_key);
@@ -110,10 +123,19 @@ async function readFlushContext(query: Query, groups: readonly GroupRow[], optio
     else list.push(alert);
   }
   const ids = [...new Set(alerts.map((a) => a.alert_id))];
-  const acked = new Set((await query<{ alert_id: string }>('SELECT alert_id FROM notification_acks WHERE alert_id = ANY($1)', [ids])).map((r) => r.alert_id));
+  const acked = new Set(
+    (await query<{ alert_id: string }>('SELECT alert_id FROM notification_acks WHERE alert_id = ANY($1)', [ids])).map(
+      (r) => r.alert_id,
+    ),
+  );
   const incidentOf = await openIncidentsOf(query, ids);
   const channels = new Map(
-    (await query<{ id: string; name: string }>('SELECT id, name FROM notification_channels WHERE id = ANY($1::uuid[])', [[...new Set(groups.map((g) => g.channel_id))]])).map((c) => [c.id, c.name]),
+    (
+      await query<{ id: string; name: string }>(
+        'SELECT id, name FROM notification_channels WHERE id = ANY($1::uuid[])',
+        [[...new Set(groups.map((g) => g.channel_id))]],
+      )
+    ).map((c) => [c.id, c.name]),
   );
   const mute = await options.muteContext(query);
   return { alertsOf, acked, incidentOf, channels, mute };
@@ -123,8 +145,15 @@ async function readFlushContext(query: Query, groups: readonly GroupRow[], optio
 function flushAlertsOf(group: GroupRow, own: readonly AlertRow[], context: FlushContext, now: number): FlushAlert[] {
   return own.map((a) => {
     const incident = context.incidentOf.get(a.alert_id);
-    const byIncident = incident !== undefined && incident.lead_alert_id !== a.alert_id && incident.lead_channels.includes(group.channel_id);
-    const muted = a.state === 'firing' ? (context.mute.reason({ id: a.alert_id, labels: matchLabels(a.labels, a.severity as Severity) }, now) ?? (byIncident ? 'incident' : null)) : null;
+    const byIncident =
+      incident !== undefined &&
+      incident.lead_alert_id !== a.alert_id &&
+      incident.lead_channels.includes(group.channel_id);
+    const muted =
+      a.state === 'firing'
+        ? (context.mute.reason({ id: a.alert_id, labels: matchLabels(a.labels, a.severity as Severity) }, now) ??
+          (byIncident ? 'incident' : null))
+        : null;
     return { id: a.alert_id, state: a.state, muted, acknowledged: context.acked.has(a.alert_id) };
   });
 }
@@ -168,23 +197,31 @@ function outgoingOf(
 }
 
 /** The group's state after a flush: its resolved alerts dropped, the group too once none is left firing. */
-async function recordFlush(query: Query, group: GroupRow, own: readonly AlertRow[], decision: Extract<FlushDecision, { kind: 'flush' }>, now: number): Promise<void> {
+async function recordFlush(
+  query: Query,
+  group: GroupRow,
+  own: readonly AlertRow[],
+  decision: Extract<FlushDecision, { kind: 'flush' }>,
+  now: number,
+): Promise<void> {
   await query(`DELETE FROM notification_alerts WHERE group_key = $1 AND state = 'resolved'`, [group.key]);
   if (own.every((a) => a.state === 'resolved')) {
     await query('DELETE FROM notification_groups WHERE key = $1', [group.key]);
     return;
   }
-  await query('UPDATE notification_groups SET last_flush_at = $2, last_sent_at = $3, last_sent_firing = $4, next_flush_at = $5 WHERE key = $1', [
-    group.key,
-    new Date(now),
-    date(decision.lastSentAt),
-    JSON.stringify(decision.lastSentFiring),
-    date(decision.next),
-  ]);
+  await query(
+    'UPDATE notification_groups SET last_flush_at = $2, last_sent_at = $3, last_sent_firing = $4, next_flush_at = $5 WHERE key = $1',
+    [group.key, new Date(now), date(decision.lastSentAt), JSON.stringify(decision.lastSentFiring), date(decision.next)],
+  );
 }
 
 /** Decides one locked group and writes its new state; the message it sends, if any. */
-async function flushGroup(query: Query, group: GroupRow, context: FlushContext, options: FlushOptions): Promise<Outgoing | null> {
+async function flushGroup(
+  query: Query,
+  group: GroupRow,
+  context: FlushContext,
+  options: FlushOptions,
+): Promise<Outgoing | null> {
   const channelName = context.channels.get(group.channel_id);
   if (channelName === undefined) {
     // The channel was deleted: its groups go with it.
@@ -202,11 +239,17 @@ async function flushGroup(query: Query, group: GroupRow, context: FlushContext, 
     lastSentAt: ms(group.last_sent_at),
   });
   if (decision.kind === 'defer') {
-    await query('UPDATE notification_groups SET next_flush_at = $2 WHERE key = $1', [group.key, new Date(decision.until)]);
+    await query('UPDATE notification_groups SET next_flush_at = $2 WHERE key = $1', [
+      group.key,
+      new Date(decision.until),
+    ]);
     return null;
   }
   const scheduledAt = ms(group.next_flush_at) ?? options.now;
-  const part = decision.send === null ? null : outgoingOf(group, channelName, own, decision.send, context, scheduledAt, options.linkUrl);
+  const part =
+    decision.send === null
+      ? null
+      : outgoingOf(group, channelName, own, decision.send, context, scheduledAt, options.linkUrl);
   await recordFlush(query, group, own, decision, options.now);
   return part;
 }
@@ -237,7 +280,10 @@ export class GroupStore {
             [key, channel, change.ruleId, change.severity, JSON.stringify(groupLabels), JSON.stringify(policy)],
           );
         }
-        const [existing] = await query<{ last_change_id: string }>('SELECT last_change_id FROM notification_alerts WHERE group_key = $1 AND alert_id = $2', [key, id]);
+        const [existing] = await query<{ last_change_id: string }>(
+          'SELECT last_change_id FROM notification_alerts WHERE group_key = $1 AND alert_id = $2',
+          [key, id],
+        );
         if (existing !== undefined && Number(existing.last_change_id) >= changeId) continue;
         if (status === 'firing') {
           await query(
@@ -245,22 +291,37 @@ export class GroupStore {
              VALUES ($1, $2, 'firing', $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (group_key, alert_id) DO UPDATE SET state = 'firing', severity = $3, labels = $4, annotations = $5, value = $6, starts_at = $7, ends_at = NULL,
                last_change_id = $8, log_lines = $9`,
-            [key, id, change.severity, JSON.stringify(change.labels), JSON.stringify(change.annotations), change.value, change.firedAt ?? change.at, changeId, JSON.stringify(options.logLines ?? [])],
+            [
+              key,
+              id,
+              change.severity,
+              JSON.stringify(change.labels),
+              JSON.stringify(change.annotations),
+              change.value,
+              change.firedAt ?? change.at,
+              changeId,
+              JSON.stringify(options.logLines ?? []),
+            ],
           );
         } else {
           if (existing === undefined) continue;
-          await query(`UPDATE notification_alerts SET state = 'resolved', value = $3, annotations = $4, ends_at = $5, last_change_id = $6 WHERE group_key = $1 AND alert_id = $2`, [
-            key,
-            id,
-            change.value,
-            JSON.stringify(change.annotations),
-            change.resolvedAt ?? change.at,
-            changeId,
-          ]);
+          await query(
+            `UPDATE notification_alerts SET state = 'resolved', value = $3, annotations = $4, ends_at = $5, last_change_id = $6 WHERE group_key = $1 AND alert_id = $2`,
+            [key, id, change.value, JSON.stringify(change.annotations), change.resolvedAt ?? change.at, changeId],
+          );
         }
         applied = true;
-        const next = nextFlushAfterChange({ nextFlushAt: ms(group!.next_flush_at), lastFlushAt: ms(group!.last_flush_at) }, policy, options.now);
-        await query('UPDATE notification_groups SET next_flush_at = $2, policy = $3, severity = $4 WHERE key = $1', [key, new Date(next), JSON.stringify(policy), change.severity]);
+        const next = nextFlushAfterChange(
+          { nextFlushAt: ms(group!.next_flush_at), lastFlushAt: ms(group!.last_flush_at) },
+          policy,
+          options.now,
+        );
+        await query('UPDATE notification_groups SET next_flush_at = $2, policy = $3, severity = $4 WHERE key = $1', [
+          key,
+          new Date(next),
+          JSON.stringify(policy),
+          change.severity,
+        ]);
       }
       if (!applied) return;
       if (status === 'firing') {
@@ -288,7 +349,8 @@ export class GroupStore {
         const part = await flushGroup(query, group, context, options);
         if (part === null) continue;
         // LOW alerts due at the digest time go out as one message per channel: the daily digest.
-        if (group.severity === 'LOW' && options.escalation.digest !== null) digests.set(group.channel_id, [...(digests.get(group.channel_id) ?? []), part]);
+        if (group.severity === 'LOW' && options.escalation.digest !== null)
+          digests.set(group.channel_id, [...(digests.get(group.channel_id) ?? []), part]);
         else outgoing.push(part);
       }
       for (const parts of digests.values()) outgoing.push(digestOf(parts, options.linkUrl));
@@ -299,9 +361,14 @@ export class GroupStore {
   /** Stops the repeats of a firing alert until it resolves; false when it is not firing in any group. */
   async acknowledge(id: string, actor: string): Promise<boolean> {
     return this.postgres.transaction(async (query) => {
-      const firing = await query(`SELECT 1 FROM notification_alerts WHERE alert_id = $1 AND state = 'firing' LIMIT 1`, [id]);
+      const firing = await query(`SELECT 1 FROM notification_alerts WHERE alert_id = $1 AND state = 'firing' LIMIT 1`, [
+        id,
+      ]);
       if (firing.length === 0) return false;
-      await query('INSERT INTO notification_acks (alert_id, acknowledged_by) VALUES ($1, $2) ON CONFLICT (alert_id) DO NOTHING', [id, actor]);
+      await query(
+        'INSERT INTO notification_acks (alert_id, acknowledged_by) VALUES ($1, $2) ON CONFLICT (alert_id) DO NOTHING',
+        [id, actor],
+      );
       return true;
     });
   }

@@ -39,7 +39,12 @@ export interface JoinOptions {
   readonly incidentWindowMs: number;
 }
 
-export async function joinIncident(query: Query, change: AlertStateChange, id: string, options: JoinOptions): Promise<void> {
+export async function joinIncident(
+  query: Query,
+  change: AlertStateChange,
+  id: string,
+  options: JoinOptions,
+): Promise<void> {
   const service = change.labels.service;
   if (service === undefined || service === '') return;
   const member = await query('SELECT 1 FROM incident_alerts WHERE alert_id = $1 AND resolved_at IS NULL', [id]);
@@ -55,22 +60,31 @@ export async function joinIncident(query: Query, change: AlertStateChange, id: s
     target = open.find((incident) => isLinked(service, incident.services, options.edges ?? []));
   }
   if (target === undefined) {
-    const [created] = await query<{ id: string }>(`INSERT INTO incidents (services, root_cause, lead_alert_id, opened_at, last_fired_at) VALUES ($1, $2, $3, $4, $4) RETURNING id`, [
-      JSON.stringify([service]),
-      service,
-      id,
-      now,
-    ]);
+    const [created] = await query<{ id: string }>(
+      `INSERT INTO incidents (services, root_cause, lead_alert_id, opened_at, last_fired_at) VALUES ($1, $2, $3, $4, $4) RETURNING id`,
+      [JSON.stringify([service]), service, id, now],
+    );
     target = { id: created!.id, services: [service] };
   } else {
     const services = target.services.includes(service) ? target.services : [...target.services, service];
-    await query('UPDATE incidents SET services = $2, root_cause = $3, last_fired_at = $4 WHERE id = $1', [target.id, JSON.stringify(services), rootCauseOf(services, options.edges ?? []), now]);
+    await query('UPDATE incidents SET services = $2, root_cause = $3, last_fired_at = $4 WHERE id = $1', [
+      target.id,
+      JSON.stringify(services),
+      rootCauseOf(services, options.edges ?? []),
+      now,
+    ]);
   }
-  await query('INSERT INTO incident_alerts (incident_id, alert_id, alertname, service, fired_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [target.id, id, alertname, service, now]);
+  await query(
+    'INSERT INTO incident_alerts (incident_id, alert_id, alertname, service, fired_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
+    [target.id, id, alertname, service, now],
+  );
 }
 
 export async function leaveIncident(query: Query, id: string, now: number): Promise<void> {
-  const left = await query<{ incident_id: string }>('UPDATE incident_alerts SET resolved_at = $2 WHERE alert_id = $1 AND resolved_at IS NULL RETURNING incident_id', [id, new Date(now)]);
+  const left = await query<{ incident_id: string }>(
+    'UPDATE incident_alerts SET resolved_at = $2 WHERE alert_id = $1 AND resolved_at IS NULL RETURNING incident_id',
+    [id, new Date(now)],
+  );
   if (left.length === 0) return;
   await query(
     `UPDATE incidents SET state = 'closed', closed_at = $2 WHERE id = ANY($1::uuid[]) AND state = 'open'
@@ -130,7 +144,12 @@ export class IncidentStore {
       state: row.state,
       services: row.services,
       rootCause: row.root_cause,
-      alerts: row.alerts.map((a) => ({ alertId: a.alert_id, alertname: a.alertname, service: a.service, firedAt: new Date(a.fired_at) })),
+      alerts: row.alerts.map((a) => ({
+        alertId: a.alert_id,
+        alertname: a.alertname,
+        service: a.service,
+        firedAt: new Date(a.fired_at),
+      })),
       openedAt: row.opened_at,
       closedAt: row.closed_at,
     }));

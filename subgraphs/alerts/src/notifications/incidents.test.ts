@@ -58,7 +58,10 @@ describe('the service map', () => {
   });
 
   it('answers an expired map at once while it reads a new one', async () => {
-    const graphql = vi.fn().mockResolvedValueOnce({ dependencies: EDGES }).mockReturnValueOnce(new Promise(() => undefined));
+    const graphql = vi
+      .fn()
+      .mockResolvedValueOnce({ dependencies: EDGES })
+      .mockReturnValueOnce(new Promise(() => undefined));
     const map = new ServiceMap({ graphql }, { ttlMs: 60_000 });
     await map.edges();
     vi.advanceTimersByTime(61_000);

@@ -16,12 +16,16 @@ export interface DependencyEdge {
 /** Whether `service` is one of `services` or calls or is called by one of them. */
 export function isLinked(service: string, services: readonly string[], edges: readonly DependencyEdge[]): boolean {
   if (services.includes(service)) return true;
-  return edges.some((e) => (e.parent === service && services.includes(e.child)) || (e.child === service && services.includes(e.parent)));
+  return edges.some(
+    (e) => (e.parent === service && services.includes(e.child)) || (e.child === service && services.includes(e.parent)),
+  );
 }
 
 /** The most downstream of `services`: the first (in firing order) that calls none of the others; else the first. */
 export function rootCauseOf(services: readonly string[], edges: readonly DependencyEdge[]): string {
-  const downstream = services.find((s) => !edges.some((e) => e.parent === s && e.child !== s && services.includes(e.child)));
+  const downstream = services.find(
+    (s) => !edges.some((e) => e.parent === s && e.child !== s && services.includes(e.child)),
+  );
   return downstream ?? services[0] ?? '';
 }
 
@@ -77,7 +81,10 @@ export class ServiceMap {
     const now = this.now();
     let edges: readonly DependencyEdge[] | null;
     try {
-      const range = { from: new Date(now - (this.options.lookbackMs ?? 3_600_000)).toISOString(), to: new Date(now).toISOString() };
+      const range = {
+        from: new Date(now - (this.options.lookbackMs ?? 3_600_000)).toISOString(),
+        to: new Date(now).toISOString(),
+      };
       const data = await this.traces.graphql<{ dependencies: DependencyEdge[] }>(DEPENDENCIES, { range });
       edges = data.dependencies.map(({ parent, child }) => ({ parent, child }));
     } catch (error) {

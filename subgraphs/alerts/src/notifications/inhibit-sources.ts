@@ -5,7 +5,10 @@ import type { Query } from '../store/index.js';
 import { matchLabels } from './mute.js';
 
 /** Firing alerts that may inhibit others (of `severities`, or all), once each, with the labels matchers see. */
-export async function firingSources(query: Query, severities: readonly Severity[] | null): Promise<{ id: string; labels: Labels }[]> {
+export async function firingSources(
+  query: Query,
+  severities: readonly Severity[] | null,
+): Promise<{ id: string; labels: Labels }[]> {
   const rows = await query<{ alert_id: string; labels: Labels; severity: string }>(
     `SELECT DISTINCT ON (alert_id) alert_id, labels, severity FROM notification_alerts WHERE state = 'firing' AND ($1::text[] IS NULL OR severity = ANY($1))`,
     [severities],

@@ -49,7 +49,18 @@ export interface NotificationMessage {
 }
 
 /** The variables a channel template may name (without `$`). */
-export const MESSAGE_VARIABLES: readonly string[] = ['status', 'alertname', 'groupLabels', 'commonLabels', 'commonAnnotations', 'alerts', 'firing', 'resolved', 'link', 'incident'];
+export const MESSAGE_VARIABLES: readonly string[] = [
+  'status',
+  'alertname',
+  'groupLabels',
+  'commonLabels',
+  'commonAnnotations',
+  'alerts',
+  'firing',
+  'resolved',
+  'link',
+  'incident',
+];
 
 export const DEFAULT_TITLE = '[{{ $status | upper }}{{ if $firing }}:{{ len $firing }}{{ end }}] {{ $alertname }}';
 export const DEFAULT_BODY = `{{ range $a := $alerts }}[{{ $a.status | upper }}] {{ $a.labels.alertname }}{{ if $a.labels.service }} on {{ $a.labels.service }}{{ end }} ({{ $a.severity | lower }}){{ if $a.annotations.summary }}: {{ $a.annotations.summary }}{{ end }}{{ if $a.value }} (value {{ $a.value | humanize }}){{ end }}
@@ -60,7 +71,9 @@ export const DEFAULT_BODY = `{{ range $a := $alerts }}[{{ $a.status | upper }}] 
 function commonOf(maps: readonly Readonly<Record<string, string>>[]): Record<string, string> {
   const [first, ...rest] = maps;
   if (first === undefined) return {};
-  return Object.fromEntries(Object.entries(first).filter(([key, value]) => rest.every((m) => Object.hasOwn(m, key) && m[key] === value)));
+  return Object.fromEntries(
+    Object.entries(first).filter(([key, value]) => rest.every((m) => Object.hasOwn(m, key) && m[key] === value)),
+  );
 }
 
 export function buildMessage(parts: {
@@ -86,7 +99,12 @@ export function buildMessage(parts: {
 }
 
 export function templateData(message: NotificationMessage): TemplateData {
-  const alerts = message.alerts.map((a) => ({ ...a, labels: { ...a.labels }, annotations: { ...a.annotations }, logLines: [...a.logLines] }));
+  const alerts = message.alerts.map((a) => ({
+    ...a,
+    labels: { ...a.labels },
+    annotations: { ...a.annotations },
+    logLines: [...a.logLines],
+  }));
   return {
     status: message.status,
     alertname: message.groupLabels.alertname ?? message.commonLabels.alertname ?? '',

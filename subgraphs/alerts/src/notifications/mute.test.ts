@@ -3,7 +3,11 @@ import { compileMatchers, parseMatcherText } from './matchers.js';
 import { type InhibitRule, MuteContext, type SilenceRule, matchLabels, sourceSeverities } from './mute.js';
 
 const HOUR = 3_600_000;
-const DEFAULT_INHIBITION: InhibitRule = { source: ['severity=critical'], target: ['severity=~high|medium|low'], equal: ['alertname', 'service'] };
+const DEFAULT_INHIBITION: InhibitRule = {
+  source: ['severity=critical'],
+  target: ['severity=~high|medium|low'],
+  equal: ['alertname', 'service'],
+};
 
 const makeSilence = (overrides: Partial<SilenceRule> = {}): SilenceRule => ({
   matchers: [{ key: 'service', op: 'EQ', value: 'checkout' }],
@@ -12,7 +16,8 @@ const makeSilence = (overrides: Partial<SilenceRule> = {}): SilenceRule => ({
   ...overrides,
 });
 
-const makeContext = (parts: Partial<ConstructorParameters<typeof MuteContext>[0]> = {}) => new MuteContext({ silences: [], windows: [], inhibitRules: [], sources: [], ...parts });
+const makeContext = (parts: Partial<ConstructorParameters<typeof MuteContext>[0]> = {}) =>
+  new MuteContext({ silences: [], windows: [], inhibitRules: [], sources: [], ...parts });
 
 const alert = (labels: Record<string, string>, id = 'x') => ({ id, labels });
 
@@ -48,7 +53,9 @@ describe('matchers', () => {
 
 describe('silences', () => {
   it('mute matching alerts between their start and end only', () => {
-    const context = makeContext({ silences: [makeSilence({ startsAt: Date.now() + HOUR, endsAt: Date.now() + 2 * HOUR })] });
+    const context = makeContext({
+      silences: [makeSilence({ startsAt: Date.now() + HOUR, endsAt: Date.now() + 2 * HOUR })],
+    });
     expect(context.reason(alert({ service: 'checkout' }), Date.now())).toBeNull();
     vi.advanceTimersByTime(HOUR);
     expect(context.reason(alert({ service: 'checkout' }), Date.now())).toBe('silenced');
@@ -61,7 +68,14 @@ describe('silences', () => {
 describe('maintenance windows', () => {
   it('mute matching alerts while the window is open in its time zone', () => {
     // Wednesday 10:00 in Seoul.
-    const context = makeContext({ windows: [{ window: { days: [3], startMinute: 600, endMinute: 660, timeZone: 'Asia/Seoul' }, matchers: [{ key: 'env', op: 'EQ', value: 'staging' }] }] });
+    const context = makeContext({
+      windows: [
+        {
+          window: { days: [3], startMinute: 600, endMinute: 660, timeZone: 'Asia/Seoul' },
+          matchers: [{ key: 'env', op: 'EQ', value: 'staging' }],
+        },
+      ],
+    });
     expect(context.reason(alert({ env: 'staging' }), Date.now())).toBe('maintenance');
     expect(context.reason(alert({ env: 'prod' }), Date.now())).toBeNull();
     expect(context.reason(alert({ env: 'staging' }), Date.now() + HOUR)).toBeNull();
@@ -73,7 +87,9 @@ describe('inhibition', () => {
 
   it('mutes a lower severity with the same alertname and service while a critical fires', () => {
     const context = makeContext({ inhibitRules: [DEFAULT_INHIBITION], sources: [critical] });
-    expect(context.reason(alert(matchLabels({ alertname: 'Latency', service: 'api' }, 'HIGH')), Date.now())).toBe('inhibited');
+    expect(context.reason(alert(matchLabels({ alertname: 'Latency', service: 'api' }, 'HIGH')), Date.now())).toBe(
+      'inhibited',
+    );
     expect(context.reason(alert(matchLabels({ alertname: 'Latency', service: 'web' }, 'HIGH')), Date.now())).toBeNull();
     expect(context.reason(alert(matchLabels({ alertname: 'Errors', service: 'api' }, 'LOW')), Date.now())).toBeNull();
   });
@@ -82,7 +98,12 @@ describe('inhibition', () => {
     const rule: InhibitRule = { source: ['alertname=Latency'], target: ['alertname=Latency'], equal: ['service'] };
     const only = alert({ alertname: 'Latency', service: 'api' }, 'a');
     expect(makeContext({ inhibitRules: [rule], sources: [only] }).reason(only, Date.now())).toBeNull();
-    expect(makeContext({ inhibitRules: [rule], sources: [only, alert({ alertname: 'Latency', service: 'api' }, 'b')] }).reason(only, Date.now())).toBe('inhibited');
+    expect(
+      makeContext({
+        inhibitRules: [rule],
+        sources: [only, alert({ alertname: 'Latency', service: 'api' }, 'b')],
+      }).reason(only, Date.now()),
+    ).toBe('inhibited');
   });
 
   it('reads only the severities the rules name as sources', () => {

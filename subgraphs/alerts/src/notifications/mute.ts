@@ -41,7 +41,8 @@ export function matchLabels(labels: Labels, severity: Severity): Labels {
   return Object.hasOwn(labels, 'severity') ? labels : { ...labels, severity: severity.toLowerCase() };
 }
 
-const parsed = (texts: readonly string[]) => compileMatchers(texts.map((text) => parseMatcherText(text)).filter((m) => m !== undefined));
+const parsed = (texts: readonly string[]) =>
+  compileMatchers(texts.map((text) => parseMatcherText(text)).filter((m) => m !== undefined));
 
 /** The severities an inhibition rule's source names with `severity=…`, to read only those alerts; null: any. */
 export function sourceSeverities(rules: readonly InhibitRule[]): Severity[] | null {
@@ -69,8 +70,17 @@ export class MuteContext {
   private readonly windows: readonly { predicate: LabelsPredicate; window: WeeklyWindow }[];
   private readonly inhibitions: readonly CompiledInhibition[];
 
-  constructor(parts: { silences: readonly SilenceRule[]; windows: readonly WindowRule[]; inhibitRules: readonly InhibitRule[]; sources: readonly SourceAlert[] }) {
-    this.silences = parts.silences.map((s) => ({ predicate: compileMatchers(s.matchers), startsAt: s.startsAt, endsAt: s.endsAt }));
+  constructor(parts: {
+    silences: readonly SilenceRule[];
+    windows: readonly WindowRule[];
+    inhibitRules: readonly InhibitRule[];
+    sources: readonly SourceAlert[];
+  }) {
+    this.silences = parts.silences.map((s) => ({
+      predicate: compileMatchers(s.matchers),
+      startsAt: s.startsAt,
+      endsAt: s.endsAt,
+    }));
     this.windows = parts.windows.map((w) => ({ predicate: compileMatchers(w.matchers), window: w.window }));
     this.inhibitions = parts.inhibitRules.map((rule) => {
       const source = parsed(rule.source);

@@ -87,7 +87,10 @@ export class NotificationService {
           status: 'firing',
           severity: 'LOW',
           labels,
-          annotations: { summary: `A test of the channel "${channel.name}"`, description: 'Sent by testChannel; nothing is wrong.' },
+          annotations: {
+            summary: `A test of the channel "${channel.name}"`,
+            description: 'Sent by testChannel; nothing is wrong.',
+          },
           value: 1,
           logLines: [],
           startsAt: now,
@@ -99,12 +102,17 @@ export class NotificationService {
       incident: null,
       test: true,
     });
-    return deliver(channel, message, { idempotencyKey: `test-${channel.id}-${now}`, timeoutMs: this.deps.deliveryTimeoutMs, now: this.now });
+    return deliver(channel, message, {
+      idempotencyKey: `test-${channel.id}-${now}`,
+      timeoutMs: this.deps.deliveryTimeoutMs,
+      now: this.now,
+    });
   }
 
   async retry(id: string): Promise<Delivery> {
     const delivery = await this.deps.outbox.redrive(id, this.now());
-    if (delivery === undefined) throw heimdallError('NOT_FOUND', { message: `no failed notification with id ${id}`, details: { id } });
+    if (delivery === undefined)
+      throw heimdallError('NOT_FOUND', { message: `no failed notification with id ${id}`, details: { id } });
     await this.deps.pipeline.enqueue([{ id: delivery.id, redrives: delivery.redrives }]);
     return delivery;
   }

@@ -3,13 +3,27 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCaller } from '@heimdall/testkit';
 import { localStack } from '@heimdall/stack';
-import { type AlertsInstance, type AlertsSystem, alertsSystem, removeQueues, startAlerts } from '../alerts-server.fixtures.js';
+import {
+  type AlertsInstance,
+  type AlertsSystem,
+  alertsSystem,
+  removeQueues,
+  startAlerts,
+} from '../alerts-server.fixtures.js';
 import type { NotificationOverrides, Severity } from '../rules/alert-rule.js';
 import type { AlertStateChange } from '../state-changes/alert-state-change.js';
 import { STATE_CHANGES_QUEUE } from '../state-changes/state-change-publisher.js';
 import { alertId } from '../store/index.js';
 import { type TestDatabase, createTestDatabase } from '../store/test-database.fixtures.js';
-import { type HttpReceiver, type ReceivedRequest, type SmtpReceiver, eventually, pause, startHttpReceiver, startSmtpReceiver } from './receivers.fixtures.js';
+import {
+  type HttpReceiver,
+  type ReceivedRequest,
+  type SmtpReceiver,
+  eventually,
+  pause,
+  startHttpReceiver,
+  startSmtpReceiver,
+} from './receivers.fixtures.js';
 
 const local = localStack(process.env);
 
@@ -31,7 +45,8 @@ const QUIET_MS = GROUP_WAIT_MS + 1500;
 const CHANNEL_FIELDS = `id name type templates { title body }
   webhook { url hasSecret headerNames } slack { channel username hasWebhookUrl }
   email { host port secure requireTls rejectUnauthorized username hasPassword from to } http { url method headerNames body contentType }`;
-const DELIVERY_FIELDS = 'id channelId channelName state title alertCount status attempts idempotencyKey lastError responseStatus sentAt groupLabels { key value }';
+const DELIVERY_FIELDS =
+  'id channelId channelName state title alertCount status attempts idempotencyKey lastError responseStatus sentAt groupLabels { key value }';
 
 interface Delivery {
   id: string;
@@ -50,7 +65,9 @@ function verifiedAsAUserWould(request: ReceivedRequest, secret: string): boolean
   const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
   if (match === null) return false;
   const expected = createHmac('sha256', secret).update(`${match[1]}.${request.body}`).digest();
-  return Math.abs(Date.now() / 1000 - Number(match[1])) < 300 && timingSafeEqual(expected, Buffer.from(match[2]!, 'hex'));
+  return (
+    Math.abs(Date.now() / 1000 - Number(match[1])) < 300 && timingSafeEqual(expected, Buffer.from(match[2]!, 'hex'))
+  );
 }
 
 interface WebhookMessage {
@@ -92,7 +109,11 @@ describe('notifications', () => {
     await database?.drop();
   });
 
-  const graphql = async <T>(query: string, variables: Record<string, unknown> = {}, instance: AlertsInstance = alerts) => {
+  const graphql = async <T>(
+    query: string,
+    variables: Record<string, unknown> = {},
+    instance: AlertsInstance = alerts,
+  ) => {
     const answer = await instance.graphql<T>(query, variables);
     expect(answer.errors).toBeUndefined();
     return answer.data!;
@@ -100,12 +121,22 @@ describe('notifications', () => {
 
   const createWebhook = async (path: string, options: { secret?: string; templates?: Record<string, string> } = {}) => {
     const data = await graphql<{ createNotificationChannel: { id: string } }>(
-      `mutation($input: NotificationChannelInput!) { createNotificationChannel(input: $input) { id } }`,
+      `
+        mutation ($input: NotificationChannelInput!) {
+          createNotificationChannel(input: $input) {
+            id
+          }
+        }
+      `,
       {
         input: {
           name: `hook ${path}`,
           type: 'WEBHOOK',
-          webhook: { url: `${receiver.url}${path}`, secret: options.secret ?? 'whsec-test', headers: [{ name: 'Authorization', value: 'Bearer receiver-token' }] },
+          webhook: {
+            url: `${receiver.url}${path}`,
+            secret: options.secret ?? 'whsec-test',
+            headers: [{ name: 'Authorization', value: 'Bearer receiver-token' }],
+          },
           ...(options.templates === undefined ? {} : { templates: options.templates }),
         },
       },
@@ -142,7 +173,14 @@ describe('notifications', () => {
       ruleName: rule.name,
       severity: rule.severity,
       channels: rule.channels,
-      notification: { groupBy: null, groupWaitMs: null, groupIntervalMs: null, repeatIntervalMs: null, sendResolved: null, ...rule.notification },
+      notification: {
+        groupBy: null,
+        groupWaitMs: null,
+        groupIntervalMs: null,
+        repeatIntervalMs: null,
+        sendResolved: null,
+        ...rule.notification,
+      },
       instanceKey: instance,
       labels: { alertname: rule.name, instance, service: rule.service },
       annotations: { summary: `${instance} is slow` },
@@ -162,36 +200,69 @@ describe('notifications', () => {
   };
 
   const log = async (channelId: string) =>
-    (await graphql<{ notificationLog: Delivery[] }>(`query($f: NotificationLogFilter) { notificationLog(filter: $f) { ${DELIVERY_FIELDS} } }`, { f: { channelId } })).notificationLog;
+    (
+      await graphql<{ notificationLog: Delivery[] }>(
+        `query($f: NotificationLogFilter) { notificationLog(filter: $f) { ${DELIVERY_FIELDS} } }`,
+        { f: { channelId } },
+      )
+    ).notificationLog;
 
   describe('channels', () => {
     it('stores a webhook channel whose secret and header values are written but never shown or stored in clear', async () => {
       const id = await createWebhook('/stored', { secret: 'whsec-never-shown' });
-      const read = await graphql<{ notificationChannels: { id: string; webhook: unknown }[] }>(`{ notificationChannels { ${CHANNEL_FIELDS} } }`);
+      const read = await graphql<{ notificationChannels: { id: string; webhook: unknown }[] }>(
+        `{ notificationChannels { ${CHANNEL_FIELDS} } }`,
+      );
       const channel = read.notificationChannels.find((c) => c.id === id);
-      expect(channel?.webhook).toEqual({ url: `${receiver.url}/stored`, hasSecret: true, headerNames: ['Authorization'] });
-      const rows = await alerts.pool.query<{ row: string }>('SELECT row_to_json(c)::text AS row FROM notification_channels c WHERE id = $1', [id]);
+      expect(channel?.webhook).toEqual({
+        url: `${receiver.url}/stored`,
+        hasSecret: true,
+        headerNames: ['Authorization'],
+      });
+      const rows = await alerts.pool.query<{ row: string }>(
+        'SELECT row_to_json(c)::text AS row FROM notification_channels c WHERE id = $1',
+        [id],
+      );
       expect(rows.rows[0]?.row).not.toContain('whsec-never-shown');
       expect(rows.rows[0]?.row).not.toContain('receiver-token');
     });
 
     it('keeps the stored secret when an update leaves it out', async () => {
       const id = await createWebhook('/kept', { secret: 'whsec-kept' });
-      await graphql(`mutation($id: ID!, $input: NotificationChannelInput!) { updateNotificationChannel(id: $id, input: $input) { id } }`, {
-        id,
-        input: { name: 'renamed', type: 'WEBHOOK', webhook: { url: `${receiver.url}/kept` } },
-      });
-      const result = await graphql<{ testChannel: { ok: boolean } }>('mutation($id: ID!) { testChannel(id: $id) { ok status message durationMs } }', { id });
+      await graphql(
+        `
+          mutation ($id: ID!, $input: NotificationChannelInput!) {
+            updateNotificationChannel(id: $id, input: $input) {
+              id
+            }
+          }
+        `,
+        {
+          id,
+          input: { name: 'renamed', type: 'WEBHOOK', webhook: { url: `${receiver.url}/kept` } },
+        },
+      );
+      const result = await graphql<{ testChannel: { ok: boolean } }>(
+        'mutation($id: ID!) { testChannel(id: $id) { ok status message durationMs } }',
+        { id },
+      );
       expect(result.testChannel.ok).toBe(true);
       expect(verifiedAsAUserWould(receiver.at('/kept').at(-1)!, 'whsec-kept')).toBe(true);
     });
 
     it('sends a signed test message with the custom headers and reports the receiver status', async () => {
       const id = await createWebhook('/test-channel', { secret: 'whsec-test-channel' });
-      receiver.reply = (request, i) => (request.path === '/test-channel' && i === 1 ? { status: 503 } : { status: 200 });
+      receiver.reply = (request, i) =>
+        request.path === '/test-channel' && i === 1 ? { status: 503 } : { status: 200 };
 
-      const ok = await graphql<{ testChannel: { ok: boolean; status: number } }>('mutation($id: ID!) { testChannel(id: $id) { ok status message } }', { id });
-      const failed = await graphql<{ testChannel: { ok: boolean; status: number; message: string } }>('mutation($id: ID!) { testChannel(id: $id) { ok status message } }', { id });
+      const ok = await graphql<{ testChannel: { ok: boolean; status: number } }>(
+        'mutation($id: ID!) { testChannel(id: $id) { ok status message } }',
+        { id },
+      );
+      const failed = await graphql<{ testChannel: { ok: boolean; status: number; message: string } }>(
+        'mutation($id: ID!) { testChannel(id: $id) { ok status message } }',
+        { id },
+      );
 
       expect(ok.testChannel).toMatchObject({ ok: true, status: 200 });
       expect(failed.testChannel).toMatchObject({ ok: false, status: 503 });
@@ -204,9 +275,17 @@ describe('notifications', () => {
     });
 
     it('names the line and column of a template that does not parse', async () => {
-      const answer = await alerts.graphql(`mutation($input: NotificationChannelInput!) { createNotificationChannel(input: $input) { id } }`, {
-        input: { name: 'bad', type: 'WEBHOOK', webhook: { url: `${receiver.url}/x` }, templates: { body: 'ok\n{{ $alerts | nope }}' } },
-      });
+      const answer = await alerts.graphql(
+        `mutation($input: NotificationChannelInput!) { createNotificationChannel(input: $input) { id } }`,
+        {
+          input: {
+            name: 'bad',
+            type: 'WEBHOOK',
+            webhook: { url: `${receiver.url}/x` },
+            templates: { body: 'ok\n{{ $alerts | nope }}' },
+          },
+        },
+      );
       expect(answer.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
       expect(answer.errors?.[0]?.message).toMatch(/^templates\.body: line 2, column \d+: unknown function "nope"/);
     });
@@ -214,7 +293,11 @@ describe('notifications', () => {
     it('lets a viewer read channels but not create them', async () => {
       const viewer = makeCaller(['viewer'], 'vera');
       const read = await alerts.graphql('{ notificationChannels { id } }', {}, viewer);
-      const write = await alerts.graphql(`mutation($input: NotificationChannelInput!) { createNotificationChannel(input: $input) { id } }`, { input: { name: 'x', type: 'WEBHOOK', webhook: { url: `${receiver.url}/x` } } }, viewer);
+      const write = await alerts.graphql(
+        `mutation($input: NotificationChannelInput!) { createNotificationChannel(input: $input) { id } }`,
+        { input: { name: 'x', type: 'WEBHOOK', webhook: { url: `${receiver.url}/x` } } },
+        viewer,
+      );
       expect(read.errors).toBeUndefined();
       expect(write.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     });
@@ -223,7 +306,19 @@ describe('notifications', () => {
   describe('a rule’s notification policy', () => {
     it('is stored as written and read back, absent fields null (the defaults)', async () => {
       const data = await graphql<{ createAlertRule: { notification: Record<string, unknown> } }>(
-        `mutation($input: AlertRuleInput!) { createAlertRule(input: $input) { notification { groupBy groupWait groupInterval repeatInterval sendResolved } } }`,
+        `
+          mutation ($input: AlertRuleInput!) {
+            createAlertRule(input: $input) {
+              notification {
+                groupBy
+                groupWait
+                groupInterval
+                repeatInterval
+                sendResolved
+              }
+            }
+          }
+        `,
         {
           input: {
             name: 'With a policy',
@@ -233,28 +328,53 @@ describe('notifications', () => {
           },
         },
       );
-      expect(data.createAlertRule.notification).toEqual({ groupBy: ['service'], groupWait: '10s', groupInterval: null, repeatInterval: '1h', sendResolved: null });
+      expect(data.createAlertRule.notification).toEqual({
+        groupBy: ['service'],
+        groupWait: '10s',
+        groupInterval: null,
+        repeatInterval: '1h',
+        sendResolved: null,
+      });
     });
 
     it('brings a rule evaluated by the service to its channel, from evaluation to webhook', async () => {
       const channel = await createWebhook('/evaluated');
       // No metrics subgraph runs under this system's tag: the read fails and errorState ALERTING makes the alert fire.
-      const rule = await graphql<{ createAlertRule: { id: string } }>(`mutation($input: AlertRuleInput!) { createAlertRule(input: $input) { id } }`, {
-        input: {
-          name: 'Evaluated',
-          labels: [{ key: 'service', value: 'evaluated-svc' }],
-          annotations: [{ key: 'summary', value: 'cpu of {{ $labels.service }}' }],
-          conditions: [{ metric: { name: 'cpu', aggregation: 'AVG', window: '1m', operator: 'GT', threshold: 90 } }],
-          evaluationInterval: '10s',
-          errorState: 'ALERTING',
-          channels: [channel],
-          notification: { groupWait: '0s' },
+      const rule = await graphql<{ createAlertRule: { id: string } }>(
+        `
+          mutation ($input: AlertRuleInput!) {
+            createAlertRule(input: $input) {
+              id
+            }
+          }
+        `,
+        {
+          input: {
+            name: 'Evaluated',
+            labels: [{ key: 'service', value: 'evaluated-svc' }],
+            annotations: [{ key: 'summary', value: 'cpu of {{ $labels.service }}' }],
+            conditions: [{ metric: { name: 'cpu', aggregation: 'AVG', window: '1m', operator: 'GT', threshold: 90 } }],
+            evaluationInterval: '10s',
+            errorState: 'ALERTING',
+            channels: [channel],
+            notification: { groupWait: '0s' },
+          },
         },
+      );
+      const [request] = await eventually(
+        () => (receiver.at('/evaluated').length >= 1 ? receiver.at('/evaluated') : undefined),
+        25_000,
+        'the first evaluation’s message',
+      );
+      expect(bodyOf(request!)).toMatchObject({
+        status: 'firing',
+        title: '[FIRING:1] Evaluated',
+        alerts: [{ labels: { alertname: 'Evaluated', service: 'evaluated-svc' } }],
       });
-      const [request] = await eventually(() => (receiver.at('/evaluated').length >= 1 ? receiver.at('/evaluated') : undefined), 25_000, 'the first evaluation’s message');
-      expect(bodyOf(request!)).toMatchObject({ status: 'firing', title: '[FIRING:1] Evaluated', alerts: [{ labels: { alertname: 'Evaluated', service: 'evaluated-svc' } }] });
       expect(verifiedAsAUserWould(request!, 'whsec-test')).toBe(true);
-      await graphql('mutation($id: ID!) { setAlertRuleEnabled(id: $id, enabled: false) { id } }', { id: rule.createAlertRule.id });
+      await graphql('mutation($id: ID!) { setAlertRuleEnabled(id: $id, enabled: false) { id } }', {
+        id: rule.createAlertRule.id,
+      });
     });
   });
 
@@ -265,7 +385,9 @@ describe('notifications', () => {
       const rule = makeRule([channel], { notification: { groupWaitMs: 1500, groupIntervalMs: 2000 } });
       await publish(rule, 'a', 'FIRING');
       await publish(rule, 'b', 'FIRING');
-      const [firing] = await eventually(() => (receiver.at('/grouping').length >= 1 ? receiver.at('/grouping') : undefined));
+      const [firing] = await eventually(() =>
+        receiver.at('/grouping').length >= 1 ? receiver.at('/grouping') : undefined,
+      );
       await publish(rule, 'a', 'RESOLVED');
       await publish(rule, 'b', 'RESOLVED');
       await eventually(() => (receiver.at('/grouping').length >= 2 ? true : undefined));
@@ -273,7 +395,11 @@ describe('notifications', () => {
 
       const messages = receiver.at('/grouping').map(bodyOf);
       expect(messages).toHaveLength(2);
-      expect(bodyOf(firing!).alerts.map((a) => a.labels.instance).sort()).toEqual(['a', 'b']);
+      expect(
+        bodyOf(firing!)
+          .alerts.map((a) => a.labels.instance)
+          .sort(),
+      ).toEqual(['a', 'b']);
       expect(messages[1]).toMatchObject({ status: 'resolved' });
       expect(messages[1]!.alerts.map((a) => a.status)).toEqual(['resolved', 'resolved']);
       expect(receiver.at('/grouping').every((r) => verifiedAsAUserWould(r, 'whsec-test'))).toBe(true);
@@ -317,15 +443,32 @@ describe('notifications', () => {
       const channel = await createWebhook('/silenced');
       const rule = makeRule([channel]);
       const silence = await graphql<{ createSilence: { id: string; state: string; createdBy: string } }>(
-        `mutation($input: SilenceInput!) { createSilence(input: $input) { id state createdBy } }`,
-        { input: { matchers: [{ key: 'service', op: 'EQ', value: rule.service }], endsAt: new Date(Date.now() + 3_600_000).toISOString(), comment: 'deploying' } },
+        `
+          mutation ($input: SilenceInput!) {
+            createSilence(input: $input) {
+              id
+              state
+              createdBy
+            }
+          }
+        `,
+        {
+          input: {
+            matchers: [{ key: 'service', op: 'EQ', value: rule.service }],
+            endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+            comment: 'deploying',
+          },
+        },
       );
       expect(silence.createSilence).toMatchObject({ state: 'ACTIVE', createdBy: 'test-user' });
       await publish(rule, 'a', 'FIRING');
       await pause(QUIET_MS);
       expect(receiver.at('/silenced')).toHaveLength(0);
 
-      const expired = await graphql<{ expireSilence: { state: string } }>('mutation($id: ID!) { expireSilence(id: $id) { state } }', { id: silence.createSilence.id });
+      const expired = await graphql<{ expireSilence: { state: string } }>(
+        'mutation($id: ID!) { expireSilence(id: $id) { state } }',
+        { id: silence.createSilence.id },
+      );
       expect(expired.expireSilence.state).toBe('EXPIRED');
       await eventually(() => (receiver.at('/silenced').length >= 1 ? true : undefined));
       await pause(QUIET_MS);
@@ -335,9 +478,25 @@ describe('notifications', () => {
     it('silences with a regular expression matcher and not with a negative one', async () => {
       const channel = await createWebhook('/silence-re');
       const rule = makeRule([channel]);
-      await graphql(`mutation($input: SilenceInput!) { createSilence(input: $input) { id } }`, {
-        input: { matchers: [{ key: 'service', op: 'RE', value: `${rule.service.slice(0, 6)}.*` }, { key: 'instance', op: 'NRE', value: 'b|c' }], endsAt: new Date(Date.now() + 3_600_000).toISOString(), comment: 're' },
-      });
+      await graphql(
+        `
+          mutation ($input: SilenceInput!) {
+            createSilence(input: $input) {
+              id
+            }
+          }
+        `,
+        {
+          input: {
+            matchers: [
+              { key: 'service', op: 'RE', value: `${rule.service.slice(0, 6)}.*` },
+              { key: 'instance', op: 'NRE', value: 'b|c' },
+            ],
+            endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+            comment: 're',
+          },
+        },
+      );
       await publish(rule, 'a', 'FIRING');
       await publish(rule, 'b', 'FIRING');
       await eventually(() => (receiver.at('/silence-re').length >= 1 ? true : undefined));
@@ -360,22 +519,48 @@ describe('notifications', () => {
       expect(messages.length).toBeGreaterThanOrEqual(1);
       expect(new Set(messages.flatMap((m) => m.alerts.map((a) => a.id)))).toEqual(new Set([alertId(critical.id, 'a')]));
       expect(messages.map((m) => m.groupLabels.alertname)).toEqual(messages.map(() => critical.name));
-      const highGroups = await alerts.pool.query<{ last_sent_at: Date | null }>('SELECT last_sent_at FROM notification_groups WHERE rule_id = $1', [high.id]);
+      const highGroups = await alerts.pool.query<{ last_sent_at: Date | null }>(
+        'SELECT last_sent_at FROM notification_groups WHERE rule_id = $1',
+        [high.id],
+      );
       expect(highGroups.rows).toEqual([{ last_sent_at: null }]);
     });
 
     it('mutes alerts in a maintenance window and notifies them once it is deleted', async () => {
       const channel = await createWebhook('/maintenance');
       const rule = makeRule([channel]);
-      const window = await graphql<{ createMaintenanceWindow: { id: string; days: string[]; start: string; end: string } }>(
-        `mutation($input: MaintenanceWindowInput!) { createMaintenanceWindow(input: $input) { id days start end timeZone } }`,
-        { input: { name: 'always', timeZone: 'Asia/Seoul', days: ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'], start: '00:00', end: '24:00', matchers: [{ key: 'service', value: rule.service }] } },
+      const window = await graphql<{
+        createMaintenanceWindow: { id: string; days: string[]; start: string; end: string };
+      }>(
+        `
+          mutation ($input: MaintenanceWindowInput!) {
+            createMaintenanceWindow(input: $input) {
+              id
+              days
+              start
+              end
+              timeZone
+            }
+          }
+        `,
+        {
+          input: {
+            name: 'always',
+            timeZone: 'Asia/Seoul',
+            days: ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'],
+            start: '00:00',
+            end: '24:00',
+            matchers: [{ key: 'service', value: rule.service }],
+          },
+        },
       );
       expect(window.createMaintenanceWindow).toMatchObject({ start: '00:00', end: '24:00' });
       await publish(rule, 'a', 'FIRING');
       await pause(QUIET_MS);
       expect(receiver.at('/maintenance')).toHaveLength(0);
-      await graphql('mutation($id: ID!) { deleteMaintenanceWindow(id: $id) }', { id: window.createMaintenanceWindow.id });
+      await graphql('mutation($id: ID!) { deleteMaintenanceWindow(id: $id) }', {
+        id: window.createMaintenanceWindow.id,
+      });
       await eventually(() => (receiver.at('/maintenance').length >= 1 ? true : undefined));
       await pause(QUIET_MS);
       expect(receiver.at('/maintenance')).toHaveLength(1);
@@ -387,8 +572,15 @@ describe('notifications', () => {
       const channel = await createWebhook('/critical');
       const rule = makeRule([channel], { severity: 'CRITICAL' });
       const id = await publish(rule, 'a', 'FIRING');
-      await eventually(() => (receiver.at('/critical').length >= 3 ? true : undefined), 10_000, 'two repeats of the critical alert');
-      const acknowledged = await graphql<{ acknowledgeAlert: boolean }>('mutation($id: ID!) { acknowledgeAlert(id: $id) }', { id });
+      await eventually(
+        () => (receiver.at('/critical').length >= 3 ? true : undefined),
+        10_000,
+        'two repeats of the critical alert',
+      );
+      const acknowledged = await graphql<{ acknowledgeAlert: boolean }>(
+        'mutation($id: ID!) { acknowledgeAlert(id: $id) }',
+        { id },
+      );
       expect(acknowledged.acknowledgeAlert).toBe(true);
       await pause(300);
       const count = receiver.at('/critical').length;
@@ -400,7 +592,14 @@ describe('notifications', () => {
   describe('delivery', () => {
     it('delivers exactly once to a receiver that fails twice, then succeeds, honouring its Retry-After', async () => {
       const channel = await createWebhook('/flaky');
-      receiver.reply = (request, i) => (request.path !== '/flaky' ? { status: 200 } : i === 0 ? { status: 503 } : i === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 });
+      receiver.reply = (request, i) =>
+        request.path !== '/flaky'
+          ? { status: 200 }
+          : i === 0
+            ? { status: 503 }
+            : i === 1
+              ? { status: 429, headers: { 'retry-after': '1' } }
+              : { status: 200 };
       await publish(makeRule([channel]), 'a', 'FIRING');
       const [delivery] = await eventually(async () => {
         const entries = await log(channel);
@@ -421,14 +620,19 @@ describe('notifications', () => {
       receiver.reply = (request) => (request.path === '/down' && !up ? { status: 500 } : { status: 200 });
       await publish(makeRule([channel]), 'a', 'FIRING');
       const failed = await eventually(async () => {
-        const list = (await graphql<{ failedNotifications: Delivery[] }>(`{ failedNotifications { ${DELIVERY_FIELDS} } }`)).failedNotifications;
+        const list = (
+          await graphql<{ failedNotifications: Delivery[] }>(`{ failedNotifications { ${DELIVERY_FIELDS} } }`)
+        ).failedNotifications;
         return list.find((d) => d.channelId === channel);
       });
       expect(failed).toMatchObject({ status: 'FAILED', attempts: 3, lastError: 'HTTP 500: no' });
       expect(receiver.at('/down')).toHaveLength(3);
 
       up = true;
-      const retried = await graphql<{ retryNotification: Delivery }>(`mutation($id: ID!) { retryNotification(id: $id) { ${DELIVERY_FIELDS} } }`, { id: failed.id });
+      const retried = await graphql<{ retryNotification: Delivery }>(
+        `mutation($id: ID!) { retryNotification(id: $id) { ${DELIVERY_FIELDS} } }`,
+        { id: failed.id },
+      );
       expect(retried.retryNotification.status).toBe('PENDING');
       await eventually(async () => ((await log(channel))[0]?.status === 'SENT' ? true : undefined));
       expect(receiver.at('/down')).toHaveLength(4);
@@ -439,7 +643,11 @@ describe('notifications', () => {
       const channel = await createWebhook('/restart');
       const rule = makeRule([channel], { notification: { groupWaitMs: 2000 } });
       await publish(rule, 'a', 'FIRING');
-      await eventually(async () => ((await alerts.pool.query('SELECT 1 FROM notification_groups WHERE channel_id = $1', [channel])).rowCount === 1 ? true : undefined));
+      await eventually(async () =>
+        (await alerts.pool.query('SELECT 1 FROM notification_groups WHERE channel_id = $1', [channel])).rowCount === 1
+          ? true
+          : undefined,
+      );
       await alerts.stop();
       alerts = await startAlerts(local, system, ENV);
       await eventually(() => (receiver.at('/restart').length >= 1 ? true : undefined), 10_000);
@@ -449,7 +657,10 @@ describe('notifications', () => {
 
     it('sends exactly once when alerts restarts while a message waits for its next attempt', async () => {
       const channel = await createWebhook('/restart-retry');
-      receiver.reply = (request, i) => (request.path === '/restart-retry' && i === 0 ? { status: 503, headers: { 'retry-after': '2' } } : { status: 200 });
+      receiver.reply = (request, i) =>
+        request.path === '/restart-retry' && i === 0
+          ? { status: 503, headers: { 'retry-after': '2' } }
+          : { status: 200 };
       await publish(makeRule([channel]), 'a', 'FIRING');
       await eventually(() => (receiver.at('/restart-retry').length >= 1 ? true : undefined));
       await alerts.stop();
@@ -459,7 +670,10 @@ describe('notifications', () => {
         return entries[0]?.status === 'SENT' ? entries : undefined;
       });
       await pause(QUIET_MS);
-      expect(receiver.at('/restart-retry').map((r) => r.headers['x-heimdall-idempotency-key'])).toEqual([delivery!.idempotencyKey, delivery!.idempotencyKey]);
+      expect(receiver.at('/restart-retry').map((r) => r.headers['x-heimdall-idempotency-key'])).toEqual([
+        delivery!.idempotencyKey,
+        delivery!.idempotencyKey,
+      ]);
       expect(delivery).toMatchObject({ status: 'SENT', attempts: 2 });
       receiver.reply = () => ({ status: 200 });
     });
@@ -481,11 +695,37 @@ describe('notifications', () => {
 
   describe('other channel types', () => {
     it('emails every recipient a message with a text and an HTML body over SMTP', async () => {
-      const data = await graphql<{ createNotificationChannel: { id: string; email: { hasPassword: boolean; to: string[] } } }>(
-        `mutation($input: NotificationChannelInput!) { createNotificationChannel(input: $input) { id email { hasPassword to } } }`,
-        { input: { name: 'mail', type: 'EMAIL', email: { host: '127.0.0.1', port: smtp.port, from: 'Heimdall <alerts@example.com>', to: ['oncall@example.com', 'lead@example.com'] } } },
+      const data = await graphql<{
+        createNotificationChannel: { id: string; email: { hasPassword: boolean; to: string[] } };
+      }>(
+        `
+          mutation ($input: NotificationChannelInput!) {
+            createNotificationChannel(input: $input) {
+              id
+              email {
+                hasPassword
+                to
+              }
+            }
+          }
+        `,
+        {
+          input: {
+            name: 'mail',
+            type: 'EMAIL',
+            email: {
+              host: '127.0.0.1',
+              port: smtp.port,
+              from: 'Heimdall <alerts@example.com>',
+              to: ['oncall@example.com', 'lead@example.com'],
+            },
+          },
+        },
       );
-      expect(data.createNotificationChannel.email).toEqual({ hasPassword: false, to: ['oncall@example.com', 'lead@example.com'] });
+      expect(data.createNotificationChannel.email).toEqual({
+        hasPassword: false,
+        to: ['oncall@example.com', 'lead@example.com'],
+      });
       const rule = makeRule([data.createNotificationChannel.id], { name: 'Disk full' });
       await publish(rule, 'db-1', 'FIRING');
       const [mail] = await eventually(() => (smtp.mails.length >= 1 ? smtp.mails : undefined));
@@ -497,15 +737,30 @@ describe('notifications', () => {
     });
 
     it('posts Slack’s incoming-webhook payload, coloured by state', async () => {
-      const data = await graphql<{ createNotificationChannel: { id: string } }>(`mutation($input: NotificationChannelInput!) { createNotificationChannel(input: $input) { id } }`, {
-        input: { name: 'slack', type: 'SLACK', slack: { webhookUrl: `${receiver.url}/slack`, channel: '#alerts' } },
-      });
+      const data = await graphql<{ createNotificationChannel: { id: string } }>(
+        `
+          mutation ($input: NotificationChannelInput!) {
+            createNotificationChannel(input: $input) {
+              id
+            }
+          }
+        `,
+        {
+          input: { name: 'slack', type: 'SLACK', slack: { webhookUrl: `${receiver.url}/slack`, channel: '#alerts' } },
+        },
+      );
       const rule = makeRule([data.createNotificationChannel.id], { name: 'Error rate', severity: 'HIGH' });
       await publish(rule, 'a', 'FIRING');
       await eventually(() => (receiver.at('/slack').length >= 1 ? true : undefined));
       await publish(rule, 'a', 'RESOLVED');
       await eventually(() => (receiver.at('/slack').length >= 2 ? true : undefined));
-      const [firing, resolved] = receiver.at('/slack').map((r) => JSON.parse(r.body) as { channel: string; attachments: { color: string; title: string; fields?: { title: string; value: string }[] }[] });
+      const [firing, resolved] = receiver.at('/slack').map(
+        (r) =>
+          JSON.parse(r.body) as {
+            channel: string;
+            attachments: { color: string; title: string; fields?: { title: string; value: string }[] }[];
+          },
+      );
       expect(firing!.channel).toBe('#alerts');
       expect(firing!.attachments[1]).toMatchObject({ color: '#d63232', title: '[FIRING] Error rate' });
       expect(firing!.attachments[1]!.fields).toEqual([
@@ -518,13 +773,27 @@ describe('notifications', () => {
     });
 
     it('sends the generic HTTP provider’s request template', async () => {
-      const data = await graphql<{ createNotificationChannel: { id: string } }>(`mutation($input: NotificationChannelInput!) { createNotificationChannel(input: $input) { id } }`, {
-        input: {
-          name: 'sms',
-          type: 'HTTP',
-          http: { url: `${receiver.url}/sms`, method: 'PUT', headers: [{ name: 'X-Api-Key', value: 'vendor-key' }], body: '{"to":"+821000000000","text":{{ len $firing | printf "%s: %d firing" $alertname | json }}}' },
+      const data = await graphql<{ createNotificationChannel: { id: string } }>(
+        `
+          mutation ($input: NotificationChannelInput!) {
+            createNotificationChannel(input: $input) {
+              id
+            }
+          }
+        `,
+        {
+          input: {
+            name: 'sms',
+            type: 'HTTP',
+            http: {
+              url: `${receiver.url}/sms`,
+              method: 'PUT',
+              headers: [{ name: 'X-Api-Key', value: 'vendor-key' }],
+              body: '{"to":"+821000000000","text":{{ len $firing | printf "%s: %d firing" $alertname | json }}}',
+            },
+          },
         },
-      });
+      );
       const rule = makeRule([data.createNotificationChannel.id], { name: 'Pager' });
       await publish(rule, 'a', 'FIRING');
       const [request] = await eventually(() => (receiver.at('/sms').length >= 1 ? receiver.at('/sms') : undefined));
@@ -541,11 +810,19 @@ describe('notifications', () => {
       await publish(rule, 'a', 'FIRING');
       await publish({ ...rule, service: `${rule.service}-db` }, 'b', 'FIRING');
       await eventually(() => (receiver.at('/incidents').length >= 1 ? true : undefined));
-      const data = await graphql<{ incidents: { services: string[]; rootCause: string; state: string; alerts: { alertId: string }[] }[] }>(
-        'query($s: String) { incidents(filter: { service: $s }) { services rootCause state alerts { alertId } } }',
-        { s: rule.service },
-      );
-      expect(data.incidents).toEqual([{ services: [rule.service], rootCause: rule.service, state: 'OPEN', alerts: [{ alertId: alertId(rule.id, 'a') }] }]);
+      const data = await graphql<{
+        incidents: { services: string[]; rootCause: string; state: string; alerts: { alertId: string }[] }[];
+      }>('query($s: String) { incidents(filter: { service: $s }) { services rootCause state alerts { alertId } } }', {
+        s: rule.service,
+      });
+      expect(data.incidents).toEqual([
+        {
+          services: [rule.service],
+          rootCause: rule.service,
+          state: 'OPEN',
+          alerts: [{ alertId: alertId(rule.id, 'a') }],
+        },
+      ]);
     });
   });
 });

@@ -50,9 +50,19 @@ export class RetryableDelivery extends Error {
 
 export function notificationMetrics(metrics: ServiceMetrics) {
   return {
-    deliveries: metrics.counter('heimdall_notification_deliveries_total', 'Delivery attempts by channel type and outcome: sent, retry, failed (a dead letter)', ['type', 'outcome']),
-    changes: metrics.counter('heimdall_notification_state_changes_total', 'Alert state changes consumed by the notification pipeline'),
-    flushFailures: metrics.counter('heimdall_notification_flush_failures_total', 'Passes over the due groups that failed (retried at the next interval)'),
+    deliveries: metrics.counter(
+      'heimdall_notification_deliveries_total',
+      'Delivery attempts by channel type and outcome: sent, retry, failed (a dead letter)',
+      ['type', 'outcome'],
+    ),
+    changes: metrics.counter(
+      'heimdall_notification_state_changes_total',
+      'Alert state changes consumed by the notification pipeline',
+    ),
+    flushFailures: metrics.counter(
+      'heimdall_notification_flush_failures_total',
+      'Passes over the due groups that failed (retried at the next interval)',
+    ),
   };
 }
 
@@ -75,8 +85,13 @@ export interface PipelineDeps {
 }
 
 /** Exponential from the base (base, 2 × base), or the receiver's Retry-After up to its cap. */
-export function retryDelay(attemptsMade: number, error: unknown, settings: Pick<NotificationSettings, 'retryBaseMs' | 'maxRetryAfterMs'>): number {
-  if (error instanceof RetryableDelivery && error.retryAfterMs !== null) return Math.min(error.retryAfterMs, settings.maxRetryAfterMs);
+export function retryDelay(
+  attemptsMade: number,
+  error: unknown,
+  settings: Pick<NotificationSettings, 'retryBaseMs' | 'maxRetryAfterMs'>,
+): number {
+  if (error instanceof RetryableDelivery && error.retryAfterMs !== null)
+    return Math.min(error.retryAfterMs, settings.maxRetryAfterMs);
   return settings.retryBaseMs * 2 ** Math.max(0, attemptsMade - 1);
 }
 
@@ -97,8 +112,17 @@ export class NotificationPipeline {
   start(): void {
     if (this.consumer !== undefined) return;
     const { connection, prefix, settings, logger } = this.deps;
-    this.consumer = new Worker<AlertStateChange>(STATE_CHANGES_QUEUE, (job) => this.consume(job.data), { connection, prefix, concurrency: 4 });
-    this.consumer.on('failed', (job, error) => logger.warn({ err: error, change: job?.data.id }, 'a state change could not be applied to the notification groups; BullMQ retries it'));
+    this.consumer = new Worker<AlertStateChange>(STATE_CHANGES_QUEUE, (job) => this.consume(job.data), {
+      connection,
+      prefix,
+      concurrency: 4,
+    });
+    this.consumer.on('failed', (job, error) =>
+      logger.warn(
+        { err: error, change: job?.data.id },
+        'a state change could not be applied to the notification groups; BullMQ retries it',
+      ),
+    );
     this.sender = new Worker<DeliveryJob>(DELIVERY_QUEUE, (job) => this.send(job.data.id, job.attemptsMade + 1), {
       connection,
       prefix,
@@ -117,7 +141,10 @@ export class NotificationPipeline {
     try {
       return await this.deps.sampleLogs(change);
     } catch (error) {
-      this.deps.logger.warn({ ruleId: change.ruleId, err: error instanceof Error ? error.message : String(error) }, 'sample log lines for a notification could not be read; it goes without');
+      this.deps.logger.warn(
+        { ruleId: change.ruleId, err: error instanceof Error ? error.message : String(error) },
+        'sample log lines for a notification could not be read; it goes without',
+      );
       return [];
     }
   }
@@ -128,7 +155,13 @@ export class NotificationPipeline {
     const edges = needsMap && serviceMap !== null ? await serviceMap.edges() : null;
     const wantsLines = change.to === 'FIRING' && change.channels.length > 0 && (change.logQueries?.length ?? 0) > 0;
     const logLines = wantsLines ? await this.sampleLogs(change) : [];
-    await groups.applyChange(change, { defaults: settings.defaults, now: this.now(), edges, incidentWindowMs: settings.incidentWindowMs, logLines });
+    await groups.applyChange(change, {
+      defaults: settings.defaults,
+      now: this.now(),
+      edges,
+      incidentWindowMs: settings.incidentWindowMs,
+      logLines,
+    });
     this.deps.metrics.changes.inc();
     this.kick();
   }
@@ -140,9 +173,10 @@ export class NotificationPipeline {
 
   private muteContext(query: Query, now: number): Promise<MuteContext> {
     const { inhibitRules } = this.deps.settings;
-    return Promise.all([mutingRules(query, now), inhibitRules.length === 0 ? [] : firingSources(query, sourceSeverities(inhibitRules))]).then(
-      ([rules, sources]) => new MuteContext({ ...rules, inhibitRules, sources }),
-    );
+    return Promise.all([
+      mutingRules(query, now),
+      inhibitRules.length === 0 ? [] : firingSources(query, sourceSeverities(inhibitRules)),
+    ]).then(([rules, sources]) => new MuteContext({ ...rules, inhibitRules, sources }));
   }
 
   private async drain(): Promise<void> {
@@ -151,7 +185,13 @@ export class NotificationPipeline {
       let looked: number;
       do {
         const now = this.now();
-        const result = await groups.flushDue({ now, limit: FLUSH_BATCH, escalation: settings.escalation, linkUrl: settings.linkUrl, muteContext: (query) => this.muteContext(query, now) });
+        const result = await groups.flushDue({
+          now,
+          limit: FLUSH_BATCH,
+          escalation: settings.escalation,
+          linkUrl: settings.linkUrl,
+          muteContext: (query) => this.muteContext(query, now),
+        });
         looked = result.groups;
         await this.enqueue(result.deliveries.map((id) => ({ id, redrives: 0 })));
       } while (looked === FLUSH_BATCH && !this.flushes.isStopped);
@@ -161,7 +201,10 @@ export class NotificationPipeline {
       }
     } catch (error) {
       this.deps.metrics.flushFailures.inc();
-      this.deps.logger.warn({ err: error }, 'looking at the due notification groups failed; trying again at the next interval');
+      this.deps.logger.warn(
+        { err: error },
+        'looking at the due notification groups failed; trying again at the next interval',
+      );
     }
   }
 
@@ -191,22 +234,37 @@ export class NotificationPipeline {
     if (delivery === undefined || delivery.status !== 'pending') return;
     const channel = await channels.byId(delivery.channelId);
     if (channel === undefined) {
-      await outbox.recordAttempt(id, { status: 'failed', error: 'the channel was deleted', responseStatus: null }, this.now());
+      await outbox.recordAttempt(
+        id,
+        { status: 'failed', error: 'the channel was deleted', responseStatus: null },
+        this.now(),
+      );
       metrics.deliveries.inc({ type: 'deleted', outcome: 'failed' });
       return;
     }
     const type = channel.settings.type.toLowerCase();
-    const outcome = await deliver(channel, delivery.message, { idempotencyKey: delivery.idempotencyKey, timeoutMs: settings.deliveryTimeoutMs, now: this.now });
+    const outcome = await deliver(channel, delivery.message, {
+      idempotencyKey: delivery.idempotencyKey,
+      timeoutMs: settings.deliveryTimeoutMs,
+      now: this.now,
+    });
     if (outcome.ok) {
       await outbox.recordAttempt(id, { status: 'sent', error: null, responseStatus: outcome.status }, this.now());
       metrics.deliveries.inc({ type, outcome: 'sent' });
       return;
     }
     const final = !outcome.retryable || attempt >= MAX_ATTEMPTS;
-    await outbox.recordAttempt(id, { status: final ? 'failed' : 'pending', error: outcome.message, responseStatus: outcome.status }, this.now());
+    await outbox.recordAttempt(
+      id,
+      { status: final ? 'failed' : 'pending', error: outcome.message, responseStatus: outcome.status },
+      this.now(),
+    );
     metrics.deliveries.inc({ type, outcome: final ? 'failed' : 'retry' });
     if (final) {
-      logger.warn({ delivery: id, channel: channel.id, attempts: attempt, error: outcome.message }, `notification ${id} to channel "${channel.name}" failed ${attempt} times: a dead letter (retryNotification)`);
+      logger.warn(
+        { delivery: id, channel: channel.id, attempts: attempt, error: outcome.message },
+        `notification ${id} to channel "${channel.name}" failed ${attempt} times: a dead letter (retryNotification)`,
+      );
       return;
     }
     throw new RetryableDelivery(outcome.message, outcome.retryAfterMs);

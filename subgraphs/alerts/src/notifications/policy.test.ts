@@ -1,5 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type Escalation, type FlushAlert, type FlushInput, type NotificationPolicy, decideFlush, effectivePolicy, escalationGate, groupKeyOf, groupLabelsOf, idempotencyKey, nextFlushAfterChange } from './policy.js';
+import {
+  type Escalation,
+  type FlushAlert,
+  type FlushInput,
+  type NotificationPolicy,
+  decideFlush,
+  effectivePolicy,
+  escalationGate,
+  groupKeyOf,
+  groupLabelsOf,
+  idempotencyKey,
+  nextFlushAfterChange,
+} from './policy.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -22,7 +34,13 @@ const makeEscalation = (overrides: Partial<Escalation> = {}): Escalation => ({
   ...overrides,
 });
 
-const firing = (id: string, overrides: Partial<FlushAlert> = {}): FlushAlert => ({ id, state: 'firing', muted: null, acknowledged: false, ...overrides });
+const firing = (id: string, overrides: Partial<FlushAlert> = {}): FlushAlert => ({
+  id,
+  state: 'firing',
+  muted: null,
+  acknowledged: false,
+  ...overrides,
+});
 const resolved = (id: string): FlushAlert => ({ id, state: 'resolved', muted: null, acknowledged: false });
 
 const makeInput = (overrides: Partial<FlushInput> = {}): FlushInput => ({
@@ -49,7 +67,10 @@ afterEach(() => {
 
 describe('groups', () => {
   it('groups by alertname and the groupBy labels an alert has', () => {
-    expect(groupLabelsOf({ alertname: 'CPU', service: 'api', host: 'a' }, ['service', 'region'])).toEqual({ alertname: 'CPU', service: 'api' });
+    expect(groupLabelsOf({ alertname: 'CPU', service: 'api', host: 'a' }, ['service', 'region'])).toEqual({
+      alertname: 'CPU',
+      service: 'api',
+    });
   });
 
   it('keys a group by channel, rule and label values, whatever their order', () => {
@@ -59,7 +80,13 @@ describe('groups', () => {
   });
 
   it('takes a rule’s overrides over the defaults, field by field', () => {
-    const policy = effectivePolicy(makePolicy(), { groupBy: ['service'], groupWaitMs: 0, groupIntervalMs: null, repeatIntervalMs: null, sendResolved: false });
+    const policy = effectivePolicy(makePolicy(), {
+      groupBy: ['service'],
+      groupWaitMs: 0,
+      groupIntervalMs: null,
+      repeatIntervalMs: null,
+      sendResolved: false,
+    });
     expect(policy).toEqual({ ...makePolicy(), groupBy: ['service'], groupWaitMs: 0, sendResolved: false });
   });
 });
@@ -76,7 +103,9 @@ describe('timing', () => {
   it('holds a change back until the group interval has passed since the last message', () => {
     const lastFlushAt = Date.now();
     vi.advanceTimersByTime(MINUTE);
-    expect(nextFlushAfterChange({ nextFlushAt: null, lastFlushAt }, makePolicy(), Date.now())).toBe(lastFlushAt + 5 * MINUTE);
+    expect(nextFlushAfterChange({ nextFlushAt: null, lastFlushAt }, makePolicy(), Date.now())).toBe(
+      lastFlushAt + 5 * MINUTE,
+    );
     vi.advanceTimersByTime(10 * MINUTE);
     expect(nextFlushAfterChange({ nextFlushAt: null, lastFlushAt }, makePolicy(), Date.now())).toBe(Date.now());
   });
@@ -84,49 +113,84 @@ describe('timing', () => {
   it('brings a far repeat forward to the group interval when something changes', () => {
     const lastFlushAt = Date.now();
     vi.advanceTimersByTime(MINUTE);
-    expect(nextFlushAfterChange({ nextFlushAt: lastFlushAt + 4 * HOUR, lastFlushAt }, makePolicy(), Date.now())).toBe(lastFlushAt + 5 * MINUTE);
+    expect(nextFlushAfterChange({ nextFlushAt: lastFlushAt + 4 * HOUR, lastFlushAt }, makePolicy(), Date.now())).toBe(
+      lastFlushAt + 5 * MINUTE,
+    );
   });
 });
 
 describe('what a flush sends', () => {
   it('sends new firing alerts and looks again after the repeat interval', () => {
     const decision = decideFlush(makeInput({ alerts: [firing('a'), firing('b')] }));
-    expect(decision).toEqual({ kind: 'flush', send: { firing: ['a', 'b'], resolved: [] }, lastSentFiring: ['a', 'b'], lastSentAt: Date.now(), next: Date.now() + 5 * MINUTE });
+    expect(decision).toEqual({
+      kind: 'flush',
+      send: { firing: ['a', 'b'], resolved: [] },
+      lastSentFiring: ['a', 'b'],
+      lastSentAt: Date.now(),
+      next: Date.now() + 5 * MINUTE,
+    });
   });
 
   it('sends nothing when the notified alerts are unchanged and the repeat is not due', () => {
     const lastSentAt = Date.now();
     vi.advanceTimersByTime(HOUR);
-    const decision = decideFlush(makeInput({ severity: 'HIGH', alerts: [firing('a')], lastSentFiring: ['a'], lastSentAt }));
+    const decision = decideFlush(
+      makeInput({ severity: 'HIGH', alerts: [firing('a')], lastSentFiring: ['a'], lastSentAt }),
+    );
     expect(decision).toMatchObject({ kind: 'flush', send: null, next: lastSentAt + 4 * HOUR });
   });
 
   it('sends the same alerts again once the repeat interval has passed', () => {
     const lastSentAt = Date.now();
     vi.advanceTimersByTime(4 * HOUR);
-    const decision = decideFlush(makeInput({ severity: 'MEDIUM', escalation: makeEscalation({ businessHours: null }), alerts: [firing('a')], lastSentFiring: ['a'], lastSentAt }));
+    const decision = decideFlush(
+      makeInput({
+        severity: 'MEDIUM',
+        escalation: makeEscalation({ businessHours: null }),
+        alerts: [firing('a')],
+        lastSentFiring: ['a'],
+        lastSentAt,
+      }),
+    );
     expect(decision).toMatchObject({ send: { firing: ['a'], resolved: [] }, lastSentAt: Date.now() });
   });
 
   it('sends a resolved alert that was notified firing, and not one that never was', () => {
-    const decision = decideFlush(makeInput({ alerts: [resolved('a'), resolved('b')], lastSentFiring: ['a'], lastSentAt: Date.now() - MINUTE }));
+    const decision = decideFlush(
+      makeInput({ alerts: [resolved('a'), resolved('b')], lastSentFiring: ['a'], lastSentAt: Date.now() - MINUTE }),
+    );
     expect(decision).toMatchObject({ send: { firing: [], resolved: ['a'] }, next: null });
   });
 
   it('sends no resolved message when sendResolved is false', () => {
-    const decision = decideFlush(makeInput({ policy: makePolicy({ sendResolved: false }), alerts: [resolved('a')], lastSentFiring: ['a'], lastSentAt: Date.now() - MINUTE }));
+    const decision = decideFlush(
+      makeInput({
+        policy: makePolicy({ sendResolved: false }),
+        alerts: [resolved('a')],
+        lastSentFiring: ['a'],
+        lastSentAt: Date.now() - MINUTE,
+      }),
+    );
     expect(decision).toMatchObject({ send: null, lastSentFiring: [] });
   });
 
   it('leaves a muted alert out and looks again a group interval later', () => {
     const decision = decideFlush(makeInput({ alerts: [firing('a', { muted: 'silenced' })] }));
-    expect(decision).toEqual({ kind: 'flush', send: null, lastSentFiring: [], lastSentAt: null, next: Date.now() + 5 * MINUTE });
+    expect(decision).toEqual({
+      kind: 'flush',
+      send: null,
+      lastSentFiring: [],
+      lastSentAt: null,
+      next: Date.now() + 5 * MINUTE,
+    });
   });
 
   it('notifies an alert once its silence is over', () => {
     const muted = decideFlush(makeInput({ alerts: [firing('a', { muted: 'silenced' })] }));
     vi.advanceTimersByTime(5 * MINUTE);
-    const after = decideFlush(makeInput({ alerts: [firing('a')], lastSentFiring: muted.kind === 'flush' ? muted.lastSentFiring : [] }));
+    const after = decideFlush(
+      makeInput({ alerts: [firing('a')], lastSentFiring: muted.kind === 'flush' ? muted.lastSentFiring : [] }),
+    );
     expect(after).toMatchObject({ send: { firing: ['a'] } });
   });
 
@@ -143,7 +207,9 @@ describe('escalation by severity', () => {
     const lastSentAt = Date.now();
     vi.advanceTimersByTime(5 * MINUTE);
     const unacknowledged = decideFlush(makeInput({ alerts: [firing('a')], lastSentFiring: ['a'], lastSentAt }));
-    const acknowledged = decideFlush(makeInput({ alerts: [firing('a', { acknowledged: true })], lastSentFiring: ['a'], lastSentAt }));
+    const acknowledged = decideFlush(
+      makeInput({ alerts: [firing('a', { acknowledged: true })], lastSentFiring: ['a'], lastSentAt }),
+    );
     expect(unacknowledged).toMatchObject({ send: { firing: ['a'] }, next: Date.now() + 5 * MINUTE });
     expect(acknowledged).toMatchObject({ send: null, next: null });
   });
@@ -157,9 +223,14 @@ describe('escalation by severity', () => {
     vi.setSystemTime(Date.parse('2026-11-27T12:00:00Z')); // Friday 21:00 in Seoul
     const monday9 = Date.parse('2026-11-30T00:00:00Z');
     expect(escalationGate('HIGH', makeEscalation(), Date.now())).toBe(monday9);
-    expect(decideFlush(makeInput({ severity: 'MEDIUM', alerts: [firing('a')] }))).toEqual({ kind: 'defer', until: monday9 });
+    expect(decideFlush(makeInput({ severity: 'MEDIUM', alerts: [firing('a')] }))).toEqual({
+      kind: 'defer',
+      until: monday9,
+    });
     vi.setSystemTime(monday9);
-    expect(decideFlush(makeInput({ severity: 'MEDIUM', alerts: [firing('a')] }))).toMatchObject({ send: { firing: ['a'] } });
+    expect(decideFlush(makeInput({ severity: 'MEDIUM', alerts: [firing('a')] }))).toMatchObject({
+      send: { firing: ['a'] },
+    });
   });
 
   it('holds low alerts for the daily digest', () => {
@@ -172,6 +243,11 @@ describe('escalation by severity', () => {
   it('sends every severity at any time when neither business hours nor a digest are set', () => {
     vi.setSystemTime(Date.parse('2026-11-28T18:00:00Z')); // Sunday 03:00 in Seoul
     const anytime = makeEscalation({ businessHours: null, digest: null });
-    expect(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'].map((s) => escalationGate(s as 'LOW', anytime, Date.now()))).toEqual([null, null, null, null]);
+    expect(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'].map((s) => escalationGate(s as 'LOW', anytime, Date.now()))).toEqual([
+      null,
+      null,
+      null,
+      null,
+    ]);
   });
 });

@@ -32,7 +32,10 @@ export interface Escalation {
   readonly criticalRepeatMs: number;
 }
 
-export function effectivePolicy(defaults: NotificationPolicy, overrides: NotificationOverrides | undefined): NotificationPolicy {
+export function effectivePolicy(
+  defaults: NotificationPolicy,
+  overrides: NotificationOverrides | undefined,
+): NotificationPolicy {
   return {
     groupBy: overrides?.groupBy ?? defaults.groupBy,
     groupWaitMs: overrides?.groupWaitMs ?? defaults.groupWaitMs,
@@ -45,12 +48,17 @@ export function effectivePolicy(defaults: NotificationPolicy, overrides: Notific
 /** alertname and the groupBy labels the alert has. */
 export function groupLabelsOf(labels: Labels, groupBy: readonly string[]): Record<string, string> {
   const names = ['alertname', ...groupBy.filter((name) => name !== 'alertname')];
-  return Object.fromEntries(names.filter((name) => Object.hasOwn(labels, name)).map((name) => [name, labels[name] ?? '']));
+  return Object.fromEntries(
+    names.filter((name) => Object.hasOwn(labels, name)).map((name) => [name, labels[name] ?? '']),
+  );
 }
 
 export function groupKeyOf(channelId: string, ruleId: string, groupLabels: Labels): string {
   const sorted = Object.entries(groupLabels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return createHash('sha256').update(JSON.stringify([channelId, ruleId, sorted])).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(JSON.stringify([channelId, ruleId, sorted]))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 export interface GroupTiming {
@@ -59,7 +67,11 @@ export interface GroupTiming {
 }
 
 /** When a group must be looked at after one of its alerts changed at `now`. */
-export function nextFlushAfterChange(group: GroupTiming, policy: Pick<NotificationPolicy, 'groupWaitMs' | 'groupIntervalMs'>, now: number): number {
+export function nextFlushAfterChange(
+  group: GroupTiming,
+  policy: Pick<NotificationPolicy, 'groupWaitMs' | 'groupIntervalMs'>,
+  now: number,
+): number {
   if (group.lastFlushAt === null) return group.nextFlushAt ?? now + policy.groupWaitMs;
   const earliest = Math.max(now, group.lastFlushAt + policy.groupIntervalMs);
   return group.nextFlushAt === null ? earliest : Math.min(group.nextFlushAt, earliest);
@@ -105,7 +117,8 @@ export type FlushDecision =
       readonly next: number | null;
     };
 
-const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((id) => b.includes(id));
+const sameSet = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((id) => b.includes(id));
 
 /** The repeat interval of a group: CRITICAL pages every criticalRepeatMs until all its firing alerts are acknowledged. */
 function repeatEvery(input: FlushInput, firing: readonly FlushAlert[]): number {
@@ -127,16 +140,31 @@ export function decideFlush(input: FlushInput): FlushDecision {
   const changed = !sameSet(firing, input.lastSentFiring);
   const repeatDue = firing.length > 0 && input.lastSentAt !== null && input.now >= input.lastSentAt + every;
   const worthSending = firing.length > 0 || (input.policy.sendResolved && resolved.length > 0);
-  const send = (changed && worthSending) || repeatDue ? { firing, resolved: input.policy.sendResolved ? resolved : [] } : null;
+  const send =
+    (changed && worthSending) || repeatDue ? { firing, resolved: input.policy.sendResolved ? resolved : [] } : null;
   const lastSentAt = send === null ? input.lastSentAt : input.now;
   const candidates: number[] = [];
   if (firing.length > 0 && lastSentAt !== null && Number.isFinite(every)) candidates.push(lastSentAt + every);
   // A muted alert is looked at again, so that it is notified once its silence or window ends.
-  if (input.alerts.some((a) => a.state === 'firing' && a.muted !== null)) candidates.push(input.now + input.policy.groupIntervalMs);
-  return { kind: 'flush', send, lastSentFiring: firing, lastSentAt, next: candidates.length === 0 ? null : Math.min(...candidates) };
+  if (input.alerts.some((a) => a.state === 'firing' && a.muted !== null))
+    candidates.push(input.now + input.policy.groupIntervalMs);
+  return {
+    kind: 'flush',
+    send,
+    lastSentFiring: firing,
+    lastSentAt,
+    next: candidates.length === 0 ? null : Math.min(...candidates),
+  };
 }
 
 /** Per group, state and time (issue 13): the same flush committed again makes no second message. */
-export function idempotencyKey(groupKey: string, scheduledAt: number, send: { readonly firing: readonly string[]; readonly resolved: readonly string[] }): string {
-  return createHash('sha256').update(JSON.stringify([groupKey, scheduledAt, send.firing, send.resolved])).digest('hex').slice(0, 40);
+export function idempotencyKey(
+  groupKey: string,
+  scheduledAt: number,
+  send: { readonly firing: readonly string[]; readonly resolved: readonly string[] },
+): string {
+  return createHash('sha256')
+    .update(JSON.stringify([groupKey, scheduledAt, send.firing, send.resolved]))
+    .digest('hex')
+    .slice(0, 40);
 }

@@ -1,6 +1,11 @@
 /** The notification fields of the alerts subgraph's schema (issue 13); schema.ts merges them in. */
 import { badUserInput, formatDuration, rangeArgument, sizeArgument } from '@heimdall/shared/user-input';
-import type { MutationResolvers, NotificationChannelResolvers, QueryResolvers, Resolvers } from '../generated/resolvers.js';
+import type {
+  MutationResolvers,
+  NotificationChannelResolvers,
+  QueryResolvers,
+  Resolvers,
+} from '../generated/resolvers.js';
 import { actorOf } from '../request-actor.js';
 import { isEmail, isHttp, isSlack, isWebhook } from './channel.js';
 import { channelId } from './channel-store.js';
@@ -11,8 +16,10 @@ const MAX_LOG = 1000;
 const MAX_INCIDENTS = 1000;
 
 const iso = (date: Date | null) => (date === null ? null : date.toISOString());
-const labelList = (labels: Readonly<Record<string, string>>) => Object.entries(labels).map(([key, value]) => ({ key, value }));
-const lower = <T extends string>(values: readonly T[] | null | undefined) => (values === null || values === undefined ? null : values.map((v) => v.toLowerCase() as Lowercase<T>));
+const labelList = (labels: Readonly<Record<string, string>>) =>
+  Object.entries(labels).map(([key, value]) => ({ key, value }));
+const lower = <T extends string>(values: readonly T[] | null | undefined) =>
+  values === null || values === undefined ? null : values.map((v) => v.toLowerCase() as Lowercase<T>);
 
 function range(value: { from: string; to: string } | null | undefined): { from: Date | null; to: Date | null } {
   if (value === null || value === undefined) return { from: null, to: null };
@@ -31,11 +38,19 @@ const Query: QueryResolvers = {
   silences: (_, { states }, ctx) => ctx.notifications.silences.list(states ?? null, ctx.notifications.now()),
   maintenanceWindows: (_, __, ctx) => ctx.notifications.silences.windows(),
   incidents: (_, { filter, first }, ctx) =>
-    ctx.notifications.incidents.incidents({ states: lower(filter?.states), service: filter?.service ?? null, ...range(filter?.range) }, sizeArgument('first', first, MAX_INCIDENTS)),
-  failedNotifications: (_, { first }, ctx) => ctx.notifications.outbox.deliveries({ statuses: ['failed'] }, sizeArgument('first', first, MAX_LOG)),
+    ctx.notifications.incidents.incidents(
+      { states: lower(filter?.states), service: filter?.service ?? null, ...range(filter?.range) },
+      sizeArgument('first', first, MAX_INCIDENTS),
+    ),
+  failedNotifications: (_, { first }, ctx) =>
+    ctx.notifications.outbox.deliveries({ statuses: ['failed'] }, sizeArgument('first', first, MAX_LOG)),
   notificationLog: (_, { filter, first }, ctx) =>
     ctx.notifications.outbox.deliveries(
-      { channelId: filter?.channelId ? channelId(filter.channelId, 'filter.channelId') : null, statuses: lower(filter?.statuses), ...range(filter?.range) },
+      {
+        channelId: filter?.channelId ? channelId(filter.channelId, 'filter.channelId') : null,
+        statuses: lower(filter?.statuses),
+        ...range(filter?.range),
+      },
       sizeArgument('first', first, MAX_LOG),
     ),
 };

@@ -12,7 +12,8 @@ const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const VERSION = 'v1';
 
-export type SecretKeysResult = { readonly ok: true; readonly keys: readonly Buffer[] } | { readonly ok: false; readonly message: string };
+export type SecretKeysResult =
+  { readonly ok: true; readonly keys: readonly Buffer[] } | { readonly ok: false; readonly message: string };
 
 /** One key: 32 bytes as 64 hex digits or as base64/base64url (`openssl rand -base64 32`). */
 function decodeKey(text: string): Buffer | undefined {
@@ -28,11 +29,19 @@ export function parseSecretKeys(text: string): SecretKeysResult {
     .split(',')
     .map((part) => part.trim())
     .filter((part) => part !== '');
-  if (parts.length === 0) return { ok: false, message: 'required: a 32-byte key as 64 hex digits or base64, e.g. from `openssl rand -base64 32`' };
+  if (parts.length === 0)
+    return {
+      ok: false,
+      message: 'required: a 32-byte key as 64 hex digits or base64, e.g. from `openssl rand -base64 32`',
+    };
   const keys: Buffer[] = [];
   for (const [i, part] of parts.entries()) {
     const key = decodeKey(part);
-    if (key === undefined) return { ok: false, message: `key ${i + 1} is not 32 bytes as 64 hex digits or base64 (e.g. from \`openssl rand -base64 32\`)` };
+    if (key === undefined)
+      return {
+        ok: false,
+        message: `key ${i + 1} is not 32 bytes as 64 hex digits or base64 (e.g. from \`openssl rand -base64 32\`)`,
+      };
     keys.push(key);
   }
   return { ok: true, keys };
@@ -46,7 +55,8 @@ export class SecretBox {
 
   constructor(keys: readonly Buffer[]) {
     const [first] = keys;
-    if (first === undefined || keys.some((key) => key.length !== KEY_BYTES)) throw new Error('SecretBox needs 32-byte keys');
+    if (first === undefined || keys.some((key) => key.length !== KEY_BYTES))
+      throw new Error('SecretBox needs 32-byte keys');
     this.keys = new Map(keys.map((key) => [keyId(key), key]));
     this.sealing = { id: keyId(first), key: first };
   }
@@ -57,7 +67,13 @@ export class SecretBox {
     const cipher = createCipheriv('aes-256-gcm', this.sealing.key, nonce);
     cipher.setAAD(Buffer.from(owner));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [VERSION, this.sealing.id, nonce.toString('base64url'), ciphertext.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
+    return [
+      VERSION,
+      this.sealing.id,
+      nonce.toString('base64url'),
+      ciphertext.toString('base64url'),
+      cipher.getAuthTag().toString('base64url'),
+    ].join('.');
   }
 
   /**
@@ -66,11 +82,14 @@ export class SecretBox {
    */
   open(sealed: string, owner: string): string {
     const [version, id, nonce, ciphertext, tag] = sealed.split('.');
-    if (version !== VERSION || id === undefined || nonce === undefined || ciphertext === undefined || tag === undefined) throw new Error('not a sealed secret');
+    if (version !== VERSION || id === undefined || nonce === undefined || ciphertext === undefined || tag === undefined)
+      throw new Error('not a sealed secret');
     const key = this.keys.get(id);
     if (key === undefined) throw new Error(`sealed with key ${id}, which NOTIFICATION_SECRET_KEY no longer holds`);
     // A fixed tag length: GCM would otherwise accept a truncated tag, which is far easier to forge.
-    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'), { authTagLength: TAG_BYTES });
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'), {
+      authTagLength: TAG_BYTES,
+    });
     decipher.setAAD(Buffer.from(owner));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');

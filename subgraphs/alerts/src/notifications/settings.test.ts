@@ -21,9 +21,22 @@ const problemsOf = (env: Record<string, string>) => {
 describe('notification config', () => {
   it('defaults to SPEC §6: 30s, 5m, 4h, resolved sent, critical inhibits the rest', () => {
     const settings = notificationSettings(load());
-    expect(settings.defaults).toEqual({ groupBy: [], groupWaitMs: 30_000, groupIntervalMs: 300_000, repeatIntervalMs: 14_400_000, sendResolved: true });
-    expect(settings.inhibitRules).toEqual([{ source: ['severity=critical'], target: ['severity=~high|medium|low'], equal: ['alertname', 'service'] }]);
-    expect(settings.escalation.businessHours).toMatchObject({ days: [1, 2, 3, 4, 5], startMinute: 540, endMinute: 1080, timeZone: 'UTC' });
+    expect(settings.defaults).toEqual({
+      groupBy: [],
+      groupWaitMs: 30_000,
+      groupIntervalMs: 300_000,
+      repeatIntervalMs: 14_400_000,
+      sendResolved: true,
+    });
+    expect(settings.inhibitRules).toEqual([
+      { source: ['severity=critical'], target: ['severity=~high|medium|low'], equal: ['alertname', 'service'] },
+    ]);
+    expect(settings.escalation.businessHours).toMatchObject({
+      days: [1, 2, 3, 4, 5],
+      startMinute: 540,
+      endMinute: 1080,
+      timeZone: 'UTC',
+    });
   });
 
   it('reads the key, durations, labels and windows it is given', () => {
@@ -39,7 +52,10 @@ describe('notification config', () => {
     const settings = notificationSettings(config);
     expect(config.NOTIFICATION_SECRET_KEY).toEqual([key]);
     expect(settings.defaults).toMatchObject({ groupBy: ['service', 'region'], groupWaitMs: 0 });
-    expect(settings.escalation).toMatchObject({ businessHours: null, digest: { startMinute: 510, endMinute: 515, timeZone: 'Asia/Seoul' } });
+    expect(settings.escalation).toMatchObject({
+      businessHours: null,
+      digest: { startMinute: 510, endMinute: 515, timeZone: 'Asia/Seoul' },
+    });
   });
 
   it('names every bad variable, and never repeats the secret key', () => {
@@ -65,7 +81,9 @@ describe('delivery backoff', () => {
   const settings = { retryBaseMs: 2000, maxRetryAfterMs: 60_000 };
 
   it('doubles from the base after each failed attempt', () => {
-    expect([1, 2].map((attempts) => retryDelay(attempts, new RetryableDelivery('HTTP 503', null), settings))).toEqual([2000, 4000]);
+    expect([1, 2].map((attempts) => retryDelay(attempts, new RetryableDelivery('HTTP 503', null), settings))).toEqual([
+      2000, 4000,
+    ]);
   });
 
   it('waits what the receiver’s Retry-After asks, up to the cap', () => {

@@ -26,7 +26,14 @@ export function notificationSettings(config: AlertsConfig): NotificationSettings
   const businessHours: WeeklyWindow | null = hours === null ? null : { ...hours, timeZone };
   const digestMinute = config.NOTIFICATION_DIGEST_AT;
   const digest: WeeklyWindow | null =
-    digestMinute === null ? null : { days: [1, 2, 3, 4, 5, 6, 7], startMinute: digestMinute, endMinute: (digestMinute + DIGEST_OPEN_MINUTES) % 1440, timeZone };
+    digestMinute === null
+      ? null
+      : {
+          days: [1, 2, 3, 4, 5, 6, 7],
+          startMinute: digestMinute,
+          endMinute: (digestMinute + DIGEST_OPEN_MINUTES) % 1440,
+          timeZone,
+        };
   return {
     defaults: {
       groupBy: config.NOTIFICATION_GROUP_BY,

@@ -12,7 +12,13 @@ export function signatureHeader(secret: string, body: string, unixSeconds: numbe
 }
 
 /** What a receiver does (README): recompute, compare in constant time, refuse old times. */
-export function verifySignature(secret: string, body: string, header: string, nowSeconds: number, toleranceSeconds = 300): boolean {
+export function verifySignature(
+  secret: string,
+  body: string,
+  header: string,
+  nowSeconds: number,
+  toleranceSeconds = 300,
+): boolean {
   const parts = new Map(header.split(',').map((part) => part.split('=', 2) as [string, string]));
   const t = Number(parts.get('t'));
   const v1 = parts.get('v1') ?? '';

@@ -1,7 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type WeeklyWindow, isWithin, nextOpening, parseWeeklyWindow } from './weekly-window.js';
 
-const makeWindow = (overrides: Partial<WeeklyWindow> = {}): WeeklyWindow => ({ days: [7], startMinute: 120, endMinute: 240, timeZone: 'Asia/Seoul', ...overrides });
+const makeWindow = (overrides: Partial<WeeklyWindow> = {}): WeeklyWindow => ({
+  days: [7],
+  startMinute: 120,
+  endMinute: 240,
+  timeZone: 'Asia/Seoul',
+  ...overrides,
+});
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -41,7 +47,12 @@ describe('windows past midnight', () => {
 
 describe('daylight saving time', () => {
   it('opens at 09:00 local time on both sides of the change in New York', () => {
-    const window = makeWindow({ days: [1, 2, 3, 4, 5, 6, 7], startMinute: 9 * 60, endMinute: 10 * 60, timeZone: 'America/New_York' });
+    const window = makeWindow({
+      days: [1, 2, 3, 4, 5, 6, 7],
+      startMinute: 9 * 60,
+      endMinute: 10 * 60,
+      timeZone: 'America/New_York',
+    });
     // 2026-11-01: clocks go back from EDT (UTC-4) to EST (UTC-5).
     expect(nextOpening(window, Date.parse('2026-10-31T20:00:00Z'))).toBe(Date.parse('2026-11-01T14:00:00Z'));
     expect(nextOpening(window, Date.parse('2026-10-30T20:00:00Z'))).toBe(Date.parse('2026-10-31T13:00:00Z'));
@@ -50,8 +61,14 @@ describe('daylight saving time', () => {
 
 describe('parseWeeklyWindow', () => {
   it('reads days and hours', () => {
-    expect(parseWeeklyWindow('Mon-Fri 09:00-18:00', 'Asia/Seoul')).toEqual({ ok: true, window: { days: [1, 2, 3, 4, 5], startMinute: 540, endMinute: 1080, timeZone: 'Asia/Seoul' } });
-    expect(parseWeeklyWindow('Sat,Sun 00:00-24:00', 'UTC')).toMatchObject({ ok: true, window: { days: [6, 7], startMinute: 0, endMinute: 1440 } });
+    expect(parseWeeklyWindow('Mon-Fri 09:00-18:00', 'Asia/Seoul')).toEqual({
+      ok: true,
+      window: { days: [1, 2, 3, 4, 5], startMinute: 540, endMinute: 1080, timeZone: 'Asia/Seoul' },
+    });
+    expect(parseWeeklyWindow('Sat,Sun 00:00-24:00', 'UTC')).toMatchObject({
+      ok: true,
+      window: { days: [6, 7], startMinute: 0, endMinute: 1440 },
+    });
     expect(parseWeeklyWindow('Fri-Mon 08:00-20:00', 'UTC')).toMatchObject({ ok: true, window: { days: [1, 5, 6, 7] } });
   });
 

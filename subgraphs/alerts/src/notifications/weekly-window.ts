@@ -17,7 +17,8 @@ export interface WeeklyWindow {
   readonly timeZone: string;
 }
 
-export type WindowResult = { readonly ok: true; readonly window: WeeklyWindow } | { readonly ok: false; readonly message: string };
+export type WindowResult =
+  { readonly ok: true; readonly window: WeeklyWindow } | { readonly ok: false; readonly message: string };
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -62,8 +63,19 @@ interface LocalTime {
 }
 
 function localTime(at: number, timeZone: string): LocalTime {
-  const parts = Object.fromEntries(formatter(timeZone).formatToParts(at).map((p) => [p.type, p.value]));
-  const [year, month, day, hour, minute, second] = [parts.year, parts.month, parts.day, parts.hour, parts.minute, parts.second].map(Number) as [number, number, number, number, number, number];
+  const parts = Object.fromEntries(
+    formatter(timeZone)
+      .formatToParts(at)
+      .map((p) => [p.type, p.value]),
+  );
+  const [year, month, day, hour, minute, second] = [
+    parts.year,
+    parts.month,
+    parts.day,
+    parts.hour,
+    parts.minute,
+    parts.second,
+  ].map(Number) as [number, number, number, number, number, number];
   return {
     year,
     month,
@@ -86,9 +98,13 @@ function instantOf(year: number, month: number, day: number, minuteOfDay: number
 export function isWithin(window: WeeklyWindow, at: number): boolean {
   const local = localTime(at, window.timeZone);
   const { startMinute, endMinute, days } = window;
-  if (startMinute < endMinute) return days.includes(local.weekday) && local.minute >= startMinute && local.minute < endMinute;
+  if (startMinute < endMinute)
+    return days.includes(local.weekday) && local.minute >= startMinute && local.minute < endMinute;
   const yesterday = local.weekday === 1 ? 7 : local.weekday - 1;
-  return (days.includes(local.weekday) && local.minute >= startMinute) || (days.includes(yesterday) && local.minute < endMinute);
+  return (
+    (days.includes(local.weekday) && local.minute >= startMinute) ||
+    (days.includes(yesterday) && local.minute < endMinute)
+  );
 }
 
 /** `at` when it lies in the window, else the window's next start after it. */
@@ -99,7 +115,13 @@ export function nextOpening(window: WeeklyWindow, at: number): number {
     const date = new Date(Date.UTC(today.year, today.month - 1, today.day + offset));
     const weekday = date.getUTCDay() === 0 ? 7 : date.getUTCDay();
     if (!window.days.includes(weekday)) continue;
-    const start = instantOf(date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), window.startMinute, window.timeZone);
+    const start = instantOf(
+      date.getUTCFullYear(),
+      date.getUTCMonth() + 1,
+      date.getUTCDate(),
+      window.startMinute,
+      window.timeZone,
+    );
     if (start > at) return start;
   }
   throw new Error('a weekly window with days opens within 8 days');
@@ -139,7 +161,8 @@ export function parseWeeklyWindow(text: string, timeZone: string): WindowResult 
   const days = parseDays(daysText ?? '');
   const startMinute = parseClock(startText ?? '');
   const endMinute = parseClock(endText ?? '', { end: true });
-  if (rest.length > 0 || days === undefined || startMinute === undefined || endMinute === undefined) return { ok: false, message: `"${text}" is not ${example}` };
+  if (rest.length > 0 || days === undefined || startMinute === undefined || endMinute === undefined)
+    return { ok: false, message: `"${text}" is not ${example}` };
   if (startMinute === endMinute) return { ok: false, message: `"${text}" is empty: its start is its end` };
   if (!isTimeZone(timeZone)) return { ok: false, message: `"${timeZone}" is not an IANA time zone` };
   return { ok: true, window: { days, startMinute, endMinute, timeZone } };

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { heimdallError } from '@heimdall/shared/errors';
 import type { GraphQLPeer } from './logs-peer.js';
 import { ANOMALY_LOOKBACK_MS, ConditionReader } from './condition-reader.js';
-import { makeLogAnomalyCondition, makeLogCondition, makeMetricCondition, makeRule } from '../rules/alert-rule.fixtures.js';
+import {
+  makeLogAnomalyCondition,
+  makeLogCondition,
+  makeMetricCondition,
+  makeRule,
+} from '../rules/alert-rule.fixtures.js';
 
 const AT = Date.UTC(2026, 10, 22, 10, 7, 42);
 
@@ -28,11 +33,26 @@ describe('reading metric conditions', () => {
     const metrics = makePeer(() => ({
       metricQuery: {
         rowsRead: 120,
-        series: [{ labels: [{ key: 'host', value: 'a' }], timestamps: ['2026-11-22T10:07:20.000Z', '2026-11-22T10:07:30.000Z'], values: [91, 97] }],
+        series: [
+          {
+            labels: [{ key: 'host', value: 'a' }],
+            timestamps: ['2026-11-22T10:07:20.000Z', '2026-11-22T10:07:30.000Z'],
+            values: [91, 97],
+          },
+        ],
       },
     }));
     const reader = new ConditionReader({ metrics: metrics.peer, logs: unused });
-    const rule = makeRule({ groupBy: ['host'], conditions: [makeMetricCondition({ aggregation: 'MAX', windowMs: 20_000, matchers: [{ key: 'service.name', op: 'EQ', value: 'checkout' }] })] });
+    const rule = makeRule({
+      groupBy: ['host'],
+      conditions: [
+        makeMetricCondition({
+          aggregation: 'MAX',
+          windowMs: 20_000,
+          matchers: [{ key: 'service.name', op: 'EQ', value: 'checkout' }],
+        }),
+      ],
+    });
 
     const result = await reader.read(rule, AT, 'r1');
 
@@ -52,9 +72,17 @@ describe('reading metric conditions', () => {
   it('turns a failed read into a value naming the subgraph, and tells who is interested', async () => {
     const failures: unknown[] = [];
     const metrics = makePeer(() => {
-      throw heimdallError('UNAVAILABLE', { message: 'no passing instance of metrics in Consul', retryAfterSeconds: 5, service: 'metrics' });
+      throw heimdallError('UNAVAILABLE', {
+        message: 'no passing instance of metrics in Consul',
+        retryAfterSeconds: 5,
+        service: 'metrics',
+      });
     });
-    const reader = new ConditionReader({ metrics: metrics.peer, logs: unused, onFailure: (failure) => failures.push(failure) });
+    const reader = new ConditionReader({
+      metrics: metrics.peer,
+      logs: unused,
+      onFailure: (failure) => failures.push(failure),
+    });
 
     const result = await reader.read(makeRule(), AT, 'r1');
 
@@ -68,18 +96,29 @@ describe('reading log conditions', () => {
     const logs = makePeer(() => ({ c0: { total: 0 } }));
     const reader = new ConditionReader({ metrics: unused, logs: logs.peer });
 
-    const result = await reader.read(makeRule({ conditions: [makeLogCondition({ query: 'timeout', levels: ['ERROR'], windowMs: 300_000 })] }), AT, 'r1');
+    const result = await reader.read(
+      makeRule({ conditions: [makeLogCondition({ query: 'timeout', levels: ['ERROR'], windowMs: 300_000 })] }),
+      AT,
+      'r1',
+    );
 
     expect(result.reads).toEqual([{ ok: true, series: [{ labels: {}, value: 0 }] }]);
     expect(logs.calls[0]?.variables).toEqual({
-      f0: { query: 'timeout', levels: ['ERROR'], range: { from: '2026-11-22T10:02:42.000Z', to: '2026-11-22T10:07:42.000Z' } },
+      f0: {
+        query: 'timeout',
+        levels: ['ERROR'],
+        range: { from: '2026-11-22T10:02:42.000Z', to: '2026-11-22T10:07:42.000Z' },
+      },
     });
   });
 
   it('counts per service, in one request, when the rule groups by service', async () => {
     const logs = makePeer(() => ({ c0: { total: 12 }, c1: { total: 3 } }));
     const reader = new ConditionReader({ metrics: unused, logs: logs.peer });
-    const rule = makeRule({ groupBy: ['service'], conditions: [makeLogCondition({ query: '', services: ['checkout', 'cart'], levels: [] })] });
+    const rule = makeRule({
+      groupBy: ['service'],
+      conditions: [makeLogCondition({ query: '', services: ['checkout', 'cart'], levels: [] })],
+    });
 
     const result = await reader.read(rule, AT, 'r1');
 
@@ -93,13 +132,21 @@ describe('reading log conditions', () => {
       },
     ]);
     expect(logs.calls).toHaveLength(1);
-    expect(Object.values(logs.calls[0]!.variables).map((f) => (f as { services: string[] }).services)).toEqual([['checkout'], ['cart']]);
+    expect(Object.values(logs.calls[0]!.variables).map((f) => (f as { services: string[] }).services)).toEqual([
+      ['checkout'],
+      ['cart'],
+    ]);
   });
 
   it('reads the highest anomaly score of the lookback, 0 without anomalies', async () => {
-    const logs = makePeer((_, variables) => ({ logVolumeAnomalies: variables.service === 'checkout' ? [{ score: 2.5 }, { score: 4.1 }] : [] }));
+    const logs = makePeer((_, variables) => ({
+      logVolumeAnomalies: variables.service === 'checkout' ? [{ score: 2.5 }, { score: 4.1 }] : [],
+    }));
     const reader = new ConditionReader({ metrics: unused, logs: logs.peer });
-    const rule = makeRule({ match: 'ANY', conditions: [makeLogAnomalyCondition({ service: 'checkout' }), makeLogAnomalyCondition({ service: 'cart' })] });
+    const rule = makeRule({
+      match: 'ANY',
+      conditions: [makeLogAnomalyCondition({ service: 'checkout' }), makeLogAnomalyCondition({ service: 'cart' })],
+    });
 
     const result = await reader.read(rule, AT, 'r1');
 
@@ -107,6 +154,10 @@ describe('reading log conditions', () => {
       { ok: true, series: [{ labels: {}, value: 4.1 }] },
       { ok: true, series: [{ labels: {}, value: 0 }] },
     ]);
-    expect(logs.calls[0]?.variables).toEqual({ service: 'checkout', from: new Date(AT - ANOMALY_LOOKBACK_MS).toISOString(), to: new Date(AT).toISOString() });
+    expect(logs.calls[0]?.variables).toEqual({
+      service: 'checkout',
+      from: new Date(AT - ANOMALY_LOOKBACK_MS).toISOString(),
+      to: new Date(AT).toISOString(),
+    });
   });
 });

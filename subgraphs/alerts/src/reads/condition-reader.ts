@@ -13,7 +13,13 @@
 import type { ConditionRead, Labels, SeriesValue } from '../evaluation/conditions.js';
 import { type GraphQLPeer, anomalyScore, countLogs } from './logs-peer.js';
 import { planMetricWindow, windowValues } from './metric-window.js';
-import type { AlertCondition, AlertRule, LogAnomalyCondition, LogCondition, MetricCondition } from '../rules/alert-rule.js';
+import type {
+  AlertCondition,
+  AlertRule,
+  LogAnomalyCondition,
+  LogCondition,
+  MetricCondition,
+} from '../rules/alert-rule.js';
 
 export const ANOMALY_LOOKBACK_MS = 15 * 60_000;
 
@@ -29,7 +35,12 @@ export interface ConditionReaderDeps {
   readonly metrics: GraphQLPeer;
   readonly logs: GraphQLPeer;
   /** Told about every failed read (for logs and /metrics); the read itself becomes `{ ok: false }`. */
-  readonly onFailure?: (failure: { readonly source: ReadSource; readonly rule: string; readonly condition: number; readonly error: unknown }) => void;
+  readonly onFailure?: (failure: {
+    readonly source: ReadSource;
+    readonly rule: string;
+    readonly condition: number;
+    readonly error: unknown;
+  }) => void;
 }
 
 type RuleReads = Pick<AlertRule, 'conditions' | 'groupBy' | 'evaluationIntervalMs'>;
@@ -39,7 +50,8 @@ interface MetricAnswer {
   readonly series: readonly { labels: { key: string; value: string }[]; timestamps: string[]; values: number[] }[];
 }
 
-const METRIC_QUERY = 'query($input: MetricQueryInput!) { metricQuery(input: $input) { rowsRead series { labels { key value } timestamps values } } }';
+const METRIC_QUERY =
+  'query($input: MetricQueryInput!) { metricQuery(input: $input) { rowsRead series { labels { key value } timestamps values } } }';
 
 function sourceOf(condition: AlertCondition): ReadSource {
   return condition.kind === 'metric' ? 'metrics' : 'logs';
@@ -63,7 +75,13 @@ export class ConditionReader {
             rowsRead += read.rowsRead;
             return { ok: true, series: read.series };
           }
-          return { ok: true, series: condition.kind === 'log' ? await this.log(condition, rule.groupBy, at) : await this.anomaly(condition, rule, at) };
+          return {
+            ok: true,
+            series:
+              condition.kind === 'log'
+                ? await this.log(condition, rule.groupBy, at)
+                : await this.anomaly(condition, rule, at),
+          };
         } catch (error) {
           this.deps.onFailure?.({ source: sourceOf(condition), rule: name, condition: i, error });
           return { ok: false, message: `${sourceOf(condition)}: ${messageOf(error)}` };
@@ -73,7 +91,11 @@ export class ConditionReader {
     return { reads, rowsRead };
   }
 
-  private async metric(condition: MetricCondition, groupBy: readonly string[], at: number): Promise<{ series: SeriesValue[]; rowsRead: number }> {
+  private async metric(
+    condition: MetricCondition,
+    groupBy: readonly string[],
+    at: number,
+  ): Promise<{ series: SeriesValue[]; rowsRead: number }> {
     const plan = planMetricWindow(condition, at);
     const input = {
       name: condition.name,

@@ -14,11 +14,12 @@ import type { AlertStateChange } from '../state-changes/alert-state-change.js';
 export type GraphQLPeer = Pick<PeerClient, 'graphql'>;
 
 export async function validateLogQuery(logs: GraphQLPeer, query: string): Promise<LogQueryCheck> {
-  const { validateLogQuery: verdict } = await logs.graphql<{ validateLogQuery: { valid: boolean; message: string | null; position: number | null } }>(
-    'query($query: String!) { validateLogQuery(query: $query) { valid message position } }',
-    { query },
-  );
-  return verdict.valid ? { ok: true } : { ok: false, message: verdict.message ?? 'the logs subgraph does not accept it', position: verdict.position };
+  const { validateLogQuery: verdict } = await logs.graphql<{
+    validateLogQuery: { valid: boolean; message: string | null; position: number | null };
+  }>('query($query: String!) { validateLogQuery(query: $query) { valid message position } }', { query });
+  return verdict.valid
+    ? { ok: true }
+    : { ok: false, message: verdict.message ?? 'the logs subgraph does not accept it', position: verdict.position };
 }
 
 export interface LogCountFilter {
@@ -59,7 +60,9 @@ export async function anomalyScore(logs: GraphQLPeer, service: string, fromMs: n
 
 /** The newest `first` entries matching a filter, one line each: `<time> <LEVEL> <service>: <message>`. */
 export async function newestLogLines(logs: GraphQLPeer, filter: LogCountFilter, first: number): Promise<string[]> {
-  const { logSearch } = await logs.graphql<{ logSearch: { entries: { timestamp: string; level: string; service: string | null; message: string }[] } }>(
+  const { logSearch } = await logs.graphql<{
+    logSearch: { entries: { timestamp: string; level: string; service: string | null; message: string }[] };
+  }>(
     'query($filter: LogFilter!, $first: Int) { logSearch(filter: $filter, first: $first) { entries { timestamp level service message } } }',
     {
       filter: {
@@ -79,10 +82,15 @@ const SAMPLE_LOG_LINES = 5;
 const SAMPLED_LOG_CONDITIONS = 2;
 
 /** The newest lines matching a firing alert's log conditions over each one's window up to the change. */
-export async function sampleLogLines(logs: GraphQLPeer, change: Pick<AlertStateChange, 'at' | 'logQueries'>): Promise<string[]> {
+export async function sampleLogLines(
+  logs: GraphQLPeer,
+  change: Pick<AlertStateChange, 'at' | 'logQueries'>,
+): Promise<string[]> {
   const at = Date.parse(change.at);
   const lines = await Promise.all(
-    (change.logQueries ?? []).slice(0, SAMPLED_LOG_CONDITIONS).map((q) => newestLogLines(logs, { ...q, fromMs: at - q.windowMs, toMs: at + 1 }, SAMPLE_LOG_LINES)),
+    (change.logQueries ?? [])
+      .slice(0, SAMPLED_LOG_CONDITIONS)
+      .map((q) => newestLogLines(logs, { ...q, fromMs: at - q.windowMs, toMs: at + 1 }, SAMPLE_LOG_LINES)),
   );
   return lines.flat();
 }

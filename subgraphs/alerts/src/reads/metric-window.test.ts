@@ -25,7 +25,11 @@ describe('planning the reads of a metric window', () => {
     [45_000, '15s', minute(7, 30)],
     [7_000, '1s', minute(7, 42)],
   ])('reads a %i ms window in steps of %s', (windowMs, step, toMs) => {
-    expect(planMetricWindow(makeMetricCondition({ aggregation: 'SUM', windowMs }), AT)).toMatchObject({ step, toMs, fromMs: toMs - windowMs });
+    expect(planMetricWindow(makeMetricCondition({ aggregation: 'SUM', windowMs }), AT)).toMatchObject({
+      step,
+      toMs,
+      fromMs: toMs - windowMs,
+    });
   });
 
   it('reads RATE as one window-long step, with the step before it to count the first increase from', () => {
@@ -50,7 +54,8 @@ describe('planning the reads of a metric window', () => {
 });
 
 describe('one value per series over the window', () => {
-  const combined = (aggregation: Aggregation, answer: SeriesPoints[]) => windowValues(planMetricWindow(makeMetricCondition({ aggregation, windowMs: 180_000 }), AT), answer);
+  const combined = (aggregation: Aggregation, answer: SeriesPoints[]) =>
+    windowValues(planMetricWindow(makeMetricCondition({ aggregation, windowMs: 180_000 }), AT), answer);
   const steps: [number, number][] = [
     [minute(4), 3],
     [minute(5), 9],
@@ -74,6 +79,13 @@ describe('one value per series over the window', () => {
 
   it('does not count the step that only primes a RATE', () => {
     const plan = planMetricWindow(makeMetricCondition({ aggregation: 'RATE', windowMs: 300_000 }), AT);
-    expect(windowValues(plan, [host('a', [[plan.fromMs, 1e9], [plan.countFromMs, 2.5]])])).toEqual([{ labels: { host: 'a' }, value: 2.5 }]);
+    expect(
+      windowValues(plan, [
+        host('a', [
+          [plan.fromMs, 1e9],
+          [plan.countFromMs, 2.5],
+        ]),
+      ]),
+    ).toEqual([{ labels: { host: 'a' }, value: 2.5 }]);
   });
 });

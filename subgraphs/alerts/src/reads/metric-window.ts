@@ -41,13 +41,22 @@ function windowSeconds(windowMs: number): number {
   return Math.max(1, Math.round(windowMs / 1000));
 }
 
-export function planMetricWindow(condition: Pick<MetricCondition, 'aggregation' | 'windowMs'>, at: number): MetricWindowPlan {
+export function planMetricWindow(
+  condition: Pick<MetricCondition, 'aggregation' | 'windowMs'>,
+  at: number,
+): MetricWindowPlan {
   const window = windowSeconds(condition.windowMs);
   const { aggregation } = condition;
   if (aggregation === 'RATE' || aggregation.startsWith('P')) {
     const toMs = Math.floor(at / (window * 1000)) * window * 1000;
     const fromMs = toMs - window * 1000;
-    return { aggregation, fromMs: aggregation === 'RATE' ? fromMs - window * 1000 : fromMs, toMs, step: `${window}s`, countFromMs: fromMs };
+    return {
+      aggregation,
+      fromMs: aggregation === 'RATE' ? fromMs - window * 1000 : fromMs,
+      toMs,
+      step: `${window}s`,
+      countFromMs: fromMs,
+    };
   }
   const step = STEPS_S.find((s) => window % s === 0) ?? 1;
   const toMs = Math.floor(at / (step * 1000)) * step * 1000;

@@ -19,6 +19,9 @@ export interface PeerOptions {
 /** The alerts subgraph's clients of other Heimdall services, each with a bulkhead sized by the evaluation's concurrency. */
 export function createPeers(platform: Platform, consul: ConsulClient, options: PeerOptions): Peers {
   const peer = (service: string) =>
-    createPeer(platform, consul, service, { tag: options.tag, resilience: { bulkhead: { limit: options.concurrency, queue: options.concurrency * 10 } } });
+    createPeer(platform, consul, service, {
+      tag: options.tag,
+      resilience: { bulkhead: { limit: options.concurrency, queue: options.concurrency * 10 } },
+    });
   return { metrics: peer('metrics'), logs: peer('logs'), traces: peer('traces') };
 }

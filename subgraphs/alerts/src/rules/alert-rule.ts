@@ -89,7 +89,13 @@ export interface NotificationOverrides {
   readonly sendResolved: boolean | null;
 }
 
-export const NO_NOTIFICATION_OVERRIDES: NotificationOverrides = { groupBy: null, groupWaitMs: null, groupIntervalMs: null, repeatIntervalMs: null, sendResolved: null };
+export const NO_NOTIFICATION_OVERRIDES: NotificationOverrides = {
+  groupBy: null,
+  groupWaitMs: null,
+  groupIntervalMs: null,
+  repeatIntervalMs: null,
+  sendResolved: null,
+};
 
 export interface AlertRule {
   readonly name: string;

@@ -1,8 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { type ParseOptions, type RenderOptions, type TemplateData, parseTemplate, render } from './annotation-templates.js';
+import {
+  type ParseOptions,
+  type RenderOptions,
+  type TemplateData,
+  parseTemplate,
+  render,
+} from './annotation-templates.js';
 
 function makeData(overrides: Partial<{ labels: Record<string, string>; value: number | null }> = {}): TemplateData {
-  return { labels: { service: 'checkout', route: '/pay', 'service.name': 'checkout-otel' }, value: 93.456, ...overrides };
+  return {
+    labels: { service: 'checkout', route: '/pay', 'service.name': 'checkout-otel' },
+    value: 93.456,
+    ...overrides,
+  };
 }
 
 function renderText(text: string, data: TemplateData = makeData(), options: RenderOptions & ParseOptions = {}): string {
@@ -69,7 +79,8 @@ describe('template functions', () => {
 });
 
 describe('template conditions', () => {
-  const text = '{{ if $labels.route }}route {{ $labels.route }}{{ else if $labels.service }}all of {{ $labels.service }}{{ else }}everything{{ end }}';
+  const text =
+    '{{ if $labels.route }}route {{ $labels.route }}{{ else if $labels.service }}all of {{ $labels.service }}{{ else }}everything{{ end }}';
 
   it('takes the first branch whose condition holds', () => {
     expect(renderText(text)).toBe('route /pay');
@@ -91,29 +102,50 @@ describe('template conditions', () => {
 });
 
 describe('template loops', () => {
-  const listData = (): TemplateData => ({ alerts: [{ name: 'cpu', value: 93 }, { name: 'disk', value: 71 }], labels: { b: '2', a: '1' }, lines: [] });
+  const listData = (): TemplateData => ({
+    alerts: [
+      { name: 'cpu', value: 93 },
+      { name: 'disk', value: 71 },
+    ],
+    labels: { b: '2', a: '1' },
+    lines: [],
+  });
   const options = { variables: ['alerts', 'labels', 'lines'] };
 
   it('renders the body once per entry, with the entry under the declared name', () => {
-    expect(renderText('{{ range $a := $alerts }}[{{ $a.name }} {{ $a.value }}]{{ end }}', listData(), options)).toBe('[cpu 93][disk 71]');
+    expect(renderText('{{ range $a := $alerts }}[{{ $a.name }} {{ $a.value }}]{{ end }}', listData(), options)).toBe(
+      '[cpu 93][disk 71]',
+    );
   });
 
   it('walks an object by its keys in order, and renders else for an empty list', () => {
     expect(renderText('{{ range $v := $labels }}{{ $v }}{{ end }}', listData(), options)).toBe('12');
-    expect(renderText('{{ range $l := $lines }}{{ $l }}{{ else }}no lines{{ end }}', listData(), options)).toBe('no lines');
+    expect(renderText('{{ range $l := $lines }}{{ $l }}{{ else }}no lines{{ end }}', listData(), options)).toBe(
+      'no lines',
+    );
   });
 
   it('counts with len and writes JSON literals with json', () => {
-    expect(renderText('{{ len $alerts }} alerts, {{ $labels | len }} labels', listData(), options)).toBe('2 alerts, 2 labels');
-    expect(renderText('{"text": {{ "say \\"hi\\"" | json }}, "n": {{ len $alerts | json }}}', listData(), options)).toBe('{"text": "say \\"hi\\"", "n": 2}');
+    expect(renderText('{{ len $alerts }} alerts, {{ $labels | len }} labels', listData(), options)).toBe(
+      '2 alerts, 2 labels',
+    );
+    expect(
+      renderText('{"text": {{ "say \\"hi\\"" | json }}, "n": {{ len $alerts | json }}}', listData(), options),
+    ).toBe('{"text": "say \\"hi\\"", "n": 2}');
   });
 
   it('knows a loop variable only inside its loop', () => {
-    expect(parseError('{{ range $a := $alerts }}{{ end }}{{ $a.name }}', options)).toMatchObject({ message: 'unknown variable $a (known: $alerts, $labels, $lines)', column: 38 });
+    expect(parseError('{{ range $a := $alerts }}{{ end }}{{ $a.name }}', options)).toMatchObject({
+      message: 'unknown variable $a (known: $alerts, $labels, $lines)',
+      column: 38,
+    });
   });
 
   it.each([
-    ['{{ range $alerts }}{{ end }}', '{{ range }} declares a variable for each entry, e.g. {{ range $alert := $alerts }}'],
+    [
+      '{{ range $alerts }}{{ end }}',
+      '{{ range }} declares a variable for each entry, e.g. {{ range $alert := $alerts }}',
+    ],
     ['{{ range $a := }}{{ end }}', '{{ range }} needs a list after :=, e.g. {{ range $alert := $alerts }}'],
     ['{{ range $labels := $alerts }}{{ end }}', '$labels is already defined; name the entries otherwise'],
     ['{{ range $a := $alerts }}x', '{{ range }} without {{ end }}'],
@@ -124,15 +156,23 @@ describe('template loops', () => {
 });
 
 describe('template safety', () => {
-  it.each(['{{ $labels.__proto__ }}', '{{ $labels.constructor }}', '{{ $labels.toString }}', '{{ $labels.constructor.name }}', '{{ index $labels "__proto__" }}', '{{ $labels.service.length }}'])(
-    '%s renders nothing',
-    (text) => {
-      expect(renderText(text)).toBe('');
-    },
-  );
+  it.each([
+    '{{ $labels.__proto__ }}',
+    '{{ $labels.constructor }}',
+    '{{ $labels.toString }}',
+    '{{ $labels.constructor.name }}',
+    '{{ index $labels "__proto__" }}',
+    '{{ $labels.service.length }}',
+  ])('%s renders nothing', (text) => {
+    expect(renderText(text)).toBe('');
+  });
 
   it('finds a label that is really named constructor', () => {
-    expect(renderText('{{ $labels.constructor }}', { labels: JSON.parse('{"constructor":"real"}') as Record<string, string> })).toBe('real');
+    expect(
+      renderText('{{ $labels.constructor }}', {
+        labels: JSON.parse('{"constructor":"real"}') as Record<string, string>,
+      }),
+    ).toBe('real');
   });
 
   it('refuses function names that are JavaScript built-ins', () => {
@@ -141,7 +181,11 @@ describe('template safety', () => {
   });
 
   it('cuts long output at maxLength and marks the cut', () => {
-    const out = renderText('{{ $labels.service }}{{ $labels.service }}', makeData({ labels: { service: 'x'.repeat(100) } }), { maxLength: 50 });
+    const out = renderText(
+      '{{ $labels.service }}{{ $labels.service }}',
+      makeData({ labels: { service: 'x'.repeat(100) } }),
+      { maxLength: 50 },
+    );
     expect(out).toHaveLength(50);
     expect(out.endsWith('…')).toBe(true);
     expect(renderText('{{ $labels.service }}', makeData(), { maxLength: 8 })).toBe('checkout');
@@ -153,7 +197,12 @@ describe('template parse errors', () => {
     ['{{ $value', 'unclosed action: no }} after {{', 1, 1],
     ['{{ }}', 'empty action {{ }}', 1, 1],
     ['{{ $lables.service }}', 'unknown variable $lables (known: $labels, $value)', 1, 4],
-    ['{{ $value | round }}', 'unknown function "round" (known: humanize, humanizePercentage, printf, upper, lower, default, index, len, json)', 1, 13],
+    [
+      '{{ $value | round }}',
+      'unknown function "round" (known: humanize, humanizePercentage, printf, upper, lower, default, index, len, json)',
+      1,
+      13,
+    ],
     ['{{ $value $labels }}', 'unexpected $labels after $value; pass values to functions with "|"', 1, 11],
     ['{{ $value | }}', 'expected a function after "|"', 1, 11],
     ['{{ $value | "x" }}', 'expected a function after "|", got "x"', 1, 13],
@@ -175,20 +224,33 @@ describe('template parse errors', () => {
   });
 
   it('names the line and column on a multi-line template', () => {
-    const text = 'Service {{ $labels.service }} is slow.\nValue: {{ $value | printf "%.2f" }}\n\n  Runbook: {{ $labels.runbook | lookup }}';
+    const text =
+      'Service {{ $labels.service }} is slow.\nValue: {{ $value | printf "%.2f" }}\n\n  Runbook: {{ $labels.runbook | lookup }}';
     expect(parseError(text)).toMatchObject({ line: 4, column: 33 });
   });
 
   it('points at the {{ if }} that has no {{ end }}', () => {
-    expect(parseError('first line\n  {{ if $value }}\nhigh')).toEqual({ ok: false, message: '{{ if }} without {{ end }}', line: 2, column: 3 });
+    expect(parseError('first line\n  {{ if $value }}\nhigh')).toEqual({
+      ok: false,
+      message: '{{ if }} without {{ end }}',
+      line: 2,
+      column: 3,
+    });
   });
 
   it('accepts the variables the caller names and refuses the others', () => {
-    expect(parseTemplate('{{ $annotations.summary }}', { variables: ['labels', 'value', 'annotations'] }).ok).toBe(true);
-    expect(parseError('{{ $annotations.summary }}').message).toBe('unknown variable $annotations (known: $labels, $value)');
+    expect(parseTemplate('{{ $annotations.summary }}', { variables: ['labels', 'value', 'annotations'] }).ok).toBe(
+      true,
+    );
+    expect(parseError('{{ $annotations.summary }}').message).toBe(
+      'unknown variable $annotations (known: $labels, $value)',
+    );
   });
 
   it('refuses blocks nested too deep to render cheaply', () => {
-    expect(parseError(`${'{{ if $value }}'.repeat(11)}${'{{ end }}'.repeat(11)}`)).toMatchObject({ message: 'blocks nested deeper than 10', column: 151 });
+    expect(parseError(`${'{{ if $value }}'.repeat(11)}${'{{ end }}'.repeat(11)}`)).toMatchObject({
+      message: 'blocks nested deeper than 10',
+      column: 151,
+    });
   });
 });

@@ -16,13 +16,7 @@
  */
 
 export type TemplateValue =
-  | string
-  | number
-  | boolean
-  | null
-  | undefined
-  | readonly TemplateValue[]
-  | { readonly [key: string]: TemplateValue };
+  string | number | boolean | null | undefined | readonly TemplateValue[] | { readonly [key: string]: TemplateValue };
 
 /** The variables a template may name, without the `$`. */
 export type TemplateData = { readonly [variable: string]: TemplateValue };
@@ -44,14 +38,28 @@ export type ParseResult =
   | { readonly ok: true; readonly template: Template }
   | { readonly ok: false; readonly message: string; readonly line: number; readonly column: number };
 
-type Operand = { readonly kind: 'literal'; readonly value: string | number } | { readonly kind: 'variable'; readonly name: string; readonly path: readonly string[] };
-type Command = { readonly kind: 'operand'; readonly operand: Operand } | { readonly kind: 'call'; readonly fn: TemplateFunction; readonly args: readonly Operand[] };
+type Operand =
+  | { readonly kind: 'literal'; readonly value: string | number }
+  | { readonly kind: 'variable'; readonly name: string; readonly path: readonly string[] };
+type Command =
+  | { readonly kind: 'operand'; readonly operand: Operand }
+  | { readonly kind: 'call'; readonly fn: TemplateFunction; readonly args: readonly Operand[] };
 type Pipeline = readonly Command[];
 type Node =
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'output'; readonly pipeline: Pipeline }
-  | { readonly kind: 'if'; readonly branches: readonly { readonly condition: Pipeline; readonly body: readonly Node[] }[]; readonly otherwise: readonly Node[] }
-  | { readonly kind: 'range'; readonly variable: string; readonly list: Pipeline; readonly body: readonly Node[]; readonly otherwise: readonly Node[] };
+  | {
+      readonly kind: 'if';
+      readonly branches: readonly { readonly condition: Pipeline; readonly body: readonly Node[] }[];
+      readonly otherwise: readonly Node[];
+    }
+  | {
+      readonly kind: 'range';
+      readonly variable: string;
+      readonly list: Pipeline;
+      readonly body: readonly Node[];
+      readonly otherwise: readonly Node[];
+    };
 
 export interface Template {
   readonly source: string;
@@ -132,7 +140,9 @@ function ownField(container: TemplateValue, key: string | number): TemplateValue
   if (Array.isArray(container) !== (typeof key === 'number')) return undefined;
   if (!Object.hasOwn(container, key)) return undefined;
   const value = (container as Record<string | number, unknown>)[key];
-  return typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint' ? undefined : (value as TemplateValue);
+  return typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint'
+    ? undefined
+    : (value as TemplateValue);
 }
 
 function lengthOf(value: TemplateValue): number {
@@ -173,7 +183,12 @@ function printf(format: string, args: readonly TemplateValue[]): string {
     const arg = args[next++];
     const n = toNumber(arg);
     if (verb === 'd') return Number.isNaN(n) ? show(arg) : showNumber(Math.round(n));
-    if (verb === 'f') return Number.isFinite(n) ? n.toFixed(decimals === undefined ? 6 : Number(decimals)) : Number.isNaN(n) ? show(arg) : showNumber(n);
+    if (verb === 'f')
+      return Number.isFinite(n)
+        ? n.toFixed(decimals === undefined ? 6 : Number(decimals))
+        : Number.isNaN(n)
+          ? show(arg)
+          : showNumber(n);
     return show(arg);
   });
 }
@@ -201,7 +216,13 @@ const FUNCTION_LIST: readonly TemplateFunction[] = [
   { name: 'lower', minArgs: 1, maxArgs: 1, apply: ([v]) => show(v).toLowerCase() },
   // As in sprig: `{{ $labels.env | default "prod" }}` is default("prod", env).
   { name: 'default', minArgs: 2, maxArgs: 2, apply: ([fallback, v]) => (truthy(v) ? v : fallback) },
-  { name: 'index', minArgs: 2, maxArgs: 2, apply: ([container, key]) => (typeof key === 'string' || typeof key === 'number' ? ownField(container, key) : undefined) },
+  {
+    name: 'index',
+    minArgs: 2,
+    maxArgs: 2,
+    apply: ([container, key]) =>
+      typeof key === 'string' || typeof key === 'number' ? ownField(container, key) : undefined,
+  },
   { name: 'len', minArgs: 1, maxArgs: 1, apply: ([v]) => lengthOf(v) },
   // For JSON bodies (an HTTP channel's request template): the value as a JSON literal, quotes and escapes included.
   { name: 'json', minArgs: 1, maxArgs: 1, apply: ([v]) => JSON.stringify(v ?? null) },
@@ -234,7 +255,8 @@ function lexString(text: string, at: number): { value: string; end: number } {
     if (char === '\n') break;
     if (char === '\\') {
       const escaped = text[i + 1];
-      const replacement = escaped === 'n' ? '\n' : escaped === 't' ? '\t' : escaped === '"' || escaped === '\\' ? escaped : undefined;
+      const replacement =
+        escaped === 'n' ? '\n' : escaped === 't' ? '\t' : escaped === '"' || escaped === '\\' ? escaped : undefined;
       if (replacement === undefined) throw new TemplateSyntaxError(`unknown escape \\${escaped ?? ''} in a string`, i);
       value += replacement;
       i += 2;
@@ -273,7 +295,11 @@ function lexAction(text: string, open: number, start: number) {
       let end = i + 1 + name.length;
       while (text[end] === '.') {
         const field = matchAt(IDENT, text, end + 1);
-        if (field === undefined) throw new TemplateSyntaxError(`expected a field name after "." (for other keys: index $${name} "key.with.dots")`, end);
+        if (field === undefined)
+          throw new TemplateSyntaxError(
+            `expected a field name after "." (for other keys: index $${name} "key.with.dots")`,
+            end,
+          );
         path.push(field);
         end += 1 + field.length;
       }
@@ -305,27 +331,40 @@ function tokenText(token: Token): string {
 
 function parseCommand(tokens: readonly Token[], piped: boolean, actionAt: number): Command {
   const [head, ...rest] = tokens;
-  if (head === undefined) throw new TemplateSyntaxError(piped ? 'expected a function after "|"' : 'empty pipeline', actionAt);
-  if (head.kind === 'pipe' || head.kind === 'assign') throw new TemplateSyntaxError(`unexpected ${tokenText(head)}`, head.at);
+  if (head === undefined)
+    throw new TemplateSyntaxError(piped ? 'expected a function after "|"' : 'empty pipeline', actionAt);
+  if (head.kind === 'pipe' || head.kind === 'assign')
+    throw new TemplateSyntaxError(`unexpected ${tokenText(head)}`, head.at);
   if (head.kind === 'operand') {
     if (piped) throw new TemplateSyntaxError(`expected a function after "|", got ${tokenText(head)}`, head.at);
     const extra = rest[0];
-    if (extra !== undefined) throw new TemplateSyntaxError(`unexpected ${tokenText(extra)} after ${tokenText(head)}; pass values to functions with "|"`, extra.at);
+    if (extra !== undefined)
+      throw new TemplateSyntaxError(
+        `unexpected ${tokenText(extra)} after ${tokenText(head)}; pass values to functions with "|"`,
+        extra.at,
+      );
     return { kind: 'operand', operand: head.operand };
   }
   const fn = FUNCTIONS.get(head.name);
   if (fn === undefined) {
-    throw new TemplateSyntaxError(`unknown function "${head.name}" (known: ${FUNCTION_LIST.map((f) => f.name).join(', ')})`, head.at);
+    throw new TemplateSyntaxError(
+      `unknown function "${head.name}" (known: ${FUNCTION_LIST.map((f) => f.name).join(', ')})`,
+      head.at,
+    );
   }
   const args: Operand[] = [];
   for (const token of rest) {
-    if (token.kind !== 'operand') throw new TemplateSyntaxError(`unexpected ${tokenText(token)}: a function's arguments are values`, token.at);
+    if (token.kind !== 'operand')
+      throw new TemplateSyntaxError(`unexpected ${tokenText(token)}: a function's arguments are values`, token.at);
     args.push(token.operand);
   }
   const count = args.length + (piped ? 1 : 0);
   if (count < fn.minArgs || count > fn.maxArgs) {
     const wanted = fn.minArgs === fn.maxArgs ? `${fn.minArgs}` : `${fn.minArgs} to ${fn.maxArgs}`;
-    throw new TemplateSyntaxError(`${fn.name} takes ${wanted} argument${fn.maxArgs === 1 ? '' : 's'}, got ${count}`, head.at);
+    throw new TemplateSyntaxError(
+      `${fn.name} takes ${wanted} argument${fn.maxArgs === 1 ? '' : 's'}, got ${count}`,
+      head.at,
+    );
   }
   if (fn.name === 'printf') checkPrintf(args, count - 1, rest[0]?.at ?? head.at);
   return { kind: 'call', fn, args };
@@ -338,10 +377,16 @@ function checkPrintf(args: readonly Operand[], values: number, formatAt: number)
   }
   const verbs = printfVerbs(format.value);
   if ('badAt' in verbs) {
-    throw new TemplateSyntaxError(`printf supports %s %v %d %f %.Nf and %%, not "${format.value.slice(verbs.badAt, verbs.badAt + 3)}"`, formatAt);
+    throw new TemplateSyntaxError(
+      `printf supports %s %v %d %f %.Nf and %%, not "${format.value.slice(verbs.badAt, verbs.badAt + 3)}"`,
+      formatAt,
+    );
   }
   if (verbs.count !== values) {
-    throw new TemplateSyntaxError(`printf format ${JSON.stringify(format.value)} has ${verbs.count} verb(s) for ${values} value(s)`, formatAt);
+    throw new TemplateSyntaxError(
+      `printf format ${JSON.stringify(format.value)} has ${verbs.count} verb(s) for ${values} value(s)`,
+      formatAt,
+    );
   }
 }
 
@@ -370,26 +415,51 @@ type OpenBlock =
       /** Where text and actions go now: the last branch's body, or `otherwise` after {{ else }}. */
       target: Node[];
     }
-  | { readonly kind: 'range'; readonly at: number; readonly variable: string; readonly list: Pipeline; readonly body: Node[]; otherwise: Node[] | undefined; target: Node[] };
+  | {
+      readonly kind: 'range';
+      readonly at: number;
+      readonly variable: string;
+      readonly list: Pipeline;
+      readonly body: Node[];
+      otherwise: Node[] | undefined;
+      target: Node[];
+    };
 
 /** Every variable an action names must be known where it stands: the caller's, or one a {{ range }} around it declares. */
 function checkVariables(tokens: readonly Token[], known: readonly string[]) {
   for (const token of tokens) {
     if (token.kind === 'operand' && token.operand.kind === 'variable' && !known.includes(token.operand.name)) {
-      throw new TemplateSyntaxError(`unknown variable $${token.operand.name} (known: ${known.map((v) => `$${v}`).join(', ')})`, token.at);
+      throw new TemplateSyntaxError(
+        `unknown variable $${token.operand.name} (known: ${known.map((v) => `$${v}`).join(', ')})`,
+        token.at,
+      );
     }
   }
 }
 
 /** `{{ range $x := pipeline }}`: the variable it declares and the list it walks. */
-function parseRange(tokens: readonly Token[], actionAt: number, known: readonly string[]): { variable: string; list: Pipeline } {
+function parseRange(
+  tokens: readonly Token[],
+  actionAt: number,
+  known: readonly string[],
+): { variable: string; list: Pipeline } {
   const [, declared, assign, ...list] = tokens;
-  if (declared?.kind !== 'operand' || declared.operand.kind !== 'variable' || declared.operand.path.length > 0 || assign?.kind !== 'assign') {
-    throw new TemplateSyntaxError('{{ range }} declares a variable for each entry, e.g. {{ range $alert := $alerts }}', declared?.at ?? actionAt);
+  if (
+    declared?.kind !== 'operand' ||
+    declared.operand.kind !== 'variable' ||
+    declared.operand.path.length > 0 ||
+    assign?.kind !== 'assign'
+  ) {
+    throw new TemplateSyntaxError(
+      '{{ range }} declares a variable for each entry, e.g. {{ range $alert := $alerts }}',
+      declared?.at ?? actionAt,
+    );
   }
   const { name } = declared.operand;
-  if (known.includes(name)) throw new TemplateSyntaxError(`$${name} is already defined; name the entries otherwise`, declared.at);
-  if (list.length === 0) throw new TemplateSyntaxError('{{ range }} needs a list after :=, e.g. {{ range $alert := $alerts }}', assign.at);
+  if (known.includes(name))
+    throw new TemplateSyntaxError(`$${name} is already defined; name the entries otherwise`, declared.at);
+  if (list.length === 0)
+    throw new TemplateSyntaxError('{{ range }} needs a list after :=, e.g. {{ range $alert := $alerts }}', assign.at);
   checkVariables(list, known);
   return { variable: name, list: parsePipeline(list, assign.at) };
 }
@@ -418,7 +488,8 @@ function parseNodes(text: string, variables: readonly string[]): Node[] {
     const [head, second] = tokens;
     if (head === undefined) throw new TemplateSyntaxError('empty action {{ }}', start);
     const keyword = head.kind === 'ident' ? head.name : undefined;
-    if ((keyword === 'if' || keyword === 'range') && open.length >= MAX_NESTING) throw new TemplateSyntaxError(`blocks nested deeper than ${MAX_NESTING}`, start);
+    if ((keyword === 'if' || keyword === 'range') && open.length >= MAX_NESTING)
+      throw new TemplateSyntaxError(`blocks nested deeper than ${MAX_NESTING}`, start);
     if (keyword === 'if') {
       checkVariables(tokens, known());
       const branch = { condition: parseCondition(tokens.slice(1), start), body: [] };
@@ -430,7 +501,8 @@ function parseNodes(text: string, variables: readonly string[]): Node[] {
     } else if (keyword === 'else') {
       const current = open.at(-1);
       if (current === undefined) throw new TemplateSyntaxError('{{ else }} without {{ if }} or {{ range }}', start);
-      if (current.otherwise !== undefined) throw new TemplateSyntaxError(`a second {{ else }} in the same {{ ${current.kind} }}`, start);
+      if (current.otherwise !== undefined)
+        throw new TemplateSyntaxError(`a second {{ else }} in the same {{ ${current.kind} }}`, start);
       if (second === undefined) {
         current.otherwise = [];
         current.target = current.otherwise;
@@ -449,7 +521,13 @@ function parseNodes(text: string, variables: readonly string[]): Node[] {
       target().push(
         closed.kind === 'if'
           ? { kind: 'if', branches: closed.branches, otherwise: closed.otherwise ?? [] }
-          : { kind: 'range', variable: closed.variable, list: closed.list, body: closed.body, otherwise: closed.otherwise ?? [] },
+          : {
+              kind: 'range',
+              variable: closed.variable,
+              list: closed.list,
+              body: closed.body,
+              otherwise: closed.otherwise ?? [],
+            },
       );
     } else {
       checkVariables(tokens, known());
@@ -462,7 +540,8 @@ function parseNodes(text: string, variables: readonly string[]): Node[] {
 }
 
 function parseCondition(tokens: readonly Token[], actionAt: number): Pipeline {
-  if (tokens.length === 0) throw new TemplateSyntaxError('{{ if }} needs a condition, e.g. {{ if $labels.route }}', actionAt);
+  if (tokens.length === 0)
+    throw new TemplateSyntaxError('{{ if }} needs a condition, e.g. {{ if $labels.route }}', actionAt);
   return parsePipeline(tokens, actionAt);
 }
 
@@ -544,7 +623,8 @@ function renderNodes(nodes: readonly Node[], data: TemplateData, out: Output) {
     if (out.full) return;
     if (node.kind === 'text') out.write(node.text);
     else if (node.kind === 'output') out.write(show(evaluate(node.pipeline, data)));
-    else if (node.kind === 'if') renderNodes(node.branches.find((b) => truthy(evaluate(b.condition, data)))?.body ?? node.otherwise, data, out);
+    else if (node.kind === 'if')
+      renderNodes(node.branches.find((b) => truthy(evaluate(b.condition, data)))?.body ?? node.otherwise, data, out);
     else {
       const entries = entriesOf(evaluate(node.list, data));
       if (entries.length === 0) renderNodes(node.otherwise, data, out);

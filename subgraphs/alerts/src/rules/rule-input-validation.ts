@@ -99,10 +99,12 @@ export interface AlertRuleInput {
   readonly notification?: Maybe<NotificationPolicyInput>;
 }
 
-export type RuleValidation = { readonly ok: true; readonly rule: AlertRule } | { readonly ok: false; readonly errors: readonly FieldError[] };
+export type RuleValidation =
+  { readonly ok: true; readonly rule: AlertRule } | { readonly ok: false; readonly errors: readonly FieldError[] };
 
 /** The logs subgraph's verdict on a query; `position` is the character offset of the problem when it knows one. */
-export type LogQueryCheck = { readonly ok: true } | { readonly ok: false; readonly message: string; readonly position?: number | null };
+export type LogQueryCheck =
+  { readonly ok: true } | { readonly ok: false; readonly message: string; readonly position?: number | null };
 
 export interface RuleInputDeps {
   /** Asks the logs subgraph whether a search query parses. A rejection (logs down) propagates to the caller. */
@@ -169,17 +171,28 @@ class Checker {
 
   /** A list of non-empty names, without duplicates. */
   names(field: string, value: Maybe<readonly string[]>, max: number): string[] {
-    const names = this.list(field, value, max).map((name, i) => this.text(`${field}[${i}]`, name, { required: true, max: RULE_LIMITS.textLength }));
+    const names = this.list(field, value, max).map((name, i) =>
+      this.text(`${field}[${i}]`, name, { required: true, max: RULE_LIMITS.textLength }),
+    );
     return [...new Set(names)];
   }
 }
 
-function keyValues(c: Checker, field: string, value: Maybe<readonly KeyValueInput[]>, options: { max: number; valueMax: number; template: boolean }): Record<string, string> {
+function keyValues(
+  c: Checker,
+  field: string,
+  value: Maybe<readonly KeyValueInput[]>,
+  options: { max: number; valueMax: number; template: boolean },
+): Record<string, string> {
   const entries: [string, string][] = [];
   const seen = new Set<string>();
   c.list(field, value, options.max).forEach((entry, i) => {
     const key = c.text(`${field}[${i}].key`, entry.key, { required: true, max: RULE_LIMITS.textLength });
-    if (key !== '' && !KEY.test(key)) c.fail(`${field}[${i}].key`, `${JSON.stringify(key)} is not a key: letters, digits and _, not starting with a digit`);
+    if (key !== '' && !KEY.test(key))
+      c.fail(
+        `${field}[${i}].key`,
+        `${JSON.stringify(key)} is not a key: letters, digits and _, not starting with a digit`,
+      );
     else if (seen.has(key)) c.fail(`${field}[${i}].key`, `${JSON.stringify(key)} is given twice`);
     seen.add(key);
     const text = c.text(`${field}[${i}].value`, entry.value, { required: false, max: options.valueMax });
@@ -204,7 +217,10 @@ function matchers(c: Checker, field: string, value: Maybe<readonly LabelMatcherI
       try {
         new RegExp(text);
       } catch (error) {
-        c.fail(`${field}[${i}].value`, `${JSON.stringify(text)} is not a regular expression (${(error as Error).message})`);
+        c.fail(
+          `${field}[${i}].value`,
+          `${JSON.stringify(text)} is not a regular expression (${(error as Error).message})`,
+        );
       }
     }
     return { key, op, value: text };
@@ -212,9 +228,16 @@ function matchers(c: Checker, field: string, value: Maybe<readonly LabelMatcherI
 }
 
 function condition(c: Checker, field: string, input: Maybe<AlertConditionInput>): AlertCondition | undefined {
-  const kinds = (['metric', 'log', 'logAnomaly'] as const).filter((kind) => input?.[kind] !== null && input?.[kind] !== undefined);
+  const kinds = (['metric', 'log', 'logAnomaly'] as const).filter(
+    (kind) => input?.[kind] !== null && input?.[kind] !== undefined,
+  );
   if (kinds.length !== 1) {
-    c.fail(field, kinds.length === 0 ? 'needs one of metric, log, logAnomaly' : `has ${kinds.join(' and ')}; a condition is exactly one of them`);
+    c.fail(
+      field,
+      kinds.length === 0
+        ? 'needs one of metric, log, logAnomaly'
+        : `has ${kinds.join(' and ')}; a condition is exactly one of them`,
+    );
     return undefined;
   }
   const { metric, log, logAnomaly } = input ?? {};
@@ -238,7 +261,13 @@ function condition(c: Checker, field: string, input: Maybe<AlertConditionInput>)
       kind: 'log',
       query,
       services: c.names(`${at}.services`, log.services, RULE_LIMITS.services),
-      levels: [...new Set(c.list(`${at}.levels`, log.levels, LOG_LEVELS.length).map((level, i) => c.oneOf(`${at}.levels[${i}]`, level, LOG_LEVELS)))],
+      levels: [
+        ...new Set(
+          c
+            .list(`${at}.levels`, log.levels, LOG_LEVELS.length)
+            .map((level, i) => c.oneOf(`${at}.levels[${i}]`, level, LOG_LEVELS)),
+        ),
+      ],
       windowMs: c.duration(`${at}.window`, log.window, windowLimits),
       operator: c.oneOf(`${at}.operator`, log.operator, OPERATORS),
       threshold: c.number(`${at}.threshold`, log.threshold),
@@ -246,8 +275,13 @@ function condition(c: Checker, field: string, input: Maybe<AlertConditionInput>)
   }
   const at = `${field}.logAnomaly`;
   const minScore = c.number(`${at}.minScore`, logAnomaly?.minScore);
-  if (minScore <= 0 && Number.isFinite(logAnomaly?.minScore)) c.fail(`${at}.minScore`, 'must be above 0: every score reaches it');
-  return { kind: 'logAnomaly', service: c.text(`${at}.service`, logAnomaly?.service, { required: true, max: RULE_LIMITS.textLength }), minScore };
+  if (minScore <= 0 && Number.isFinite(logAnomaly?.minScore))
+    c.fail(`${at}.minScore`, 'must be above 0: every score reaches it');
+  return {
+    kind: 'logAnomaly',
+    service: c.text(`${at}.service`, logAnomaly?.service, { required: true, max: RULE_LIMITS.textLength }),
+    minScore,
+  };
 }
 
 /** The recovery threshold must lie where the condition no longer holds, or the rule could never resolve. */
@@ -259,22 +293,34 @@ function checkRecovery(c: Checker, recovery: number, conditions: readonly (Alert
   }
   if (only === undefined) return;
   const { operator, threshold } = comparisonOf(only);
-  if (operator === 'EQ' || operator === 'NE') c.fail('recoveryThreshold', `does not apply to an ${operator} condition; only to GT, GTE, LT, LTE`);
+  if (operator === 'EQ' || operator === 'NE')
+    c.fail('recoveryThreshold', `does not apply to an ${operator} condition; only to GT, GTE, LT, LTE`);
   else if ((operator === 'GT' || operator === 'GTE') && !(recovery < threshold)) {
-    c.fail('recoveryThreshold', `must be below the threshold ${threshold}: a rule firing above it resolves once the value falls to the recovery threshold`);
+    c.fail(
+      'recoveryThreshold',
+      `must be below the threshold ${threshold}: a rule firing above it resolves once the value falls to the recovery threshold`,
+    );
   } else if ((operator === 'LT' || operator === 'LTE') && !(recovery > threshold)) {
-    c.fail('recoveryThreshold', `must be above the threshold ${threshold}: a rule firing below it resolves once the value rises to the recovery threshold`);
+    c.fail(
+      'recoveryThreshold',
+      `must be above the threshold ${threshold}: a rule firing below it resolves once the value rises to the recovery threshold`,
+    );
   }
 }
 
 function notificationOverrides(c: Checker, input: Maybe<NotificationPolicyInput>): NotificationOverrides {
   const optionalDuration = (field: 'groupWait' | 'groupInterval' | 'repeatInterval', min: number) => {
     const value = input?.[field];
-    return value === null || value === undefined ? null : c.duration(`notification.${field}`, value, { min, max: RULE_LIMITS.maxDurationMs });
+    return value === null || value === undefined
+      ? null
+      : c.duration(`notification.${field}`, value, { min, max: RULE_LIMITS.maxDurationMs });
   };
   const sendResolved = input?.sendResolved;
   return {
-    groupBy: input?.groupBy === null || input?.groupBy === undefined ? null : c.names('notification.groupBy', input.groupBy, RULE_LIMITS.groupBy),
+    groupBy:
+      input?.groupBy === null || input?.groupBy === undefined
+        ? null
+        : c.names('notification.groupBy', input.groupBy, RULE_LIMITS.groupBy),
     groupWaitMs: optionalDuration('groupWait', 0),
     groupIntervalMs: optionalDuration('groupInterval', RULE_LIMITS.minNotificationIntervalMs),
     repeatIntervalMs: optionalDuration('repeatInterval', RULE_LIMITS.minNotificationIntervalMs),
@@ -285,19 +331,36 @@ function notificationOverrides(c: Checker, input: Maybe<NotificationPolicyInput>
 export async function validateRuleInput(input: AlertRuleInput, deps: RuleInputDeps): Promise<RuleValidation> {
   const c = new Checker();
   const name = c.text('name', input.name, { required: true, max: RULE_LIMITS.nameLength }).trim();
-  const description = c.text('description', input.description ?? RULE_DEFAULTS.description, { required: false, max: RULE_LIMITS.descriptionLength });
+  const description = c.text('description', input.description ?? RULE_DEFAULTS.description, {
+    required: false,
+    max: RULE_LIMITS.descriptionLength,
+  });
   const severity = c.oneOf('severity', input.severity, SEVERITIES, RULE_DEFAULTS.severity);
-  const labels = keyValues(c, 'labels', input.labels, { max: RULE_LIMITS.labels, valueMax: RULE_LIMITS.labelValueLength, template: false });
-  const annotations = keyValues(c, 'annotations', input.annotations, { max: RULE_LIMITS.annotations, valueMax: RULE_LIMITS.annotationValueLength, template: true });
+  const labels = keyValues(c, 'labels', input.labels, {
+    max: RULE_LIMITS.labels,
+    valueMax: RULE_LIMITS.labelValueLength,
+    template: false,
+  });
+  const annotations = keyValues(c, 'annotations', input.annotations, {
+    max: RULE_LIMITS.annotations,
+    valueMax: RULE_LIMITS.annotationValueLength,
+    template: true,
+  });
   const match = c.oneOf('match', input.match, MATCH_MODES, RULE_DEFAULTS.match);
-  const conditions = c.list('conditions', input.conditions, RULE_LIMITS.conditions, { required: true }).map((entry, i) => condition(c, `conditions[${i}]`, entry));
+  const conditions = c
+    .list('conditions', input.conditions, RULE_LIMITS.conditions, { required: true })
+    .map((entry, i) => condition(c, `conditions[${i}]`, entry));
   const forMs = c.duration('for', input.for, { fallback: RULE_DEFAULTS.forMs, min: 0, max: RULE_LIMITS.maxDurationMs });
   const evaluationIntervalMs = c.duration('evaluationInterval', input.evaluationInterval, {
     fallback: RULE_DEFAULTS.evaluationIntervalMs,
     min: RULE_LIMITS.minEvaluationIntervalMs,
     max: RULE_LIMITS.maxEvaluationIntervalMs,
   });
-  const keepFiringForMs = c.duration('keepFiringFor', input.keepFiringFor, { fallback: RULE_DEFAULTS.keepFiringForMs, min: 0, max: RULE_LIMITS.maxDurationMs });
+  const keepFiringForMs = c.duration('keepFiringFor', input.keepFiringFor, {
+    fallback: RULE_DEFAULTS.keepFiringForMs,
+    min: 0,
+    max: RULE_LIMITS.maxDurationMs,
+  });
   const groupBy = c.names('groupBy', input.groupBy, RULE_LIMITS.groupBy);
   let recoveryThreshold: number | null = null;
   if (input.recoveryThreshold !== null && input.recoveryThreshold !== undefined) {
@@ -311,10 +374,13 @@ export async function validateRuleInput(input: AlertRuleInput, deps: RuleInputDe
   const channels = c.names('channels', input.channels, RULE_LIMITS.channels);
   const notification = notificationOverrides(c, input.notification);
 
-  const verdicts = await Promise.all(c.logQueries.map(async ({ field, query }) => ({ field, verdict: await deps.checkLogQuery(query) })));
+  const verdicts = await Promise.all(
+    c.logQueries.map(async ({ field, query }) => ({ field, verdict: await deps.checkLogQuery(query) })),
+  );
   for (const { field, verdict } of verdicts) {
     if (!verdict.ok) {
-      const where = verdict.position === null || verdict.position === undefined ? '' : ` at position ${verdict.position}`;
+      const where =
+        verdict.position === null || verdict.position === undefined ? '' : ` at position ${verdict.position}`;
       c.fail(field, `does not parse${where}: ${verdict.message}`);
     }
   }
@@ -341,4 +407,3 @@ export async function validateRuleInput(input: AlertRuleInput, deps: RuleInputDe
   };
   return { ok: true, rule };
 }
-

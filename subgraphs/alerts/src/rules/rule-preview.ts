@@ -21,12 +21,20 @@ export function previewRule(rule: AlertRule, reads: readonly ConditionRead[], at
   const start = (labels: Labels, observation: Observation): PreviewedAlert => {
     const { state } = next(initialState(), observation, rule);
     const instance = { labels, key: labelSetKey(labels), state };
-    return { labels: alertLabels(rule, instance), value: state.value, state: state.state, error: state.error, annotations: renderAnnotations(rule, instance) };
+    return {
+      labels: alertLabels(rule, instance),
+      value: state.value,
+      state: state.state,
+      error: state.error,
+      annotations: renderAnnotations(rule, instance),
+    };
   };
   const evaluation = evaluateConditions(rule, reads);
   switch (evaluation.kind) {
     case 'values':
-      return evaluation.sets.map((set) => start(set.labels, { at, kind: 'value', value: set.value, conditionTrue: set.conditionTrue }));
+      return evaluation.sets.map((set) =>
+        start(set.labels, { at, kind: 'value', value: set.value, conditionTrue: set.conditionTrue }),
+      );
     case 'nodata':
       return [start({}, { at, kind: 'nodata' })];
     case 'error':

@@ -39,10 +39,14 @@ export class RuleService {
    */
   private async reschedule(record: RuleRecord | undefined, id: string): Promise<void> {
     try {
-      if (record !== undefined && record.enabled) await this.deps.scheduler.schedule({ id: record.id, evaluationIntervalMs: record.evaluationIntervalMs });
+      if (record !== undefined && record.enabled)
+        await this.deps.scheduler.schedule({ id: record.id, evaluationIntervalMs: record.evaluationIntervalMs });
       else await this.deps.scheduler.unschedule(id);
     } catch (error) {
-      this.deps.logger.warn({ err: error, ruleId: id }, `rule ${id}: its evaluation schedule could not be changed now; the next reconcile will`);
+      this.deps.logger.warn(
+        { err: error, ruleId: id },
+        `rule ${id}: its evaluation schedule could not be changed now; the next reconcile will`,
+      );
     }
   }
 

@@ -6,7 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Caller } from '@heimdall/shared/auth';
 import { makeCaller } from '@heimdall/testkit';
 import { localStack } from '@heimdall/stack';
-import { type AlertsInstance, type AlertsSystem, alertsSystem, removeQueues, startAlerts } from '../alerts-server.fixtures.js';
+import {
+  type AlertsInstance,
+  type AlertsSystem,
+  alertsSystem,
+  removeQueues,
+  startAlerts,
+} from '../alerts-server.fixtures.js';
 import { EVALUATION_QUEUE } from '../evaluation/evaluation-scheduler.js';
 import { type TestDatabase, createTestDatabase } from '../store/test-database.fixtures.js';
 
@@ -41,7 +47,18 @@ describe('the alert rules API', () => {
   const makeRuleInput = (overrides: Record<string, unknown> = {}) => ({
     name: `High CPU ${randomUUID().slice(0, 8)}`,
     labels: [{ key: 'service', value: service }],
-    conditions: [{ metric: { name: 'cpu_usage', matchers: [{ key: 'service.name', op: 'EQ', value: service }], aggregation: 'AVG', window: '5m', operator: 'GT', threshold: 90 } }],
+    conditions: [
+      {
+        metric: {
+          name: 'cpu_usage',
+          matchers: [{ key: 'service.name', op: 'EQ', value: service }],
+          aggregation: 'AVG',
+          window: '5m',
+          operator: 'GT',
+          threshold: 90,
+        },
+      },
+    ],
     // Disabled unless a test says otherwise: nothing here is about evaluations.
     enabled: false,
     ...overrides,
@@ -72,7 +89,10 @@ describe('the alert rules API', () => {
 
   describe('create and read', () => {
     it('stores a rule with the defaults applied and shows it as written', async () => {
-      const rule = await create({ enabled: true, annotations: [{ key: 'summary', value: '{{ $labels.service }} at {{ $value }}' }] });
+      const rule = await create({
+        enabled: true,
+        annotations: [{ key: 'summary', value: '{{ $labels.service }} at {{ $value }}' }],
+      });
 
       expect(rule).toMatchObject({
         severity: 'MEDIUM',
@@ -90,16 +110,35 @@ describe('the alert rules API', () => {
         labels: [{ key: 'service', value: service }],
         annotations: [{ key: 'summary', value: '{{ $labels.service }} at {{ $value }}' }],
         conditions: [
-          { metric: { name: 'cpu_usage', matchers: [{ key: 'service.name', op: 'EQ', value: service }], aggregation: 'AVG', window: '5m', operator: 'GT', threshold: 90 }, log: null, logAnomaly: null },
+          {
+            metric: {
+              name: 'cpu_usage',
+              matchers: [{ key: 'service.name', op: 'EQ', value: service }],
+              aggregation: 'AVG',
+              window: '5m',
+              operator: 'GT',
+              threshold: 90,
+            },
+            log: null,
+            logAnomaly: null,
+          },
         ],
       });
-      const read = await alerts.graphql<{ alertRule: Rule }>(`query($id: ID!) { alertRule(id: $id) { ${RULE_FIELDS} } }`, { id: rule.id });
+      const read = await alerts.graphql<{ alertRule: Rule }>(
+        `query($id: ID!) { alertRule(id: $id) { ${RULE_FIELDS} } }`,
+        { id: rule.id },
+      );
       expect(read.data?.alertRule).toEqual(rule);
     });
 
     it('lists rules by name a page at a time, filtered by service, severity and enabled', async () => {
       const prefix = `paged-${randomUUID().slice(0, 8)}`;
-      for (const [name, severity] of [['b', 'LOW'], ['a', 'HIGH'], ['c', 'HIGH']] as const) await create({ name: `${prefix} ${name}`, severity });
+      for (const [name, severity] of [
+        ['b', 'LOW'],
+        ['a', 'HIGH'],
+        ['c', 'HIGH'],
+      ] as const)
+        await create({ name: `${prefix} ${name}`, severity });
       const page = (after: string | null) =>
         alerts.graphql<{ alertRules: { nodes: { name: string }[]; endCursor: string | null; hasNextPage: boolean } }>(
           'query($after: String, $search: String) { alertRules(filter: { search: $search }, first: 2, after: $after) { nodes { name } endCursor hasNextPage } }',
@@ -111,7 +150,11 @@ describe('the alert rules API', () => {
 
       expect(first.nodes.map((r) => r.name)).toEqual([`${prefix} a`, `${prefix} b`]);
       expect(first.hasNextPage).toBe(true);
-      expect(second).toEqual({ nodes: [{ name: `${prefix} c` }], endCursor: expect.any(String) as string, hasNextPage: false });
+      expect(second).toEqual({
+        nodes: [{ name: `${prefix} c` }],
+        endCursor: expect.any(String) as string,
+        hasNextPage: false,
+      });
       const high = await alerts.graphql<{ alertRules: { nodes: { name: string }[] } }>(
         'query($search: String) { alertRules(filter: { search: $search, severities: [HIGH], enabled: false }) { nodes { name } } }',
         { search: prefix },
@@ -121,7 +164,10 @@ describe('the alert rules API', () => {
 
     it('answers a cursor it did not give out with BAD_USER_INPUT', async () => {
       const answer = await alerts.graphql('{ alertRules(after: "nope") { nodes { id } } }');
-      expect(errorOf(answer)).toMatchObject({ message: 'after: not a cursor this list gave out', extensions: { code: 'BAD_USER_INPUT', argument: 'after' } });
+      expect(errorOf(answer)).toMatchObject({
+        message: 'after: not a cursor this list gave out',
+        extensions: { code: 'BAD_USER_INPUT', argument: 'after' },
+      });
     });
 
     it('lists a service its rules through Service.rules', async () => {
@@ -149,10 +195,22 @@ describe('the alert rules API', () => {
         'conditions[0].metric.threshold: is required',
         'conditions[0].metric.threshold',
       ],
-      ['an interval below 10s', { evaluationInterval: '5s' }, 'evaluationInterval: must be at least 10s', 'evaluationInterval'],
+      [
+        'an interval below 10s',
+        { evaluationInterval: '5s' },
+        'evaluationInterval: must be at least 10s',
+        'evaluationInterval',
+      ],
       [
         'two kinds in one condition',
-        { conditions: [{ metric: { name: 'cpu', aggregation: 'AVG', window: '5m', operator: 'GT', threshold: 1 }, logAnomaly: { service: 'a', minScore: 3 } }] },
+        {
+          conditions: [
+            {
+              metric: { name: 'cpu', aggregation: 'AVG', window: '5m', operator: 'GT', threshold: 1 },
+              logAnomaly: { service: 'a', minScore: 3 },
+            },
+          ],
+        },
         'conditions[0]: has metric and logAnomaly; a condition is exactly one of them',
         'conditions[0]',
       ],
@@ -182,14 +240,20 @@ describe('the alert rules API', () => {
     });
 
     it('leaves an unknown aggregation to GraphQL, which names where it is', async () => {
-      const input = makeRuleInput({ conditions: [{ metric: { name: 'cpu', aggregation: 'MEDIAN', window: '5m', operator: 'GT', threshold: 1 } }] });
+      const input = makeRuleInput({
+        conditions: [{ metric: { name: 'cpu', aggregation: 'MEDIAN', window: '5m', operator: 'GT', threshold: 1 } }],
+      });
       const error = errorOf(await alerts.graphql(CREATE, { input }));
       expect(error.extensions?.code).toBe('BAD_USER_INPUT');
-      expect(error.message).toContain('at "input.conditions[0].metric.aggregation"; Value "MEDIAN" does not exist in "Aggregation" enum.');
+      expect(error.message).toContain(
+        'at "input.conditions[0].metric.aggregation"; Value "MEDIAN" does not exist in "Aggregation" enum.',
+      );
     });
 
     it('cannot check a log query while the logs subgraph is unreachable, and says so', async () => {
-      const input = makeRuleInput({ conditions: [{ log: { query: 'timeout', window: '5m', operator: 'GT', threshold: 10 } }] });
+      const input = makeRuleInput({
+        conditions: [{ log: { query: 'timeout', window: '5m', operator: 'GT', threshold: 10 } }],
+      });
       expect(errorOf(await alerts.graphql(CREATE, { input }))).toMatchObject({
         message: 'no passing instance of logs in Consul',
         extensions: { code: 'UNAVAILABLE', service: 'logs' },
@@ -208,35 +272,53 @@ describe('the alert rules API', () => {
       );
 
       expect(answer.data?.updateAlertRule).toMatchObject({ version: 2, severity: 'CRITICAL', for: '2m' });
-      const changes = await alerts.graphql<{ alertRule: { changes: { action: string; actor: string; version: number; diff: string }[] } }>(
-        'query($id: ID!) { alertRule(id: $id) { changes { action actor version diff } } }',
-        { id: rule.id },
-      );
+      const changes = await alerts.graphql<{
+        alertRule: { changes: { action: string; actor: string; version: number; diff: string }[] };
+      }>('query($id: ID!) { alertRule(id: $id) { changes { action actor version diff } } }', { id: rule.id });
       const [update, creation] = changes.data!.alertRule.changes;
       expect(update).toMatchObject({ action: 'UPDATE', actor: 'bob@example.com', version: 2 });
-      expect(JSON.parse(update!.diff)).toEqual({ severity: { from: 'MEDIUM', to: 'CRITICAL' }, forMs: { from: 0, to: 120_000 } });
+      expect(JSON.parse(update!.diff)).toEqual({
+        severity: { from: 'MEDIUM', to: 'CRITICAL' },
+        forMs: { from: 0, to: 120_000 },
+      });
       expect(creation).toMatchObject({ action: 'CREATE', actor: 'alice@example.com', version: 1 });
-      expect(JSON.parse(creation!.diff)).toMatchObject({ name: { from: null, to: rule.name }, severity: { from: null, to: 'MEDIUM' } });
+      expect(JSON.parse(creation!.diff)).toMatchObject({
+        name: { from: null, to: rule.name },
+        severity: { from: null, to: 'MEDIUM' },
+      });
     });
 
     it('refuses an update made against a version that is no longer current with CONFLICT', async () => {
       const rule = await create();
-      await alerts.graphql(UPDATE, { id: rule.id, version: 1, input: makeRuleInput({ name: rule.name, severity: 'HIGH' }) });
+      await alerts.graphql(UPDATE, {
+        id: rule.id,
+        version: 1,
+        input: makeRuleInput({ name: rule.name, severity: 'HIGH' }),
+      });
 
-      const stale = await alerts.graphql(UPDATE, { id: rule.id, version: 1, input: makeRuleInput({ name: rule.name, severity: 'LOW' }) });
+      const stale = await alerts.graphql(UPDATE, {
+        id: rule.id,
+        version: 1,
+        input: makeRuleInput({ name: rule.name, severity: 'LOW' }),
+      });
 
       expect(errorOf(stale)).toMatchObject({
         message: `alert rule ${rule.id} is at version 2, not 1: someone changed it since you read it; read it again and reapply your change`,
         extensions: { code: 'CONFLICT', id: rule.id, version: 1, currentVersion: 2 },
       });
-      const read = await alerts.graphql<{ alertRule: Rule }>('query($id: ID!) { alertRule(id: $id) { severity version } }', { id: rule.id });
+      const read = await alerts.graphql<{ alertRule: Rule }>(
+        'query($id: ID!) { alertRule(id: $id) { severity version } }',
+        { id: rule.id },
+      );
       expect(read.data?.alertRule).toEqual({ severity: 'HIGH', version: 2 });
     });
 
     it('lets exactly one of two concurrent updates of the same version through', async () => {
       const rule = await create();
       const answers = await Promise.all(
-        (['HIGH', 'LOW'] as const).map((severity) => alerts.graphql(UPDATE, { id: rule.id, version: 1, input: makeRuleInput({ name: rule.name, severity }) })),
+        (['HIGH', 'LOW'] as const).map((severity) =>
+          alerts.graphql(UPDATE, { id: rule.id, version: 1, input: makeRuleInput({ name: rule.name, severity }) }),
+        ),
       );
       expect(answers.map((a) => a.errors?.[0]?.extensions?.code ?? 'ok').sort()).toEqual(['CONFLICT', 'ok']);
     });
@@ -247,29 +329,43 @@ describe('the alert rules API', () => {
         message: `no alert rule with id ${missing}`,
         extensions: { code: 'NOT_FOUND' },
       });
-      expect(errorOf(await alerts.graphql(UPDATE, { id: 'rule-1', version: 1, input: makeRuleInput() }))).toMatchObject({
-        message: 'id: "rule-1" is not a rule id (a UUID)',
-        extensions: { code: 'BAD_USER_INPUT', argument: 'id' },
-      });
+      expect(errorOf(await alerts.graphql(UPDATE, { id: 'rule-1', version: 1, input: makeRuleInput() }))).toMatchObject(
+        {
+          message: 'id: "rule-1" is not a rule id (a UUID)',
+          extensions: { code: 'BAD_USER_INPUT', argument: 'id' },
+        },
+      );
     });
   });
 
   describe('enabling, disabling and deleting', () => {
-    const ENABLE = 'mutation($id: ID!, $enabled: Boolean!, $version: Int) { setAlertRuleEnabled(id: $id, enabled: $enabled, version: $version) { enabled version } }';
+    const ENABLE =
+      'mutation($id: ID!, $enabled: Boolean!, $version: Int) { setAlertRuleEnabled(id: $id, enabled: $enabled, version: $version) { enabled version } }';
     const DELETE = 'mutation($id: ID!, $version: Int) { deleteAlertRule(id: $id, version: $version) }';
 
     it('schedules an enabled rule at its interval, reschedules it when the interval changes and unschedules it when disabled', async () => {
       const rule = await create({ enabled: true, evaluationInterval: '30s' });
       expect(await schedules.getJobScheduler(rule.id)).toMatchObject({ every: 30_000 });
 
-      await alerts.graphql(UPDATE, { id: rule.id, version: 1, input: makeRuleInput({ name: rule.name, enabled: true, evaluationInterval: '45s' }) });
+      await alerts.graphql(UPDATE, {
+        id: rule.id,
+        version: 1,
+        input: makeRuleInput({ name: rule.name, enabled: true, evaluationInterval: '45s' }),
+      });
       expect(await schedules.getJobScheduler(rule.id)).toMatchObject({ every: 45_000 });
 
-      const disabled = await alerts.graphql<{ setAlertRuleEnabled: { enabled: boolean; version: number } }>(ENABLE, { id: rule.id, enabled: false });
+      const disabled = await alerts.graphql<{ setAlertRuleEnabled: { enabled: boolean; version: number } }>(ENABLE, {
+        id: rule.id,
+        enabled: false,
+      });
       expect(disabled.data?.setAlertRuleEnabled).toEqual({ enabled: false, version: 3 });
       expect(await schedules.getJobScheduler(rule.id)).toBeUndefined();
 
-      const enabled = await alerts.graphql<{ setAlertRuleEnabled: { enabled: boolean; version: number } }>(ENABLE, { id: rule.id, enabled: true, version: 3 });
+      const enabled = await alerts.graphql<{ setAlertRuleEnabled: { enabled: boolean; version: number } }>(ENABLE, {
+        id: rule.id,
+        enabled: true,
+        version: 3,
+      });
       expect(enabled.data?.setAlertRuleEnabled).toEqual({ enabled: true, version: 4 });
       expect(await schedules.getJobScheduler(rule.id)).toMatchObject({ every: 45_000 });
     });
@@ -277,13 +373,32 @@ describe('the alert rules API', () => {
     it('deletes a rule once (a retried delete answers false), unschedules it and keeps its audit trail', async () => {
       const rule = await create({ enabled: true }, makeCaller(['editor'], 'carol'));
 
-      expect(errorOf(await alerts.graphql(DELETE, { id: rule.id, version: 7 })).extensions).toMatchObject({ code: 'CONFLICT', currentVersion: 1 });
-      expect((await alerts.graphql<{ deleteAlertRule: boolean }>(DELETE, { id: rule.id, version: 1 }, makeCaller(['editor'], 'carol'))).data).toEqual({ deleteAlertRule: true });
-      expect((await alerts.graphql<{ deleteAlertRule: boolean }>(DELETE, { id: rule.id })).data).toEqual({ deleteAlertRule: false });
+      expect(errorOf(await alerts.graphql(DELETE, { id: rule.id, version: 7 })).extensions).toMatchObject({
+        code: 'CONFLICT',
+        currentVersion: 1,
+      });
+      expect(
+        (
+          await alerts.graphql<{ deleteAlertRule: boolean }>(
+            DELETE,
+            { id: rule.id, version: 1 },
+            makeCaller(['editor'], 'carol'),
+          )
+        ).data,
+      ).toEqual({ deleteAlertRule: true });
+      expect((await alerts.graphql<{ deleteAlertRule: boolean }>(DELETE, { id: rule.id })).data).toEqual({
+        deleteAlertRule: false,
+      });
 
-      expect((await alerts.graphql<{ alertRule: null }>('query($id: ID!) { alertRule(id: $id) { id } }', { id: rule.id })).data).toEqual({ alertRule: null });
+      expect(
+        (await alerts.graphql<{ alertRule: null }>('query($id: ID!) { alertRule(id: $id) { id } }', { id: rule.id }))
+          .data,
+      ).toEqual({ alertRule: null });
       expect(await schedules.getJobScheduler(rule.id)).toBeUndefined();
-      const { rows } = await alerts.pool.query<{ action: string; actor: string }>('SELECT action, actor FROM alert_rule_audit WHERE rule_id = $1 ORDER BY id', [rule.id]);
+      const { rows } = await alerts.pool.query<{ action: string; actor: string }>(
+        'SELECT action, actor FROM alert_rule_audit WHERE rule_id = $1 ORDER BY id',
+        [rule.id],
+      );
       expect(rows).toEqual([
         { action: 'create', actor: 'carol' },
         { action: 'delete', actor: 'carol' },
@@ -297,7 +412,9 @@ describe('the alert rules API', () => {
     const admin = new pg.Client({ connectionString: local.endpoints.postgresUrl });
     await admin.connect();
     const { rowCount } = await admin
-      .query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [new URL(database.url).pathname.slice(1)])
+      .query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [
+        new URL(database.url).pathname.slice(1),
+      ])
       .finally(() => admin.end());
     expect(rowCount).toBeGreaterThan(0);
     await sleep(200);

@@ -4,8 +4,19 @@
  * may have changed or gone by then).
  */
 import type { Labels } from '../evaluation/conditions.js';
-import { type AlertInstance, type InstanceTransition, alertLabels, renderAnnotations } from '../evaluation/rule-instances.js';
-import { type AlertRule, type LogLevel, type NotificationOverrides, type Severity, isLogCondition } from '../rules/alert-rule.js';
+import {
+  type AlertInstance,
+  type InstanceTransition,
+  alertLabels,
+  renderAnnotations,
+} from '../evaluation/rule-instances.js';
+import {
+  type AlertRule,
+  type LogLevel,
+  type NotificationOverrides,
+  type Severity,
+  isLogCondition,
+} from '../rules/alert-rule.js';
 import { type AlertState, flappingCount } from '../evaluation/alert-state-machine.js';
 
 /** Why the state changed: an evaluation, or the rule's end (its alerts end with it). */
@@ -73,7 +84,12 @@ export interface RuleIdentity extends AlertRule {
 }
 
 /** The change without its id, which the history assigns. */
-export function stateChangeOf(rule: RuleIdentity, instance: AlertInstance, transition: InstanceTransition, reason: StateChangeReason): Omit<AlertStateChange, 'id'> {
+export function stateChangeOf(
+  rule: RuleIdentity,
+  instance: AlertInstance,
+  transition: InstanceTransition,
+  reason: StateChangeReason,
+): Omit<AlertStateChange, 'id'> {
   const { state } = instance;
   return {
     ruleId: rule.id,

@@ -39,7 +39,10 @@ export class StateChangePublisher {
   private readonly runs = new CoalescedRun(() => this.drain());
 
   constructor(private readonly options: StateChangePublisherOptions) {
-    this.queue = new Queue<AlertStateChange>(STATE_CHANGES_QUEUE, { connection: options.connection, prefix: options.prefix });
+    this.queue = new Queue<AlertStateChange>(STATE_CHANGES_QUEUE, {
+      connection: options.connection,
+      prefix: options.prefix,
+    });
   }
 
   start(): void {

@@ -42,7 +42,11 @@ export interface AlertFilter {
 
 /** What recording one evaluation did. */
 export type EvaluationRecord =
-  | { readonly kind: 'recorded'; readonly instances: readonly AlertInstance[]; readonly transitions: readonly InstanceTransition[] }
+  | {
+      readonly kind: 'recorded';
+      readonly instances: readonly AlertInstance[];
+      readonly transitions: readonly InstanceTransition[];
+    }
   /** The rule's instances were already evaluated at this time or later (a retried or overtaken job). */
   | { readonly kind: 'stale' }
   /** The rule was deleted or disabled meanwhile. */
@@ -95,9 +99,21 @@ async function loadInstances(query: Query, ruleId: string): Promise<InstanceRow[
   return query<InstanceRow>(`SELECT ${INSTANCE_COLUMNS} FROM alert_instances i WHERE i.rule_id = $1`, [ruleId]);
 }
 
-async function writeHistory(query: Query, rule: Pick<RuleIdentity, 'id' | 'version'>, changes: readonly NewStateChange[]): Promise<void> {
+async function writeHistory(
+  query: Query,
+  rule: Pick<RuleIdentity, 'id' | 'version'>,
+  changes: readonly NewStateChange[],
+): Promise<void> {
   if (changes.length === 0) return;
-  const rows = changes.map((c) => ({ instance_key: c.instanceKey, labels: c.labels, from_state: c.from.toLowerCase(), to_state: c.to.toLowerCase(), at: c.at, value: c.value, event: c }));
+  const rows = changes.map((c) => ({
+    instance_key: c.instanceKey,
+    labels: c.labels,
+    from_state: c.from.toLowerCase(),
+    to_state: c.to.toLowerCase(),
+    at: c.at,
+    value: c.value,
+    event: c,
+  }));
   await query(
     `INSERT INTO alert_state_history (rule_id, instance_key, labels, from_state, to_state, at, value, rule_version, event)
      SELECT $1, x.instance_key, x.labels, x.from_state, x.to_state, x.at, x.value, $2, x.event
@@ -111,7 +127,13 @@ async function writeHistory(query: Query, rule: Pick<RuleIdentity, 'id' | 'versi
  * was not INACTIVE changes to INACTIVE (recorded and published like any change, so that a firing alert is seen to
  * end), and the instances are removed.
  */
-export async function retireInstances(query: Query, retire: Retirement, rule: RuleIdentity, at: number, reason: StateChangeReason): Promise<void> {
+export async function retireInstances(
+  query: Query,
+  retire: Retirement,
+  rule: RuleIdentity,
+  at: number,
+  reason: StateChangeReason,
+): Promise<void> {
   const changes = retire(rule, (await loadInstances(query, rule.id)).map(instanceOf), at, reason);
   await writeHistory(query, rule, changes);
   await query('DELETE FROM alert_instances WHERE rule_id = $1', [rule.id]);
@@ -125,7 +147,8 @@ export function alertId(ruleId: string, key: string): string {
 function decodeAlertCursor(cursor: string): [string, string] {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') return [parsed[0], parsed[1]];
+    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string')
+      return [parsed[0], parsed[1]];
   } catch {
     // Not JSON: reported below like any other malformed cursor.
   }
@@ -156,7 +179,9 @@ export class AlertsStore {
     outcome: { readonly durationMs: number; readonly error: string | null },
   ): Promise<EvaluationRecord> {
     return this.postgres.transaction(async (query): Promise<EvaluationRecord> => {
-      const [live] = await query<{ enabled: boolean }>('SELECT enabled FROM alert_rules WHERE id = $1 FOR SHARE', [rule.id]);
+      const [live] = await query<{ enabled: boolean }>('SELECT enabled FROM alert_rules WHERE id = $1 FOR SHARE', [
+        rule.id,
+      ]);
       if (live?.enabled !== true) return { kind: 'gone' };
       const [last] = await query<{ last: Date }>(
         `INSERT INTO alert_rule_evaluations (rule_id, last_evaluated_at) VALUES ($1, 'epoch')
@@ -201,7 +226,10 @@ export class AlertsStore {
            error = EXCLUDED.error, changes = EXCLUDED.changes, annotations = EXCLUDED.annotations, rule_version = EXCLUDED.rule_version`,
         [rule.id, rule.version, JSON.stringify(stored)],
       );
-      await query('DELETE FROM alert_instances WHERE rule_id = $1 AND instance_key <> ALL($2::text[])', [rule.id, instances.map((i) => i.instance.key)]);
+      await query('DELETE FROM alert_instances WHERE rule_id = $1 AND instance_key <> ALL($2::text[])', [
+        rule.id,
+        instances.map((i) => i.instance.key),
+      ]);
       await writeHistory(query, rule, changes);
       await query(
         `UPDATE alert_rule_evaluations SET last_evaluated_at = $2, evaluations = evaluations + 1, last_duration_ms = $3, last_error = $4 WHERE rule_id = $1`,
@@ -277,7 +305,9 @@ export class AlertsStore {
       );
       if (rows.length === 0) return 0;
       await publish(rows.map(({ id, event }) => ({ ...event, id })));
-      await query('UPDATE alert_state_history SET published_at = now() WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
+      await query('UPDATE alert_state_history SET published_at = now() WHERE id = ANY($1::bigint[])', [
+        rows.map((r) => r.id),
+      ]);
       return rows.length;
     });
   }

@@ -41,7 +41,10 @@ describe('the alerts store on PostgreSQL', () => {
   it('has PostgreSQL stop a statement that runs past statement_timeout, answered UNAVAILABLE', async () => {
     const store = storeWith(10_000, 200);
 
-    await expect(store.query('SELECT pg_sleep(5)')).rejects.toMatchObject({ code: 'UNAVAILABLE', details: { service: 'postgres' } });
+    await expect(store.query('SELECT pg_sleep(5)')).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      details: { service: 'postgres' },
+    });
     expect(await store.query<{ one: number }>('SELECT 1 AS one')).toEqual([{ one: 1 }]);
   });
 
@@ -56,7 +59,10 @@ describe('the alerts store on PostgreSQL', () => {
   it('answers a malformed rule id with BAD_USER_INPUT naming the argument, before any query', async () => {
     const rules = new RulesStore(storeWith(3000, 3000), retireInstances);
 
-    await expect(rules.byId('not-a-uuid')).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { argument: 'id' } });
+    await expect(rules.byId('not-a-uuid')).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+      details: { argument: 'id' },
+    });
     expect(await rules.byId('00000000-0000-4000-8000-000000000000')).toBeUndefined();
   });
 });

@@ -18,8 +18,15 @@ const CANCELED = '57014';
 function storeError(error: unknown): unknown {
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'string') return error;
-  if (INPUT_ERRORS.has(code)) return heimdallError('BAD_USER_INPUT', { message: 'a value is not of the form its field takes', cause: error });
-  if (code === CANCELED) return heimdallError('UNAVAILABLE', { message: 'the store took too long to answer', retryAfterSeconds: 1, service: 'postgres', cause: error });
+  if (INPUT_ERRORS.has(code))
+    return heimdallError('BAD_USER_INPUT', { message: 'a value is not of the form its field takes', cause: error });
+  if (code === CANCELED)
+    return heimdallError('UNAVAILABLE', {
+      message: 'the store took too long to answer',
+      retryAfterSeconds: 1,
+      service: 'postgres',
+      cause: error,
+    });
   return error;
 }
 
@@ -42,8 +49,15 @@ export class PostgresStore {
   }
 
   /** One statement; `idempotent` lets the policy retry it after a connection failure. */
-  query<R extends pg.QueryResultRow>(text: string, values: readonly unknown[] = [], options: { idempotent?: boolean } = {}): Promise<R[]> {
-    return this.policy.execute((signal) => this.withClient(signal, async (client) => (await client.query<R>(text, values as unknown[])).rows), options);
+  query<R extends pg.QueryResultRow>(
+    text: string,
+    values: readonly unknown[] = [],
+    options: { idempotent?: boolean } = {},
+  ): Promise<R[]> {
+    return this.policy.execute(
+      (signal) => this.withClient(signal, async (client) => (await client.query<R>(text, values as unknown[])).rows),
+      options,
+    );
   }
 
   /** Statements in one transaction, committed when `fn` resolves, rolled back when it throws. */
@@ -52,7 +66,10 @@ export class PostgresStore {
       this.withClient(signal, async (client) => {
         await client.query('BEGIN');
         try {
-          const result = await fn(async <R extends pg.QueryResultRow>(text: string, values: readonly unknown[] = []) => (await client.query<R>(text, values as unknown[])).rows);
+          const result = await fn(
+            async <R extends pg.QueryResultRow>(text: string, values: readonly unknown[] = []) =>
+              (await client.query<R>(text, values as unknown[])).rows,
+          );
           await client.query('COMMIT');
           return result;
         } catch (error) {

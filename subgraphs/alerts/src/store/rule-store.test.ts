@@ -5,7 +5,11 @@ import { ruleDiff } from './rule-store.js';
 describe('the audit diff of a rule change', () => {
   it('names only the fields that changed, each with its value before and after', () => {
     const before = makeRule({ labels: { team: 'a', service: 'x' } });
-    const after = makeRule({ labels: { service: 'x', team: 'a' }, severity: 'HIGH', conditions: [makeMetricCondition({ threshold: 95 })] });
+    const after = makeRule({
+      labels: { service: 'x', team: 'a' },
+      severity: 'HIGH',
+      conditions: [makeMetricCondition({ threshold: 95 })],
+    });
 
     expect(ruleDiff(before, after)).toEqual({
       severity: { from: 'MEDIUM', to: 'HIGH' },

@@ -1,5 +1,18 @@
 import { heimdallError } from '@heimdall/shared/errors';
-import { type AlertCondition, type AlertRule, ERROR_STATES, type ErrorState, MATCH_MODES, type MatchMode, NO_DATA_STATES, NO_NOTIFICATION_OVERRIDES, type NoDataState, type NotificationOverrides, SEVERITIES, type Severity } from '../rules/alert-rule.js';
+import {
+  type AlertCondition,
+  type AlertRule,
+  ERROR_STATES,
+  type ErrorState,
+  MATCH_MODES,
+  type MatchMode,
+  NO_DATA_STATES,
+  NO_NOTIFICATION_OVERRIDES,
+  type NoDataState,
+  type NotificationOverrides,
+  SEVERITIES,
+  type Severity,
+} from '../rules/alert-rule.js';
 import type { Retirement } from '../evaluation/finished-evaluation.js';
 import { retireInstances } from './alert-store.js';
 import type { PostgresStore, Query } from './postgres.js';
@@ -43,7 +56,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** An id as the rules table keys it; anything else is the caller's mistake, said before any query runs. */
 export function ruleId(id: string, argument = 'id'): string {
-  if (!UUID.test(id)) throw heimdallError('BAD_USER_INPUT', { message: `${argument}: "${id}" is not a rule id (a UUID)`, details: { argument } });
+  if (!UUID.test(id))
+    throw heimdallError('BAD_USER_INPUT', {
+      message: `${argument}: "${id}" is not a rule id (a UUID)`,
+      details: { argument },
+    });
   return id.toLowerCase();
 }
 
@@ -171,7 +188,9 @@ function modelOf(record: AlertRule): AlertRule {
 /** JSON with object keys sorted, so that equal values compare equal whatever order their keys came in. */
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
   );
 }
 
@@ -192,8 +211,21 @@ export function ruleDiff(before: AlertRule | null, after: AlertRule | null): Rul
 
 type AuditAction = 'create' | 'update' | 'delete' | 'enable' | 'disable';
 
-async function audit(query: Query, action: AuditAction, id: string, version: number, change: Change, diff: RuleDiff): Promise<void> {
-  await query('INSERT INTO alert_rule_audit (rule_id, action, actor, version, diff) VALUES ($1, $2, $3, $4, $5)', [id, action, change.actor, version, JSON.stringify(diff)]);
+async function audit(
+  query: Query,
+  action: AuditAction,
+  id: string,
+  version: number,
+  change: Change,
+  diff: RuleDiff,
+): Promise<void> {
+  await query('INSERT INTO alert_rule_audit (rule_id, action, actor, version, diff) VALUES ($1, $2, $3, $4, $5)', [
+    id,
+    action,
+    change.actor,
+    version,
+    JSON.stringify(diff),
+  ]);
 }
 
 /**
@@ -201,8 +233,18 @@ async function audit(query: Query, action: AuditAction, id: string, version: num
  * (or undefined, when asked to).
  */
 async function lockForChange(query: Query, id: string, version: number | null): Promise<RuleRecord>;
-async function lockForChange(query: Query, id: string, version: number | null, options: { missing: 'undefined' }): Promise<RuleRecord | undefined>;
-async function lockForChange(query: Query, id: string, version: number | null, options?: { missing: 'undefined' }): Promise<RuleRecord | undefined> {
+async function lockForChange(
+  query: Query,
+  id: string,
+  version: number | null,
+  options: { missing: 'undefined' },
+): Promise<RuleRecord | undefined>;
+async function lockForChange(
+  query: Query,
+  id: string,
+  version: number | null,
+  options?: { missing: 'undefined' },
+): Promise<RuleRecord | undefined> {
   const [row] = await query<RuleRow>(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE id = $1 FOR UPDATE`, [id]);
   if (row === undefined) {
     if (options?.missing === 'undefined') return undefined;
@@ -220,13 +262,22 @@ function encodeCursor(record: RuleRecord): string {
 function decodeCursor(cursor: string): [string, string] {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string' && UUID.test(parsed[1])) {
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === 2 &&
+      typeof parsed[0] === 'string' &&
+      typeof parsed[1] === 'string' &&
+      UUID.test(parsed[1])
+    ) {
       return [parsed[0], parsed[1]];
     }
   } catch {
     // Not JSON: reported below like any other malformed cursor.
   }
-  throw heimdallError('BAD_USER_INPUT', { message: 'after: not a cursor this list gave out', details: { argument: 'after' } });
+  throw heimdallError('BAD_USER_INPUT', {
+    message: 'after: not a cursor this list gave out',
+    details: { argument: 'after' },
+  });
 }
 
 /** The rules' SQL; every change also writes the audit log, in the same transaction. */
@@ -238,7 +289,11 @@ export class RulesStore {
   ) {}
 
   async byId(id: string): Promise<RuleRecord | undefined> {
-    const [row] = await this.postgres.query<RuleRow>(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE id = $1`, [ruleId(id)], { idempotent: true });
+    const [row] = await this.postgres.query<RuleRow>(
+      `SELECT ${RULE_COLUMNS} FROM alert_rules WHERE id = $1`,
+      [ruleId(id)],
+      { idempotent: true },
+    );
     return row === undefined ? undefined : recordOf(row);
   }
 
@@ -319,7 +374,10 @@ export class RulesStore {
     return this.postgres.transaction(async (query) => {
       const before = await lockForChange(query, key, version);
       if (before.enabled === enabled) return before;
-      const [row] = await query<RuleRow>(`UPDATE alert_rules SET enabled = $2, version = version + 1, updated_at = now() WHERE id = $1 RETURNING ${RULE_COLUMNS}`, [key, enabled]);
+      const [row] = await query<RuleRow>(
+        `UPDATE alert_rules SET enabled = $2, version = version + 1, updated_at = now() WHERE id = $1 RETURNING ${RULE_COLUMNS}`,
+        [key, enabled],
+      );
       const record = recordOf(row!);
       if (!enabled) await retireInstances(query, this.retire, record, at, 'rule disabled');
       await audit(query, enabled ? 'enable' : 'disable', key, record.version, change, ruleDiff(before, record));
@@ -345,7 +403,13 @@ export class RulesStore {
 
   /** The audit log of a rule, newest first. */
   async changes(id: string, limit: number): Promise<RuleChange[]> {
-    const rows = await this.postgres.query<{ action: AuditAction; actor: string; at: Date; version: number; diff: RuleDiff }>(
+    const rows = await this.postgres.query<{
+      action: AuditAction;
+      actor: string;
+      at: Date;
+      version: number;
+      diff: RuleDiff;
+    }>(
       'SELECT action, actor, at, version, diff FROM alert_rule_audit WHERE rule_id = $1 ORDER BY id DESC LIMIT $2',
       [ruleId(id), limit],
       { idempotent: true },

@@ -78,7 +78,8 @@ export class QueueIndexer {
   private async loop(): Promise<void> {
     while (!this.stopping) {
       try {
-        if (this.backoffMs > 0) await sleep(this.backoffMs, undefined, { signal: this.stopped.signal }).catch(() => undefined);
+        if (this.backoffMs > 0)
+          await sleep(this.backoffMs, undefined, { signal: this.stopped.signal }).catch(() => undefined);
         if (this.stopping) break;
         const messages = await this.next();
         if (messages.length === 0) continue;
@@ -94,14 +95,27 @@ export class QueueIndexer {
   /** Own pending messages first (tried again), then abandoned ones of other indexers, then new ones. */
   private async next(): Promise<QueuedMessage[]> {
     const { redis, keys } = this.deps;
-    const own = await redis.xreadgroup('GROUP', INDEXER_GROUP, this.options.consumer, 'COUNT', this.batchMessages, 'STREAMS', keys.stream, '0');
+    const own = await redis.xreadgroup(
+      'GROUP',
+      INDEXER_GROUP,
+      this.options.consumer,
+      'COUNT',
+      this.batchMessages,
+      'STREAMS',
+      keys.stream,
+      '0',
+    );
     const pending = entriesOf(own);
     if (pending.length > 0) return this.messages(pending);
-    const claimed = (await redis.xautoclaim(keys.stream, INDEXER_GROUP, this.options.consumer, this.options.claimIdleMs, '0-0', 'COUNT', this.batchMessages)) as [
-      string,
-      StreamEntry[],
-      string[]?,
-    ];
+    const claimed = (await redis.xautoclaim(
+      keys.stream,
+      INDEXER_GROUP,
+      this.options.consumer,
+      this.options.claimIdleMs,
+      '0-0',
+      'COUNT',
+      this.batchMessages,
+    )) as [string, StreamEntry[], string[]?];
     if (claimed[1].length > 0) return this.messages(claimed[1]);
     if (this.stopping) return [];
     const fresh = await redis.xreadgroup(
@@ -142,7 +156,10 @@ export class QueueIndexer {
     try {
       outcomes = await this.deps.bulkCreate(documents);
     } catch (error) {
-      this.deps.logger.warn({ err: error, entries: documents.length }, 'log queue: Elasticsearch did not take the entries; they stay queued');
+      this.deps.logger.warn(
+        { err: error, entries: documents.length },
+        'log queue: Elasticsearch did not take the entries; they stay queued',
+      );
       return true;
     }
     const { keys, redis, metrics } = this.deps;
@@ -162,7 +179,18 @@ export class QueueIndexer {
       mine.forEach((outcome, i) => {
         if (outcome.kind !== 'refused') return;
         const document = message.documents[i]!;
-        multi.xadd(keys.dead, '*', 'entryId', document.id, 'reason', outcome.reason, 'failedAt', String(now), 'document', document.source);
+        multi.xadd(
+          keys.dead,
+          '*',
+          'entryId',
+          document.id,
+          'reason',
+          outcome.reason,
+          'failedAt',
+          String(now),
+          'document',
+          document.source,
+        );
       });
       done.push(message.messageId);
       stored += mine.filter((o) => o.kind === 'stored').length;
@@ -170,7 +198,10 @@ export class QueueIndexer {
     }
     if (done.length > 0) {
       const entries = messages.filter((m) => done.includes(m.messageId)).reduce((n, m) => n + m.documents.length, 0);
-      multi.xack(keys.stream, INDEXER_GROUP, ...done).xdel(keys.stream, ...done).decrby(keys.backlog, entries);
+      multi
+        .xack(keys.stream, INDEXER_GROUP, ...done)
+        .xdel(keys.stream, ...done)
+        .decrby(keys.backlog, entries);
       const results = await multi.exec();
       const failed = results?.find(([error]) => error !== null)?.[0];
       if (results === null || failed !== undefined) throw failed ?? new Error('the Redis transaction was discarded');

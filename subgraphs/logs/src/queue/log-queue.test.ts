@@ -34,19 +34,43 @@ describe('the queue', () => {
   /** A Redis whose writes (the API's enqueue) or reads (the dead letters) fail as a dropped connection does. */
   function failingRedis(fails: 'writes' | 'reads') {
     const dropped = () => Promise.reject(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
-    const multi = { xadd: () => multi, incrby: () => multi, exec: () => (fails === 'writes' ? dropped() : Promise.resolve([[null, 'ok']])) };
-    return { get: () => Promise.resolve('0'), multi: () => multi, xrange: () => (fails === 'reads' ? dropped() : Promise.resolve([])) } as unknown as Redis;
+    const multi = {
+      xadd: () => multi,
+      incrby: () => multi,
+      exec: () => (fails === 'writes' ? dropped() : Promise.resolve([[null, 'ok']])),
+    };
+    return {
+      get: () => Promise.resolve('0'),
+      multi: () => multi,
+      xrange: () => (fails === 'reads' ? dropped() : Promise.resolve([])),
+    } as unknown as Redis;
   }
   const queueOn = (redis: Redis) => {
     const metrics = new ResilienceMetrics(new Registry());
     const once = { retry: { maxAttempts: 1 } };
-    return new LogQueue(redis, { ingest: createResiliencePolicy('redis_ingest', once, metrics), read: createResiliencePolicy('redis', once, metrics) }, 'heimdall:logs:test', { maxEntries: 1000 });
+    return new LogQueue(
+      redis,
+      {
+        ingest: createResiliencePolicy('redis_ingest', once, metrics),
+        read: createResiliencePolicy('redis', once, metrics),
+      },
+      'heimdall:logs:test',
+      { maxEntries: 1000 },
+    );
   };
-  const entry: LogDocument = { id: 'a', timestamp: '2026-11-22T10:00:00.000000000Z', level: 'INFO', message: 'ok', service: 'checkout', labels: {} };
+  const entry: LogDocument = {
+    id: 'a',
+    timestamp: '2026-11-22T10:00:00.000000000Z',
+    level: 'INFO',
+    message: 'ok',
+    service: 'checkout',
+    labels: {},
+  };
 
   it('keeps serving its dead letters while enqueueing fails, and keeps accepting entries while reads fail', async () => {
     const writesFail = queueOn(failingRedis('writes'));
-    for (let i = 0; i < 10; i++) await expect(writesFail.enqueue([entry])).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    for (let i = 0; i < 10; i++)
+      await expect(writesFail.enqueue([entry])).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     await expect(writesFail.deadLetters(10)).resolves.toEqual([]);
 
     const readsFail = queueOn(failingRedis('reads'));

@@ -97,28 +97,45 @@ export class LogQueue {
    */
   async enqueue(documents: readonly LogDocument[]): Promise<void> {
     try {
-      const waiting = Number((await this.policies.ingest.execute(() => this.redis.get(this.keys.backlog), { idempotent: true })) ?? 0);
+      const waiting = Number(
+        (await this.policies.ingest.execute(() => this.redis.get(this.keys.backlog), { idempotent: true })) ?? 0,
+      );
       if (waiting + documents.length > this.options.maxEntries && waiting > 0) {
-        throw heimdallError('UNAVAILABLE', { message: `the log queue is full (${waiting} entries wait to be indexed)`, retryAfterSeconds: 5, service: 'logs' });
+        throw heimdallError('UNAVAILABLE', {
+          message: `the log queue is full (${waiting} entries wait to be indexed)`,
+          retryAfterSeconds: 5,
+          service: 'logs',
+        });
       }
       await this.exec(this.policies.ingest, (multi) =>
-        multi.xadd(this.keys.stream, '*', ...messageFields(documents.map(bulkDocument))).incrby(this.keys.backlog, documents.length),
+        multi
+          .xadd(this.keys.stream, '*', ...messageFields(documents.map(bulkDocument)))
+          .incrby(this.keys.backlog, documents.length),
       );
     } catch (error) {
       // Redis down, out of memory, or too slow: the entries were not accepted, and the client should try again.
       if (error instanceof HeimdallError) throw error;
-      throw heimdallError('UNAVAILABLE', { message: 'the log queue cannot take entries now', retryAfterSeconds: 5, service: 'logs', cause: error });
+      throw heimdallError('UNAVAILABLE', {
+        message: 'the log queue cannot take entries now',
+        retryAfterSeconds: 5,
+        service: 'logs',
+        cause: error,
+      });
     }
   }
 
   /** Entries accepted and not yet indexed (nor dead-lettered). */
   async depth(): Promise<number> {
-    return Number((await this.policies.read.execute(() => this.redis.get(this.keys.backlog), { idempotent: true })) ?? 0);
+    return Number(
+      (await this.policies.read.execute(() => this.redis.get(this.keys.backlog), { idempotent: true })) ?? 0,
+    );
   }
 
   /** How long the oldest waiting entry has waited, in ms; 0 when none waits. */
   async oldestAgeMs(now: number): Promise<number> {
-    const [oldest] = await this.policies.read.execute(() => this.redis.xrange(this.keys.stream, '-', '+', 'COUNT', 1), { idempotent: true });
+    const [oldest] = await this.policies.read.execute(() => this.redis.xrange(this.keys.stream, '-', '+', 'COUNT', 1), {
+      idempotent: true,
+    });
     return oldest === undefined ? 0 : Math.max(0, now - streamIdTime(oldest[0]));
   }
 
@@ -129,10 +146,17 @@ export class LogQueue {
   /** Dead letters, oldest first, after the one with id `after`. */
   async deadLetters(first: number, after?: string): Promise<DeadLetter[]> {
     if (first <= 0) return [];
-    const entries = await this.policies.read.execute(() => this.redis.xrange(this.keys.dead, after === undefined ? '-' : `(${after}`, '+', 'COUNT', first), {
-      idempotent: true,
-    });
-    return withinBudget(entries.flatMap(([id, fields]) => toDeadLetter(id, fields)).map((letter) => ({ ...letter, document: boundedEntry(letter.document) })));
+    const entries = await this.policies.read.execute(
+      () => this.redis.xrange(this.keys.dead, after === undefined ? '-' : `(${after}`, '+', 'COUNT', first),
+      {
+        idempotent: true,
+      },
+    );
+    return withinBudget(
+      entries
+        .flatMap(([id, fields]) => toDeadLetter(id, fields))
+        .map((letter) => ({ ...letter, document: boundedEntry(letter.document) })),
+    );
   }
 
   /** Queues the entries of these dead letters again and removes them; returns which ids were found. */
@@ -160,7 +184,10 @@ export class LogQueue {
     return { retried: found.map((f) => f.id), notFound };
   }
 
-  private async exec(policy: ResiliencePolicy, build: (multi: ReturnType<Redis['multi']>) => ReturnType<Redis['multi']>): Promise<void> {
+  private async exec(
+    policy: ResiliencePolicy,
+    build: (multi: ReturnType<Redis['multi']>) => ReturnType<Redis['multi']>,
+  ): Promise<void> {
     const results = await policy.execute(() => build(this.redis.multi()).exec());
     const failed = results?.find(([error]) => error !== null)?.[0];
     if (results === null || failed !== undefined) throw failed ?? new Error('the Redis transaction was discarded');
@@ -180,5 +207,12 @@ function toDeadLetter(id: string, fields: readonly string[]): DeadLetter[] {
   // The stored source carries labelKeys for the index's facets; the entry itself does not.
   const document = JSON.parse(source) as LogDocument & { labelKeys?: string[] };
   delete document.labelKeys;
-  return [{ id, reason: field(fields, 'reason') ?? 'unknown', failedAt: Number(field(fields, 'failedAt') ?? streamIdTime(id)), document }];
+  return [
+    {
+      id,
+      reason: field(fields, 'reason') ?? 'unknown',
+      failedAt: Number(field(fields, 'failedAt') ?? streamIdTime(id)),
+      document,
+    },
+  ];
 }

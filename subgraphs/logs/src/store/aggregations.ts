@@ -41,7 +41,12 @@ interface Answer {
 /** Counts per bucket of `intervalMs` and per level from `from` to `to` (epoch ms), empty buckets included. */
 function levelHistogram(intervalMs: number, from: number, to: number): estypes.AggregationsAggregationContainer {
   return {
-    date_histogram: { field: 'timestamp', fixed_interval: `${intervalMs}ms`, min_doc_count: 0, extended_bounds: { min: from, max: to - 1 } },
+    date_histogram: {
+      field: 'timestamp',
+      fixed_interval: `${intervalMs}ms`,
+      min_doc_count: 0,
+      extended_bounds: { min: from, max: to - 1 },
+    },
     aggs: { levels: { terms: { field: 'level', size: LOG_LEVELS.length } } },
   };
 }
@@ -89,7 +94,8 @@ export function facetsOf(first: Answer, values: Answer | undefined): LogFacets {
     services: termCounts(first.aggregations?.services),
     levels,
     labels: keys.map((key, i) => ({ key: key.value, count: key.count, values: termCounts(sample?.[`k${i}`]) })),
-    sampled: first.timed_out || values?.timed_out === true || (sample !== undefined && (sample.doc_count ?? 0) < matches),
+    sampled:
+      first.timed_out || values?.timed_out === true || (sample !== undefined && (sample.doc_count ?? 0) < matches),
   };
 }
 
@@ -98,13 +104,23 @@ export function volumeSearch(service: string, windows: readonly { from: number; 
   const earliest = Math.min(...windows.map((w) => w.from));
   const latest = Math.max(...windows.map((w) => w.to));
   return {
-    query: { bool: { filter: [{ term: { service } }, { range: { timestamp: { gte: earliest, lt: latest, format: 'epoch_millis' } } }] } },
+    query: {
+      bool: {
+        filter: [
+          { term: { service } },
+          { range: { timestamp: { gte: earliest, lt: latest, format: 'epoch_millis' } } },
+        ],
+      },
+    },
     aggs: {
       first: { min: { field: 'timestamp' } },
       ...Object.fromEntries(
         windows.map((w, i) => [
           `w${i}`,
-          { filter: { range: { timestamp: { gte: w.from, lt: w.to, format: 'epoch_millis' } } }, aggs: { buckets: levelHistogram(bucketMs, w.from, w.to) } },
+          {
+            filter: { range: { timestamp: { gte: w.from, lt: w.to, format: 'epoch_millis' } } },
+            aggs: { buckets: levelHistogram(bucketMs, w.from, w.to) },
+          },
         ]),
       ),
     },
@@ -112,7 +128,12 @@ export function volumeSearch(service: string, windows: readonly { from: number; 
 }
 
 /** The series of `volumeSearch`'s answer: per level, the counts of the buckets from the service's first entry on (before it: unknown, left out). */
-export function volumeSeries(service: string, answer: Answer, windows: readonly unknown[], bucketMs: number): VolumeSeries[] {
+export function volumeSeries(
+  service: string,
+  answer: Answer,
+  windows: readonly unknown[],
+  bucketMs: number,
+): VolumeSeries[] {
   const aggregations = answer.aggregations ?? {};
   const first = (aggregations.first as { value: number | null } | undefined)?.value;
   if (typeof first !== 'number') return [];
@@ -122,10 +143,15 @@ export function volumeSeries(service: string, answer: Answer, windows: readonly 
     const window = aggregations[`w${i}`] as { buckets?: unknown } | undefined;
     for (const bucket of histogramBuckets(window?.buckets)) {
       if (bucket.start < known) continue;
-      for (const level of LOG_LEVELS) counts.get(level)!.set(bucket.start, bucket.levels.find((l) => l.level === level)?.count ?? 0);
+      for (const level of LOG_LEVELS)
+        counts.get(level)!.set(bucket.start, bucket.levels.find((l) => l.level === level)?.count ?? 0);
     }
   });
-  return LOG_LEVELS.map((level) => ({ service, level, buckets: [...counts.get(level)!].map(([start, count]) => ({ start, count })) }));
+  return LOG_LEVELS.map((level) => ({
+    service,
+    level,
+    buckets: [...counts.get(level)!].map(([start, count]) => ({ start, count })),
+  }));
 }
 
 function termCounts(aggregate: unknown): FacetCount[] {
@@ -134,7 +160,8 @@ function termCounts(aggregate: unknown): FacetCount[] {
 }
 
 function histogramBuckets(aggregate: unknown): HistogramBucket[] {
-  const buckets = (aggregate as { buckets?: { key: number; doc_count: number; levels?: unknown }[] } | undefined)?.buckets ?? [];
+  const buckets =
+    (aggregate as { buckets?: { key: number; doc_count: number; levels?: unknown }[] } | undefined)?.buckets ?? [];
   return buckets.map((b) => ({
     start: b.key,
     count: b.doc_count,

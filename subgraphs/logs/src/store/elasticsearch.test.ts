@@ -2,8 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { HttpStatusError } from '@heimdall/shared/resilience';
 import { ElasticsearchRefusal, refusePartialResults } from './elasticsearch.js';
 
-const failure = (type: string) => ({ shard: 0, index: 'logs-000002', node: 'n1', reason: { type, reason: 'quoted text' } });
-const answer = (failures: unknown[]) => ({ hits: { hits: [] }, _shards: { total: 2, successful: 2 - failures.length, failed: failures.length, failures } });
+const failure = (type: string) => ({
+  shard: 0,
+  index: 'logs-000002',
+  node: 'n1',
+  reason: { type, reason: 'quoted text' },
+});
+const answer = (failures: unknown[]) => ({
+  hits: { hits: [] },
+  _shards: { total: 2, successful: 2 - failures.length, failed: failures.length, failures },
+});
 
 describe('partial search answers', () => {
   it('passes a whole answer on as it is', () => {
@@ -24,6 +32,8 @@ describe('partial search answers', () => {
   });
 
   it('makes a shard that could not answer now a 503 to try again, also inside a multi-search', () => {
-    expect(() => refusePartialResults({ responses: [answer([]), answer([failure('no_shard_available_action_exception')])] })).toThrow(HttpStatusError);
+    expect(() =>
+      refusePartialResults({ responses: [answer([]), answer([failure('no_shard_available_action_exception')])] }),
+    ).toThrow(HttpStatusError);
   });
 });

@@ -61,13 +61,18 @@ function asDependencyFailure(error: unknown): unknown {
     const status = error.statusCode ?? 500;
     if (status === 429 || status >= 500) {
       const retryAfter = error.headers?.['retry-after'];
-      return new HttpStatusError(status, `HTTP ${status}`, parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : null));
+      return new HttpStatusError(
+        status,
+        `HTTP ${status}`,
+        parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : null),
+      );
     }
     const body = error.body as { error?: { type?: unknown } } | undefined;
     const type = typeof body?.error?.type === 'string' ? body.error.type : undefined;
     return new ElasticsearchRefusal(status, type, [...errorTypes(body?.error, 0)], error);
   }
-  if (error instanceof errors.ConnectionError || error instanceof errors.NoLivingConnectionsError) return new HttpStatusError(503, 'no connection');
+  if (error instanceof errors.ConnectionError || error instanceof errors.NoLivingConnectionsError)
+    return new HttpStatusError(503, 'no connection');
   if (error instanceof errors.TimeoutError) return new HttpStatusError(504, 'no answer in time');
   return error;
 }
@@ -103,8 +108,14 @@ export function refusePartialResults<T>(result: T): T {
   const failures = [...shardFailures(result)];
   if (failures.length === 0) return result;
   const causes = [...errorTypes(failures, 0)];
-  if (causes.some((type) => TRANSIENT_SHARD_FAILURES.has(type))) throw new HttpStatusError(503, `${failures.length} shards failed`);
-  throw new ElasticsearchRefusal(200, 'shard_failures', causes, new Error(`${failures.length} shards failed: ${causes.join(', ')}`));
+  if (causes.some((type) => TRANSIENT_SHARD_FAILURES.has(type)))
+    throw new HttpStatusError(503, `${failures.length} shards failed`);
+  throw new ElasticsearchRefusal(
+    200,
+    'shard_failures',
+    causes,
+    new Error(`${failures.length} shards failed: ${causes.join(', ')}`),
+  );
 }
 
 function* shardFailures(result: unknown): Generator<unknown> {

@@ -1,6 +1,19 @@
 export { callElasticsearch, requestOptions } from './elasticsearch.js';
-export { FACET_VALUE_SAMPLE, type FacetCount, type HistogramBucket, type LogFacets, bucketTime } from './aggregations.js';
-export { type BulkDocument, type BulkOutcome, LogWriter, type LogWriterOptions, bulkDocument, refusalReason } from './log-writes.js';
+export {
+  FACET_VALUE_SAMPLE,
+  type FacetCount,
+  type HistogramBucket,
+  type LogFacets,
+  bucketTime,
+} from './aggregations.js';
+export {
+  type BulkDocument,
+  type BulkOutcome,
+  LogWriter,
+  type LogWriterOptions,
+  bulkDocument,
+  refusalReason,
+} from './log-writes.js';
 export {
   LogReader,
   type LogReaderOptions,
@@ -20,7 +33,15 @@ export {
   buildLogSearch,
   cursorAfter,
 } from './query-dsl.js';
-export { ELASTICSEARCH_DIR, MIGRATIONS_DIR, MIGRATIONS_INDEX, TEMPLATE_FILE, elasticsearchMigrationTarget, migrate, migrationRequests } from './migrations.js';
+export {
+  ELASTICSEARCH_DIR,
+  MIGRATIONS_DIR,
+  MIGRATIONS_INDEX,
+  TEMPLATE_FILE,
+  elasticsearchMigrationTarget,
+  migrate,
+  migrationRequests,
+} from './migrations.js';
 export {
   ILM_POLICY,
   LogRetention,

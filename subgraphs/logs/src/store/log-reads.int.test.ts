@@ -20,13 +20,27 @@ const RANGE = { from: new Date(NOW - 3_600_000).toISOString(), to: new Date(NOW 
 
 const policies = () => {
   const metrics = new ResilienceMetrics(new ServiceMetrics({ service: 'test', instance: 'test' }).registry);
-  return { read: createResiliencePolicy('elasticsearch', undefined, metrics), write: createResiliencePolicy('elasticsearch_bulk', { timeoutMs: 30_000 }, metrics) };
+  return {
+    read: createResiliencePolicy('elasticsearch', undefined, metrics),
+    write: createResiliencePolicy('elasticsearch_bulk', { timeoutMs: 30_000 }, metrics),
+  };
 };
 
 /** `count` entries of `service`, the first `secondsAgo` seconds back and each next one a millisecond older. */
-function entries(service: string, count: number, secondsAgo: number, message: (i: number) => string, labels: (i: number) => Record<string, string> = () => ({})) {
+function entries(
+  service: string,
+  count: number,
+  secondsAgo: number,
+  message: (i: number) => string,
+  labels: (i: number) => Record<string, string> = () => ({}),
+) {
   const parsed = parseLogEntries(
-    Array.from({ length: count }, (_, i) => ({ service, message: message(i), labels: labels(i), timestamp: new Date(NOW - secondsAgo * 1000 - i).toISOString() })),
+    Array.from({ length: count }, (_, i) => ({
+      service,
+      message: message(i),
+      labels: labels(i),
+      timestamp: new Date(NOW - secondsAgo * 1000 - i).toISOString(),
+    })),
     NOW,
   );
   if (!parsed.ok) throw new Error(parsed.message);
@@ -38,7 +52,9 @@ describe('reads over many matches', () => {
 
   beforeAll(async () => {
     await local.require('elasticsearch');
-    const template = JSON.parse(await readFile(TEMPLATE_FILE, 'utf8')) as { template: { settings: Record<string, unknown>; mappings: Record<string, unknown> } };
+    const template = JSON.parse(await readFile(TEMPLATE_FILE, 'utf8')) as {
+      template: { settings: Record<string, unknown>; mappings: Record<string, unknown> };
+    };
     await es.indices.create({
       index: `${alias}-000001`,
       settings: { ...template.template.settings, number_of_shards: 1, number_of_replicas: 0 },
@@ -52,8 +68,20 @@ describe('reads over many matches', () => {
       ...entries('mined', 250, 1, (i) => `payload dump ${i}: ${'lorem ipsum '.repeat(2_000)}`),
       ...entries('mined', 2_050, 10, (i) => `user ${i} logged in from 10.0.0.${i % 250}`),
       ...entries('huge', 40, 1, (i) => `upload ${i} failed: ${'lorem ipsum '.repeat(25_000)}`),
-      ...entries('faceted', FACET_VALUE_SAMPLE / 2, 1, (i) => `request ${i} served`, (i) => ({ pod: `web-${i % 3}` })),
-      ...entries('faceted', FACET_VALUE_SAMPLE / 2 + 100, 20, (i) => `request ${i} served`, (i) => ({ pod: `web-${i % 3}` })),
+      ...entries(
+        'faceted',
+        FACET_VALUE_SAMPLE / 2,
+        1,
+        (i) => `request ${i} served`,
+        (i) => ({ pod: `web-${i % 3}` }),
+      ),
+      ...entries(
+        'faceted',
+        FACET_VALUE_SAMPLE / 2 + 100,
+        20,
+        (i) => `request ${i} served`,
+        (i) => ({ pod: `web-${i % 3}` }),
+      ),
     ];
     const outcomes = await new LogWriter(es, write, { alias }).bulkCreate(documents);
     expect(outcomes.every((o) => o.kind === 'stored')).toBe(true);
@@ -75,7 +103,12 @@ describe('reads over many matches', () => {
     expect(Math.max(...long.map((p) => p.sample.length))).toBeLessThanOrEqual(MINED_MESSAGE_CHARS);
     expect(patterns.find((p) => p.pattern === 'user <*> logged in from <*>')?.count).toBe(1_750);
 
-    const few = await logPatterns(store, { services: ['mined'], range: { from: RANGE.from, to: new Date(NOW - 10_000 - 1_989).toISOString() } }, 10, DEFAULT_QUERY_LIMITS);
+    const few = await logPatterns(
+      store,
+      { services: ['mined'], range: { from: RANGE.from, to: new Date(NOW - 10_000 - 1_989).toISOString() } },
+      10,
+      DEFAULT_QUERY_LIMITS,
+    );
     expect(few.map(({ count, sampled }) => ({ count, sampled }))).toEqual([{ count: 60, sampled: false }]);
   });
 
@@ -85,7 +118,9 @@ describe('reads over many matches', () => {
     expect(facets.labels[0]!.count).toBe(FACET_VALUE_SAMPLE + 100);
     expect(facets.labels[0]!.values.reduce((n, v) => n + v.count, 0)).toBe(FACET_VALUE_SAMPLE);
     expect(facets.sampled).toBe(true);
-    expect((await logFacets(store, { services: ['mined'], range: RANGE }, 10, DEFAULT_QUERY_LIMITS)).sampled).toBe(false);
+    expect((await logFacets(store, { services: ['mined'], range: RANGE }, 10, DEFAULT_QUERY_LIMITS)).sampled).toBe(
+      false,
+    );
   });
 
   it('cuts long messages and highlights in answers, and pages past 4 MiB of entries without losing one', async () => {
@@ -93,7 +128,11 @@ describe('reads over many matches', () => {
     let after: string | null = null;
     let pages = 0;
     do {
-      const page: Awaited<ReturnType<typeof logSearch>> = await logSearch(store, { filter: { services: ['huge'], query: 'failed', range: RANGE }, first: 40, after }, DEFAULT_QUERY_LIMITS);
+      const page: Awaited<ReturnType<typeof logSearch>> = await logSearch(
+        store,
+        { filter: { services: ['huge'], query: 'failed', range: RANGE }, first: 40, after },
+        DEFAULT_QUERY_LIMITS,
+      );
       expect(Buffer.byteLength(JSON.stringify(page.entries))).toBeLessThanOrEqual(ANSWER_LIST_BYTES);
       for (const entry of page.entries) {
         expect(entry.message).toHaveLength(ANSWER_TEXT_CHARS);
@@ -114,8 +153,12 @@ describe('reads over many matches', () => {
     const own = policies();
     const hurried = new LogReader(es, own.read, { alias, slowReadMs: 1 });
     for (let i = 0; i < 8; i++) {
-      await expect(logPatterns(hurried, { services: ['mined'], range: RANGE }, 10, DEFAULT_QUERY_LIMITS)).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });
-      await expect(logFacets(hurried, { services: ['faceted'], range: RANGE }, 10, DEFAULT_QUERY_LIMITS)).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });
+      await expect(
+        logPatterns(hurried, { services: ['mined'], range: RANGE }, 10, DEFAULT_QUERY_LIMITS),
+      ).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });
+      await expect(
+        logFacets(hurried, { services: ['faceted'], range: RANGE }, 10, DEFAULT_QUERY_LIMITS),
+      ).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });
     }
     expect(own.read.state).toBe('closed');
   });

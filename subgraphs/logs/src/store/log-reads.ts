@@ -26,7 +26,15 @@ import {
   volumeSeries,
 } from './aggregations.js';
 import { ElasticsearchRefusal, callElasticsearch, refusePartialResults, requestOptions } from './elasticsearch.js';
-import { type LogCursor, type LogFilter, type LogPage, buildLogQuery, buildLogSearch, cursorAfter, logSort } from './query-dsl.js';
+import {
+  type LogCursor,
+  type LogFilter,
+  type LogPage,
+  buildLogQuery,
+  buildLogSearch,
+  cursorAfter,
+  logSort,
+} from './query-dsl.js';
 import { WRITE_ALIAS } from './retention.js';
 
 /**
@@ -101,7 +109,11 @@ export class LogReader {
   }
 
   /** One page of entries matching `filter`, with the total when `countTotal`. */
-  async search(filter: LogFilter, page: LogPage, options: { countTotal: boolean; signal?: AbortSignal }): Promise<SearchPage> {
+  async search(
+    filter: LogFilter,
+    page: LogPage,
+    options: { countTotal: boolean; signal?: AbortSignal },
+  ): Promise<SearchPage> {
     const response = await this.read(
       (signal) =>
         this.es.search<LogDocument>(
@@ -161,37 +173,35 @@ export class LogReader {
   async facets(filter: LogFilter, size: number, signal?: AbortSignal): Promise<LogFacets> {
     const query = buildLogQuery(filter);
     const deadline = this.slowRead(signal);
-    const first = await deadline.read(
-      (s) =>
-        this.es.search(
-          {
-            index: this.alias,
-            size: 0,
-            track_total_hits: false,
-            query,
-            timeout: deadline.elasticsearchTimeout,
-            aggs: facetAggregations(size),
-          },
-          requestOptions(s),
-        ),
+    const first = await deadline.read((s) =>
+      this.es.search(
+        {
+          index: this.alias,
+          size: 0,
+          track_total_hits: false,
+          query,
+          timeout: deadline.elasticsearchTimeout,
+          aggs: facetAggregations(size),
+        },
+        requestOptions(s),
+      ),
     );
     const keys = facetLabelKeys(first);
     const values =
       keys.length === 0
         ? undefined
-        : await deadline.read(
-            (s) =>
-              this.es.search(
-                {
-                  index: this.alias,
-                  size: 0,
-                  track_total_hits: false,
-                  query,
-                  timeout: deadline.elasticsearchTimeout,
-                  aggs: labelValueAggregations(keys, size),
-                },
-                requestOptions(s),
-              ),
+        : await deadline.read((s) =>
+            this.es.search(
+              {
+                index: this.alias,
+                size: 0,
+                track_total_hits: false,
+                query,
+                timeout: deadline.elasticsearchTimeout,
+                aggs: labelValueAggregations(keys, size),
+              },
+              requestOptions(s),
+            ),
           );
     return facetsOf(first, values);
   }
@@ -205,35 +215,46 @@ export class LogReader {
    */
   async recentMessages(filter: LogFilter, size: number, signal?: AbortSignal): Promise<MessageSample> {
     const deadline = this.slowRead(signal);
-    const response = await deadline.read(
-      (s) =>
-        this.es.search(
-          {
-            index: this.alias,
-            ...buildLogSearch(filter, { size: size + 1, highlight: false }),
-            track_total_hits: false,
-            timeout: deadline.elasticsearchTimeout,
-            _source: false,
-            docvalue_fields: ['message.keyword'],
-          },
-          requestOptions(s),
-        ),
+    const response = await deadline.read((s) =>
+      this.es.search(
+        {
+          index: this.alias,
+          ...buildLogSearch(filter, { size: size + 1, highlight: false }),
+          track_total_hits: false,
+          timeout: deadline.elasticsearchTimeout,
+          _source: false,
+          docvalue_fields: ['message.keyword'],
+        },
+        requestOptions(s),
+      ),
     );
     let sampled = response.timed_out || response.hits.hits.length > size;
     const found = response.hits.hits.slice(0, size).map((hit) => {
       const timestamp = hit.sort?.[0];
       const message = (hit.fields?.['message.keyword'] as unknown[] | undefined)?.[0];
-      return { id: hit._id, index: hit._index, timestamp: typeof timestamp === 'string' ? timestamp : undefined, message: typeof message === 'string' ? message : undefined };
+      return {
+        id: hit._id,
+        index: hit._index,
+        timestamp: typeof timestamp === 'string' ? timestamp : undefined,
+        message: typeof message === 'string' ? message : undefined,
+      };
     });
     const long = found.filter((hit) => hit.message === undefined && hit.id !== undefined);
     const read = long.slice(0, MAX_LONG_MESSAGE_READS);
     if (read.length < long.length) sampled = true;
     if (read.length > 0) {
-      const beginnings = await this.messageBeginnings(read.map((hit) => hit.id!), deadline);
+      const beginnings = await this.messageBeginnings(
+        read.map((hit) => hit.id!),
+        deadline,
+      );
       if (beginnings === undefined) sampled = true;
       for (const hit of read) hit.message = beginnings?.get(`${hit.index}/${hit.id}`);
     }
-    const messages = found.flatMap((hit) => (hit.message === undefined || hit.timestamp === undefined ? [] : [{ message: hit.message, timestamp: hit.timestamp }]));
+    const messages = found.flatMap((hit) =>
+      hit.message === undefined || hit.timestamp === undefined
+        ? []
+        : [{ message: hit.message, timestamp: hit.timestamp }],
+    );
     return { messages, sampled };
   }
 
@@ -244,27 +265,34 @@ export class LogReader {
    */
   private async messageBeginnings(ids: string[], deadline: SlowRead): Promise<Map<string, string> | undefined> {
     try {
-      const response = await deadline.read(
-        (s) =>
-          this.es.search(
-            {
-              index: this.alias,
-              size: ids.length,
-              track_total_hits: false,
-              query: { ids: { values: ids } },
-              _source: false,
-              highlight: {
-                max_analyzed_offset: MINED_MESSAGE_CHARS,
-                fields: { message: { highlight_query: { match_none: {} }, no_match_size: MINED_MESSAGE_CHARS, number_of_fragments: 1 } },
+      const response = await deadline.read((s) =>
+        this.es.search(
+          {
+            index: this.alias,
+            size: ids.length,
+            track_total_hits: false,
+            query: { ids: { values: ids } },
+            _source: false,
+            highlight: {
+              max_analyzed_offset: MINED_MESSAGE_CHARS,
+              fields: {
+                message: {
+                  highlight_query: { match_none: {} },
+                  no_match_size: MINED_MESSAGE_CHARS,
+                  number_of_fragments: 1,
+                },
               },
             },
-            requestOptions(s),
-          ),
+          },
+          requestOptions(s),
+        ),
       );
       return new Map(
         response.hits.hits.flatMap((hit) => {
           const start = hit.highlight?.message?.[0];
-          return start === undefined ? [] : [[`${hit._index}/${hit._id}`, start.slice(0, MINED_MESSAGE_CHARS)] as const];
+          return start === undefined
+            ? []
+            : [[`${hit._index}/${hit._id}`, start.slice(0, MINED_MESSAGE_CHARS)] as const];
         }),
       );
     } catch (error) {
@@ -278,9 +306,18 @@ export class LogReader {
    * Buckets before the service's first entry in the windows are left out (unknown, not zero); after it, a level
    * without entries in a bucket counts 0.
    */
-  async volume(service: string, windows: readonly { from: number; to: number }[], bucketMs: number, signal?: AbortSignal): Promise<VolumeSeries[]> {
+  async volume(
+    service: string,
+    windows: readonly { from: number; to: number }[],
+    bucketMs: number,
+    signal?: AbortSignal,
+  ): Promise<VolumeSeries[]> {
     const response = await this.read(
-      (s) => this.es.search({ index: this.alias, size: 0, track_total_hits: false, ...volumeSearch(service, windows, bucketMs) }, requestOptions(s)),
+      (s) =>
+        this.es.search(
+          { index: this.alias, size: 0, track_total_hits: false, ...volumeSearch(service, windows, bucketMs) },
+          requestOptions(s),
+        ),
       signal,
     );
     return volumeSeries(service, response, windows, bucketMs);
@@ -292,7 +329,14 @@ export class LogReader {
     const searches = keys.flatMap((key) => [
       { index: this.alias },
       {
-        query: { bool: { filter: [{ term: { traceId: key.traceId } }, ...(key.spanId === undefined ? [] : [{ term: { spanId: key.spanId } }])] } },
+        query: {
+          bool: {
+            filter: [
+              { term: { traceId: key.traceId } },
+              ...(key.spanId === undefined ? [] : [{ term: { spanId: key.spanId } }]),
+            ],
+          },
+        },
         sort: logSort('OLDEST_FIRST'),
         size: MAX_TRACE_LOGS,
         track_total_hits: false,
@@ -357,7 +401,10 @@ export class LogReader {
    */
   private async read<T>(fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
     try {
-      return await callElasticsearch(this.policy, async (s) => refusePartialResults(await fn(s)), { idempotent: true, ...(signal === undefined ? {} : { signal }) });
+      return await callElasticsearch(this.policy, async (s) => refusePartialResults(await fn(s)), {
+        idempotent: true,
+        ...(signal === undefined ? {} : { signal }),
+      });
     } catch (error) {
       if (isTooComplex(error)) {
         throw badUserInput('labels', 'a regular expression is too complex to search; write a narrower one');

@@ -11,9 +11,20 @@ function bulkRefusingPoison(requests: number[]) {
       requests.push(operations.length / 2);
       if (operations.some((line) => line.includes('poison'))) {
         const body = { error: { type: 'content_too_long_exception', reason: 'quoted text' }, status: 413 };
-        return Promise.reject(new errors.ResponseError({ body, statusCode: 413, headers: {}, warnings: null, meta: {} } as unknown as ConstructorParameters<typeof errors.ResponseError>[0]));
+        return Promise.reject(
+          new errors.ResponseError({
+            body,
+            statusCode: 413,
+            headers: {},
+            warnings: null,
+            meta: {},
+          } as unknown as ConstructorParameters<typeof errors.ResponseError>[0]),
+        );
       }
-      return Promise.resolve({ errors: false, items: Array.from({ length: operations.length / 2 }, () => ({ create: { status: 201 } })) });
+      return Promise.resolve({
+        errors: false,
+        items: Array.from({ length: operations.length / 2 }, () => ({ create: { status: 201 } })),
+      });
     },
   } as unknown as Client;
 }
@@ -24,7 +35,10 @@ describe('bulk writes', () => {
     const policy = createResiliencePolicy('elasticsearch_bulk', undefined, metrics);
     const requests: number[] = [];
     const writer = new LogWriter(bulkRefusingPoison(requests), policy);
-    const documents = Array.from({ length: 8 }, (_, i) => ({ id: `d${i}`, source: JSON.stringify({ message: i === 5 ? 'poison' : 'fine' }) }));
+    const documents = Array.from({ length: 8 }, (_, i) => ({
+      id: `d${i}`,
+      source: JSON.stringify({ message: i === 5 ? 'poison' : 'fine' }),
+    }));
     for (let round = 0; round < 3; round++) {
       expect(await writer.bulkCreate(documents)).toEqual([
         ...Array.from({ length: 5 }, () => ({ kind: 'stored' })),

@@ -70,7 +70,9 @@ export class LogWriter {
     const outcomes: BulkOutcome[] = new Array<BulkOutcome>(documents.length);
     const chunks = this.chunks(documents);
     for (let i = 0; i < chunks.length; i += this.bulkConcurrency) {
-      await Promise.all(chunks.slice(i, i + this.bulkConcurrency).map((chunk) => this.bulkChunk(documents, chunk, outcomes)));
+      await Promise.all(
+        chunks.slice(i, i + this.bulkConcurrency).map((chunk) => this.bulkChunk(documents, chunk, outcomes)),
+      );
     }
     return outcomes;
   }
@@ -91,9 +93,14 @@ export class LogWriter {
     return chunks;
   }
 
-  private async bulkChunk(documents: readonly BulkDocument[], { start, end }: { start: number; end: number }, outcomes: BulkOutcome[]): Promise<void> {
+  private async bulkChunk(
+    documents: readonly BulkDocument[],
+    { start, end }: { start: number; end: number },
+    outcomes: BulkOutcome[],
+  ): Promise<void> {
     const operations: string[] = [];
-    for (let i = start; i < end; i++) operations.push(`{"create":{"_id":${JSON.stringify(documents[i]!.id)}}}`, documents[i]!.source);
+    for (let i = start; i < end; i++)
+      operations.push(`{"create":{"_id":${JSON.stringify(documents[i]!.id)}}}`, documents[i]!.source);
     let response: estypes.BulkResponse;
     try {
       // Idempotent: a repeated create of the same id is a conflict, which counts as stored.
@@ -106,14 +113,18 @@ export class LogWriter {
     } catch (error) {
       // Elasticsearch down, slow or shedding load: these documents wait for another try.
       if (error instanceof HeimdallError && error.code === 'UNAVAILABLE') {
-        for (let i = start; i < end; i++) outcomes[i] = { kind: 'retry', retryAfterSeconds: error.retryAfterSeconds ?? 1 };
+        for (let i = start; i < end; i++)
+          outcomes[i] = { kind: 'retry', retryAfterSeconds: error.retryAfterSeconds ?? 1 };
         return;
       }
       // The whole request refused for what it holds (too large, a line the cluster cannot parse): its halves are sent
       // apart, so that only a document refused on its own is refused, with the reason, and the others are stored.
       if (error instanceof ElasticsearchRefusal && WHOLE_REQUEST_REFUSALS.has(error.status)) {
         if (end - start === 1) {
-          outcomes[start] = { kind: 'refused', reason: `refused by Elasticsearch (HTTP ${error.status}${error.type === undefined ? '' : ` ${error.type}`})` };
+          outcomes[start] = {
+            kind: 'refused',
+            reason: `refused by Elasticsearch (HTTP ${error.status}${error.type === undefined ? '' : ` ${error.type}`})`,
+          };
           return;
         }
         const middle = start + Math.ceil((end - start) / 2);

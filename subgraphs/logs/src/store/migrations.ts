@@ -53,7 +53,12 @@ export async function migrationRequests(migration: Migration, dir = ELASTICSEARC
   if (!checked.success) throw new Error(`${migration.name}: not a list of requests: ${z.prettifyError(checked.error)}`);
   return Promise.all(
     checked.data.map(async (request) =>
-      request.bodyFile === undefined ? request : { ...request, body: JSON.parse(await readFile(join(dir, request.bodyFile), 'utf8')) as Record<string, unknown> },
+      request.bodyFile === undefined
+        ? request
+        : {
+            ...request,
+            body: JSON.parse(await readFile(join(dir, request.bodyFile), 'utf8')) as Record<string, unknown>,
+          },
     ),
   );
 }
@@ -62,7 +67,11 @@ export async function migrationRequests(migration: Migration, dir = ELASTICSEARC
  * Elasticsearch as a migration target. The lock is a document only one instance can create (`op_type: create`);
  * one older than 10 minutes is taken over. Applied versions are documents of the same index.
  */
-export function elasticsearchMigrationTarget(es: Client, policy: ResiliencePolicy, dir = ELASTICSEARCH_DIR): MigrationTarget {
+export function elasticsearchMigrationTarget(
+  es: Client,
+  policy: ResiliencePolicy,
+  dir = ELASTICSEARCH_DIR,
+): MigrationTarget {
   const call = <T>(fn: (signal: AbortSignal) => Promise<T>) => callElasticsearch(policy, fn, { idempotent: true });
   const owner = randomUUID();
 
@@ -75,7 +84,12 @@ export function elasticsearchMigrationTarget(es: Client, policy: ResiliencePolic
             settings: { number_of_shards: 1, auto_expand_replicas: '0-1' },
             mappings: {
               dynamic: false,
-              properties: { kind: { type: 'keyword' }, version: { type: 'integer' }, name: { type: 'keyword' }, at: { type: 'date' } },
+              properties: {
+                kind: { type: 'keyword' },
+                version: { type: 'integer' },
+                name: { type: 'keyword' },
+                at: { type: 'date' },
+              },
             },
           },
           requestOptions(signal),
@@ -90,13 +104,18 @@ export function elasticsearchMigrationTarget(es: Client, policy: ResiliencePolic
   const tryLock = async (): Promise<{ seqNo: number; primaryTerm: number } | undefined> => {
     try {
       const created = await call((signal) =>
-        es.create({ index: MIGRATIONS_INDEX, id: LOCK_ID, document: { kind: 'lock', owner, at: Date.now() } }, requestOptions(signal)),
+        es.create(
+          { index: MIGRATIONS_INDEX, id: LOCK_ID, document: { kind: 'lock', owner, at: Date.now() } },
+          requestOptions(signal),
+        ),
       );
       return { seqNo: created._seq_no ?? 0, primaryTerm: created._primary_term ?? 0 };
     } catch (error) {
       if (errorType(error) !== 'version_conflict_engine_exception') throw error;
     }
-    const held = await call((signal) => es.get<{ at: number }>({ index: MIGRATIONS_INDEX, id: LOCK_ID }, { ...requestOptions(signal), ignore: [404] }));
+    const held = await call((signal) =>
+      es.get<{ at: number }>({ index: MIGRATIONS_INDEX, id: LOCK_ID }, { ...requestOptions(signal), ignore: [404] }),
+    );
     if (held.found && held._source !== undefined && Date.now() - held._source.at > STALE_LOCK_MS) {
       // Only the stale lock we read: a fresh one taken meanwhile has another sequence number.
       await call((signal) =>
@@ -110,8 +129,15 @@ export function elasticsearchMigrationTarget(es: Client, policy: ResiliencePolic
   };
 
   const mappedAs = async ({ index, field, type }: { index: string; field: string; type: string }) => {
-    const found = await call((signal) => es.indices.getFieldMapping({ index, fields: field }, { ...requestOptions(signal), ignore: [404] }));
-    const mapping = (found as Record<string, { mappings?: Record<string, { mapping?: Record<string, { type?: string }> }> } | undefined>)[index];
+    const found = await call((signal) =>
+      es.indices.getFieldMapping({ index, fields: field }, { ...requestOptions(signal), ignore: [404] }),
+    );
+    const mapping = (
+      found as Record<
+        string,
+        { mappings?: Record<string, { mapping?: Record<string, { type?: string }> }> } | undefined
+      >
+    )[index];
     const leaf = field.split('.').at(-1)!;
     return mapping?.mappings?.[field]?.mapping?.[leaf]?.type === type;
   };
@@ -140,7 +166,10 @@ export function elasticsearchMigrationTarget(es: Client, policy: ResiliencePolic
     async applied() {
       await call((signal) => es.indices.refresh({ index: MIGRATIONS_INDEX }, requestOptions(signal)));
       const found = await call((signal) =>
-        es.search<{ version: number }>({ index: MIGRATIONS_INDEX, size: 10_000, query: { term: { kind: 'migration' } } }, requestOptions(signal)),
+        es.search<{ version: number }>(
+          { index: MIGRATIONS_INDEX, size: 10_000, query: { term: { kind: 'migration' } } },
+          requestOptions(signal),
+        ),
       );
       return new Set(found.hits.hits.flatMap((hit) => (hit._source === undefined ? [] : [hit._source.version])));
     },
@@ -150,13 +179,22 @@ export function elasticsearchMigrationTarget(es: Client, policy: ResiliencePolic
         if (request.when !== undefined && !(await mappedAs(request.when))) continue;
         try {
           await call((signal) =>
-            es.transport.request({ method: request.method, path: request.path, ...(request.body === undefined ? {} : { body: request.body }) }, requestOptions(signal)),
+            es.transport.request(
+              {
+                method: request.method,
+                path: request.path,
+                ...(request.body === undefined ? {} : { body: request.body }),
+              },
+              requestOptions(signal),
+            ),
           );
         } catch (error) {
           const type = errorType(error);
           if (type !== undefined && request.ignore?.includes(type)) continue;
           const detail = error instanceof ElasticsearchRefusal ? error.detail : (error as Error).message;
-          throw new Error(`${migration.name}, request ${i} (${request.method} ${request.path}) failed: ${detail}`, { cause: error });
+          throw new Error(`${migration.name}, request ${i} (${request.method} ${request.path}) failed: ${detail}`, {
+            cause: error,
+          });
         }
       }
       await call((signal) =>
@@ -175,6 +213,11 @@ export function elasticsearchMigrationTarget(es: Client, policy: ResiliencePolic
 }
 
 /** Applies the migrations the cluster has not recorded yet; returns their file names. */
-export async function migrate(es: Client, policy: ResiliencePolicy, dir = MIGRATIONS_DIR, filesDir = ELASTICSEARCH_DIR): Promise<string[]> {
+export async function migrate(
+  es: Client,
+  policy: ResiliencePolicy,
+  dir = MIGRATIONS_DIR,
+  filesDir = ELASTICSEARCH_DIR,
+): Promise<string[]> {
   return runMigrations(elasticsearchMigrationTarget(es, policy, filesDir), await loadMigrations(dir, 'json'));
 }

@@ -6,7 +6,14 @@ import { type LogFilter, buildLogQuery, buildLogSearch } from './query-dsl.js';
 function filterOf({ query, ...fields }: Partial<Omit<LogFilter, 'query'>> & { query?: string } = {}): LogFilter {
   const parsed = parseLogQuery(query ?? '');
   if (!parsed.ok) throw new Error(parsed.message);
-  return { query: parsed.ast, services: [], levels: [], labels: [], range: { from: 1_795_341_600_000_000_000n, to: 1_795_345_200_000_000_000n }, ...fields };
+  return {
+    query: parsed.ast,
+    services: [],
+    levels: [],
+    labels: [],
+    range: { from: 1_795_341_600_000_000_000n, to: 1_795_345_200_000_000_000n },
+    ...fields,
+  };
 }
 
 /** Every query type used anywhere in a DSL tree. */
@@ -45,20 +52,33 @@ describe('log search query', () => {
     expect(query).toEqual({
       bool: {
         filter: [
-          { range: { timestamp: { gte: '2026-11-22T10:00:00.000000000Z', lt: '2026-11-22T11:00:00.000000000Z', format: 'strict_date_optional_time_nanos' } } },
+          {
+            range: {
+              timestamp: {
+                gte: '2026-11-22T10:00:00.000000000Z',
+                lt: '2026-11-22T11:00:00.000000000Z',
+                format: 'strict_date_optional_time_nanos',
+              },
+            },
+          },
           { terms: { service: ['checkout'] } },
           { terms: { level: ['ERROR'] } },
           { term: { traceId: '4bf92f3577b34da6a3ce929d0e0e4736' } },
           { term: { 'labels.region': 'kr' } },
           { regexp: { 'labels.pod': { value: 'web-[0-9]+', flags: 'NONE', max_determinized_states: 10_000 } } },
         ],
-        must_not: [{ term: { 'labels.env': 'dev' } }, { regexp: { 'labels.zone': { value: 'b|c', flags: 'NONE', max_determinized_states: 10_000 } } }],
+        must_not: [
+          { term: { 'labels.env': 'dev' } },
+          { regexp: { 'labels.zone': { value: 'b|c', flags: 'NONE', max_determinized_states: 10_000 } } },
+        ],
       },
     });
   });
 
   it('matches free words and phrases through the analyzer, fields exactly, prefixes on words', () => {
-    const query = buildLogQuery(filterOf({ query: '데이터베이스 "연결 실패" service:checkout conn* labels.pod:web-*' }));
+    const query = buildLogQuery(
+      filterOf({ query: '데이터베이스 "연결 실패" service:checkout conn* labels.pod:web-*' }),
+    );
     expect(query.bool.must).toEqual([
       {
         bool: {
@@ -82,7 +102,10 @@ describe('log search query', () => {
           must: [
             {
               bool: {
-                should: [{ match: { message: { query: 'timeout', operator: 'and' } } }, { match: { message: { query: '실패', operator: 'and' } } }],
+                should: [
+                  { match: { message: { query: 'timeout', operator: 'and' } } },
+                  { match: { message: { query: '실패', operator: 'and' } } },
+                ],
                 minimum_should_match: 1,
               },
             },
@@ -91,13 +114,16 @@ describe('log search query', () => {
         },
       },
     ]);
-    expect(buildLogQuery(filterOf({ query: 'NOT health' })).bool.must_not).toEqual([{ match: { message: { query: 'health', operator: 'and' } } }]);
+    expect(buildLogQuery(filterOf({ query: 'NOT health' })).bool.must_not).toEqual([
+      { match: { message: { query: 'health', operator: 'and' } } },
+    ]);
   });
 
   it('never hands user text to a query type that reads syntax', () => {
     const text = '"a OR b" c~2 d?e f:g* h\\* labels.x:/re/ (i OR -j)';
     const types = queryTypes(buildLogQuery(filterOf({ query: text.replace('f:g*', 'service:g*') })));
-    for (const risky of ['query_string', 'simple_query_string', 'wildcard', 'regexp', 'fuzzy', 'script']) expect(types.has(risky), risky).toBe(false);
+    for (const risky of ['query_string', 'simple_query_string', 'wildcard', 'regexp', 'fuzzy', 'script'])
+      expect(types.has(risky), risky).toBe(false);
   });
 
   it('stays within Elasticsearch bool nesting limit (30) for the deepest query the parser takes', () => {
@@ -113,14 +139,20 @@ describe('log search query', () => {
 describe('log search pages', () => {
   it('sorts newest first with the id as tiebreaker and highlights the message', () => {
     const search = buildLogSearch(filterOf(), { size: 50 });
-    expect(search.sort).toEqual([{ timestamp: { order: 'desc', format: 'strict_date_optional_time_nanos' } }, { id: { order: 'desc', unmapped_type: 'keyword' } }]);
+    expect(search.sort).toEqual([
+      { timestamp: { order: 'desc', format: 'strict_date_optional_time_nanos' } },
+      { id: { order: 'desc', unmapped_type: 'keyword' } },
+    ]);
     expect(search.highlight).toMatchObject({ pre_tags: ['<em>'], post_tags: ['</em>'], encoder: 'html' });
     expect(search).not.toHaveProperty('search_after');
   });
 
   it('sorts oldest first, id ascending, when asked, and leaves highlights out when not wanted', () => {
     const search = buildLogSearch(filterOf(), { size: 50, order: 'OLDEST_FIRST', highlight: false });
-    expect(search.sort).toEqual([{ timestamp: { order: 'asc', format: 'strict_date_optional_time_nanos' } }, { id: { order: 'asc', unmapped_type: 'keyword' } }]);
+    expect(search.sort).toEqual([
+      { timestamp: { order: 'asc', format: 'strict_date_optional_time_nanos' } },
+      { id: { order: 'asc', unmapped_type: 'keyword' } },
+    ]);
     expect(search).not.toHaveProperty('highlight');
   });
 });

@@ -41,7 +41,15 @@ export function buildLogQuery(filter: LogFilter): { bool: estypes.QueryDslBoolQu
   const must: Query[] = [];
   const mustNot: Query[] = [];
   const filters: Query[] = [
-    { range: { timestamp: { gte: nanosToIso(filter.range.from), lt: nanosToIso(filter.range.to), format: 'strict_date_optional_time_nanos' } } },
+    {
+      range: {
+        timestamp: {
+          gte: nanosToIso(filter.range.from),
+          lt: nanosToIso(filter.range.to),
+          format: 'strict_date_optional_time_nanos',
+        },
+      },
+    },
   ];
   if (filter.services.length > 0) filters.push({ terms: { service: [...filter.services] } });
   if (filter.levels.length > 0) filters.push({ terms: { level: [...filter.levels] } });
@@ -59,7 +67,13 @@ export function buildLogQuery(filter: LogFilter): { bool: estypes.QueryDslBoolQu
     if (filter.query.kind === 'not') mustNot.push(textQuery(filter.query.child));
     else must.push(textQuery(filter.query));
   }
-  return { bool: { filter: filters, ...(must.length > 0 ? { must } : {}), ...(mustNot.length > 0 ? { must_not: mustNot } : {}) } };
+  return {
+    bool: {
+      filter: filters,
+      ...(must.length > 0 ? { must } : {}),
+      ...(mustNot.length > 0 ? { must_not: mustNot } : {}),
+    },
+  };
 }
 
 function textQuery(node: QueryNode): Query {
@@ -67,7 +81,12 @@ function textQuery(node: QueryNode): Query {
     case 'and': {
       const positive = node.children.filter((c) => c.kind !== 'not').map(textQuery);
       const negative = node.children.flatMap((c) => (c.kind === 'not' ? [textQuery(c.child)] : []));
-      return { bool: { ...(positive.length > 0 ? { must: positive } : {}), ...(negative.length > 0 ? { must_not: negative } : {}) } };
+      return {
+        bool: {
+          ...(positive.length > 0 ? { must: positive } : {}),
+          ...(negative.length > 0 ? { must_not: negative } : {}),
+        },
+      };
     }
     case 'or':
       return { bool: { should: node.children.map(textQuery), minimum_should_match: 1 } };
@@ -76,7 +95,9 @@ function textQuery(node: QueryNode): Query {
     case 'phrase':
       return { match_phrase: { message: { query: node.value } } };
     case 'term':
-      return node.field === 'message' ? { match: { message: { query: node.value, operator: 'and' } } } : { term: { [node.field]: node.value } };
+      return node.field === 'message'
+        ? { match: { message: { query: node.value, operator: 'and' } } }
+        : { term: { [node.field]: node.value } };
     case 'prefix':
       // The analysed words of the value, the last one as a prefix: `데이터베*` finds 데이터베이스 (데이터 + 베*).
       return node.field === 'message'
@@ -99,7 +120,10 @@ export type LogOrder = 'NEWEST_FIRST' | 'OLDEST_FIRST';
 export function logSort(order: LogOrder = 'NEWEST_FIRST'): estypes.SortCombinations[] {
   const direction = order === 'NEWEST_FIRST' ? 'desc' : 'asc';
   // unmapped_type: an index written before `id` was mapped (the first local stacks') sorts instead of failing.
-  return [{ timestamp: { order: direction, format: 'strict_date_optional_time_nanos' } }, { id: { order: direction, unmapped_type: 'keyword' } }];
+  return [
+    { timestamp: { order: direction, format: 'strict_date_optional_time_nanos' } },
+    { id: { order: direction, unmapped_type: 'keyword' } },
+  ];
 }
 
 /**

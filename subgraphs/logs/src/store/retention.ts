@@ -68,7 +68,8 @@ export class LogRetention {
    * so a changed configuration applies to the next index.
    */
   async install(mode: RetentionMode): Promise<void> {
-    const lifecycle = mode === 'ilm' ? { 'index.lifecycle.name': ILM_POLICY, 'index.lifecycle.rollover_alias': this.alias } : {};
+    const lifecycle =
+      mode === 'ilm' ? { 'index.lifecycle.name': ILM_POLICY, 'index.lifecycle.rollover_alias': this.alias } : {};
     if (mode === 'ilm') {
       await this.call((signal) =>
         this.es.ilm.putLifecycle(
@@ -89,14 +90,25 @@ export class LogRetention {
       this.es.cluster.putComponentTemplate(
         {
           name: SETTINGS_TEMPLATE,
-          template: { settings: { number_of_shards: this.options.shards, number_of_replicas: this.options.replicas, ...lifecycle } },
-          _meta: { description: 'Settings of Heimdall logs indices from the logs service configuration; written at every start' },
+          template: {
+            settings: {
+              number_of_shards: this.options.shards,
+              number_of_replicas: this.options.replicas,
+              ...lifecycle,
+            },
+          },
+          _meta: {
+            description:
+              'Settings of Heimdall logs indices from the logs service configuration; written at every start',
+          },
         },
         requestOptions(signal),
       ),
     );
     if (mode === 'ilm' && (await this.aliasExists())) {
-      await this.call((signal) => this.es.indices.putSettings({ index: this.alias, settings: lifecycle }, requestOptions(signal)));
+      await this.call((signal) =>
+        this.es.indices.putSettings({ index: this.alias, settings: lifecycle }, requestOptions(signal)),
+      );
     }
   }
 
@@ -129,7 +141,9 @@ export class LogRetention {
     );
     const newest = (found.aggregations?.newest as { value: number | null } | undefined)?.value;
     if (typeof newest === 'number') return newest;
-    const settings = await this.call((signal) => this.es.indices.getSettings({ index, name: 'index.creation_date' }, requestOptions(signal)));
+    const settings = await this.call((signal) =>
+      this.es.indices.getSettings({ index, name: 'index.creation_date' }, requestOptions(signal)),
+    );
     return Number(settings[index]?.settings?.index?.creation_date ?? now);
   }
 
@@ -163,9 +177,15 @@ export function scheduleRetention(
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const next = () => {
-    round = retention.run(Date.now()).then((run) => report.done(run), (error: unknown) => report.failed(error)).finally(() => {
-      if (!stopped) timer = setTimeout(next, intervalMs).unref();
-    });
+    round = retention
+      .run(Date.now())
+      .then(
+        (run) => report.done(run),
+        (error: unknown) => report.failed(error),
+      )
+      .finally(() => {
+        if (!stopped) timer = setTimeout(next, intervalMs).unref();
+      });
   };
   next();
   return async () => {

@@ -11,7 +11,8 @@ export const SOURCES = {
     table: 'samples_1m',
     time: 'minute',
     // Every minute that overlaps the range: a range that starts mid-minute still gets that minute's bucket.
-    range: "minute >= toStartOfMinute(toDateTime(intDiv({from:Int64}, 1000), 'UTC')) AND minute < fromUnixTimestamp64Milli({to:Int64}, 'UTC')",
+    range:
+      "minute >= toStartOfMinute(toDateTime(intDiv({from:Int64}, 1000), 'UTC')) AND minute < fromUnixTimestamp64Milli({to:Int64}, 'UTC')",
     sum: 'sumMerge(sum_state)',
     count: 'countMerge(count_state)',
     min: 'minMerge(min_state)',
@@ -27,7 +28,8 @@ export const SOURCES = {
   RAW: {
     table: 'samples',
     time: 'timestamp',
-    range: "timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')",
+    range:
+      "timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')",
     sum: 'sum(value)',
     count: 'count()',
     // The point's extremes (migration 0006): a histogram's own min and max, not its sum.
@@ -46,7 +48,8 @@ export const SOURCES = {
 export type Source = (typeof SOURCES)[keyof typeof SOURCES];
 
 const GROUP = 'transform(fingerprint, {fps:Array(UInt64)}, {groups:Array(UInt32)}, toUInt32(0))';
-const STEP_START = (source: Source) => `toUnixTimestamp(toStartOfInterval(${source.time}, INTERVAL {step:UInt32} SECOND))`;
+const STEP_START = (source: Source) =>
+  `toUnixTimestamp(toStartOfInterval(${source.time}, INTERVAL {step:UInt32} SECOND))`;
 const WHERE = (source: Source) => `metric = {name:String} AND fingerprint IN {fps:Array(UInt64)} AND ${source.range}`;
 /** Rows per series in step order, each with the one before it (lagInFrame: 0 or [] on the first row, n = 1). */
 const PREVIOUS = 'WINDOW w AS (PARTITION BY fingerprint ORDER BY t ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)';
@@ -85,7 +88,13 @@ export function scalarSql(aggregation: Aggregation, source: Source, summaries: b
       }
       return `SELECT ${GROUP} AS g, ${t} AS t, ${source.quantiles}[indexOf([0.5, 0.9, 0.95, 0.99], {q:Float64})] AS v ${from} GROUP BY g, t`;
     default: {
-      const value = { SUM: source.sum, COUNT: source.count, MIN: source.min, MAX: source.max, AVG: `${source.sum} / ${source.count}` }[aggregation];
+      const value = {
+        SUM: source.sum,
+        COUNT: source.count,
+        MIN: source.min,
+        MAX: source.max,
+        AVG: `${source.sum} / ${source.count}`,
+      }[aggregation];
       return `SELECT ${GROUP} AS g, ${t} AS t, ${value} AS v ${from} GROUP BY g, t`;
     }
   }

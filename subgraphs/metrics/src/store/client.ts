@@ -82,7 +82,8 @@ function queryError(error: unknown): unknown {
       cause: error,
     });
   }
-  if (type === 'CANNOT_COMPILE_REGEXP') return heimdallError('BAD_USER_INPUT', { message: 'a regular expression does not compile', cause: error });
+  if (type === 'CANNOT_COMPILE_REGEXP')
+    return heimdallError('BAD_USER_INPUT', { message: 'a regular expression does not compile', cause: error });
   return error;
 }
 
@@ -120,7 +121,12 @@ export class ClickHouseStore {
 
   /** A SELECT's rows as arrays (no key repeated per row), with the rows ClickHouse read to answer it. */
   async compact<T>(query: string, params: Record<string, unknown>): Promise<{ rows: T[]; rowsRead: number }> {
-    const body = await this.read(query, params, async (result) => result.json<T>() as Promise<{ data: T[]; statistics?: { rows_read: number } }>, 'JSONCompact');
+    const body = await this.read(
+      query,
+      params,
+      async (result) => result.json<T>() as Promise<{ data: T[]; statistics?: { rows_read: number } }>,
+      'JSONCompact',
+    );
     return { rows: body.data, rowsRead: body.statistics?.rows_read ?? 0 };
   }
 
@@ -131,7 +137,13 @@ export class ClickHouseStore {
   async insert<T>(table: string, values: readonly T[]): Promise<void> {
     await this.policy.execute(async (signal) => {
       try {
-        return await this.client.insert({ table, values: values as T[], format: 'JSONEachRow', abort_signal: signal, clickhouse_settings: WRITE_SETTINGS });
+        return await this.client.insert({
+          table,
+          values: values as T[],
+          format: 'JSONEachRow',
+          abort_signal: signal,
+          clickhouse_settings: WRITE_SETTINGS,
+        });
       } catch (error) {
         throw queryError(error);
       }
@@ -140,7 +152,9 @@ export class ClickHouseStore {
 
   /** Whether the engine answers. */
   async ping(signal: AbortSignal): Promise<void> {
-    await (await this.client.query({ query: 'SELECT 1', abort_signal: signal, clickhouse_settings: this.readSettings })).text();
+    await (
+      await this.client.query({ query: 'SELECT 1', abort_signal: signal, clickhouse_settings: this.readSettings })
+    ).text();
   }
 
   /** A statement with no result (DDL), through the policy. */
@@ -161,11 +175,20 @@ export class ClickHouseStore {
     format: 'JSONEachRow' | 'JSONCompact' = 'JSONEachRow',
     limits?: ReadLimits,
   ): Promise<R> {
-    const settings = limits === undefined ? this.readSettings : { ...this.readSettings, ...readSettings(limits, this.readSettings) };
+    const settings =
+      limits === undefined ? this.readSettings : { ...this.readSettings, ...readSettings(limits, this.readSettings) };
     return this.policy.execute(
       async (signal) => {
         try {
-          return await parse(await this.client.query({ query, query_params: params, format, abort_signal: signal, clickhouse_settings: settings }));
+          return await parse(
+            await this.client.query({
+              query,
+              query_params: params,
+              format,
+              abort_signal: signal,
+              clickhouse_settings: settings,
+            }),
+          );
         } catch (error) {
           throw queryError(error);
         }

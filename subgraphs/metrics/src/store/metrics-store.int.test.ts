@@ -15,7 +15,12 @@ import { migrate } from './migrations.js';
 const serverUrl = process.env.CLICKHOUSE_URL;
 
 /** An OTLP request of one gauge with `count` points a second apart, ending a minute ago. */
-function gaugeRequest(metric: string, service: string, count: number, labels: Record<string, string> = {}): ExportMetricsServiceRequest {
+function gaugeRequest(
+  metric: string,
+  service: string,
+  count: number,
+  labels: Record<string, string> = {},
+): ExportMetricsServiceRequest {
   const start = Date.now() - 60_000 - count * 1000;
   const body = {
     resourceMetrics: [
@@ -50,10 +55,19 @@ describe('the metrics store', () => {
   let client: ClickHouseClient;
   const service = `store-${process.pid}-${Date.now()}`;
   const clickhouseStore = (limits: ReadLimits = {}) =>
-    new ClickHouseStore(client, createResiliencePolicy('clickhouse', undefined, new ResilienceMetrics(new ServiceMetrics({ service: 't', instance: 't' }).registry)), limits);
+    new ClickHouseStore(
+      client,
+      createResiliencePolicy(
+        'clickhouse',
+        undefined,
+        new ResilienceMetrics(new ServiceMetrics({ service: 't', instance: 't' }).registry),
+      ),
+      limits,
+    );
   const storeWith = (limits: ReadLimits = {}, sampleReadMaxRows?: number) =>
     new MetricsStore({ ingest: clickhouseStore(), read: clickhouseStore(limits) }, sampleReadMaxRows);
-  const count = async (query: string) => Number((await (await client.query({ query, format: 'JSONEachRow' })).json<{ n: string | number }>())[0]?.n);
+  const count = async (query: string) =>
+    Number((await (await client.query({ query, format: 'JSONEachRow' })).json<{ n: string | number }>())[0]?.n);
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'heimdall-store-'));
@@ -101,7 +115,10 @@ describe('the metrics store', () => {
       );
 
       expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
-      expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 1 });
+      expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({
+        code: 'RATE_LIMITED',
+        retryAfterSeconds: 1,
+      });
       await writer.close();
     });
   });
@@ -141,7 +158,13 @@ describe('the metrics store', () => {
     it('bounds a raw-sample read without a metric name by its row budget', async () => {
       const now = Date.now();
       await expect(
-        storeWith({}, 5).readSamples({ labels: [], labelsArgument: 'filter.labels', fromMs: now - 86_400_000, toMs: now, limit: 10 }),
+        storeWith({}, 5).readSamples({
+          labels: [],
+          labelsArgument: 'filter.labels',
+          fromMs: now - 86_400_000,
+          toMs: now,
+          limit: 10,
+        }),
       ).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });
     });
   });
@@ -156,7 +179,13 @@ describe('the metrics store', () => {
         details: { argument: 'matchers[0].value' },
       });
       await expect(
-        store.readSamples({ labels: lookahead, labelsArgument: 'filter.labels', fromMs: Date.now() - 60_000, toMs: Date.now(), limit: 10 }),
+        store.readSamples({
+          labels: lookahead,
+          labelsArgument: 'filter.labels',
+          fromMs: Date.now() - 60_000,
+          toMs: Date.now(),
+          limit: 10,
+        }),
       ).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { argument: 'filter.labels[0].value' } });
     });
   });

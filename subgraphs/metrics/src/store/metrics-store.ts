@@ -170,7 +170,11 @@ export interface AggregationRequest {
  * (added to `params`), never spliced into the SQL. Regular expressions are checked in RE2's dialect first and
  * anchored, as in PromQL.
  */
-function labelMatcherClauses(matchers: readonly LabelMatcher[], params: Record<string, unknown>, argument: string): string[] {
+function labelMatcherClauses(
+  matchers: readonly LabelMatcher[],
+  params: Record<string, unknown>,
+  argument: string,
+): string[] {
   checkMatchers(matchers, argument);
   return matchers.map((m, i) => {
     params[`k${i}`] = m.key;
@@ -260,14 +264,20 @@ export class MetricsStore {
        ORDER BY fingerprint LIMIT {limit:UInt32}`,
       params,
     );
-    return { series: rows.map(([fingerprint, group, type, temporality]) => ({ fingerprint, group, type, temporality })), rowsRead };
+    return {
+      series: rows.map(([fingerprint, group, type, temporality]) => ({ fingerprint, group, type, temporality })),
+      rowsRead,
+    };
   }
 
   /**
    * One value per group and step, computed in ClickHouse, each group's as two columns in step order:
    * `[group, [stepStart, …], [value, …]]` (pairs would cost a third more to produce and parse).
    */
-  aggregate(request: AggregationRequest, summaries: boolean): Promise<{ rows: [number, number[], number[]][]; rowsRead: number }> {
+  aggregate(
+    request: AggregationRequest,
+    summaries: boolean,
+  ): Promise<{ rows: [number, number[], number[]][]; rowsRead: number }> {
     return this.paths.read.compact(
       // Both arrays gather the same rows in the same order; each is sorted by the step.
       `SELECT g, arraySort(groupArray(t)), arraySort((v, t) -> t, groupArray(toFloat64(v)), groupArray(t))
@@ -277,7 +287,9 @@ export class MetricsStore {
   }
 
   /** The buckets each group of histograms counted per step: `[group, stepStart, bounds, counts]`, ordered. */
-  histogramBuckets(request: AggregationRequest): Promise<{ rows: [number, number, number[], (number | string)[]][]; rowsRead: number }> {
+  histogramBuckets(
+    request: AggregationRequest,
+  ): Promise<{ rows: [number, number, number[], (number | string)[]][]; rowsRead: number }> {
     return this.paths.read.compact(histogramSql(SOURCES[request.source]), this.aggregationParams(request));
   }
 
@@ -297,31 +309,34 @@ export class MetricsStore {
     if (selection.name) clauses.push('metric = {name:String}');
     if (selection.service) clauses.push('service = {service:String}');
     const where = clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`;
-    const rows = await this.paths.read.rows<{
-      name: string;
-      value: number;
-      ts: number | string;
-      nanos: number;
-      labels: Record<string, string>;
-      unit: string;
-      description: string;
-      type: string;
-      start: string;
-      bucket_bounds: number[];
-      bucket_counts: string[];
-      count: string;
-      sum: number;
-      min: number | string | null;
-      max: number | string | null;
-      exponential: number;
-      exp_scale: number;
-      exp_zero_threshold: number;
-      exp_zero_count: string;
-      exp_positive_offset: number;
-      exp_positive_counts: string[];
-      exp_negative_offset: number;
-      exp_negative_counts: string[];
-    } & StoredScope & StoredAddition>(
+    const rows = await this.paths.read.rows<
+      {
+        name: string;
+        value: number;
+        ts: number | string;
+        nanos: number;
+        labels: Record<string, string>;
+        unit: string;
+        description: string;
+        type: string;
+        start: string;
+        bucket_bounds: number[];
+        bucket_counts: string[];
+        count: string;
+        sum: number;
+        min: number | string | null;
+        max: number | string | null;
+        exponential: number;
+        exp_scale: number;
+        exp_zero_threshold: number;
+        exp_zero_count: string;
+        exp_positive_offset: number;
+        exp_positive_counts: string[];
+        exp_negative_offset: number;
+        exp_negative_counts: string[];
+      } & StoredScope &
+        StoredAddition
+    >(
       `SELECT s.metric AS name, s.value AS value, toUnixTimestamp64Milli(s.timestamp) AS ts, s.nanos AS nanos,
               toString(s.start_time_unix_nano) AS start, s.bucket_bounds AS bucket_bounds, arrayMap(c -> toString(c), s.bucket_counts) AS bucket_counts,
               toString(s.count) AS count, s.sum AS sum, s.min AS min, s.max AS max,
@@ -384,7 +399,10 @@ export class MetricsStore {
   }
 
   /** Metric names containing `search` (any case), from the small table of (service, metric) pairs. */
-  metricNames(search: string, limit: number): Promise<{ name: string; type: string; unit: string; description: string }[]> {
+  metricNames(
+    search: string,
+    limit: number,
+  ): Promise<{ name: string; type: string; unit: string; description: string }[]> {
     return this.paths.read.rows(
       `SELECT metric AS name, anyLast(type) AS type, anyLast(unit) AS unit, anyLast(description) AS description
        FROM service_metrics WHERE positionCaseInsensitive(metric, {search:String}) > 0

@@ -32,15 +32,34 @@ describe('ClickHouse migrations', () => {
     return client;
   }
 
-  const rows = async <T>(client: ClickHouseClient, query: string) => (await client.query({ query, format: 'JSONEachRow' })).json<T>();
+  const rows = async <T>(client: ClickHouseClient, query: string) =>
+    (await client.query({ query, format: 'JSONEachRow' })).json<T>();
 
   it('keeps the series of an older database when it reorders the table, and lists them by service', async () => {
     const client = await databaseAt(3);
     await client.insert({
       table: 'series',
       values: [
-        { fingerprint: '1', metric: 'cpu', type: 'gauge', unit: '1', description: 'busy', service: 'api', labels: { pod: 'a' }, last_seen: Date.now() },
-        { fingerprint: '2', metric: 'mem', type: 'gauge', unit: 'By', description: '', service: 'db', labels: { pod: 'b' }, last_seen: Date.now() },
+        {
+          fingerprint: '1',
+          metric: 'cpu',
+          type: 'gauge',
+          unit: '1',
+          description: 'busy',
+          service: 'api',
+          labels: { pod: 'a' },
+          last_seen: Date.now(),
+        },
+        {
+          fingerprint: '2',
+          metric: 'mem',
+          type: 'gauge',
+          unit: 'By',
+          description: '',
+          service: 'db',
+          labels: { pod: 'b' },
+          last_seen: Date.now(),
+        },
       ],
       format: 'JSONEachRow',
     });
@@ -55,7 +74,10 @@ describe('ClickHouse migrations', () => {
       { service: 'api', metric: 'cpu', type: 'gauge' },
       { service: 'db', metric: 'mem', type: 'gauge' },
     ]);
-    const [table] = await rows<{ sorting_key: string }>(client, "SELECT sorting_key FROM system.tables WHERE database = currentDatabase() AND name = 'series'");
+    const [table] = await rows<{ sorting_key: string }>(
+      client,
+      "SELECT sorting_key FROM system.tables WHERE database = currentDatabase() AND name = 'series'",
+    );
     expect(table?.sorting_key).toBe('metric, service, fingerprint');
     expect(await migrate(client)).toEqual([]);
   });
@@ -63,7 +85,11 @@ describe('ClickHouse migrations', () => {
   it('keeps the samples of an older database and, after it, two points less than a millisecond apart', async () => {
     const client = await databaseAt(4);
     const ms = Date.now() - 60_000;
-    await client.insert({ table: 'samples', values: [{ fingerprint: '1', metric: 'cpu', timestamp: ms, value: 1 }], format: 'JSONEachRow' });
+    await client.insert({
+      table: 'samples',
+      values: [{ fingerprint: '1', metric: 'cpu', timestamp: ms, value: 1 }],
+      format: 'JSONEachRow',
+    });
     expect(await migrate(client)).toContain('0005_sample_nanoseconds.sql');
     await client.insert({
       table: 'samples',
@@ -83,35 +109,71 @@ describe('ClickHouse migrations', () => {
     // Run again, as a start interrupted before recording it would, the statement changes nothing.
     const [migration5] = (await loadMigrations(MIGRATIONS_DIR, 'sql')).filter((m) => m.version === 5);
     await client.command({ query: migration5!.body });
-    const [table] = await rows<{ sorting_key: string }>(client, "SELECT sorting_key FROM system.tables WHERE database = currentDatabase() AND name = 'samples'");
+    const [table] = await rows<{ sorting_key: string }>(
+      client,
+      "SELECT sorting_key FROM system.tables WHERE database = currentDatabase() AND name = 'samples'",
+    );
     expect(table?.sorting_key).toBe('fingerprint, timestamp, nanos');
   });
 
   it("reads a gauge's value as its extremes and a histogram's as unknown in an older database, and rolls up the extremes sent after", async () => {
     const client = await databaseAt(5);
     const ms = Date.now() - 60_000;
-    const histogram = { metric: 'latency', timestamp: ms, value: 100, bucket_bounds: [1], bucket_counts: ['1', '2'], count: '3', sum: 100 };
+    const histogram = {
+      metric: 'latency',
+      timestamp: ms,
+      value: 100,
+      bucket_bounds: [1],
+      bucket_counts: ['1', '2'],
+      count: '3',
+      sum: 100,
+    };
     await client.insert({
       table: 'samples',
-      values: [{ fingerprint: '1', metric: 'cpu', timestamp: ms, value: 5 }, { fingerprint: '2', ...histogram }],
+      values: [
+        { fingerprint: '1', metric: 'cpu', timestamp: ms, value: 5 },
+        { fingerprint: '2', ...histogram },
+      ],
       format: 'JSONEachRow',
     });
     expect(await migrate(client)).toContain('0006_histogram_min_max.sql');
-    await client.insert({ table: 'samples', values: [{ fingerprint: '3', ...histogram, min: 0.5, max: 70 }], format: 'JSONEachRow' });
+    await client.insert({
+      table: 'samples',
+      values: [{ fingerprint: '3', ...histogram, min: 0.5, max: 70 }],
+      format: 'JSONEachRow',
+    });
     // +Inf and -Inf, the identities of min and max, come back as null in JSON.
-    expect(await rows(client, 'SELECT toUInt32(fingerprint) AS fingerprint, min, max FROM samples ORDER BY fingerprint')).toEqual([
+    expect(
+      await rows(client, 'SELECT toUInt32(fingerprint) AS fingerprint, min, max FROM samples ORDER BY fingerprint'),
+    ).toEqual([
       { fingerprint: 1, min: 5, max: 5 },
       { fingerprint: 2, min: null, max: null },
       { fingerprint: 3, min: 0.5, max: 70 },
     ]);
-    expect(await rows(client, 'SELECT minMerge(min_state) AS min, maxMerge(max_state) AS max FROM samples_1m WHERE fingerprint = 3')).toEqual([{ min: 0.5, max: 70 }]);
+    expect(
+      await rows(
+        client,
+        'SELECT minMerge(min_state) AS min, maxMerge(max_state) AS max FROM samples_1m WHERE fingerprint = 3',
+      ),
+    ).toEqual([{ min: 0.5, max: 70 }]);
   });
 
   it('reads the series of an older database with an empty scope', async () => {
     const client = await databaseAt(6);
     await client.insert({
       table: 'series',
-      values: [{ fingerprint: '1', metric: 'cpu', type: 'gauge', unit: '1', description: '', service: 'api', labels: { pod: 'a' }, last_seen: Date.now() }],
+      values: [
+        {
+          fingerprint: '1',
+          metric: 'cpu',
+          type: 'gauge',
+          unit: '1',
+          description: '',
+          service: 'api',
+          labels: { pod: 'a' },
+          last_seen: Date.now(),
+        },
+      ],
       format: 'JSONEachRow',
     });
     expect(await migrate(client)).toContain('0007_series_scope.sql');
@@ -132,7 +194,10 @@ describe('ClickHouse migrations', () => {
 
     expect(await migrate(client)).toContain('0004_series_by_metric_and_retry_dedup.sql');
 
-    const [table] = await rows<{ sorting_key: string }>(client, "SELECT sorting_key FROM system.tables WHERE database = currentDatabase() AND name = 'series'");
+    const [table] = await rows<{ sorting_key: string }>(
+      client,
+      "SELECT sorting_key FROM system.tables WHERE database = currentDatabase() AND name = 'series'",
+    );
     expect(table?.sorting_key).toBe('metric, service, fingerprint');
   });
 });

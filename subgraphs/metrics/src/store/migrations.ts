@@ -1,7 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { type Migration, type MigrationTarget, loadMigrations, runMigrations, splitStatements } from '@heimdall/shared/migrations';
+import {
+  type Migration,
+  type MigrationTarget,
+  loadMigrations,
+  runMigrations,
+  splitStatements,
+} from '@heimdall/shared/migrations';
 
 /** The versioned schema in `clickhouse/migrations/NNNN_name.sql`, applied in order at start. */
 export const MIGRATIONS_DIR = join(import.meta.dirname, '..', '..', '..', '..', 'clickhouse', 'migrations');
@@ -29,7 +35,8 @@ export function clickhouseMigrationTarget(client: ClickHouseClient): MigrationTa
           const [lock] = await select<{ age: number }>(
             "SELECT dateDiff('second', metadata_modification_time, now()) AS age FROM system.tables WHERE database = currentDatabase() AND name = 'schema_migrations_lock'",
           );
-          if (lock !== undefined && lock.age > STALE_LOCK_SECONDS) await run('DROP TABLE IF EXISTS schema_migrations_lock');
+          if (lock !== undefined && lock.age > STALE_LOCK_SECONDS)
+            await run('DROP TABLE IF EXISTS schema_migrations_lock');
           else await sleep(500);
         }
       }
@@ -44,18 +51,32 @@ export function clickhouseMigrationTarget(client: ClickHouseClient): MigrationTa
                  ENGINE = ReplacingMergeTree ORDER BY version`);
       await run(`CREATE TABLE IF NOT EXISTS schema_migration_steps (version UInt32, step UInt32, applied_at DateTime DEFAULT now())
                  ENGINE = ReplacingMergeTree ORDER BY (version, step)`);
-      return new Set((await select<{ version: number }>('SELECT version FROM schema_migrations FINAL')).map((r) => r.version));
+      return new Set(
+        (await select<{ version: number }>('SELECT version FROM schema_migrations FINAL')).map((r) => r.version),
+      );
     },
     async apply(migration: Migration) {
       const done = new Set(
-        (await select<{ step: number }>(`SELECT step FROM schema_migration_steps FINAL WHERE version = ${migration.version}`)).map((r) => r.step),
+        (
+          await select<{ step: number }>(
+            `SELECT step FROM schema_migration_steps FINAL WHERE version = ${migration.version}`,
+          )
+        ).map((r) => r.step),
       );
       for (const [step, statement] of splitStatements(migration.body).entries()) {
         if (done.has(step)) continue;
         await run(statement);
-        await client.insert({ table: 'schema_migration_steps', values: [{ version: migration.version, step }], format: 'JSONEachRow' });
+        await client.insert({
+          table: 'schema_migration_steps',
+          values: [{ version: migration.version, step }],
+          format: 'JSONEachRow',
+        });
       }
-      await client.insert({ table: 'schema_migrations', values: [{ version: migration.version, name: migration.name }], format: 'JSONEachRow' });
+      await client.insert({
+        table: 'schema_migrations',
+        values: [{ version: migration.version, name: migration.name }],
+        format: 'JSONEachRow',
+      });
     },
   };
 }
