@@ -171,7 +171,7 @@ interface VitestSummary {
   numPendingTests: number;
 }
 
-/** `npm test`: the stack (if not up), type check, lint, both test tiers; stops what it started. */
+/** `npm test`: the stack (if not up), format check, type check, lint, both test tiers; stops what it started. */
 async function test(stack: Stack): Promise<number> {
   const stop = new StopSignal();
   const started = await stack.up(stack.servers);
@@ -190,6 +190,8 @@ async function test(stack: Stack): Promise<number> {
     ],
   ];
   const steps: [string, string, string[]][] = [
+    // `npm run format` writes what this checks.
+    ['format', bin('prettier'), ['--check', '--log-level=warn', '.']],
     ['typecheck and lint', bin('turbo'), ['run', 'typecheck', 'lint', '--output-logs=errors-only']],
     vitest('unit'),
     vitest('int'),
