@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, ROLES, type Role } from '@heimdall/shared/auth';
 import { listenPort, positiveInt, serviceEnvSchema } from '@heimdall/shared/config';
@@ -51,6 +52,11 @@ export const gatewayEnvSchema = serviceEnvSchema(4000)
     OTLP_FORWARD_TIMEOUT_MS: positiveInt().default(30_000),
     /** How long an open breaker waits before letting a trial call through (SPEC §7: 30 s). */
     SUBGRAPH_BREAKER_HALF_OPEN_MS: positiveInt().default(30_000),
+    /** The built web console served at / (`npm run build` writes it); missing, / says how to build it. */
+    CONSOLE_DIR: z
+      .string()
+      .min(1)
+      .default(fileURLToPath(new URL('../../console/dist', import.meta.url))),
     /** API keys and rate-limit buckets, shared by every gateway instance. */
     REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
 

@@ -11,6 +11,7 @@ import { type Authenticator, CredentialAuthenticator, openDoor } from './authent
 import { CATALOG_NAME, buildCatalogSchema } from './catalog.js';
 import { CatalogDataSource } from './catalog-data-source.js';
 import { type GatewayConfig, introspectionEnabled } from './config.js';
+import { loadConsoleFiles, registerConsole } from './console-files.js';
 import { corsHook } from './cors.js';
 import { SubgraphDataSource } from './data-source.js';
 import { SubgraphDirectory } from './directory.js';
@@ -203,6 +204,14 @@ export async function createServer(config: GatewayConfig, deps: GatewayDeps): Pr
       if ((await deps.redis.ping()) !== 'PONG') throw new Error('no PONG');
     },
   });
+  const consoleFiles = await loadConsoleFiles(config.CONSOLE_DIR);
+  if (consoleFiles === undefined) {
+    platform.logger.warn(
+      { event: 'console_missing', dir: config.CONSOLE_DIR },
+      `no console built in ${config.CONSOLE_DIR}: run npm run build`,
+    );
+  }
+  registerConsole(platform.app, consoleFiles);
   const otlp = new OtlpRouter(directory, platform.logger, {
     forwardTimeoutMs: config.OTLP_FORWARD_TIMEOUT_MS,
     access: {
