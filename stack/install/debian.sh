@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs PostgreSQL or Redis from Debian's packages when missing and prints where its binaries are.
-# Usage: debian.sh postgres|redis
+# Installs PostgreSQL, Redis or the browser of the console's tests (Chromium with the Nanum fonts for Korean) from
+# Debian's packages when missing, and prints where its binaries are.
+# Usage: debian.sh postgres|redis|chromium
 source "$(dirname "$0")/common.sh"
 
 apt_install() {
@@ -35,5 +36,12 @@ case "${1:-}" in
     command -v redis-server >/dev/null 2>&1 || apt_install redis-server
     command -v redis-server
     ;;
-  *) die "usage: debian.sh postgres|redis" ;;
+  chromium)
+    # Playwright's own browser download cannot work here; Debian's Chromium is driven by playwright-core instead.
+    if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi nanum; then
+      apt_install chromium fonts-nanum
+    fi
+    command -v chromium
+    ;;
+  *) die "usage: debian.sh postgres|redis|chromium" ;;
 esac

@@ -104,6 +104,8 @@ async function start(stack: Stack): Promise<number> {
     ...serviceAuthEnv(process.env, auth),
     ...(await ensureNotificationKey(auth, process.env)),
   };
+  // The gateway serves the console from console/dist: built afresh each start (well under a second), never stale.
+  if ((await run(process.execPath, ['--import', 'tsx', join(repoDir, 'console', 'build.ts')])) !== 0) return 1;
   // Subgraphs first, then the gateway, so that its first supergraph already has them.
   const outcomes = [...(await runner.start(services.subgraphs, env)), ...(await runner.start(services.gateways, env))];
   for (const outcome of outcomes) console.log(outcome);
@@ -112,7 +114,7 @@ async function start(stack: Stack): Promise<number> {
     outcomes.length === 0
       ? 'No Heimdall services yet: the stack alone is running. Ctrl-C stops it.'
       : services.gateways.length > 0
-        ? 'Heimdall is up: GraphQL at http://127.0.0.1:4000/graphql. Ctrl-C stops everything.'
+        ? 'Heimdall is up: the console at http://127.0.0.1:4000/ (sign in with a token above), GraphQL at http://127.0.0.1:4000/graphql. Ctrl-C stops everything.'
         : 'Ctrl-C stops everything.',
   );
   // The watch also keeps this process alive: signal listeners alone do not hold Node's event loop open.
@@ -171,7 +173,7 @@ interface VitestSummary {
   numPendingTests: number;
 }
 
-/** `npm test`: the stack (if not up), format check, type check, lint, both test tiers; stops what it started. */
+/** `npm test`: the stack (if not up), format check, the console's build, type check, lint, both test tiers; stops what it started. */
 async function test(stack: Stack): Promise<number> {
   const stop = new StopSignal();
   const started = await stack.up(stack.servers);
@@ -192,6 +194,7 @@ async function test(stack: Stack): Promise<number> {
   const steps: [string, string, string[]][] = [
     // `npm run format` writes what this checks.
     ['format', bin('prettier'), ['--check', '--log-level=warn', '.']],
+    ['console build', process.execPath, ['--import', 'tsx', join(repoDir, 'console', 'build.ts')]],
     ['typecheck and lint', bin('turbo'), ['run', 'typecheck', 'lint', '--output-logs=errors-only']],
     vitest('unit'),
     vitest('int'),

@@ -1,5 +1,6 @@
 export { loadStackConfig, type StackConfig } from './config.js';
 export { type StackEndpoints, stackEndpoints } from './endpoints.js';
+export { browserPath } from './install.js';
 export { isListening } from './net.js';
 export { residentBytes, residentMemory } from './processes.js';
 export { SERVERS } from './servers/index.js';

@@ -54,3 +54,8 @@ export function chownTree(dir: string, account: { uid: number; gid: number } | u
   const result = spawnSync('chown', ['-R', `${account.uid}:${account.gid}`, dir]);
   if (result.status !== 0) throw new Error(`chown ${dir} failed: ${result.stderr.toString()}`);
 }
+
+/** Debian's Chromium (with the Nanum fonts for Korean), which the console's browser tests drive; installed when missing. */
+export function browserPath(config: StackConfig): Promise<string> {
+  return runRecipe(config, 'debian', ['chromium']);
+}

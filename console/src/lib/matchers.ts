@@ -1,0 +1,25 @@
+/** What users type as label matchers and tag filters, in the grammars Prometheus and Jaeger users know. */
+
+const OPS: Readonly<Record<string, string>> = { '=': 'EQ', '!=': 'NEQ', '=~': 'RE', '!~': 'NRE' };
+
+/** `service=checkout, route!~/health.*`: the matchers field, Prometheus' operators. */
+export function parseMatchers(text: string): { key: string; op: string; value: string }[] | { error: string } {
+  const matchers = [];
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
+    const match = /^([^=!~\s]+)\s*(=~|!~|!=|=)\s*"?(.*?)"?$/.exec(part);
+    if (match === null) return { error: `"${part}" is not key=value, key!=value, key=~regex or key!~regex` };
+    matchers.push({ key: match[1]!, op: OPS[match[2]!]!, value: match[3]! });
+  }
+  return matchers;
+}
+
+/** `http.status_code=500 error=true`: the tags field's grammar, key=value pairs split on spaces. */
+export function parseTags(text: string): { key: string; value: string }[] {
+  return text
+    .split(/\s+/)
+    .filter((pair) => pair.includes('='))
+    .map((pair) => ({ key: pair.slice(0, pair.indexOf('=')), value: pair.slice(pair.indexOf('=') + 1) }));
+}
