@@ -3,6 +3,7 @@
  * credential ends the session (the app asks for another, saying why); other errors come back to the view with
  * the argument they name, so a form can show them at the field.
  */
+import type { Operation } from './generated/operations.js';
 import { clearSession, readSession } from './session.js';
 
 export class ApiError extends Error {
@@ -35,17 +36,14 @@ interface Answer<T> {
   errors?: { message: string; extensions?: { code?: string; argument?: string } }[];
 }
 
-export async function graphql<T>(
-  query: string,
-  variables: Record<string, unknown> = {},
-  signal?: AbortSignal,
-): Promise<T> {
+/** Runs one of the console's operations (generated/operations.ts), typed with what it answers. */
+export async function graphql<T, V>(operation: Operation<T, V>, variables: V, signal?: AbortSignal): Promise<T> {
   const session = readSession();
   if (session === null) endSession('Sign in to continue.');
   const response = await fetch('/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${session.token}` },
-    body: JSON.stringify({ query, variables }),
+    body: JSON.stringify({ query: operation, variables }),
     signal: signal ?? null,
   });
   const answer = (await response.json().catch(() => ({}))) as Answer<T>;

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import type { Operation } from './generated/operations.js';
 import { graphql } from './graphql.js';
 
 export interface QueryState<T> {
@@ -8,9 +9,9 @@ export interface QueryState<T> {
 }
 
 /** Runs a query whenever its variables (or `refresh`) change, the previous one aborted; `skip` holds it back. */
-export function useQuery<T>(
-  query: string,
-  variables: Record<string, unknown>,
+export function useQuery<T, V>(
+  query: Operation<T, V>,
+  variables: V,
   options: { skip?: boolean; refresh?: number } = {},
 ): QueryState<T> {
   const key = JSON.stringify(variables);
@@ -23,7 +24,7 @@ export function useQuery<T>(
     if (options.skip === true) return;
     const controller = new AbortController();
     setState((previous) => ({ ...previous, loading: true }));
-    graphql<T>(query, variables, controller.signal).then(
+    graphql(query, variables, controller.signal).then(
       (data) => setState({ data, error: undefined, loading: false }),
       (error: unknown) => {
         if (controller.signal.aborted) return;

@@ -1,2 +1,3 @@
 export { createServer, SERVICE_NAME, type Gateway } from './server.js';
 export { gatewayEnvSchema, type GatewayConfig } from './config.js';
+export { catalogTypeDefs } from './catalog.js';

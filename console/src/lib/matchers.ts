@@ -1,10 +1,12 @@
 /** What users type as label matchers and tag filters, in the grammars Prometheus and Jaeger users know. */
 
-const OPS: Readonly<Record<string, string>> = { '=': 'EQ', '!=': 'NEQ', '=~': 'RE', '!~': 'NRE' };
+import type { LabelMatcherInput, MatchOp } from '../generated/operations.js';
+
+const OPS: Readonly<Record<string, MatchOp>> = { '=': 'EQ', '!=': 'NEQ', '=~': 'RE', '!~': 'NRE' };
 
 /** `service=checkout, route!~/health.*`: the matchers field, Prometheus' operators. */
-export function parseMatchers(text: string): { key: string; op: string; value: string }[] | { error: string } {
-  const matchers = [];
+export function parseMatchers(text: string): LabelMatcherInput[] | { error: string } {
+  const matchers: LabelMatcherInput[] = [];
   for (const part of text
     .split(',')
     .map((p) => p.trim())

@@ -4,42 +4,27 @@ import { setParams } from '../router.js';
 import { type Session, mayEdit } from '../session.js';
 import { useQuery } from '../use-query.js';
 import { parseMatchers } from '../lib/matchers.js';
+import { AGGREGATIONS } from './metrics.js';
 import { formText } from '../lib/form-text.js';
+import {
+  AlertHistoryDocument,
+  type AlertRuleInput,
+  AlertRulesDocument,
+  AlertsDocument,
+  type ComparisonOperator,
+  CreateAlertRuleDocument,
+  CreateSilenceDocument,
+  ExpireSilenceDocument,
+  IncidentsDocument,
+  NotificationChannelsDocument,
+  PreviewAlertRuleDocument,
+  SetAlertRuleEnabledDocument,
+  type Severity,
+  SilencesDocument,
+  TestChannelDocument,
+} from '../generated/operations.js';
 
-interface Label {
-  key: string;
-  value: string;
-}
-
-interface Rule {
-  id: string;
-  name: string;
-  severity: string;
-  enabled: boolean;
-  for: string;
-  evaluationInterval: string;
-  version: number;
-  alerts: { state: string; lastEvaluatedAt: string | null }[];
-}
-
-interface Alert {
-  id: string;
-  state: string;
-  since: string;
-  value: number | null;
-  labels: Label[];
-  rule: { id: string; name: string } | null;
-}
-
-interface Silence {
-  id: string;
-  state: string;
-  matchers: { key: string; op: string; value: string }[];
-  startsAt: string;
-  endsAt: string;
-  createdBy: string;
-  comment: string;
-}
+type Label = { key: string; value: string };
 
 const TABS = ['rules', 'alerts', 'silences', 'channels', 'incidents'] as const;
 
@@ -65,32 +50,37 @@ function FieldError({ error, field }: { error: { field: string | null; message: 
   ) : null;
 }
 
-function ruleInput(data: FormData) {
+const SEVERITIES: readonly Severity[] = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
+const OPERATORS: readonly (readonly [ComparisonOperator, string])[] = [
+  ['GT', '>'],
+  ['GTE', '≥'],
+  ['LT', '<'],
+  ['LTE', '≤'],
+  ['EQ', '='],
+  ['NE', '≠'],
+];
+
+function ruleInput(data: FormData): AlertRuleInput {
   const text = (key: string) => formText(data, key);
   const matchers = parseMatchers(text('match'));
+  const groupBy = text('groupBy');
   return {
     name: text('name'),
-    severity: text('severity') || 'MEDIUM',
+    severity: SEVERITIES.find((s) => s === text('severity')) ?? 'MEDIUM',
     for: text('for') || '0s',
     conditions: [
       {
         metric: {
           name: text('metric'),
           ...(Array.isArray(matchers) && matchers.length > 0 ? { matchers } : {}),
-          aggregation: text('aggregation') || 'AVG',
+          aggregation: AGGREGATIONS.find((a) => a === text('aggregation')) ?? 'AVG',
           window: text('window') || '5m',
-          operator: text('operator') || 'GT',
+          operator: OPERATORS.find(([o]) => o === text('operator'))?.[0] ?? 'GT',
           threshold: Number(text('threshold')),
         },
       },
     ],
-    ...(text('groupBy')
-      ? {
-          groupBy: text('groupBy')
-            .split(',')
-            .map((g) => g.trim()),
-        }
-      : {}),
+    ...(groupBy === '' ? {} : { groupBy: groupBy.split(',').map((g) => g.trim()) }),
   };
 }
 
@@ -103,17 +93,12 @@ function RuleEditor({ onSaved }: { onSaved: () => void }) {
     const input = ruleInput(new FormData(form));
     try {
       if (save) {
-        await graphql('mutation Create($input: AlertRuleInput!) { createAlertRule(input: $input) { id } }', { input });
+        await graphql(CreateAlertRuleDocument, { input });
         form.reset();
         setPreview(null);
         onSaved();
       } else {
-        const { previewAlertRule } = await graphql<{
-          previewAlertRule: { state: string; value: number | null; labels: Label[] }[];
-        }>(
-          'query Preview($input: AlertRuleInput!) { previewAlertRule(input: $input) { state value labels { key value } } }',
-          { input },
-        );
+        const { previewAlertRule } = await graphql(PreviewAlertRuleDocument, { input });
         setPreview(previewAlertRule);
       }
     } catch (failure) {
@@ -136,7 +121,7 @@ function RuleEditor({ onSaved }: { onSaved: () => void }) {
       <label>
         Severity
         <select name="severity">
-          {['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'].map((s) => (
+          {SEVERITIES.map((s) => (
             <option value={s} selected={s === 'MEDIUM'}>
               {s}
             </option>
@@ -152,7 +137,7 @@ function RuleEditor({ onSaved }: { onSaved: () => void }) {
       <label>
         Aggregation
         <select name="aggregation">
-          {['AVG', 'SUM', 'MIN', 'MAX', 'COUNT', 'RATE', 'LAST', 'P50', 'P90', 'P95', 'P99'].map((a) => (
+          {AGGREGATIONS.map((a) => (
             <option value={a}>{a}</option>
           ))}
         </select>
@@ -163,14 +148,7 @@ function RuleEditor({ onSaved }: { onSaved: () => void }) {
       <label>
         Operator
         <select name="operator">
-          {[
-            ['GT', '>'],
-            ['GTE', '≥'],
-            ['LT', '<'],
-            ['LTE', '≤'],
-            ['EQ', '='],
-            ['NE', '≠'],
-          ].map(([value, label]) => (
+          {OPERATORS.map(([value, label]) => (
             <option value={value}>{label}</option>
           ))}
         </select>
@@ -231,13 +209,31 @@ function RuleEditor({ onSaved }: { onSaved: () => void }) {
   );
 }
 
+/** A rule's state changes over the last day, newest last. */
+function History({ ruleId }: { ruleId: string }) {
+  const [range] = useState(() => ({
+    from: new Date(Date.now() - 86_400_000).toISOString(),
+    to: new Date(Date.now() + 60_000).toISOString(),
+  }));
+  const { data, error } = useQuery(AlertHistoryDocument, { ruleId, range });
+  if (error !== undefined) return <p class="error">{error.message}</p>;
+  if (data === undefined) return <p class="hint">Reading its history…</p>;
+  if (data.alertHistory.length === 0) return <p class="hint">No state change in the last 24 hours.</p>;
+  return (
+    <ol class="context" data-testid="alert-history">
+      {data.alertHistory.map((h) => (
+        <li>
+          <time>{h.at}</time> {h.from} → {h.to} {h.value ?? ''} {h.labels.map((l) => `${l.key}=${l.value}`).join(', ')}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
 function Rules({ editable }: { editable: boolean }) {
   const [version, setVersion] = useState(0);
-  const { data, error } = useQuery<{ alertRules: { nodes: Rule[] } }>(
-    '{ alertRules(first: 200) { nodes { id name severity enabled for evaluationInterval version alerts { state lastEvaluatedAt } } } }',
-    {},
-    { refresh: version },
-  );
+  const [open, setOpen] = useState<string | null>(null);
+  const { data, error } = useQuery(AlertRulesDocument, {}, { refresh: version });
   return (
     <>
       {error !== undefined && <p class="error">{error.message}</p>}
@@ -261,7 +257,17 @@ function Rules({ editable }: { editable: boolean }) {
               .pop();
             return (
               <tr data-testid="alert-rule">
-                <td>{rule.name}</td>
+                <td>
+                  <button
+                    type="button"
+                    class="quiet link"
+                    aria-expanded={open === rule.id}
+                    onClick={() => setOpen(open === rule.id ? null : rule.id)}
+                  >
+                    {rule.name}
+                  </button>
+                  {open === rule.id && <History ruleId={rule.id} />}
+                </td>
                 <td>{rule.severity}</td>
                 <td>
                   {!rule.enabled ? (
@@ -279,14 +285,11 @@ function Rules({ editable }: { editable: boolean }) {
                     <button
                       type="button"
                       onClick={() =>
-                        void graphql(
-                          'mutation Enable($id: ID!, $on: Boolean!, $v: Int) { setAlertRuleEnabled(id: $id, enabled: $on, version: $v) { id } }',
-                          {
-                            id: rule.id,
-                            on: !rule.enabled,
-                            v: rule.version,
-                          },
-                        ).then(() => setVersion(version + 1))
+                        void graphql(SetAlertRuleEnabledDocument, {
+                          id: rule.id,
+                          enabled: !rule.enabled,
+                          version: rule.version,
+                        }).then(() => setVersion(version + 1))
                       }
                     >
                       {rule.enabled ? 'Disable' : 'Enable'}
@@ -313,7 +316,7 @@ function SilenceForm({ matchers, onSaved }: { matchers: string; onSaved: () => v
     if (!Array.isArray(parsed)) return setError({ field: 'matchers', message: parsed.error });
     const hours = Number(formText(data, 'hours') || 2);
     try {
-      await graphql('mutation Silence($input: SilenceInput!) { createSilence(input: $input) { id } }', {
+      await graphql(CreateSilenceDocument, {
         input: {
           matchers: parsed,
           endsAt: new Date(Date.now() + hours * 3_600_000).toISOString(),
@@ -349,11 +352,7 @@ function SilenceForm({ matchers, onSaved }: { matchers: string; onSaved: () => v
 
 function Silences({ editable, url }: { editable: boolean; url: URL }) {
   const [version, setVersion] = useState(0);
-  const { data, error } = useQuery<{ silences: Silence[] }>(
-    '{ silences { id state matchers { key op value } startsAt endsAt createdBy comment } }',
-    {},
-    { refresh: version },
-  );
+  const { data, error } = useQuery(SilencesDocument, {}, { refresh: version });
   const ops: Record<string, string> = { EQ: '=', NEQ: '!=', RE: '=~', NRE: '!~' };
   return (
     <>
@@ -383,9 +382,7 @@ function Silences({ editable, url }: { editable: boolean; url: URL }) {
                     <button
                       type="button"
                       onClick={() =>
-                        void graphql('mutation Expire($id: ID!) { expireSilence(id: $id) { id } }', { id: s.id }).then(
-                          () => setVersion(version + 1),
-                        )
+                        void graphql(ExpireSilenceDocument, { id: s.id }).then(() => setVersion(version + 1))
                       }
                     >
                       Expire
@@ -405,10 +402,7 @@ function Silences({ editable, url }: { editable: boolean; url: URL }) {
 }
 
 function Alerts({ editable }: { editable: boolean }) {
-  const { data, error } = useQuery<{ alerts: Alert[] }>(
-    '{ alerts(first: 500) { id state since value labels { key value } rule { id name } } }',
-    {},
-  );
+  const { data, error } = useQuery(AlertsDocument, {});
   return (
     <>
       {error !== undefined && <p class="error">{error.message}</p>}
@@ -454,10 +448,7 @@ function Alerts({ editable }: { editable: boolean }) {
 }
 
 function Channels({ editable }: { editable: boolean }) {
-  const { data, error } = useQuery<{ notificationChannels: { id: string; name: string; type: string }[] }>(
-    '{ notificationChannels { id name type } }',
-    {},
-  );
+  const { data, error } = useQuery(NotificationChannelsDocument, {});
   const [results, setResults] = useState<Record<string, string>>({});
   return (
     <>
@@ -480,10 +471,7 @@ function Channels({ editable }: { editable: boolean }) {
                   <button
                     type="button"
                     onClick={() =>
-                      void graphql<{ testChannel: { ok: boolean; message: string } }>(
-                        'mutation Test($id: ID!) { testChannel(id: $id) { ok message } }',
-                        { id: c.id },
-                      ).then(({ testChannel }) =>
+                      void graphql(TestChannelDocument, { id: c.id }).then(({ testChannel }) =>
                         setResults({
                           ...results,
                           [c.id]: `${testChannel.ok ? 'sent' : 'failed'}: ${testChannel.message}`,
@@ -505,16 +493,7 @@ function Channels({ editable }: { editable: boolean }) {
 }
 
 function Incidents() {
-  const { data, error } = useQuery<{
-    incidents: {
-      id: string;
-      state: string;
-      services: string[];
-      rootCause: string;
-      openedAt: string;
-      closedAt: string | null;
-    }[];
-  }>('{ incidents(first: 100) { id state services rootCause openedAt closedAt } }', {});
+  const { data, error } = useQuery(IncidentsDocument, {});
   return (
     <>
       {error !== undefined && <p class="error">{error.message}</p>}

@@ -6,41 +6,24 @@ import { setParams } from '../router.js';
 import { useQuery } from '../use-query.js';
 import { RangePicker, useRange } from './range-picker.js';
 import { formText } from '../lib/form-text.js';
+import {
+  CheckLogQueryDocument,
+  LogFacetsDocument,
+  type LogFacetsQuery,
+  type LogFilter,
+  LogHistogramDocument,
+  type LogLevel,
+  LogPatternsDocument,
+  LogSearchDocument,
+  type LogSearchQuery,
+} from '../generated/operations.js';
 
 export const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
 
-interface Label {
-  key: string;
-  value: string;
-}
-
-interface LogEntry {
-  id: string;
-  timestamp: string;
-  level: string;
-  message: string;
-  service: string;
-  traceId: string | null;
-  spanId: string | null;
-  labels: Label[];
-  resource: Label[];
-  stackTrace: string | null;
-  highlights: string[];
-  truncated: boolean;
-}
-
-const ENTRY_FIELDS =
-  'id timestamp level message service traceId spanId labels { key value } resource { key value } stackTrace highlights truncated';
-const SEARCH = `query Search($filter: LogFilter!, $after: String, $order: LogOrder) {
-  logSearch(filter: $filter, first: 50, after: $after, order: $order) { total totalRelation cursor entries { ${ENTRY_FIELDS} } }
-}`;
-
-interface Filter {
-  query?: string;
-  services?: string[];
-  levels?: string[];
-  range: { from: string; to: string };
-}
+type LogEntry = LogSearchQuery['logSearch']['entries'][number];
+type Filter = LogFilter;
+type FacetValue = LogFacetsQuery['logFacets']['services'][number];
+type Page = LogSearchQuery['logSearch'];
 
 function listParam(url: URL, name: string): string[] {
   return (url.searchParams.get(name) ?? '').split(',').filter((v) => v !== '');
@@ -49,7 +32,7 @@ function listParam(url: URL, name: string): string[] {
 function filterOf(url: URL, range: Range): Filter {
   const query = url.searchParams.get('query') ?? '';
   const services = listParam(url, 'service');
-  const levels = listParam(url, 'level');
+  const levels = listParam(url, 'level').filter((l): l is LogLevel => (LEVELS as readonly string[]).includes(l));
   return {
     ...(query === '' ? {} : { query }),
     ...(services.length === 0 ? {} : { services }),
@@ -70,9 +53,7 @@ function QueryBar({ url }: { url: URL }) {
     event.preventDefault();
     const query = formText(new FormData(event.currentTarget as HTMLFormElement), 'query');
     if (query !== '') {
-      const { validateLogQuery: verdict } = await graphql<{
-        validateLogQuery: { valid: boolean; message: string | null; position: number | null };
-      }>('query Check($query: String!) { validateLogQuery(query: $query) { valid message position } }', { query });
+      const { validateLogQuery: verdict } = await graphql(CheckLogQueryDocument, { query });
       if (!verdict.valid)
         return setProblem({ message: verdict.message ?? 'not a query', position: verdict.position, query });
     }
@@ -107,18 +88,9 @@ function QueryBar({ url }: { url: URL }) {
   );
 }
 
-interface Bucket {
-  timestamp: string;
-  count: number;
-  levels: { level: string; count: number }[];
-}
-
 /** Matches per bucket stacked by level; dragging across it zooms the range to what was dragged over. */
 function Histogram({ filter, range }: { filter: Filter; range: Range }) {
-  const { data, error } = useQuery<{ logHistogram: { interval: string; buckets: Bucket[] } }>(
-    'query Histogram($filter: LogFilter!) { logHistogram(filter: $filter) { interval buckets { timestamp count levels { level count } } } }',
-    { filter },
-  );
+  const { data, error } = useQuery(LogHistogramDocument, { filter });
   const [drag, setDrag] = useState<{ start: number; end: number } | null>(null);
   const svg = useRef<SVGSVGElement>(null);
   if (error !== undefined) return <p class="error">{error.message}</p>;
@@ -196,16 +168,8 @@ function Histogram({ filter, range }: { filter: Filter; range: Range }) {
   );
 }
 
-interface FacetValue {
-  value: string;
-  count: number;
-}
-
 function Facets({ url, filter }: { url: URL; filter: Filter }) {
-  const { data } = useQuery<{ logFacets: { services: FacetValue[]; levels: FacetValue[] } }>(
-    'query Facets($filter: LogFilter!) { logFacets(filter: $filter, limit: 10) { services { value count } levels { value count } } }',
-    { filter },
-  );
+  const { data } = useQuery(LogFacetsDocument, { filter });
   const group = (title: string, param: string, values: FacetValue[] | undefined) => (
     <section>
       <h3>{title}</h3>
@@ -247,7 +211,7 @@ function Message({ entry }: { entry: LogEntry }) {
 function Context({ entry }: { entry: LogEntry }) {
   const at = Date.parse(entry.timestamp);
   const around = (order: 'NEWEST_FIRST' | 'OLDEST_FIRST') =>
-    graphql<{ logSearch: { entries: LogEntry[] } }>(SEARCH, {
+    graphql(LogSearchDocument, {
       filter: {
         services: [entry.service],
         range:
@@ -333,13 +297,6 @@ function LogRow({ entry }: { entry: LogEntry }) {
   );
 }
 
-interface Page {
-  entries: LogEntry[];
-  cursor: string | null;
-  total: number;
-  totalRelation: string;
-}
-
 /** Pages of results, the next one read when the end of the list comes into view; live tail adds new entries on top. */
 function Results({ filter, live }: { filter: Filter; live: boolean }) {
   const key = JSON.stringify(filter);
@@ -351,7 +308,7 @@ function Results({ filter, live }: { filter: Filter; live: boolean }) {
     const controller = new AbortController();
     setPage(null);
     setError(null);
-    graphql<{ logSearch: Page }>(SEARCH, { filter }, controller.signal).then(
+    graphql(LogSearchDocument, { filter }, controller.signal).then(
       (data) => setPage(data.logSearch),
       (failure: unknown) =>
         !controller.signal.aborted && setError(failure instanceof Error ? failure.message : String(failure)),
@@ -364,7 +321,7 @@ function Results({ filter, live }: { filter: Filter; live: boolean }) {
     const observer = new IntersectionObserver((seen) => {
       if (!seen.some((s) => s.isIntersecting) || loadingMore) return;
       setLoadingMore(true);
-      void graphql<{ logSearch: Page }>(SEARCH, { filter, after: page.cursor })
+      void graphql(LogSearchDocument, { filter, after: page.cursor })
         .then((data) =>
           setPage({ ...data.logSearch, entries: [...page.entries, ...data.logSearch.entries], total: page.total }),
         )
@@ -380,7 +337,7 @@ function Results({ filter, live }: { filter: Filter; live: boolean }) {
       if (scrollY > 120 || page === null) return;
       const newest = page.entries[0]?.timestamp;
       const since = newest === undefined ? Date.parse(filter.range.from) : Date.parse(newest);
-      void graphql<{ logSearch: Page }>(SEARCH, {
+      void graphql(LogSearchDocument, {
         filter: { ...filter, range: rangeInput({ from: since, to: Date.now() + 1_000 }) },
       }).then((data) => {
         const known = new Set(page.entries.map((e) => e.id));
@@ -420,19 +377,10 @@ function Results({ filter, live }: { filter: Filter; live: boolean }) {
   );
 }
 
-interface Pattern {
-  pattern: string;
-  count: number;
-  sample: string;
-}
-
 function Patterns({ filter }: { filter: Filter }) {
-  const { data, error } = useQuery<{ logPatterns: Pattern[] }>(
-    'query Patterns($filter: LogFilter!) { logPatterns(filter: $filter, limit: 20) { pattern count sample } }',
-    {
-      filter,
-    },
-  );
+  const { data, error } = useQuery(LogPatternsDocument, {
+    filter,
+  });
   if (error !== undefined) return <p class="error">{error.message}</p>;
   if (data === undefined) return <p class="loading">Mining patterns…</p>;
   return (

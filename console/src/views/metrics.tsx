@@ -6,42 +6,49 @@ import { RangePicker, useRange } from './range-picker.js';
 import { TimeChart } from './time-chart.js';
 import { formText } from '../lib/form-text.js';
 import { parseMatchers } from '../lib/matchers.js';
+import {
+  type Aggregation,
+  MetricChartDocument,
+  type MetricQueryInput,
+  MetricNamesDocument,
+} from '../generated/operations.js';
 
-const AGGREGATIONS = ['AVG', 'SUM', 'MIN', 'MAX', 'COUNT', 'RATE', 'LAST', 'P50', 'P90', 'P95', 'P99'] as const;
+export const AGGREGATIONS: readonly Aggregation[] = [
+  'AVG',
+  'SUM',
+  'MIN',
+  'MAX',
+  'COUNT',
+  'RATE',
+  'LAST',
+  'P50',
+  'P90',
+  'P95',
+  'P99',
+];
 export function MetricsView({ url }: { url: URL }) {
   const range = useRange(url);
   const p = url.searchParams;
   const name = p.get('name') ?? '';
   const search = p.get('search') ?? '';
-  const names = useQuery<{ metricNames: { name: string; type: string; unit: string }[] }>(
-    'query Names($search: String) { metricNames(search: $search, limit: 100) { name type unit } }',
-    {
-      search: search || null,
-    },
-  );
+  const names = useQuery(MetricNamesDocument, {
+    search: search || null,
+  });
   const matchers = parseMatchers(p.get('match') ?? '');
   const groupBy = (p.get('by') ?? '')
     .split(',')
     .map((g) => g.trim())
     .filter((g) => g !== '');
-  const input = {
+  const agg = p.get('agg') ?? 'AVG';
+  const input: MetricQueryInput = {
     name,
     ...(Array.isArray(matchers) && matchers.length > 0 ? { matchers } : {}),
     range: rangeInput(range),
     step: p.get('step') || stepFor(range),
-    aggregation: p.get('agg') ?? 'AVG',
+    aggregation: AGGREGATIONS.find((a) => a === agg) ?? 'AVG',
     ...(groupBy.length > 0 ? { groupBy } : {}),
   };
-  const result = useQuery<{
-    metricQuery: {
-      series: { labels: { key: string; value: string }[]; packed: { start: number; step: number; values: string } }[];
-      source: string;
-    };
-  }>(
-    'query Chart($input: MetricQueryInput!) { metricQuery(input: $input) { source series { labels { key value } packed } } }',
-    { input },
-    { skip: name === '' || !Array.isArray(matchers) },
-  );
+  const result = useQuery(MetricChartDocument, { input }, { skip: name === '' || !Array.isArray(matchers) });
   const submit = (event: Event) => {
     event.preventDefault();
     const data = new FormData(event.currentTarget as HTMLFormElement);

@@ -3,17 +3,21 @@ import { rangeInput, stepFor } from '../lib/time-range.js';
 import { useQuery } from '../use-query.js';
 import { RangePicker, useRange } from './range-picker.js';
 import { TimeChart } from './time-chart.js';
-import { type Edge, layoutServices } from '../lib/service-layout.js';
+import { layoutServices } from '../lib/service-layout.js';
+import {
+  ServiceAlertsDocument,
+  ServiceErrorsDocument,
+  ServiceMapDocument,
+  ServiceNamesDocument,
+  ServicePageDocument,
+} from '../generated/operations.js';
 
 export function ServicesView({ url }: { url: URL }) {
   const range = useRange(url);
-  const { data, error } = useQuery<{ dependencies: Edge[] }>(
-    'query Map($range: TimeRangeInput!) { dependencies(range: $range) { parent child callCount errorCount } }',
-    {
-      range: rangeInput(range),
-    },
-  );
-  const services = useQuery<{ services: { name: string }[] }>('{ services(limit: 500) { name } }', {});
+  const { data, error } = useQuery(ServiceMapDocument, {
+    range: rangeInput(range),
+  });
+  const services = useQuery(ServiceNamesDocument, {});
   const edges = data?.dependencies ?? [];
   const places = layoutServices(edges);
   const alone = (services.data?.services ?? []).map((s) => s.name).filter((name) => !places.has(name));
@@ -97,38 +101,18 @@ export function ServicesView({ url }: { url: URL }) {
   );
 }
 
-interface RedPoint {
-  timestamp: string;
-  rate: number;
-  errorRatio: number;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
-
 export function ServicePage({ name, url }: { name: string; url: URL }) {
   const range = useRange(url);
   const input = rangeInput(range);
-  const { data, error } = useQuery<{
-    service: { red: RedPoint[] | null; operations: { name: string; spanKind: string }[] | null };
-  }>(
-    'query Service($name: String!, $range: TimeRangeInput!, $step: String) { service(name: $name) { red(range: $range, step: $step) { timestamp rate errorRatio p50 p95 p99 } operations { name spanKind } } }',
-    {
-      name,
-      range: input,
-      step: stepFor(range),
-    },
-  );
-  const errors = useQuery<{
-    logSearch: { entries: { id: string; timestamp: string; level: string; message: string }[] };
-  }>(
-    'query Errors($filter: LogFilter!) { logSearch(filter: $filter, first: 20) { entries { id timestamp level message } } }',
-    { filter: { services: [name], levels: ['ERROR', 'FATAL'], range: input } },
-  );
-  const alerts = useQuery<{ alerts: { id: string; state: string; since: string; rule: { name: string } | null }[] }>(
-    'query Alerts($service: String) { alerts(filter: { service: $service }, first: 50) { id state since rule { name } } }',
-    { service: name },
-  );
+  const { data, error } = useQuery(ServicePageDocument, {
+    name,
+    range: input,
+    step: stepFor(range),
+  });
+  const errors = useQuery(ServiceErrorsDocument, {
+    filter: { services: [name], levels: ['ERROR', 'FATAL'], range: input },
+  });
+  const alerts = useQuery(ServiceAlertsDocument, { service: name });
   const red = data?.service.red ?? [];
   const times = red.map((p) => Date.parse(p.timestamp) / 1000);
   const chartData: uPlot.AlignedData = [

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { graphql } from '../graphql.js';
 import { type Session, clearSession, saveSession, sessionOf } from '../session.js';
 import { formText } from '../lib/form-text.js';
+import { SignInCheckDocument } from '../generated/operations.js';
 
 /** Asks for a credential and checks it with the gateway before keeping it, saying why one is refused. */
 export function SignIn({ reason, onSignedIn }: { reason: string | null; onSignedIn: (session: Session) => void }) {
@@ -20,7 +21,7 @@ export function SignIn({ reason, onSignedIn }: { reason: string | null; onSigned
     setBusy(true);
     saveSession(token);
     try {
-      await graphql<{ __typename: string }>('{ __typename }');
+      await graphql(SignInCheckDocument, {});
       onSignedIn(candidate);
     } catch (failure) {
       clearSession();

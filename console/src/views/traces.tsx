@@ -13,32 +13,24 @@ import { useQuery } from '../use-query.js';
 import { RangePicker, useRange } from './range-picker.js';
 import { formText } from '../lib/form-text.js';
 import { parseTags } from '../lib/matchers.js';
+import {
+  OperationsDocument,
+  type TraceQuery,
+  ServiceNamesDocument,
+  TraceDocument,
+  TraceLogsDocument,
+  TraceSearchDocument,
+} from '../generated/operations.js';
 
-interface Tag {
-  key: string;
-  value: string;
-}
-
-interface SearchedTrace {
-  traceId: string;
-  startTime: string;
-  durationMs: number;
-  spanCount: number;
-  errorCount: number;
-  rootSpan: { operationName: string; service: { name: string } };
-  services: { name: string }[];
-}
+type Span = NonNullable<TraceQuery['trace']>['spans'][number];
+type Tag = Span['tags'][number];
 
 export function TraceSearch({ url }: { url: URL }) {
   const range = useRange(url);
   const p = url.searchParams;
   const service = p.get('service') ?? '';
-  const services = useQuery<{ services: { name: string }[] }>('{ services(limit: 500) { name } }', {});
-  const operations = useQuery<{ operations: { name: string }[] }>(
-    'query Ops($service: String!) { operations(service: $service) { name } }',
-    { service },
-    { skip: service === '' },
-  );
+  const services = useQuery(ServiceNamesDocument, {});
+  const operations = useQuery(OperationsDocument, { service }, { skip: service === '' });
   const filter = {
     ...(service === '' ? {} : { service }),
     ...(p.get('operation') ? { operation: p.get('operation') } : {}),
@@ -49,12 +41,7 @@ export function TraceSearch({ url }: { url: URL }) {
     range: rangeInput(range),
     limit: 50,
   };
-  const traces = useQuery<{ traces: SearchedTrace[] }>(
-    `query Traces($filter: TraceFilter!) { traces(filter: $filter) { traceId startTime durationMs spanCount errorCount
-      rootSpan { operationName service { name } } services { name } } }`,
-    { filter },
-    { skip: service === '' },
-  );
+  const traces = useQuery(TraceSearchDocument, { filter }, { skip: service === '' });
   const submit = (event: Event) => {
     event.preventDefault();
     const data = new FormData(event.currentTarget as HTMLFormElement);
@@ -148,41 +135,11 @@ export function TraceSearch({ url }: { url: URL }) {
   );
 }
 
-interface Span {
-  spanId: string;
-  parentSpanId: string | null;
-  operationName: string;
-  service: { name: string };
-  kind: string;
-  status: { code: string; message: string };
-  startTime: string;
-  durationMs: number;
-  tags: Tag[];
-  resource: Tag[];
-  events: { timestamp: string; name: string; fields: Tag[] }[];
-}
-
-interface TraceAnswer {
-  trace: {
-    traceId: string;
-    durationMs: number;
-    spanCount: number;
-    errorCount: number;
-    truncated: boolean;
-    spans: Span[];
-  } | null;
-  criticalPath: { span: { spanId: string }; selfTimeMs: number }[] | null;
-}
-
 const ROW_HEIGHT = 24;
 
 /** The entries written inside the span: the trace's entries (logs subgraph, through the gateway) of this span. */
 function SpanLogs({ traceId, spanId }: { traceId: string; spanId: string }) {
-  const { data, error } = useQuery<{
-    trace: {
-      logs: { id: string; timestamp: string; level: string; message: string; spanId: string | null }[] | null;
-    } | null;
-  }>('query TraceLogs($id: ID!) { trace(traceId: $id) { logs { id timestamp level message spanId } } }', {
+  const { data, error } = useQuery(TraceLogsDocument, {
     id: traceId,
   });
   if (error !== undefined) return <p class="error">{error.message}</p>;
@@ -363,14 +320,7 @@ function Flame({ spans, onSelect }: { spans: Span[]; onSelect: (id: string) => v
 }
 
 export function TraceView({ traceId, url }: { traceId: string; url: URL }) {
-  const { data, error } = useQuery<TraceAnswer>(
-    `query Trace($id: ID!) {
-      trace(traceId: $id) { traceId durationMs spanCount errorCount truncated spans { spanId parentSpanId operationName service { name } kind
-        status { code message } startTime durationMs tags { key value } resource { key value } events { timestamp name fields { key value } } } }
-      criticalPath(traceId: $id) { span { spanId } selfTimeMs }
-    }`,
-    { id: traceId },
-  );
+  const { data, error } = useQuery(TraceDocument, { id: traceId });
   const selected = url.searchParams.get('span');
   const select = (id: string) => setParams({ span: id }, { replace: true });
   if (error !== undefined) return <p class="error">{error.message}</p>;
