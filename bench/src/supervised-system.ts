@@ -26,6 +26,7 @@ export interface SupervisedSystem {
   readonly supervisor: Supervisor;
   readonly services: readonly Service[];
   readonly adminToken: string;
+  readonly viewerToken: string;
   readonly agentKey: string;
   stop(): Promise<void>;
 }
@@ -61,9 +62,17 @@ export async function startSupervisedSystem(): Promise<SupervisedSystem> {
       ...(await supervisor.start(found.gateways, env)),
     ])
       console.log(outcome);
-    const { adminToken } = await mintCredentials(privateKeyPem, process.env);
+    const { adminToken, viewerToken } = await mintCredentials(privateKeyPem, process.env);
     const agentKey = await ensureAgentKey(GRAPHQL_URL, adminToken, undefined);
-    return { stack, supervisor, services: [...found.subgraphs, ...found.gateways], adminToken, agentKey, stop };
+    return {
+      stack,
+      supervisor,
+      services: [...found.subgraphs, ...found.gateways],
+      adminToken,
+      viewerToken,
+      agentKey,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

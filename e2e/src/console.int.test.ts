@@ -211,6 +211,11 @@ describe('the console', () => {
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/\S/);
     await signIn(['viewer'], `/logs?query=${encodeURIComponent(word)}`);
     expect(new URL(page.url()).searchParams.get('query')).toBe(word);
+    await page.getByRole('link', { name: 'Traces' }).click();
+    await page.waitForURL(/\/traces/);
+    await page.goBack();
+    expect(new URL(page.url()).pathname).toBe('/logs');
+    expect(await page.locator('input[name="query"]').inputValue()).toBe(word);
     expect(problems.filter((p) => !p.includes('401'))).toEqual([]);
   });
 
@@ -226,6 +231,15 @@ describe('the console', () => {
     expect(await page.evaluate('window.__injected')).toBeUndefined();
     await rows.first().locator('button.row-line').click();
     await pictureOf('logs');
+    expect(problems).toEqual([]);
+  });
+
+  it("shows a query's syntax error where it is, and searches nothing", async () => {
+    await signIn(['viewer'], '/logs');
+    await page.locator('input[name="query"]').fill('level:error AND (timeout');
+    await page.locator('input[name="query"]').press('Enter');
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/at position \d+/);
+    expect(new URL(page.url()).searchParams.get('query')).toBeNull();
     expect(problems).toEqual([]);
   });
 

@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FastifyInstance, Readiness, createHttpService } from '@heimdall/shared/http';
 import { ServiceMetrics, createLogger, createTelemetry } from '@heimdall/shared/telemetry';
@@ -65,6 +66,14 @@ describe('the console served by the gateway', () => {
     expect(asset.statusCode).toBe(200);
     expect(asset.headers['content-type']).toContain('text/javascript');
     expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(asset.body).toBe('console.log(1)');
+    const zipped = await gateway.inject({
+      method: 'GET',
+      url: '/assets/app-ABC123.js',
+      headers: { 'accept-encoding': 'gzip, br' },
+    });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(zipped.rawPayload).toString()).toBe('console.log(1)');
     expect((await gateway.inject({ method: 'GET', url: '/assets/app-OLD.js' })).statusCode).toBe(404);
     expect((await gateway.inject({ method: 'GET', url: '/assets/..%2Findex.html' })).statusCode).toBe(404);
   });

@@ -1,3 +1,4 @@
+import { useMemo } from 'preact/hooks';
 import { alignPacked, seriesName } from '../lib/packed.js';
 import { rangeInput, stepFor } from '../lib/time-range.js';
 import { setParams } from '../router.js';
@@ -56,6 +57,11 @@ export function MetricsView({ url }: { url: URL }) {
     setParams({ name: value('name'), match: value('match'), agg: value('agg'), by: value('by'), step: value('step') });
   };
   const series = result.data?.metricQuery.series ?? [];
+  // Decoded once per answer: a render for another reason must not hand the chart new columns.
+  const chart = useMemo(
+    () => ({ columns: alignPacked(series.map((s) => s.packed)), names: series.map((s) => seriesName(s.labels)) }),
+    [result.data],
+  );
   return (
     <div class="metrics-view">
       <div class="toolbar">
@@ -105,8 +111,8 @@ export function MetricsView({ url }: { url: URL }) {
       ) : (
         <>
           <TimeChart
-            data={alignPacked(series.map((s) => s.packed))}
-            names={series.map((s) => seriesName(s.labels))}
+            data={chart.columns}
+            names={chart.names}
             height={360}
             label={`${name} by ${groupBy.join(', ') || 'all'}`}
           />

@@ -1,3 +1,4 @@
+import { useMemo } from 'preact/hooks';
 import type uPlot from 'uplot';
 import { rangeInput, stepFor } from '../lib/time-range.js';
 import { useQuery } from '../use-query.js';
@@ -115,12 +116,10 @@ export function ServicePage({ name, url }: { name: string; url: URL }) {
   const alerts = useQuery(ServiceAlertsDocument, { service: name });
   const red = data?.service.red ?? [];
   const times = red.map((p) => Date.parse(p.timestamp) / 1000);
-  const chartData: uPlot.AlignedData = [
-    times,
-    red.map((p) => p.rate),
-    red.map((p) => p.errorRatio * 100),
-    red.map((p) => p.p95),
-  ];
+  const chartData = useMemo<uPlot.AlignedData>(
+    () => [times, red.map((p) => p.rate), red.map((p) => p.errorRatio * 100), red.map((p) => p.p95)],
+    [data],
+  );
   return (
     <div class="service-page">
       <div class="toolbar">

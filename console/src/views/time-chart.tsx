@@ -28,22 +28,33 @@ export function TimeChart({
 }) {
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<uPlot | null>(null);
+  // The data the chart was made with: drawn already, not to be set again.
+  const drawn = useRef<uPlot.AlignedData | null>(null);
   const shape = names.join('\n');
   useEffect(() => {
     const element = box.current;
     if (element === null) return;
+    // With many series, per-point markers and a legend following the cursor cost more than they tell.
+    const many = names.length > 20;
     const options: uPlot.Options = {
       width: Math.max(element.clientWidth, 300),
       height,
       series: [
         {},
-        ...names.map((name, i) => ({ label: name, stroke: PALETTE[i % PALETTE.length]!, width: 1.5, spanGaps: false })),
+        ...names.map((name, i) => ({
+          label: name,
+          stroke: PALETTE[i % PALETTE.length]!,
+          width: many ? 1 : 1.5,
+          spanGaps: false,
+          points: { show: !many },
+        })),
       ],
       axes: [{}, { size: 60 }],
-      legend: { live: true },
+      legend: { live: !many },
       cursor: { drag: { x: true, y: false } },
     };
     chart.current = new uPlot(options, data, element);
+    drawn.current = data;
     const resize = new ResizeObserver(() =>
       chart.current?.setSize({ width: Math.max(element.clientWidth, 300), height }),
     );
@@ -55,6 +66,8 @@ export function TimeChart({
     };
   }, [shape, height]);
   useEffect(() => {
+    if (drawn.current === data) return;
+    drawn.current = data;
     chart.current?.setData(data);
   }, [data]);
   return (

@@ -18,6 +18,9 @@ async function query<T>(port: number, database: string, sql: string): Promise<T[
     database,
     connectionTimeoutMillis: 2000,
   });
+  // A server shutting down (a restart during its first start) ends the connection with an 'error' event; unheard,
+  // it would end this process. The query's own failure is answered below.
+  client.on('error', () => undefined);
   try {
     await client.connect();
     return (await client.query(sql)).rows as T[];
