@@ -350,6 +350,28 @@ describe('API keys', () => {
     ).toMatchObject({ status: 403, code: 'FORBIDDEN' });
   });
 
+  it('with the VIEWER role read through GraphQL (as Bearer or as a Basic password, as Grafana sends it), never write or ingest', async () => {
+    const result = await graphqlAt(
+      system.gateway!,
+      { query: 'mutation { createApiKey(name: "e2e-grafana", role: VIEWER) { key apiKey { role } } }' },
+      await system.authHeaders(['admin'], { subject: 'root' }),
+    );
+    const created = (result.body.data as { createApiKey: { key: string; apiKey: { role: string } } }).createApiKey;
+    expect(created.apiKey.role).toBe('VIEWER');
+    const basic = { authorization: `Basic ${Buffer.from(`grafana:${created.key}`).toString('base64')}` };
+    for (const headers of [{ authorization: `Bearer ${created.key}` }, basic]) {
+      expect(await graphqlAt(system.gateway!, { query: '{ service(name: "x") { name } }' }, headers)).toMatchObject({
+        status: 200,
+        body: { data: { service: { name: 'x' } } },
+      });
+    }
+    expect(await graphqlAt(system.gateway!, { query: 'mutation { revokeApiKey(id: "nope") }' }, basic)).toMatchObject({
+      status: 403,
+      code: 'FORBIDDEN',
+    });
+    expect((await push(system.otlpUrl!, { authorization: `Bearer ${created.key}` })).status).toBe(403);
+  });
+
   it('are shown once: the list has their names, never the keys', async () => {
     const created = await createKey(system.gateway!, 'e2e-listed');
     const listed = await graphqlAt(

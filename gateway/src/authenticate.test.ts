@@ -43,9 +43,27 @@ describe('who is calling the gateway', () => {
     expect(tokens.verify).not.toHaveBeenCalled();
   });
 
+  it('takes an API key or a token as the password of Basic auth, as Grafana data sources send it', async () => {
+    const { authenticator } = makeAuthenticator();
+    const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    expect(await authenticator.authenticate({ authorization: basic('grafana', KEY) })).toEqual({
+      ok: true,
+      caller: AGENT,
+    });
+    expect(await authenticator.authenticate({ authorization: basic('', 'good.jwt.token') })).toEqual({
+      ok: true,
+      caller: ANA,
+    });
+    expect(await authenticator.authenticate({ authorization: basic('grafana', 'wrong') })).toMatchObject({
+      ok: false,
+      error: { message: 'Invalid token' },
+    });
+  });
+
   it.each([
     ['no header at all', {}],
-    ['another scheme', { authorization: 'Basic YWRtaW46YWRtaW4=' }],
+    ['another scheme', { authorization: 'Digest username="admin"' }],
+    ['Basic without a password', { authorization: `Basic ${Buffer.from('grafana:').toString('base64')}` }],
     ['Bearer without a token', { authorization: 'Bearer ' }],
     ['an empty x-api-key', { 'x-api-key': '' }],
   ])('answers 401 "Missing or invalid authorization header" for %s', async (_case, headers) => {

@@ -1,6 +1,7 @@
 /**
  * Who is calling the gateway (SPEC §8): `Authorization: Bearer <JWT>` for people and tools, an API key for agents
- * (`Authorization: Bearer hmd_…` or the OTLP-customary `x-api-key`). Failures carry the catalog's words: no usable
+ * and read-only tools (`Authorization: Bearer hmd_…` or the OTLP-customary `x-api-key`), or either as the password
+ * of `Authorization: Basic` (what Grafana's data sources offer; the user name is not read). Failures carry the catalog's words: no usable
  * header is 401 "Missing or invalid authorization header", a credential that does not verify 401 "Invalid token".
  */
 import type { IncomingHttpHeaders } from 'node:http';
@@ -20,6 +21,17 @@ export interface Authenticator {
 export const ANONYMOUS_ADMIN: Caller = { kind: 'user', subject: 'anonymous', roles: ['admin'] };
 
 const BEARER = /^Bearer +(\S+) *$/i;
+const BASIC = /^Basic +([A-Za-z0-9+/=]+) *$/i;
+
+/** The password of a Basic credential (`user:password`, base64); undefined when there is none. */
+function basicPassword(authorization: string): string | undefined {
+  const encoded = BASIC.exec(authorization)?.[1];
+  if (encoded === undefined) return undefined;
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const password = colon < 0 ? '' : decoded.slice(colon + 1).trim();
+  return password === '' ? undefined : password;
+}
 
 export function missingCredentials(): HeimdallError {
   return heimdallError('UNAUTHENTICATED', { message: 'Missing or invalid authorization header' });
@@ -43,9 +55,9 @@ export class CredentialAuthenticator implements Authenticator {
     const apiKey = headers['x-api-key'];
     let credential: string;
     if (authorization !== undefined) {
-      const bearer = BEARER.exec(authorization)?.[1];
-      if (bearer === undefined) return { ok: false, error: missingCredentials() };
-      credential = bearer;
+      const given = BEARER.exec(authorization)?.[1] ?? basicPassword(authorization);
+      if (given === undefined) return { ok: false, error: missingCredentials() };
+      credential = given;
     } else if (typeof apiKey === 'string' && apiKey !== '') {
       credential = apiKey.trim();
     } else {

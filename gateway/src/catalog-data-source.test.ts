@@ -6,12 +6,12 @@ import type { ApiKeys } from './api-keys.js';
 import { buildCatalogSchema } from './catalog.js';
 import { CatalogDataSource } from './catalog-data-source.js';
 
-const created: { name: string; createdBy: string }[] = [];
+const created: { name: string; createdBy: string; role: string }[] = [];
 const apiKeys: ApiKeys = {
-  create: (name, createdBy) => {
-    created.push({ name, createdBy });
+  create: (name, createdBy, role = 'agent') => {
+    created.push({ name, createdBy, role });
     return Promise.resolve({
-      record: { id: 'k1', name, createdAt: '2026-11-22T10:00:00.000Z', createdBy },
+      record: { id: 'k1', name, createdAt: '2026-11-22T10:00:00.000Z', createdBy, role },
       key: 'hmd_secret',
     });
   },
@@ -50,7 +50,16 @@ describe('the catalog served in-process', () => {
   it('passes the request context on to the resolvers', async () => {
     const result = await run(new CatalogDataSource(schema), 'mutation { createApiKey(name: "edge") { key } }');
     expect(result).toEqual({ data: { createApiKey: { key: 'hmd_secret' } } });
-    expect(created).toEqual([{ name: 'edge', createdBy: 'root' }]);
+    expect(created).toEqual([{ name: 'edge', createdBy: 'root', role: 'agent' }]);
+  });
+
+  it('makes a read-only key when asked for the VIEWER role, and says which role a key has', async () => {
+    const result = await run(
+      new CatalogDataSource(schema),
+      'mutation { createApiKey(name: "grafana", role: VIEWER) { apiKey { role } } }',
+    );
+    expect(result).toEqual({ data: { createApiKey: { apiKey: { role: 'VIEWER' } } } });
+    expect(created.at(-1)).toEqual({ name: 'grafana', createdBy: 'root', role: 'viewer' });
   });
 
   it('refuses a blank key name as every subgraph refuses an argument, naming it in extensions.argument', async () => {

@@ -18,10 +18,16 @@ export const catalogTypeDefs = parse(/* GraphQL */ `
     name: String!
   }
 
-  "An API key for agents (role agent: ingest only, on :4318 and /api/v1/logs). Heimdall keeps only its hash."
+  "What an API key may do: AGENT ingests only (:4318 and /api/v1/logs); VIEWER reads only (GraphQL queries, the query APIs)."
+  enum ApiKeyRole {
+    AGENT
+    VIEWER
+  }
+  "An API key for agents or read-only tools. Heimdall keeps only its hash."
   type ApiKey {
     id: ID!
     name: String!
+    role: ApiKeyRole!
     createdAt: String!
     "The subject of the admin who created it."
     createdBy: String!
@@ -41,14 +47,19 @@ export const catalogTypeDefs = parse(/* GraphQL */ `
   }
 
   type Mutation {
-    "Creates an API key for an agent (admins only); the key is in this answer and never again."
-    createApiKey(name: String!): CreatedApiKey!
+    "Creates an API key (admins only), for an agent by default or a read-only VIEWER (a Grafana data source, a script); the key is in this answer and never again."
+    createApiKey(name: String!, role: ApiKeyRole = AGENT): CreatedApiKey!
     "Revokes an API key (admins only): it stops working on every gateway instance within 5 s. False when there is no such key."
     revokeApiKey(id: ID!): Boolean!
   }
 `);
 
 const MAX_NAME_LENGTH = 100;
+
+/** A key's record as the schema shows it: its role as the enum. */
+function apiKeyAnswer(record: ApiKeyRecord) {
+  return { ...record, role: record.role === 'viewer' ? 'VIEWER' : 'AGENT' };
+}
 
 export interface CatalogDeps {
   readonly apiKeys: ApiKeys;
@@ -61,16 +72,21 @@ export function buildCatalogSchema(deps: CatalogDeps) {
       resolvers: {
         Query: {
           service: (_: unknown, args: { name: string }) => ({ name: args.name }),
-          apiKeys: (): Promise<ApiKeyRecord[]> => deps.apiKeys.list(),
+          apiKeys: async () => (await deps.apiKeys.list()).map(apiKeyAnswer),
         },
         Mutation: {
-          createApiKey: async (_: unknown, args: { name: string }, context: CallerContext) => {
+          createApiKey: async (
+            _: unknown,
+            args: { name: string; role?: 'AGENT' | 'VIEWER' | null },
+            context: CallerContext,
+          ) => {
             const name = args.name.trim();
             if (name === '' || name.length > MAX_NAME_LENGTH) {
               throw badUserInput('name', `1 to ${MAX_NAME_LENGTH} characters`);
             }
-            const { record, key } = await deps.apiKeys.create(name, context.caller?.subject ?? 'unknown');
-            return { apiKey: record, key };
+            const role = args.role === 'VIEWER' ? 'viewer' : 'agent';
+            const { record, key } = await deps.apiKeys.create(name, context.caller?.subject ?? 'unknown', role);
+            return { apiKey: apiKeyAnswer(record), key };
           },
           revokeApiKey: (_: unknown, args: { id: string }) => deps.apiKeys.revoke(args.id),
         },
