@@ -6,6 +6,7 @@ import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { buildConsole } from '@heimdall/console';
 import { REPO_DIR, browserPath, localStack } from '@heimdall/stack';
+import { checkoutTraceBody, nanos, serviceResource } from './checkout-trace.fixtures.js';
 import { System } from './system.js';
 
 /**
@@ -25,7 +26,6 @@ async function pictureOf(name: string): Promise<void> {
 }
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-const nanos = (ms: number) => String(BigInt(Math.round(ms)) * 1_000_000n);
 
 let system: System;
 let browser: Browser;
@@ -48,47 +48,11 @@ async function push(path: string, body: unknown): Promise<void> {
   expect(response.status, `${path}: ${await response.clone().text()}`).toBe(200);
 }
 
-const resource = (service: string) => ({ attributes: [{ key: 'service.name', value: { stringValue: service } }] });
+const resource = serviceResource;
 
 async function pushTelemetry(): Promise<void> {
   const t0 = Date.now() - 30_000;
-  const span = (
-    spanId: string,
-    parentSpanId: string,
-    name: string,
-    kind: number,
-    from: number,
-    to: number,
-    error = false,
-  ) => ({
-    traceId,
-    spanId,
-    parentSpanId,
-    name,
-    kind,
-    startTimeUnixNano: nanos(t0 + from),
-    endTimeUnixNano: nanos(t0 + to),
-    ...(error ? { status: { code: 2, message: 'card declined' } } : {}),
-  });
-  await push('/v1/traces', {
-    resourceSpans: [
-      {
-        resource: resource(shop),
-        scopeSpans: [
-          {
-            spans: [
-              span(spanIds.checkout, '', 'GET /checkout', 2, 0, 40),
-              span(spanIds.charge, spanIds.checkout, 'charge', 3, 5, 35),
-            ],
-          },
-        ],
-      },
-      {
-        resource: resource(payments),
-        scopeSpans: [{ spans: [span(spanIds.pay, spanIds.charge, 'POST /pay', 2, 8, 30, true)] }],
-      },
-    ],
-  });
+  await push('/v1/traces', checkoutTraceBody({ traceId, spanIds, t0, shop, payments }));
   const record = (ms: number, severityNumber: number, text: string, spanId?: string) => ({
     timeUnixNano: nanos(t0 + ms),
     severityNumber,

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test as base, beforeAll, describe, expect } from 'vitest';
 import { localStack } from '@heimdall/stack';
+import { checkoutTraceBody } from './checkout-trace.fixtures.js';
 import { type GraphQLErrorBody, System } from './system.js';
 
 /**
@@ -35,7 +36,6 @@ const it = base.extend<{ system: System; shop: string; payments: string }>({
 });
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-const nanos = (ms: number) => String(BigInt(ms) * 1_000_000n);
 
 interface Pushed {
   readonly traceId: string;
@@ -53,44 +53,7 @@ async function pushTrace(system: System, shop: string, payments: string): Promis
   const t0 = minute + 20_000;
   const traceId = hex(16);
   const spanIds = { checkout: hex(8), charge: hex(8), pay: hex(8) };
-  const resource = (service: string) => ({ attributes: [{ key: 'service.name', value: { stringValue: service } }] });
-  const span = (
-    spanId: string,
-    parentSpanId: string,
-    name: string,
-    kind: number,
-    from: number,
-    to: number,
-    error = false,
-  ) => ({
-    traceId,
-    spanId,
-    parentSpanId,
-    name,
-    kind,
-    startTimeUnixNano: nanos(t0 + from),
-    endTimeUnixNano: nanos(t0 + to),
-    ...(error ? { status: { code: 2, message: 'card declined' } } : {}),
-  });
-  const body = {
-    resourceSpans: [
-      {
-        resource: resource(shop),
-        scopeSpans: [
-          {
-            spans: [
-              span(spanIds.checkout, '', 'GET /checkout', 2, 0, 40),
-              span(spanIds.charge, spanIds.checkout, 'charge', 3, 5, 35),
-            ],
-          },
-        ],
-      },
-      {
-        resource: resource(payments),
-        scopeSpans: [{ spans: [span(spanIds.pay, spanIds.charge, 'POST /pay', 2, 8, 30, true)] }],
-      },
-    ],
-  };
+  const body = checkoutTraceBody({ traceId, spanIds, t0, shop, payments });
   const response = await fetch(`${system.otlpUrl!}/v1/traces`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(await system.authHeaders(['agent'])) },
