@@ -22,11 +22,16 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
 }
 
 /** Sets (or with null, removes) query parameters of the current view; by default a new history entry. */
-export function setParams(updates: Readonly<Record<string, string | null>>, options: { replace?: boolean } = {}): void {
+export function setParams(
+  updates: Readonly<Record<string, string | readonly string[] | null>>,
+  options: { replace?: boolean } = {},
+): void {
   const url = new URL(location.href);
   for (const [key, value] of Object.entries(updates)) {
-    if (value === null || value === '') url.searchParams.delete(key);
-    else url.searchParams.set(key, value);
+    url.searchParams.delete(key);
+    // A list is the parameter repeated (label=a%3D1&label=b%3D2): its values may hold any character.
+    for (const item of typeof value === 'string' ? [value] : (value ?? []))
+      if (item !== '') url.searchParams.append(key, item);
   }
   navigate(url.pathname + url.search, options);
 }

@@ -72,7 +72,10 @@ async function pushTelemetry(): Promise<void> {
                 9,
                 `<script>window.__injected = true</script><img src=x onerror="window.__injected=true"> ${word} rendered as text`,
               ),
-              record(3, 17, 'connection refused by the payments service', spanIds.charge),
+              {
+                ...record(3, 17, 'connection refused by the payments service', spanIds.charge),
+                attributes: [{ key: 'region', value: { stringValue: `kr-seoul-${run}` } }],
+              },
               record(4, 13, 'payment retried once'),
             ],
           },
@@ -195,6 +198,16 @@ describe('the console', () => {
     expect(await page.evaluate('window.__injected')).toBeUndefined();
     await rows.first().locator('button.row-line').click();
     await pictureOf('logs');
+    expect(problems).toEqual([]);
+  });
+
+  it('filters by a label when its facet is clicked, the filter kept in the URL', async () => {
+    await signIn(['viewer'], `/logs?service=${shop}`);
+    await expect.poll(() => page.getByTestId('log-row').count(), { timeout: 15_000 }).toBe(4);
+    await page.getByRole('button', { name: new RegExp(`kr-seoul-${run}`) }).click();
+    await expect.poll(() => page.getByTestId('log-row').count()).toBe(1);
+    expect(new URL(page.url()).searchParams.getAll('label')).toEqual([`region=kr-seoul-${run}`]);
+    expect(await page.getByTestId('log-row').textContent()).toContain('connection refused');
     expect(problems).toEqual([]);
   });
 

@@ -376,7 +376,7 @@ export type LogFacetsQueryVariables = Exact<{
 }>;
 
 
-export type LogFacetsQuery = { logFacets: { services: Array<{ value: string, count: number }>, levels: Array<{ value: string, count: number }> } };
+export type LogFacetsQuery = { logFacets: { services: Array<{ value: string, count: number }>, levels: Array<{ value: string, count: number }>, labels: Array<{ key: string, count: number, values: Array<{ value: string, count: number }> }> } };
 
 export type LogPatternsQueryVariables = Exact<{
   filter: LogFilter;
@@ -482,7 +482,7 @@ export const IncidentsDocument = "query Incidents {\n  incidents(first: 100) {\n
 export const LogSearchDocument = "query LogSearch($filter: LogFilter!, $after: String, $order: LogOrder) {\n  logSearch(filter: $filter, first: 50, after: $after, order: $order) {\n    total\n    totalRelation\n    cursor\n    entries {\n      ...LogEntryFields\n    }\n  }\n}\nfragment LogEntryFields on LogEntry {\n  id\n  timestamp\n  level\n  message\n  service\n  traceId\n  spanId\n  labels {\n    key\n    value\n  }\n  resource {\n    key\n    value\n  }\n  stackTrace\n  highlights\n  truncated\n}" as Operation<LogSearchQuery, LogSearchQueryVariables>;
 export const CheckLogQueryDocument = "query CheckLogQuery($query: String!) {\n  validateLogQuery(query: $query) {\n    valid\n    message\n    position\n  }\n}" as Operation<CheckLogQueryQuery, CheckLogQueryQueryVariables>;
 export const LogHistogramDocument = "query LogHistogram($filter: LogFilter!) {\n  logHistogram(filter: $filter) {\n    interval\n    buckets {\n      timestamp\n      count\n      levels {\n        level\n        count\n      }\n    }\n  }\n}" as Operation<LogHistogramQuery, LogHistogramQueryVariables>;
-export const LogFacetsDocument = "query LogFacets($filter: LogFilter!) {\n  logFacets(filter: $filter, limit: 10) {\n    services {\n      value\n      count\n    }\n    levels {\n      value\n      count\n    }\n  }\n}" as Operation<LogFacetsQuery, LogFacetsQueryVariables>;
+export const LogFacetsDocument = "query LogFacets($filter: LogFilter!) {\n  logFacets(filter: $filter, limit: 10) {\n    services {\n      value\n      count\n    }\n    levels {\n      value\n      count\n    }\n    labels {\n      key\n      count\n      values {\n        value\n        count\n      }\n    }\n  }\n}" as Operation<LogFacetsQuery, LogFacetsQueryVariables>;
 export const LogPatternsDocument = "query LogPatterns($filter: LogFilter!) {\n  logPatterns(filter: $filter, limit: 20) {\n    pattern\n    count\n    sample\n  }\n}" as Operation<LogPatternsQuery, LogPatternsQueryVariables>;
 export const MetricNamesDocument = "query MetricNames($search: String) {\n  metricNames(search: $search, limit: 100) {\n    name\n    type\n    unit\n  }\n}" as Operation<MetricNamesQuery, MetricNamesQueryVariables>;
 export const MetricChartDocument = "query MetricChart($input: MetricQueryInput!) {\n  metricQuery(input: $input) {\n    source\n    series {\n      labels {\n        key\n        value\n      }\n      packed\n    }\n  }\n}" as Operation<MetricChartQuery, MetricChartQueryVariables>;

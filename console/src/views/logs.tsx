@@ -33,12 +33,26 @@ function filterOf(url: URL, range: Range): Filter {
   const query = url.searchParams.get('query') ?? '';
   const services = listParam(url, 'service');
   const levels = listParam(url, 'level').filter((l): l is LogLevel => (LEVELS as readonly string[]).includes(l));
+  const labels = labelParams(url);
   return {
     ...(query === '' ? {} : { query }),
     ...(services.length === 0 ? {} : { services }),
     ...(levels.length === 0 ? {} : { levels }),
+    ...(labels.length === 0 ? {} : { labels }),
     range: rangeInput(range),
   };
+}
+
+/** The label filters of the URL: `label=key=value`, repeated. */
+function labelParams(url: URL): { key: string; op: 'EQ'; value: string }[] {
+  return url.searchParams
+    .getAll('label')
+    .filter((entry) => entry.includes('='))
+    .map((entry) => ({
+      key: entry.slice(0, entry.indexOf('=')),
+      op: 'EQ' as const,
+      value: entry.slice(entry.indexOf('=') + 1),
+    }));
 }
 
 function toggleIn(list: readonly string[], value: string): string {
@@ -193,6 +207,32 @@ function Facets({ url, filter }: { url: URL; filter: Filter }) {
     <aside class="facets" aria-label="Facets">
       {group('Services', 'service', data?.logFacets.services)}
       {group('Levels', 'level', data?.logFacets.levels)}
+      {(data?.logFacets.labels ?? []).map((label) => {
+        const chosen = url.searchParams.getAll('label');
+        return (
+          <section>
+            <h3>{label.key}</h3>
+            <ul>
+              {label.values.map((v) => {
+                const entry = `${label.key}=${v.value}`;
+                const on = chosen.includes(entry);
+                return (
+                  <li>
+                    <button
+                      type="button"
+                      class="facet"
+                      aria-pressed={on}
+                      onClick={() => setParams({ label: on ? chosen.filter((c) => c !== entry) : [...chosen, entry] })}
+                    >
+                      <span>{v.value}</span> <span class="count">{v.count.toLocaleString()}</span>
+                    </button>
+                  </li>
+                );
+              })}
+            </ul>
+          </section>
+        );
+      })}
     </aside>
   );
 }
