@@ -335,11 +335,16 @@ function SilenceForm({ matchers, onSaved }: { matchers: string; onSaved: () => v
       <h2>New silence</h2>
       <label>
         Matchers{' '}
-        <input name="matchers" value={matchers} size={40} placeholder='alertname="High CPU", service="checkout"' />{' '}
+        <input
+          name="matchers"
+          defaultValue={matchers}
+          size={40}
+          placeholder='alertname="High CPU", service="checkout"'
+        />{' '}
         <FieldError error={error} field="matchers" />
       </label>
       <label>
-        For (hours) <input name="hours" type="number" min="1" value="2" size={4} />
+        For (hours) <input name="hours" type="number" min="1" defaultValue="2" size={4} />
       </label>
       <label>
         Comment <input name="comment" required size={40} /> <FieldError error={error} field="comment" />

@@ -79,7 +79,7 @@ function QueryBar({ url }: { url: URL }) {
       <input
         name="query"
         aria-label="Log query"
-        value={current}
+        defaultValue={current}
         placeholder='level:error AND "connection refused" · 연결 실패 · service:checkout'
         spellcheck={false}
         key={current}

@@ -65,13 +65,18 @@ export function MetricsView({ url }: { url: URL }) {
   return (
     <div class="metrics-view">
       <div class="toolbar">
-        <form class="metric-query" onSubmit={submit} key={url.search}>
+        <form
+          class="metric-query"
+          onSubmit={submit}
+          // Remade when the chart's inputs change, not while the name is typed (the search follows each key).
+          key={['name', 'match', 'agg', 'by', 'step'].map((k) => p.get(k) ?? '').join('|')}
+        >
           <input
             name="name"
             aria-label="Metric"
             list="metric-names"
             placeholder="metric name"
-            value={name}
+            defaultValue={name}
             onInput={(event) => setParams({ search: event.currentTarget.value || null }, { replace: true })}
           />
           <datalist id="metric-names">
@@ -85,16 +90,32 @@ export function MetricsView({ url }: { url: URL }) {
             name="match"
             aria-label="Label matchers"
             placeholder='service="checkout", route!~"/health.*"'
-            value={p.get('match') ?? ''}
+            defaultValue={p.get('match') ?? ''}
             size={30}
           />
-          <select name="agg" aria-label="Aggregation" value={p.get('agg') ?? 'AVG'}>
+          <select
+            name="agg"
+            aria-label="Aggregation"
+            value={p.get('agg') ?? 'AVG'}
+            onChange={(event) => setParams({ agg: event.currentTarget.value })}
+          >
             {AGGREGATIONS.map((a) => (
               <option value={a}>{a}</option>
             ))}
           </select>
-          <input name="by" aria-label="Group by" placeholder="group by: service, route" value={p.get('by') ?? ''} />
-          <input name="step" aria-label="Step" placeholder={stepFor(range)} value={p.get('step') ?? ''} size={5} />
+          <input
+            name="by"
+            aria-label="Group by"
+            placeholder="group by: service, route"
+            defaultValue={p.get('by') ?? ''}
+          />
+          <input
+            name="step"
+            aria-label="Step"
+            placeholder={stepFor(range)}
+            defaultValue={p.get('step') ?? ''}
+            size={5}
+          />
           <button type="submit">Run</button>
         </form>
         <RangePicker url={url} />

@@ -32,7 +32,7 @@ export function RangePicker({ url }: { url: URL }) {
     setParams({ from: formText(data, 'from'), to: formText(data, 'to') });
   };
   return (
-    <form class="range" onSubmit={apply} aria-label="Time range">
+    <form class="range" onSubmit={apply} aria-label="Time range" key={`${from} ${to}`}>
       <select
         aria-label="Quick range"
         value={QUICK_RANGES.some(([d]) => `now-${d}` === from) && to === 'now' ? from : ''}
@@ -46,8 +46,8 @@ export function RangePicker({ url }: { url: URL }) {
           <option value={`now-${duration}`}>{label}</option>
         ))}
       </select>
-      <input name="from" aria-label="From" value={from} size={22} />
-      <input name="to" aria-label="To" value={to} size={22} />
+      <input name="from" aria-label="From" defaultValue={from} size={22} />
+      <input name="to" aria-label="To" defaultValue={to} size={22} />
       <button type="submit">Apply</button>
       {error !== null && <span class="error">{error}</span>}
     </form>

@@ -59,26 +59,36 @@ export function TraceSearch({ url }: { url: URL }) {
     <div class="traces-view">
       <div class="toolbar">
         <form class="trace-search" onSubmit={submit} key={url.search}>
-          <select name="service" aria-label="Service" value={service}>
+          <select
+            name="service"
+            aria-label="Service"
+            value={service}
+            onChange={(event) => setParams({ service: event.currentTarget.value || null, operation: null })}
+          >
             <option value="">Service…</option>
             {(services.data?.services ?? []).map((s) => (
               <option value={s.name}>{s.name}</option>
             ))}
           </select>
-          <select name="operation" aria-label="Operation" value={p.get('operation') ?? ''}>
+          <select
+            name="operation"
+            aria-label="Operation"
+            value={p.get('operation') ?? ''}
+            onChange={(event) => setParams({ operation: event.currentTarget.value || null })}
+          >
             <option value="">Any operation</option>
             {(operations.data?.operations ?? []).map((o) => (
               <option value={o.name}>{o.name}</option>
             ))}
           </select>
-          <input name="tags" aria-label="Tags" placeholder="http.status_code=500" value={p.get('tags') ?? ''} />
+          <input name="tags" aria-label="Tags" placeholder="http.status_code=500" defaultValue={p.get('tags') ?? ''} />
           <input
             name="minDuration"
             aria-label="Min duration (ms)"
             placeholder="min ms"
             size={7}
             inputMode="decimal"
-            value={p.get('minDuration') ?? ''}
+            defaultValue={p.get('minDuration') ?? ''}
           />
           <input
             name="maxDuration"
@@ -86,7 +96,7 @@ export function TraceSearch({ url }: { url: URL }) {
             placeholder="max ms"
             size={7}
             inputMode="decimal"
-            value={p.get('maxDuration') ?? ''}
+            defaultValue={p.get('maxDuration') ?? ''}
           />
           <label>
             <input type="checkbox" name="errors" checked={p.get('errors') === '1'} /> errors only
