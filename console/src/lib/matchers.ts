@@ -1,6 +1,21 @@
 /** What users type as label matchers and tag filters, in the grammars Prometheus and Jaeger users know. */
 
-import type { LabelMatcherInput, MatchOp } from '../generated/operations.js';
+import type { Aggregation, LabelMatcherInput, MatchOp } from '../generated/operations.js';
+
+/** The aggregations a chart or a rule's metric condition may ask for, in the order the selects offer them. */
+export const AGGREGATIONS: readonly Aggregation[] = [
+  'AVG',
+  'SUM',
+  'MIN',
+  'MAX',
+  'COUNT',
+  'RATE',
+  'LAST',
+  'P50',
+  'P90',
+  'P95',
+  'P99',
+];
 
 const OPS: Readonly<Record<string, MatchOp>> = { '=': 'EQ', '!=': 'NEQ', '=~': 'RE', '!~': 'NRE' };
 

@@ -3,8 +3,7 @@ import { ApiError, graphql } from '../graphql.js';
 import { setParams } from '../router.js';
 import { type Session, mayEdit } from '../session.js';
 import { useQuery } from '../use-query.js';
-import { parseMatchers } from '../lib/matchers.js';
-import { AGGREGATIONS } from './metrics.js';
+import { AGGREGATIONS, parseMatchers } from '../lib/matchers.js';
 import { formText } from '../lib/form-text.js';
 import {
   AlertHistoryDocument,

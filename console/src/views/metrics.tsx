@@ -6,27 +6,9 @@ import { useQuery } from '../use-query.js';
 import { RangePicker, useRange } from './range-picker.js';
 import { TimeChart } from './time-chart.js';
 import { formText } from '../lib/form-text.js';
-import { parseMatchers } from '../lib/matchers.js';
-import {
-  type Aggregation,
-  MetricChartDocument,
-  type MetricQueryInput,
-  MetricNamesDocument,
-} from '../generated/operations.js';
+import { AGGREGATIONS, parseMatchers } from '../lib/matchers.js';
+import { MetricChartDocument, type MetricQueryInput, MetricNamesDocument } from '../generated/operations.js';
 
-export const AGGREGATIONS: readonly Aggregation[] = [
-  'AVG',
-  'SUM',
-  'MIN',
-  'MAX',
-  'COUNT',
-  'RATE',
-  'LAST',
-  'P50',
-  'P90',
-  'P95',
-  'P99',
-];
 export function MetricsView({ url }: { url: URL }) {
   const range = useRange(url);
   const p = url.searchParams;
